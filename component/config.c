@@ -1,0 +1,388 @@
+/* config: reading and validating the INI configuration. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jid.h"
+
+#define ACCOUNT_PREFIX    "account:"
+#define QUEUE_MAX_DEFAULT 10000
+
+typedef struct parse {
+    GKeyFile *kf;
+    const char *path;
+    GPtrArray *problems;
+    config *cfg;
+} parse;
+
+static void problem(parse *p, const char *group, const char *key,
+                    const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static void problem(parse *p, const char *group, const char *key,
+                    const char *fmt, ...)
+{
+    va_list ap;
+    char *what;
+
+    va_start(ap, fmt);
+    what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(
+        p->problems,
+        key ? g_strdup_printf("%s: [%s] %s: %s", p->path, group, key, what)
+            : g_strdup_printf("%s: [%s]: %s", p->path, group, what));
+    g_free(what);
+}
+
+/* A string value, stripped; NULL if absent. Reports a missing required key. */
+static char *get_string(parse *p, const char *group, const char *key,
+                        gboolean required)
+{
+    char *v = g_key_file_get_string(p->kf, group, key, NULL);
+
+    if (v)
+        g_strstrip(v);
+    if (required && (!v || !*v)) {
+        problem(p, group, key, "missing (required)");
+        g_clear_pointer(&v, g_free);
+    }
+    return v;
+}
+
+static int get_uint(parse *p, const char *group, const char *key, guint64 min,
+                    guint64 max, guint64 dflt, gboolean required, guint64 *out)
+{
+    char *v = get_string(p, group, key, required);
+    guint64 n;
+    GError *err = NULL;
+
+    *out = dflt;
+    if (!v)
+        return required ? -1 : 0;
+    if (!g_ascii_string_to_unsigned(v, 10, min, max, &n, &err)) {
+        problem(p, group, key,
+                "'%s' is not a number from %" G_GUINT64_FORMAT
+                " to %" G_GUINT64_FORMAT,
+                v, min, max);
+        g_error_free(err);
+        g_free(v);
+        return -1;
+    }
+    g_free(v);
+    *out = n;
+    return 0;
+}
+
+/* Known keys per fixed group; anything else is reported, so that a typo
+ * ("secrte") is caught instead of silently ignored. */
+static const struct {
+    const char *group;
+    const char *const keys[8];
+} known[] = {
+    {"component", {"jid", "host", "port", "secret", "name", "queue_max"}},
+    {"storage", {"path"}},
+    {"service", {"admins", "room_creation"}},
+    {"log", {"level"}}, /* plus one key per area name */
+};
+
+static const char *const account_keys[] = {
+    "protocol", "username", "password", "group", "mode", "chat",
+};
+
+static gboolean key_known(const char *group, const char *key)
+{
+    enum log_area area;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
+        if (strcmp(known[i].group, group) != 0)
+            continue;
+        for (size_t k = 0; k < G_N_ELEMENTS(known[i].keys); k++)
+            if (known[i].keys[k] && strcmp(known[i].keys[k], key) == 0)
+                return TRUE;
+        return strcmp(group, "log") == 0 && log_area_parse(key, &area) == 0;
+    }
+    return FALSE;
+}
+
+static void check_unknown(parse *p)
+{
+    char **groups = g_key_file_get_groups(p->kf, NULL);
+
+    for (char **g = groups; *g; g++) {
+        char **keys;
+        gboolean fixed = FALSE;
+
+        if (g_str_has_prefix(*g, ACCOUNT_PREFIX))
+            continue;
+        for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
+            fixed = fixed || strcmp(known[i].group, *g) == 0;
+        if (!fixed) {
+            problem(p, *g, NULL, "unknown section");
+            continue;
+        }
+        keys = g_key_file_get_keys(p->kf, *g, NULL, NULL);
+        for (char **k = keys; k && *k; k++)
+            if (!key_known(*g, *k))
+                problem(p, *g, *k, "unknown key");
+        g_strfreev(keys);
+    }
+    g_strfreev(groups);
+}
+
+static void parse_component(parse *p)
+{
+    config *cfg = p->cfg;
+    guint64 n;
+    jid j;
+
+    cfg->jid = get_string(p, "component", "jid", TRUE);
+    if (cfg->jid) {
+        if (jid_parse(cfg->jid, &j) < 0 || j.node || j.resource)
+            problem(p, "component", "jid",
+                    "'%s' is not a domain JID (like groups.example.org)",
+                    cfg->jid);
+        else {
+            g_free(cfg->jid);
+            cfg->jid = g_strdup(j.domain);
+        }
+        jid_clear(&j);
+    }
+    cfg->host = get_string(p, "component", "host", TRUE);
+    if (get_uint(p, "component", "port", 1, 65535, 0, TRUE, &n) == 0)
+        cfg->port = (guint16)n;
+    cfg->secret = get_string(p, "component", "secret", TRUE);
+    cfg->name = get_string(p, "component", "name", FALSE);
+    if (!cfg->name || !*cfg->name) {
+        g_free(cfg->name);
+        cfg->name = g_strdup("imgroups");
+    }
+    if (get_uint(p, "component", "queue_max", 0, 10000000, QUEUE_MAX_DEFAULT,
+                 FALSE, &n) == 0)
+        cfg->queue_max = (guint)n;
+}
+
+static void parse_service(parse *p)
+{
+    config *cfg = p->cfg;
+    char *rc;
+    gsize n = 0;
+    char **admins;
+
+    admins = g_key_file_get_string_list(p->kf, "service", "admins", &n, NULL);
+    cfg->admins = g_new0(char *, n + 1);
+    for (gsize i = 0, o = 0; admins && i < n; i++) {
+        jid j;
+        g_strstrip(admins[i]);
+        if (!*admins[i])
+            continue;
+        if (jid_parse(admins[i], &j) < 0 || !j.node || j.resource)
+            problem(p, "service", "admins",
+                    "'%s' is not a bare JID (like admin@example.org)",
+                    admins[i]);
+        else
+            cfg->admins[o++] = jid_bare(&j);
+        jid_clear(&j);
+    }
+    g_strfreev(admins);
+
+    rc = get_string(p, "service", "room_creation", FALSE);
+    if (!rc || strcmp(rc, "anyone") == 0)
+        cfg->room_creation = CONFIG_ROOMS_ANYONE;
+    else if (strcmp(rc, "admins") == 0)
+        cfg->room_creation = CONFIG_ROOMS_ADMINS;
+    else
+        problem(p, "service", "room_creation",
+                "'%s' is not one of: anyone, admins", rc);
+    g_free(rc);
+}
+
+static void parse_log(parse *p)
+{
+    config *cfg = p->cfg;
+    char *v = get_string(p, "log", "level", FALSE);
+
+    cfg->log_level = LOG_INFO;
+    if (v && log_level_parse(v, &cfg->log_level) < 0)
+        problem(p, "log", "level",
+                "'%s' is not one of: error, warning, info, debug", v);
+    g_free(v);
+    for (int a = 0; a < LOG_AREA_COUNT; a++) {
+        const char *key = log_area_name((enum log_area)a);
+        cfg->area_level[a] = cfg->log_level;
+        v = get_string(p, "log", key, FALSE);
+        if (v && log_level_parse(v, &cfg->area_level[a]) < 0)
+            problem(p, "log", key,
+                    "'%s' is not one of: error, warning, info, debug", v);
+        g_free(v);
+    }
+}
+
+static void account_free(config_account *a)
+{
+    if (!a)
+        return;
+    g_free(a->name);
+    g_free(a->protocol);
+    g_free(a->username);
+    if (a->password)
+        memset(a->password, 0, strlen(a->password));
+    g_free(a->password);
+    g_free(a->group);
+    g_free(a->chat);
+    if (a->options)
+        g_hash_table_unref(a->options);
+    g_free(a);
+}
+
+static void parse_account(parse *p, const char *group)
+{
+    config_account *a = g_new0(config_account, 1);
+    char **keys;
+    char *mode;
+
+    a->name = g_strdup(group + strlen(ACCOUNT_PREFIX));
+    if (!*a->name || !jid_node_valid(a->name))
+        problem(p, group, NULL,
+                "the account name must be non-empty, without spaces or any "
+                "of \"&'/:<>@");
+    a->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    a->protocol = get_string(p, group, "protocol", TRUE);
+    a->username = get_string(p, group, "username", TRUE);
+    a->password = g_key_file_get_string(p->kf, group, "password", NULL);
+    a->group = get_string(p, group, "group", TRUE);
+    if (a->group && !jid_node_valid(a->group))
+        problem(p, group, "group",
+                "'%s' is not a valid room name (a JID localpart: no spaces "
+                "or any of \"&'/:<>@)",
+                a->group);
+    mode = get_string(p, group, "mode", FALSE);
+    if (!mode || strcmp(mode, "contacts") == 0)
+        a->mode = CONFIG_MODE_CONTACTS;
+    else if (strcmp(mode, "chat") == 0)
+        a->mode = CONFIG_MODE_CHAT;
+    else
+        problem(p, group, "mode", "'%s' is not one of: contacts, chat", mode);
+    g_free(mode);
+    a->chat = get_string(p, group, "chat", FALSE);
+    if (a->mode == CONFIG_MODE_CHAT && (!a->chat || !*a->chat))
+        problem(p, group, "chat",
+                "missing: mode = chat needs the legacy chat to sit in");
+
+    keys = g_key_file_get_keys(p->kf, group, NULL, NULL);
+    for (char **k = keys; k && *k; k++) {
+        gboolean fixed = FALSE;
+        for (size_t i = 0; i < G_N_ELEMENTS(account_keys); i++)
+            fixed = fixed || strcmp(account_keys[i], *k) == 0;
+        if (fixed)
+            continue;
+        if (g_str_has_prefix(*k, "option.") && (*k)[7])
+            g_hash_table_insert(a->options, g_strdup(*k + 7),
+                                get_string(p, group, *k, FALSE));
+        else
+            problem(p, group, *k,
+                    "unknown key (libpurple settings go in option.NAME)");
+    }
+    g_strfreev(keys);
+    g_ptr_array_add(p->cfg->accounts, a);
+}
+
+static void parse_accounts(parse *p)
+{
+    char **groups = g_key_file_get_groups(p->kf, NULL);
+
+    for (char **g = groups; *g; g++)
+        if (g_str_has_prefix(*g, ACCOUNT_PREFIX))
+            parse_account(p, *g);
+    g_strfreev(groups);
+}
+
+static int validate(parse *p)
+{
+    config *cfg = p->cfg;
+    guint before = p->problems->len;
+
+    cfg->accounts =
+        g_ptr_array_new_with_free_func((GDestroyNotify)account_free);
+    check_unknown(p);
+    parse_component(p);
+    cfg->storage_path = get_string(p, "storage", "path", TRUE);
+    parse_service(p);
+    parse_log(p);
+    parse_accounts(p);
+    return p->problems->len == before ? 0 : -1;
+}
+
+int config_load_data(const char *path, const char *data, gsize len,
+                     config **out, GPtrArray *problems)
+{
+    parse p = {.path = path, .problems = problems};
+    GError *err = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    p.kf = g_key_file_new();
+    /* GKeyFile's ';' list separator is what DESIGN.md documents. */
+    if (!g_key_file_load_from_data(p.kf, data, len, G_KEY_FILE_NONE, &err)) {
+        g_ptr_array_add(problems,
+                        g_strdup_printf("%s: not a valid INI file: %s", path,
+                                        err->message));
+        g_error_free(err);
+        goto leave;
+    }
+    p.cfg = g_new0(config, 1);
+    p.cfg->path = g_strdup(path);
+    rc = validate(&p);
+    if (rc < 0) {
+        config_free(p.cfg);
+        goto leave;
+    }
+    *out = p.cfg;
+leave:
+    g_key_file_free(p.kf);
+    return rc;
+}
+
+int config_load(const char *path, config **out, GPtrArray *problems)
+{
+    char *data = NULL;
+    gsize len = 0;
+    GError *err = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!g_file_get_contents(path, &data, &len, &err)) {
+        g_ptr_array_add(problems, g_strdup_printf("%s: cannot read: %s", path,
+                                                  err->message));
+        g_error_free(err);
+        return -1;
+    }
+    rc = config_load_data(path, data, len, out, problems);
+    g_free(data);
+    return rc;
+}
+
+void config_free(config *cfg)
+{
+    if (!cfg)
+        return;
+    g_free(cfg->path);
+    g_free(cfg->jid);
+    g_free(cfg->host);
+    if (cfg->secret)
+        memset(cfg->secret, 0, strlen(cfg->secret));
+    g_free(cfg->secret);
+    g_free(cfg->name);
+    g_free(cfg->storage_path);
+    g_strfreev(cfg->admins);
+    if (cfg->accounts)
+        g_ptr_array_unref(cfg->accounts);
+    g_free(cfg);
+}
+
+void config_apply_log(const config *cfg)
+{
+    for (int a = 0; a < LOG_AREA_COUNT; a++)
+        log_threshold[a] = cfg->area_level[a];
+}

@@ -1,0 +1,67 @@
+/* config: the INI configuration (GKeyFile), validated into one struct.
+ * Every problem is reported with its group and key. */
+#ifndef IMGROUPS_CONFIG_H
+#define IMGROUPS_CONFIG_H
+
+#include <glib.h>
+
+#include "log.h"
+
+enum config_room_creation {
+    CONFIG_ROOMS_ANYONE,
+    CONFIG_ROOMS_ADMINS,
+};
+
+enum config_mode {
+    CONFIG_MODE_CONTACTS,
+    CONFIG_MODE_CHAT,
+};
+
+/* One [account:NAME] section. All strings owned by the struct. */
+typedef struct config_account {
+    char *name;     /* NAME of the section */
+    char *protocol; /* libpurple protocol id, e.g. prpl-irc */
+    char *username;
+    char *password; /* never logged */
+    char *group;    /* room localpart */
+    enum config_mode mode;
+    char *chat;          /* legacy chat to sit in (chat mode), else NULL */
+    GHashTable *options; /* option.KEY -> string value, both owned */
+} config_account;
+
+typedef struct config {
+    char *path; /* the file read */
+    /* [component] */
+    char *jid;
+    char *host;
+    guint16 port;
+    char *secret;    /* never logged */
+    char *name;      /* disco identity name */
+    guint queue_max; /* stanzas held while the link is down */
+    /* [storage] */
+    char *storage_path;
+    /* [service] */
+    char **admins; /* bare JIDs, NULL-terminated */
+    enum config_room_creation room_creation;
+    /* [log] */
+    enum log_level log_level;
+    enum log_level area_level[LOG_AREA_COUNT];
+    /* [account:NAME], in file order; config_account* owned */
+    GPtrArray *accounts;
+} config;
+
+/* Reads and validates path. On success returns 0 and *out (free with
+ * config_free). On failure returns -1, *out NULL, and every problem found
+ * appended to problems (owned strings "FILE: [group] key: what is wrong"). */
+int config_load(const char *path, config **out, GPtrArray *problems);
+
+/* Same, from text in memory (path only names it in messages). */
+int config_load_data(const char *path, const char *data, gsize len,
+                     config **out, GPtrArray *problems);
+
+void config_free(config *cfg);
+
+/* Applies [log] to the log thresholds. */
+void config_apply_log(const config *cfg);
+
+#endif

@@ -1,0 +1,95 @@
+/* jid: splitting and validating JIDs (RFC 7622). */
+#include "jid.h"
+
+#include <string.h>
+
+#define JID_PART_MAX 1023 /* RFC 7622 §3.2–3.4: each part 1..1023 octets */
+
+static gboolean part_ok(const char *s, const char *forbidden)
+{
+    size_t len;
+
+    if (!s)
+        return FALSE;
+    len = strlen(s);
+    if (len == 0 || len > JID_PART_MAX || !g_utf8_validate(s, len, NULL))
+        return FALSE;
+    for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (g_unichar_iscntrl(c) ||
+            (forbidden && c < 128 && strchr(forbidden, (int)c)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean jid_node_valid(const char *s)
+{
+    /* RFC 7622 §3.3.1: these are disallowed in a localpart. */
+    return part_ok(s, "\"&'/:<>@ ");
+}
+
+gboolean jid_domain_valid(const char *s)
+{
+    if (!part_ok(s, "@/ \"&'<>\\"))
+        return FALSE;
+    /* No empty label ("a..b", ".a"); a single trailing dot is stripped by
+     * RFC 7622 §3.2 but we refuse it rather than guess. */
+    if (s[0] == '.' || strstr(s, "..") || s[strlen(s) - 1] == '.')
+        return FALSE;
+    return TRUE;
+}
+
+gboolean jid_resource_valid(const char *s)
+{
+    return part_ok(s, NULL);
+}
+
+void jid_clear(jid *j)
+{
+    g_clear_pointer(&j->node, g_free);
+    g_clear_pointer(&j->domain, g_free);
+    g_clear_pointer(&j->resource, g_free);
+}
+
+int jid_parse(const char *s, jid *out)
+{
+    const char *slash, *at, *dom;
+    char *domain = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (!s)
+        return -1;
+    /* The resource is everything after the first '/', and may contain '@'
+     * and '/' (RFC 7622 §3.1). */
+    slash = strchr(s, '/');
+    at = memchr(s, '@', slash ? (size_t)(slash - s) : strlen(s));
+    dom = at ? at + 1 : s;
+    domain = slash ? g_strndup(dom, (gsize)(slash - dom)) : g_strdup(dom);
+    if (!jid_domain_valid(domain))
+        goto fail;
+    out->domain = g_ascii_strdown(domain, -1);
+    g_free(domain);
+    domain = NULL;
+    if (at) {
+        out->node = g_strndup(s, (gsize)(at - s));
+        if (!jid_node_valid(out->node))
+            goto fail;
+    }
+    if (slash) {
+        out->resource = g_strdup(slash + 1);
+        if (!jid_resource_valid(out->resource))
+            goto fail;
+    }
+    return 0;
+fail:
+    g_free(domain);
+    jid_clear(out);
+    return -1;
+}
+
+char *jid_bare(const jid *j)
+{
+    return j->node ? g_strconcat(j->node, "@", j->domain, NULL)
+                   : g_strdup(j->domain);
+}

@@ -1,0 +1,31 @@
+/* jid: splitting and validating JIDs (RFC 7622) as far as the component
+ * needs: parts present, lengths, forbidden characters, valid UTF-8. */
+#ifndef IMGROUPS_JID_H
+#define IMGROUPS_JID_H
+
+#include <glib.h>
+
+/* A parsed JID; every part owned by the struct, node and resource may be
+ * NULL. The domain is lower-cased (domains compare case-insensitively). */
+typedef struct jid {
+    char *node;
+    char *domain;
+    char *resource;
+} jid;
+
+/* Parses s into *out (cleared first). Returns 0, or -1 for a malformed JID,
+ * leaving *out empty. Free with jid_clear(). */
+int jid_parse(const char *s, jid *out);
+void jid_clear(jid *j);
+
+/* Each part alone: 1..1023 bytes of valid UTF-8 without control characters;
+ * a localpart also without any of "&'/:<>@ or spaces; a domain without @ /
+ * or spaces and no empty label. */
+gboolean jid_node_valid(const char *s);
+gboolean jid_domain_valid(const char *s);
+gboolean jid_resource_valid(const char *s);
+
+/* "node@domain" or "domain"; newly allocated (g_free). */
+char *jid_bare(const jid *j);
+
+#endif

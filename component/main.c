@@ -1,0 +1,209 @@
+/* main: the imgroups process — options, config, store, link, signals. */
+#include <glib.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "groups.h"
+#include "log.h"
+#include "router.h"
+#include "store.h"
+#include "uplink.h"
+
+/* Exit codes: 0 clean stop, 1 could not start (store, link setup),
+ * 2 bad usage or configuration. */
+enum { EXIT_CANNOT_START = 1, EXIT_BAD_CONFIG = 2 };
+
+typedef struct app {
+    GMainLoop *loop;
+    config *cfg;
+    store *st;
+    router *r;
+    uplink *up;
+    gboolean stopping;
+} app;
+
+static int ensure_groups_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    const config *cfg = userdata;
+
+    for (guint i = 0; i < cfg->accounts->len; i++) {
+        const config_account *a = g_ptr_array_index(cfg->accounts, i);
+        gboolean created = FALSE;
+        int rc = groups_ensure(txn, st, a->group, &created);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Every [account:NAME] names its group; the group is created if missing. */
+static int ensure_groups(app *a, const config *cfg)
+{
+    GError *err = NULL;
+
+    if (store_write(a->st, ensure_groups_txn, (void *)cfg, &err) < 0) {
+        log_error(LOG_STORE, "cannot create the configured groups: %s",
+                  err ? err->message : "unknown error");
+        g_clear_error(&err);
+        return -1;
+    }
+    for (guint i = 0; i < cfg->accounts->len; i++) {
+        const config_account *acct = g_ptr_array_index(cfg->accounts, i);
+        log_info(LOG_MAIN, "account %s (%s) serves group %s@%s", acct->name,
+                 acct->protocol, acct->group, cfg->jid);
+    }
+    return 0;
+}
+
+static void print_problems(GPtrArray *problems)
+{
+    for (guint i = 0; i < problems->len; i++)
+        fprintf(stderr, "%s\n", (char *)g_ptr_array_index(problems, i));
+}
+
+static void stopped(void *userdata)
+{
+    app *a = userdata;
+
+    g_main_loop_quit(a->loop);
+}
+
+static gboolean on_stop_signal(gpointer userdata)
+{
+    app *a = userdata;
+
+    if (a->stopping) {
+        log_warning(LOG_MAIN, "second stop signal: leaving at once");
+        g_main_loop_quit(a->loop);
+        return G_SOURCE_CONTINUE;
+    }
+    a->stopping = TRUE;
+    log_info(LOG_MAIN, "stopping");
+    uplink_stop(a->up, stopped, a);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_hup(gpointer userdata)
+{
+    app *a = userdata;
+    GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+    config *fresh = NULL;
+
+    /* SIGHUP re-reads the accounts; a bad file changes nothing. */
+    if (config_load(a->cfg->path, &fresh, problems) < 0) {
+        for (guint i = 0; i < problems->len; i++)
+            log_error(LOG_CONFIG, "reload refused: %s",
+                      (char *)g_ptr_array_index(problems, i));
+    } else {
+        log_info(LOG_CONFIG, "reloaded %s: %u accounts", a->cfg->path,
+                 fresh->accounts->len);
+        if (ensure_groups(a, fresh) == 0) {
+            g_ptr_array_unref(a->cfg->accounts);
+            a->cfg->accounts = g_ptr_array_ref(fresh->accounts);
+        }
+        config_free(fresh);
+    }
+    g_ptr_array_unref(problems);
+    return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+    char *config_path = NULL;
+    gboolean check_only = FALSE, show_version = FALSE;
+    GOptionEntry entries[] = {
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+         "Configuration file (INI)", "FILE"},
+        {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_only,
+         "Validate the configuration and exit (2 if it has problems)", NULL},
+        {"version", 'V', 0, G_OPTION_ARG_NONE, &show_version,
+         "Print the version and exit", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    GOptionContext *octx;
+    GError *err = NULL;
+    GPtrArray *problems = NULL;
+    app a = {0};
+    uplink_params params;
+    int rc = EXIT_BAD_CONFIG;
+
+    log_route_glib();
+    octx = g_option_context_new("- group chats on XMPP and legacy IM networks");
+    g_option_context_set_summary(
+        octx, "imgroups is an XMPP external component (XEP-0114): every "
+              "group is a MUC room,\nbridged to legacy networks through "
+              "libpurple bots.");
+    g_option_context_add_main_entries(octx, entries, NULL);
+    if (!g_option_context_parse(octx, &argc, &argv, &err)) {
+        fprintf(stderr, "imgroups: %s (try --help)\n", err->message);
+        g_error_free(err);
+        goto leave;
+    }
+    if (show_version) {
+        printf("imgroups %s\n", IMGROUPS_VERSION);
+        rc = 0;
+        goto leave;
+    }
+    if (!config_path) {
+        fprintf(stderr, "imgroups: --config FILE is required (try --help)\n");
+        goto leave;
+    }
+    problems = g_ptr_array_new_with_free_func(g_free);
+    if (config_load(config_path, &a.cfg, problems) < 0) {
+        print_problems(problems);
+        goto leave;
+    }
+    if (check_only) {
+        printf("%s: configuration OK\n", config_path);
+        rc = 0;
+        goto leave;
+    }
+    config_apply_log(a.cfg);
+    rc = EXIT_CANNOT_START;
+
+    /* A peer closing a socket must be an error return, not a death. */
+    signal(SIGPIPE, SIG_IGN);
+    log_info(LOG_MAIN, "imgroups %s starting as %s", IMGROUPS_VERSION,
+             a.cfg->jid);
+    if (store_open(a.cfg->storage_path, 0, &a.st, &err) < 0) {
+        log_error(LOG_STORE, "%s", err ? err->message : "cannot open");
+        g_clear_error(&err);
+        goto leave;
+    }
+    if (ensure_groups(&a, a.cfg) < 0)
+        goto leave;
+    router_new(a.cfg, a.st, &a.r);
+    params = (uplink_params){
+        .jid = a.cfg->jid,
+        .host = a.cfg->host,
+        .port = a.cfg->port,
+        .secret = a.cfg->secret,
+        .queue_max = a.cfg->queue_max,
+    };
+    if (uplink_new(&params, router_on_stanza, NULL, a.r, &a.up) < 0)
+        goto leave;
+    a.loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, on_stop_signal, &a);
+    g_unix_signal_add(SIGINT, on_stop_signal, &a);
+    g_unix_signal_add(SIGHUP, on_hup, &a);
+    g_main_loop_run(a.loop);
+    log_info(LOG_MAIN, "stopped");
+    rc = 0;
+leave:
+    if (a.up)
+        uplink_free(a.up);
+    router_free(a.r);
+    if (a.st)
+        store_close(a.st);
+    config_free(a.cfg);
+    if (a.loop)
+        g_main_loop_unref(a.loop);
+    if (problems)
+        g_ptr_array_unref(problems);
+    g_option_context_free(octx);
+    g_free(config_path);
+    return rc;
+}

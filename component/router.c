@@ -1,0 +1,306 @@
+/* router: checks each incoming stanza and dispatches it by kind and 'to'. */
+#include "router.h"
+
+#include <string.h>
+
+#include "jid.h"
+#include "log.h"
+#include "service.h"
+#include "xerr.h"
+
+struct router {
+    const config *cfg;
+    store *st;
+};
+
+int router_new(const config *cfg, store *st, router **out)
+{
+    router *r = g_new0(router, 1);
+
+    r->cfg = cfg;
+    r->st = st;
+    *out = r;
+    return 0;
+}
+
+void router_free(router *r)
+{
+    g_free(r);
+}
+
+/* Where a stanza is addressed, once its 'to' is parsed. */
+enum target {
+    TARGET_SERVICE,  /* groups.example.org */
+    TARGET_ROOM,     /* room@groups.example.org */
+    TARGET_OCCUPANT, /* room@groups.example.org/nick */
+};
+
+/* One incoming stanza in flight; everything borrowed for the call. */
+typedef struct inbound {
+    router *r;
+    uplink *up;
+    xmpp_stanza_t *st;
+    const char *kind; /* iq | message | presence */
+    const char *type; /* as sent, may be NULL */
+    jid to;
+    enum target target;
+} inbound;
+
+static void reply_error(inbound *in, enum xerr e, const char *text)
+{
+    xmpp_stanza_t *err = xerr_reply(uplink_ctx(in->up), in->st, e, text);
+
+    /* A malformed stanza is worth an admin's notice; an ordinary refusal
+     * (unknown namespace, no such group) is not. */
+    log_msg(LOG_ROUTER,
+            e == XERR_BAD_REQUEST || e == XERR_JID_MALFORMED ? LOG_INFO
+                                                             : LOG_DEBUG,
+            "malformed or refused <%s>: answering %s%s%s", in->kind,
+            xerr_condition(e), text ? ": " : "", text ? text : "");
+    if (err) {
+        uplink_send(in->up, err);
+        xmpp_stanza_release(err);
+    }
+}
+
+static void reply_result(inbound *in, xmpp_stanza_t *payload)
+{
+    xmpp_stanza_t *res = xmpp_stanza_new(uplink_ctx(in->up));
+
+    xmpp_stanza_set_name(res, "iq");
+    xmpp_stanza_set_type(res, "result");
+    xmpp_stanza_set_id(res, xmpp_stanza_get_id(in->st));
+    xmpp_stanza_set_to(res, xmpp_stanza_get_from(in->st));
+    xmpp_stanza_set_from(res, xmpp_stanza_get_to(in->st));
+    if (payload)
+        xmpp_stanza_add_child(res, payload);
+    uplink_send(in->up, res);
+    xmpp_stanza_release(res);
+}
+
+static int count_elements(xmpp_stanza_t *st, xmpp_stanza_t **first)
+{
+    int n = 0;
+
+    *first = NULL;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+         c = xmpp_stanza_get_next(c)) {
+        if (!xmpp_stanza_is_tag(c))
+            continue;
+        if (!n++)
+            *first = c;
+    }
+    return n;
+}
+
+/* ---- iq ---- */
+
+static void iq_service(inbound *in, xmpp_stanza_t *child)
+{
+    service_env env = {uplink_ctx(in->up), in->r->cfg, in->r->st};
+    xmpp_stanza_t *payload = NULL;
+    enum xerr e = service_iq(&env, in->st, child, &payload);
+
+    if (e == XERR_NONE)
+        reply_result(in, payload);
+    else
+        reply_error(in, e, NULL);
+    if (payload)
+        xmpp_stanza_release(payload);
+}
+
+static void iq_room(inbound *in, xmpp_stanza_t *child)
+{
+    /* Rooms open with the MUC work; until then a known group answers that
+     * the service is not there yet. */
+    reply_error(in, XERR_SERVICE_UNAVAILABLE, NULL);
+}
+
+static void on_iq(inbound *in)
+{
+    xmpp_stanza_t *child;
+    int n;
+
+    /* RFC 6120 §8.2.3: type is REQUIRED and one of get, set, result,
+     * error; id is REQUIRED. */
+    if (!in->type ||
+        (strcmp(in->type, "get") && strcmp(in->type, "set") &&
+         strcmp(in->type, "result") && strcmp(in->type, "error"))) {
+        reply_error(in, XERR_BAD_REQUEST,
+                    "iq type must be get, set, "
+                    "result or error");
+        return;
+    }
+    /* RFC 6120 §8.2.3: "An entity that receives a stanza of type result or
+     * error MUST NOT respond" with a further result or error; nothing here
+     * sends requests yet, so these are dropped. */
+    if (!strcmp(in->type, "result") || !strcmp(in->type, "error")) {
+        log_debug(LOG_ROUTER, "dropping an iq %s nobody asked for", in->type);
+        return;
+    }
+    if (!xmpp_stanza_get_id(in->st)) {
+        reply_error(in, XERR_BAD_REQUEST, "iq without an id");
+        return;
+    }
+    /* RFC 6120 §8.2.3: an IQ get or set "MUST contain exactly one child
+     * element". */
+    n = count_elements(in->st, &child);
+    if (n != 1) {
+        reply_error(in, XERR_BAD_REQUEST,
+                    n ? "iq get/set with more than one child element"
+                      : "iq get/set without a child element");
+        return;
+    }
+    switch (in->target) {
+    case TARGET_SERVICE:
+        iq_service(in, child);
+        break;
+    case TARGET_ROOM:
+    case TARGET_OCCUPANT:
+        iq_room(in, child);
+        break;
+    }
+}
+
+/* ---- message and presence ---- */
+
+static void on_message(inbound *in)
+{
+    const char *t = in->type ? in->type : "normal";
+
+    /* RFC 6121 §5.2.2: type absent means normal. groupchat, headline and
+     * error messages are never answered with an error. */
+    if (strcmp(t, "normal") && strcmp(t, "chat") && strcmp(t, "groupchat") &&
+        strcmp(t, "headline") && strcmp(t, "error")) {
+        reply_error(in, XERR_BAD_REQUEST, "unknown message type");
+        return;
+    }
+    if (!strcmp(t, "error") || !strcmp(t, "headline"))
+        return;
+    if (in->target == TARGET_ROOM && !strcmp(t, "groupchat")) {
+        reply_error(in, XERR_NOT_ACCEPTABLE, "you are not in this group");
+        return;
+    }
+    reply_error(in, XERR_SERVICE_UNAVAILABLE, NULL);
+}
+
+static void on_presence(inbound *in)
+{
+    const char *t = in->type;
+
+    if (t && (!strcmp(t, "error") || !strcmp(t, "unavailable") ||
+              !strcmp(t, "subscribed") || !strcmp(t, "unsubscribed") ||
+              !strcmp(t, "unsubscribe")))
+        return;
+    if (in->target == TARGET_SERVICE) {
+        if (t && !strcmp(t, "probe")) {
+            /* The service is always there: answer a probe with available
+             * presence (RFC 6121 §4.3.2). */
+            xmpp_stanza_t *p = xmpp_stanza_new(uplink_ctx(in->up));
+            xmpp_stanza_set_name(p, "presence");
+            xmpp_stanza_set_to(p, xmpp_stanza_get_from(in->st));
+            xmpp_stanza_set_from(p, in->r->cfg->jid);
+            uplink_send(in->up, p);
+            xmpp_stanza_release(p);
+        }
+        return;
+    }
+    if (t && strcmp(t, "subscribe") && strcmp(t, "probe")) {
+        reply_error(in, XERR_BAD_REQUEST, "unknown presence type");
+        return;
+    }
+    reply_error(in, XERR_SERVICE_UNAVAILABLE,
+                "this group cannot be joined with this version");
+}
+
+/* ---- entry ---- */
+
+static const struct {
+    const char *kind;
+    void (*fn)(inbound *in);
+} kinds[] = {
+    {"iq", on_iq},
+    {"message", on_message},
+    {"presence", on_presence},
+};
+
+/* Does the group exist? Unknown groups answer item-not-found (XEP-0045
+ * §7.2.1 for a room that does not exist and cannot be created). */
+static int group_exists(router *r, const char *localpart, gboolean *exists)
+{
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    group_cfg *g = NULL;
+    int rc;
+
+    *exists = FALSE;
+    if (store_read_begin(r->st, &txn, &err) < 0) {
+        log_error(LOG_ROUTER, "%s", err->message);
+        g_error_free(err);
+        return -1;
+    }
+    rc = groups_get(txn, r->st, localpart, &g);
+    store_read_end(txn);
+    if (rc == 0) {
+        *exists = TRUE;
+        group_cfg_free(g);
+        return 0;
+    }
+    return rc == MDB_NOTFOUND ? 0 : -1;
+}
+
+void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
+{
+    inbound in = {.r = userdata, .up = up, .st = st};
+    const char *name = xmpp_stanza_get_name(st);
+    const char *from = xmpp_stanza_get_from(st);
+    const char *to = xmpp_stanza_get_to(st);
+    void (*fn)(inbound *) = NULL;
+    jid fromj;
+
+    for (size_t i = 0; name && i < G_N_ELEMENTS(kinds); i++)
+        if (!strcmp(kinds[i].kind, name))
+            fn = kinds[i].fn;
+    if (!fn) {
+        log_info(LOG_ROUTER, "ignoring a <%s> element from the server",
+                 name ? name : "?");
+        return;
+    }
+    in.kind = name;
+    in.type = xmpp_stanza_get_type(st);
+    /* XEP-0114 servers stamp every stanza with its sender; one without a
+     * usable from has nobody to answer, so it is dropped and logged. */
+    if (!from || jid_parse(from, &fromj) < 0) {
+        log_warning(LOG_ROUTER, "dropping a <%s> with %s 'from'", name,
+                    from ? "a malformed" : "no");
+        return;
+    }
+    jid_clear(&fromj);
+    if (!to || jid_parse(to, &in.to) < 0) {
+        reply_error(&in, XERR_JID_MALFORMED,
+                    "the 'to' address is not a "
+                    "valid JID");
+        return;
+    }
+    if (strcmp(in.to.domain, in.r->cfg->jid) != 0) {
+        reply_error(&in, XERR_ITEM_NOT_FOUND, "not served by this component");
+        goto leave;
+    }
+    if (!in.to.node) {
+        in.target = TARGET_SERVICE;
+    } else {
+        gboolean exists;
+        in.target = in.to.resource ? TARGET_OCCUPANT : TARGET_ROOM;
+        if (group_exists(in.r, in.to.node, &exists) < 0) {
+            reply_error(&in, XERR_INTERNAL_SERVER_ERROR, NULL);
+            goto leave;
+        }
+        if (!exists) {
+            reply_error(&in, XERR_ITEM_NOT_FOUND, "no such group");
+            goto leave;
+        }
+    }
+    fn(&in);
+leave:
+    jid_clear(&in.to);
+}

@@ -1,0 +1,23 @@
+/* router: every stanza from the server enters here; it is checked (RFC 6120
+ * rules the component relies on), then dispatched by its 'to': the
+ * component JID, a room, or an occupant. */
+#ifndef IMGROUPS_ROUTER_H
+#define IMGROUPS_ROUTER_H
+
+#include <strophe.h>
+
+#include "config.h"
+#include "groups.h"
+#include "store.h"
+#include "uplink.h"
+
+typedef struct router router;
+
+/* cfg and st are borrowed and must outlive the router. Caller owns *out. */
+int router_new(const config *cfg, store *st, router **out);
+void router_free(router *r);
+
+/* The uplink stanza callback; userdata is the router. */
+void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata);
+
+#endif

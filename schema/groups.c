@@ -1,0 +1,212 @@
+/* groups: the "groups" database, one "(qa{sv})" record per group keyed by
+ * its room localpart; encoding, tolerant decoding and the public listing. */
+#include <errno.h>
+#include <string.h>
+
+#include "groups.h"
+
+#define GROUPS_TYPE G_VARIANT_TYPE("(qa{sv})")
+
+void group_cfg_free(group_cfg *g)
+{
+    if (!g)
+        return;
+    g_free(g->localpart);
+    g_free(g->name);
+    g_free(g->description);
+    g_free(g);
+}
+
+static void group_cfg_free_ptr(gpointer g)
+{
+    group_cfg_free(g);
+}
+
+static gboolean valid_text(const char *s)
+{
+    return s == NULL || g_utf8_validate(s, -1, NULL);
+}
+
+static GVariant *groups_encode(const group_cfg *g)
+{
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&b, "{sv}", "name",
+                          g_variant_new_string(g->name ? g->name : ""));
+    g_variant_builder_add(
+        &b, "{sv}", "description",
+        g_variant_new_string(g->description ? g->description : ""));
+    g_variant_builder_add(&b, "{sv}", "public",
+                          g_variant_new_boolean(g->is_public));
+    g_variant_builder_add(&b, "{sv}", "persistent",
+                          g_variant_new_boolean(g->persistent));
+    g_variant_builder_add(&b, "{sv}", "created",
+                          g_variant_new_int64(g->created));
+    return g_variant_new("(qa{sv})", (guint16)GROUPS_RECORD_VERSION, &b);
+}
+
+static char *lookup_string(GVariant *dict, const char *key)
+{
+    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_STRING);
+    char *s;
+
+    if (!v)
+        return g_strdup("");
+    s = g_variant_dup_string(v, NULL);
+    g_variant_unref(v);
+    return s;
+}
+
+static gboolean lookup_boolean(GVariant *dict, const char *key, gboolean dflt)
+{
+    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_BOOLEAN);
+    gboolean b;
+
+    if (!v)
+        return dflt;
+    b = g_variant_get_boolean(v);
+    g_variant_unref(v);
+    return b;
+}
+
+static gint64 lookup_int64(GVariant *dict, const char *key, gint64 dflt)
+{
+    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_INT64);
+    gint64 x;
+
+    if (!v)
+        return dflt;
+    x = g_variant_get_int64(v);
+    g_variant_unref(v);
+    return x;
+}
+
+/* Decodes a record (already checked to be a normal-form "(qa{sv})") into
+ * owned memory. Keys of the wrong type count as missing. */
+static int groups_decode(const void *key, size_t klen, GVariant *v,
+                         group_cfg **out)
+{
+    GVariant *dict = NULL;
+    group_cfg *g = NULL;
+    guint16 version;
+    int rc = MDB_CORRUPTED;
+
+    *out = NULL;
+    if (klen == 0 || memchr(key, '\0', klen))
+        goto leave;
+    g_variant_get(v, "(q@a{sv})", &version, &dict);
+    if (version == 0 || version > GROUPS_RECORD_VERSION)
+        goto leave;
+    g = g_new0(group_cfg, 1);
+    g->localpart = g_strndup(key, klen);
+    g->name = lookup_string(dict, "name");
+    g->description = lookup_string(dict, "description");
+    g->is_public = lookup_boolean(dict, "public", FALSE);
+    g->persistent = lookup_boolean(dict, "persistent", TRUE);
+    g->created = lookup_int64(dict, "created", 0);
+    *out = g;
+    rc = 0;
+leave:
+    if (dict)
+        g_variant_unref(dict);
+    return rc;
+}
+
+int groups_put(MDB_txn *txn, const store *s, const group_cfg *g)
+{
+    g_return_val_if_fail(txn != NULL && s != NULL && g != NULL, EINVAL);
+    if (!g->localpart || !*g->localpart || !valid_text(g->name) ||
+        !valid_text(g->description))
+        return EINVAL;
+    return store_put_variant(txn, store_dbi(s, STORE_DB_GROUPS), g->localpart,
+                             strlen(g->localpart), groups_encode(g));
+}
+
+int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
+                  gboolean *created)
+{
+    MDB_val k, d;
+    group_cfg g;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && localpart != NULL, EINVAL);
+    if (created)
+        *created = FALSE;
+    if (!*localpart || !g_utf8_validate(localpart, -1, NULL))
+        return EINVAL;
+    k.mv_size = strlen(localpart);
+    k.mv_data = (void *)localpart;
+    rc = mdb_get(txn, store_dbi(s, STORE_DB_GROUPS), &k, &d);
+    if (rc != MDB_NOTFOUND)
+        return rc; /* 0: it exists, and is left as it is */
+    g = (group_cfg){
+        .localpart = (char *)localpart,
+        .name = (char *)localpart,
+        .description = "",
+        .is_public = TRUE,
+        .persistent = TRUE,
+        .created = g_get_real_time() / G_USEC_PER_SEC,
+    };
+    rc = groups_put(txn, s, &g);
+    if (rc == 0 && created)
+        *created = TRUE;
+    return rc;
+}
+
+int groups_get(MDB_txn *txn, const store *s, const char *localpart,
+               group_cfg **out)
+{
+    GVariant *v = NULL;
+    int rc;
+
+    g_return_val_if_fail(
+        txn != NULL && s != NULL && localpart != NULL && out != NULL, EINVAL);
+    *out = NULL;
+    rc = store_get_variant(txn, store_dbi(s, STORE_DB_GROUPS), localpart,
+                           strlen(localpart), GROUPS_TYPE, &v);
+    if (rc != 0)
+        return rc;
+    rc = groups_decode(localpart, strlen(localpart), v, out);
+    g_variant_unref(v);
+    return rc;
+}
+
+int groups_list_public(MDB_txn *txn, const store *s, GPtrArray **out)
+{
+    GPtrArray *list = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
+    *out = NULL;
+    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_GROUPS), &cur);
+    if (rc != 0)
+        goto leave;
+    list = g_ptr_array_new_with_free_func(group_cfg_free_ptr);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        GVariant *v = NULL;
+        group_cfg *g = NULL;
+
+        if (store_decode_variant(&d, GROUPS_TYPE, &v) != 0)
+            continue;
+        if (groups_decode(k.mv_data, k.mv_size, v, &g) == 0 && g->is_public)
+            g_ptr_array_add(list, g);
+        else
+            group_cfg_free(g);
+        g_variant_unref(v);
+    }
+    if (rc != MDB_NOTFOUND)
+        goto leave;
+    rc = 0;
+    *out = list;
+    list = NULL;
+leave:
+    if (list)
+        g_ptr_array_unref(list);
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc;
+}

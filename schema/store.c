@@ -1,0 +1,653 @@
+/* store: the LMDB environment, its named databases, the meta records
+ * (schema version, migrations), map growth and GVariant values. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+GQuark store_error_quark(void)
+{
+    return g_quark_from_static_string("imgroups-store-error-quark");
+}
+
+/* Room for databases later schema versions add, so that a migration can
+ * create them without reopening the environment. */
+#define STORE_SPARE_DBS 8
+
+/* A store_write callback can at most double the map this many times in one
+ * call: 2^64 bytes is more than any address space. */
+#define STORE_MAX_GROWTHS 64
+
+/* Meta keys (schema/meta.md). The value type of "schema_version" is frozen:
+ * every build, past and future, can read it. */
+#define META_SCHEMA_KEY   "schema_version"
+#define META_SCHEMA_TYPE  "(qu)"
+#define META_CREATED_KEY  "created"
+#define META_CREATED_TYPE "(qx)"
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[STORE_DB_COUNT];
+    char *path;
+    size_t map_size;
+    unsigned schema_version;
+    unsigned readers; /* read snapshots open in this process */
+    gboolean writing; /* inside store_write */
+    gboolean broken;  /* the map was lost; only store_close is safe */
+};
+
+static const char *const db_names[STORE_DB_COUNT] = {
+    [STORE_DB_META] = "meta",
+    [STORE_DB_GROUPS] = "groups",
+    [STORE_DB_AFFILIATIONS] = "affiliations",
+    [STORE_DB_MEMBERS] = "members",
+    [STORE_DB_ACCOUNTS] = "accounts",
+    [STORE_DB_ARCHIVE] = "archive",
+    [STORE_DB_OUTBOX] = "outbox",
+    [STORE_DB_NICKS] = "nicks",
+};
+
+/* Migrations: migrations[v] turns a store at schema version v into one at
+ * v + 1, inside the open transaction (so it may be run again from the start
+ * if the map fills). Schema version 1 is the first; none exist yet. */
+typedef int (*store_migration_fn)(MDB_txn *txn, store *s);
+static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {NULL};
+
+/* The text of an LMDB code or an errno value. */
+static const char *rc_text(int rc)
+{
+    return rc > 0 ? g_strerror(rc) : mdb_strerror(rc);
+}
+
+static void refresh_map_size(store *s)
+{
+    MDB_envinfo info;
+
+    if (mdb_env_info(s->env, &info) == 0)
+        s->map_size = info.me_mapsize;
+}
+
+static gboolean store_usable(const store *s, GError **err)
+{
+    if (!s->broken)
+        return TRUE;
+    g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                "store %s: unusable after a failed map resize; restart "
+                "imgroups",
+                s->path);
+    return FALSE;
+}
+
+/* Doubles the map (up to STORE_MAP_MAX). Only called with no transaction of
+ * this process open, as mdb_env_set_mapsize requires. */
+static int grow_map(store *s, GError **err)
+{
+    size_t want;
+    void *probe;
+    int rc;
+
+    if (s->readers > 0) {
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
+                    "store %s: the map is full and cannot grow while a read "
+                    "snapshot is open",
+                    s->path);
+        return -1;
+    }
+    if (s->map_size >= STORE_MAP_MAX) {
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
+                    "store %s: the map is full at its maximum of %zu MiB",
+                    s->path, s->map_size >> 20);
+        return -1;
+    }
+    want = s->map_size > STORE_MAP_MAX / 2 ? STORE_MAP_MAX : s->map_size * 2;
+    /* mdb_env_set_mapsize unmaps before it maps again, and a failed mmap
+     * would leave the environment without a map: first make sure the
+     * address space is there. */
+    probe = mmap(NULL, want, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (probe == MAP_FAILED) {
+        int e = errno;
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
+                    "store %s: the map is full and cannot grow to %zu MiB: %s",
+                    s->path, want >> 20, g_strerror(e));
+        return -1;
+    }
+    munmap(probe, want);
+    rc = mdb_env_set_mapsize(s->env, want);
+    if (rc != 0) {
+        s->broken = TRUE;
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
+                    "store %s: cannot grow the map to %zu MiB: %s", s->path,
+                    want >> 20, rc_text(rc));
+        return -1;
+    }
+    refresh_map_size(s);
+    return 0;
+}
+
+/* Another process grew the map: adopt its size (no transaction open). */
+static int adopt_map_size(store *s, GError **err)
+{
+    int rc;
+
+    if (s->readers > 0) {
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                    "store %s: another process grew the map while a read "
+                    "snapshot is open",
+                    s->path);
+        return -1;
+    }
+    rc = mdb_env_set_mapsize(s->env, 0);
+    if (rc != 0) {
+        s->broken = TRUE;
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                    "store %s: cannot adopt the grown map: %s", s->path,
+                    rc_text(rc));
+        return -1;
+    }
+    refresh_map_size(s);
+    return 0;
+}
+
+static void set_abort_error(const store *s, int rc, GError **err)
+{
+    if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE)
+        g_set_error(err, STORE_ERROR, STORE_ERROR_ABORTED,
+                    "store %s: transaction abandoned: %s", s->path,
+                    mdb_strerror(rc));
+    else if (rc > 0)
+        g_set_error(err, STORE_ERROR, STORE_ERROR_ABORTED,
+                    "store %s: transaction abandoned: %s", s->path,
+                    g_strerror(rc));
+    else
+        g_set_error(err, STORE_ERROR, STORE_ERROR_ABORTED,
+                    "store %s: transaction abandoned (code %d)", s->path, rc);
+}
+
+/* One write transaction, rerun after growing the map while it is full. */
+static int write_txn(store *s, store_write_fn fn, void *userdata, GError **err)
+{
+    MDB_txn *txn = NULL;
+    int growths = 0;
+    int resized = 0;
+    int rc;
+
+    for (;;) {
+        rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED && resized++ < 3) {
+            if (adopt_map_size(s, err) < 0)
+                return -1;
+            continue;
+        }
+        if (rc != 0) {
+            g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                        "store %s: cannot begin a write transaction: %s",
+                        s->path, rc_text(rc));
+            return rc > 0 ? -rc : rc;
+        }
+        rc = fn(txn, s, userdata);
+        if (rc == 0) {
+            /* mdb_txn_commit frees txn whether it succeeds or not. */
+            rc = mdb_txn_commit(txn);
+            txn = NULL;
+            if (rc == 0)
+                return 0;
+            if (rc != MDB_MAP_FULL) {
+                g_set_error(err, STORE_ERROR, STORE_ERROR_IO,
+                            "store %s: commit failed: %s", s->path,
+                            rc_text(rc));
+                return rc > 0 ? -rc : rc;
+            }
+        } else {
+            mdb_txn_abort(txn);
+            txn = NULL;
+            if (rc != MDB_MAP_FULL) {
+                set_abort_error(s, rc, err);
+                return rc > 0 ? -rc : rc;
+            }
+        }
+        /* MDB_MAP_FULL: nothing was written; grow and run fn again. */
+        if (++growths > STORE_MAX_GROWTHS) {
+            g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
+                        "store %s: the map is still full after %d growths",
+                        s->path, STORE_MAX_GROWTHS);
+            return MDB_MAP_FULL;
+        }
+        if (grow_map(s, err) < 0)
+            return MDB_MAP_FULL;
+    }
+}
+
+int store_write(store *s, store_write_fn fn, void *userdata, GError **err)
+{
+    int rc;
+
+    g_return_val_if_fail(s != NULL && fn != NULL, -EINVAL);
+    if (!store_usable(s, err))
+        return -1;
+    /* LMDB's writer lock is not recursive: a nested call would hang. */
+    if (s->writing) {
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                    "store %s: store_write called from inside store_write",
+                    s->path);
+        return -EDEADLK;
+    }
+    s->writing = TRUE;
+    rc = write_txn(s, fn, userdata, err);
+    s->writing = FALSE;
+    return rc;
+}
+
+int store_read_begin(store *s, MDB_txn **txn, GError **err)
+{
+    int resized = 0;
+    int rc;
+
+    g_return_val_if_fail(s != NULL && txn != NULL, -EINVAL);
+    *txn = NULL;
+    if (!store_usable(s, err))
+        return -1;
+    for (;;) {
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+        if (rc == MDB_MAP_RESIZED && resized++ < 3) {
+            if (adopt_map_size(s, err) < 0)
+                return -1;
+            continue;
+        }
+        break;
+    }
+    if (rc != 0) {
+        *txn = NULL;
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                    "store %s: cannot begin a read transaction: %s", s->path,
+                    rc_text(rc));
+        return rc > 0 ? -rc : rc;
+    }
+    s->readers++;
+    return 0;
+}
+
+void store_read_end(MDB_txn *txn)
+{
+    store *s;
+
+    if (!txn)
+        return;
+    s = mdb_env_get_userctx(mdb_txn_env(txn));
+    mdb_txn_abort(txn);
+    if (s && s->readers > 0)
+        s->readers--;
+}
+
+int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+                      GVariant *v)
+{
+    GVariant *normal;
+    MDB_val k = {.mv_size = klen, .mv_data = (void *)key};
+    MDB_val d;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && v != NULL, EINVAL);
+    g_variant_ref_sink(v);
+    normal = g_variant_get_normal_form(v);
+    d.mv_size = g_variant_get_size(normal);
+    d.mv_data = (void *)g_variant_get_data(normal);
+    rc = mdb_put(txn, dbi, &k, &d, 0);
+    g_variant_unref(normal);
+    g_variant_unref(v);
+    return rc;
+}
+
+int store_decode_variant(const MDB_val *val, const GVariantType *t,
+                         GVariant **out)
+{
+    GBytes *bytes;
+    GVariant *v;
+
+    g_return_val_if_fail(val != NULL && t != NULL && out != NULL, EINVAL);
+    g_return_val_if_fail(g_variant_type_is_definite(t), EINVAL);
+    *out = NULL;
+    /* A copy: it outlives the transaction, and malloc aligns it as GVariant
+     * needs for fixed-size types (a value in the map need not be). */
+    bytes = g_bytes_new(val->mv_data, val->mv_size);
+    v = g_variant_ref_sink(g_variant_new_from_bytes(t, bytes, FALSE));
+    g_bytes_unref(bytes);
+    if (!g_variant_is_normal_form(v)) {
+        g_variant_unref(v);
+        return MDB_CORRUPTED;
+    }
+    *out = v;
+    return 0;
+}
+
+int store_get_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+                      const GVariantType *t, GVariant **out)
+{
+    MDB_val k = {.mv_size = klen, .mv_data = (void *)key};
+    MDB_val d;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && out != NULL, EINVAL);
+    *out = NULL;
+    rc = mdb_get(txn, dbi, &k, &d);
+    if (rc != 0)
+        return rc;
+    return store_decode_variant(&d, t, out);
+}
+
+MDB_dbi store_dbi(const store *s, enum store_db db)
+{
+    g_return_val_if_fail(s != NULL && db < STORE_DB_COUNT, 0);
+    return s->dbi[db];
+}
+
+const char *store_db_name(enum store_db db)
+{
+    g_return_val_if_fail(db < STORE_DB_COUNT, NULL);
+    return db_names[db];
+}
+
+unsigned store_schema_version(const store *s)
+{
+    return s->schema_version;
+}
+
+size_t store_map_size(const store *s)
+{
+    return s->map_size;
+}
+
+/* The open transaction: what it found goes here, since store_write only
+ * knows that the callback gave up. */
+typedef struct store_init {
+    store *s;
+    GError *err;
+} store_init;
+
+/* Distinct from every LMDB code and errno value. */
+#define INIT_REFUSED (-1)
+
+static int init_refuse(store_init *in, enum store_error code, const char *fmt,
+                       ...) G_GNUC_PRINTF(3, 4);
+
+static int init_refuse(store_init *in, enum store_error code, const char *fmt,
+                       ...)
+{
+    va_list ap;
+    char *why;
+
+    va_start(ap, fmt);
+    why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_clear_error(&in->err);
+    g_set_error(&in->err, STORE_ERROR, code, "store %s: %s", in->s->path, why);
+    g_free(why);
+    return INIT_REFUSED;
+}
+
+static int put_meta(MDB_txn *txn, const store *s, const char *key, GVariant *v)
+{
+    return store_put_variant(txn, s->dbi[STORE_DB_META], key, strlen(key), v);
+}
+
+/* Reads the recorded schema version from an existing meta database. */
+static int read_schema_version(MDB_txn *txn, store_init *in, unsigned *out)
+{
+    GVariant *v = NULL;
+    guint16 record;
+    guint32 version;
+    int rc;
+
+    rc = store_get_variant(txn, in->s->dbi[STORE_DB_META], META_SCHEMA_KEY,
+                           strlen(META_SCHEMA_KEY),
+                           G_VARIANT_TYPE(META_SCHEMA_TYPE), &v);
+    if (rc == MDB_NOTFOUND)
+        return init_refuse(in, STORE_ERROR_CORRUPTED,
+                           "the meta database records no schema version");
+    if (rc == MDB_CORRUPTED)
+        return init_refuse(in, STORE_ERROR_CORRUPTED,
+                           "the recorded schema version cannot be decoded");
+    if (rc != 0)
+        return rc;
+    /* The record version does not matter here: this record's type is
+     * frozen, so any version of it is read the same way. */
+    g_variant_get(v, META_SCHEMA_TYPE, &record, &version);
+    g_variant_unref(v);
+    if (version == 0)
+        return init_refuse(in, STORE_ERROR_CORRUPTED,
+                           "the recorded schema version is 0");
+    *out = version;
+    return 0;
+}
+
+static int create_databases(MDB_txn *txn, store *s)
+{
+    int rc;
+
+    for (int i = 0; i < STORE_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A new environment: the main database must be empty (anything else is
+ * some other program's LMDB environment, not to be written into). */
+static int init_new(MDB_txn *txn, store_init *in)
+{
+    store *s = in->s;
+    MDB_dbi main_dbi;
+    MDB_stat st;
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    int rc;
+
+    rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+    if (rc == 0)
+        rc = mdb_stat(txn, main_dbi, &st);
+    if (rc != 0)
+        return rc;
+    if (st.ms_entries > 0)
+        return init_refuse(in, STORE_ERROR_NOT_STORE,
+                           "holds an LMDB environment that is not an "
+                           "imgroups store");
+    rc = create_databases(txn, s);
+    if (rc == 0)
+        rc = put_meta(txn, s, META_SCHEMA_KEY,
+                      g_variant_new(META_SCHEMA_TYPE,
+                                    (guint16)STORE_META_RECORD_VERSION,
+                                    (guint32)STORE_SCHEMA_VERSION));
+    if (rc == 0)
+        rc = put_meta(txn, s, META_CREATED_KEY,
+                      g_variant_new(META_CREATED_TYPE,
+                                    (guint16)STORE_META_RECORD_VERSION, now));
+    if (rc == 0)
+        s->schema_version = STORE_SCHEMA_VERSION;
+    return rc;
+}
+
+/* An existing store: refuse a newer schema, migrate an older one. */
+static int init_existing(MDB_txn *txn, store_init *in)
+{
+    store *s = in->s;
+    unsigned version = 0;
+    int rc;
+
+    rc = read_schema_version(txn, in, &version);
+    if (rc != 0)
+        return rc;
+    if (version > STORE_SCHEMA_VERSION)
+        return init_refuse(in, STORE_ERROR_NEWER_SCHEMA,
+                           "schema version %u is newer than this imgroups "
+                           "understands (%u); upgrade imgroups or use another "
+                           "[storage] path",
+                           version, STORE_SCHEMA_VERSION);
+    rc = create_databases(txn, s);
+    if (rc != 0)
+        return rc;
+    for (unsigned v = version; v < STORE_SCHEMA_VERSION; v++) {
+        if (!migrations[v])
+            return init_refuse(in, STORE_ERROR_CORRUPTED,
+                               "no migration from schema version %u", v);
+        rc = migrations[v](txn, s);
+        if (rc != 0)
+            return rc;
+    }
+    if (version != STORE_SCHEMA_VERSION) {
+        rc = put_meta(txn, s, META_SCHEMA_KEY,
+                      g_variant_new(META_SCHEMA_TYPE,
+                                    (guint16)STORE_META_RECORD_VERSION,
+                                    (guint32)STORE_SCHEMA_VERSION));
+        if (rc != 0)
+            return rc;
+    }
+    s->schema_version = STORE_SCHEMA_VERSION;
+    return 0;
+}
+
+static int init_txn(MDB_txn *txn, const store *unused, void *userdata)
+{
+    store_init *in = userdata;
+    MDB_dbi meta;
+    int rc;
+
+    rc = mdb_dbi_open(txn, db_names[STORE_DB_META], 0, &meta);
+    if (rc == MDB_NOTFOUND)
+        return init_new(txn, in);
+    if (rc == MDB_INCOMPATIBLE)
+        return init_refuse(in, STORE_ERROR_NOT_STORE,
+                           "holds an LMDB environment that is not an "
+                           "imgroups store");
+    if (rc != 0)
+        return rc;
+    in->s->dbi[STORE_DB_META] = meta;
+    return init_existing(txn, in);
+}
+
+/* The directory: made with its parents, or checked and tightened. */
+static int prepare_directory(const char *path, GError **err)
+{
+    struct stat st;
+
+    if (g_mkdir_with_parents(path, 0700) != 0) {
+        int e = errno;
+        if (e == ENOTDIR || e == EEXIST)
+            g_set_error(err, STORE_ERROR, STORE_ERROR_NOT_DIRECTORY,
+                        "store %s: not a directory", path);
+        else
+            g_set_error(err, STORE_ERROR, STORE_ERROR_NOT_WRITABLE,
+                        "store %s: cannot create the directory: %s", path,
+                        g_strerror(e));
+        return -1;
+    }
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED, "store %s: %s", path,
+                    g_strerror(e));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        g_set_error(err, STORE_ERROR, STORE_ERROR_NOT_DIRECTORY,
+                    "store %s: not a directory", path);
+        return -1;
+    }
+    /* The store holds who is in which group: nobody else may look. */
+    if ((st.st_mode & 077) != 0 && chmod(path, 0700) != 0) {
+        int e = errno;
+        g_set_error(err, STORE_ERROR, STORE_ERROR_NOT_WRITABLE,
+                    "store %s: cannot restrict the directory to mode 0700: %s",
+                    path, g_strerror(e));
+        return -1;
+    }
+    if (access(path, W_OK | X_OK) != 0) {
+        int e = errno;
+        g_set_error(err, STORE_ERROR, STORE_ERROR_NOT_WRITABLE,
+                    "store %s: the directory is not writable: %s", path,
+                    g_strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+static void set_open_error(const char *path, int rc, GError **err)
+{
+    if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+        g_set_error(err, STORE_ERROR, STORE_ERROR_NOT_STORE,
+                    "store %s: data.mdb or lock.mdb is not an LMDB "
+                    "environment this imgroups can open: %s",
+                    path, mdb_strerror(rc));
+    else if (rc == EACCES || rc == EROFS || rc == EPERM)
+        g_set_error(err, STORE_ERROR, STORE_ERROR_NOT_WRITABLE,
+                    "store %s: cannot open the environment for writing: %s",
+                    path, g_strerror(rc));
+    else
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                    "store %s: cannot open the environment: %s", path,
+                    rc_text(rc));
+}
+
+int store_open(const char *path, size_t initial_map, store **out, GError **err)
+{
+    store *s = NULL;
+    store_init in = {0};
+    int dead;
+    int rc;
+
+    g_return_val_if_fail(path != NULL && out != NULL, -EINVAL);
+    *out = NULL;
+    if (prepare_directory(path, err) < 0)
+        return -1;
+    s = g_new0(store, 1);
+    s->path = g_strdup(path);
+    rc = mdb_env_create(&s->env);
+    if (rc != 0) {
+        s->env = NULL;
+        set_open_error(path, rc, err);
+        goto leave;
+    }
+    rc = mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + STORE_SPARE_DBS);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(s->env,
+                                 initial_map ? initial_map : STORE_MAP_DEFAULT);
+    if (rc == 0)
+        rc = mdb_env_set_userctx(s->env, s);
+    if (rc == 0)
+        rc = mdb_env_open(s->env, path, 0, 0600);
+    if (rc != 0) {
+        set_open_error(path, rc, err);
+        goto leave;
+    }
+    /* LMDB keeps a map at least as big as the data already there. */
+    refresh_map_size(s);
+    /* Reader slots left by a crashed process would pin old pages. */
+    mdb_reader_check(s->env, &dead);
+    in.s = s;
+    rc = store_write(s, init_txn, &in, err);
+    if (rc != 0 && in.err) {
+        g_clear_error(err);
+        g_propagate_error(err, in.err);
+        in.err = NULL;
+    }
+    if (rc != 0)
+        goto leave;
+    *out = s;
+    s = NULL;
+leave:
+    g_clear_error(&in.err);
+    store_close(s);
+    return rc == 0 ? 0 : (rc > 0 ? -rc : rc);
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    if (s->env)
+        mdb_env_close(s->env);
+    g_free(s->path);
+    g_free(s);
+}

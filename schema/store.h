@@ -1,0 +1,131 @@
+/* store: the one LMDB environment, its named databases, schema version and
+ * map growth. Everything that touches disk goes through here. */
+#ifndef IMGROUPS_STORE_H
+#define IMGROUPS_STORE_H
+
+#include <stdint.h>
+
+#include <glib.h>
+#include <lmdb.h>
+
+/* The schema version this build writes. A store recording a newer one is
+ * refused at open; an older one is migrated in the open transaction
+ * (schema/README.md, "Versions and migrations"). */
+#define STORE_SCHEMA_VERSION 1
+
+/* Version of the meta records this build writes (schema/meta.md). */
+#define STORE_META_RECORD_VERSION 1
+
+/* The map starts at this size unless store_open is told otherwise, and never
+ * grows past STORE_MAP_MAX (1 TiB; 1 GiB where size_t has 32 bits). */
+#define STORE_MAP_DEFAULT ((size_t)64 << 20)
+#if SIZE_MAX > 0xffffffffu
+#define STORE_MAP_MAX ((size_t)1 << 40)
+#else
+#define STORE_MAP_MAX ((size_t)1 << 30)
+#endif
+
+/* Named databases; each has a page in schema/<name>.md. */
+enum store_db {
+    STORE_DB_META,         /* "meta": schema version, created-at */
+    STORE_DB_GROUPS,       /* "groups": group localpart -> config */
+    STORE_DB_AFFILIATIONS, /* "affiliations": group\0jid -> affiliation */
+    STORE_DB_MEMBERS,      /* "members": legacy identity -> membership */
+    STORE_DB_ACCOUNTS,     /* "accounts": account name -> settings */
+    STORE_DB_ARCHIVE,      /* "archive": group\0seq(be64) -> message */
+    STORE_DB_OUTBOX,       /* "outbox": account\0seq(be64) -> delivery */
+    STORE_DB_NICKS,        /* "nicks": group\0folded nick -> owner */
+    STORE_DB_COUNT
+};
+
+/* GError domain of every error the store sets. Messages start with
+ * "store <path>: " and name the cause; they never hold keys or values. */
+#define STORE_ERROR (store_error_quark())
+GQuark store_error_quark(void);
+
+enum store_error {
+    STORE_ERROR_FAILED,        /* an LMDB or system call failed */
+    STORE_ERROR_NOT_DIRECTORY, /* the path exists and is not a directory */
+    STORE_ERROR_NOT_WRITABLE,  /* the directory cannot be written */
+    STORE_ERROR_NOT_STORE,     /* not an LMDB environment, or not ours */
+    STORE_ERROR_NEWER_SCHEMA,  /* written by a newer imgroups */
+    STORE_ERROR_CORRUPTED,     /* the meta records cannot be decoded */
+    STORE_ERROR_FULL,          /* the map cannot grow any more */
+    STORE_ERROR_IO,            /* commit failed: disk full, I/O error... */
+    STORE_ERROR_ABORTED,       /* a store_write callback returned non-zero */
+};
+
+typedef struct store store;
+
+/* Opens (creating if missing, with its parents, directory mode 0700; an
+ * existing directory open to group or others is chmod'ed to 0700) the
+ * environment at path, creates the named databases, records
+ * STORE_SCHEMA_VERSION in a new store, migrates an older one, and refuses a
+ * store whose recorded version is newer than this build's.
+ * initial_map is the starting map size in bytes (0: STORE_MAP_DEFAULT); a
+ * store already holding more data than that opens with a map of its data's
+ * size. On failure returns negative and sets *err (STORE_ERROR) with a
+ * message naming the path and the cause. *out is owned by the caller:
+ * store_close() frees it. */
+int store_open(const char *path, size_t initial_map, store **out, GError **err);
+
+/* Closes the environment and frees s (NULL is allowed). No transaction may
+ * be open. */
+void store_close(store *s);
+
+/* The handle of a named database; valid while the store is open. */
+MDB_dbi store_dbi(const store *s, enum store_db db);
+
+/* The name of a named database ("meta", "groups", ...); static storage. */
+const char *store_db_name(enum store_db db);
+
+/* The schema version recorded in the store (after any migration at open,
+ * STORE_SCHEMA_VERSION). */
+unsigned store_schema_version(const store *s);
+
+/* The current map size in bytes (grows as the store fills). */
+size_t store_map_size(const store *s);
+
+/* Runs fn inside one write transaction and commits it (synced). If the map
+ * fills (MDB_MAP_FULL from fn or from commit), the transaction is aborted,
+ * the map doubled, and fn run again from the start: fn must therefore do
+ * all its work through txn and keep no side effects outside it until
+ * store_write returns 0; and fn must return the MDB_MAP_FULL it got (an
+ * LMDB call that failed leaves the transaction unusable).
+ * fn returns 0 to commit. Any other value aborts, nothing is written, and
+ * store_write returns it (a positive errno value e is returned as -e) with
+ * *err set (STORE_ERROR_ABORTED, naming the LMDB code if it is one).
+ * On an LMDB failure returns negative and sets *err naming the cause:
+ * STORE_ERROR_IO for a failed commit (disk full, I/O error; the errno text
+ * is in the message), STORE_ERROR_FULL when the map is at STORE_MAP_MAX or
+ * cannot be grown while a read snapshot of this process is open. After a
+ * failure nothing of the transaction is on disk and the store stays
+ * usable. fn must not call store_write (refused: -EDEADLK). */
+typedef int (*store_write_fn)(MDB_txn *txn, const store *s, void *userdata);
+int store_write(store *s, store_write_fn fn, void *userdata, GError **err);
+
+/* A read-only snapshot; one per thread at a time (LMDB ties a read
+ * transaction to its thread). Pointers read through it are borrowed until
+ * store_read_end(). On failure returns negative and sets *err. */
+int store_read_begin(store *s, MDB_txn **txn, GError **err);
+void store_read_end(MDB_txn *txn);
+
+/* Serialises v (in normal form; sinks a floating ref) and puts it under key.
+ * Returns the mdb_put result (0, MDB_MAP_FULL, ...). */
+int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+                      GVariant *v);
+
+/* Reads key and returns in *out a GVariant of type t owned by the caller (a
+ * full reference, g_variant_unref; a copy, so it outlives the transaction).
+ * Returns 0, MDB_NOTFOUND if absent, MDB_CORRUPTED if the bytes are not a
+ * normal-form value of type t, or another mdb_get error; *out is NULL unless
+ * 0 is returned. */
+int store_get_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+                      const GVariantType *t, GVariant **out);
+
+/* The same check and copy for a value already read (e.g. by a cursor):
+ * returns 0 with *out owned by the caller, or MDB_CORRUPTED. */
+int store_decode_variant(const MDB_val *val, const GVariantType *t,
+                         GVariant **out);
+
+#endif
