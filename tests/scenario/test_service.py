@@ -1,0 +1,225 @@
+"""Scenario: what the component answers on its own JID (disco, version,
+ping), and how it refuses what it does not serve or cannot parse."""
+
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (FakeServer, Imgroups, SUITE, USER, base_config, check,  # noqa: E402
+                     disco_items, ping, test, tmpdir)
+
+NAME = 'Groups Under Test'
+C = 'groups.localhost'
+ERR = "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+
+_rig = {}
+
+
+def rig():
+    """One imgroups with two account groups, shared by the tests below."""
+    if 'error' in _rig:
+        raise _rig['error']
+    if 'server' not in _rig:
+        try:
+            server = SUITE.shared(FakeServer())
+            d = tmpdir()
+            cfg = base_config(server.port, os.path.join(d, 'store'))
+            cfg['component']['name'] = NAME
+            cfg['account:lobby-irc'] = {
+                'protocol': 'prpl-irc', 'username': 'lobbybot@127.0.0.1',
+                'password': '', 'group': 'lobby', 'mode': 'contacts',
+                'option.port': '6667'}
+            cfg['account:team-irc'] = {
+                'protocol': 'prpl-irc', 'username': 'teambot@127.0.0.1',
+                'group': 'team', 'mode': 'chat', 'chat': '#team'}
+            proc = SUITE.shared(Imgroups(cfg, workdir=d))
+            server.wait_for_connection(10)
+        except Exception as e:
+            _rig['error'] = e
+            raise
+        _rig['server'], _rig['proc'] = server, proc
+    return _rig['server']
+
+
+def iq(ident, typ, payload, to=C, frm=USER):
+    return "<iq type='%s' id='%s' from='%s' to='%s'>%s</iq>" % (typ, ident, frm, to, payload)
+
+
+def iq_error(ident, etype, cond, frm=C, to=USER):
+    return ("<iq type='error' id='%s' from='%s' to='%s'><error type='%s'><%s %s/></error></iq>"
+            % (ident, frm, to, etype, cond, ERR))
+
+
+@test('disco#info on the component lists the conference identity and its features')
+def disco_info():
+    s = rig()
+    s.send(iq('di1', 'get', "<query xmlns='http://jabber.org/protocol/disco#info'/>"))
+    s.expect("<iq type='result' id='di1' from='%s' to='%s'>"
+             "<query xmlns='http://jabber.org/protocol/disco#info'>"
+             "<identity category='conference' type='text' name='%s'/>"
+             "<feature var='http://jabber.org/protocol/disco#info'/>"
+             "<feature var='http://jabber.org/protocol/disco#items'/>"
+             "<feature var='jabber:iq:version'/>"
+             "<feature var='urn:xmpp:ping'/>"
+             "</query></iq>" % (C, USER, NAME))
+
+
+@test('disco#items on the component lists the group of every configured account')
+def disco_items_lists_groups():
+    s = rig()
+    disco_items(s, 'dit1')
+    s.expect("<iq type='result' id='dit1' from='%s' to='%s'>"
+             "<query xmlns='http://jabber.org/protocol/disco#items'>"
+             "<item jid='lobby@%s' name='lobby'/>"
+             "<item jid='team@%s' name='team'/>"
+             "</query></iq>" % (C, USER, C, C))
+
+
+@test('jabber:iq:version answers imgroups 0.1.0')
+def version():
+    s = rig()
+    s.send(iq('v1', 'get', "<query xmlns='jabber:iq:version'/>"))
+    s.expect("<iq type='result' id='v1' from='%s' to='%s'><query xmlns='jabber:iq:version'>"
+             "<name>imgroups</name><version>0.1.0</version></query></iq>" % (C, USER))
+
+
+@test('a ping gets an empty result')
+def ping_result():
+    ping(rig(), 'p1')
+
+
+@test('an iq get in a namespace nobody serves gets service-unavailable')
+def unknown_get():
+    s = rig()
+    s.send(iq('u1', 'get', "<query xmlns='jabber:iq:last'/>"))
+    s.expect(iq_error('u1', 'cancel', 'service-unavailable'))
+
+
+@test('an iq set in a namespace nobody serves gets service-unavailable')
+def unknown_set():
+    s = rig()
+    s.send(iq('u2', 'set', "<query xmlns='jabber:iq:last'/>"))
+    s.expect(iq_error('u2', 'cancel', 'service-unavailable'))
+
+
+@test('an iq result to the component gets no reply')
+def iq_result_ignored():
+    s = rig()
+    s.send("<iq type='result' id='r1' from='%s' to='%s'/>" % (USER, C))
+    ping(s, 'p2')
+
+
+@test('an iq error to the component gets no reply')
+def iq_error_ignored():
+    s = rig()
+    s.send("<iq type='error' id='r2' from='%s' to='%s'><error type='cancel'>"
+           "<item-not-found %s/></error></iq>" % (USER, C, ERR))
+    ping(s, 'p3')
+
+
+@test('an iq get without a child is a bad-request')
+def iq_no_child():
+    s = rig()
+    s.send(iq('b1', 'get', ''))
+    s.expect(iq_error('b1', 'modify', 'bad-request'))
+
+
+@test('an iq get with two children is a bad-request')
+def iq_two_children():
+    s = rig()
+    s.send(iq('b2', 'get', "<ping xmlns='urn:xmpp:ping'/><query xmlns='jabber:iq:version'/>"))
+    s.expect(iq_error('b2', 'modify', 'bad-request'))
+
+
+@test('an iq of type bogus is a bad-request')
+def iq_bogus_type():
+    s = rig()
+    s.send(iq('b3', 'bogus', "<ping xmlns='urn:xmpp:ping'/>"))
+    s.expect(iq_error('b3', 'modify', 'bad-request'))
+
+
+@test('an iq to a malformed JID gets jid-malformed')
+def iq_bad_jid():
+    s = rig()
+    s.send(iq('j1', 'get', "<ping xmlns='urn:xmpp:ping'/>", to='a@@' + C))
+    s.expect(iq_error('j1', 'modify', 'jid-malformed', frm='{any}'))
+
+
+@test('an iq to a room that does not exist gets item-not-found')
+def iq_unknown_room():
+    s = rig()
+    s.send(iq('n1', 'get', "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+              to='nosuch@' + C))
+    s.expect(iq_error('n1', 'cancel', 'item-not-found', frm='nosuch@' + C))
+
+
+@test('a presence to a room that does not exist gets a presence error item-not-found')
+def presence_unknown_room():
+    s = rig()
+    s.send("<presence id='pr1' from='%s' to='nosuch@%s'/>" % (USER, C))
+    s.expect("<presence type='error' id='pr1' from='nosuch@%s' to='%s'>"
+             "<error type='cancel'><item-not-found %s/></error></presence>" % (C, USER, ERR))
+
+
+@test('a stanza without a from gets no reply and the link stays up')
+def no_from():
+    s = rig()
+    s.send("<iq type='get' id='nf1' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % C)
+    s.send("<message type='chat' id='nf2' to='%s'><body>hi</body></message>" % C)
+    ping(s, 'p4')
+
+
+@test('a chat message to the component gets a message error service-unavailable')
+def chat_to_component():
+    s = rig()
+    s.send("<message type='chat' id='m1' from='%s' to='%s'><body>hello</body></message>"
+           % (USER, C))
+    s.expect("<message type='error' id='m1' from='%s' to='%s'><error type='cancel'>"
+             "<service-unavailable %s/></error></message>" % (C, USER, ERR))
+
+
+@test('a message error to the component gets no reply')
+def message_error_ignored():
+    s = rig()
+    s.send("<message type='error' id='m2' from='%s' to='%s'><error type='cancel'>"
+           "<service-unavailable %s/></error></message>" % (USER, C, ERR))
+    ping(s, 'p5')
+
+
+@test('after all that the component still answers on the same connection')
+def still_alive():
+    s = rig()
+    ping(s, 'p6')
+    proc = _rig['proc']
+    check(proc.alive(), 'imgroups exited')
+    check(len(s.attempts) == 1, 'the component connected %d times' % len(s.attempts))
+    check(proc.count_log(r'link: disconnected') == 0, 'the link went down')
+
+
+@test('SIGTERM then closes the stream and imgroups exits 0')
+def clean_stop():
+    s = rig()
+    proc = _rig['proc']
+    proc.proc.send_signal(signal.SIGTERM)
+    extra = s.expect_stream_close(5)
+    s.send('</stream:stream>')
+    s.close()
+    rc = proc.wait_exit(10)
+    check(rc == 0, 'exit status %s after SIGTERM' % rc)
+    check(not extra, 'stanzas sent while stopping: %s' % extra)
+
+
+@test('disco#items is empty when no group exists')
+def disco_items_empty():
+    server = FakeServer()
+    d = tmpdir()
+    Imgroups(base_config(server.port, os.path.join(d, 'store')), workdir=d)
+    server.wait_for_connection(10)
+    disco_items(server, 'de1')
+    server.expect("<iq type='result' id='de1' from='%s' to='%s'>"
+                  "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>" % (C, USER))
+
+
+if __name__ == '__main__':
+    SUITE.run()

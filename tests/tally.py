@@ -1,0 +1,28 @@
+"""Counts test cases from meson's testlog.json files (each test speaks TAP,
+so each 'ok'/'not ok' line is one case) and prints 'N passed, N failed'.
+A test that failed without reporting a failing case counts as one failure."""
+import json
+import re
+import sys
+
+passed = failed = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError as e:
+        print(f"tally: {path}: {e}", file=sys.stderr)
+        failed += 1
+        continue
+    for line in lines:
+        t = json.loads(line)
+        out = t.get("stdout") or ""
+        ok = len(re.findall(r"^ok \d+", out, re.M))
+        bad = len(re.findall(r"^not ok \d+", out, re.M))
+        if t.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP") and bad == 0:
+            bad = 1
+            print(f"tally: {t.get('name')} in {path}: {t.get('result')}",
+                  file=sys.stderr)
+        passed += ok
+        failed += bad
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed or not passed else 0)

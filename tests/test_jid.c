@@ -1,0 +1,87 @@
+/* test_jid: JID splitting and validation, table-driven. */
+#include <glib.h>
+
+#include "jid.h"
+
+static const struct {
+    const char *in;
+    const char *node, *domain, *resource; /* domain NULL: malformed */
+} cases[] = {
+    {"groups.localhost", NULL, "groups.localhost", NULL},
+    {"Groups.LocalHost", NULL, "groups.localhost", NULL},
+    {"room@groups.localhost", "room", "groups.localhost", NULL},
+    {"room@groups.localhost/nick", "room", "groups.localhost", "nick"},
+    {"room@groups.localhost/a/b@c", "room", "groups.localhost", "a/b@c"},
+    {"groups.localhost/res", NULL, "groups.localhost", "res"},
+    {"caf\xc3\xa9@example.org", "caf\xc3\xa9", "example.org", NULL},
+    {"", NULL, NULL, NULL},
+    {"@groups.localhost", NULL, NULL, NULL},
+    {"room@", NULL, NULL, NULL},
+    {"a@@groups.localhost", NULL, NULL, NULL},
+    {"room@groups.localhost/", NULL, NULL, NULL},
+    {"bad room@groups.localhost", NULL, NULL, NULL},
+    {"a\"b@groups.localhost", NULL, NULL, NULL},
+    {"room@groups..localhost", NULL, NULL, NULL},
+    {"room@.localhost", NULL, NULL, NULL},
+    {"\xff@groups.localhost", NULL, NULL, NULL},
+    {"room@groups.localhost/\x01", NULL, NULL, NULL},
+};
+
+static void jids_parse_as_rfc7622_says(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        jid j;
+        int rc = jid_parse(cases[i].in, &j);
+        g_test_message("case %zu: '%s'", i, cases[i].in);
+        if (!cases[i].domain) {
+            g_assert_cmpint(rc, ==, -1);
+            g_assert_null(j.domain);
+            continue;
+        }
+        g_assert_cmpint(rc, ==, 0);
+        g_assert_cmpstr(j.node, ==, cases[i].node);
+        g_assert_cmpstr(j.domain, ==, cases[i].domain);
+        g_assert_cmpstr(j.resource, ==, cases[i].resource);
+        jid_clear(&j);
+    }
+}
+
+static void a_part_longer_than_1023_bytes_is_refused(void)
+{
+    char *node = g_strnfill(1024, 'a');
+    char *s = g_strconcat(node, "@groups.localhost", NULL);
+    jid j;
+
+    g_assert_cmpint(jid_parse(s, &j), ==, -1);
+    node[1023] = '\0';
+    g_free(s);
+    s = g_strconcat(node, "@groups.localhost", NULL);
+    g_assert_cmpint(jid_parse(s, &j), ==, 0);
+    jid_clear(&j);
+    g_free(s);
+    g_free(node);
+}
+
+static void bare_jid_drops_the_resource(void)
+{
+    jid j;
+    char *bare;
+
+    g_assert_cmpint(jid_parse("Room@Groups.Localhost/x", &j), ==, 0);
+    bare = jid_bare(&j);
+    g_assert_cmpstr(bare, ==, "Room@groups.localhost");
+    g_free(bare);
+    jid_clear(&j);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/jid/jids_parse_as_rfc7622_says",
+                    jids_parse_as_rfc7622_says);
+    g_test_add_func("/jid/a_part_longer_than_1023_bytes_is_refused",
+                    a_part_longer_than_1023_bytes_is_refused);
+    g_test_add_func("/jid/bare_jid_drops_the_resource",
+                    bare_jid_drops_the_resource);
+    return g_test_run();
+}
