@@ -93,3 +93,15 @@ char *jid_bare(const jid *j)
     return j->node ? g_strconcat(j->node, "@", j->domain, NULL)
                    : g_strdup(j->domain);
 }
+
+char *jid_node_fold(const char *s)
+{
+    char *folded, *norm;
+
+    if (!s || !g_utf8_validate(s, -1, NULL))
+        return NULL;
+    folded = g_utf8_casefold(s, -1);
+    norm = g_utf8_normalize(folded, -1, G_NORMALIZE_NFKC);
+    g_free(folded);
+    return norm;
+}

@@ -25,6 +25,11 @@ gboolean jid_node_valid(const char *s);
 gboolean jid_domain_valid(const char *s);
 gboolean jid_resource_valid(const char *s);
 
+/* The form a localpart is compared and stored in: case-folded and NFKC
+ * normalised, so that "Lobby" and "lobby" name one group. Newly allocated
+ * (g_free); NULL if s is not valid UTF-8. */
+char *jid_node_fold(const char *s);
+
 /* "node@domain" or "domain"; newly allocated (g_free). */
 char *jid_bare(const jid *j);
 

@@ -231,16 +231,21 @@ static int group_exists(router *r, const char *localpart, gboolean *exists)
     MDB_txn *txn = NULL;
     GError *err = NULL;
     group_cfg *g = NULL;
+    char *key = jid_node_fold(localpart);
     int rc;
 
     *exists = FALSE;
+    if (!key)
+        return -1;
     if (store_read_begin(r->st, &txn, &err) < 0) {
         log_error(LOG_ROUTER, "%s", err->message);
         g_error_free(err);
+        g_free(key);
         return -1;
     }
-    rc = groups_get(txn, r->st, localpart, &g);
+    rc = groups_get(txn, r->st, key, &g);
     store_read_end(txn);
+    g_free(key);
     if (rc == 0) {
         *exists = TRUE;
         group_cfg_free(g);

@@ -74,6 +74,19 @@ static void bare_jid_drops_the_resource(void)
     jid_clear(&j);
 }
 
+static void localparts_fold_case_and_width(void)
+{
+    char *a = jid_node_fold("Lobby");
+    char *b = jid_node_fold("\xef\xbc\xac\xef\xbd\x8f\xef\xbd\x82"
+                            "by"); /* fullwidth */
+
+    g_assert_cmpstr(a, ==, "lobby");
+    g_assert_cmpstr(b, ==, "lobby");
+    g_assert_null(jid_node_fold("\xff"));
+    g_free(a);
+    g_free(b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -83,5 +96,7 @@ int main(int argc, char **argv)
                     a_part_longer_than_1023_bytes_is_refused);
     g_test_add_func("/jid/bare_jid_drops_the_resource",
                     bare_jid_drops_the_resource);
+    g_test_add_func("/jid/localparts_fold_case_and_width",
+                    localparts_fold_case_and_width);
     return g_test_run();
 }
