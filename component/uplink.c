@@ -66,6 +66,7 @@ struct uplink {
     guint attempt;        /* failures since the last stable link */
     int sock_error;       /* errno of the last failed TCP connect, 0 if none */
     gboolean parse_error; /* the server sent XML that does not parse */
+    gboolean cut_pending; /* shut the socket after the next turn */
     const char *down_reason; /* why the link closed itself, or NULL */
     gint64 up_since;
     enum uplink_fail last_fail;
@@ -207,16 +208,20 @@ static void tick_set(uplink *up, gboolean on)
 static void pump(uplink *up)
 {
     xmpp_run_once(up->ctx, 0);
-    if (up->parse_error && up->state == UPLINK_UP) {
+    if (up->cut_pending && up->fd >= 0) {
+        /* The turn after a parse error has written <invalid-xml/> and
+         * </stream:stream>; cut the socket now, so that nothing libstrophe
+         * makes of the rest of the broken input goes out after them. */
+        shutdown(up->fd, SHUT_RDWR);
+        up->cut_pending = FALSE;
+    }
+    if (up->parse_error && up->state == UPLINK_UP && !up->down_reason) {
         /* RFC 6120 §4.9.3.25: after <invalid-xml/> the stream is closed.
-         * The disconnect is handled like any loss: log, back off, redial. */
+         * The disconnect is then handled like any loss: log, back off,
+         * redial. */
         up->down_reason = "the server sent malformed XML";
         xmpp_disconnect(up->conn);
-        /* Stop reading: the next turn writes the stream error and
-         * </stream:stream>, then reads end-of-stream and closes, instead
-         * of parsing (and answering) more of the broken stream. */
-        if (up->fd >= 0)
-            shutdown(up->fd, SHUT_RD);
+        up->cut_pending = TRUE;
         tick_set(up, TRUE);
     }
     up->parse_error = FALSE;
@@ -434,6 +439,7 @@ static void start_connect(uplink *up)
     up->state = UPLINK_CONNECTING;
     up->sock_error = 0;
     up->down_reason = NULL;
+    up->cut_pending = FALSE;
     log_debug(LOG_LINK, "connecting to %s:%u", up->host, up->port);
     rc = xmpp_connect_component(up->conn, up->host, up->port, conn_handler, up);
     if (rc < 0) {
