@@ -82,6 +82,7 @@ static gboolean on_stop_signal(gpointer userdata)
     }
     a->stopping = TRUE;
     log_info(LOG_MAIN, "stopping");
+    router_shutdown(a->r, a->up);
     uplink_stop(a->up, stopped, a);
     return G_SOURCE_CONTINUE;
 }
@@ -175,7 +176,11 @@ int main(int argc, char **argv)
     }
     if (ensure_groups(&a, a.cfg) < 0)
         goto leave;
-    router_new(a.cfg, a.st, &a.r);
+    if (router_new(a.cfg, a.st, &a.r, &err) < 0) {
+        log_error(LOG_STORE, "%s", err ? err->message : "cannot start");
+        g_clear_error(&err);
+        goto leave;
+    }
     params = (uplink_params){
         .jid = a.cfg->jid,
         .host = a.cfg->host,

@@ -5,27 +5,42 @@
 
 #include "jid.h"
 #include "log.h"
+#include "muc.h"
 #include "service.h"
 #include "xerr.h"
 
 struct router {
     const config *cfg;
     store *st;
+    muc *muc;
 };
 
-int router_new(const config *cfg, store *st, router **out)
+int router_new(const config *cfg, store *st, router **out, GError **err)
 {
     router *r = g_new0(router, 1);
 
+    *out = NULL;
     r->cfg = cfg;
     r->st = st;
+    if (muc_new(cfg, st, &r->muc, err) < 0) {
+        g_free(r);
+        return -1;
+    }
     *out = r;
     return 0;
 }
 
 void router_free(router *r)
 {
+    if (!r)
+        return;
+    muc_free(r->muc);
     g_free(r);
+}
+
+void router_shutdown(router *r, uplink *up)
+{
+    muc_shutdown(r->muc, up);
 }
 
 /* Where a stanza is addressed, once its 'to' is parsed. */
@@ -111,9 +126,7 @@ static void iq_service(inbound *in, xmpp_stanza_t *child)
 
 static void iq_room(inbound *in, xmpp_stanza_t *child)
 {
-    /* Rooms open with the MUC work; until then a known group answers that
-     * the service is not there yet. */
-    reply_error(in, XERR_SERVICE_UNAVAILABLE, NULL);
+    muc_iq(in->r->muc, in->up, in->st, child, &in->to);
 }
 
 static void on_iq(inbound *in)
@@ -177,8 +190,8 @@ static void on_message(inbound *in)
     }
     if (!strcmp(t, "error") || !strcmp(t, "headline"))
         return;
-    if (in->target == TARGET_ROOM && !strcmp(t, "groupchat")) {
-        reply_error(in, XERR_NOT_ACCEPTABLE, "you are not in this group");
+    if (in->target != TARGET_SERVICE) {
+        muc_message(in->r->muc, in->up, in->st, &in->to);
         return;
     }
     reply_error(in, XERR_SERVICE_UNAVAILABLE, NULL);
@@ -188,10 +201,14 @@ static void on_presence(inbound *in)
 {
     const char *t = in->type;
 
-    if (t && (!strcmp(t, "error") || !strcmp(t, "unavailable") ||
-              !strcmp(t, "subscribed") || !strcmp(t, "unsubscribed") ||
-              !strcmp(t, "unsubscribe")))
+    if (t && (!strcmp(t, "error") || !strcmp(t, "subscribed") ||
+              !strcmp(t, "unsubscribed") || !strcmp(t, "unsubscribe")))
         return;
+    if (t && !strcmp(t, "unavailable")) {
+        if (in->target != TARGET_SERVICE)
+            muc_presence(in->r->muc, in->up, in->st, &in->to);
+        return;
+    }
     if (in->target == TARGET_SERVICE) {
         if (t && !strcmp(t, "probe")) {
             /* The service is always there: answer a probe with available
@@ -209,8 +226,7 @@ static void on_presence(inbound *in)
         reply_error(in, XERR_BAD_REQUEST, "unknown presence type");
         return;
     }
-    reply_error(in, XERR_SERVICE_UNAVAILABLE,
-                "this group cannot be joined with this version");
+    muc_presence(in->r->muc, in->up, in->st, &in->to);
 }
 
 /* ---- entry ---- */
@@ -223,36 +239,6 @@ static const struct {
     {"message", on_message},
     {"presence", on_presence},
 };
-
-/* Does the group exist? Unknown groups answer item-not-found (XEP-0045
- * §7.2.1 for a room that does not exist and cannot be created). */
-static int group_exists(router *r, const char *localpart, gboolean *exists)
-{
-    MDB_txn *txn = NULL;
-    GError *err = NULL;
-    group_cfg *g = NULL;
-    char *key = jid_node_fold(localpart);
-    int rc;
-
-    *exists = FALSE;
-    if (!key)
-        return -1;
-    if (store_read_begin(r->st, &txn, &err) < 0) {
-        log_error(LOG_ROUTER, "%s", err->message);
-        g_error_free(err);
-        g_free(key);
-        return -1;
-    }
-    rc = groups_get(txn, r->st, key, &g);
-    store_read_end(txn);
-    g_free(key);
-    if (rc == 0) {
-        *exists = TRUE;
-        group_cfg_free(g);
-        return 0;
-    }
-    return rc == MDB_NOTFOUND ? 0 : -1;
-}
 
 void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
 {
@@ -291,19 +277,14 @@ void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
         reply_error(&in, XERR_ITEM_NOT_FOUND, "not served by this component");
         goto leave;
     }
-    if (!in.to.node) {
+    if (!in.to.node)
         in.target = TARGET_SERVICE;
-    } else {
-        gboolean exists;
+    else {
+        char *folded = jid_node_fold(in.to.node);
+        /* Groups are keyed folded: "Lobby@…" is "lobby@…". */
+        g_free(in.to.node);
+        in.to.node = folded;
         in.target = in.to.resource ? TARGET_OCCUPANT : TARGET_ROOM;
-        if (group_exists(in.r, in.to.node, &exists) < 0) {
-            reply_error(&in, XERR_INTERNAL_SERVER_ERROR, NULL);
-            goto leave;
-        }
-        if (!exists) {
-            reply_error(&in, XERR_ITEM_NOT_FOUND, "no such group");
-            goto leave;
-        }
     }
     fn(&in);
 leave:

@@ -13,9 +13,13 @@
 
 typedef struct router router;
 
-/* cfg and st are borrowed and must outlive the router. Caller owns *out. */
-int router_new(const config *cfg, store *st, router **out);
+/* cfg and st are borrowed and must outlive the router. Caller owns *out.
+ * Fails (with *err set) when the MUC engine cannot read its state. */
+int router_new(const config *cfg, store *st, router **out, GError **err);
 void router_free(router *r);
+
+/* Tells every occupant the service is stopping (before the link closes). */
+void router_shutdown(router *r, uplink *up);
 
 /* The uplink stanza callback; userdata is the router. */
 void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata);

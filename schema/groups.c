@@ -14,6 +14,8 @@ void group_cfg_free(group_cfg *g)
     g_free(g->localpart);
     g_free(g->name);
     g_free(g->description);
+    g_free(g->subject);
+    g_free(g->subject_nick);
     g_free(g);
 }
 
@@ -43,6 +45,13 @@ static GVariant *groups_encode(const group_cfg *g)
                           g_variant_new_boolean(g->persistent));
     g_variant_builder_add(&b, "{sv}", "created",
                           g_variant_new_int64(g->created));
+    if (g->subject && *g->subject) {
+        g_variant_builder_add(&b, "{sv}", "subject",
+                              g_variant_new_string(g->subject));
+        g_variant_builder_add(
+            &b, "{sv}", "subject_nick",
+            g_variant_new_string(g->subject_nick ? g->subject_nick : ""));
+    }
     return g_variant_new("(qa{sv})", (guint16)GROUPS_RECORD_VERSION, &b);
 }
 
@@ -105,6 +114,8 @@ static int groups_decode(const void *key, size_t klen, GVariant *v,
     g->is_public = lookup_boolean(dict, "public", FALSE);
     g->persistent = lookup_boolean(dict, "persistent", TRUE);
     g->created = lookup_int64(dict, "created", 0);
+    g->subject = lookup_string(dict, "subject");
+    g->subject_nick = lookup_string(dict, "subject_nick");
     *out = g;
     rc = 0;
 leave:
@@ -117,7 +128,8 @@ int groups_put(MDB_txn *txn, const store *s, const group_cfg *g)
 {
     g_return_val_if_fail(txn != NULL && s != NULL && g != NULL, EINVAL);
     if (!g->localpart || !*g->localpart || !valid_text(g->name) ||
-        !valid_text(g->description))
+        !valid_text(g->description) || !valid_text(g->subject) ||
+        !valid_text(g->subject_nick))
         return EINVAL;
     return store_put_variant(txn, store_dbi(s, STORE_DB_GROUPS), g->localpart,
                              strlen(g->localpart), groups_encode(g));

@@ -16,6 +16,8 @@ typedef struct group_cfg {
     gboolean is_public; /* listed in disco#items */
     gboolean persistent;
     gint64 created; /* unix seconds */
+    char *subject;      /* room subject ("" if none) */
+    char *subject_nick; /* who set it ("" if nobody) */
 } group_cfg;
 
 /* Frees g and its strings; NULL is allowed. */

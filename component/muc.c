@@ -1,0 +1,1009 @@
+/* muc: the XEP-0045 engine: presence (join, leave, nick change), messages
+ * (groupchat, private, subject), iqs to rooms and occupants. */
+#include "muc.h"
+
+#include <string.h>
+#include <sys/random.h>
+
+#include "affiliations.h"
+#include "archive.h"
+#include "groups.h"
+#include "log.h"
+#include "room.h"
+#include "xerr.h"
+
+#define NS_MUC         "http://jabber.org/protocol/muc"
+#define NS_MUC_USER    "http://jabber.org/protocol/muc#user"
+#define NS_SID         "urn:xmpp:sid:0"
+#define NS_OCCUPANT_ID "urn:xmpp:occupant-id:0"
+#define NS_DELAY       "urn:xmpp:delay"
+#define NS_PING        "urn:xmpp:ping"
+#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+#define NS_DATA        "jabber:x:data"
+
+#define SALT_KEY        "occupant_id_salt"
+#define SALT_LEN        32
+#define HISTORY_DEFAULT 20 /* messages sent on join unless asked otherwise */
+
+struct muc {
+    const config *cfg;
+    store *st;
+    GHashTable *rooms; /* name -> room * (owned) */
+    guchar salt[SALT_LEN];
+};
+
+/* ---- setup ---- */
+
+static int salt_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    muc *m = userdata;
+    MDB_dbi dbi = store_dbi(st, STORE_DB_META);
+    GVariant *v = NULL;
+    int rc = store_get_variant(txn, dbi, SALT_KEY, strlen(SALT_KEY),
+                               G_VARIANT_TYPE("(qay)"), &v);
+
+    if (rc == 0) {
+        GVariant *bytes = g_variant_get_child_value(v, 1);
+        gsize n = 0;
+        const guchar *p = g_variant_get_fixed_array(bytes, &n, 1);
+        if (n == SALT_LEN)
+            memcpy(m->salt, p, SALT_LEN);
+        g_variant_unref(bytes);
+        g_variant_unref(v);
+        return n == SALT_LEN ? 0 : MDB_CORRUPTED;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    /* XEP-0421 §4: the id must not let anyone learn the real JID, so it is
+     * a keyed hash with a secret kept in the store. */
+    if (getrandom(m->salt, SALT_LEN, 0) != SALT_LEN)
+        return -1;
+    return store_put_variant(
+        txn, dbi, SALT_KEY, strlen(SALT_KEY),
+        g_variant_new("(q@ay)", (guint16)1,
+                      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, m->salt,
+                                                SALT_LEN, 1)));
+}
+
+int muc_new(const config *cfg, store *st, muc **out, GError **err)
+{
+    muc *m = g_new0(muc, 1);
+
+    *out = NULL;
+    m->cfg = cfg;
+    m->st = st;
+    m->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                     (GDestroyNotify)room_free);
+    if (store_write(st, salt_txn, m, err) < 0) {
+        muc_free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void muc_free(muc *m)
+{
+    if (!m)
+        return;
+    g_hash_table_destroy(m->rooms);
+    g_free(m);
+}
+
+/* ---- small stanza helpers ---- */
+
+static xmpp_stanza_t *elem(xmpp_ctx_t *ctx, const char *name, const char *ns)
+{
+    xmpp_stanza_t *e = xmpp_stanza_new(ctx);
+
+    xmpp_stanza_set_name(e, name);
+    if (ns)
+        xmpp_stanza_set_ns(e, ns);
+    return e;
+}
+
+static void add(xmpp_stanza_t *parent, xmpp_stanza_t *child)
+{
+    xmpp_stanza_add_child(parent, child);
+    xmpp_stanza_release(child);
+}
+
+static void add_text(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                     const char *text)
+{
+    xmpp_stanza_t *e = elem(ctx, name, NULL);
+    xmpp_stanza_t *t = xmpp_stanza_new(ctx);
+
+    xmpp_stanza_set_text(t, text);
+    add(e, t);
+    add(parent, e);
+}
+
+static void send_and_release(uplink *up, xmpp_stanza_t *st)
+{
+    uplink_send(up, st);
+    xmpp_stanza_release(st);
+}
+
+static void reply_error(uplink *up, xmpp_stanza_t *st, enum xerr e,
+                        const char *text)
+{
+    xmpp_stanza_t *err = xerr_reply(uplink_ctx(up), st, e, text);
+
+    log_debug(LOG_ROUTER, "room: answering <%s> with %s",
+              xmpp_stanza_get_name(st), xerr_condition(e));
+    if (err)
+        send_and_release(up, err);
+}
+
+static char *occ_nick_jid(const room *r, const occ *o)
+{
+    return g_strconcat(r->jid, "/", o->nick, NULL);
+}
+
+static gboolean is_ns_child(xmpp_stanza_t *c, const char *name, const char *ns)
+{
+    const char *cn = xmpp_stanza_get_name(c);
+    const char *cns = xmpp_stanza_get_ns(c);
+
+    return xmpp_stanza_is_tag(c) && cn && cns && strcmp(cn, name) == 0 &&
+           strcmp(cns, ns) == 0;
+}
+
+/* ---- rooms ---- */
+
+static room *room_lookup(muc *m, const char *name, gboolean *missing)
+{
+    room *r = g_hash_table_lookup(m->rooms, name);
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    group_cfg *g = NULL;
+    int rc;
+
+    *missing = FALSE;
+    if (r)
+        return r;
+    if (store_read_begin(m->st, &txn, &err) < 0) {
+        log_error(LOG_STORE, "%s", err->message);
+        g_error_free(err);
+        return NULL;
+    }
+    rc = groups_get(txn, m->st, name, &g);
+    store_read_end(txn);
+    if (rc == MDB_NOTFOUND) {
+        *missing = TRUE;
+        return NULL;
+    }
+    if (rc != 0) {
+        log_error(LOG_STORE, "group %s cannot be read (%s)", name,
+                  mdb_strerror(rc));
+        return NULL;
+    }
+    r = room_new(m->cfg->jid, g);
+    g_hash_table_insert(m->rooms, r->name, r);
+    return r;
+}
+
+typedef struct create_args {
+    const char *name;
+    const char *owner;
+    group_cfg *out;
+} create_args;
+
+static int create_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    create_args *a = userdata;
+    group_cfg g = {
+        .localpart = (char *)a->name,
+        .name = "",
+        .description = "",
+        .is_public = TRUE,
+        .persistent = TRUE,
+        .created = g_get_real_time() / G_USEC_PER_SEC,
+    };
+    int rc = groups_put(txn, st, &g);
+
+    if (rc == 0)
+        rc = affiliations_set(txn, st, a->name, a->owner, AFF_OWNER, NULL);
+    if (rc == 0)
+        rc = groups_get(txn, st, a->name, &a->out);
+    return rc;
+}
+
+static gboolean may_create(muc *m, const char *bare)
+{
+    if (m->cfg->room_creation == CONFIG_ROOMS_ANYONE)
+        return TRUE;
+    for (char **a = m->cfg->admins; a && *a; a++)
+        if (strcmp(*a, bare) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static room *room_create(muc *m, const char *name, const char *owner)
+{
+    create_args a = {name, owner, NULL};
+    GError *err = NULL;
+    room *r;
+
+    if (store_write(m->st, create_txn, &a, &err) < 0) {
+        log_error(LOG_STORE, "cannot create group %s: %s", name,
+                  err ? err->message : "?");
+        g_clear_error(&err);
+        return NULL;
+    }
+    r = room_new(m->cfg->jid, a.out);
+    g_hash_table_insert(m->rooms, r->name, r);
+    log_info(LOG_ROUTER, "group %s@%s created", name, m->cfg->jid);
+    return r;
+}
+
+static char *occupant_id(muc *m, const room *r, const char *bare)
+{
+    char *data = g_strconcat(r->jid, "\n", bare, NULL);
+    char *id = g_compute_hmac_for_string(G_CHECKSUM_SHA256, m->salt, SALT_LEN,
+                                         data, -1);
+
+    g_free(data);
+    id[32] = '\0'; /* 128 bits are plenty to be unique within a room */
+    return id;
+}
+
+/* ---- presence ---- */
+
+/* Presence of occupant o as the recipient sees it. status: extra codes,
+ * 0-terminated. Semi-anonymous (XEP-0045 §7.2.4): the real JID only for
+ * moderators. */
+static xmpp_stanza_t *occ_presence(uplink *up, const room *r, const occ *o,
+                                   const char *to, gboolean to_moderator,
+                                   const char *type, const char *new_nick,
+                                   const int *status)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *p = xmpp_presence_new(ctx);
+    xmpp_stanza_t *x, *item;
+    char *from = occ_nick_jid(r, o);
+
+    xmpp_stanza_set_from(p, from);
+    xmpp_stanza_set_to(p, to);
+    if (type)
+        xmpp_stanza_set_type(p, type);
+    else if (o->presence) {
+        /* show, status, priority, caps...: what the occupant sent, minus
+         * what the room itself owns. */
+        for (xmpp_stanza_t *c = xmpp_stanza_get_children(o->presence); c;
+             c = xmpp_stanza_get_next(c)) {
+            if (!xmpp_stanza_is_tag(c) || is_ns_child(c, "x", NS_MUC) ||
+                is_ns_child(c, "x", NS_MUC_USER) ||
+                is_ns_child(c, "occupant-id", NS_OCCUPANT_ID))
+                continue;
+            add(p, xmpp_stanza_copy(c));
+        }
+    }
+    x = elem(ctx, "x", NS_MUC_USER);
+    item = elem(ctx, "item", NULL);
+    xmpp_stanza_set_attribute(item, "affiliation", affiliation_name(o->aff));
+    xmpp_stanza_set_attribute(item, "role", type ? "none" : role_name(o->role));
+    if (to_moderator)
+        xmpp_stanza_set_attribute(item, "jid", room_occ_jid(o));
+    if (new_nick)
+        xmpp_stanza_set_attribute(item, "nick", new_nick);
+    add(x, item);
+    for (; status && *status; status++) {
+        xmpp_stanza_t *s = elem(ctx, "status", NULL);
+        char code[8];
+        g_snprintf(code, sizeof(code), "%d", *status);
+        xmpp_stanza_set_attribute(s, "code", code);
+        add(x, s);
+    }
+    add(p, x);
+    if (o->occupant_id) {
+        xmpp_stanza_t *oid = elem(ctx, "occupant-id", NS_OCCUPANT_ID);
+        xmpp_stanza_set_attribute(oid, "id", o->occupant_id);
+        add(p, oid);
+    }
+    g_free(from);
+    return p;
+}
+
+/* Sends o's presence to every session of every occupant; self gets 110
+ * plus self_codes, the others get others_codes. */
+static void broadcast_presence(uplink *up, room *r, const occ *o,
+                               const char *type, const char *new_nick,
+                               const int *self_codes, const int *others_codes)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const occ *to = value;
+        /* Moderators see real JIDs; everyone sees their own. */
+        gboolean mod = to->role == ROLE_MODERATOR || to == o;
+        for (guint i = 0; i < to->sessions->len; i++)
+            send_and_release(
+                up, occ_presence(up, r, o, g_ptr_array_index(to->sessions, i),
+                                 mod, type, new_nick,
+                                 to == o ? self_codes : others_codes));
+    }
+}
+
+static void send_subject(uplink *up, const room *r, const char *to)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *msg = xmpp_message_new(ctx, "groupchat", to, NULL);
+    xmpp_stanza_t *subject = elem(ctx, "subject", NULL);
+    const char *text = r->cfg->subject ? r->cfg->subject : "";
+    char *from = *r->cfg->subject_nick
+                     ? g_strconcat(r->jid, "/", r->cfg->subject_nick, NULL)
+                     : g_strdup(r->jid);
+
+    /* XEP-0045 §7.2.15: the subject is sent last, and an empty <subject/>
+     * when there is none, which tells the client the join is complete. */
+    xmpp_stanza_set_from(msg, from);
+    if (*text) {
+        xmpp_stanza_t *t = xmpp_stanza_new(ctx);
+        xmpp_stanza_set_text(t, text);
+        add(subject, t);
+    }
+    add(msg, subject);
+    send_and_release(up, msg);
+    g_free(from);
+}
+
+/* The history limits a joiner asked for (XEP-0045 §7.2.14). */
+typedef struct history_req {
+    int maxstanzas;
+    int maxchars;
+    gint64 since_us;
+} history_req;
+
+static void history_request(xmpp_stanza_t *x, history_req *h)
+{
+    xmpp_stanza_t *hist =
+        x ? xmpp_stanza_get_child_by_name(x, "history") : NULL;
+    const char *v;
+
+    h->maxstanzas = HISTORY_DEFAULT;
+    h->maxchars = -1;
+    h->since_us = 0;
+    if (!hist)
+        return;
+    if ((v = xmpp_stanza_get_attribute(hist, "maxstanzas")))
+        h->maxstanzas = (int)MIN(g_ascii_strtoll(v, NULL, 10), G_MAXINT);
+    if ((v = xmpp_stanza_get_attribute(hist, "maxchars")))
+        h->maxchars = (int)MIN(g_ascii_strtoll(v, NULL, 10), G_MAXINT);
+    if ((v = xmpp_stanza_get_attribute(hist, "seconds"))) {
+        gint64 s = g_ascii_strtoll(v, NULL, 10);
+        h->since_us = g_get_real_time() - s * G_USEC_PER_SEC;
+    }
+    if ((v = xmpp_stanza_get_attribute(hist, "since"))) {
+        GDateTime *dt = g_date_time_new_from_iso8601(v, NULL);
+        if (dt) {
+            gint64 since = g_date_time_to_unix(dt) * G_USEC_PER_SEC;
+            h->since_us = MAX(h->since_us, since);
+            g_date_time_unref(dt);
+        }
+    }
+    if (h->maxstanzas < 0)
+        h->maxstanzas = 0;
+}
+
+static char *stamp(gint64 time_us)
+{
+    GDateTime *dt = g_date_time_new_from_unix_utc(time_us / G_USEC_PER_SEC);
+    char *s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+
+    g_date_time_unref(dt);
+    return s;
+}
+
+/* A stored message as a groupchat stanza to one recipient. delay: add the
+ * XEP-0203 stamp (history), else it is live. */
+static xmpp_stanza_t *archived_message(uplink *up, const room *r,
+                                       const archive_msg *a, const char *to,
+                                       gboolean to_moderator, gboolean delay)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *msg = xmpp_message_new(ctx, "groupchat", to, a->origin_id);
+    char *from = g_strconcat(r->jid, "/", a->nick, NULL);
+    xmpp_stanza_t *sid, *e;
+
+    xmpp_stanza_set_from(msg, from);
+    if (a->body)
+        add_text(ctx, msg, "body", a->body);
+    if (a->subject)
+        add_text(ctx, msg, "subject", a->subject);
+    if (delay) {
+        char *ts = stamp(a->time_us);
+        e = elem(ctx, "delay", NS_DELAY);
+        xmpp_stanza_set_attribute(e, "stamp", ts);
+        xmpp_stanza_set_attribute(e, "from", r->jid);
+        add(msg, e);
+        g_free(ts);
+    }
+    /* XEP-0359 §3.1: the archiving entity stamps the id it stored the
+     * message under, with by = its own JID (the room's). */
+    sid = elem(ctx, "stanza-id", NS_SID);
+    xmpp_stanza_set_attribute(sid, "id", a->stanza_id);
+    xmpp_stanza_set_attribute(sid, "by", r->jid);
+    add(msg, sid);
+    if (a->origin_id) {
+        e = elem(ctx, "origin-id", NS_SID);
+        xmpp_stanza_set_attribute(e, "id", a->origin_id);
+        add(msg, e);
+    }
+    if (a->occupant_id) {
+        e = elem(ctx, "occupant-id", NS_OCCUPANT_ID);
+        xmpp_stanza_set_attribute(e, "id", a->occupant_id);
+        add(msg, e);
+    }
+    if (delay && to_moderator && a->sender_jid) {
+        /* XEP-0045 §7.2.15: the real JID in history only where the
+         * recipient may see real JIDs. */
+        e = elem(ctx, "x", "http://jabber.org/protocol/muc#user");
+        xmpp_stanza_t *item = elem(ctx, "item", NULL);
+        xmpp_stanza_set_attribute(item, "jid", a->sender_jid);
+        add(e, item);
+        add(msg, e);
+    }
+    g_free(from);
+    return msg;
+}
+
+static void send_history(muc *m, uplink *up, const room *r, const occ *o,
+                         const char *to, const history_req *h)
+{
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    GPtrArray *list = NULL;
+
+    if (h->maxstanzas == 0)
+        return;
+    if (store_read_begin(m->st, &txn, &err) < 0) {
+        log_error(LOG_STORE, "history: %s", err->message);
+        g_error_free(err);
+        return;
+    }
+    if (archive_history(txn, m->st, r->name, h->maxstanzas, h->maxchars,
+                        h->since_us, NULL, NULL, &list) != 0)
+        log_error(LOG_STORE, "history of %s cannot be read", r->name);
+    store_read_end(txn);
+    for (guint i = 0; list && i < list->len; i++)
+        send_and_release(up,
+                         archived_message(up, r, g_ptr_array_index(list, i), to,
+                                          o->role == ROLE_MODERATOR, TRUE));
+    if (list)
+        g_ptr_array_unref(list);
+}
+
+static enum affiliation lookup_affiliation(muc *m, const room *r,
+                                           const char *bare)
+{
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    enum affiliation a = AFF_NONE;
+
+    if (store_read_begin(m->st, &txn, &err) < 0) {
+        g_error_free(err);
+        return AFF_NONE;
+    }
+    if (affiliations_get(txn, m->st, r->name, bare, &a) != 0)
+        a = AFF_NONE;
+    store_read_end(txn);
+    return a;
+}
+
+static void keep_presence(occ *o, xmpp_stanza_t *st)
+{
+    if (o->presence)
+        xmpp_stanza_release(o->presence);
+    o->presence = xmpp_stanza_copy(st);
+}
+
+static void join(muc *m, uplink *up, room *r, gboolean created,
+                 xmpp_stanza_t *st, const char *full, const char *bare,
+                 const char *nick)
+{
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC);
+    occ *o = room_occ_by_nick(r, nick);
+    enum affiliation aff;
+    history_req h;
+    GHashTableIter it;
+    gpointer value;
+    int self_codes[4] = {110, 0, 0, 0};
+    int n = 1;
+
+    if (o && strcmp(o->bare, bare) != 0) {
+        /* XEP-0045 §7.2.9: another user holds the nick. */
+        reply_error(up, st, XERR_CONFLICT, "that nick is in use");
+        return;
+    }
+    aff = o ? o->aff : lookup_affiliation(m, r, bare);
+    if (aff == AFF_OUTCAST) {
+        /* XEP-0045 §7.2.7: banned users get forbidden. */
+        reply_error(up, st, XERR_FORBIDDEN, "you are banned from this group");
+        return;
+    }
+    history_request(x, &h);
+    if (o) {
+        /* Another session of the same user under the same nick joins the
+         * occupant; the others see no change. */
+        room_session_add(r, o, full);
+    } else {
+        char *oid = occupant_id(m, r, bare);
+        enum role role = aff == AFF_OWNER || aff == AFF_ADMIN
+                             ? ROLE_MODERATOR
+                             : ROLE_PARTICIPANT;
+        o = room_occ_add(r, nick, bare, full, aff, role, oid);
+        g_free(oid);
+    }
+    keep_presence(o, st);
+    /* XEP-0045 §7.2.3: first the presence of every occupant already
+     * there, then the joiner's own presence (status 110 last). */
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const occ *other = value;
+        if (other != o)
+            send_and_release(up, occ_presence(up, r, other, full,
+                                              o->role == ROLE_MODERATOR, NULL,
+                                              NULL, NULL));
+    }
+    if (o->sessions->len == 1) {
+        static const int none[] = {0};
+        GHashTableIter it2;
+        g_hash_table_iter_init(&it2, r->by_nick);
+        while (g_hash_table_iter_next(&it2, NULL, &value)) {
+            const occ *to = value;
+            if (to == o)
+                continue;
+            for (guint i = 0; i < to->sessions->len; i++)
+                send_and_release(
+                    up,
+                    occ_presence(up, r, o, g_ptr_array_index(to->sessions, i),
+                                 to->role == ROLE_MODERATOR, NULL, NULL, none));
+        }
+    }
+    if (created)
+        self_codes[n++] = 201; /* XEP-0045 §10.1.1: a new room */
+    send_and_release(
+        up, occ_presence(up, r, o, full, TRUE, NULL, NULL, self_codes));
+    send_history(m, up, r, o, full, &h);
+    send_subject(up, r, full);
+    log_debug(LOG_ROUTER, "room %s: %u occupants", r->name,
+              room_occupant_count(r));
+}
+
+static void leave(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
+                  const char *full)
+{
+    static const int self[] = {110, 0};
+
+    if (o->sessions->len > 1) {
+        /* One session of several leaves: only it is told. */
+        send_and_release(
+            up, occ_presence(up, r, o, full, TRUE, "unavailable", NULL, self));
+        room_session_remove(r, o, full);
+        return;
+    }
+    broadcast_presence(up, r, o, "unavailable", NULL, self, NULL);
+    room_session_remove(r, o, full);
+}
+
+static void change_nick(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
+                        const char *nick)
+{
+    static const int self303[] = {303, 110, 0}, others303[] = {303, 0};
+    static const int self[] = {110, 0}, none[] = {0};
+
+    if (room_occ_by_nick(r, nick)) {
+        reply_error(up, st, XERR_CONFLICT, "that nick is in use");
+        return;
+    }
+    /* XEP-0045 §7.6: unavailable with 303 and the new nick, then available
+     * under the new nick. */
+    broadcast_presence(up, r, o, "unavailable", nick, self303, others303);
+    room_occ_rename(r, o, nick);
+    keep_presence(o, st);
+    broadcast_presence(up, r, o, NULL, NULL, self, none);
+}
+
+void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    const char *full = xmpp_stanza_get_from(st);
+    gboolean missing = FALSE, created = FALSE;
+    room *r;
+    occ *o;
+    jid from;
+    char *bare;
+
+    if (type && strcmp(type, "unavailable") != 0) {
+        /* error, probe, subscriptions: nothing for a room to do. */
+        return;
+    }
+    if (jid_parse(full, &from) < 0)
+        return;
+    bare = jid_bare(&from);
+    jid_clear(&from);
+    r = room_lookup(m, to->node, &missing);
+    if (!r && missing && !type && to->resource && may_create(m, bare)) {
+        r = room_create(m, to->node, bare);
+        created = r != NULL;
+    }
+    if (!r) {
+        /* XEP-0045 §10.1.1: a user who may not create rooms gets
+         * not-allowed; without a nick there is nothing to create. */
+        if (!type && missing && to->resource)
+            reply_error(up, st, XERR_NOT_ALLOWED,
+                        "only the service admins may create groups here");
+        else if (!type)
+            reply_error(up, st,
+                        missing ? XERR_ITEM_NOT_FOUND
+                                : XERR_INTERNAL_SERVER_ERROR,
+                        missing ? "no such group" : NULL);
+        goto leave;
+    }
+    o = room_occ_by_full(r, full);
+    if (type) {
+        if (o)
+            leave(up, r, o, st, full);
+        goto leave;
+    }
+    if (!to->resource) {
+        /* XEP-0045 §7.2.1: a join needs a nick. */
+        reply_error(up, st, XERR_JID_MALFORMED, "a nick is required");
+        goto leave;
+    }
+    if (!o)
+        join(m, up, r, created, st, full, bare, to->resource);
+    else if (strcmp(o->nick, to->resource) == 0) {
+        static const int self[] = {110, 0}, none[] = {0};
+        keep_presence(o, st);
+        broadcast_presence(up, r, o, NULL, NULL, self, none);
+    } else
+        change_nick(up, r, o, st, to->resource);
+leave:
+    g_free(bare);
+}
+
+/* ---- messages ---- */
+
+typedef struct archive_args {
+    const char *group;
+    archive_msg *msg;
+} archive_args;
+
+static int archive_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    archive_args *a = userdata;
+
+    return archive_append(txn, st, a->group, a->msg);
+}
+
+typedef struct subject_args {
+    const room *r;
+    const char *subject;
+    const char *nick;
+} subject_args;
+
+static int subject_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    subject_args *a = userdata;
+    group_cfg g = *a->r->cfg;
+
+    g.subject = (char *)a->subject;
+    g.subject_nick = (char *)a->nick;
+    return groups_put(txn, st, &g);
+}
+
+static char *child_text(xmpp_stanza_t *st, const char *name)
+{
+    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
+
+    return c ? xmpp_stanza_get_text(c) : NULL;
+}
+
+static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    char *body = child_text(st, "body");
+    char *subject = child_text(st, "subject");
+    xmpp_stanza_t *origin =
+        xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", NS_SID);
+    archive_msg a = {0};
+    archive_args args = {r->name, &a};
+    GError *err = NULL;
+    GHashTableIter it;
+    gpointer value;
+
+    if (o->role == ROLE_VISITOR) {
+        reply_error(up, st, XERR_FORBIDDEN, "visitors may not speak here");
+        goto leave;
+    }
+    if (subject && !body) {
+        subject_args sa = {r, subject, o->nick};
+        /* XEP-0045 §8.1: moderators change the subject. */
+        if (o->role != ROLE_MODERATOR) {
+            reply_error(up, st, XERR_FORBIDDEN,
+                        "only moderators may change the subject");
+            goto leave;
+        }
+        if (store_write(m->st, subject_txn, &sa, &err) < 0) {
+            log_error(LOG_STORE, "subject of %s: %s", r->name, err->message);
+            g_clear_error(&err);
+            reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+            goto leave;
+        }
+        g_free(r->cfg->subject);
+        g_free(r->cfg->subject_nick);
+        r->cfg->subject = g_strdup(subject);
+        r->cfg->subject_nick = g_strdup(o->nick);
+    }
+    if (!body && !subject) {
+        /* Chat states and other payload-only messages are relayed but not
+         * archived. */
+        goto leave;
+    }
+    a.time_us = g_get_real_time();
+    a.nick = o->nick;
+    a.occupant_id = o->occupant_id;
+    a.sender_jid = o->bare;
+    a.body = body;
+    a.subject = body ? NULL : subject;
+    a.origin_id =
+        (char *)(origin ? xmpp_stanza_get_attribute(origin, "id") : NULL);
+    /* DESIGN: a groupchat message is archived with its stanza-id before it
+     * is fanned out; nothing is acked before it is durable. */
+    if (store_write(m->st, archive_txn, &args, &err) < 0) {
+        log_error(LOG_STORE, "archive of %s: %s", r->name, err->message);
+        g_clear_error(&err);
+        reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
+                    "the message could not be stored; try again");
+        goto leave;
+    }
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const occ *to = value;
+        for (guint i = 0; i < to->sessions->len; i++) {
+            xmpp_stanza_t *out =
+                archived_message(up, r, &a, g_ptr_array_index(to->sessions, i),
+                                 to->role == ROLE_MODERATOR, FALSE);
+            /* XEP-0045 §7.4: the sender's own copy carries its id, so the
+             * client can match its reflection. */
+            if (xmpp_stanza_get_id(st))
+                xmpp_stanza_set_id(out, xmpp_stanza_get_id(st));
+            send_and_release(up, out);
+        }
+    }
+    (void)ctx;
+leave:
+    /* a.nick etc. are borrowed; only what append assigned is ours. */
+    g_free(a.stanza_id);
+    if (body)
+        xmpp_free(ctx, body);
+    if (subject)
+        xmpp_free(ctx, subject);
+}
+
+static void private_message(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
+                            const char *nick)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    occ *target = room_occ_by_nick(r, nick);
+    char *from = occ_nick_jid(r, o);
+
+    if (!target) {
+        reply_error(up, st, XERR_ITEM_NOT_FOUND, "no such occupant");
+        goto leave;
+    }
+    /* XEP-0045 §7.5: from the sender's occupant JID to each session of the
+     * recipient, marked with <x xmlns='…muc#user'/>. */
+    for (guint i = 0; i < target->sessions->len; i++) {
+        xmpp_stanza_t *out = xmpp_message_new(
+            ctx, xmpp_stanza_get_type(st),
+            g_ptr_array_index(target->sessions, i), xmpp_stanza_get_id(st));
+        xmpp_stanza_set_from(out, from);
+        for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+             c = xmpp_stanza_get_next(c))
+            if (xmpp_stanza_is_tag(c) &&
+                !is_ns_child(c, "occupant-id", NS_OCCUPANT_ID) &&
+                !is_ns_child(c, "x", NS_MUC_USER))
+                add(out, xmpp_stanza_copy(c));
+        add(out, elem(ctx, "x", NS_MUC_USER));
+        send_and_release(up, out);
+    }
+leave:
+    g_free(from);
+}
+
+void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    gboolean missing = FALSE;
+    room *r = room_lookup(m, to->node, &missing);
+    occ *o;
+
+    if (type && (!strcmp(type, "error") || !strcmp(type, "headline")))
+        return;
+    if (!r) {
+        reply_error(up, st,
+                    missing ? XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR,
+                    missing ? "no such group" : NULL);
+        return;
+    }
+    o = room_occ_by_full(r, xmpp_stanza_get_from(st));
+    if (!o) {
+        /* XEP-0045 §7.4: messages from non-occupants are refused. */
+        reply_error(up, st, XERR_NOT_ACCEPTABLE,
+                    "only occupants may send messages to this group");
+        return;
+    }
+    if (!to->resource) {
+        if (type && !strcmp(type, "groupchat"))
+            groupchat(m, up, r, o, st);
+        else
+            reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
+        return;
+    }
+    if (type && !strcmp(type, "groupchat")) {
+        /* XEP-0045 §7.5: a groupchat message to an occupant is wrong. */
+        reply_error(up, st, XERR_BAD_REQUEST,
+                    "private messages are of type chat");
+        return;
+    }
+    private_message(up, r, o, st, to->resource);
+}
+
+/* ---- iq ---- */
+
+static void room_disco_info(uplink *up, room *r, xmpp_stanza_t *st)
+{
+    static const char *const features[] = {
+        NS_MUC,
+        "muc_public",
+        "muc_persistent",
+        "muc_open",
+        "muc_semianonymous",
+        "muc_unmoderated",
+        "muc_unsecured",
+        NS_SID,
+        NS_OCCUPANT_ID,
+        NS_PING,
+        NS_DISCO_INFO,
+        NULL,
+    };
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *res = xmpp_iq_new(ctx, "result", xmpp_stanza_get_id(st));
+    xmpp_stanza_t *q = elem(ctx, "query", NS_DISCO_INFO);
+    xmpp_stanza_t *id = elem(ctx, "identity", NULL);
+    xmpp_stanza_t *form, *field;
+    char count[16];
+
+    xmpp_stanza_set_to(res, xmpp_stanza_get_from(st));
+    xmpp_stanza_set_from(res, r->jid);
+    xmpp_stanza_set_attribute(id, "category", "conference");
+    xmpp_stanza_set_attribute(id, "type", "text");
+    xmpp_stanza_set_attribute(id, "name",
+                              *r->cfg->name ? r->cfg->name : r->name);
+    add(q, id);
+    for (int i = 0; features[i]; i++) {
+        xmpp_stanza_t *f = elem(ctx, "feature", NULL);
+        xmpp_stanza_set_attribute(f, "var", features[i]);
+        add(q, f);
+    }
+    /* XEP-0045 §6.4: the muc#roominfo form. */
+    form = elem(ctx, "x", NS_DATA);
+    xmpp_stanza_set_type(form, "result");
+    field = elem(ctx, "field", NULL);
+    xmpp_stanza_set_attribute(field, "var", "FORM_TYPE");
+    xmpp_stanza_set_type(field, "hidden");
+    add_text(ctx, field, "value", "http://jabber.org/protocol/muc#roominfo");
+    add(form, field);
+    field = elem(ctx, "field", NULL);
+    xmpp_stanza_set_attribute(field, "var", "muc#roominfo_description");
+    add_text(ctx, field, "value", r->cfg->description);
+    add(form, field);
+    field = elem(ctx, "field", NULL);
+    xmpp_stanza_set_attribute(field, "var", "muc#roominfo_occupants");
+    g_snprintf(count, sizeof(count), "%u", room_occupant_count(r));
+    add_text(ctx, field, "value", count);
+    add(form, field);
+    field = elem(ctx, "field", NULL);
+    xmpp_stanza_set_attribute(field, "var", "muc#roominfo_subject");
+    add_text(ctx, field, "value", r->cfg->subject ? r->cfg->subject : "");
+    add(form, field);
+    add(q, form);
+    add(res, q);
+    send_and_release(up, res);
+}
+
+static void result_empty(uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *payload)
+{
+    xmpp_stanza_t *res =
+        xmpp_iq_new(uplink_ctx(up), "result", xmpp_stanza_get_id(st));
+
+    xmpp_stanza_set_to(res, xmpp_stanza_get_from(st));
+    xmpp_stanza_set_from(res, xmpp_stanza_get_to(st));
+    if (payload)
+        add(res, payload);
+    send_and_release(up, res);
+}
+
+void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
+            const jid *to)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    const char *ns = xmpp_stanza_get_ns(child);
+    const char *name = xmpp_stanza_get_name(child);
+    gboolean missing = FALSE;
+    room *r = room_lookup(m, to->node, &missing);
+    occ *o;
+
+    if (!r) {
+        reply_error(up, st,
+                    missing ? XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR,
+                    missing ? "no such group" : NULL);
+        return;
+    }
+    o = room_occ_by_full(r, xmpp_stanza_get_from(st));
+    if (to->resource) {
+        /* XEP-0410 §4: a ping to one's own occupant JID is answered by the
+         * room; a client that is not joined gets not-acceptable, so it
+         * knows to join again. */
+        if (!o) {
+            reply_error(up, st, XERR_NOT_ACCEPTABLE, "you are not joined");
+            return;
+        }
+        if (!strcmp(type, "get") && !strcmp(name, "ping") && ns &&
+            !strcmp(ns, NS_PING) && room_occ_by_nick(r, to->resource) == o) {
+            result_empty(up, st, NULL);
+            return;
+        }
+        reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
+        return;
+    }
+    if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_INFO) &&
+        !xmpp_stanza_get_attribute(child, "node")) {
+        room_disco_info(up, r, st);
+        return;
+    }
+    if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_ITEMS)) {
+        /* Semi-anonymous: occupants are not listed to outsiders. */
+        result_empty(up, st, elem(uplink_ctx(up), "query", NS_DISCO_ITEMS));
+        return;
+    }
+    if (!strcmp(type, "get") && ns && !strcmp(ns, NS_PING)) {
+        result_empty(up, st, NULL);
+        return;
+    }
+    reply_error(up, st, XERR_SERVICE_UNAVAILABLE, NULL);
+}
+
+void muc_shutdown(muc *m, uplink *up)
+{
+    static const int self[] = {110, 332, 0};
+    GHashTableIter it;
+    gpointer value;
+
+    /* XEP-0045 status 332: "Inform user that he or she is being removed
+     * from the room because the MUC service is being shut down"; clients
+     * rejoin when it is back. */
+    g_hash_table_iter_init(&it, m->rooms);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        room *r = value;
+        GHashTableIter oi;
+        gpointer ov;
+        g_hash_table_iter_init(&oi, r->by_nick);
+        while (g_hash_table_iter_next(&oi, NULL, &ov)) {
+            occ *o = ov;
+            for (guint i = 0; i < o->sessions->len; i++)
+                send_and_release(up,
+                                 occ_presence(up, r, o,
+                                              g_ptr_array_index(o->sessions, i),
+                                              TRUE, "unavailable", NULL, self));
+        }
+    }
+    g_hash_table_remove_all(m->rooms);
+}

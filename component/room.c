@@ -1,0 +1,131 @@
+/* room: a group's live state: configuration and occupants. */
+#include "room.h"
+
+#include "jid.h"
+
+static const char *const role_names[] = {
+    [ROLE_MODERATOR] = "moderator",
+    [ROLE_PARTICIPANT] = "participant",
+    [ROLE_VISITOR] = "visitor",
+    [ROLE_NONE] = "none",
+};
+
+const char *role_name(enum role r)
+{
+    return r <= ROLE_NONE ? role_names[r] : "none";
+}
+
+static void occ_free(gpointer data)
+{
+    occ *o = data;
+
+    g_free(o->nick);
+    g_free(o->nick_key);
+    g_free(o->bare);
+    g_ptr_array_unref(o->sessions);
+    g_free(o->occupant_id);
+    if (o->presence)
+        xmpp_stanza_release(o->presence);
+    g_free(o);
+}
+
+room *room_new(const char *component_jid, group_cfg *cfg)
+{
+    room *r = g_new0(room, 1);
+
+    r->name = g_strdup(cfg->localpart);
+    r->jid = g_strconcat(cfg->localpart, "@", component_jid, NULL);
+    r->cfg = cfg;
+    r->by_nick = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, occ_free);
+    r->by_full = g_hash_table_new(g_str_hash, g_str_equal);
+    return r;
+}
+
+void room_free(room *r)
+{
+    if (!r)
+        return;
+    g_hash_table_destroy(r->by_full);
+    g_hash_table_destroy(r->by_nick);
+    group_cfg_free(r->cfg);
+    g_free(r->jid);
+    g_free(r->name);
+    g_free(r);
+}
+
+occ *room_occ_by_full(room *r, const char *full)
+{
+    return g_hash_table_lookup(r->by_full, full);
+}
+
+occ *room_occ_by_nick(room *r, const char *nick)
+{
+    char *key = jid_node_fold(nick);
+    occ *o = key ? g_hash_table_lookup(r->by_nick, key) : NULL;
+
+    g_free(key);
+    return o;
+}
+
+occ *room_occ_add(room *r, const char *nick, const char *bare, const char *full,
+                  enum affiliation aff, enum role role, const char *occupant_id)
+{
+    occ *o = g_new0(occ, 1);
+
+    o->nick = g_strdup(nick);
+    o->nick_key = jid_node_fold(nick);
+    o->bare = g_strdup(bare);
+    o->sessions = g_ptr_array_new_with_free_func(g_free);
+    o->aff = aff;
+    o->role = role;
+    o->occupant_id = g_strdup(occupant_id);
+    g_hash_table_insert(r->by_nick, o->nick_key, o);
+    room_session_add(r, o, full);
+    return o;
+}
+
+void room_session_add(room *r, occ *o, const char *full)
+{
+    char *s = g_strdup(full);
+
+    g_ptr_array_add(o->sessions, s);
+    g_hash_table_insert(r->by_full, s, o);
+}
+
+gboolean room_session_remove(room *r, occ *o, const char *full)
+{
+    for (guint i = 0; i < o->sessions->len; i++) {
+        char *s = g_ptr_array_index(o->sessions, i);
+        if (g_strcmp0(s, full) != 0)
+            continue;
+        g_hash_table_remove(r->by_full, s);
+        g_ptr_array_remove_index(o->sessions, i);
+        break;
+    }
+    if (o->sessions->len > 0)
+        return FALSE;
+    g_hash_table_remove(r->by_nick, o->nick_key);
+    return TRUE;
+}
+
+void room_occ_rename(room *r, occ *o, const char *nick)
+{
+    g_hash_table_steal(r->by_nick, o->nick_key);
+    g_free(o->nick);
+    g_free(o->nick_key);
+    o->nick = g_strdup(nick);
+    o->nick_key = jid_node_fold(nick);
+    g_hash_table_insert(r->by_nick, o->nick_key, o);
+}
+
+const char *room_occ_jid(const occ *o)
+{
+    return o->sessions->len
+               ? g_ptr_array_index(o->sessions, o->sessions->len - 1)
+               : o->bare;
+}
+
+guint room_occupant_count(const room *r)
+{
+    return g_hash_table_size(r->by_nick);
+}

@@ -1,0 +1,71 @@
+/* room: one group's live state — its configuration (from the store) and
+ * its occupants (memory only: who is in the room now). */
+#ifndef IMGROUPS_ROOM_H
+#define IMGROUPS_ROOM_H
+
+#include <glib.h>
+#include <strophe.h>
+
+#include "affiliations.h"
+#include "groups.h"
+
+/* XEP-0045 §5.1, highest first. */
+enum role {
+    ROLE_MODERATOR,
+    ROLE_PARTICIPANT,
+    ROLE_VISITOR,
+    ROLE_NONE,
+};
+
+const char *role_name(enum role r);
+
+/* An occupant: one nick, one real bare JID, one or more sessions (full
+ * JIDs) joined under that nick. Owned by its room. */
+typedef struct occ {
+    char *nick;          /* as the occupant chose it */
+    char *nick_key;      /* folded: two nicks clash when these are equal */
+    char *bare;          /* real bare JID; shown to moderators only */
+    GPtrArray *sessions; /* full JIDs (char *, owned), newest last */
+    enum affiliation aff;
+    enum role role;
+    char *occupant_id;       /* XEP-0421, stable per room and bare JID */
+    xmpp_stanza_t *presence; /* last <presence/> sent (show, status...) */
+} occ;
+
+typedef struct room {
+    char *name;          /* the group's localpart (folded) */
+    char *jid;           /* name@component */
+    group_cfg *cfg;      /* owned */
+    GHashTable *by_nick; /* nick_key -> occ * (owned) */
+    GHashTable *by_full; /* full JID -> occ * (borrowed) */
+} room;
+
+/* Takes ownership of cfg. */
+room *room_new(const char *component_jid, group_cfg *cfg);
+void room_free(room *r);
+
+/* The occupant a session belongs to, or NULL. */
+occ *room_occ_by_full(room *r, const char *full);
+/* The occupant holding nick (compared folded), or NULL. */
+occ *room_occ_by_nick(room *r, const char *nick);
+
+/* Adds a new occupant with one session; nick must be free. Takes no
+ * ownership of its arguments. Returns the occupant (owned by the room). */
+occ *room_occ_add(room *r, const char *nick, const char *bare, const char *full,
+                  enum affiliation aff, enum role role,
+                  const char *occupant_id);
+/* Adds a session to an existing occupant. */
+void room_session_add(room *r, occ *o, const char *full);
+/* Removes one session; returns TRUE if it was the occupant's last, in which
+ * case the occupant is removed and freed too (o is then invalid). */
+gboolean room_session_remove(room *r, occ *o, const char *full);
+/* Renames an occupant; the new nick must be free. */
+void room_occ_rename(room *r, occ *o, const char *nick);
+
+/* The full JID shown for an occupant in an <item jid=…/> (its newest
+ * session). */
+const char *room_occ_jid(const occ *o);
+
+guint room_occupant_count(const room *r);
+
+#endif

@@ -1,0 +1,139 @@
+/* affiliations: "(qsa{sv})" records keyed group\0bare JID. */
+#include "affiliations.h"
+
+#include <string.h>
+
+#define AFF_TYPE G_VARIANT_TYPE("(qsa{sv})")
+
+static const char *const names[] = {
+    [AFF_OWNER] = "owner", [AFF_ADMIN] = "admin",     [AFF_MEMBER] = "member",
+    [AFF_NONE] = "none",   [AFF_OUTCAST] = "outcast",
+};
+
+const char *affiliation_name(enum affiliation a)
+{
+    return a <= AFF_OUTCAST ? names[a] : "none";
+}
+
+int affiliation_parse(const char *s, enum affiliation *out)
+{
+    for (size_t i = 0; s && i < G_N_ELEMENTS(names); i++) {
+        if (strcmp(names[i], s) == 0) {
+            *out = (enum affiliation)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static GString *make_key(const char *group, const char *bare)
+{
+    GString *k = g_string_new(group);
+
+    g_string_append_c(k, '\0');
+    if (bare)
+        g_string_append(k, bare);
+    return k;
+}
+
+int affiliations_get(MDB_txn *txn, const store *s, const char *group,
+                     const char *bare, enum affiliation *out)
+{
+    GString *k = make_key(group, bare);
+    GVariant *v = NULL;
+    guint16 version;
+    const char *name;
+    int rc;
+
+    *out = AFF_NONE;
+    rc = store_get_variant(txn, store_dbi(s, STORE_DB_AFFILIATIONS), k->str,
+                           k->len, AFF_TYPE, &v);
+    g_string_free(k, TRUE);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    g_variant_get(v, "(q&s@a{sv})", &version, &name, NULL);
+    if (version == 0 || version > AFFILIATIONS_RECORD_VERSION ||
+        affiliation_parse(name, out) < 0)
+        rc = MDB_CORRUPTED;
+    g_variant_unref(v);
+    return rc;
+}
+
+int affiliations_set(MDB_txn *txn, const store *s, const char *group,
+                     const char *bare, enum affiliation a, const char *reason)
+{
+    GString *k = make_key(group, bare);
+    GVariantBuilder b;
+    int rc;
+
+    if (a == AFF_NONE) {
+        MDB_val key = {k->len, k->str};
+        rc = mdb_del(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &key, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    } else {
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        if (reason && *reason)
+            g_variant_builder_add(&b, "{sv}", "reason",
+                                  g_variant_new_string(reason));
+        g_variant_builder_add(
+            &b, "{sv}", "since",
+            g_variant_new_int64(g_get_real_time() / G_USEC_PER_SEC));
+        rc = store_put_variant(
+            txn, store_dbi(s, STORE_DB_AFFILIATIONS), k->str, k->len,
+            g_variant_new("(qsa{sv})", (guint16)AFFILIATIONS_RECORD_VERSION,
+                          affiliation_name(a), &b));
+    }
+    g_string_free(k, TRUE);
+    return rc;
+}
+
+int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
+                         affiliations_fn fn, void *userdata)
+{
+    GString *prefix = make_key(group, NULL);
+    MDB_cursor *cur = NULL;
+    MDB_val k = {prefix->len, prefix->str}, d;
+    int rc;
+
+    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &cur);
+    if (rc != 0)
+        goto leave;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        GVariant *v = NULL;
+        enum affiliation a;
+        const char *name;
+        char *bare;
+        int stop;
+
+        if (k.mv_size < prefix->len ||
+            memcmp(k.mv_data, prefix->str, prefix->len) != 0)
+            break;
+        if (store_decode_variant(&d, AFF_TYPE, &v) != 0)
+            continue;
+        g_variant_get(v, "(q&s@a{sv})", NULL, &name, NULL);
+        if (affiliation_parse(name, &a) < 0) {
+            g_variant_unref(v);
+            continue;
+        }
+        bare =
+            g_strndup((char *)k.mv_data + prefix->len, k.mv_size - prefix->len);
+        stop = fn(bare, a, userdata);
+        g_free(bare);
+        g_variant_unref(v);
+        if (stop) {
+            rc = stop;
+            goto leave;
+        }
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+leave:
+    if (cur)
+        mdb_cursor_close(cur);
+    g_string_free(prefix, TRUE);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* affiliations: the "affiliations" database (schema/affiliations.md): who is
+ * owner, admin, member or outcast of each group. */
+#ifndef IMGROUPS_AFFILIATIONS_H
+#define IMGROUPS_AFFILIATIONS_H
+
+#include "store.h"
+
+#define AFFILIATIONS_RECORD_VERSION 1
+
+/* XEP-0045 §5.2, highest first; NONE has no record. */
+enum affiliation {
+    AFF_OWNER,
+    AFF_ADMIN,
+    AFF_MEMBER,
+    AFF_NONE,
+    AFF_OUTCAST,
+};
+
+/* "owner", "admin", "member", "none", "outcast". */
+const char *affiliation_name(enum affiliation a);
+/* Returns 0 and *out, or -1 for an unknown name. */
+int affiliation_parse(const char *s, enum affiliation *out);
+
+/* The affiliation of bare (already folded by the caller) in group; AFF_NONE
+ * when there is no record. Returns 0, or an LMDB error code (MDB_CORRUPTED
+ * for a record this build cannot decode). */
+int affiliations_get(MDB_txn *txn, const store *s, const char *group,
+                     const char *bare, enum affiliation *out);
+
+/* Inside a write transaction: sets (AFF_NONE: deletes) the record; reason
+ * may be NULL. Returns 0 or an LMDB error code. */
+int affiliations_set(MDB_txn *txn, const store *s, const char *group,
+                     const char *bare, enum affiliation a, const char *reason);
+
+/* Calls fn for each record of group in JID order; stops early when fn
+ * returns non-zero (and returns that). Strings are borrowed for the call. */
+typedef int (*affiliations_fn)(const char *bare, enum affiliation a,
+                               void *userdata);
+int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
+                         affiliations_fn fn, void *userdata);
+
+#endif

@@ -1,0 +1,1108 @@
+/* archive: the "archive" database: messages keyed group\0seq(be64) as
+ * "(qsxsmsa{sv})" records, per-group high-water marks, stanza-ids, MAM
+ * paging, history on join, and the jobs that delete (retention, erasure). */
+#include <errno.h>
+#include <string.h>
+
+#include "archive.h"
+
+#define ARCHIVE_TYPE G_VARIANT_TYPE("(qsxsmsa{sv})")
+#define MARK_TYPE    G_VARIANT_TYPE("(qt)")
+
+/* LMDB's default key size limit. */
+#define KEY_MAX 511
+
+/* A key built here: group\0seq, or group\0 for the high-water mark. */
+typedef struct akey {
+    size_t len;
+    unsigned char b[KEY_MAX];
+} akey;
+
+static void put_be64(unsigned char *p, guint64 x)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (unsigned char)(x & 0xff);
+        x >>= 8;
+    }
+}
+
+static guint64 get_be64(const unsigned char *p)
+{
+    guint64 x = 0;
+
+    for (int i = 0; i < 8; i++)
+        x = x << 8 | p[i];
+    return x;
+}
+
+static void key_msg(akey *k, const void *group, size_t glen, guint64 seq)
+{
+    memcpy(k->b, group, glen);
+    k->b[glen] = '\0';
+    put_be64(k->b + glen + 1, seq);
+    k->len = glen + 9;
+}
+
+static void key_mark(akey *k, const void *group, size_t glen)
+{
+    memcpy(k->b, group, glen);
+    k->b[glen] = '\0';
+    k->len = glen + 1;
+}
+
+/* Whether k is the key of a message of group (glen bytes); *seq (may be
+ * NULL) gets its seq. The length check keeps "a" from seeing "ab" and the
+ * mark "a\0" from passing for a message. */
+static gboolean key_is_msg(const MDB_val *k, const void *group, size_t glen,
+                           guint64 *seq)
+{
+    const unsigned char *p = k->mv_data;
+
+    if (k->mv_size != glen + 9 || memcmp(p, group, glen) != 0 || p[glen] != 0)
+        return FALSE;
+    if (seq)
+        *seq = get_be64(p + glen + 1);
+    return TRUE;
+}
+
+static gboolean group_ok(const char *group, size_t *glen)
+{
+    if (!group)
+        return FALSE;
+    *glen = strlen(group);
+    return *glen > 0 && *glen <= ARCHIVE_GROUP_MAX &&
+           g_utf8_validate(group, (gssize)*glen, NULL);
+}
+
+static gboolean valid_text(const char *s)
+{
+    return s == NULL || g_utf8_validate(s, -1, NULL);
+}
+
+void archive_msg_free(archive_msg *m)
+{
+    if (!m)
+        return;
+    g_free(m->stanza_id);
+    g_free(m->nick);
+    g_free(m->occupant_id);
+    g_free(m->sender_jid);
+    g_free(m->sender_account);
+    g_free(m->sender_handle);
+    g_free(m->body);
+    g_free(m->subject);
+    g_free(m->origin_id);
+    g_free(m);
+}
+
+static void msg_free_ptr(gpointer m)
+{
+    archive_msg_free(m);
+}
+
+/* Records */
+
+/* Optional string fields, kept in the dictionary under these names. */
+#define MSG_DICT_FIELDS(X)                                                     \
+    X(subject)                                                                 \
+    X(occupant_id)                                                             \
+    X(sender_jid)                                                              \
+    X(sender_account)                                                          \
+    X(sender_handle)                                                           \
+    X(origin_id)
+
+static GVariant *msg_encode(const archive_msg *m, const char *id, gint64 time)
+{
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+#define ADD(f)                                                                 \
+    if (m->f)                                                                  \
+        g_variant_builder_add(&b, "{sv}", #f, g_variant_new_string(m->f));
+    MSG_DICT_FIELDS(ADD)
+#undef ADD
+    return g_variant_new("(qsxsmsa{sv})", (guint16)ARCHIVE_RECORD_VERSION, id,
+                         time, m->nick ? m->nick : "", m->body, &b);
+}
+
+/* Checks the bytes and the record version of a message value; *out is
+ * owned by the caller (a copy, valid after the transaction). */
+static int record_open(const MDB_val *d, GVariant **out)
+{
+    GVariant *v = NULL;
+    guint16 version;
+    int rc;
+
+    *out = NULL;
+    rc = store_decode_variant(d, ARCHIVE_TYPE, &v);
+    if (rc != 0)
+        return rc;
+    g_variant_get_child(v, 0, "q", &version);
+    if (version == 0 || version > ARCHIVE_RECORD_VERSION) {
+        g_variant_unref(v);
+        return MDB_CORRUPTED;
+    }
+    *out = v;
+    return 0;
+}
+
+static int record_time(const MDB_val *d, gint64 *t)
+{
+    GVariant *v;
+    int rc = record_open(d, &v);
+
+    if (rc != 0)
+        return rc;
+    g_variant_get_child(v, 2, "x", t);
+    g_variant_unref(v);
+    return 0;
+}
+
+/* A dictionary string, or NULL when missing or of another type. */
+static char *lookup_string(GVariant *dict, const char *key)
+{
+    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_STRING);
+    char *s;
+
+    if (!v)
+        return NULL;
+    s = g_variant_dup_string(v, NULL);
+    g_variant_unref(v);
+    return s;
+}
+
+/* Decodes an opened record into owned memory. */
+static archive_msg *msg_from_record(GVariant *v, guint64 seq)
+{
+    archive_msg *m = g_new0(archive_msg, 1);
+    GVariant *dict = NULL;
+    const char *id, *nick, *body;
+    guint16 version;
+
+    g_variant_get(v, "(q&sx&sm&s@a{sv})", &version, &id, &m->time_us, &nick,
+                  &body, &dict);
+    m->seq = seq;
+    m->stanza_id = g_strdup(id);
+    m->nick = g_strdup(nick);
+    m->body = g_strdup(body);
+#define GET(f) m->f = lookup_string(dict, #f);
+    MSG_DICT_FIELDS(GET)
+#undef GET
+    g_variant_unref(dict);
+    return m;
+}
+
+static int msg_decode(const MDB_val *d, guint64 seq, archive_msg **out)
+{
+    GVariant *v;
+    int rc = record_open(d, &v);
+
+    *out = NULL;
+    if (rc != 0)
+        return rc;
+    *out = msg_from_record(v, seq);
+    g_variant_unref(v);
+    return 0;
+}
+
+/* A cursor walking the messages of one group. */
+typedef struct gcur {
+    MDB_cursor *cur;
+    const char *group;
+    size_t glen;
+    guint64 seq; /* of the current message */
+    MDB_val val; /* its value, borrowed until the cursor moves */
+} gcur;
+
+static int gcur_take(gcur *c, int rc, const MDB_val *k, const MDB_val *d)
+{
+    if (rc != 0)
+        return rc;
+    if (!key_is_msg(k, c->group, c->glen, &c->seq))
+        return MDB_NOTFOUND;
+    c->val = *d;
+    return 0;
+}
+
+/* To the group's first message with a seq >= seq; MDB_NOTFOUND if none. */
+static int gcur_ge(gcur *c, guint64 seq)
+{
+    akey key;
+    MDB_val k, d;
+    int rc;
+
+    key_msg(&key, c->group, c->glen, seq);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_cursor_get(c->cur, &k, &d, MDB_SET_RANGE);
+    return gcur_take(c, rc, &k, &d);
+}
+
+/* To the group's last message with a seq <= seq; MDB_NOTFOUND if none. */
+static int gcur_le(gcur *c, guint64 seq)
+{
+    akey key;
+    MDB_val k, d;
+    guint64 found;
+    int rc;
+
+    key_msg(&key, c->group, c->glen, seq);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_cursor_get(c->cur, &k, &d, MDB_SET_RANGE);
+    if (rc == 0 && key_is_msg(&k, c->group, c->glen, &found) && found == seq)
+        return gcur_take(c, rc, &k, &d);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(c->cur, &k, &d, MDB_LAST);
+    else if (rc == 0)
+        rc = mdb_cursor_get(c->cur, &k, &d, MDB_PREV);
+    return gcur_take(c, rc, &k, &d);
+}
+
+/* To the next (MDB_NEXT) or previous (MDB_PREV) message of the group. */
+static int gcur_step(gcur *c, MDB_cursor_op op)
+{
+    MDB_val k, d;
+    int rc = mdb_cursor_get(c->cur, &k, &d, op);
+
+    return gcur_take(c, rc, &k, &d);
+}
+
+static int gcur_open(gcur *c, MDB_txn *txn, const store *s)
+{
+    return mdb_cursor_open(txn, store_dbi(s, STORE_DB_ARCHIVE), &c->cur);
+}
+
+static void gcur_close(gcur *c)
+{
+    if (c->cur)
+        mdb_cursor_close(c->cur);
+    c->cur = NULL;
+}
+
+/* Appending */
+
+/* The highest seq the group ever had (0: none) and the time of its last
+ * message (G_MININT64 when it has none or it cannot be read). */
+static int high_seq(MDB_txn *txn, const store *s, gcur *c, guint64 *high,
+                    gint64 *last_time)
+{
+    GVariant *v = NULL;
+    guint16 version;
+    guint64 mark;
+    akey key;
+    int rc;
+
+    *high = 0;
+    *last_time = G_MININT64;
+    rc = gcur_le(c, G_MAXUINT64);
+    if (rc == 0) {
+        *high = c->seq;
+        if (record_time(&c->val, last_time) != 0)
+            *last_time = G_MININT64;
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    key_mark(&key, c->group, c->glen);
+    rc = store_get_variant(txn, store_dbi(s, STORE_DB_ARCHIVE), key.b, key.len,
+                           MARK_TYPE, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    g_variant_get(v, "(qt)", &version, &mark);
+    g_variant_unref(v);
+    /* Numbering from a mark we cannot read could reuse stanza-ids. */
+    if (version == 0 || version > ARCHIVE_MARK_VERSION)
+        return MDB_CORRUPTED;
+    if (mark > *high)
+        *high = mark;
+    return 0;
+}
+
+static gboolean msg_ok(const archive_msg *m)
+{
+    return valid_text(m->nick) && valid_text(m->occupant_id) &&
+           valid_text(m->sender_jid) && valid_text(m->sender_account) &&
+           valid_text(m->sender_handle) && valid_text(m->body) &&
+           valid_text(m->subject) && valid_text(m->origin_id) &&
+           (m->body || m->subject);
+}
+
+int archive_append(MDB_txn *txn, const store *s, const char *group,
+                   archive_msg *m)
+{
+    gcur c = {.group = group};
+    guint64 high;
+    gint64 last_time, time;
+    char *id = NULL;
+    akey key;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && m != NULL, EINVAL);
+    if (!group_ok(group, &c.glen) || !msg_ok(m))
+        return EINVAL;
+    rc = gcur_open(&c, txn, s);
+    if (rc != 0)
+        goto leave;
+    rc = high_seq(txn, s, &c, &high, &last_time);
+    if (rc != 0)
+        goto leave;
+    if (high == G_MAXUINT64) {
+        rc = EOVERFLOW;
+        goto leave;
+    }
+    time = m->time_us ? m->time_us : g_get_real_time();
+    /* Key order is time order: MAM's start/end and retention rely on it. */
+    if (time < last_time)
+        time = last_time;
+    /* XEP-0359 §4: "The value of the 'id' attribute MUST be unique and
+     * stable". The seq makes it unique in the group (never reused, see
+     * high_seq) and lets a MAM after/before id be found by key; the random
+     * part makes a guessed id not found. */
+    id = g_strdup_printf("%016" G_GINT64_MODIFIER "x%08x", high + 1,
+                         (unsigned)g_random_int());
+    key_msg(&key, group, c.glen, high + 1);
+    rc = store_put_variant(txn, store_dbi(s, STORE_DB_ARCHIVE), key.b, key.len,
+                           msg_encode(m, id, time));
+    if (rc != 0)
+        goto leave;
+    m->seq = high + 1;
+    m->time_us = time;
+    g_free(m->stanza_id);
+    m->stanza_id = id;
+    id = NULL;
+leave:
+    g_free(id);
+    gcur_close(&c);
+    return rc;
+}
+
+/* Reading one */
+
+/* The seq in a stanza-id of ours, or FALSE if it is not one. */
+static gboolean id_seq(const char *id, guint64 *seq)
+{
+    guint64 x = 0;
+
+    if (!id || strlen(id) != ARCHIVE_ID_LEN)
+        return FALSE;
+    for (int i = 0; i < ARCHIVE_ID_LEN; i++) {
+        char ch = id[i];
+        int digit;
+
+        if (ch >= '0' && ch <= '9')
+            digit = ch - '0';
+        else if (ch >= 'a' && ch <= 'f')
+            digit = ch - 'a' + 10;
+        else
+            return FALSE;
+        if (i < 16)
+            x = x << 4 | (guint64)digit;
+    }
+    if (x == 0)
+        return FALSE;
+    *seq = x;
+    return TRUE;
+}
+
+/* Finds the message of group that id names: *seq, and its opened record in
+ * *rec if rec is not NULL (owned by the caller). */
+static int find_id(MDB_txn *txn, const store *s, const char *group, size_t glen,
+                   const char *id, guint64 *seq, GVariant **rec)
+{
+    GVariant *v = NULL;
+    const char *stored;
+    MDB_val k, d;
+    akey key;
+    int rc;
+
+    if (!id_seq(id, seq))
+        return ARCHIVE_ITEM_NOT_FOUND;
+    key_msg(&key, group, glen, *seq);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_get(txn, store_dbi(s, STORE_DB_ARCHIVE), &k, &d);
+    if (rc == MDB_NOTFOUND)
+        return ARCHIVE_ITEM_NOT_FOUND;
+    if (rc != 0)
+        return rc;
+    rc = record_open(&d, &v);
+    if (rc != 0)
+        return rc;
+    g_variant_get_child(v, 1, "&s", &stored);
+    if (strcmp(stored, id) != 0) {
+        g_variant_unref(v);
+        return ARCHIVE_ITEM_NOT_FOUND;
+    }
+    if (rec)
+        *rec = v;
+    else
+        g_variant_unref(v);
+    return 0;
+}
+
+int archive_get(MDB_txn *txn, const store *s, const char *group, guint64 seq,
+                archive_msg **out)
+{
+    MDB_val k, d;
+    size_t glen;
+    akey key;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
+    *out = NULL;
+    if (!group_ok(group, &glen))
+        return EINVAL;
+    key_msg(&key, group, glen, seq);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_get(txn, store_dbi(s, STORE_DB_ARCHIVE), &k, &d);
+    if (rc != 0)
+        return rc;
+    return msg_decode(&d, seq, out);
+}
+
+int archive_get_id(MDB_txn *txn, const store *s, const char *group,
+                   const char *stanza_id, archive_msg **out)
+{
+    GVariant *v = NULL;
+    guint64 seq;
+    size_t glen;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
+    *out = NULL;
+    if (!group_ok(group, &glen))
+        return EINVAL;
+    rc = find_id(txn, s, group, glen, stanza_id, &seq, &v);
+    if (rc != 0)
+        return rc;
+    *out = msg_from_record(v, seq);
+    g_variant_unref(v);
+    return 0;
+}
+
+/* Queries */
+
+/* The first position p in [lo, hi] such that the group's readable messages
+ * with lo <= seq < p are before t and those with p <= seq < hi are at or
+ * after it (key order is time order). Positions are seqs; a message need
+ * not exist at p. A probe landing on a record it cannot read moves on to
+ * the next readable one. */
+static int first_at_or_after(gcur *c, guint64 lo, guint64 hi, gint64 t,
+                             guint64 *out)
+{
+    while (lo < hi) {
+        guint64 mid = lo + (hi - lo) / 2;
+        gboolean found = FALSE;
+        gint64 mt = 0;
+        int rc;
+
+        for (rc = gcur_ge(c, mid); rc == 0 && c->seq < hi;
+             rc = gcur_step(c, MDB_NEXT)) {
+            if (record_time(&c->val, &mt) == 0) {
+                found = TRUE;
+                break;
+            }
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        if (!found || mt >= t)
+            hi = mid;
+        else
+            lo = c->seq + 1;
+    }
+    *out = lo;
+    return 0;
+}
+
+/* The seqs [*lo, *hi] that bound q's result set (its time filters);
+ * *lo > *hi when it is empty. */
+static int result_range(gcur *c, const archive_query *q, guint64 *lo,
+                        guint64 *hi)
+{
+    guint64 first, last, end, p;
+    int rc;
+
+    *lo = 1;
+    *hi = 0;
+    rc = gcur_ge(c, 0);
+    if (rc != 0)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    first = c->seq;
+    rc = gcur_le(c, G_MAXUINT64);
+    if (rc != 0)
+        return rc;
+    last = c->seq;
+    end = last == G_MAXUINT64 ? last : last + 1;
+    *lo = first;
+    *hi = last;
+    if (q->start_us) {
+        rc = first_at_or_after(c, first, end, q->start_us, &p);
+        if (rc != 0)
+            return rc;
+        *lo = p;
+    }
+    if (q->end_us && q->end_us < G_MAXINT64) {
+        rc = first_at_or_after(c, first, end, q->end_us + 1, &p);
+        if (rc != 0)
+            return rc;
+        if (p == 0)
+            *lo = 1;
+        *hi = p ? p - 1 : 0;
+    }
+    return 0;
+}
+
+static int count_range(gcur *c, guint64 lo, guint64 hi, guint64 *count)
+{
+    int rc;
+
+    *count = 0;
+    if (lo > hi)
+        return 0;
+    for (rc = gcur_ge(c, lo); rc == 0 && c->seq <= hi;
+         rc = gcur_step(c, MDB_NEXT))
+        (*count)++;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void reverse(GPtrArray *a)
+{
+    for (guint i = 0, j = a->len; i + 1 < j; i++, j--) {
+        gpointer x = a->pdata[i];
+
+        a->pdata[i] = a->pdata[j - 1];
+        a->pdata[j - 1] = x;
+    }
+}
+
+/* Up to max messages of [lo, hi] from its front, or from its back when
+ * backward (then reversed into chronological order). *done: the page
+ * reaches that end of the range. */
+static int collect(gcur *c, guint64 lo, guint64 hi, guint max,
+                   gboolean backward, GPtrArray *page, gboolean *done)
+{
+    MDB_cursor_op op = backward ? MDB_PREV : MDB_NEXT;
+    int rc;
+
+    *done = TRUE;
+    if (lo > hi)
+        return 0;
+    for (rc = backward ? gcur_le(c, hi) : gcur_ge(c, lo);
+         rc == 0 && c->seq >= lo && c->seq <= hi; rc = gcur_step(c, op)) {
+        archive_msg *m;
+
+        if (page->len == max) {
+            *done = FALSE;
+            rc = 0;
+            break;
+        }
+        /* A record we cannot read cannot be shown; leave it out. */
+        if (msg_decode(&c->val, c->seq, &m) == 0)
+            g_ptr_array_add(page, m);
+    }
+    if (backward)
+        reverse(page);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int archive_query_run(MDB_txn *txn, const store *s, const char *group,
+                      const archive_query *q, GPtrArray **out,
+                      gboolean *complete, guint64 *count)
+{
+    gcur c = {.group = group};
+    GPtrArray *page = NULL;
+    guint64 lo, hi, after = 0, before = 0;
+    gboolean done = TRUE;
+    guint max;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && q != NULL, EINVAL);
+    if (out)
+        *out = NULL;
+    if (complete)
+        *complete = FALSE;
+    if (count)
+        *count = 0;
+    if (!group_ok(group, &c.glen))
+        return EINVAL;
+    /* An unknown id is item-not-found even when the result set is empty. */
+    if (q->after_id) {
+        rc = find_id(txn, s, group, c.glen, q->after_id, &after, NULL);
+        if (rc != 0)
+            goto leave;
+    }
+    if (q->before_id) {
+        rc = find_id(txn, s, group, c.glen, q->before_id, &before, NULL);
+        if (rc != 0)
+            goto leave;
+    }
+    rc = gcur_open(&c, txn, s);
+    if (rc != 0)
+        goto leave;
+    rc = result_range(&c, q, &lo, &hi);
+    if (rc != 0)
+        goto leave;
+    if (count) {
+        rc = count_range(&c, lo, hi, count);
+        if (rc != 0)
+            goto leave;
+    }
+    if (!out)
+        goto leave;
+    if (q->after_id && after == G_MAXUINT64)
+        hi = 0, lo = 1; /* nothing can come after it */
+    else if (q->after_id)
+        lo = MAX(lo, after + 1);
+    if (q->before_id)
+        hi = MIN(hi, before - 1); /* before >= 1: id_seq refuses 0 */
+    max = q->max == 0 ? ARCHIVE_PAGE_DEFAULT : MIN(q->max, ARCHIVE_PAGE_MAX);
+    page = g_ptr_array_new_with_free_func(msg_free_ptr);
+    rc = collect(&c, lo, hi, max, q->before_id || q->before_last, page, &done);
+    if (rc != 0)
+        goto leave;
+    *out = page;
+    page = NULL;
+leave:
+    if (rc == 0 && complete)
+        *complete = done;
+    if (rc != 0 && count)
+        *count = 0;
+    if (page)
+        g_ptr_array_unref(page);
+    gcur_close(&c);
+    return rc;
+}
+
+static gsize default_measure(const archive_msg *m)
+{
+    gsize n = ARCHIVE_HISTORY_OVERHEAD;
+
+    n += (gsize)g_utf8_strlen(m->nick, -1);
+    if (m->body)
+        n += (gsize)g_utf8_strlen(m->body, -1);
+    if (m->subject)
+        n += (gsize)g_utf8_strlen(m->subject, -1);
+    return n;
+}
+
+int archive_history(MDB_txn *txn, const store *s, const char *group,
+                    int maxstanzas, int maxchars, gint64 since_us,
+                    archive_measure_fn measure, void *userdata, GPtrArray **out)
+{
+    gcur c = {.group = group};
+    GPtrArray *list = NULL;
+    gsize chars = 0;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
+    *out = NULL;
+    if (!group_ok(group, &c.glen))
+        return EINVAL;
+    rc = gcur_open(&c, txn, s);
+    if (rc != 0)
+        goto leave;
+    list = g_ptr_array_new_with_free_func(msg_free_ptr);
+    for (rc = gcur_le(&c, G_MAXUINT64); rc == 0; rc = gcur_step(&c, MDB_PREV)) {
+        archive_msg *m;
+        gsize size;
+
+        if (maxstanzas >= 0 && list->len >= (guint)maxstanzas)
+            break;
+        if (msg_decode(&c.val, c.seq, &m) != 0)
+            continue;
+        /* Key order is time order: everything further back is older. */
+        if (since_us && m->time_us < since_us) {
+            archive_msg_free(m);
+            break;
+        }
+        if (!m->body) {
+            archive_msg_free(m);
+            continue;
+        }
+        size = measure ? measure(m, userdata) : default_measure(m);
+        if (maxchars >= 0 && size > (gsize)maxchars - chars) {
+            archive_msg_free(m);
+            break;
+        }
+        chars += size;
+        g_ptr_array_add(list, m);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        goto leave;
+    rc = 0;
+    reverse(list);
+    *out = list;
+    list = NULL;
+leave:
+    if (list)
+        g_ptr_array_unref(list);
+    gcur_close(&c);
+    return rc;
+}
+
+/* Deleting jobs */
+
+typedef enum job_kind { JOB_SWEEP, JOB_FORGET } job_kind;
+
+/* What a job does with the record under the key it examines. */
+typedef enum job_verdict {
+    JOB_KEEP,       /* go on with the next key */
+    JOB_DELETE,     /* delete it, go on with the next key */
+    JOB_NEXT_GROUP, /* go on with the next group */
+    JOB_DONE,       /* nothing more to examine */
+} job_verdict;
+
+#define JOB_MATCH_MAX 2
+
+struct archive_job {
+    job_kind kind;
+    char *group;      /* sweep: the group, or NULL for all */
+    gint64 cutoff_us; /* sweep: delete what is before this */
+    const char *match_key[JOB_MATCH_MAX]; /* forget: dictionary fields */
+    char *match_val[JOB_MATCH_MAX];       /* ... and the values they hold */
+    guint nmatch;
+    guint batch;
+    GByteArray *resume; /* the next key to examine; empty: the first */
+    gboolean done;
+    guint removed;
+    /* The step in progress: applied only once store_write committed it,
+     * since store_write may run the step again from the start. */
+    GByteArray *next_resume;
+    gboolean next_done;
+    guint next_removed;
+};
+
+static archive_job *job_new(job_kind kind, guint batch)
+{
+    archive_job *job = g_new0(archive_job, 1);
+
+    job->kind = kind;
+    job->batch = batch ? batch : ARCHIVE_BATCH_DEFAULT;
+    job->resume = g_byte_array_new();
+    job->next_resume = g_byte_array_new();
+    return job;
+}
+
+archive_job *archive_job_sweep(const char *group, gint64 cutoff_us, guint batch)
+{
+    archive_job *job = job_new(JOB_SWEEP, batch);
+    size_t glen;
+
+    job->cutoff_us = cutoff_us;
+    if (group) {
+        akey key;
+
+        job->group = g_strdup(group);
+        /* A group the archive cannot key has no messages. */
+        if (!group_ok(group, &glen)) {
+            job->done = TRUE;
+            return job;
+        }
+        key_msg(&key, group, glen, 0);
+        g_byte_array_append(job->resume, key.b, (guint)key.len);
+    }
+    return job;
+}
+
+archive_job *archive_job_forget_sender(const char *jid, guint batch)
+{
+    archive_job *job;
+
+    g_return_val_if_fail(jid != NULL, NULL);
+    job = job_new(JOB_FORGET, batch);
+    job->match_key[0] = "sender_jid";
+    job->match_val[0] = g_strdup(jid);
+    job->nmatch = 1;
+    return job;
+}
+
+archive_job *archive_job_forget_legacy(const char *account, const char *handle,
+                                       guint batch)
+{
+    archive_job *job;
+
+    g_return_val_if_fail(account != NULL && handle != NULL, NULL);
+    job = job_new(JOB_FORGET, batch);
+    job->match_key[0] = "sender_account";
+    job->match_val[0] = g_strdup(account);
+    job->match_key[1] = "sender_handle";
+    job->match_val[1] = g_strdup(handle);
+    job->nmatch = 2;
+    return job;
+}
+
+void archive_job_free(archive_job *job)
+{
+    if (!job)
+        return;
+    g_free(job->group);
+    for (guint i = 0; i < JOB_MATCH_MAX; i++)
+        g_free(job->match_val[i]);
+    g_byte_array_unref(job->resume);
+    g_byte_array_unref(job->next_resume);
+    g_free(job);
+}
+
+guint archive_job_removed(const archive_job *job)
+{
+    g_return_val_if_fail(job != NULL, 0);
+    return job->removed;
+}
+
+static gboolean forget_matches(const archive_job *job, const MDB_val *d)
+{
+    GVariant *v, *dict;
+    gboolean match = TRUE;
+
+    if (record_open(d, &v) != 0)
+        return FALSE;
+    dict = g_variant_get_child_value(v, 5);
+    for (guint i = 0; i < job->nmatch && match; i++) {
+        GVariant *x = g_variant_lookup_value(dict, job->match_key[i],
+                                             G_VARIANT_TYPE_STRING);
+
+        match =
+            x && strcmp(g_variant_get_string(x, NULL), job->match_val[i]) == 0;
+        if (x)
+            g_variant_unref(x);
+    }
+    g_variant_unref(dict);
+    g_variant_unref(v);
+    return match;
+}
+
+/* *glen: the length of the key's group part (set unless JOB_KEEP/DONE). */
+static job_verdict job_judge(const archive_job *job, const MDB_val *k,
+                             const MDB_val *d, size_t *glen)
+{
+    const unsigned char *p = k->mv_data;
+    const unsigned char *nul = memchr(p, '\0', k->mv_size);
+    gint64 t;
+
+    if (job->group) {
+        size_t want = strlen(job->group);
+
+        if (!nul || (size_t)(nul - p) != want ||
+            memcmp(p, job->group, want) != 0)
+            return JOB_DONE;
+    }
+    if (!nul)
+        return JOB_KEEP; /* not ours */
+    *glen = (size_t)(nul - p);
+    if (k->mv_size != *glen + 9)
+        return JOB_KEEP; /* a high-water mark, or not ours */
+    if (job->kind == JOB_FORGET)
+        return forget_matches(job, d) ? JOB_DELETE : JOB_KEEP;
+    if (record_time(d, &t) != 0)
+        return JOB_KEEP; /* unknown age: left alone */
+    if (t < job->cutoff_us)
+        return JOB_DELETE;
+    /* Key order is time order: the rest of the group is newer. */
+    return job->group ? JOB_DONE : JOB_NEXT_GROUP;
+}
+
+static void set_resume(GByteArray *a, const void *key, size_t len)
+{
+    g_byte_array_set_size(a, 0);
+    g_byte_array_append(a, key, (guint)len);
+}
+
+/* The smallest key after k and every key that extends it. FALSE: none. */
+static gboolean key_after(GByteArray *a, const MDB_val *k)
+{
+    const unsigned char *p = k->mv_data;
+    size_t n = k->mv_size;
+    static const unsigned char zero = 0;
+
+    if (n < KEY_MAX) {
+        set_resume(a, p, n);
+        g_byte_array_append(a, &zero, 1);
+        return TRUE;
+    }
+    /* A key of the largest size has no extensions. */
+    while (n > 0 && p[n - 1] == 0xff)
+        n--;
+    if (n == 0)
+        return FALSE;
+    set_resume(a, p, n);
+    a->data[n - 1]++;
+    return TRUE;
+}
+
+/* The key of the first group after the one glen bytes long at p. */
+static void group_after(GByteArray *a, const void *p, size_t glen)
+{
+    static const unsigned char one = 1;
+
+    set_resume(a, p, glen);
+    g_byte_array_append(a, &one, 1);
+}
+
+/* Deletes the message under the cursor (its key k), sets the job's resume
+ * key past it, and leaves the group's high-water mark if it was the newest
+ * message of its group. */
+static int job_delete(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *cur,
+                      const MDB_val *k, size_t glen, archive_job *job)
+{
+    akey key, mark;
+    MDB_val nk, nd;
+    guint64 seq;
+    int rc;
+
+    key.len = k->mv_size;
+    memcpy(key.b, k->mv_data, key.len);
+    seq = get_be64(key.b + glen + 1);
+    rc = mdb_cursor_del(cur, 0);
+    if (rc != 0)
+        return rc;
+    if (seq < G_MAXUINT64) {
+        akey next;
+
+        key_msg(&next, key.b, glen, seq + 1);
+        set_resume(job->next_resume, next.b, next.len);
+    } else {
+        group_after(job->next_resume, key.b, glen);
+    }
+    nk = (MDB_val){.mv_size = job->next_resume->len,
+                   .mv_data = job->next_resume->data};
+    rc = mdb_cursor_get(cur, &nk, &nd, MDB_SET_RANGE);
+    if (rc == 0 && key_is_msg(&nk, key.b, glen, NULL))
+        return 0;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    /* The group's newest is gone: remember its seq, so that archive_append
+     * never hands out this seq (and a stanza-id of it) again. */
+    key_mark(&mark, key.b, glen);
+    return store_put_variant(
+        txn, dbi, mark.b, mark.len,
+        g_variant_new("(qt)", (guint16)ARCHIVE_MARK_VERSION, seq));
+}
+
+static int job_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    archive_job *job = userdata;
+    MDB_dbi dbi = store_dbi(s, STORE_DB_ARCHIVE);
+    MDB_cursor *cur = NULL;
+    guint examined = 0, deleted = 0;
+    int rc;
+
+    set_resume(job->next_resume, job->resume->data, job->resume->len);
+    job->next_done = job->done;
+    job->next_removed = job->removed;
+    if (job->done)
+        return 0;
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        goto leave;
+    while (examined < ARCHIVE_SCAN_PER_TXN && deleted < job->batch) {
+        MDB_val k, d;
+        size_t glen = 0;
+
+        if (job->next_resume->len == 0) {
+            rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+        } else {
+            k = (MDB_val){.mv_size = job->next_resume->len,
+                          .mv_data = job->next_resume->data};
+            rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+        }
+        if (rc == MDB_NOTFOUND) {
+            job->next_done = TRUE;
+            rc = 0;
+            break;
+        }
+        if (rc != 0)
+            goto leave;
+        examined++;
+        switch (job_judge(job, &k, &d, &glen)) {
+        case JOB_KEEP:
+            if (!key_after(job->next_resume, &k))
+                job->next_done = TRUE;
+            break;
+        case JOB_DELETE:
+            rc = job_delete(txn, dbi, cur, &k, glen, job);
+            if (rc != 0)
+                goto leave;
+            deleted++;
+            job->next_removed++;
+            break;
+        case JOB_NEXT_GROUP:
+            group_after(job->next_resume, k.mv_data, glen);
+            break;
+        case JOB_DONE:
+            job->next_done = TRUE;
+            break;
+        }
+        if (job->next_done)
+            break;
+    }
+leave:
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc;
+}
+
+int archive_job_step(archive_job *job, store *s, gboolean *done, GError **err)
+{
+    GByteArray *swap;
+    int rc = 0;
+
+    g_return_val_if_fail(job != NULL && s != NULL, -EINVAL);
+    if (!job->done) {
+        rc = store_write(s, job_txn, job, err);
+        if (rc == 0) {
+            swap = job->resume;
+            job->resume = job->next_resume;
+            job->next_resume = swap;
+            job->done = job->next_done;
+            job->removed = job->next_removed;
+        }
+    }
+    if (done)
+        *done = job->done;
+    return rc;
+}
+
+/* Steps job to the end and frees it. */
+static int job_run(archive_job *job, store *s, guint *removed, GError **err)
+{
+    gboolean done = FALSE;
+    int rc = 0;
+
+    while (!done) {
+        rc = archive_job_step(job, s, &done, err);
+        if (rc != 0)
+            break;
+    }
+    if (removed)
+        *removed = job->removed;
+    archive_job_free(job);
+    return rc;
+}
+
+int archive_sweep(store *s, const char *group, gint64 cutoff_us, guint batch,
+                  guint *removed, GError **err)
+{
+    if (removed)
+        *removed = 0;
+    g_return_val_if_fail(s != NULL, -EINVAL);
+    return job_run(archive_job_sweep(group, cutoff_us, batch), s, removed, err);
+}
+
+int archive_forget_sender(store *s, const char *jid, guint batch,
+                          guint *removed, GError **err)
+{
+    if (removed)
+        *removed = 0;
+    g_return_val_if_fail(s != NULL && jid != NULL, -EINVAL);
+    return job_run(archive_job_forget_sender(jid, batch), s, removed, err);
+}
+
+int archive_forget_legacy(store *s, const char *account, const char *handle,
+                          guint batch, guint *removed, GError **err)
+{
+    if (removed)
+        *removed = 0;
+    g_return_val_if_fail(s != NULL && account != NULL && handle != NULL,
+                         -EINVAL);
+    return job_run(archive_job_forget_legacy(account, handle, batch), s,
+                   removed, err);
+}

@@ -1,0 +1,200 @@
+/* archive: the "archive" database (schema/archive.md): every groupchat
+ * message of every group in order, its XEP-0359 stanza-ids, MAM queries,
+ * history on join, retention and erasure of one person's messages. */
+#ifndef IMGROUPS_ARCHIVE_H
+#define IMGROUPS_ARCHIVE_H
+
+#include "store.h"
+
+/* Record version of the messages this build writes, and of the per-group
+ * high-water mark (schema/archive.md). */
+#define ARCHIVE_RECORD_VERSION 1
+#define ARCHIVE_MARK_VERSION   1
+
+/* An after/before id that names no message of the group, or a forged one
+ * (the right seq with the wrong random part). Distinct from every LMDB code
+ * and errno value, so that a MAM handler can answer item-not-found
+ * (XEP-0313 §6.1 / XEP-0059 §2.5). */
+#define ARCHIVE_ITEM_NOT_FOUND (-31000)
+
+/* Page sizes of archive_query_run: max 0 gives the default, more than the
+ * cap gives the cap. */
+#define ARCHIVE_PAGE_DEFAULT 50
+#define ARCHIVE_PAGE_MAX     250
+
+/* Batch size of the deleting jobs when 0 is given, and how many records one
+ * of their write transactions examines at most (so that even a job that
+ * deletes little keeps each transaction short). */
+#define ARCHIVE_BATCH_DEFAULT 256
+#define ARCHIVE_SCAN_PER_TXN  4096
+
+/* What archive_history counts for one message when no measure function is
+ * given: the characters of nick, body and subject plus this, an estimate of
+ * the rest of a serialised groupchat <message/> (from/to/id/type, <delay/>,
+ * <stanza-id/>, <occupant-id/>). */
+#define ARCHIVE_HISTORY_OVERHEAD 256
+
+/* The longest group localpart the archive can key (LMDB's 511-byte keys
+ * minus the separator and the 8-byte seq). */
+#define ARCHIVE_GROUP_MAX (511 - 1 - 8)
+
+/* A stanza-id: 16 lowercase hex digits of seq, then 8 random ones. */
+#define ARCHIVE_ID_LEN 24
+
+/* One message, decoded into owned memory: every string is the message's own
+ * (g_free'd by archive_msg_free). */
+typedef struct archive_msg {
+    guint64 seq;          /* per group, from 1; assigned by archive_append */
+    char *stanza_id;      /* XEP-0359 id; assigned by archive_append */
+    gint64 time_us;       /* unix microseconds UTC; 0 = now (on append) */
+    char *nick;           /* sender's occupant nick ("" for the room itself) */
+    char *occupant_id;    /* XEP-0421, may be NULL */
+    char *sender_jid;     /* XMPP sender's real bare JID, may be NULL;
+                             show only to moderators */
+    char *sender_account; /* legacy sender: bot account name, may be NULL */
+    char *sender_handle;  /* legacy sender: handle there, may be NULL;
+                             show only to moderators */
+    char *body;           /* may be NULL when subject is set */
+    char *subject;        /* may be NULL */
+    char *origin_id;      /* client's XEP-0359 origin-id, may be NULL */
+} archive_msg;
+
+/* Frees m and its strings; NULL is allowed. */
+void archive_msg_free(archive_msg *m);
+
+/* Inside a write transaction: stores m as the next message of group.
+ * Assigns m->seq (one past the highest seq the group ever had: the last key
+ * of the group's range, or the high-water mark left when the newest
+ * messages were deleted, so a seq and a stanza-id are never reused) and
+ * m->stanza_id (a fresh one; a previous value is freed). A time_us of 0
+ * becomes now; a time earlier than the group's last message is raised to
+ * it, so that key order is time order (a clock stepped back). Both are
+ * written into m only when 0 is returned; m stays the caller's.
+ * Under store_write, use m->seq and m->stanza_id only once store_write
+ * returned 0 (a rerun after MDB_MAP_FULL assigns them again).
+ * Returns 0, EINVAL (group empty, longer than ARCHIVE_GROUP_MAX or not
+ * UTF-8; a string not UTF-8; neither body nor subject), MDB_CORRUPTED if
+ * the group's high-water mark cannot be read, or an LMDB error code
+ * (MDB_MAP_FULL lets store_write grow the map and retry). */
+int archive_append(MDB_txn *txn, const store *s, const char *group,
+                   archive_msg *m);
+
+/* Reads the message of group with this seq; *out owned by the caller
+ * (archive_msg_free). Returns 0, MDB_NOTFOUND, MDB_CORRUPTED (not a
+ * message record, or a record version newer than ARCHIVE_RECORD_VERSION),
+ * EINVAL for a bad group, or an LMDB error code. */
+int archive_get(MDB_txn *txn, const store *s, const char *group, guint64 seq,
+                archive_msg **out);
+
+/* Reads the message of group with this stanza-id; *out owned by the caller.
+ * Returns 0, ARCHIVE_ITEM_NOT_FOUND (not an id of ours, no such message, or
+ * the stored id differs: forged), MDB_CORRUPTED, EINVAL, or an LMDB
+ * error. */
+int archive_get_id(MDB_txn *txn, const store *s, const char *group,
+                   const char *stanza_id, archive_msg **out);
+
+/* A MAM query (XEP-0313 with XEP-0059 paging). Strings are borrowed for the
+ * call. */
+typedef struct archive_query {
+    gint64 start_us, end_us; /* 0 = unbounded; both inclusive */
+    const char *after_id;    /* RSM <after>: strictly after this id */
+    const char *before_id;   /* RSM <before>: strictly before this id */
+    gboolean before_last;    /* RSM <before/> without id: the last page */
+    guint max;               /* page size: 0 = ARCHIVE_PAGE_DEFAULT, capped at
+                                ARCHIVE_PAGE_MAX */
+} archive_query;
+
+/* Runs q over group's messages. The result set is the messages with
+ * start_us <= time <= end_us; a page of it is taken after after_id and
+ * before before_id, from its front (paging forward), or from its back when
+ * before_id or before_last is given (paging backward).
+ * *out (may be NULL: count only) gets a GPtrArray of archive_msg* in
+ * chronological order that owns its elements (g_ptr_array_unref).
+ * *complete (may be NULL) is TRUE when the page reaches the end of the
+ * result set in the direction of paging (XEP-0313 <fin complete='true'/>).
+ * *count (may be NULL: not counted) gets the size of the whole result set,
+ * ignoring after/before (RSM <count/>); counting walks the keys of the
+ * set without decoding them.
+ * Records that cannot be decoded are left out of the page (they are still
+ * counted). Returns 0; ARCHIVE_ITEM_NOT_FOUND when after_id or before_id
+ * names no message of the group (unknown, forged, deleted); MDB_CORRUPTED
+ * when the message it names cannot be read; EINVAL for a bad group; or an
+ * LMDB error. On failure *out is NULL. Runs in any transaction. */
+int archive_query_run(MDB_txn *txn, const store *s, const char *group,
+                      const archive_query *q, GPtrArray **out,
+                      gboolean *complete, guint64 *count);
+
+/* Measures what one message of the history costs against maxchars, as the
+ * caller will serialise it. */
+typedef gsize (*archive_measure_fn)(const archive_msg *m, void *userdata);
+
+/* History on join (XEP-0045 §7.2.15) and /history N: the group's last
+ * messages with a body (a subject-only message is left out: the room sends
+ * the current subject after the history, §7.2.16), newest first back in
+ * time while all these hold: at most maxstanzas messages (-1: no limit),
+ * their measures add up to at most maxchars (-1: no limit; 0 gives none),
+ * time >= since_us (0: no limit). The history is contiguous: it stops at
+ * the first message that does not fit. measure NULL counts the characters
+ * of nick, body and subject plus ARCHIVE_HISTORY_OVERHEAD.
+ * With no limit at all it returns the whole archive of the group: callers
+ * cap maxstanzas to the room's history length.
+ * *out: a GPtrArray of archive_msg* in chronological order, owning its
+ * elements. Records that cannot be decoded are left out. Returns 0, EINVAL,
+ * or an LMDB error (then *out is NULL). Runs in any transaction. */
+int archive_history(MDB_txn *txn, const store *s, const char *group,
+                    int maxstanzas, int maxchars, gint64 since_us,
+                    archive_measure_fn measure, void *userdata,
+                    GPtrArray **out);
+
+/* Deleting jobs: retention and erasure. A job runs as a series of short
+ * write transactions (store_write), each deleting at most batch messages
+ * (0: ARCHIVE_BATCH_DEFAULT) and examining at most ARCHIVE_SCAN_PER_TXN
+ * records; it keeps its place between them by key, so other writes may
+ * come in between. When a job deletes the newest message of a group it
+ * leaves the group's high-water mark, so numbering goes on from there.
+ * Records that cannot be decoded are left alone. A job is owned by its
+ * creator (archive_job_free); its strings are copied. */
+typedef struct archive_job archive_job;
+
+/* Retention: deletes the messages of group (NULL: of every group) whose
+ * time is before cutoff_us, from the front of each group's range (key
+ * order is time order) to its first message at or after the cutoff.
+ * cutoff_us G_MAXINT64 deletes all of them (a destroyed room). */
+archive_job *archive_job_sweep(const char *group, gint64 cutoff_us,
+                               guint batch);
+
+/* Erasure (/forgetme, the admin erase command): deletes, in every group,
+ * the messages whose sender_jid is jid (byte equality: pass it as
+ * archived, i.e. as the caller folded it). */
+archive_job *archive_job_forget_sender(const char *jid, guint batch);
+
+/* The same for a legacy member: the messages whose sender_account is
+ * account and sender_handle is handle. */
+archive_job *archive_job_forget_legacy(const char *account, const char *handle,
+                                       guint batch);
+
+/* Runs one write transaction of job. *done is TRUE once nothing is left to
+ * examine (further steps do nothing). For a main-loop caller: one step per
+ * idle or timeout callback keeps the loop responsive. Returns 0, or
+ * negative with *err set as store_write does (the job stays where it was
+ * and may be stepped again). */
+int archive_job_step(archive_job *job, store *s, gboolean *done, GError **err);
+
+/* Messages the job has deleted in the steps that committed. */
+guint archive_job_removed(const archive_job *job);
+
+/* Frees job; NULL is allowed. */
+void archive_job_free(archive_job *job);
+
+/* The jobs above run to the end in one call: they block the caller for
+ * the whole run (one sync per batch). *removed (may be NULL) gets the
+ * number of messages deleted, also on failure (what committed). Return 0,
+ * or negative with *err set as store_write does. */
+int archive_sweep(store *s, const char *group, gint64 cutoff_us, guint batch,
+                  guint *removed, GError **err);
+int archive_forget_sender(store *s, const char *jid, guint batch,
+                          guint *removed, GError **err);
+int archive_forget_legacy(store *s, const char *account, const char *handle,
+                          guint batch, guint *removed, GError **err);
+
+#endif

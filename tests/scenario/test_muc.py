@@ -1,0 +1,295 @@
+"""Scenario: groups as XEP-0045 rooms — create, join order, fan-out with
+stanza-id and occupant-id, conflicts, private messages, nick change, leave,
+history, self-ping, disco, persistence across a restart, shutdown."""
+
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (ANY, FakeServer, Imgroups, SUITE, base_config, check,  # noqa: E402
+                     render, test, tmpdir)
+
+C = 'groups.localhost'
+A = 'alice@localhost/phone'
+B = 'bob@localhost/laptop'
+E = 'eve@localhost/x'
+MUC = "xmlns='http://jabber.org/protocol/muc'"
+USER_NS = "xmlns='http://jabber.org/protocol/muc#user'"
+OID = "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='{any}'/>"
+ERR = "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+
+_rig = {}
+
+
+def start(store_dir=None, **service):
+    server = FakeServer()
+    d = tmpdir()
+    cfg = base_config(server.port, store_dir or os.path.join(d, 'store'))
+    cfg.setdefault('service', {}).update(service)
+    proc = Imgroups(cfg, workdir=d)
+    server.wait_for_connection(10)
+    return server, proc
+
+
+def rig():
+    if 'server' not in _rig:
+        server, proc = start()
+        _rig['server'] = SUITE.shared(server)
+        _rig['proc'] = SUITE.shared(proc)
+    return _rig['server']
+
+
+def join(s, room, nick, frm, extra=''):
+    s.send("<presence from='%s' to='%s@%s/%s'><x %s>%s</x></presence>"
+           % (frm, room, C, nick, MUC, extra))
+
+
+def self_presence(room, nick, to, aff, role, codes, jid=None):
+    item = "<item affiliation='%s' role='%s' jid='%s'/>" % (aff, role, jid or to)
+    sts = ''.join("<status code='%d'/>" % c for c in codes)
+    return ("<presence from='%s@%s/%s' to='%s'><x %s>%s%s</x>%s</presence>"
+            % (room, C, nick, to, USER_NS, item, sts, OID))
+
+
+def presence(room, nick, to, aff, role, jid=None):
+    item = ("<item affiliation='%s' role='%s' jid='%s'/>" % (aff, role, jid) if jid
+            else "<item affiliation='%s' role='%s'/>" % (aff, role))
+    return ("<presence from='%s@%s/%s' to='%s'><x %s>%s</x>%s</presence>"
+            % (room, C, nick, to, USER_NS, item, OID))
+
+
+def empty_subject(room, to):
+    return "<message type='groupchat' from='%s@%s' to='%s'><subject/></message>" % (room, C, to)
+
+
+def create(s, room):
+    join(s, room, 'alice', A)
+    s.expect(self_presence(room, 'alice', A, 'owner', 'moderator', [110, 201]))
+    s.expect(empty_subject(room, A))
+
+
+def two(s, room):
+    create(s, room)
+    join(s, room, 'bob', B)
+    got = s.expect_unordered([
+        presence(room, 'alice', B, 'owner', 'moderator'),
+        presence(room, 'bob', A, 'none', 'participant', jid=B),
+        self_presence(room, 'bob', B, 'none', 'participant', [110]),
+        empty_subject(room, B)])
+    to_b = [g for g in got if g.get('to') == B]
+    order = ['alice' in to_b[0].get('from'), 'bob' in to_b[1].get('from'),
+             to_b[2].tag.endswith('message')]
+    check(all(order), 'the joiner must get the occupants, then itself, then '
+          'the subject: %s' % ' | '.join(render(g) for g in to_b))
+
+
+def groupchat_to(room, nick, to, body, ident):
+    return ("<message type='groupchat' id='%s' from='%s@%s/%s' to='%s'><body>%s</body>"
+            "<stanza-id xmlns='urn:xmpp:sid:0' id='{any}' by='%s@%s'/>%s</message>"
+            % (ident, room, C, nick, to, body, room, C, OID))
+
+
+@test('the first join creates the room: owner, moderator, statuses 110 and 201, '
+      'then an empty subject')
+def first_join():
+    create(rig(), 'r1')
+
+
+@test('a second joiner gets the occupants, then its own presence, then the subject; '
+      'only moderators see real JIDs')
+def second_join():
+    two(rig(), 'r2')
+
+
+@test('a nick held by someone else is refused with conflict')
+def nick_conflict():
+    s = rig()
+    create(s, 'r3')
+    join(s, 'r3', 'Alice', E)  # the same nick folded
+    s.expect("<presence type='error' from='r3@%s/Alice' to='%s'><error type='cancel'>"
+             "<conflict %s/></error></presence>" % (C, E, ERR))
+
+
+@test('a groupchat message is archived and fanned out to everyone with the room '
+      'stanza-id and occupant-id; a client-supplied stanza-id is stripped')
+def fan_out():
+    s = rig()
+    two(s, 'r4')
+    s.send("<message type='groupchat' id='m1' from='%s' to='r4@%s'><body>hello</body>"
+           "<stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='r4@%s'/></message>" % (A, C, C))
+    got = s.expect_unordered([groupchat_to('r4', 'alice', A, 'hello', 'm1'),
+                              groupchat_to('r4', 'alice', B, 'hello', 'm1')])
+    ids = {g.find('{urn:xmpp:sid:0}stanza-id').get('id') for g in got}
+    check(len(ids) == 1 and 'forged' not in ids, 'stanza-ids %s' % ids)
+    oids = {g.find('{urn:xmpp:occupant-id:0}occupant-id').get('id') for g in got}
+    check(len(oids) == 1, 'occupant-ids differ: %s' % oids)
+
+
+@test('a message from a non-occupant is refused with not-acceptable')
+def non_occupant_message():
+    s = rig()
+    create(s, 'r5')
+    s.send("<message type='groupchat' id='x1' from='%s' to='r5@%s'><body>hi</body></message>"
+           % (E, C))
+    s.expect("<message type='error' id='x1' from='r5@%s' to='%s'><error type='modify'>"
+             "<not-acceptable %s/></error></message>" % (C, E, ERR))
+
+
+@test('a private message reaches the other occupant from the sender\'s room JID')
+def private_message():
+    s = rig()
+    two(s, 'r6')
+    s.send("<message type='chat' id='p1' from='%s' to='r6@%s/bob'><body>psst</body></message>"
+           % (A, C))
+    s.expect("<message type='chat' id='p1' from='r6@%s/alice' to='%s'><body>psst</body>"
+             "<x %s/></message>" % (C, B, USER_NS))
+
+
+@test('a nick change is an unavailable presence with 303 and the new nick, then '
+      'available under the new nick')
+def nick_change():
+    s = rig()
+    two(s, 'r7')
+    s.send("<presence from='%s' to='r7@%s/robert'/>" % (B, C))
+    item_b = "<item affiliation='none' role='participant' nick='robert'/>"
+    item_a = "<item affiliation='none' role='participant' nick='robert' jid='%s'/>" % B
+    s.expect_unordered([
+        "<presence type='unavailable' from='r7@%s/bob' to='%s'><x %s>%s<status code='303'/>"
+        "</x>%s</presence>" % (C, A, USER_NS, item_a.replace("role='participant'", "role='none'"), OID),
+        "<presence type='unavailable' from='r7@%s/bob' to='%s'><x %s>%s<status code='303'/>"
+        "<status code='110'/></x>%s</presence>"
+        % (C, B, USER_NS, item_a.replace("role='participant'", "role='none'"), OID),
+        presence('r7', 'robert', A, 'none', 'participant', jid=B),
+        self_presence('r7', 'robert', B, 'none', 'participant', [110])])
+    del item_b
+
+
+@test('leaving sends unavailable to everyone, with 110 to the leaver')
+def leave():
+    s = rig()
+    two(s, 'r8')
+    s.send("<presence type='unavailable' from='%s' to='r8@%s/bob'/>" % (B, C))
+    s.expect_unordered([
+        "<presence type='unavailable' from='r8@%s/bob' to='%s'><x %s>"
+        "<item affiliation='none' role='none' jid='%s'/></x>%s</presence>" % (C, A, USER_NS, B, OID),
+        "<presence type='unavailable' from='r8@%s/bob' to='%s'><x %s>"
+        "<item affiliation='none' role='none' jid='%s'/><status code='110'/></x>%s</presence>"
+        % (C, B, USER_NS, B, OID)])
+    s.send("<message type='groupchat' id='g' from='%s' to='r8@%s'><body>gone?</body></message>"
+           % (B, C))
+    s.expect("<message type='error' id='g' from='r8@%s' to='%s'><error type='modify'>"
+             "<not-acceptable %s/></error></message>" % (C, B, ERR))
+
+
+@test('history on join honours maxstanzas and carries a delay stamp')
+def history():
+    s = rig()
+    create(s, 'r9')
+    for i in range(3):
+        s.send("<message type='groupchat' id='h%d' from='%s' to='r9@%s'><body>n%d</body></message>"
+               % (i, A, C, i))
+        s.expect(groupchat_to('r9', 'alice', A, 'n%d' % i, 'h%d' % i))
+    join(s, 'r9', 'bob', B, "<history maxstanzas='2'/>")
+    s.expect_unordered([presence('r9', 'alice', B, 'owner', 'moderator'),
+                        presence('r9', 'bob', A, 'none', 'participant', jid=B)])
+    s.expect(self_presence('r9', 'bob', B, 'none', 'participant', [110]))
+    for i in (1, 2):
+        s.expect("<message type='groupchat' from='r9@%s/alice' to='%s'><body>n%d</body>"
+                 "<delay xmlns='urn:xmpp:delay' stamp='{any}' from='r9@%s'/>"
+                 "<stanza-id xmlns='urn:xmpp:sid:0' id='{any}' by='r9@%s'/>"
+                 "%s</message>" % (C, B, i, C, C, OID))
+    s.expect(empty_subject('r9', B))
+
+
+@test('a self-ping is answered for an occupant and refused with not-acceptable '
+      'for anyone else (XEP-0410)')
+def self_ping():
+    s = rig()
+    create(s, 'r10')
+    ping = "<iq type='get' id='%s' from='%s' to='r10@%s/alice'><ping xmlns='urn:xmpp:ping'/></iq>"
+    s.send(ping % ('sp1', A, C))
+    s.expect("<iq type='result' id='sp1' from='r10@%s/alice' to='%s'/>" % (C, A))
+    s.send(ping % ('sp2', E, C))
+    s.expect("<iq type='error' id='sp2' from='r10@%s/alice' to='%s'><error type='modify'>"
+             "<not-acceptable %s/></error></iq>" % (C, E, ERR))
+
+
+@test('disco#info on a room gives the conference identity, MUC features and '
+      'the roominfo form')
+def room_disco():
+    s = rig()
+    create(s, 'r11')
+    s.send("<iq type='get' id='d1' from='%s' to='r11@%s'>"
+           "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (E, C))
+    got = s.expect("<iq type='result' id='d1' from='r11@%s' to='%s'>"
+                   "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>".replace(
+                       "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+                       "<query xmlns='http://jabber.org/protocol/disco#info'>{any}</query>")
+                   % (C, E)) if False else None
+    del got
+    from harness import split_tag  # noqa
+    st = s._need_conn().next_stanza(5)
+    check(st is not None and st.get('type') == 'result', 'no result: %s'
+          % (render(st) if st is not None else 'nothing'))
+    q = st.find('{http://jabber.org/protocol/disco#info}query')
+    ident = q.find('{http://jabber.org/protocol/disco#info}identity')
+    check(ident.get('category') == 'conference' and ident.get('type') == 'text',
+          'identity %s' % render(ident))
+    feats = {f.get('var') for f in q.findall('{http://jabber.org/protocol/disco#info}feature')}
+    for want in ('http://jabber.org/protocol/muc', 'muc_semianonymous', 'urn:xmpp:sid:0',
+                 'urn:xmpp:occupant-id:0'):
+        check(want in feats, '%s missing from %s' % (want, sorted(feats)))
+    check(q.find('{jabber:x:data}x') is not None, 'no roominfo form')
+
+
+@test('creation refused for non-admins when room_creation = admins (not-allowed)')
+def creation_admins_only():
+    s, proc = start(room_creation='admins', admins='alice@localhost')
+    SUITE.track(s)
+    SUITE.track(proc)
+    join(s, 'newroom', 'eve', E)
+    s.expect("<presence type='error' from='newroom@%s/eve' to='%s'><error type='cancel'>"
+             "<not-allowed %s/></error></presence>" % (C, E, ERR))
+    create(s, 'newroom')
+
+
+@test('the room, its subject, owner and history survive a restart; shutdown '
+      'tells occupants with status 332')
+def persistence():
+    d = tmpdir()
+    store = os.path.join(d, 'store')
+    s, proc = start(store)
+    SUITE.track(s)
+    SUITE.track(proc)
+    create(s, 'keep')
+    s.send("<message type='groupchat' id='t1' from='%s' to='keep@%s'><subject>Plans</subject>"
+           "</message>" % (A, C))
+    s.expect("<message type='groupchat' id='t1' from='keep@%s/alice' to='%s'>"
+             "<subject>Plans</subject><stanza-id xmlns='urn:xmpp:sid:0' id='{any}' by='keep@%s'/>"
+             "%s</message>" % (C, A, C, OID))
+    s.send("<message type='groupchat' id='t2' from='%s' to='keep@%s'><body>remember</body>"
+           "</message>" % (A, C))
+    s.expect(groupchat_to('keep', 'alice', A, 'remember', 't2'))
+    proc.proc.send_signal(signal.SIGTERM)
+    s.expect("<presence type='unavailable' from='keep@%s/alice' to='%s'><x %s>"
+             "<item affiliation='owner' role='none' jid='%s'/><status code='110'/>"
+             "<status code='332'/></x>%s</presence>" % (C, A, USER_NS, A, OID))
+    check(proc.wait_exit(10) == 0, 'exit status %s' % proc.returncode)
+    s.shutdown()
+    s2, proc2 = start(store)
+    SUITE.track(s2)
+    SUITE.track(proc2)
+    join(s2, 'keep', 'alice', A)
+    s2.expect(self_presence('keep', 'alice', A, 'owner', 'moderator', [110]))
+    s2.expect("<message type='groupchat' from='keep@%s/alice' to='%s'><body>remember</body>"
+              "<delay xmlns='urn:xmpp:delay' stamp='{any}' from='keep@%s'/>"
+              "<stanza-id xmlns='urn:xmpp:sid:0' id='{any}' by='keep@%s'/>"
+              "%s<x %s><item jid='alice@localhost'/></x></message>"
+              % (C, A, C, C, OID, USER_NS))  # a moderator sees who said it
+    s2.expect("<message type='groupchat' from='keep@%s/alice' to='%s'><subject>Plans</subject>"
+              "</message>" % (C, A))
+
+
+if __name__ == '__main__':
+    SUITE.run()
