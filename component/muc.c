@@ -21,10 +21,14 @@
 #define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 #define NS_DATA        "jabber:x:data"
+#define NS_MAM         "urn:xmpp:mam:2"
+#define NS_RSM         "http://jabber.org/protocol/rsm"
+#define NS_FORWARD     "urn:xmpp:forward:0"
 
 #define SALT_KEY        "occupant_id_salt"
 #define SALT_LEN        32
 #define HISTORY_DEFAULT 20 /* messages sent on join unless asked otherwise */
+#define HISTORY_MAX 100    /* at most this many, whatever is asked */
 
 struct muc {
     const config *cfg;
@@ -386,8 +390,12 @@ static void history_request(xmpp_stanza_t *x, history_req *h)
             g_date_time_unref(dt);
         }
     }
+    /* The room decides the most it sends (XEP-0045 §7.2.14: the service
+     * may send less than asked). */
     if (h->maxstanzas < 0)
         h->maxstanzas = 0;
+    if (h->maxstanzas > HISTORY_MAX)
+        h->maxstanzas = HISTORY_MAX;
 }
 
 static char *stamp(gint64 time_us)
@@ -872,6 +880,7 @@ static void room_disco_info(uplink *up, room *r, xmpp_stanza_t *st)
         NS_OCCUPANT_ID,
         NS_PING,
         NS_DISCO_INFO,
+        NS_MAM,
         NULL,
     };
     xmpp_ctx_t *ctx = uplink_ctx(up);
@@ -931,6 +940,246 @@ static void result_empty(uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *payload)
     send_and_release(up, res);
 }
 
+/* ---- MAM (XEP-0313) ---- */
+
+static char *field_value(xmpp_stanza_t *form, const char *var)
+{
+    for (xmpp_stanza_t *f = form ? xmpp_stanza_get_children(form) : NULL; f;
+         f = xmpp_stanza_get_next(f)) {
+        const char *v;
+        xmpp_stanza_t *value;
+        if (!xmpp_stanza_is_tag(f) ||
+            g_strcmp0(xmpp_stanza_get_name(f), "field") != 0)
+            continue;
+        v = xmpp_stanza_get_attribute(f, "var");
+        if (g_strcmp0(v, var) != 0)
+            continue;
+        value = xmpp_stanza_get_child_by_name(f, "value");
+        return value ? xmpp_stanza_get_text(value) : NULL;
+    }
+    return NULL;
+}
+
+static gboolean form_has_other_fields(xmpp_stanza_t *form)
+{
+    static const char *const known[] = {"FORM_TYPE", "start",     "end",
+                                        "after-id",  "before-id", NULL};
+
+    for (xmpp_stanza_t *f = form ? xmpp_stanza_get_children(form) : NULL; f;
+         f = xmpp_stanza_get_next(f)) {
+        const char *v;
+        gboolean ok = FALSE;
+        if (!xmpp_stanza_is_tag(f) ||
+            g_strcmp0(xmpp_stanza_get_name(f), "field") != 0)
+            continue;
+        v = xmpp_stanza_get_attribute(f, "var");
+        for (int i = 0; known[i]; i++)
+            ok = ok || g_strcmp0(v, known[i]) == 0;
+        if (!ok)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static int parse_stamp(xmpp_ctx_t *ctx, char *text, gint64 *out)
+{
+    GDateTime *dt;
+
+    *out = 0;
+    if (!text)
+        return 0;
+    dt = g_date_time_new_from_iso8601(text, NULL);
+    xmpp_free(ctx, text);
+    if (!dt)
+        return -1;
+    *out = g_date_time_to_unix(dt) * G_USEC_PER_SEC +
+           g_date_time_get_microsecond(dt);
+    g_date_time_unref(dt);
+    return 0;
+}
+
+static void mam_form(uplink *up, xmpp_stanza_t *st)
+{
+    static const char *const fields[] = {"start", "end", "after-id",
+                                         "before-id", NULL};
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *q = elem(ctx, "query", NS_MAM);
+    xmpp_stanza_t *form = elem(ctx, "x", NS_DATA);
+    xmpp_stanza_t *f = elem(ctx, "field", NULL);
+
+    /* XEP-0313 §5.1: the fields the archive can filter on. */
+    xmpp_stanza_set_type(form, "form");
+    xmpp_stanza_set_attribute(f, "var", "FORM_TYPE");
+    xmpp_stanza_set_type(f, "hidden");
+    add_text(ctx, f, "value", NS_MAM);
+    add(form, f);
+    for (int i = 0; fields[i]; i++) {
+        f = elem(ctx, "field", NULL);
+        xmpp_stanza_set_attribute(f, "var", fields[i]);
+        xmpp_stanza_set_type(f, "text-single");
+        add(form, f);
+    }
+    add(q, form);
+    result_empty(up, st, q);
+}
+
+static gboolean may_read_archive(muc *m, room *r, const char *full)
+{
+    jid j;
+    char *bare;
+    enum affiliation a;
+
+    /* Privacy: the archive is for the group, not for passers-by: occupants
+     * and affiliated users (members and up) may read it. */
+    if (room_occ_by_full(r, full))
+        return TRUE;
+    if (jid_parse(full, &j) < 0)
+        return FALSE;
+    bare = jid_bare(&j);
+    jid_clear(&j);
+    a = lookup_affiliation(m, r, bare);
+    g_free(bare);
+    return a == AFF_OWNER || a == AFF_ADMIN || a == AFF_MEMBER;
+}
+
+static void mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
+                      xmpp_stanza_t *q)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    const char *from = xmpp_stanza_get_from(st);
+    const char *queryid = xmpp_stanza_get_attribute(q, "queryid");
+    xmpp_stanza_t *form = xmpp_stanza_get_child_by_name_and_ns(q, "x", NS_DATA);
+    xmpp_stanza_t *set = xmpp_stanza_get_child_by_name_and_ns(q, "set", NS_RSM);
+    xmpp_stanza_t *e;
+    archive_query aq = {0};
+    char *after = NULL, *before = NULL, *max = NULL;
+    GPtrArray *list = NULL;
+    gboolean complete = FALSE, mod;
+    guint64 count = 0;
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    occ *o = room_occ_by_full(r, from);
+    int rc;
+
+    if (!may_read_archive(m, r, from)) {
+        reply_error(up, st, XERR_FORBIDDEN,
+                    "only members of this group may read its archive");
+        return;
+    }
+    mod = o ? o->role == ROLE_MODERATOR : FALSE;
+    if (form_has_other_fields(form)) {
+        reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED,
+                    "filters supported: start, end, after-id, before-id");
+        return;
+    }
+    if (parse_stamp(ctx, field_value(form, "start"), &aq.start_us) < 0 ||
+        parse_stamp(ctx, field_value(form, "end"), &aq.end_us) < 0) {
+        reply_error(up, st, XERR_BAD_REQUEST,
+                    "start/end are not XEP-0082 "
+                    "date-times");
+        return;
+    }
+    after = field_value(form, "after-id");
+    before = field_value(form, "before-id");
+    if (set) {
+        xmpp_stanza_t *a = xmpp_stanza_get_child_by_name(set, "after");
+        xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(set, "before");
+        xmpp_stanza_t *mx = xmpp_stanza_get_child_by_name(set, "max");
+        if (a && !after)
+            after = xmpp_stanza_get_text(a);
+        if (b) {
+            char *t = xmpp_stanza_get_text(b);
+            /* XEP-0059 §2.5: an empty <before/> asks for the last page. */
+            if (t && *t && !before)
+                before = t;
+            else {
+                aq.before_last = TRUE;
+                if (t)
+                    xmpp_free(ctx, t);
+            }
+        }
+        if (mx)
+            max = xmpp_stanza_get_text(mx);
+    }
+    aq.after_id = after;
+    aq.before_id = before;
+    aq.max = max ? (guint)MIN(g_ascii_strtoull(max, NULL, 10), G_MAXUINT) : 0;
+    if (max && aq.max == 0)
+        aq.max = 1; /* RSM max 0 asks for the count only; one is harmless */
+    if (store_read_begin(m->st, &txn, &err) < 0) {
+        log_error(LOG_STORE, "mam: %s", err->message);
+        g_error_free(err);
+        reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        goto leave;
+    }
+    rc = archive_query_run(txn, m->st, r->name, &aq, &list, &complete, &count);
+    store_read_end(txn);
+    if (rc == ARCHIVE_ITEM_NOT_FOUND) {
+        /* XEP-0313 §6.1: an unknown id in after/before is item-not-found. */
+        reply_error(up, st, XERR_ITEM_NOT_FOUND, "no message with that id");
+        goto leave;
+    }
+    if (rc != 0) {
+        log_error(LOG_STORE, "mam query on %s failed (%d)", r->name, rc);
+        reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        goto leave;
+    }
+    for (guint i = 0; i < list->len; i++) {
+        const archive_msg *a = g_ptr_array_index(list, i);
+        xmpp_stanza_t *msg = xmpp_message_new(ctx, NULL, from, NULL);
+        xmpp_stanza_t *res = elem(ctx, "result", NS_MAM);
+        xmpp_stanza_t *fwd = elem(ctx, "forwarded", NS_FORWARD);
+        xmpp_stanza_t *inner, *delay;
+        char *ts = stamp(a->time_us);
+
+        xmpp_stanza_set_from(msg, r->jid);
+        if (queryid)
+            xmpp_stanza_set_attribute(res, "queryid", queryid);
+        xmpp_stanza_set_id(res, a->stanza_id);
+        delay = elem(ctx, "delay", NS_DELAY);
+        xmpp_stanza_set_attribute(delay, "stamp", ts);
+        add(fwd, delay);
+        inner = archived_message(up, r, a, from, mod, FALSE);
+        /* Inside <forwarded/> the message is the one the room sent, in
+         * the client namespace. */
+        xmpp_stanza_set_ns(inner, "jabber:client");
+        add(fwd, inner);
+        add(res, fwd);
+        add(msg, res);
+        send_and_release(up, msg);
+        g_free(ts);
+    }
+    {
+        xmpp_stanza_t *fin = elem(ctx, "fin", NS_MAM);
+        xmpp_stanza_t *rsm = elem(ctx, "set", NS_RSM);
+        char n[24];
+        if (queryid)
+            xmpp_stanza_set_attribute(fin, "queryid", queryid);
+        if (complete)
+            xmpp_stanza_set_attribute(fin, "complete", "true");
+        if (list->len) {
+            const archive_msg *first = g_ptr_array_index(list, 0);
+            const archive_msg *last = g_ptr_array_index(list, list->len - 1);
+            add_text(ctx, rsm, "first", first->stanza_id);
+            add_text(ctx, rsm, "last", last->stanza_id);
+        }
+        g_snprintf(n, sizeof(n), "%" G_GUINT64_FORMAT, count);
+        add_text(ctx, rsm, "count", n);
+        add(fin, rsm);
+        e = fin;
+        result_empty(up, st, e);
+    }
+leave:
+    if (list)
+        g_ptr_array_unref(list);
+    if (after)
+        xmpp_free(ctx, after);
+    if (before)
+        xmpp_free(ctx, before);
+    if (max)
+        xmpp_free(ctx, max);
+}
+
 void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
             const jid *to)
 {
@@ -976,6 +1225,13 @@ void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
     }
     if (!strcmp(type, "get") && ns && !strcmp(ns, NS_PING)) {
         result_empty(up, st, NULL);
+        return;
+    }
+    if (ns && !strcmp(ns, NS_MAM) && !strcmp(name, "query")) {
+        if (!strcmp(type, "get"))
+            mam_form(up, st);
+        else
+            mam_query(m, up, r, st, child);
         return;
     }
     reply_error(up, st, XERR_SERVICE_UNAVAILABLE, NULL);

@@ -291,5 +291,74 @@ def persistence():
               "</message>" % (C, A))
 
 
+MAM = 'urn:xmpp:mam:2'
+RSM = 'http://jabber.org/protocol/rsm'
+
+
+def mam_page(s, room, qid, rsm, frm=A):
+    """Sends a MAM query; returns (results, fin) as elements."""
+    s.send("<iq type='set' id='%s' from='%s' to='%s@%s'><query xmlns='%s' queryid='%s'>"
+           "<set xmlns='%s'>%s</set></query></iq>" % (qid, frm, room, C, MAM, qid, RSM, rsm))
+    results = []
+    conn = s._need_conn()
+    while True:
+        st = conn.next_stanza(5)
+        check(st is not None, 'MAM query %s: no answer' % qid)
+        if st.tag.endswith('}iq'):
+            check(st.get('type') == 'result' and st.get('id') == qid,
+                  'MAM query %s answered %s' % (qid, render(st)))
+            return results, st.find('{%s}fin' % MAM)
+        r = st.find('{%s}result' % MAM)
+        check(r is not None and r.get('queryid') == qid, 'not a MAM result: %s' % render(st))
+        body = r.find('.//{jabber:client}body')
+        check(r.find('{urn:xmpp:forward:0}forwarded/{urn:xmpp:delay}delay') is not None,
+              'a result without a delay stamp: %s' % render(st))
+        results.append((r.get('id'), body.text if body is not None else None))
+
+
+@test('MAM pages through the archive with RSM, forward and backward, and says '
+      'complete on the last page')
+def mam_paging():
+    s = rig()
+    create(s, 'r12')
+    for i in range(7):
+        s.send("<message type='groupchat' id='k%d' from='%s' to='r12@%s'><body>m%d</body></message>"
+               % (i, A, C, i))
+        s.expect(groupchat_to('r12', 'alice', A, 'm%d' % i, 'k%d' % i))
+    seen = []
+    after = ''
+    for page in range(3):
+        res, fin = mam_page(s, 'r12', 'q%d' % page, '<max>3</max>' + after)
+        seen += res
+        last = fin.find('{%s}set/{%s}last' % (RSM, RSM))
+        count = fin.find('{%s}set/{%s}count' % (RSM, RSM))
+        check(count is not None and count.text == '7', 'count %s' % render(fin))
+        want_complete = page == 2
+        check((fin.get('complete') == 'true') == want_complete,
+              'page %d: complete=%s' % (page, fin.get('complete')))
+        after = '<after>%s</after>' % last.text
+    check([b for _, b in seen] == ['m%d' % i for i in range(7)],
+          'pages gave %s' % [b for _, b in seen])
+    res, fin = mam_page(s, 'r12', 'qb', '<max>2</max><before/>')
+    check([b for _, b in res] == ['m5', 'm6'], 'last page gave %s' % res)
+    check(fin.get('complete') != 'true', 'the last page backwards is not complete')
+    res, fin = mam_page(s, 'r12', 'qb2', '<max>10</max><before>%s</before>' % res[0][0])
+    check([b for _, b in res] == ['m%d' % i for i in range(5)], 'before gave %s' % res)
+    check(fin.get('complete') == 'true', 'reaching the start is complete')
+
+
+@test('MAM refuses an unknown id with item-not-found and outsiders with forbidden')
+def mam_errors():
+    s = rig()
+    create(s, 'r13')
+    s.send("<iq type='set' id='u1' from='%s' to='r13@%s'><query xmlns='%s'><set xmlns='%s'>"
+           "<after>00000000000000ff00000000</after></set></query></iq>" % (A, C, MAM, RSM))
+    s.expect("<iq type='error' id='u1' from='r13@%s' to='%s'><error type='cancel'>"
+             "<item-not-found %s/></error></iq>" % (C, A, ERR))
+    s.send("<iq type='set' id='u2' from='%s' to='r13@%s'><query xmlns='%s'/></iq>" % (E, C, MAM))
+    s.expect("<iq type='error' id='u2' from='r13@%s' to='%s'><error type='auth'>"
+             "<forbidden %s/></error></iq>" % (C, E, ERR))
+
+
 if __name__ == '__main__':
     SUITE.run()
