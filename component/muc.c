@@ -1,6 +1,7 @@
 /* muc: the XEP-0045 engine: presence (join, leave, nick change), messages
  * (groupchat, private, subject), iqs to rooms and occupants. */
 #include "muc.h"
+#include "muc_int.h"
 
 #include <string.h>
 #include <sys/random.h>
@@ -9,11 +10,11 @@
 #include "archive.h"
 #include "groups.h"
 #include "log.h"
+#include "stanza.h"
 #include "room.h"
 #include "xerr.h"
 
 #define NS_MUC         "http://jabber.org/protocol/muc"
-#define NS_MUC_USER    "http://jabber.org/protocol/muc#user"
 #define NS_SID         "urn:xmpp:sid:0"
 #define NS_OCCUPANT_ID "urn:xmpp:occupant-id:0"
 #define NS_DELAY       "urn:xmpp:delay"
@@ -26,16 +27,8 @@
 #define NS_FORWARD     "urn:xmpp:forward:0"
 
 #define SALT_KEY        "occupant_id_salt"
-#define SALT_LEN        32
-#define HISTORY_DEFAULT 20 /* messages sent on join unless asked otherwise */
-#define HISTORY_MAX 100    /* at most this many, whatever is asked */
-
-struct muc {
-    const config *cfg;
-    store *st;
-    GHashTable *rooms; /* name -> room * (owned) */
-    guchar salt[SALT_LEN];
-};
+#define HISTORY_DEFAULT 20  /* messages sent on join unless asked otherwise */
+#define HISTORY_MAX     100 /* at most this many, whatever is asked */
 
 /* ---- setup ---- */
 
@@ -51,23 +44,23 @@ static int salt_txn(MDB_txn *txn, const store *st, void *userdata)
         GVariant *bytes = g_variant_get_child_value(v, 1);
         gsize n = 0;
         const guchar *p = g_variant_get_fixed_array(bytes, &n, 1);
-        if (n == SALT_LEN)
-            memcpy(m->salt, p, SALT_LEN);
+        if (n == MUC_SALT_LEN)
+            memcpy(m->salt, p, MUC_SALT_LEN);
         g_variant_unref(bytes);
         g_variant_unref(v);
-        return n == SALT_LEN ? 0 : MDB_CORRUPTED;
+        return n == MUC_SALT_LEN ? 0 : MDB_CORRUPTED;
     }
     if (rc != MDB_NOTFOUND)
         return rc;
     /* XEP-0421 §4: the id must not let anyone learn the real JID, so it is
      * a keyed hash with a secret kept in the store. */
-    if (getrandom(m->salt, SALT_LEN, 0) != SALT_LEN)
+    if (getrandom(m->salt, MUC_SALT_LEN, 0) != MUC_SALT_LEN)
         return -1;
     return store_put_variant(
         txn, dbi, SALT_KEY, strlen(SALT_KEY),
         g_variant_new("(q@ay)", (guint16)1,
                       g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, m->salt,
-                                                SALT_LEN, 1)));
+                                                MUC_SALT_LEN, 1)));
 }
 
 int muc_new(const config *cfg, store *st, muc **out, GError **err)
@@ -97,48 +90,15 @@ void muc_free(muc *m)
 
 /* ---- small stanza helpers ---- */
 
-static xmpp_stanza_t *elem(xmpp_ctx_t *ctx, const char *name, const char *ns)
-{
-    xmpp_stanza_t *e = xmpp_stanza_new(ctx);
-
-    xmpp_stanza_set_name(e, name);
-    if (ns)
-        xmpp_stanza_set_ns(e, ns);
-    return e;
-}
-
-static void add(xmpp_stanza_t *parent, xmpp_stanza_t *child)
-{
-    xmpp_stanza_add_child(parent, child);
-    xmpp_stanza_release(child);
-}
-
-static void add_text(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+void muc_reply_error(uplink *up, xmpp_stanza_t *st, enum xerr e,
                      const char *text)
-{
-    xmpp_stanza_t *e = elem(ctx, name, NULL);
-    xmpp_stanza_t *t = xmpp_stanza_new(ctx);
-
-    xmpp_stanza_set_text(t, text);
-    add(e, t);
-    add(parent, e);
-}
-
-static void send_and_release(uplink *up, xmpp_stanza_t *st)
-{
-    uplink_send(up, st);
-    xmpp_stanza_release(st);
-}
-
-static void reply_error(uplink *up, xmpp_stanza_t *st, enum xerr e,
-                        const char *text)
 {
     xmpp_stanza_t *err = xerr_reply(uplink_ctx(up), st, e, text);
 
     log_debug(LOG_ROUTER, "room: answering <%s> with %s",
               xmpp_stanza_get_name(st), xerr_condition(e));
     if (err)
-        send_and_release(up, err);
+        stanza_send(up, err);
 }
 
 static char *occ_nick_jid(const room *r, const occ *o)
@@ -146,18 +106,9 @@ static char *occ_nick_jid(const room *r, const occ *o)
     return g_strconcat(r->jid, "/", o->nick, NULL);
 }
 
-static gboolean is_ns_child(xmpp_stanza_t *c, const char *name, const char *ns)
-{
-    const char *cn = xmpp_stanza_get_name(c);
-    const char *cns = xmpp_stanza_get_ns(c);
-
-    return xmpp_stanza_is_tag(c) && cn && cns && strcmp(cn, name) == 0 &&
-           strcmp(cns, ns) == 0;
-}
-
 /* ---- rooms ---- */
 
-static room *room_lookup(muc *m, const char *name, gboolean *missing)
+room *muc_room_lookup(muc *m, const char *name, gboolean *missing)
 {
     room *r = g_hash_table_lookup(m->rooms, name);
     MDB_txn *txn = NULL;
@@ -246,8 +197,8 @@ static room *room_create(muc *m, const char *name, const char *owner)
 static char *occupant_id(muc *m, const room *r, const char *bare)
 {
     char *data = g_strconcat(r->jid, "\n", bare, NULL);
-    char *id = g_compute_hmac_for_string(G_CHECKSUM_SHA256, m->salt, SALT_LEN,
-                                         data, -1);
+    char *id = g_compute_hmac_for_string(G_CHECKSUM_SHA256, m->salt,
+                                         MUC_SALT_LEN, data, -1);
 
     g_free(data);
     id[32] = '\0'; /* 128 bits are plenty to be unique within a room */
@@ -259,10 +210,10 @@ static char *occupant_id(muc *m, const room *r, const char *bare)
 /* Presence of occupant o as the recipient sees it. status: extra codes,
  * 0-terminated. Semi-anonymous (XEP-0045 §7.2.4): the real JID only for
  * moderators. */
-static xmpp_stanza_t *occ_presence(uplink *up, const room *r, const occ *o,
-                                   const char *to, gboolean to_moderator,
-                                   const char *type, const char *new_nick,
-                                   const int *status)
+xmpp_stanza_t *muc_occ_presence(uplink *up, const room *r, const occ *o,
+                                const char *to, gboolean to_moderator,
+                                const char *type, const char *new_nick,
+                                const int *status)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *p = xmpp_presence_new(ctx);
@@ -278,34 +229,34 @@ static xmpp_stanza_t *occ_presence(uplink *up, const room *r, const occ *o,
          * what the room itself owns. */
         for (xmpp_stanza_t *c = xmpp_stanza_get_children(o->presence); c;
              c = xmpp_stanza_get_next(c)) {
-            if (!xmpp_stanza_is_tag(c) || is_ns_child(c, "x", NS_MUC) ||
-                is_ns_child(c, "x", NS_MUC_USER) ||
-                is_ns_child(c, "occupant-id", NS_OCCUPANT_ID))
+            if (!xmpp_stanza_is_tag(c) || stanza_is(c, "x", NS_MUC) ||
+                stanza_is(c, "x", NS_MUC_USER) ||
+                stanza_is(c, "occupant-id", NS_OCCUPANT_ID))
                 continue;
-            add(p, xmpp_stanza_copy(c));
+            stanza_add(p, xmpp_stanza_copy(c));
         }
     }
-    x = elem(ctx, "x", NS_MUC_USER);
-    item = elem(ctx, "item", NULL);
+    x = stanza_elem(ctx, "x", NS_MUC_USER);
+    item = stanza_elem(ctx, "item", NULL);
     xmpp_stanza_set_attribute(item, "affiliation", affiliation_name(o->aff));
     xmpp_stanza_set_attribute(item, "role", type ? "none" : role_name(o->role));
     if (to_moderator)
         xmpp_stanza_set_attribute(item, "jid", room_occ_jid(o));
     if (new_nick)
         xmpp_stanza_set_attribute(item, "nick", new_nick);
-    add(x, item);
+    stanza_add(x, item);
     for (; status && *status; status++) {
-        xmpp_stanza_t *s = elem(ctx, "status", NULL);
+        xmpp_stanza_t *s = stanza_elem(ctx, "status", NULL);
         char code[8];
         g_snprintf(code, sizeof(code), "%d", *status);
         xmpp_stanza_set_attribute(s, "code", code);
-        add(x, s);
+        stanza_add(x, s);
     }
-    add(p, x);
+    stanza_add(p, x);
     if (o->occupant_id) {
-        xmpp_stanza_t *oid = elem(ctx, "occupant-id", NS_OCCUPANT_ID);
+        xmpp_stanza_t *oid = stanza_elem(ctx, "occupant-id", NS_OCCUPANT_ID);
         xmpp_stanza_set_attribute(oid, "id", o->occupant_id);
-        add(p, oid);
+        stanza_add(p, oid);
     }
     g_free(from);
     return p;
@@ -313,9 +264,9 @@ static xmpp_stanza_t *occ_presence(uplink *up, const room *r, const occ *o,
 
 /* Sends o's presence to every session of every occupant; self gets 110
  * plus self_codes, the others get others_codes. */
-static void broadcast_presence(uplink *up, room *r, const occ *o,
-                               const char *type, const char *new_nick,
-                               const int *self_codes, const int *others_codes)
+void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
+                            const char *new_nick, const int *self_codes,
+                            const int *others_codes)
 {
     GHashTableIter it;
     gpointer value;
@@ -326,10 +277,10 @@ static void broadcast_presence(uplink *up, room *r, const occ *o,
         /* Moderators see real JIDs; everyone sees their own. */
         gboolean mod = to->role == ROLE_MODERATOR || to == o;
         for (guint i = 0; i < to->sessions->len; i++)
-            send_and_release(
-                up, occ_presence(up, r, o, g_ptr_array_index(to->sessions, i),
-                                 mod, type, new_nick,
-                                 to == o ? self_codes : others_codes));
+            stanza_send(up, muc_occ_presence(
+                                up, r, o, g_ptr_array_index(to->sessions, i),
+                                mod, type, new_nick,
+                                to == o ? self_codes : others_codes));
     }
 }
 
@@ -337,7 +288,7 @@ static void send_subject(uplink *up, const room *r, const char *to)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *msg = xmpp_message_new(ctx, "groupchat", to, NULL);
-    xmpp_stanza_t *subject = elem(ctx, "subject", NULL);
+    xmpp_stanza_t *subject = stanza_elem(ctx, "subject", NULL);
     const char *text = r->cfg->subject ? r->cfg->subject : "";
     char *from = *r->cfg->subject_nick
                      ? g_strconcat(r->jid, "/", r->cfg->subject_nick, NULL)
@@ -349,10 +300,10 @@ static void send_subject(uplink *up, const room *r, const char *to)
     if (*text) {
         xmpp_stanza_t *t = xmpp_stanza_new(ctx);
         xmpp_stanza_set_text(t, text);
-        add(subject, t);
+        stanza_add(subject, t);
     }
-    add(msg, subject);
-    send_and_release(up, msg);
+    stanza_add(msg, subject);
+    stanza_send(up, msg);
     g_free(from);
 }
 
@@ -420,41 +371,41 @@ static xmpp_stanza_t *archived_message(uplink *up, const room *r,
 
     xmpp_stanza_set_from(msg, from);
     if (a->body)
-        add_text(ctx, msg, "body", a->body);
+        stanza_add_text(ctx, msg, "body", a->body);
     if (a->subject)
-        add_text(ctx, msg, "subject", a->subject);
+        stanza_add_text(ctx, msg, "subject", a->subject);
     if (delay) {
         char *ts = stamp(a->time_us);
-        e = elem(ctx, "delay", NS_DELAY);
+        e = stanza_elem(ctx, "delay", NS_DELAY);
         xmpp_stanza_set_attribute(e, "stamp", ts);
         xmpp_stanza_set_attribute(e, "from", r->jid);
-        add(msg, e);
+        stanza_add(msg, e);
         g_free(ts);
     }
     /* XEP-0359 §3.1: the archiving entity stamps the id it stored the
      * message under, with by = its own JID (the room's). */
-    sid = elem(ctx, "stanza-id", NS_SID);
+    sid = stanza_elem(ctx, "stanza-id", NS_SID);
     xmpp_stanza_set_attribute(sid, "id", a->stanza_id);
     xmpp_stanza_set_attribute(sid, "by", r->jid);
-    add(msg, sid);
+    stanza_add(msg, sid);
     if (a->origin_id) {
-        e = elem(ctx, "origin-id", NS_SID);
+        e = stanza_elem(ctx, "origin-id", NS_SID);
         xmpp_stanza_set_attribute(e, "id", a->origin_id);
-        add(msg, e);
+        stanza_add(msg, e);
     }
     if (a->occupant_id) {
-        e = elem(ctx, "occupant-id", NS_OCCUPANT_ID);
+        e = stanza_elem(ctx, "occupant-id", NS_OCCUPANT_ID);
         xmpp_stanza_set_attribute(e, "id", a->occupant_id);
-        add(msg, e);
+        stanza_add(msg, e);
     }
     if (delay && to_moderator && a->sender_jid) {
         /* XEP-0045 §7.2.15: the real JID in history only where the
          * recipient may see real JIDs. */
-        e = elem(ctx, "x", "http://jabber.org/protocol/muc#user");
-        xmpp_stanza_t *item = elem(ctx, "item", NULL);
+        e = stanza_elem(ctx, "x", "http://jabber.org/protocol/muc#user");
+        xmpp_stanza_t *item = stanza_elem(ctx, "item", NULL);
         xmpp_stanza_set_attribute(item, "jid", a->sender_jid);
-        add(e, item);
-        add(msg, e);
+        stanza_add(e, item);
+        stanza_add(msg, e);
     }
     g_free(from);
     return msg;
@@ -479,15 +430,13 @@ static void send_history(muc *m, uplink *up, const room *r, const occ *o,
         log_error(LOG_STORE, "history of %s cannot be read", r->name);
     store_read_end(txn);
     for (guint i = 0; list && i < list->len; i++)
-        send_and_release(up,
-                         archived_message(up, r, g_ptr_array_index(list, i), to,
-                                          o->role == ROLE_MODERATOR, TRUE));
+        stanza_send(up, archived_message(up, r, g_ptr_array_index(list, i), to,
+                                         o->role == ROLE_MODERATOR, TRUE));
     if (list)
         g_ptr_array_unref(list);
 }
 
-static enum affiliation lookup_affiliation(muc *m, const room *r,
-                                           const char *bare)
+enum affiliation muc_affiliation(muc *m, const room *r, const char *bare)
 {
     MDB_txn *txn = NULL;
     GError *err = NULL;
@@ -525,13 +474,14 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
 
     if (o && strcmp(o->bare, bare) != 0) {
         /* XEP-0045 §7.2.9: another user holds the nick. */
-        reply_error(up, st, XERR_CONFLICT, "that nick is in use");
+        muc_reply_error(up, st, XERR_CONFLICT, "that nick is in use");
         return;
     }
-    aff = o ? o->aff : lookup_affiliation(m, r, bare);
+    aff = o ? o->aff : muc_affiliation(m, r, bare);
     if (aff == AFF_OUTCAST) {
         /* XEP-0045 §7.2.7: banned users get forbidden. */
-        reply_error(up, st, XERR_FORBIDDEN, "you are banned from this group");
+        muc_reply_error(up, st, XERR_FORBIDDEN,
+                        "you are banned from this group");
         return;
     }
     history_request(x, &h);
@@ -554,9 +504,9 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *other = value;
         if (other != o)
-            send_and_release(up, occ_presence(up, r, other, full,
-                                              o->role == ROLE_MODERATOR, NULL,
-                                              NULL, NULL));
+            stanza_send(up, muc_occ_presence(up, r, other, full,
+                                             o->role == ROLE_MODERATOR, NULL,
+                                             NULL, NULL));
     }
     if (o->sessions->len == 1) {
         static const int none[] = {0};
@@ -567,16 +517,16 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
             if (to == o)
                 continue;
             for (guint i = 0; i < to->sessions->len; i++)
-                send_and_release(
-                    up,
-                    occ_presence(up, r, o, g_ptr_array_index(to->sessions, i),
-                                 to->role == ROLE_MODERATOR, NULL, NULL, none));
+                stanza_send(up,
+                            muc_occ_presence(
+                                up, r, o, g_ptr_array_index(to->sessions, i),
+                                to->role == ROLE_MODERATOR, NULL, NULL, none));
         }
     }
     if (created)
         self_codes[n++] = 201; /* XEP-0045 §10.1.1: a new room */
-    send_and_release(
-        up, occ_presence(up, r, o, full, TRUE, NULL, NULL, self_codes));
+    stanza_send(up,
+                muc_occ_presence(up, r, o, full, TRUE, NULL, NULL, self_codes));
     send_history(m, up, r, o, full, &h);
     send_subject(up, r, full);
     log_debug(LOG_ROUTER, "room %s: %u occupants", r->name,
@@ -590,12 +540,12 @@ static void leave(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
 
     if (o->sessions->len > 1) {
         /* One session of several leaves: only it is told. */
-        send_and_release(
-            up, occ_presence(up, r, o, full, TRUE, "unavailable", NULL, self));
+        stanza_send(up, muc_occ_presence(up, r, o, full, TRUE, "unavailable",
+                                         NULL, self));
         room_session_remove(r, o, full);
         return;
     }
-    broadcast_presence(up, r, o, "unavailable", NULL, self, NULL);
+    muc_broadcast_presence(up, r, o, "unavailable", NULL, self, NULL);
     room_session_remove(r, o, full);
 }
 
@@ -606,15 +556,15 @@ static void change_nick(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     static const int self[] = {110, 0}, none[] = {0};
 
     if (room_occ_by_nick(r, nick)) {
-        reply_error(up, st, XERR_CONFLICT, "that nick is in use");
+        muc_reply_error(up, st, XERR_CONFLICT, "that nick is in use");
         return;
     }
     /* XEP-0045 §7.6: unavailable with 303 and the new nick, then available
      * under the new nick. */
-    broadcast_presence(up, r, o, "unavailable", nick, self303, others303);
+    muc_broadcast_presence(up, r, o, "unavailable", nick, self303, others303);
     room_occ_rename(r, o, nick);
     keep_presence(o, st);
-    broadcast_presence(up, r, o, NULL, NULL, self, none);
+    muc_broadcast_presence(up, r, o, NULL, NULL, self, none);
 }
 
 void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
@@ -635,7 +585,7 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         return;
     bare = jid_bare(&from);
     jid_clear(&from);
-    r = room_lookup(m, to->node, &missing);
+    r = muc_room_lookup(m, to->node, &missing);
     if (!r && missing && !type && to->resource && may_create(m, bare)) {
         r = room_create(m, to->node, bare);
         created = r != NULL;
@@ -644,13 +594,13 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         /* XEP-0045 §10.1.1: a user who may not create rooms gets
          * not-allowed; without a nick there is nothing to create. */
         if (!type && missing && to->resource)
-            reply_error(up, st, XERR_NOT_ALLOWED,
-                        "only the service admins may create groups here");
+            muc_reply_error(up, st, XERR_NOT_ALLOWED,
+                            "only the service admins may create groups here");
         else if (!type)
-            reply_error(up, st,
-                        missing ? XERR_ITEM_NOT_FOUND
-                                : XERR_INTERNAL_SERVER_ERROR,
-                        missing ? "no such group" : NULL);
+            muc_reply_error(up, st,
+                            missing ? XERR_ITEM_NOT_FOUND
+                                    : XERR_INTERNAL_SERVER_ERROR,
+                            missing ? "no such group" : NULL);
         goto leave;
     }
     o = room_occ_by_full(r, full);
@@ -661,7 +611,7 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     }
     if (!to->resource) {
         /* XEP-0045 §7.2.1: a join needs a nick. */
-        reply_error(up, st, XERR_JID_MALFORMED, "a nick is required");
+        muc_reply_error(up, st, XERR_JID_MALFORMED, "a nick is required");
         goto leave;
     }
     if (!o)
@@ -669,7 +619,7 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     else if (strcmp(o->nick, to->resource) == 0) {
         static const int self[] = {110, 0}, none[] = {0};
         keep_presence(o, st);
-        broadcast_presence(up, r, o, NULL, NULL, self, none);
+        muc_broadcast_presence(up, r, o, NULL, NULL, self, none);
     } else
         change_nick(up, r, o, st, to->resource);
 leave:
@@ -706,18 +656,11 @@ static int subject_txn(MDB_txn *txn, const store *st, void *userdata)
     return groups_put(txn, st, &g);
 }
 
-static char *child_text(xmpp_stanza_t *st, const char *name)
-{
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
-
-    return c ? xmpp_stanza_get_text(c) : NULL;
-}
-
 static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
-    char *body = child_text(st, "body");
-    char *subject = child_text(st, "subject");
+    char *body = stanza_child_text(st, "body");
+    char *subject = stanza_child_text(st, "subject");
     xmpp_stanza_t *origin =
         xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", NS_SID);
     archive_msg a = {0};
@@ -727,21 +670,21 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
     gpointer value;
 
     if (o->role == ROLE_VISITOR) {
-        reply_error(up, st, XERR_FORBIDDEN, "visitors may not speak here");
+        muc_reply_error(up, st, XERR_FORBIDDEN, "visitors may not speak here");
         goto leave;
     }
     if (subject && !body) {
         subject_args sa = {r, subject, o->nick};
         /* XEP-0045 §8.1: moderators change the subject. */
         if (o->role != ROLE_MODERATOR) {
-            reply_error(up, st, XERR_FORBIDDEN,
-                        "only moderators may change the subject");
+            muc_reply_error(up, st, XERR_FORBIDDEN,
+                            "only moderators may change the subject");
             goto leave;
         }
         if (store_write(m->st, subject_txn, &sa, &err) < 0) {
             log_error(LOG_STORE, "subject of %s: %s", r->name, err->message);
             g_clear_error(&err);
-            reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+            muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
             goto leave;
         }
         g_free(r->cfg->subject);
@@ -767,8 +710,8 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
     if (store_write(m->st, archive_txn, &args, &err) < 0) {
         log_error(LOG_STORE, "archive of %s: %s", r->name, err->message);
         g_clear_error(&err);
-        reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
-                    "the message could not be stored; try again");
+        muc_reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
+                        "the message could not be stored; try again");
         goto leave;
     }
     g_hash_table_iter_init(&it, r->by_nick);
@@ -782,7 +725,7 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
              * client can match its reflection. */
             if (xmpp_stanza_get_id(st))
                 xmpp_stanza_set_id(out, xmpp_stanza_get_id(st));
-            send_and_release(up, out);
+            stanza_send(up, out);
         }
     }
     (void)ctx;
@@ -803,7 +746,7 @@ static void private_message(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     char *from = occ_nick_jid(r, o);
 
     if (!target) {
-        reply_error(up, st, XERR_ITEM_NOT_FOUND, "no such occupant");
+        muc_reply_error(up, st, XERR_ITEM_NOT_FOUND, "no such occupant");
         goto leave;
     }
     /* XEP-0045 §7.5: from the sender's occupant JID to each session of the
@@ -816,11 +759,11 @@ static void private_message(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
         for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
              c = xmpp_stanza_get_next(c))
             if (xmpp_stanza_is_tag(c) &&
-                !is_ns_child(c, "occupant-id", NS_OCCUPANT_ID) &&
-                !is_ns_child(c, "x", NS_MUC_USER))
-                add(out, xmpp_stanza_copy(c));
-        add(out, elem(ctx, "x", NS_MUC_USER));
-        send_and_release(up, out);
+                !stanza_is(c, "occupant-id", NS_OCCUPANT_ID) &&
+                !stanza_is(c, "x", NS_MUC_USER))
+                stanza_add(out, xmpp_stanza_copy(c));
+        stanza_add(out, stanza_elem(ctx, "x", NS_MUC_USER));
+        stanza_send(up, out);
     }
 leave:
     g_free(from);
@@ -830,35 +773,35 @@ void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
 {
     const char *type = xmpp_stanza_get_type(st);
     gboolean missing = FALSE;
-    room *r = room_lookup(m, to->node, &missing);
+    room *r = muc_room_lookup(m, to->node, &missing);
     occ *o;
 
     if (type && (!strcmp(type, "error") || !strcmp(type, "headline")))
         return;
     if (!r) {
-        reply_error(up, st,
-                    missing ? XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR,
-                    missing ? "no such group" : NULL);
+        muc_reply_error(
+            up, st, missing ? XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR,
+            missing ? "no such group" : NULL);
         return;
     }
     o = room_occ_by_full(r, xmpp_stanza_get_from(st));
     if (!o) {
         /* XEP-0045 §7.4: messages from non-occupants are refused. */
-        reply_error(up, st, XERR_NOT_ACCEPTABLE,
-                    "only occupants may send messages to this group");
+        muc_reply_error(up, st, XERR_NOT_ACCEPTABLE,
+                        "only occupants may send messages to this group");
         return;
     }
     if (!to->resource) {
         if (type && !strcmp(type, "groupchat"))
             groupchat(m, up, r, o, st);
         else
-            reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
+            muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
         return;
     }
     if (type && !strcmp(type, "groupchat")) {
         /* XEP-0045 §7.5: a groupchat message to an occupant is wrong. */
-        reply_error(up, st, XERR_BAD_REQUEST,
-                    "private messages are of type chat");
+        muc_reply_error(up, st, XERR_BAD_REQUEST,
+                        "private messages are of type chat");
         return;
     }
     private_message(up, r, o, st, to->resource);
@@ -885,8 +828,8 @@ static void room_disco_info(uplink *up, room *r, xmpp_stanza_t *st)
     };
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *res = xmpp_iq_new(ctx, "result", xmpp_stanza_get_id(st));
-    xmpp_stanza_t *q = elem(ctx, "query", NS_DISCO_INFO);
-    xmpp_stanza_t *id = elem(ctx, "identity", NULL);
+    xmpp_stanza_t *q = stanza_elem(ctx, "query", NS_DISCO_INFO);
+    xmpp_stanza_t *id = stanza_elem(ctx, "identity", NULL);
     xmpp_stanza_t *form, *field;
     char count[16];
 
@@ -896,39 +839,41 @@ static void room_disco_info(uplink *up, room *r, xmpp_stanza_t *st)
     xmpp_stanza_set_attribute(id, "type", "text");
     xmpp_stanza_set_attribute(id, "name",
                               *r->cfg->name ? r->cfg->name : r->name);
-    add(q, id);
+    stanza_add(q, id);
     for (int i = 0; features[i]; i++) {
-        xmpp_stanza_t *f = elem(ctx, "feature", NULL);
+        xmpp_stanza_t *f = stanza_elem(ctx, "feature", NULL);
         xmpp_stanza_set_attribute(f, "var", features[i]);
-        add(q, f);
+        stanza_add(q, f);
     }
     /* XEP-0045 §6.4: the muc#roominfo form. */
-    form = elem(ctx, "x", NS_DATA);
+    form = stanza_elem(ctx, "x", NS_DATA);
     xmpp_stanza_set_type(form, "result");
-    field = elem(ctx, "field", NULL);
+    field = stanza_elem(ctx, "field", NULL);
     xmpp_stanza_set_attribute(field, "var", "FORM_TYPE");
     xmpp_stanza_set_type(field, "hidden");
-    add_text(ctx, field, "value", "http://jabber.org/protocol/muc#roominfo");
-    add(form, field);
-    field = elem(ctx, "field", NULL);
+    stanza_add_text(ctx, field, "value",
+                    "http://jabber.org/protocol/muc#roominfo");
+    stanza_add(form, field);
+    field = stanza_elem(ctx, "field", NULL);
     xmpp_stanza_set_attribute(field, "var", "muc#roominfo_description");
-    add_text(ctx, field, "value", r->cfg->description);
-    add(form, field);
-    field = elem(ctx, "field", NULL);
+    stanza_add_text(ctx, field, "value", r->cfg->description);
+    stanza_add(form, field);
+    field = stanza_elem(ctx, "field", NULL);
     xmpp_stanza_set_attribute(field, "var", "muc#roominfo_occupants");
     g_snprintf(count, sizeof(count), "%u", room_occupant_count(r));
-    add_text(ctx, field, "value", count);
-    add(form, field);
-    field = elem(ctx, "field", NULL);
+    stanza_add_text(ctx, field, "value", count);
+    stanza_add(form, field);
+    field = stanza_elem(ctx, "field", NULL);
     xmpp_stanza_set_attribute(field, "var", "muc#roominfo_subject");
-    add_text(ctx, field, "value", r->cfg->subject ? r->cfg->subject : "");
-    add(form, field);
-    add(q, form);
-    add(res, q);
-    send_and_release(up, res);
+    stanza_add_text(ctx, field, "value",
+                    r->cfg->subject ? r->cfg->subject : "");
+    stanza_add(form, field);
+    stanza_add(q, form);
+    stanza_add(res, q);
+    stanza_send(up, res);
 }
 
-static void result_empty(uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *payload)
+void muc_result(uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *payload)
 {
     xmpp_stanza_t *res =
         xmpp_iq_new(uplink_ctx(up), "result", xmpp_stanza_get_id(st));
@@ -936,29 +881,11 @@ static void result_empty(uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *payload)
     xmpp_stanza_set_to(res, xmpp_stanza_get_from(st));
     xmpp_stanza_set_from(res, xmpp_stanza_get_to(st));
     if (payload)
-        add(res, payload);
-    send_and_release(up, res);
+        stanza_add(res, payload);
+    stanza_send(up, res);
 }
 
 /* ---- MAM (XEP-0313) ---- */
-
-static char *field_value(xmpp_stanza_t *form, const char *var)
-{
-    for (xmpp_stanza_t *f = form ? xmpp_stanza_get_children(form) : NULL; f;
-         f = xmpp_stanza_get_next(f)) {
-        const char *v;
-        xmpp_stanza_t *value;
-        if (!xmpp_stanza_is_tag(f) ||
-            g_strcmp0(xmpp_stanza_get_name(f), "field") != 0)
-            continue;
-        v = xmpp_stanza_get_attribute(f, "var");
-        if (g_strcmp0(v, var) != 0)
-            continue;
-        value = xmpp_stanza_get_child_by_name(f, "value");
-        return value ? xmpp_stanza_get_text(value) : NULL;
-    }
-    return NULL;
-}
 
 static gboolean form_has_other_fields(xmpp_stanza_t *form)
 {
@@ -1003,24 +930,24 @@ static void mam_form(uplink *up, xmpp_stanza_t *st)
     static const char *const fields[] = {"start", "end", "after-id",
                                          "before-id", NULL};
     xmpp_ctx_t *ctx = uplink_ctx(up);
-    xmpp_stanza_t *q = elem(ctx, "query", NS_MAM);
-    xmpp_stanza_t *form = elem(ctx, "x", NS_DATA);
-    xmpp_stanza_t *f = elem(ctx, "field", NULL);
+    xmpp_stanza_t *q = stanza_elem(ctx, "query", NS_MAM);
+    xmpp_stanza_t *form = stanza_elem(ctx, "x", NS_DATA);
+    xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
 
     /* XEP-0313 §5.1: the fields the archive can filter on. */
     xmpp_stanza_set_type(form, "form");
     xmpp_stanza_set_attribute(f, "var", "FORM_TYPE");
     xmpp_stanza_set_type(f, "hidden");
-    add_text(ctx, f, "value", NS_MAM);
-    add(form, f);
+    stanza_add_text(ctx, f, "value", NS_MAM);
+    stanza_add(form, f);
     for (int i = 0; fields[i]; i++) {
-        f = elem(ctx, "field", NULL);
+        f = stanza_elem(ctx, "field", NULL);
         xmpp_stanza_set_attribute(f, "var", fields[i]);
         xmpp_stanza_set_type(f, "text-single");
-        add(form, f);
+        stanza_add(form, f);
     }
-    add(q, form);
-    result_empty(up, st, q);
+    stanza_add(q, form);
+    muc_result(up, st, q);
 }
 
 static gboolean may_read_archive(muc *m, room *r, const char *full)
@@ -1037,7 +964,7 @@ static gboolean may_read_archive(muc *m, room *r, const char *full)
         return FALSE;
     bare = jid_bare(&j);
     jid_clear(&j);
-    a = lookup_affiliation(m, r, bare);
+    a = muc_affiliation(m, r, bare);
     g_free(bare);
     return a == AFF_OWNER || a == AFF_ADMIN || a == AFF_MEMBER;
 }
@@ -1062,25 +989,25 @@ static void mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     int rc;
 
     if (!may_read_archive(m, r, from)) {
-        reply_error(up, st, XERR_FORBIDDEN,
-                    "only members of this group may read its archive");
+        muc_reply_error(up, st, XERR_FORBIDDEN,
+                        "only members of this group may read its archive");
         return;
     }
     mod = o ? o->role == ROLE_MODERATOR : FALSE;
     if (form_has_other_fields(form)) {
-        reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED,
-                    "filters supported: start, end, after-id, before-id");
+        muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED,
+                        "filters supported: start, end, after-id, before-id");
         return;
     }
-    if (parse_stamp(ctx, field_value(form, "start"), &aq.start_us) < 0 ||
-        parse_stamp(ctx, field_value(form, "end"), &aq.end_us) < 0) {
-        reply_error(up, st, XERR_BAD_REQUEST,
-                    "start/end are not XEP-0082 "
-                    "date-times");
+    if (parse_stamp(ctx, stanza_form_value(form, "start"), &aq.start_us) < 0 ||
+        parse_stamp(ctx, stanza_form_value(form, "end"), &aq.end_us) < 0) {
+        muc_reply_error(up, st, XERR_BAD_REQUEST,
+                        "start/end are not XEP-0082 "
+                        "date-times");
         return;
     }
-    after = field_value(form, "after-id");
-    before = field_value(form, "before-id");
+    after = stanza_form_value(form, "after-id");
+    before = stanza_form_value(form, "before-id");
     if (set) {
         xmpp_stanza_t *a = xmpp_stanza_get_child_by_name(set, "after");
         xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(set, "before");
@@ -1109,26 +1036,26 @@ static void mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     if (store_read_begin(m->st, &txn, &err) < 0) {
         log_error(LOG_STORE, "mam: %s", err->message);
         g_error_free(err);
-        reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
         goto leave;
     }
     rc = archive_query_run(txn, m->st, r->name, &aq, &list, &complete, &count);
     store_read_end(txn);
     if (rc == ARCHIVE_ITEM_NOT_FOUND) {
         /* XEP-0313 §6.1: an unknown id in after/before is item-not-found. */
-        reply_error(up, st, XERR_ITEM_NOT_FOUND, "no message with that id");
+        muc_reply_error(up, st, XERR_ITEM_NOT_FOUND, "no message with that id");
         goto leave;
     }
     if (rc != 0) {
         log_error(LOG_STORE, "mam query on %s failed (%d)", r->name, rc);
-        reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
         goto leave;
     }
     for (guint i = 0; i < list->len; i++) {
         const archive_msg *a = g_ptr_array_index(list, i);
         xmpp_stanza_t *msg = xmpp_message_new(ctx, NULL, from, NULL);
-        xmpp_stanza_t *res = elem(ctx, "result", NS_MAM);
-        xmpp_stanza_t *fwd = elem(ctx, "forwarded", NS_FORWARD);
+        xmpp_stanza_t *res = stanza_elem(ctx, "result", NS_MAM);
+        xmpp_stanza_t *fwd = stanza_elem(ctx, "forwarded", NS_FORWARD);
         xmpp_stanza_t *inner, *delay;
         char *ts = stamp(a->time_us);
 
@@ -1136,22 +1063,22 @@ static void mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
         if (queryid)
             xmpp_stanza_set_attribute(res, "queryid", queryid);
         xmpp_stanza_set_id(res, a->stanza_id);
-        delay = elem(ctx, "delay", NS_DELAY);
+        delay = stanza_elem(ctx, "delay", NS_DELAY);
         xmpp_stanza_set_attribute(delay, "stamp", ts);
-        add(fwd, delay);
+        stanza_add(fwd, delay);
         inner = archived_message(up, r, a, from, mod, FALSE);
         /* Inside <forwarded/> the message is the one the room sent, in
          * the client namespace. */
         xmpp_stanza_set_ns(inner, "jabber:client");
-        add(fwd, inner);
-        add(res, fwd);
-        add(msg, res);
-        send_and_release(up, msg);
+        stanza_add(fwd, inner);
+        stanza_add(res, fwd);
+        stanza_add(msg, res);
+        stanza_send(up, msg);
         g_free(ts);
     }
     {
-        xmpp_stanza_t *fin = elem(ctx, "fin", NS_MAM);
-        xmpp_stanza_t *rsm = elem(ctx, "set", NS_RSM);
+        xmpp_stanza_t *fin = stanza_elem(ctx, "fin", NS_MAM);
+        xmpp_stanza_t *rsm = stanza_elem(ctx, "set", NS_RSM);
         char n[24];
         if (queryid)
             xmpp_stanza_set_attribute(fin, "queryid", queryid);
@@ -1160,14 +1087,14 @@ static void mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
         if (list->len) {
             const archive_msg *first = g_ptr_array_index(list, 0);
             const archive_msg *last = g_ptr_array_index(list, list->len - 1);
-            add_text(ctx, rsm, "first", first->stanza_id);
-            add_text(ctx, rsm, "last", last->stanza_id);
+            stanza_add_text(ctx, rsm, "first", first->stanza_id);
+            stanza_add_text(ctx, rsm, "last", last->stanza_id);
         }
         g_snprintf(n, sizeof(n), "%" G_GUINT64_FORMAT, count);
-        add_text(ctx, rsm, "count", n);
-        add(fin, rsm);
+        stanza_add_text(ctx, rsm, "count", n);
+        stanza_add(fin, rsm);
         e = fin;
-        result_empty(up, st, e);
+        muc_result(up, st, e);
     }
 leave:
     if (list)
@@ -1187,13 +1114,13 @@ void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
     const char *ns = xmpp_stanza_get_ns(child);
     const char *name = xmpp_stanza_get_name(child);
     gboolean missing = FALSE;
-    room *r = room_lookup(m, to->node, &missing);
+    room *r = muc_room_lookup(m, to->node, &missing);
     occ *o;
 
     if (!r) {
-        reply_error(up, st,
-                    missing ? XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR,
-                    missing ? "no such group" : NULL);
+        muc_reply_error(
+            up, st, missing ? XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR,
+            missing ? "no such group" : NULL);
         return;
     }
     o = room_occ_by_full(r, xmpp_stanza_get_from(st));
@@ -1202,15 +1129,15 @@ void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
          * room; a client that is not joined gets not-acceptable, so it
          * knows to join again. */
         if (!o) {
-            reply_error(up, st, XERR_NOT_ACCEPTABLE, "you are not joined");
+            muc_reply_error(up, st, XERR_NOT_ACCEPTABLE, "you are not joined");
             return;
         }
         if (!strcmp(type, "get") && !strcmp(name, "ping") && ns &&
             !strcmp(ns, NS_PING) && room_occ_by_nick(r, to->resource) == o) {
-            result_empty(up, st, NULL);
+            muc_result(up, st, NULL);
             return;
         }
-        reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
+        muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
         return;
     }
     if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_INFO) &&
@@ -1220,11 +1147,20 @@ void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
     }
     if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_ITEMS)) {
         /* Semi-anonymous: occupants are not listed to outsiders. */
-        result_empty(up, st, elem(uplink_ctx(up), "query", NS_DISCO_ITEMS));
+        muc_result(up, st,
+                   stanza_elem(uplink_ctx(up), "query", NS_DISCO_ITEMS));
         return;
     }
     if (!strcmp(type, "get") && ns && !strcmp(ns, NS_PING)) {
-        result_empty(up, st, NULL);
+        muc_result(up, st, NULL);
+        return;
+    }
+    if (ns && !strcmp(ns, NS_MUC_ADMIN) && !strcmp(name, "query")) {
+        muc_admin_iq(m, up, r, st, child);
+        return;
+    }
+    if (ns && !strcmp(ns, NS_MUC_OWNER) && !strcmp(name, "query")) {
+        muc_owner_iq(m, up, r, st, child);
         return;
     }
     if (ns && !strcmp(ns, NS_MAM) && !strcmp(name, "query")) {
@@ -1234,7 +1170,7 @@ void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
             mam_query(m, up, r, st, child);
         return;
     }
-    reply_error(up, st, XERR_SERVICE_UNAVAILABLE, NULL);
+    muc_reply_error(up, st, XERR_SERVICE_UNAVAILABLE, NULL);
 }
 
 void muc_shutdown(muc *m, uplink *up)
@@ -1255,10 +1191,9 @@ void muc_shutdown(muc *m, uplink *up)
         while (g_hash_table_iter_next(&oi, NULL, &ov)) {
             occ *o = ov;
             for (guint i = 0; i < o->sessions->len; i++)
-                send_and_release(up,
-                                 occ_presence(up, r, o,
-                                              g_ptr_array_index(o->sessions, i),
-                                              TRUE, "unavailable", NULL, self));
+                stanza_send(up, muc_occ_presence(
+                                    up, r, o, g_ptr_array_index(o->sessions, i),
+                                    TRUE, "unavailable", NULL, self));
         }
     }
     g_hash_table_remove_all(m->rooms);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "stanza.h"
 
 #define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
@@ -13,33 +14,6 @@
 typedef enum xerr (*service_fn)(const service_env *env, xmpp_stanza_t *iq,
                                 xmpp_stanza_t *child, xmpp_stanza_t **payload);
 
-static xmpp_stanza_t *elem(xmpp_ctx_t *ctx, const char *name, const char *ns)
-{
-    xmpp_stanza_t *e = xmpp_stanza_new(ctx);
-
-    xmpp_stanza_set_name(e, name);
-    if (ns)
-        xmpp_stanza_set_ns(e, ns);
-    return e;
-}
-
-static void add(xmpp_stanza_t *parent, xmpp_stanza_t *child)
-{
-    xmpp_stanza_add_child(parent, child);
-    xmpp_stanza_release(child);
-}
-
-static void add_text_child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
-                           const char *name, const char *text)
-{
-    xmpp_stanza_t *e = elem(ctx, name, NULL);
-    xmpp_stanza_t *t = xmpp_stanza_new(ctx);
-
-    xmpp_stanza_set_text(t, text);
-    add(e, t);
-    add(parent, e);
-}
-
 static enum xerr disco_info(const service_env *env, xmpp_stanza_t *iq,
                             xmpp_stanza_t *child, xmpp_stanza_t **payload)
 {
@@ -48,17 +22,17 @@ static enum xerr disco_info(const service_env *env, xmpp_stanza_t *iq,
     /* XEP-0030 §3.1: a node the entity does not know → item-not-found. */
     if (xmpp_stanza_get_attribute(child, "node"))
         return XERR_ITEM_NOT_FOUND;
-    q = elem(env->ctx, "query", NS_DISCO_INFO);
+    q = stanza_elem(env->ctx, "query", NS_DISCO_INFO);
     /* XEP-0045 §6.1: a MUC service is identity conference/text. */
-    id = elem(env->ctx, "identity", NULL);
+    id = stanza_elem(env->ctx, "identity", NULL);
     xmpp_stanza_set_attribute(id, "category", "conference");
     xmpp_stanza_set_attribute(id, "type", "text");
     xmpp_stanza_set_attribute(id, "name", env->cfg->name);
-    add(q, id);
+    stanza_add(q, id);
     for (int i = 0; service_features[i]; i++) {
-        xmpp_stanza_t *f = elem(env->ctx, "feature", NULL);
+        xmpp_stanza_t *f = stanza_elem(env->ctx, "feature", NULL);
         xmpp_stanza_set_attribute(f, "var", service_features[i]);
-        add(q, f);
+        stanza_add(q, f);
     }
     *payload = q;
     return XERR_NONE;
@@ -84,17 +58,17 @@ static enum xerr disco_items(const service_env *env, xmpp_stanza_t *iq,
         log_error(LOG_SERVICE, "disco#items: cannot list the groups");
         goto leave;
     }
-    q = elem(env->ctx, "query", NS_DISCO_ITEMS);
+    q = stanza_elem(env->ctx, "query", NS_DISCO_ITEMS);
     /* Only public groups: hidden ones never appear (the groups.im promise:
      * members can find public groups; private ones stay private). */
     for (guint i = 0; i < groups->len; i++) {
         const group_cfg *g = g_ptr_array_index(groups, i);
-        xmpp_stanza_t *item = elem(env->ctx, "item", NULL);
+        xmpp_stanza_t *item = stanza_elem(env->ctx, "item", NULL);
         char *jid = g_strconcat(g->localpart, "@", env->cfg->jid, NULL);
         xmpp_stanza_set_attribute(item, "jid", jid);
         xmpp_stanza_set_attribute(item, "name",
                                   *g->name ? g->name : g->localpart);
-        add(q, item);
+        stanza_add(q, item);
         g_free(jid);
     }
     *payload = q;
@@ -110,12 +84,12 @@ leave:
 static enum xerr version(const service_env *env, xmpp_stanza_t *iq,
                          xmpp_stanza_t *child, xmpp_stanza_t **payload)
 {
-    xmpp_stanza_t *q = elem(env->ctx, "query", NS_VERSION);
+    xmpp_stanza_t *q = stanza_elem(env->ctx, "query", NS_VERSION);
 
     /* XEP-0092 §3: <os/> is optional; it is left out, since it tells
      * strangers more about the host than they need. */
-    add_text_child(env->ctx, q, "name", "imgroups");
-    add_text_child(env->ctx, q, "version", IMGROUPS_VERSION);
+    stanza_add_text(env->ctx, q, "name", "imgroups");
+    stanza_add_text(env->ctx, q, "version", IMGROUPS_VERSION);
     *payload = q;
     return XERR_NONE;
 }

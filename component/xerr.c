@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "stanza.h"
+
 static const struct {
     const char *condition;
     const char *type;
@@ -21,12 +23,6 @@ const char *xerr_condition(enum xerr e)
 const char *xerr_type(enum xerr e)
 {
     return e > XERR_NONE && e < XERR_COUNT ? table[e].type : "cancel";
-}
-
-static void add_child(xmpp_stanza_t *parent, xmpp_stanza_t *child)
-{
-    xmpp_stanza_add_child(parent, child);
-    xmpp_stanza_release(child);
 }
 
 xmpp_stanza_t *xerr_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *st, enum xerr e,
@@ -55,7 +51,7 @@ xmpp_stanza_t *xerr_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *st, enum xerr e,
     cond = xmpp_stanza_new(ctx);
     xmpp_stanza_set_name(cond, xerr_condition(e));
     xmpp_stanza_set_ns(cond, XERR_NS);
-    add_child(error, cond);
+    stanza_add(error, cond);
     if (text) {
         xmpp_stanza_t *t = xmpp_stanza_new(ctx);
         xmpp_stanza_t *body = xmpp_stanza_new(ctx);
@@ -63,9 +59,9 @@ xmpp_stanza_t *xerr_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *st, enum xerr e,
         xmpp_stanza_set_ns(t, XERR_NS);
         xmpp_stanza_set_attribute(t, "xml:lang", "en");
         xmpp_stanza_set_text(body, text);
-        add_child(t, body);
-        add_child(error, t);
+        stanza_add(t, body);
+        stanza_add(error, t);
     }
-    add_child(reply, error);
+    stanza_add(reply, error);
     return reply;
 }

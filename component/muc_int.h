@@ -1,0 +1,67 @@
+/* muc_int: what the modules of the MUC engine (muc.c, muc_admin.c...) share
+ * and nothing else sees. */
+#ifndef IMGROUPS_MUC_INT_H
+#define IMGROUPS_MUC_INT_H
+
+#include "muc.h"
+#include "room.h"
+#include "xerr.h"
+
+#define NS_MUC_USER  "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define MUC_SALT_LEN 32
+
+struct muc {
+    const config *cfg;
+    store *st;
+    GHashTable *rooms; /* name -> room * (owned) */
+    guchar salt[MUC_SALT_LEN];
+};
+
+/* Answers st with error e (text may be NULL). */
+void muc_reply_error(uplink *up, xmpp_stanza_t *st, enum xerr e,
+                     const char *text);
+
+/* An iq result to st carrying payload (may be NULL; reference taken). */
+void muc_result(uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *payload);
+
+/* The room named name (folded localpart), loaded from the store on first
+ * use; NULL with *missing TRUE when no such group exists, NULL with
+ * *missing FALSE on a store error. Owned by the engine. */
+room *muc_room_lookup(muc *m, const char *name, gboolean *missing);
+
+/* bare's affiliation with r, from the store (AFF_NONE on any error). */
+enum affiliation muc_affiliation(muc *m, const room *r, const char *bare);
+
+/* o's presence as seen by the recipient to: to_moderator adds the real
+ * JID; type NULL (available) or "unavailable"; new_nick for status 303;
+ * status: extra codes, 0-terminated, may be NULL. Caller owns the result. */
+xmpp_stanza_t *muc_occ_presence(uplink *up, const room *r, const occ *o,
+                                const char *to, gboolean to_moderator,
+                                const char *type, const char *new_nick,
+                                const int *status);
+
+/* o's presence to every session in the room: o's own sessions get
+ * self_codes, everyone else others_codes. */
+void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
+                            const char *new_nick, const int *self_codes,
+                            const int *others_codes);
+
+/* muc#admin (XEP-0045 §8, §9): roles and affiliations; muc_admin.c. */
+void muc_admin_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
+                  xmpp_stanza_t *child);
+
+/* Removes occupant o from r (every session): each session gets
+ * unavailable presence with status 110 and code, every other occupant
+ * unavailable with code (XEP-0045: 301 banned, 307 kicked, 321 affiliation
+ * change, 322 no longer a member of a members-only room); reason may be
+ * NULL. o is freed. */
+void muc_admin_remove(muc *m, uplink *up, room *r, occ *o, int code,
+                      const char *actor_nick, const char *reason);
+
+/* muc#owner (XEP-0045 §10): configuration form, destruction; muc_owner.c. */
+void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
+                  xmpp_stanza_t *child);
+
+#endif
