@@ -2,6 +2,7 @@
  * (groupchat, private, subject), iqs to rooms and occupants. */
 #include "muc.h"
 #include "muc_int.h"
+#include "options.h"
 
 #include <string.h>
 #include <sys/random.h>
@@ -156,6 +157,8 @@ static int create_txn(MDB_txn *txn, const store *st, void *userdata)
         .is_public = TRUE,
         .persistent = TRUE,
         .created = g_get_real_time() / G_USEC_PER_SEC,
+        .allow_pm = "anyone",
+        .history_len = HISTORY_DEFAULT,
     };
     int rc = groups_put(txn, st, &g);
 
@@ -206,6 +209,13 @@ static char *occupant_id(muc *m, const room *r, const char *bare)
 }
 
 /* ---- presence ---- */
+
+/* XEP-0045 §5.1.2/§10.2: in a semi-anonymous room only moderators see real
+ * JIDs; in a non-anonymous room everyone does. */
+static gboolean sees_jids(const room *r, const occ *viewer)
+{
+    return r->cfg->whois_anyone || viewer->role == ROLE_MODERATOR;
+}
 
 /* Presence of occupant o as the recipient sees it. status: extra codes,
  * 0-terminated. Semi-anonymous (XEP-0045 §7.2.4): the real JID only for
@@ -275,7 +285,7 @@ void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *to = value;
         /* Moderators see real JIDs; everyone sees their own. */
-        gboolean mod = to->role == ROLE_MODERATOR || to == o;
+        gboolean mod = sees_jids(r, to) || to == o;
         for (guint i = 0; i < to->sessions->len; i++)
             stanza_send(up, muc_occ_presence(
                                 up, r, o, g_ptr_array_index(to->sessions, i),
@@ -431,7 +441,7 @@ static void send_history(muc *m, uplink *up, const room *r, const occ *o,
     store_read_end(txn);
     for (guint i = 0; list && i < list->len; i++)
         stanza_send(up, archived_message(up, r, g_ptr_array_index(list, i), to,
-                                         o->role == ROLE_MODERATOR, TRUE));
+                                         sees_jids(r, o), TRUE));
     if (list)
         g_ptr_array_unref(list);
 }
@@ -484,15 +494,32 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
                         "you are banned from this group");
         return;
     }
+    if (!o) {
+        char *password = x ? stanza_child_text(x, "password") : NULL;
+        const char *why = NULL;
+        options_join j = {r->cfg, aff, password, room_occupant_count(r)};
+        enum xerr e = options_join_veto(&j, &why);
+        if (password)
+            xmpp_free(uplink_ctx(up), password);
+        if (e != XERR_NONE) {
+            muc_reply_error(up, st, e, why);
+            return;
+        }
+    }
     history_request(x, &h);
+    if (h.maxstanzas > r->cfg->history_len)
+        h.maxstanzas = MAX(r->cfg->history_len, 0);
     if (o) {
         /* Another session of the same user under the same nick joins the
          * occupant; the others see no change. */
         room_session_add(r, o, full);
     } else {
         char *oid = occupant_id(m, r, bare);
-        enum role role = aff == AFF_OWNER || aff == AFF_ADMIN
-                             ? ROLE_MODERATOR
+        /* XEP-0045 §5.1.1: owners and admins are moderators; in a
+         * moderated room, newcomers without affiliation are visitors. */
+        enum role role = aff == AFF_OWNER || aff == AFF_ADMIN ? ROLE_MODERATOR
+                         : r->cfg->moderated && aff == AFF_NONE
+                             ? ROLE_VISITOR
                              : ROLE_PARTICIPANT;
         o = room_occ_add(r, nick, bare, full, aff, role, oid);
         g_free(oid);
@@ -504,9 +531,9 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *other = value;
         if (other != o)
-            stanza_send(up, muc_occ_presence(up, r, other, full,
-                                             o->role == ROLE_MODERATOR, NULL,
-                                             NULL, NULL));
+            stanza_send(up,
+                        muc_occ_presence(up, r, other, full, sees_jids(r, o),
+                                         NULL, NULL, NULL));
     }
     if (o->sessions->len == 1) {
         static const int none[] = {0};
@@ -517,12 +544,14 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
             if (to == o)
                 continue;
             for (guint i = 0; i < to->sessions->len; i++)
-                stanza_send(up,
-                            muc_occ_presence(
-                                up, r, o, g_ptr_array_index(to->sessions, i),
-                                to->role == ROLE_MODERATOR, NULL, NULL, none));
+                stanza_send(
+                    up, muc_occ_presence(up, r, o,
+                                         g_ptr_array_index(to->sessions, i),
+                                         sees_jids(r, to), NULL, NULL, none));
         }
     }
+    if (r->cfg->whois_anyone)
+        self_codes[n++] = 100; /* XEP-0045 §7.2.4: real JIDs are public */
     if (created)
         self_codes[n++] = 201; /* XEP-0045 §10.1.1: a new room */
     stanza_send(up,
@@ -676,7 +705,7 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
     if (subject && !body) {
         subject_args sa = {r, subject, o->nick};
         /* XEP-0045 §8.1: moderators change the subject. */
-        if (o->role != ROLE_MODERATOR) {
+        if (o->role != ROLE_MODERATOR && !r->cfg->change_subject) {
             muc_reply_error(up, st, XERR_FORBIDDEN,
                             "only moderators may change the subject");
             goto leave;
@@ -720,7 +749,7 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
         for (guint i = 0; i < to->sessions->len; i++) {
             xmpp_stanza_t *out =
                 archived_message(up, r, &a, g_ptr_array_index(to->sessions, i),
-                                 to->role == ROLE_MODERATOR, FALSE);
+                                 sees_jids(r, to), FALSE);
             /* XEP-0045 §7.4: the sender's own copy carries its id, so the
              * client can match its reflection. */
             if (xmpp_stanza_get_id(st))
@@ -747,6 +776,14 @@ static void private_message(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
 
     if (!target) {
         muc_reply_error(up, st, XERR_ITEM_NOT_FOUND, "no such occupant");
+        goto leave;
+    }
+    /* muc#roomconfig_allowpm: who may send private messages. */
+    if (!g_strcmp0(r->cfg->allow_pm, "none") ||
+        (!g_strcmp0(r->cfg->allow_pm, "moderators") &&
+         o->role != ROLE_MODERATOR)) {
+        muc_reply_error(up, st, XERR_NOT_ALLOWED,
+                        "private messages are not allowed in this group");
         goto leave;
     }
     /* XEP-0045 §7.5: from the sender's occupant JID to each session of the
@@ -812,19 +849,7 @@ void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
 static void room_disco_info(uplink *up, room *r, xmpp_stanza_t *st)
 {
     static const char *const features[] = {
-        NS_MUC,
-        "muc_public",
-        "muc_persistent",
-        "muc_open",
-        "muc_semianonymous",
-        "muc_unmoderated",
-        "muc_unsecured",
-        NS_SID,
-        NS_OCCUPANT_ID,
-        NS_PING,
-        NS_DISCO_INFO,
-        NS_MAM,
-        NULL,
+        NS_MUC, NS_SID, NS_OCCUPANT_ID, NS_PING, NS_DISCO_INFO, NS_MAM, NULL,
     };
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *res = xmpp_iq_new(ctx, "result", xmpp_stanza_get_id(st));
@@ -840,10 +865,17 @@ static void room_disco_info(uplink *up, room *r, xmpp_stanza_t *st)
     xmpp_stanza_set_attribute(id, "name",
                               *r->cfg->name ? r->cfg->name : r->name);
     stanza_add(q, id);
-    for (int i = 0; features[i]; i++) {
-        xmpp_stanza_t *f = stanza_elem(ctx, "feature", NULL);
-        xmpp_stanza_set_attribute(f, "var", features[i]);
-        stanza_add(q, f);
+    {
+        GPtrArray *all = g_ptr_array_new();
+        for (int i = 0; features[i]; i++)
+            g_ptr_array_add(all, (gpointer)features[i]);
+        options_features(r->cfg, all);
+        for (guint i = 0; i < all->len; i++) {
+            xmpp_stanza_t *f = stanza_elem(ctx, "feature", NULL);
+            xmpp_stanza_set_attribute(f, "var", g_ptr_array_index(all, i));
+            stanza_add(q, f);
+        }
+        g_ptr_array_unref(all);
     }
     /* XEP-0045 §6.4: the muc#roominfo form. */
     form = stanza_elem(ctx, "x", NS_DATA);
@@ -993,7 +1025,7 @@ static void mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                         "only members of this group may read its archive");
         return;
     }
-    mod = o ? o->role == ROLE_MODERATOR : FALSE;
+    mod = o ? sees_jids(r, o) : r->cfg->whois_anyone;
     if (form_has_other_fields(form)) {
         muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED,
                         "filters supported: start, end, after-id, before-id");

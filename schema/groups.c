@@ -16,6 +16,8 @@ void group_cfg_free(group_cfg *g)
     g_free(g->description);
     g_free(g->subject);
     g_free(g->subject_nick);
+    g_free(g->password);
+    g_free(g->allow_pm);
     g_free(g);
 }
 
@@ -45,6 +47,24 @@ static GVariant *groups_encode(const group_cfg *g)
                           g_variant_new_boolean(g->persistent));
     g_variant_builder_add(&b, "{sv}", "created",
                           g_variant_new_int64(g->created));
+    g_variant_builder_add(&b, "{sv}", "members_only",
+                          g_variant_new_boolean(g->members_only));
+    g_variant_builder_add(&b, "{sv}", "password",
+                          g_variant_new_string(g->password ? g->password : ""));
+    g_variant_builder_add(&b, "{sv}", "moderated",
+                          g_variant_new_boolean(g->moderated));
+    g_variant_builder_add(&b, "{sv}", "whois_anyone",
+                          g_variant_new_boolean(g->whois_anyone));
+    g_variant_builder_add(&b, "{sv}", "change_subject",
+                          g_variant_new_boolean(g->change_subject));
+    g_variant_builder_add(
+        &b, "{sv}", "allow_pm",
+        g_variant_new_string(g->allow_pm && *g->allow_pm ? g->allow_pm
+                                                          : "anyone"));
+    g_variant_builder_add(&b, "{sv}", "max_users",
+                          g_variant_new_uint32(g->max_users));
+    g_variant_builder_add(&b, "{sv}", "history_len",
+                          g_variant_new_int32(g->history_len));
     if (g->subject && *g->subject) {
         g_variant_builder_add(&b, "{sv}", "subject",
                               g_variant_new_string(g->subject));
@@ -116,6 +136,27 @@ static int groups_decode(const void *key, size_t klen, GVariant *v,
     g->created = lookup_int64(dict, "created", 0);
     g->subject = lookup_string(dict, "subject");
     g->subject_nick = lookup_string(dict, "subject_nick");
+    g->members_only = lookup_boolean(dict, "members_only", FALSE);
+    g->password = lookup_string(dict, "password");
+    g->moderated = lookup_boolean(dict, "moderated", FALSE);
+    g->whois_anyone = lookup_boolean(dict, "whois_anyone", FALSE);
+    g->change_subject = lookup_boolean(dict, "change_subject", FALSE);
+    g->allow_pm = lookup_string(dict, "allow_pm");
+    if (!*g->allow_pm) {
+        g_free(g->allow_pm);
+        g->allow_pm = g_strdup("anyone");
+    }
+    {
+        GVariant *v = g_variant_lookup_value(dict, "max_users",
+                                             G_VARIANT_TYPE_UINT32);
+        g->max_users = v ? g_variant_get_uint32(v) : 0;
+        if (v)
+            g_variant_unref(v);
+        v = g_variant_lookup_value(dict, "history_len", G_VARIANT_TYPE_INT32);
+        g->history_len = v ? g_variant_get_int32(v) : 20;
+        if (v)
+            g_variant_unref(v);
+    }
     *out = g;
     rc = 0;
 leave:
@@ -129,7 +170,8 @@ int groups_put(MDB_txn *txn, const store *s, const group_cfg *g)
     g_return_val_if_fail(txn != NULL && s != NULL && g != NULL, EINVAL);
     if (!g->localpart || !*g->localpart || !valid_text(g->name) ||
         !valid_text(g->description) || !valid_text(g->subject) ||
-        !valid_text(g->subject_nick))
+        !valid_text(g->subject_nick) || !valid_text(g->password) ||
+        !valid_text(g->allow_pm))
         return EINVAL;
     return store_put_variant(txn, store_dbi(s, STORE_DB_GROUPS), g->localpart,
                              strlen(g->localpart), groups_encode(g));
@@ -159,6 +201,7 @@ int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
         .is_public = TRUE,
         .persistent = TRUE,
         .created = g_get_real_time() / G_USEC_PER_SEC,
+        .history_len = 20,
     };
     rc = groups_put(txn, s, &g);
     if (rc == 0 && created)
@@ -221,4 +264,26 @@ leave:
     if (cur)
         mdb_cursor_close(cur);
     return rc;
+}
+
+group_cfg *group_cfg_copy(const group_cfg *g)
+{
+    group_cfg *c = g_new(group_cfg, 1);
+
+    *c = *g;
+    c->localpart = g_strdup(g->localpart);
+    c->name = g_strdup(g->name);
+    c->description = g_strdup(g->description);
+    c->subject = g_strdup(g->subject);
+    c->subject_nick = g_strdup(g->subject_nick);
+    c->password = g_strdup(g->password);
+    c->allow_pm = g_strdup(g->allow_pm);
+    return c;
+}
+
+int groups_delete(MDB_txn *txn, const store *s, const char *localpart)
+{
+    MDB_val k = {strlen(localpart), (void *)localpart};
+
+    return mdb_del(txn, store_dbi(s, STORE_DB_GROUPS), &k, NULL);
 }

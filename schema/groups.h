@@ -18,7 +18,23 @@ typedef struct group_cfg {
     gint64 created; /* unix seconds */
     char *subject;      /* room subject ("" if none) */
     char *subject_nick; /* who set it ("" if nobody) */
+    /* XEP-0045 room options (component/options.c owns their meaning) */
+    gboolean members_only;
+    char *password;       /* "" when none */
+    gboolean moderated;
+    gboolean whois_anyone;   /* non-anonymous: real JIDs to everyone */
+    gboolean change_subject; /* participants may change the subject */
+    char *allow_pm;          /* "anyone" | "moderators" | "none" */
+    guint32 max_users;       /* 0: no limit */
+    gint32 history_len;      /* messages sent on join at most */
 } group_cfg;
+
+/* Deep copy; free with group_cfg_free. */
+group_cfg *group_cfg_copy(const group_cfg *g);
+
+/* Inside a write transaction: deletes the group's record. Returns 0,
+ * MDB_NOTFOUND, or an LMDB error code. */
+int groups_delete(MDB_txn *txn, const store *s, const char *localpart);
 
 /* Frees g and its strings; NULL is allowed. */
 void group_cfg_free(group_cfg *g);

@@ -1,0 +1,236 @@
+/* muc_owner: XEP-0045 §10 — the owner's configuration form and room
+ * destruction. */
+#include <string.h>
+
+#include "archive.h"
+#include "log.h"
+#include "muc_int.h"
+#include "options.h"
+#include "stanza.h"
+
+#define NS_DATA "jabber:x:data"
+
+typedef struct config_args {
+    const group_cfg *g;
+} config_args;
+
+static int config_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    config_args *a = userdata;
+
+    return groups_put(txn, st, a->g);
+}
+
+/* A message from the room to every occupant carrying status codes
+ * (XEP-0045 §10.2.1: 104 configuration changed, 172/173 anonymity). */
+static void notify_status(uplink *up, room *r, int code)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    GHashTableIter it;
+    gpointer value;
+    char c[8];
+
+    g_snprintf(c, sizeof(c), "%d", code);
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const occ *o = value;
+        for (guint i = 0; i < o->sessions->len; i++) {
+            xmpp_stanza_t *msg = xmpp_message_new(
+                ctx, "groupchat", g_ptr_array_index(o->sessions, i), NULL);
+            xmpp_stanza_t *x = stanza_elem(ctx, "x", NS_MUC_USER);
+            xmpp_stanza_t *status = stanza_elem(ctx, "status", NULL);
+            xmpp_stanza_set_from(msg, r->jid);
+            xmpp_stanza_set_attribute(status, "code", c);
+            stanza_add(x, status);
+            stanza_add(msg, x);
+            stanza_send(up, msg);
+        }
+    }
+}
+
+/* XEP-0045 §9.8 / §10.2: when a room becomes members-only, occupants who
+ * are not members are removed with status 322. */
+static void remove_non_members(muc *m, uplink *up, room *r)
+{
+    GPtrArray *out = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        occ *o = value;
+        if (o->aff == AFF_NONE)
+            g_ptr_array_add(out, o);
+    }
+    for (guint i = 0; i < out->len; i++)
+        muc_admin_remove(m, up, r, g_ptr_array_index(out, i), 322, NULL, NULL);
+    g_ptr_array_unref(out);
+}
+
+static void submit(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
+                   xmpp_stanza_t *form)
+{
+    group_cfg *g = group_cfg_copy(r->cfg);
+    const char *why = NULL;
+    config_args a = {g};
+    GError *err = NULL;
+    gboolean was_members_only = r->cfg->members_only;
+    gboolean was_public_jids = r->cfg->whois_anyone;
+    enum xerr e = options_submit(g, form, &why);
+
+    if (e != XERR_NONE) {
+        muc_reply_error(up, st, e, why);
+        group_cfg_free(g);
+        return;
+    }
+    /* Stored before anyone is told (nothing acked before it is durable). */
+    if (store_write(m->st, config_txn, &a, &err) < 0) {
+        log_error(LOG_STORE, "configuration of %s: %s", r->name,
+                  err ? err->message : "?");
+        g_clear_error(&err);
+        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        group_cfg_free(g);
+        return;
+    }
+    group_cfg_free(r->cfg);
+    r->cfg = g;
+    muc_result(up, st, NULL);
+    log_info(LOG_ROUTER, "group %s reconfigured", r->name);
+    if (g->members_only && !was_members_only)
+        remove_non_members(m, up, r);
+    if (g->whois_anyone != was_public_jids)
+        notify_status(up, r, g->whois_anyone ? 172 : 173);
+    else
+        notify_status(up, r, 104);
+}
+
+typedef struct destroy_args {
+    const char *name;
+    GPtrArray *jids; /* bare JIDs with an affiliation */
+} destroy_args;
+
+static int collect_aff(const char *bare, enum affiliation a, void *userdata)
+{
+    g_ptr_array_add(userdata, g_strdup(bare));
+    return 0;
+}
+
+static int destroy_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    destroy_args *a = userdata;
+    int rc;
+
+    g_ptr_array_set_size(a->jids, 0);
+    rc = affiliations_foreach(txn, st, a->name, collect_aff, a->jids);
+    for (guint i = 0; rc == 0 && i < a->jids->len; i++)
+        rc = affiliations_set(txn, st, a->name, g_ptr_array_index(a->jids, i),
+                              AFF_NONE, NULL);
+    if (rc == 0)
+        rc = groups_delete(txn, st, a->name);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void destroy(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
+                    xmpp_stanza_t *d)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    destroy_args a = {r->name, g_ptr_array_new_with_free_func(g_free)};
+    const char *alt = xmpp_stanza_get_attribute(d, "jid");
+    char *reason = stanza_child_text(d, "reason");
+    GError *err = NULL;
+    GHashTableIter it;
+    gpointer value;
+    guint removed = 0;
+
+    if (store_write(m->st, destroy_txn, &a, &err) < 0) {
+        log_error(LOG_STORE, "destroying %s: %s", r->name,
+                  err ? err->message : "?");
+        g_clear_error(&err);
+        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        goto leave;
+    }
+    /* XEP-0045 §10.9: every occupant gets unavailable presence with a
+     * <destroy/> carrying the reason and the alternate venue. */
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const occ *o = value;
+        for (guint i = 0; i < o->sessions->len; i++) {
+            const char *to = g_ptr_array_index(o->sessions, i);
+            xmpp_stanza_t *p =
+                muc_occ_presence(up, r, o, to, TRUE, "unavailable", NULL, NULL);
+            xmpp_stanza_t *x =
+                xmpp_stanza_get_child_by_name_and_ns(p, "x", NS_MUC_USER);
+            xmpp_stanza_t *de = stanza_elem(ctx, "destroy", NULL);
+            if (alt)
+                xmpp_stanza_set_attribute(de, "jid", alt);
+            if (reason)
+                stanza_add_text(ctx, de, "reason", reason);
+            stanza_add(x, de);
+            stanza_send(up, p);
+        }
+    }
+    muc_result(up, st, NULL);
+    /* The archive goes too; numbering carries on if the name is reused. */
+    if (archive_sweep(m->st, r->name, G_MAXINT64, 0, &removed, &err) < 0) {
+        log_error(LOG_STORE, "erasing the archive of %s: %s", r->name,
+                  err ? err->message : "?");
+        g_clear_error(&err);
+    }
+    log_info(LOG_ROUTER, "group %s destroyed (%u messages erased)", r->name,
+             removed);
+    g_hash_table_remove(m->rooms, r->name); /* frees r */
+leave:
+    g_ptr_array_unref(a.jids);
+    if (reason)
+        xmpp_free(ctx, reason);
+}
+
+void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
+                  xmpp_stanza_t *child)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    occ *o = room_occ_by_full(r, xmpp_stanza_get_from(st));
+    enum affiliation aff;
+    xmpp_stanza_t *form, *d;
+    jid from;
+    char *bare;
+
+    if (jid_parse(xmpp_stanza_get_from(st), &from) < 0)
+        return;
+    bare = jid_bare(&from);
+    jid_clear(&from);
+    aff = o ? o->aff : muc_affiliation(m, r, bare);
+    g_free(bare);
+    /* XEP-0045 §10.1: only owners configure or destroy the room. */
+    if (aff != AFF_OWNER) {
+        muc_reply_error(up, st, XERR_FORBIDDEN,
+                        "only owners may configure this group");
+        return;
+    }
+    if (!strcmp(type, "get")) {
+        xmpp_stanza_t *q = stanza_elem(uplink_ctx(up), "query", NS_MUC_OWNER);
+        stanza_add(q, options_form(uplink_ctx(up), r->cfg));
+        muc_result(up, st, q);
+        return;
+    }
+    if ((d = xmpp_stanza_get_child_by_name(child, "destroy"))) {
+        destroy(m, up, r, st, d);
+        return;
+    }
+    form = xmpp_stanza_get_child_by_name_and_ns(child, "x", NS_DATA);
+    if (!form) {
+        muc_reply_error(up, st, XERR_BAD_REQUEST,
+                        "expected a data form or <destroy/>");
+        return;
+    }
+    /* XEP-0045 §10.1.3: a cancelled form changes nothing. */
+    if (!g_strcmp0(xmpp_stanza_get_type(form), "cancel")) {
+        muc_result(up, st, NULL);
+        return;
+    }
+    if (g_strcmp0(xmpp_stanza_get_type(form), "submit") != 0) {
+        muc_reply_error(up, st, XERR_BAD_REQUEST, "the form is not a submit");
+        return;
+    }
+    submit(m, up, r, st, form);
+}
