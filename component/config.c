@@ -85,6 +85,8 @@ static const struct {
     {"storage", {"path"}},
     {"service", {"admins", "room_creation"}},
     {"log", {"level"}}, /* plus one key per area name */
+    {"limits", {"max_body", "rate", "burst", "max_rooms"}},
+    {"archive", {"keep_days"}},
 };
 
 static const char *const account_keys[] = {
@@ -196,6 +198,34 @@ static void parse_service(parse *p)
         problem(p, "service", "room_creation",
                 "'%s' is not one of: anyone, admins", rc);
     g_free(rc);
+}
+
+static void parse_limits(parse *p)
+{
+    config *cfg = p->cfg;
+    guint64 n;
+    char *v;
+
+    if (get_uint(p, "limits", "max_body", 1, 1000000, 10000, FALSE, &n) == 0)
+        cfg->max_body = (guint)n;
+    if (get_uint(p, "limits", "burst", 1, 100000, 10, FALSE, &n) == 0)
+        cfg->burst = (guint)n;
+    if (get_uint(p, "limits", "max_rooms", 0, 1000000, 20, FALSE, &n) == 0)
+        cfg->max_rooms = (guint)n;
+    if (get_uint(p, "archive", "keep_days", 0, 100000, 30, FALSE, &n) == 0)
+        cfg->keep_days = (guint)n;
+    cfg->rate = 2.0;
+    v = get_string(p, "limits", "rate", FALSE);
+    if (v) {
+        char *end = NULL;
+        double r = g_ascii_strtod(v, &end);
+        if (!end || *end || r <= 0 || r > 100000)
+            problem(p, "limits", "rate",
+                    "'%s' is not a number of messages per second above 0", v);
+        else
+            cfg->rate = r;
+        g_free(v);
+    }
 }
 
 static void parse_log(parse *p)
@@ -310,6 +340,7 @@ static int validate(parse *p)
     cfg->storage_path = get_string(p, "storage", "path", TRUE);
     parse_service(p);
     parse_log(p);
+    parse_limits(p);
     parse_accounts(p);
     return p->problems->len == before ? 0 : -1;
 }

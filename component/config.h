@@ -43,6 +43,13 @@ typedef struct config {
     /* [service] */
     char **admins; /* bare JIDs, NULL-terminated */
     enum config_room_creation room_creation;
+    /* [limits] */
+    guint max_body;  /* characters in one message body */
+    double rate;     /* groupchat messages per second per occupant */
+    guint burst;     /* messages an occupant may send at once */
+    guint max_rooms; /* groups one non-admin user may own */
+    /* [archive] */
+    guint keep_days; /* 0: keep forever */
     /* [log] */
     enum log_level log_level;
     enum log_level area_level[LOG_AREA_COUNT];

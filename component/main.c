@@ -8,6 +8,7 @@
 #include "config.h"
 #include "groups.h"
 #include "log.h"
+#include "retention.h"
 #include "router.h"
 #include "store.h"
 #include "uplink.h"
@@ -22,6 +23,7 @@ typedef struct app {
     store *st;
     router *r;
     uplink *up;
+    retention *rt;
     gboolean stopping;
 } app;
 
@@ -190,6 +192,7 @@ int main(int argc, char **argv)
     };
     if (uplink_new(&params, router_on_stanza, NULL, a.r, &a.up) < 0)
         goto leave;
+    a.rt = retention_start(a.st, a.cfg->keep_days);
     a.loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_stop_signal, &a);
     g_unix_signal_add(SIGINT, on_stop_signal, &a);
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
     log_info(LOG_MAIN, "stopped");
     rc = 0;
 leave:
+    retention_stop(a.rt);
     if (a.up)
         uplink_free(a.up);
     router_free(a.r);

@@ -169,14 +169,43 @@ static int create_txn(MDB_txn *txn, const store *st, void *userdata)
     return rc;
 }
 
-static gboolean may_create(muc *m, const char *bare)
+static gboolean is_admin(muc *m, const char *bare)
 {
-    if (m->cfg->room_creation == CONFIG_ROOMS_ANYONE)
-        return TRUE;
     for (char **a = m->cfg->admins; a && *a; a++)
         if (strcmp(*a, bare) == 0)
             return TRUE;
     return FALSE;
+}
+
+/* [service] room_creation, then [limits] max_rooms for non-admins. Sets
+ * *why when refused. */
+static gboolean may_create(muc *m, const char *bare, const char **why)
+{
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    guint owned = 0;
+    int rc;
+
+    if (is_admin(m, bare))
+        return TRUE;
+    if (m->cfg->room_creation != CONFIG_ROOMS_ANYONE) {
+        *why = "only the service admins may create groups here";
+        return FALSE;
+    }
+    if (m->cfg->max_rooms == 0)
+        return TRUE;
+    if (store_read_begin(m->st, &txn, &err) < 0) {
+        g_error_free(err);
+        *why = "the store cannot be read";
+        return FALSE;
+    }
+    rc = affiliations_count_owned(txn, m->st, bare, &owned);
+    store_read_end(txn);
+    if (rc != 0 || owned >= m->cfg->max_rooms) {
+        *why = "you own as many groups as this service allows";
+        return FALSE;
+    }
+    return TRUE;
 }
 
 static room *room_create(muc *m, const char *name, const char *owner)
@@ -601,6 +630,7 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     const char *type = xmpp_stanza_get_type(st);
     const char *full = xmpp_stanza_get_from(st);
     gboolean missing = FALSE, created = FALSE;
+    const char *why = NULL;
     room *r;
     occ *o;
     jid from;
@@ -615,7 +645,7 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     bare = jid_bare(&from);
     jid_clear(&from);
     r = muc_room_lookup(m, to->node, &missing);
-    if (!r && missing && !type && to->resource && may_create(m, bare)) {
+    if (!r && missing && !type && to->resource && may_create(m, bare, &why)) {
         r = room_create(m, to->node, bare);
         created = r != NULL;
     }
@@ -623,8 +653,7 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         /* XEP-0045 §10.1.1: a user who may not create rooms gets
          * not-allowed; without a nick there is nothing to create. */
         if (!type && missing && to->resource)
-            muc_reply_error(up, st, XERR_NOT_ALLOWED,
-                            "only the service admins may create groups here");
+            muc_reply_error(up, st, XERR_NOT_ALLOWED, why);
         else if (!type)
             muc_reply_error(up, st,
                             missing ? XERR_ITEM_NOT_FOUND
@@ -685,6 +714,26 @@ static int subject_txn(MDB_txn *txn, const store *st, void *userdata)
     return groups_put(txn, st, &g);
 }
 
+/* A token bucket per occupant: burst messages at once, then rate per
+ * second. */
+static gboolean rate_allows(muc *m, occ *o)
+{
+    gint64 now = g_get_monotonic_time();
+    double burst = m->cfg->burst;
+
+    if (o->tokens_at == 0)
+        o->tokens = burst;
+    else
+        o->tokens =
+            MIN(burst, o->tokens + m->cfg->rate * (double)(now - o->tokens_at) /
+                                       G_USEC_PER_SEC);
+    o->tokens_at = now;
+    if (o->tokens < 1.0)
+        return FALSE;
+    o->tokens -= 1.0;
+    return TRUE;
+}
+
 static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
@@ -700,6 +749,17 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
 
     if (o->role == ROLE_VISITOR) {
         muc_reply_error(up, st, XERR_FORBIDDEN, "visitors may not speak here");
+        goto leave;
+    }
+    if ((body && g_utf8_strlen(body, -1) > (glong)m->cfg->max_body) ||
+        (subject && g_utf8_strlen(subject, -1) > (glong)m->cfg->max_body)) {
+        muc_reply_error(up, st, XERR_POLICY_VIOLATION,
+                        "the message is too long for this group");
+        goto leave;
+    }
+    if ((body || subject) && !rate_allows(m, o)) {
+        muc_reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
+                        "you are sending too fast; wait a moment");
         goto leave;
     }
     if (subject && !body) {

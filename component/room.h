@@ -30,6 +30,8 @@ typedef struct occ {
     enum role role;
     char *occupant_id;       /* XEP-0421, stable per room and bare JID */
     xmpp_stanza_t *presence; /* last <presence/> sent (show, status...) */
+    double tokens;           /* message rate bucket ([limits] rate, burst) */
+    gint64 tokens_at;        /* when it was last filled; 0: full */
 } occ;
 
 typedef struct room {

@@ -137,3 +137,36 @@ leave:
     g_string_free(prefix, TRUE);
     return rc;
 }
+
+int affiliations_count_owned(MDB_txn *txn, const store *s, const char *bare,
+                             guint *count)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    size_t blen = strlen(bare);
+    int rc;
+
+    *count = 0;
+    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &cur);
+    if (rc != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const char *key = k.mv_data;
+        GVariant *v = NULL;
+        const char *name;
+
+        /* key: group \0 bare; the bare part must match exactly */
+        if (k.mv_size <= blen + 1 || key[k.mv_size - blen - 1] != '\0' ||
+            memcmp(key + k.mv_size - blen, bare, blen) != 0)
+            continue;
+        if (store_decode_variant(&d, AFF_TYPE, &v) != 0)
+            continue;
+        g_variant_get(v, "(q&s@a{sv})", NULL, &name, NULL);
+        if (strcmp(name, "owner") == 0)
+            (*count)++;
+        g_variant_unref(v);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}

@@ -39,4 +39,9 @@ typedef int (*affiliations_fn)(const char *bare, enum affiliation a,
 int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
                          affiliations_fn fn, void *userdata);
 
+/* How many groups bare owns (a scan of the whole database: for room
+ * creation, which is rare). Returns 0 and *count, or an LMDB error code. */
+int affiliations_count_owned(MDB_txn *txn, const store *s, const char *bare,
+                             guint *count);
+
 #endif

@@ -36,6 +36,9 @@ static void a_minimal_config_loads_with_defaults(void)
     g_assert_cmpint(cfg->room_creation, ==, CONFIG_ROOMS_ANYONE);
     g_assert_cmpint(cfg->log_level, ==, LOG_INFO);
     g_assert_cmpuint(cfg->accounts->len, ==, 0);
+    g_assert_cmpuint(cfg->max_body, ==, 10000);
+    g_assert_cmpuint(cfg->keep_days, ==, 30);
+    g_assert_cmpuint(cfg->burst, ==, 10);
     config_free(cfg);
     g_ptr_array_unref(problems);
 }
@@ -98,6 +101,9 @@ static const struct {
      "[account:a] group"},
     {GOOD "[account:a]\nprotocol=p\nusername=u\ngroup=g\nport=1\n",
      "[account:a] port"},
+    {GOOD "[limits]\nrate = fast\n", "[limits] rate"},
+    {GOOD "[limits]\nmax_body = 0\n", "[limits] max_body"},
+    {GOOD "[archive]\nkeep_days = -1\n", "[archive] keep_days"},
     {"this is [not ini", "not a valid INI file"},
 };
 

@@ -20,11 +20,13 @@ ERR = "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
 _rig = {}
 
 
-def start(store_dir=None, **service):
+def start(store_dir=None, limits=None, **service):
     server = FakeServer()
     d = tmpdir()
     cfg = base_config(server.port, store_dir or os.path.join(d, 'store'))
     cfg.setdefault('service', {}).update(service)
+    # tests create many rooms as one user; the limit has its own test
+    cfg['limits'] = dict({'max_rooms': '1000'}, **(limits or {}))
     proc = Imgroups(cfg, workdir=d)
     server.wait_for_connection(10)
     return server, proc

@@ -1,0 +1,88 @@
+/* test_retention: the archive sweeper under the main loop. */
+#include <glib.h>
+#include <stdlib.h>
+
+#include "archive.h"
+#include "log.h"
+#include "retention.h"
+
+static int add_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    const char *groups[] = {"a", "b"};
+
+    for (int i = 0; i < 10; i++) {
+        archive_msg m = {.nick = "n", .body = "x"};
+        int rc = archive_append(txn, st, groups[i % 2], &m);
+        g_free(m.stanza_id);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static guint64 count(store *st, const char *group)
+{
+    MDB_txn *txn;
+    archive_query q = {0};
+    guint64 n = 0;
+
+    g_assert_cmpint(store_read_begin(st, &txn, NULL), ==, 0);
+    g_assert_cmpint(archive_query_run(txn, st, group, &q, NULL, NULL, &n), ==,
+                    0);
+    store_read_end(txn);
+    return n;
+}
+
+static void run_until_idle(retention *rt)
+{
+    for (int i = 0; i < 10000 && retention_busy(rt); i++)
+        g_main_context_iteration(NULL, FALSE);
+    g_assert_false(retention_busy(rt));
+}
+
+static void a_sweep_removes_only_what_is_older_than_the_cutoff(void)
+{
+    char *dir = g_dir_make_tmp("imgroups-ret-XXXXXX", NULL);
+    store *st = NULL;
+    retention *rt;
+
+    g_assert_cmpint(store_open(dir, 0, &st, NULL), ==, 0);
+    g_assert_cmpint(store_write(st, add_txn, NULL, NULL), ==, 0);
+    rt = retention_start(st, 30);
+    g_assert_nonnull(rt);
+    /* Everything is newer than a cutoff an hour ago: nothing goes. */
+    retention_sweep_now(rt, g_get_real_time() - (gint64)3600 * G_USEC_PER_SEC);
+    run_until_idle(rt);
+    g_assert_cmpuint(count(st, "a") + count(st, "b"), ==, 10);
+    /* A cutoff in the future takes every message, in every group. */
+    retention_sweep_now(rt, g_get_real_time() + (gint64)3600 * G_USEC_PER_SEC);
+    run_until_idle(rt);
+    g_assert_cmpuint(count(st, "a"), ==, 0);
+    g_assert_cmpuint(count(st, "b"), ==, 0);
+    g_assert_cmpuint(retention_removed(rt), ==, 10);
+    retention_stop(rt);
+    store_close(st);
+    {
+        char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+        g_assert_cmpint(system(cmd), ==, 0);
+        g_free(cmd);
+    }
+    g_free(dir);
+}
+
+static void keep_days_zero_keeps_everything(void)
+{
+    g_assert_null(retention_start(NULL, 0));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    log_set_level(LOG_ERROR);
+    g_test_add_func("/retention/a_sweep_removes_only_what_is_older_than_the_"
+                    "cutoff",
+                    a_sweep_removes_only_what_is_older_than_the_cutoff);
+    g_test_add_func("/retention/keep_days_zero_keeps_everything",
+                    keep_days_zero_keeps_everything);
+    return g_test_run();
+}
