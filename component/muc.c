@@ -866,8 +866,150 @@ leave:
     g_free(from);
 }
 
+typedef struct member_args {
+    const char *group;
+    GPtrArray *jids;
+} member_args;
+
+static int member_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    member_args *a = userdata;
+
+    for (guint i = 0; i < a->jids->len; i++) {
+        enum affiliation cur;
+        int rc = affiliations_get(txn, st, a->group,
+                                  g_ptr_array_index(a->jids, i), &cur);
+        if (rc == 0 && cur == AFF_NONE)
+            rc = affiliations_set(txn, st, a->group,
+                                  g_ptr_array_index(a->jids, i), AFF_MEMBER,
+                                  NULL);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static char *bare_of(const char *full)
+{
+    jid j;
+    char *bare;
+
+    if (jid_parse(full, &j) < 0)
+        return NULL;
+    bare = jid_bare(&j);
+    jid_clear(&j);
+    return bare;
+}
+
+static void release_stanza(gpointer st)
+{
+    xmpp_stanza_release(st);
+}
+
+/* XEP-0045 §7.8.2 mediated invitations: the room passes each <invite/> on
+ * from its own JID, naming the inviter, with the password if there is one.
+ * In a members-only room an invitation by an owner or admin makes the
+ * invitee a member (§9.3), so the invitation can be used. */
+static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
+                   xmpp_stanza_t *x)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    member_args ma = {r->name, g_ptr_array_new_with_free_func(g_free)};
+    GPtrArray *out = g_ptr_array_new_with_free_func(release_stanza);
+    GError *err = NULL;
+
+    if (r->cfg->members_only && o->aff != AFF_OWNER && o->aff != AFF_ADMIN) {
+        muc_reply_error(up, st, XERR_FORBIDDEN,
+                        "only owners and admins invite to this group");
+        goto leave;
+    }
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(x); c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *to;
+        char *reason, *bare;
+        xmpp_stanza_t *msg, *ux, *inv;
+        jid j;
+
+        if (!xmpp_stanza_is_tag(c) ||
+            g_strcmp0(xmpp_stanza_get_name(c), "invite") != 0)
+            continue;
+        to = xmpp_stanza_get_attribute(c, "to");
+        if (!to || jid_parse(to, &j) < 0) {
+            muc_reply_error(up, st, XERR_JID_MALFORMED,
+                            "an invitation needs a valid 'to'");
+            goto leave;
+        }
+        jid_clear(&j);
+        msg = xmpp_message_new(ctx, NULL, to, xmpp_stanza_get_id(st));
+        xmpp_stanza_set_from(msg, r->jid);
+        ux = stanza_elem(ctx, "x", NS_MUC_USER);
+        inv = stanza_elem(ctx, "invite", NULL);
+        xmpp_stanza_set_attribute(inv, "from", o->bare);
+        reason = stanza_child_text(c, "reason");
+        if (reason) {
+            stanza_add_text(ctx, inv, "reason", reason);
+            xmpp_free(ctx, reason);
+        }
+        stanza_add(ux, inv);
+        if (r->cfg->password && *r->cfg->password)
+            stanza_add_text(ctx, ux, "password", r->cfg->password);
+        stanza_add(msg, ux);
+        g_ptr_array_add(out, msg);
+        if (r->cfg->members_only && (bare = bare_of(to)))
+            g_ptr_array_add(ma.jids, bare);
+    }
+    if (ma.jids->len && store_write(m->st, member_txn, &ma, &err) < 0) {
+        log_error(LOG_STORE, "invitation to %s: %s", r->name,
+                  err ? err->message : "?");
+        g_clear_error(&err);
+        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        goto leave;
+    }
+    for (guint i = 0; i < out->len; i++)
+        uplink_send(up, g_ptr_array_index(out, i));
+leave:
+    g_ptr_array_unref(out);
+    g_ptr_array_unref(ma.jids);
+}
+
+/* XEP-0045 §7.8.2: a declined invitation goes back to the inviter, from
+ * the room. */
+static void decline(uplink *up, room *r, xmpp_stanza_t *st, xmpp_stanza_t *x)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *d = xmpp_stanza_get_child_by_name(x, "decline");
+    const char *to = xmpp_stanza_get_attribute(d, "to");
+    xmpp_stanza_t *msg, *ux, *dec;
+    char *reason, *from_bare;
+    jid j;
+
+    if (!to || jid_parse(to, &j) < 0) {
+        muc_reply_error(up, st, XERR_JID_MALFORMED,
+                        "a decline needs a valid 'to'");
+        return;
+    }
+    jid_clear(&j);
+    from_bare = bare_of(xmpp_stanza_get_from(st));
+    msg = xmpp_message_new(ctx, NULL, to, xmpp_stanza_get_id(st));
+    xmpp_stanza_set_from(msg, r->jid);
+    ux = stanza_elem(ctx, "x", NS_MUC_USER);
+    dec = stanza_elem(ctx, "decline", NULL);
+    if (from_bare)
+        xmpp_stanza_set_attribute(dec, "from", from_bare);
+    reason = stanza_child_text(d, "reason");
+    if (reason) {
+        stanza_add_text(ctx, dec, "reason", reason);
+        xmpp_free(ctx, reason);
+    }
+    stanza_add(ux, dec);
+    stanza_add(msg, ux);
+    stanza_send(up, msg);
+    g_free(from_bare);
+}
+
 void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
 {
+    xmpp_stanza_t *user_x;
     const char *type = xmpp_stanza_get_type(st);
     gboolean missing = FALSE;
     room *r = muc_room_lookup(m, to->node, &missing);
@@ -881,6 +1023,12 @@ void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
             missing ? "no such group" : NULL);
         return;
     }
+    user_x = xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
+    if (!to->resource && user_x &&
+        xmpp_stanza_get_child_by_name(user_x, "decline")) {
+        decline(up, r, st, user_x);
+        return;
+    }
     o = room_occ_by_full(r, xmpp_stanza_get_from(st));
     if (!o) {
         /* XEP-0045 §7.4: messages from non-occupants are refused. */
@@ -891,6 +1039,8 @@ void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     if (!to->resource) {
         if (type && !strcmp(type, "groupchat"))
             groupchat(m, up, r, o, st);
+        else if (user_x && xmpp_stanza_get_child_by_name(user_x, "invite"))
+            invite(m, up, r, o, st, user_x);
         else
             muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
         return;

@@ -281,5 +281,22 @@ def mam_errors():
              "<forbidden %s/></error></iq>" % (C, E, ERR))
 
 
+@test('a mediated invitation reaches the invitee from the room, naming the '
+      'inviter; a decline goes back to the inviter')
+def invitation():
+    s = rig()
+    create(s, 'r14')
+    s.send("<message id='i1' from='%s' to='r14@%s'><x %s><invite to='eve@localhost'>"
+           "<reason>join us</reason></invite></x></message>" % (A, C, USER_NS))
+    s.expect("<message id='i1' from='r14@%s' to='eve@localhost'><x %s>"
+             "<invite from='alice@localhost'><reason>join us</reason></invite></x></message>"
+             % (C, USER_NS))
+    s.send("<message id='i2' from='%s' to='r14@%s'><x %s><decline to='alice@localhost'>"
+           "<reason>busy</reason></decline></x></message>" % (E, C, USER_NS))
+    s.expect("<message id='i2' from='r14@%s' to='alice@localhost'><x %s>"
+             "<decline from='eve@localhost'><reason>busy</reason></decline></x></message>"
+             % (C, USER_NS))
+
+
 if __name__ == '__main__':
     SUITE.run()
