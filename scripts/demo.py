@@ -98,9 +98,8 @@ XMPP client (Gajim, Dino, Pidgin, profanity, ...):
   server 127.0.0.1 port %(c2s)d
   accounts: %(users)s
   plain-text login without TLS must be allowed in the client
-  browse the service %(comp)s: it lists the group lobby@%(comp)s
-  (joining rooms comes with the MUC work; today a join is refused with
-  service-unavailable)
+  join the room lobby@%(comp)s (or create any other room there);
+  the service %(comp)s lists the public groups
 IRC client:
   irssi -c 127.0.0.1 -p %(irc)d   then   /join #lobby
   (the bot lobbybot will bridge #lobby to the group once the legacy bridge
