@@ -625,6 +625,27 @@ static void change_nick(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     muc_broadcast_presence(up, r, o, NULL, NULL, self, none);
 }
 
+/* In the spirit of the PRECIS Nickname profile (RFC 8266): no leading or
+ * trailing white space, something visible, not too long; case and width
+ * variants are caught by folding when nicks are compared. */
+static gboolean nick_valid(const char *nick)
+{
+    glong n = g_utf8_strlen(nick, -1);
+    gboolean visible = FALSE;
+
+    if (n == 0 || n > 64 || g_unichar_isspace(g_utf8_get_char(nick)) ||
+        g_unichar_isspace(
+            g_utf8_get_char(g_utf8_prev_char(nick + strlen(nick)))))
+        return FALSE;
+    for (const char *p = nick; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (!g_unichar_isdefined(c) || c == 0xFFFD)
+            return FALSE;
+        visible = visible || g_unichar_isgraph(c);
+    }
+    return visible;
+}
+
 void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
 {
     const char *type = xmpp_stanza_get_type(st);
@@ -670,6 +691,12 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     if (!to->resource) {
         /* XEP-0045 §7.2.1: a join needs a nick. */
         muc_reply_error(up, st, XERR_JID_MALFORMED, "a nick is required");
+        goto leave;
+    }
+    if (!nick_valid(to->resource)) {
+        muc_reply_error(up, st, XERR_JID_MALFORMED,
+                        "a nick needs a visible character, no spaces at its "
+                        "ends, and at most 64 characters");
         goto leave;
     }
     if (!o)

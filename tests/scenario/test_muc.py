@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SUITE, check, render, test, tmpdir  # noqa: E402
-from muclib import (A, B, C, E, ERR, OID, USER_NS, create, empty_subject,  # noqa: E402
+from muclib import (A, B, C, E, ERR, MUC, OID, USER_NS, create, empty_subject,  # noqa: E402
                     groupchat_to, join, presence, rig, self_presence, start, two)
 
 @test('the first join creates the room: owner, moderator, statuses 110 and 201, '
@@ -23,13 +23,18 @@ def second_join():
     two(rig(), 'r2')
 
 
-@test('a nick held by someone else is refused with conflict')
+@test('a nick held by someone else, also in another case or width, is refused '
+      'with conflict')
 def nick_conflict():
     s = rig()
     create(s, 'r3')
     join(s, 'r3', 'Alice', E)  # the same nick folded
     s.expect("<presence type='error' from='r3@%s/Alice' to='%s'><error type='cancel'>"
              "<conflict %s/></error></presence>" % (C, E, ERR))
+    wide = '\uff41\uff4c\uff49\uff43\uff45'  # fullwidth 'alice'
+    join(s, 'r3', wide, E)
+    s.expect("<presence type='error' from='r3@%s/%s' to='%s'><error type='cancel'>"
+             "<conflict %s/></error></presence>" % (C, wide, E, ERR))
 
 
 @test('a groupchat message is archived and fanned out to everyone with the room '
@@ -296,6 +301,17 @@ def invitation():
     s.expect("<message id='i2' from='r14@%s' to='alice@localhost'><x %s>"
              "<decline from='eve@localhost'><reason>busy</reason></decline></x></message>"
              % (C, USER_NS))
+
+
+@test('a nick with spaces at its ends or nothing visible is refused with '
+      'jid-malformed')
+def bad_nick():
+    s = rig()
+    create(s, 'r15')
+    for nick in (' eve', 'eve ', '\u200b', 'x' * 65):
+        s.send("<presence from='%s' to='r15@%s/%s'><x %s/></presence>" % (E, C, nick, MUC))
+        s.expect("<presence type='error' from='r15@%s/%s' to='%s'><error type='modify'>"
+                 "<jid-malformed %s/></error></presence>" % (C, nick, E, ERR))
 
 
 if __name__ == '__main__':
