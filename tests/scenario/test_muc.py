@@ -314,5 +314,35 @@ def bad_nick():
                  "<jid-malformed %s/></error></presence>" % (C, nick, E, ERR))
 
 
+@test('unavailable presence from someone who is not in the room (a server '
+      'cleaning up after a logout) is ignored')
+def stray_unavailable():
+    s = rig()
+    create(s, 'r16')
+    s.send("<presence type='unavailable' from='%s' to='r16@%s/ghost'/>" % (E, C))
+    s.send("<presence type='unavailable' from='%s' to='nosuchroom@%s/ghost'/>" % (E, C))
+    s.expect_nothing(0.5)
+
+
+@test('what a client puts in its join presence (a vCard hash, caps) is passed '
+      'on to the other occupants')
+def presence_payload():
+    s = rig()
+    create(s, 'r17')
+    s.send("<presence from='%s' to='r17@%s/bob'><x %s/><show>away</show>"
+           "<x xmlns='vcard-temp:x:update'><photo/></x></presence>" % (B, C, MUC))
+    s.expect_unordered([
+        presence('r17', 'alice', B, 'owner', 'moderator'),
+        "<presence from='r17@%s/bob' to='%s'><show>away</show>"
+        "<x xmlns='vcard-temp:x:update'><photo/></x><x %s>"
+        "<item affiliation='none' role='participant' jid='%s'/></x>%s</presence>"
+        % (C, A, USER_NS, B, OID),
+        "<presence from='r17@%s/bob' to='%s'><show>away</show>"
+        "<x xmlns='vcard-temp:x:update'><photo/></x><x %s>"
+        "<item affiliation='none' role='participant' jid='%s'/><status code='110'/></x>%s"
+        "</presence>" % (C, B, USER_NS, B, OID),
+        empty_subject('r17', B)])
+
+
 if __name__ == '__main__':
     SUITE.run()
