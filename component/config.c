@@ -183,8 +183,12 @@ static void parse_service(parse *p)
             problem(p, "service", "admins",
                     "'%s' is not a bare JID (like admin@example.org)",
                     admins[i]);
-        else
-            cfg->admins[o++] = jid_bare(&j);
+        else {
+            /* folded like every real JID the rooms compare */
+            char *node = jid_node_fold(j.node);
+            cfg->admins[o++] = g_strconcat(node, "@", j.domain, NULL);
+            g_free(node);
+        }
         jid_clear(&j);
     }
     g_strfreev(admins);

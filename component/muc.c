@@ -654,17 +654,16 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     const char *why = NULL;
     room *r;
     occ *o;
-    jid from;
     char *bare;
 
     if (type && strcmp(type, "unavailable") != 0) {
         /* error, probe, subscriptions: nothing for a room to do. */
         return;
     }
-    if (jid_parse(full, &from) < 0)
+    /* Real JIDs are compared and stored folded (schema/affiliations.md). */
+    bare = muc_bare(full);
+    if (!bare)
         return;
-    bare = jid_bare(&from);
-    jid_clear(&from);
     r = muc_room_lookup(m, to->node, &missing);
     if (!r && missing && !type && to->resource && may_create(m, bare, &why)) {
         r = room_create(m, to->node, bare);
@@ -916,18 +915,6 @@ static int member_txn(MDB_txn *txn, const store *st, void *userdata)
     return 0;
 }
 
-static char *bare_of(const char *full)
-{
-    jid j;
-    char *bare;
-
-    if (jid_parse(full, &j) < 0)
-        return NULL;
-    bare = jid_bare(&j);
-    jid_clear(&j);
-    return bare;
-}
-
 static void release_stanza(gpointer st)
 {
     xmpp_stanza_release(st);
@@ -982,7 +969,7 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
             stanza_add_text(ctx, ux, "password", r->cfg->password);
         stanza_add(msg, ux);
         g_ptr_array_add(out, msg);
-        if (r->cfg->members_only && (bare = bare_of(to)))
+        if (r->cfg->members_only && (bare = muc_bare(to)))
             g_ptr_array_add(ma.jids, bare);
     }
     if (ma.jids->len && store_write(m->st, member_txn, &ma, &err) < 0) {
@@ -1016,7 +1003,7 @@ static void decline(uplink *up, room *r, xmpp_stanza_t *st, xmpp_stanza_t *x)
         return;
     }
     jid_clear(&j);
-    from_bare = bare_of(xmpp_stanza_get_from(st));
+    from_bare = muc_bare(xmpp_stanza_get_from(st));
     msg = xmpp_message_new(ctx, NULL, to, xmpp_stanza_get_id(st));
     xmpp_stanza_set_from(msg, r->jid);
     ux = stanza_elem(ctx, "x", NS_MUC_USER);
@@ -1221,7 +1208,6 @@ static void mam_form(uplink *up, xmpp_stanza_t *st)
 
 static gboolean may_read_archive(muc *m, room *r, const char *full)
 {
-    jid j;
     char *bare;
     enum affiliation a;
 
@@ -1229,10 +1215,8 @@ static gboolean may_read_archive(muc *m, room *r, const char *full)
      * and affiliated users (members and up) may read it. */
     if (room_occ_by_full(r, full))
         return TRUE;
-    if (jid_parse(full, &j) < 0)
+    if (!(bare = muc_bare(full)))
         return FALSE;
-    bare = jid_bare(&j);
-    jid_clear(&j);
     a = muc_affiliation(m, r, bare);
     g_free(bare);
     return a == AFF_OWNER || a == AFF_ADMIN || a == AFF_MEMBER;

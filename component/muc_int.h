@@ -64,4 +64,12 @@ void muc_admin_remove(muc *m, uplink *up, room *r, occ *o, int code,
 void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                   xmpp_stanza_t *child);
 
+/* ---- added by muc_admin.c ---- */
+
+/* The form a bare JID is compared and stored in (schema/affiliations.md):
+ * s (bare or full) without its resource, localpart case-folded and
+ * normalised, domain lower-cased. Newly allocated (g_free); NULL if s is
+ * not a valid JID. */
+char *muc_bare(const char *s);
+
 #endif

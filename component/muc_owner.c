@@ -192,13 +192,10 @@ void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     occ *o = room_occ_by_full(r, xmpp_stanza_get_from(st));
     enum affiliation aff;
     xmpp_stanza_t *form, *d;
-    jid from;
     char *bare;
 
-    if (jid_parse(xmpp_stanza_get_from(st), &from) < 0)
+    if (!(bare = muc_bare(xmpp_stanza_get_from(st))))
         return;
-    bare = jid_bare(&from);
-    jid_clear(&from);
     aff = o ? o->aff : muc_affiliation(m, r, bare);
     g_free(bare);
     /* XEP-0045 §10.1: only owners configure or destroy the room. */

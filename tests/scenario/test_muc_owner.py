@@ -62,8 +62,8 @@ def members_only():
     s.expect("<iq type='result' id='cfg' from='o2@%s' to='%s'/>" % (C, A))
     s.expect_unordered([
         "<presence type='unavailable' from='o2@%s/bob' to='%s'><x %s>"
-        "<item affiliation='none' role='none'/><status code='110'/><status code='322'/>"
-        "</x>%s</presence>" % (C, B, USER_NS, OID),
+        "<item affiliation='none' role='none' jid='%s'/><status code='110'/>"
+        "<status code='322'/></x>%s</presence>" % (C, B, USER_NS, B, OID),
         "<presence type='unavailable' from='o2@%s/bob' to='%s'><x %s>"
         "<item affiliation='none' role='none' jid='%s'/><status code='322'/></x>%s</presence>"
         % (C, A, USER_NS, B, OID),
