@@ -1399,9 +1399,25 @@ void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
         return;
     }
     if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_ITEMS)) {
-        /* Semi-anonymous: occupants are not listed to outsiders. */
-        muc_result(up, st,
-                   stanza_elem(uplink_ctx(up), "query", NS_DISCO_ITEMS));
+        /* XEP-0045 §6.5: occupants may be listed. Only to occupants, and
+         * only their nicks: outsiders cannot enumerate who is in a
+         * group. */
+        xmpp_stanza_t *q = stanza_elem(uplink_ctx(up), "query", NS_DISCO_ITEMS);
+        if (o) {
+            GHashTableIter it;
+            gpointer value;
+            g_hash_table_iter_init(&it, r->by_nick);
+            while (g_hash_table_iter_next(&it, NULL, &value)) {
+                const occ *other = value;
+                xmpp_stanza_t *item = stanza_elem(uplink_ctx(up), "item", NULL);
+                char *j = g_strconcat(r->jid, "/", other->nick, NULL);
+                xmpp_stanza_set_attribute(item, "jid", j);
+                xmpp_stanza_set_attribute(item, "name", other->nick);
+                stanza_add(q, item);
+                g_free(j);
+            }
+        }
+        muc_result(up, st, q);
         return;
     }
     if (!strcmp(type, "get") && ns && !strcmp(ns, NS_PING)) {

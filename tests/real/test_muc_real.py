@@ -1,7 +1,10 @@
 """imgroups rooms (XEP-0045) through a real XMPP server: create, join order,
 semi-anonymity, fan-out with stanza-id and occupant-id, nick conflict,
 private messages, nick change, leave, history, MAM (XEP-0313) with RSM
-paging, and the room surviving a restart (status 332 on shutdown). Prints TAP.
+paging, the room surviving a restart (status 332 on shutdown), and then,
+in a second room, moderation: a kick (307), a ban with the rejoin refused
+(301, <forbidden/>), and members-only set through the owner's form (322,
+<registration-required/>, admitted once made a member). Prints TAP.
 
     /usr/bin/python3 tests/real/test_muc_real.py prosody|ejabberd /path/to/imgroups
 
@@ -45,10 +48,14 @@ except ImportError:
 
 COMPONENT = "groups.localhost"
 ROOM = "team@" + COMPONENT
+MOD = "mod@" + COMPONENT     # a fresh room for the moderation checks
 USERS = ("alice", "bob", "carol")
 CLIENT = "{jabber:client}"
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_USER = NS_MUC + "#user"
+NS_ADMIN = NS_MUC + "#admin"
+NS_OWNER = NS_MUC + "#owner"
+NS_XDATA = "jabber:x:data"
 NS_SID = "urn:xmpp:sid:0"
 NS_OID = "urn:xmpp:occupant-id:0"
 NS_DELAY = "urn:xmpp:delay"
@@ -305,9 +312,34 @@ def iq_error(e):
     return "%s: %s" % (type(e).__name__, e)
 
 
-def join_xml(nick, extra=""):
+def join_xml(nick, extra="", room=ROOM):
     return ("<presence to='%s/%s'><x xmlns='%s'>%s</x></presence>"
-            % (ROOM, nick, NS_MUC, extra))
+            % (room, nick, NS_MUC, extra))
+
+
+def join_answer(room, nick):
+    """The answer to a join of `room` as `nick`: the self-presence or an
+    error (other occupants' presences come from other nicks)."""
+    return lambda el: (kind(el) == "presence"
+                       and el.get("from") == "%s/%s" % (room, nick)
+                       and ptype(el) in ("available", "error"))
+
+
+def stanza_error(el):
+    """The defined condition of an error stanza, or None."""
+    e = el.find(CLIENT + "error")
+    if e is None:
+        return None
+    for ch in e:
+        if ch.tag.startswith("{%s}" % NS_STANZAS) and \
+                not ch.tag.endswith("}text"):
+            return ch.tag[len(NS_STANZAS) + 2:]
+    return None
+
+
+def item_reason(el):
+    it = item(el)
+    return None if it is None else it.findtext("{%s}reason" % NS_USER)
 
 
 class Run:
@@ -319,6 +351,8 @@ class Run:
         "8 history on join", "9 MAM with RSM paging",
         "10 shutdown: status 332", "10 restart: alice rejoins as owner",
         "10 restart: history replayed",
+        "11 kick: 307", "12 ban: 301, rejoin forbidden",
+        "13 members-only: 322, registration-required, member admitted",
         "imgroups stops on SIGTERM with status 0"]
     PLAN = len(NAMES)
 
@@ -458,6 +492,21 @@ class Run:
         await self.step(
             "10 after the restart, history replays the 8 messages before "
             "the subject", self.replay(a))
+
+        # A fresh room, so that nothing above depends on what follows.
+        await self.step(
+            "11 alice kicks bob from %s by nick: bob gets unavailable with "
+            "307 and 110, alice unavailable with 307 and an empty result; "
+            "bob's message is then refused" % MOD, self.kick(a, b))
+        await self.step(
+            "12 alice bans bob@localhost: bob gets unavailable with 301 and "
+            "110 (outcast), alice 301; bob's rejoin gets <forbidden/>",
+            self.ban(a, b))
+        await self.step(
+            "13 members-only via the owner form: carol (no member) gets "
+            "unavailable with 322 and 110, alice 322; carol's join gets "
+            "<registration-required/>; once a member she gets in",
+            self.members_only(a, c))
 
         rc = await self.in_thread(self.ig.stop)
         t.check(rc == 0, "imgroups stops on SIGTERM with status 0",
@@ -785,6 +834,132 @@ class Run:
             problems.append("replayed stanza-ids differ from the live ones")
         if problems:
             raise Fail("\n".join(problems))
+
+    # --- moderation, in the room MOD --------------------------------------
+    async def enter(self, cl, nick, others=()):
+        """`cl` joins MOD as `nick` and gets in: returns the self-presence
+        (after the subject arrived). Each client in `others` (occupants)
+        must see the newcomer; their copies are returned too."""
+        cl.forget()
+        cl.send(join_xml(nick, room=MOD))
+        pres = await cl.wait(join_answer(MOD, nick),
+                             "an answer to joining %s as %s" % (MOD, nick))
+        if ptype(pres) != "available":
+            raise Fail("%s's join of %s was refused: %s"
+                       % (cl.user, MOD, show(pres)))
+        if 110 not in codes(pres):
+            raise Fail("self-presence without 110: %s" % show(pres))
+        await cl.wait(lambda el: kind(el) == "message"
+                      and el.get("from") == MOD
+                      and el.find(CLIENT + "subject") is not None,
+                      "the subject of %s" % MOD)
+        seen = []
+        for o in others:
+            seen.append(await o.wait(presence_from("%s/%s" % (MOD, nick)),
+                                     "%s's presence in %s" % (nick, MOD)))
+        return pres, seen
+
+    async def refused(self, cl, nick, cond):
+        """`cl` tries to join MOD as `nick`; the answer must be a presence
+        error with `cond`."""
+        cl.forget()
+        cl.send(join_xml(nick, room=MOD))
+        err = await cl.wait(join_answer(MOD, nick),
+                            "an answer to joining %s as %s" % (MOD, nick))
+        if ptype(err) != "error" or stanza_error(err) != cond:
+            raise Fail("want a presence error with <%s/>, got: %s"
+                       % (cond, show(err)))
+
+    async def admin(self, a, items):
+        """A muc#admin set from alice to MOD; the result must be empty."""
+        res = await a.iq("set", MOD, "<query xmlns='%s'>%s</query>"
+                         % (NS_ADMIN, items))
+        if res["type"] != "result" or len(res.xml):
+            raise Fail("want an empty iq result: %s" % show(res.xml))
+
+    async def removed(self, a, cl, nick, code, aff):
+        """What `cl` (occupant `nick`) and alice get when `cl` is removed
+        from MOD with status `code`: a list of problems."""
+        frm = "%s/%s" % (MOD, nick)
+        own = await cl.wait(presence_from(frm, "unavailable"),
+                            "unavailable self-presence from %s" % frm)
+        seen = await a.wait(presence_from(frm, "unavailable"),
+                            "unavailable from %s" % frm)
+        problems = []
+        if not {code, 110} <= codes(own):
+            problems.append("%s's own unavailable has statuses %s, want %d "
+                            "and 110: %s" % (nick, sorted(codes(own)), code,
+                                             show(own)))
+        if code not in codes(seen) or 110 in codes(seen):
+            problems.append("alice's copy has statuses %s, want %d without "
+                            "110: %s" % (sorted(codes(seen)), code,
+                                         show(seen)))
+        for who, el in ((nick, own), ("alice", seen)):
+            it = item(el)
+            if it is None or (it.get("affiliation"), it.get("role")) != (
+                    aff, "none"):
+                problems.append("%s's copy: want affiliation %s, role none"
+                                ": %s" % (who, aff, show(el)))
+        return problems, own
+
+    async def kick(self, a, b):
+        a.forget()
+        pres, _ = await self.enter(a, "alice")
+        if not {110, 201} <= codes(pres):
+            raise Fail("alice's creation of %s: statuses %s, want 110 and 201"
+                       % (MOD, sorted(codes(pres))))
+        await self.enter(b, "bob", [a])
+        await self.admin(a, "<item nick='bob' role='none'><reason>out, "
+                         "please</reason></item>")
+        problems, own = await self.removed(a, b, "bob", 307, "none")
+        if item_reason(own) != "out, please":
+            problems.append("bob's copy lacks the reason: %s" % show(own))
+        if problems:
+            raise Fail("\n".join(problems))
+        # Out means out: the room refuses his groupchat message.
+        b.send("<message type='groupchat' to='%s' id='kicked-1'>"
+               "<body>still here?</body></message>" % MOD)
+        err = await b.wait(lambda el: kind(el) == "message"
+                           and el.get("from") == MOD
+                           and el.get("id") == "kicked-1",
+                           "an answer to his groupchat message")
+        if err.get("type") != "error" or stanza_error(err) is None:
+            raise Fail("want a message error, got: %s" % show(err))
+        if a.take_all(groupchat_from(MOD + "/bob", "still here?")):
+            raise Fail("alice got the kicked bob's message")
+
+    async def ban(self, a, b):
+        await self.enter(b, "bob", [a])
+        await self.admin(a, "<item jid='%s' affiliation='outcast'><reason>"
+                         "banned</reason></item>" % bare(b.jid))
+        problems, _ = await self.removed(a, b, "bob", 301, "outcast")
+        if problems:
+            raise Fail("\n".join(problems))
+        await self.refused(b, "bob", "forbidden")
+
+    async def members_only(self, a, c):
+        await self.enter(c, "carol", [a])
+        res = await a.iq(
+            "set", MOD,
+            "<query xmlns='%s'><x xmlns='%s' type='submit'>"
+            "<field var='FORM_TYPE'><value>%s#roomconfig</value></field>"
+            "<field var='muc#roomconfig_membersonly'><value>1</value></field>"
+            "</x></query>" % (NS_OWNER, NS_XDATA, NS_MUC))
+        if res["type"] != "result" or len(res.xml):
+            raise Fail("want an empty iq result to the form: %s"
+                       % show(res.xml))
+        problems, _ = await self.removed(a, c, "carol", 322, "none")
+        if problems:
+            raise Fail("\n".join(problems))
+        await self.refused(c, "carol", "registration-required")
+        await self.admin(a, "<item jid='%s' affiliation='member'/>"
+                         % bare(c.jid))
+        pres, (seen,) = await self.enter(c, "carol", [a])
+        it, it_a = item(pres), item(seen)
+        if it is None or it.get("affiliation") != "member" or \
+                it_a is None or it_a.get("affiliation") != "member":
+            raise Fail("carol should be in as a member: her presence %s, "
+                       "alice's copy %s" % (show(pres), show(seen)))
 
     # --- running -----------------------------------------------------------
     def finish_plan(self, why):

@@ -344,5 +344,71 @@ def presence_payload():
         empty_subject('r17', B)])
 
 
+@test('disco#items on a room lists the nicks to occupants and nothing to outsiders')
+def room_items():
+    s = rig()
+    two(s, 'r18')
+    q = "<query xmlns='http://jabber.org/protocol/disco#items'/>"
+    s.send("<iq type='get' id='it1' from='%s' to='r18@%s'>%s</iq>" % (B, C, q))
+    s.expect("<iq type='result' id='it1' from='r18@%s' to='%s'>"
+             "<query xmlns='http://jabber.org/protocol/disco#items'>"
+             "<item jid='r18@%s/alice' name='alice'/><item jid='r18@%s/bob' name='bob'/>"
+             "</query></iq>" % (C, B, C, C))
+    s.send("<iq type='get' id='it2' from='%s' to='r18@%s'>%s</iq>" % (E, C, q))
+    s.expect("<iq type='result' id='it2' from='r18@%s' to='%s'>%s</iq>" % (C, E, q))
+
+
+@test('history on join honours maxchars and seconds')
+def history_limits():
+    s = rig()
+    create(s, 'r19')
+    for i in range(3):
+        s.send("<message type='groupchat' id='hl%d' from='%s' to='r19@%s'><body>n%d</body></message>"
+               % (i, A, C, i))
+        s.expect(groupchat_to('r19', 'alice', A, 'n%d' % i, 'hl%d' % i))
+    # maxchars 0: no history at all (XEP-0045 §7.2.14)
+    join(s, 'r19', 'bob', B, "<history maxchars='0'/>")
+    s.expect_unordered([presence('r19', 'alice', B, 'owner', 'moderator'),
+                        presence('r19', 'bob', A, 'none', 'participant', jid=B)])
+    s.expect(self_presence('r19', 'bob', B, 'none', 'participant', [110]))
+    s.expect(empty_subject('r19', B))
+    # seconds: messages of the last hour are all there
+    join(s, 'r19', 'eve', E, "<history seconds='3600' maxstanzas='2'/>")
+    s.expect_unordered([presence('r19', 'alice', E, 'owner', 'moderator'),
+                        presence('r19', 'bob', E, 'none', 'participant'),
+                        presence('r19', 'eve', A, 'none', 'participant', jid=E),
+                        presence('r19', 'eve', B, 'none', 'participant')])
+    s.expect(self_presence('r19', 'eve', E, 'none', 'participant', [110]))
+    got = [s._need_conn().next_stanza(5) for _ in range(3)]
+    bodies = [g.findtext('{jabber:component:accept}body') for g in got[:2]]
+    check(bodies == ['n1', 'n2'], 'history %s' % [render(g) for g in got])
+    check(got[2].find('{jabber:component:accept}subject') is not None, render(got[2]))
+
+
+@test('MAM start and end select messages by time')
+def mam_time():
+    s = rig()
+    create(s, 'r20')
+    for i in range(2):
+        s.send("<message type='groupchat' id='t%d' from='%s' to='r20@%s'><body>t%d</body></message>"
+               % (i, A, C, i))
+        s.expect(groupchat_to('r20', 'alice', A, 't%d' % i, 't%d' % i))
+    form = ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
+            "<value>urn:xmpp:mam:2</value></field><field var='%s'><value>%s</value></field></x>")
+    for var, stamp, want in (('start', '2000-01-01T00:00:00Z', 2),
+                             ('end', '2000-01-01T00:00:00Z', 0),
+                             ('start', '2999-01-01T00:00:00Z', 0)):
+        s.send("<iq type='set' id='mt' from='%s' to='r20@%s'><query xmlns='urn:xmpp:mam:2'>%s"
+               "</query></iq>" % (A, C, form % (var, stamp)))
+        n = 0
+        while True:
+            st = s._need_conn().next_stanza(5)
+            check(st is not None, 'no answer')
+            if st.tag.endswith('}iq'):
+                break
+            n += 1
+        check(n == want, '%s %s gave %d results, expected %d' % (var, stamp, n, want))
+
+
 if __name__ == '__main__':
     SUITE.run()
