@@ -60,6 +60,25 @@ static int ensure_groups(app *a, const config *cfg)
     return 0;
 }
 
+/* Group commit: the stanzas one turn of the link handles share one write
+ * transaction of the store, committed before any of their replies leaves. */
+static gboolean on_turn(gboolean begin, void *userdata)
+{
+    app *a = userdata;
+    GError *err = NULL;
+
+    if (begin) {
+        store_batch_begin(a->st);
+        return TRUE;
+    }
+    if (store_batch_end(a->st, &err) < 0) {
+        log_error(LOG_STORE, "%s", err ? err->message : "commit failed");
+        g_clear_error(&err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static void print_problems(GPtrArray *problems)
 {
     for (guint i = 0; i < problems->len; i++)
@@ -189,6 +208,8 @@ int main(int argc, char **argv)
         .port = a.cfg->port,
         .secret = a.cfg->secret,
         .queue_max = a.cfg->queue_max,
+        .on_turn = on_turn,
+        .turn_data = &a,
     };
     if (uplink_new(&params, router_on_stanza, NULL, a.r, &a.up) < 0)
         goto leave;

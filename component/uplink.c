@@ -53,6 +53,8 @@ struct uplink {
     char *secret;
     guint queue_max;
     uplink_stanza_fn on_stanza;
+    uplink_turn_fn on_turn;
+    void *turn_data;
     uplink_state_fn on_state;
     void *userdata;
 
@@ -205,9 +207,36 @@ static void tick_set(uplink *up, gboolean on)
     }
 }
 
+/* Withdraws the n stanzas queued last: output of a turn whose writes did not
+ * become durable (DESIGN: nothing is acked before it is durable). */
+static void withdraw(uplink *up, int n)
+{
+    char *text;
+
+    for (; n > 0; n--) {
+        text = xmpp_conn_send_queue_drop_element(up->conn, XMPP_QUEUE_YOUNGEST);
+        if (!text)
+            break;
+        xmpp_free(up->ctx, text);
+    }
+}
+
 static void pump(uplink *up)
 {
+    /* libstrophe writes what is queued at the start of xmpp_run_once and
+     * queues replies while it reads: committing the turn's batch right
+     * after it means no stanza leaves before what it reports is durable. */
+    int before = xmpp_conn_send_queue_len(up->conn);
+
+    if (up->on_turn)
+        up->on_turn(TRUE, up->turn_data);
     xmpp_run_once(up->ctx, 0);
+    if (up->on_turn && !up->on_turn(FALSE, up->turn_data)) {
+        int n = xmpp_conn_send_queue_len(up->conn) - before;
+        log_error(LOG_LINK, "withdrawing %d stanzas whose writes failed",
+                  MAX(n, 0));
+        withdraw(up, n);
+    }
     if (up->cut_pending && up->fd >= 0) {
         /* The turn after a parse error has written <invalid-xml/> and
          * </stream:stream>; cut the socket now, so that nothing libstrophe
@@ -518,6 +547,8 @@ int uplink_new(const uplink_params *params, uplink_stanza_fn on_stanza,
     up->secret = g_strdup(params->secret);
     up->queue_max = params->queue_max;
     up->on_stanza = on_stanza;
+    up->on_turn = params->on_turn;
+    up->turn_data = params->turn_data;
     up->on_state = on_state;
     up->userdata = userdata;
     up->fd = -1;

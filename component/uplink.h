@@ -17,12 +17,20 @@
 
 typedef struct uplink uplink;
 
+/* Called around each turn of stanza handling: begin = TRUE before the
+ * received stanzas are handled, FALSE after. Returning FALSE at the end
+ * withdraws every stanza the turn produced (they never leave): the batch
+ * they depend on could not be made durable. */
+typedef gboolean (*uplink_turn_fn)(gboolean begin, void *userdata);
+
 typedef struct uplink_params {
     const char *jid;  /* the component's domain */
     const char *host; /* where the server's component port is */
     guint16 port;
-    const char *secret; /* never logged */
-    guint queue_max;    /* stanzas held while down (0: none held) */
+    const char *secret;     /* never logged */
+    guint queue_max;        /* stanzas held while down (0: none held) */
+    uplink_turn_fn on_turn; /* may be NULL */
+    void *turn_data;        /* on_turn's userdata */
 } uplink_params;
 
 /* Called for every stanza received; st is borrowed for the call only. */

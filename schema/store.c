@@ -35,9 +35,12 @@ struct store {
     char *path;
     size_t map_size;
     unsigned schema_version;
-    unsigned readers; /* read snapshots open in this process */
-    gboolean writing; /* inside store_write */
-    gboolean broken;  /* the map was lost; only store_close is safe */
+    unsigned readers;  /* read snapshots open in this process */
+    gboolean writing;  /* inside store_write */
+    gboolean batching; /* between store_batch_begin and store_batch_end */
+    MDB_txn *batch;    /* the batch's open write transaction, or NULL */
+    size_t batch_bytes; /* about what the open batch has put */
+    gboolean broken;   /* the map was lost; only store_close is safe */
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {
@@ -222,6 +225,142 @@ static int write_txn(store *s, store_write_fn fn, void *userdata, GError **err)
     }
 }
 
+/* Begins the batch's outer write transaction if it is not open yet. */
+static int batch_open(store *s, GError **err)
+{
+    int resized = 0;
+    int rc;
+
+    while (!s->batch) {
+        s->batch_bytes = 0;
+        rc = mdb_txn_begin(s->env, NULL, 0, &s->batch);
+        if (rc == MDB_MAP_RESIZED && resized++ < 3) {
+            s->batch = NULL;
+            if (adopt_map_size(s, err) < 0)
+                return -1;
+            continue;
+        }
+        if (rc != 0) {
+            s->batch = NULL;
+            g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                        "store %s: cannot begin a write transaction: %s",
+                        s->path, rc_text(rc));
+            return rc > 0 ? -rc : rc;
+        }
+    }
+    return 0;
+}
+
+/* Commits the batch's outer transaction (synced), if one is open. */
+static int batch_commit(store *s, GError **err)
+{
+    int rc;
+
+    if (!s->batch)
+        return 0;
+    rc = mdb_txn_commit(s->batch);
+    s->batch = NULL;
+    if (rc != 0) {
+        g_set_error(err, STORE_ERROR, STORE_ERROR_IO,
+                    "store %s: commit of a batch failed: %s", s->path,
+                    rc_text(rc));
+        return rc > 0 ? -rc : rc;
+    }
+    return 0;
+}
+
+/* One event inside the batch: a nested transaction, so that an event that
+ * fails leaves the others of its batch intact. When the map fills, what the
+ * batch holds so far is committed, the map grown, and the event run again
+ * in a fresh batch. */
+/* Bytes the committed data uses, from the last committed meta page. */
+static size_t used_bytes(const store *s)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+
+    if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
+        return 0;
+    return (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+}
+
+/* A batch must not fill the map: LMDB cannot grow it while the batch's
+ * transaction is open, and a batch whose commit fails loses all its
+ * events. So before each event, a batch that has put about a quarter of
+ * the map is committed early, and the map is grown while no transaction is
+ * open once it is half used. */
+static int batch_room(store *s, GError **err)
+{
+    size_t used = used_bytes(s);
+
+    if (s->batch && used + 2 * s->batch_bytes > s->map_size / 4 * 3) {
+        if (batch_commit(s, err) < 0)
+            return -1;
+        used = used_bytes(s);
+    }
+    while (!s->batch && used > s->map_size / 2 &&
+           s->map_size < STORE_MAP_MAX)
+        if (grow_map(s, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int batch_write(store *s, store_write_fn fn, void *userdata,
+                       GError **err)
+{
+    int growths = 0;
+    int rc;
+
+    for (;;) {
+        MDB_txn *child = NULL;
+
+        if (batch_room(s, err) < 0)
+            return -1;
+        if (batch_open(s, err) < 0)
+            return -1;
+        rc = mdb_txn_begin(s->env, s->batch, 0, &child);
+        if (rc != 0) {
+            g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                        "store %s: cannot begin a nested transaction: %s",
+                        s->path, rc_text(rc));
+            return rc > 0 ? -rc : rc;
+        }
+        rc = fn(child, s, userdata);
+        if (rc == 0) {
+            rc = mdb_txn_commit(child); /* into the batch */
+            if (rc == 0)
+                return 0;
+        } else {
+            mdb_txn_abort(child);
+        }
+        if (rc != MDB_MAP_FULL) {
+            set_abort_error(s, rc, err);
+            return rc > 0 ? -rc : rc;
+        }
+        if (batch_commit(s, err) < 0)
+            return -1;
+        if (++growths > STORE_MAX_GROWTHS) {
+            g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
+                        "store %s: the map is still full after %d growths",
+                        s->path, STORE_MAX_GROWTHS);
+            return MDB_MAP_FULL;
+        }
+        if (grow_map(s, err) < 0)
+            return MDB_MAP_FULL;
+    }
+}
+
+void store_batch_begin(store *s)
+{
+    s->batching = TRUE;
+}
+
+int store_batch_end(store *s, GError **err)
+{
+    s->batching = FALSE;
+    return batch_commit(s, err);
+}
+
 int store_write(store *s, store_write_fn fn, void *userdata, GError **err)
 {
     int rc;
@@ -237,7 +376,8 @@ int store_write(store *s, store_write_fn fn, void *userdata, GError **err)
         return -EDEADLK;
     }
     s->writing = TRUE;
-    rc = write_txn(s, fn, userdata, err);
+    rc = s->batching ? batch_write(s, fn, userdata, err)
+                     : write_txn(s, fn, userdata, err);
     s->writing = FALSE;
     return rc;
 }
@@ -251,6 +391,12 @@ int store_read_begin(store *s, MDB_txn **txn, GError **err)
     *txn = NULL;
     if (!store_usable(s, err))
         return -1;
+    if (s->batch) {
+        /* Inside a batch, reads see what the batch has written: they use
+         * its transaction (store_read_end leaves it open). */
+        *txn = s->batch;
+        return 0;
+    }
     for (;;) {
         rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
         if (rc == MDB_MAP_RESIZED && resized++ < 3) {
@@ -278,6 +424,8 @@ void store_read_end(MDB_txn *txn)
     if (!txn)
         return;
     s = mdb_env_get_userctx(mdb_txn_env(txn));
+    if (s && txn == s->batch)
+        return;
     mdb_txn_abort(txn);
     if (s && s->readers > 0)
         s->readers--;
@@ -297,6 +445,11 @@ int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
     d.mv_size = g_variant_get_size(normal);
     d.mv_data = (void *)g_variant_get_data(normal);
     rc = mdb_put(txn, dbi, &k, &d, 0);
+    {
+        store *owner = mdb_env_get_userctx(mdb_txn_env(txn));
+        if (owner && owner->batch)
+            owner->batch_bytes += klen + d.mv_size + 64;
+    }
     g_variant_unref(normal);
     g_variant_unref(v);
     return rc;
@@ -646,6 +799,8 @@ void store_close(store *s)
 {
     if (!s)
         return;
+    if (s->batch)
+        batch_commit(s, NULL);
     if (s->env)
         mdb_env_close(s->env);
     g_free(s->path);

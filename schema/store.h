@@ -104,6 +104,19 @@ size_t store_map_size(const store *s);
 typedef int (*store_write_fn)(MDB_txn *txn, const store *s, void *userdata);
 int store_write(store *s, store_write_fn fn, void *userdata, GError **err);
 
+/* Group commit (DESIGN.md "Data flow"): between store_batch_begin and
+ * store_batch_end, every store_write runs in a nested transaction of one
+ * outer write transaction, which store_batch_end commits (one sync for the
+ * whole batch). A store_write that fails leaves the batch's other writes
+ * intact; when the map fills, the batch so far is committed early and the
+ * map grown. store_read_begin inside a batch (once it has written) returns
+ * the batch's own transaction, so reads see the batch's writes, and
+ * store_read_end leaves it open. Nothing the batch wrote is durable until
+ * store_batch_end returns 0; on failure it is all lost and *err says
+ * why. */
+void store_batch_begin(store *s);
+int store_batch_end(store *s, GError **err);
+
 /* A read-only snapshot; one per thread at a time (LMDB ties a read
  * transaction to its thread). Pointers read through it are borrowed until
  * store_read_end(). On failure returns negative and sets *err. */

@@ -183,7 +183,8 @@ static void write_batch(store *s, kv_batch *b)
 {
     GError *err = NULL;
 
-    g_assert_cmpint(store_write(s, put_batch, b, &err), ==, 0);
+    if (store_write(s, put_batch, b, &err) != 0)
+        g_error("store_write: %s", err ? err->message : "?");
     g_assert_no_error(err);
 }
 
@@ -762,6 +763,89 @@ static void get_variant_reports_malformed_bytes_as_corrupted(fixture *f,
     store_close(s);
 }
 
+/* Group commit: the writes of a batch are seen by reads inside it, and are
+ * durable once the batch ends. */
+static void a_batch_is_seen_inside_and_durable_after_it_ends(fixture *f,
+                                                             gconstpointer d)
+{
+    store *s = open_ok(f->path, 0);
+    GError *err = NULL;
+
+    store_batch_begin(s);
+    for (guint i = 0; i < 5; i++) {
+        kv_batch b = {.db = STORE_DB_ARCHIVE,
+                      .first = i * 4,
+                      .count = 4,
+                      .value_len = 10};
+        write_batch(s, &b);
+    }
+    assert_batch(s, STORE_DB_ARCHIVE, 0, 20, 10); /* the batch's own view */
+    g_assert_cmpint(store_batch_end(s, &err), ==, 0);
+    g_assert_no_error(err);
+    store_close(s);
+    s = open_ok(f->path, 0);
+    assert_batch(s, STORE_DB_ARCHIVE, 0, 20, 10);
+    store_close(s);
+}
+
+static void a_failed_write_in_a_batch_leaves_the_others(fixture *f,
+                                                        gconstpointer d)
+{
+    store *s = open_ok(f->path, 0);
+    kv_batch ok1 = {
+        .db = STORE_DB_ARCHIVE, .first = 0, .count = 3, .value_len = 10};
+    kv_batch bad = {.db = STORE_DB_ARCHIVE,
+                    .first = 3,
+                    .count = 3,
+                    .value_len = 10,
+                    .result = -5};
+    kv_batch ok2 = {
+        .db = STORE_DB_ARCHIVE, .first = 6, .count = 3, .value_len = 10};
+    GError *err = NULL;
+
+    store_batch_begin(s);
+    write_batch(s, &ok1);
+    g_assert_cmpint(store_write(s, put_batch, &bad, &err), ==, -5);
+    g_clear_error(&err);
+    write_batch(s, &ok2);
+    g_assert_cmpint(store_batch_end(s, &err), ==, 0);
+    store_close(s);
+    s = open_ok(f->path, 0);
+    assert_batch(s, STORE_DB_ARCHIVE, 0, 3, 10);
+    assert_batch(s, STORE_DB_ARCHIVE, 6, 3, 10);
+    for (guint i = 3; i < 6; i++) {
+        char *k = key_of(i);
+        g_assert_true(key_absent(s, STORE_DB_ARCHIVE, k));
+        g_free(k);
+    }
+    store_close(s);
+}
+
+static void a_batch_that_fills_the_map_keeps_every_record(fixture *f,
+                                                          gconstpointer d)
+{
+    store *s = open_ok(f->path, tiny_map());
+    size_t first = store_map_size(s);
+    GError *err = NULL;
+
+    /* 1000 records of 1 KiB in one batch: the map must grow mid-batch. */
+    store_batch_begin(s);
+    for (guint i = 0; i < 100; i++) {
+        kv_batch b = {.db = STORE_DB_ARCHIVE,
+                      .first = i * 10,
+                      .count = 10,
+                      .value_len = 1000};
+        write_batch(s, &b);
+    }
+    g_assert_cmpint(store_batch_end(s, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpuint(store_map_size(s), >, first);
+    store_close(s);
+    s = open_ok(f->path, 0);
+    assert_batch(s, STORE_DB_ARCHIVE, 0, 1000, 1000);
+    store_close(s);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -789,6 +873,9 @@ int main(int argc, char **argv)
         T(a_failed_commit_is_an_error_naming_the_errno_text),
         T(get_variant_returns_a_copy_that_outlives_the_transaction),
         T(get_variant_reports_malformed_bytes_as_corrupted),
+        T(a_batch_is_seen_inside_and_durable_after_it_ends),
+        T(a_failed_write_in_a_batch_leaves_the_others),
+        T(a_batch_that_fills_the_map_keeps_every_record),
 #undef T
     };
 

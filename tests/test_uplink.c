@@ -157,7 +157,8 @@ static void link_answers_a_stanza_after_the_handshake(void)
     server s;
     uplink *up = NULL;
     int seen = 0;
-    uplink_params p = {"groups.localhost", "127.0.0.1", 0, "secret", 100};
+    uplink_params p = {
+        "groups.localhost", "127.0.0.1", 0, "secret", 100, NULL, NULL};
 
     /* Without the stream-management workaround in uplink.c, libstrophe
      * 0.12 crashes on this first received stanza. */
@@ -180,7 +181,8 @@ static void stanzas_sent_while_down_arrive_in_order_after_connect(void)
 {
     server s;
     uplink *up = NULL;
-    uplink_params p = {"groups.localhost", "127.0.0.1", 0, "secret", 100};
+    uplink_params p = {
+        "groups.localhost", "127.0.0.1", 0, "secret", 100, NULL, NULL};
     const char *a, *b, *c;
 
     /* Nothing listens yet: the first attempt is refused, the link waits
@@ -210,7 +212,8 @@ static void a_full_queue_drops_the_oldest_first(void)
 {
     server s;
     uplink *up = NULL;
-    uplink_params p = {"groups.localhost", "127.0.0.1", 0, "secret", 2};
+    uplink_params p = {
+        "groups.localhost", "127.0.0.1", 0, "secret", 2, NULL, NULL};
 
     server_init(&s, NULL, "m3");
     p.port = s.port;
