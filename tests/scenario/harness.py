@@ -595,7 +595,7 @@ SANITIZER_RE = re.compile(r'AddressSanitizer|LeakSanitizer|runtime error:|Undefi
 class Imgroups:
     """The binary under test run with a config written into a temp dir."""
 
-    def __init__(self, config, workdir=None, args=()):
+    def __init__(self, config, workdir=None, args=(), preexec=None):
         self.workdir = workdir or tmpdir()
         self.config_path = os.path.join(self.workdir, 'imgroups.conf')
         with open(self.config_path, 'w') as f:
@@ -606,7 +606,8 @@ class Imgroups:
         self.returncode = None
         with open(self.log_path, 'wb') as err, open(self.out_path, 'wb') as out:
             self.proc = subprocess.Popen([SUITE.binary, '--config', self.config_path] + list(args),
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         preexec_fn=preexec)
         SUITE.track(self)
 
     def log(self):
