@@ -159,6 +159,7 @@ static int create_txn(MDB_txn *txn, const store *st, void *userdata)
         .created = g_get_real_time() / G_USEC_PER_SEC,
         .allow_pm = "anyone",
         .history_len = HISTORY_DEFAULT,
+        .keep_days = -1,
     };
     int rc = groups_put(txn, st, &g);
 

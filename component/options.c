@@ -15,6 +15,7 @@ enum kind {
     KIND_SECRET, /* char * field, never shown back */
     KIND_CHOICE, /* char * field, one of choices */
     KIND_UINT,   /* guint32 / gint32 field, >= 0 */
+    KIND_INT,    /* gint32 field, >= -1 */
 };
 
 typedef struct option {
@@ -96,6 +97,9 @@ static const option table[] = {
      F(max_users), NULL, NULL, NULL, veto_max_users},
     {"muc#maxhistoryfetch", "Most messages of history on join", KIND_UINT,
      F(history_len), NULL, NULL, NULL, NULL},
+    {"imgroups#keep_days",
+     "Days messages are kept (-1: the service's default, 0: forever)", KIND_INT,
+     F(keep_days), NULL, NULL, NULL, NULL},
 };
 
 static gboolean *bool_at(const group_cfg *g, const option *o)
@@ -143,6 +147,8 @@ static char *value_text(const group_cfg *g, const option *o)
         return g_strdup(*str_at(g, o) ? *str_at(g, o) : o->choices[0]);
     case KIND_UINT:
         return g_strdup_printf("%u", *(guint32 *)((char *)g + o->offset));
+    case KIND_INT:
+        return g_strdup_printf("%d", *(gint32 *)((char *)g + o->offset));
     }
     return g_strdup("");
 }
@@ -231,6 +237,13 @@ static int set_value(group_cfg *g, const option *o, const char *v)
             return -1;
         *(guint32 *)((char *)g + o->offset) = (guint32)n;
         return 0;
+    case KIND_INT: {
+        gint64 x;
+        if (!g_ascii_string_to_signed(v, 10, -1, 100000, &x, NULL))
+            return -1;
+        *(gint32 *)((char *)g + o->offset) = (gint32)x;
+        return 0;
+    }
     }
     return -1;
 }

@@ -9,15 +9,19 @@
 
 typedef struct retention retention;
 
-/* Starts the sweeper on the default main context: a first sweep soon after
- * start, then one an hour. keep_days 0 keeps everything (no sweeper).
- * st is borrowed and outlives the sweeper. Caller owns the result (NULL
- * when keep_days is 0). */
+/* Starts the sweeper on the default main context: a first round soon after
+ * start, then one an hour. keep_days is the service's default (0: keep
+ * forever); a group's own keep_days (groups.md) overrides it. st is
+ * borrowed and outlives the sweeper. Caller owns the result. */
 retention *retention_start(store *st, guint keep_days);
 
 /* Starts one sweep now of everything before cutoff_us (unix µs); it runs
  * one batch per idle turn. For the timer and for tests. */
 void retention_sweep_now(retention *rt, gint64 cutoff_us);
+
+/* Starts one round now: every group swept of what is older than its
+ * retention, as of now_us. */
+void retention_sweep_due(retention *rt, gint64 now_us);
 
 /* Is a sweep under way? Messages removed by sweeps so far. */
 gboolean retention_busy(const retention *rt);

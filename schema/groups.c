@@ -57,14 +57,16 @@ static GVariant *groups_encode(const group_cfg *g)
                           g_variant_new_boolean(g->whois_anyone));
     g_variant_builder_add(&b, "{sv}", "change_subject",
                           g_variant_new_boolean(g->change_subject));
-    g_variant_builder_add(
-        &b, "{sv}", "allow_pm",
-        g_variant_new_string(g->allow_pm && *g->allow_pm ? g->allow_pm
-                                                          : "anyone"));
+    g_variant_builder_add(&b, "{sv}", "allow_pm",
+                          g_variant_new_string(g->allow_pm && *g->allow_pm
+                                                   ? g->allow_pm
+                                                   : "anyone"));
     g_variant_builder_add(&b, "{sv}", "max_users",
                           g_variant_new_uint32(g->max_users));
     g_variant_builder_add(&b, "{sv}", "history_len",
                           g_variant_new_int32(g->history_len));
+    g_variant_builder_add(&b, "{sv}", "keep_days",
+                          g_variant_new_int32(g->keep_days));
     if (g->subject && *g->subject) {
         g_variant_builder_add(&b, "{sv}", "subject",
                               g_variant_new_string(g->subject));
@@ -147,13 +149,17 @@ static int groups_decode(const void *key, size_t klen, GVariant *v,
         g->allow_pm = g_strdup("anyone");
     }
     {
-        GVariant *v = g_variant_lookup_value(dict, "max_users",
-                                             G_VARIANT_TYPE_UINT32);
+        GVariant *v =
+            g_variant_lookup_value(dict, "max_users", G_VARIANT_TYPE_UINT32);
         g->max_users = v ? g_variant_get_uint32(v) : 0;
         if (v)
             g_variant_unref(v);
         v = g_variant_lookup_value(dict, "history_len", G_VARIANT_TYPE_INT32);
         g->history_len = v ? g_variant_get_int32(v) : 20;
+        if (v)
+            g_variant_unref(v);
+        v = g_variant_lookup_value(dict, "keep_days", G_VARIANT_TYPE_INT32);
+        g->keep_days = v ? g_variant_get_int32(v) : -1;
         if (v)
             g_variant_unref(v);
     }
@@ -202,6 +208,7 @@ int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
         .persistent = TRUE,
         .created = g_get_real_time() / G_USEC_PER_SEC,
         .history_len = 20,
+        .keep_days = -1,
     };
     rc = groups_put(txn, s, &g);
     if (rc == 0 && created)
@@ -227,7 +234,21 @@ int groups_get(MDB_txn *txn, const store *s, const char *localpart,
     return rc;
 }
 
+static int list_groups(MDB_txn *txn, const store *s, gboolean public_only,
+                       GPtrArray **out);
+
 int groups_list_public(MDB_txn *txn, const store *s, GPtrArray **out)
+{
+    return list_groups(txn, s, TRUE, out);
+}
+
+int groups_list_all(MDB_txn *txn, const store *s, GPtrArray **out)
+{
+    return list_groups(txn, s, FALSE, out);
+}
+
+static int list_groups(MDB_txn *txn, const store *s, gboolean public_only,
+                       GPtrArray **out)
 {
     GPtrArray *list = NULL;
     MDB_cursor *cur = NULL;
@@ -247,7 +268,8 @@ int groups_list_public(MDB_txn *txn, const store *s, GPtrArray **out)
 
         if (store_decode_variant(&d, GROUPS_TYPE, &v) != 0)
             continue;
-        if (groups_decode(k.mv_data, k.mv_size, v, &g) == 0 && g->is_public)
+        if (groups_decode(k.mv_data, k.mv_size, v, &g) == 0 &&
+            (g->is_public || !public_only))
             g_ptr_array_add(list, g);
         else
             group_cfg_free(g);

@@ -15,18 +15,19 @@ typedef struct group_cfg {
     char *description;  /* "" if none */
     gboolean is_public; /* listed in disco#items */
     gboolean persistent;
-    gint64 created; /* unix seconds */
+    gint64 created;     /* unix seconds */
     char *subject;      /* room subject ("" if none) */
     char *subject_nick; /* who set it ("" if nobody) */
     /* XEP-0045 room options (component/options.c owns their meaning) */
     gboolean members_only;
-    char *password;       /* "" when none */
+    char *password; /* "" when none */
     gboolean moderated;
     gboolean whois_anyone;   /* non-anonymous: real JIDs to everyone */
     gboolean change_subject; /* participants may change the subject */
     char *allow_pm;          /* "anyone" | "moderators" | "none" */
     guint32 max_users;       /* 0: no limit */
     gint32 history_len;      /* messages sent on join at most */
+    gint32 keep_days;        /* archive retention; -1: the service's */
 } group_cfg;
 
 /* Deep copy; free with group_cfg_free. */
@@ -66,5 +67,8 @@ int groups_get(MDB_txn *txn, const store *s, const char *localpart,
  * this build cannot decode are left out: they are not known to be public.
  * Returns 0 or an LMDB error code (then *out is NULL). */
 int groups_list_public(MDB_txn *txn, const store *s, GPtrArray **out);
+
+/* The same for every group, public or not. */
+int groups_list_all(MDB_txn *txn, const store *s, GPtrArray **out);
 
 #endif

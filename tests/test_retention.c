@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "archive.h"
+#include "groups.h"
 #include "log.h"
 #include "retention.h"
 
@@ -70,9 +71,58 @@ static void a_sweep_removes_only_what_is_older_than_the_cutoff(void)
     g_free(dir);
 }
 
-static void keep_days_zero_keeps_everything(void)
+static int set_keep_txn(MDB_txn *txn, const store *st, void *userdata)
 {
-    g_assert_null(retention_start(NULL, 0));
+    const char *names[] = {"a", "b"};
+    int rc = 0;
+
+    /* group a keeps 1 day, group b the service default */
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        group_cfg *g = NULL;
+        gboolean created;
+        rc = groups_ensure(txn, st, names[i], &created);
+        if (rc == 0)
+            rc = groups_get(txn, st, names[i], &g);
+        if (rc == 0) {
+            g->keep_days = i == 0 ? 1 : -1;
+            rc = groups_put(txn, st, g);
+        }
+        group_cfg_free(g);
+    }
+    return rc;
+}
+
+static void each_group_keeps_messages_for_its_own_days(void)
+{
+    char *dir = g_dir_make_tmp("imgroups-ret-XXXXXX", NULL);
+    char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    store *st = NULL;
+    retention *rt;
+    gint64 day = (gint64)86400 * G_USEC_PER_SEC;
+
+    g_assert_cmpint(store_open(dir, 0, &st, NULL), ==, 0);
+    g_assert_cmpint(store_write(st, add_txn, NULL, NULL), ==, 0);
+    g_assert_cmpint(store_write(st, set_keep_txn, NULL, NULL), ==, 0);
+    /* service default 0: forever. Two days on, only group a is swept. */
+    rt = retention_start(st, 0);
+    retention_sweep_due(rt, g_get_real_time() + 2 * day);
+    run_until_idle(rt);
+    g_assert_cmpuint(count(st, "a"), ==, 0);
+    g_assert_cmpuint(count(st, "b"), ==, 5);
+    retention_stop(rt);
+    /* service default 30 days: forty days on, b goes too. */
+    rt = retention_start(st, 30);
+    retention_sweep_due(rt, g_get_real_time() + 20 * day);
+    run_until_idle(rt);
+    g_assert_cmpuint(count(st, "b"), ==, 5);
+    retention_sweep_due(rt, g_get_real_time() + 40 * day);
+    run_until_idle(rt);
+    g_assert_cmpuint(count(st, "b"), ==, 0);
+    retention_stop(rt);
+    store_close(st);
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(cmd);
+    g_free(dir);
 }
 
 int main(int argc, char **argv)
@@ -82,7 +132,7 @@ int main(int argc, char **argv)
     g_test_add_func("/retention/a_sweep_removes_only_what_is_older_than_the_"
                     "cutoff",
                     a_sweep_removes_only_what_is_older_than_the_cutoff);
-    g_test_add_func("/retention/keep_days_zero_keeps_everything",
-                    keep_days_zero_keeps_everything);
+    g_test_add_func("/retention/each_group_keeps_messages_for_its_own_days",
+                    each_group_keeps_messages_for_its_own_days);
     return g_test_run();
 }
