@@ -7,29 +7,12 @@
 
 #include "groups.h"
 #include "store.h"
+#include "testutil.h"
 
 typedef struct fixture {
     char *dir;
     store *s;
 } fixture;
-
-static void rm_rf(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    if (d) {
-        while ((name = g_dir_read_name(d))) {
-            char *sub = g_build_filename(path, name, NULL);
-            rm_rf(sub);
-            g_free(sub);
-        }
-        g_dir_close(d);
-        g_assert_cmpint(g_rmdir(path), ==, 0);
-    } else {
-        g_remove(path);
-    }
-}
 
 static void setup(fixture *f, gconstpointer data)
 {
@@ -44,7 +27,7 @@ static void setup(fixture *f, gconstpointer data)
 static void teardown(fixture *f, gconstpointer data)
 {
     store_close(f->s);
-    rm_rf(f->dir);
+    testutil_rm_rf(f->dir);
     g_free(f->dir);
 }
 

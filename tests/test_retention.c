@@ -6,6 +6,7 @@
 #include "groups.h"
 #include "log.h"
 #include "retention.h"
+#include "testutil.h"
 
 static int add_txn(MDB_txn *txn, const store *st, void *userdata)
 {
@@ -63,11 +64,7 @@ static void a_sweep_removes_only_what_is_older_than_the_cutoff(void)
     g_assert_cmpuint(retention_removed(rt), ==, 10);
     retention_stop(rt);
     store_close(st);
-    {
-        char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-        g_assert_cmpint(system(cmd), ==, 0);
-        g_free(cmd);
-    }
+    testutil_rm_rf(dir);
     g_free(dir);
 }
 
@@ -95,7 +92,6 @@ static int set_keep_txn(MDB_txn *txn, const store *st, void *userdata)
 static void each_group_keeps_messages_for_its_own_days(void)
 {
     char *dir = g_dir_make_tmp("imgroups-ret-XXXXXX", NULL);
-    char *cmd = g_strdup_printf("rm -rf '%s'", dir);
     store *st = NULL;
     retention *rt;
     gint64 day = (gint64)86400 * G_USEC_PER_SEC;
@@ -120,8 +116,7 @@ static void each_group_keeps_messages_for_its_own_days(void)
     g_assert_cmpuint(count(st, "b"), ==, 0);
     retention_stop(rt);
     store_close(st);
-    g_assert_cmpint(system(cmd), ==, 0);
-    g_free(cmd);
+    testutil_rm_rf(dir);
     g_free(dir);
 }
 

@@ -11,29 +11,12 @@
 #include <glib/gstdio.h>
 
 #include "store.h"
+#include "testutil.h"
 
 typedef struct fixture {
     char *dir;  /* a fresh temp dir, removed afterwards */
     char *path; /* dir/store: where the store goes */
 } fixture;
-
-static void rm_rf(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    if (d) {
-        while ((name = g_dir_read_name(d))) {
-            char *sub = g_build_filename(path, name, NULL);
-            rm_rf(sub);
-            g_free(sub);
-        }
-        g_dir_close(d);
-        g_assert_cmpint(g_rmdir(path), ==, 0);
-    } else {
-        g_remove(path);
-    }
-}
 
 static void setup(fixture *f, gconstpointer data)
 {
@@ -48,7 +31,7 @@ static void teardown(fixture *f, gconstpointer data)
 {
     /* A test may have made a directory unwritable. */
     g_chmod(f->path, 0700);
-    rm_rf(f->dir);
+    testutil_rm_rf(f->dir);
     g_free(f->path);
     g_free(f->dir);
 }
