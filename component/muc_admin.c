@@ -410,7 +410,8 @@ static gboolean clashes(GPtrArray *changes, const change *c)
     return FALSE;
 }
 
-static int count_owner(const char *bare, enum affiliation a, void *userdata)
+static int count_owner(const char *bare, enum affiliation a, const char *reason,
+                       void *userdata)
 {
     guint *n = userdata;
 
@@ -635,7 +636,8 @@ typedef struct list_args {
     enum affiliation aff;
 } list_args;
 
-static int list_aff(const char *bare, enum affiliation a, void *userdata)
+static int list_aff(const char *bare, enum affiliation a, const char *reason,
+                    void *userdata)
 {
     list_args *l = userdata;
     xmpp_stanza_t *item;
@@ -647,6 +649,8 @@ static int list_aff(const char *bare, enum affiliation a, void *userdata)
     item = stanza_elem(l->ctx, "item", NULL);
     xmpp_stanza_set_attribute(item, "affiliation", affiliation_name(a));
     xmpp_stanza_set_attribute(item, "jid", bare);
+    if (reason && *reason)
+        stanza_add_text(l->ctx, item, "reason", reason);
     stanza_add(l->query, item);
     return 0;
 }

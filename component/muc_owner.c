@@ -109,7 +109,8 @@ typedef struct destroy_args {
     GPtrArray *jids; /* bare JIDs with an affiliation */
 } destroy_args;
 
-static int collect_aff(const char *bare, enum affiliation a, void *userdata)
+static int collect_aff(const char *bare, enum affiliation a, const char *reason,
+                       void *userdata)
 {
     g_ptr_array_add(userdata, g_strdup(bare));
     return 0;

@@ -103,10 +103,10 @@ int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
         goto leave;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        GVariant *v = NULL;
+        GVariant *v = NULL, *dict = NULL, *rv;
         enum affiliation a;
         const char *name;
-        char *bare;
+        char *bare, *reason = NULL;
         int stop;
 
         if (k.mv_size < prefix->len ||
@@ -114,15 +114,23 @@ int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
             break;
         if (store_decode_variant(&d, AFF_TYPE, &v) != 0)
             continue;
-        g_variant_get(v, "(q&s@a{sv})", NULL, &name, NULL);
+        g_variant_get(v, "(q&s@a{sv})", NULL, &name, &dict);
         if (affiliation_parse(name, &a) < 0) {
+            g_variant_unref(dict);
             g_variant_unref(v);
             continue;
         }
+        rv = g_variant_lookup_value(dict, "reason", G_VARIANT_TYPE_STRING);
+        if (rv) {
+            reason = g_variant_dup_string(rv, NULL);
+            g_variant_unref(rv);
+        }
+        g_variant_unref(dict);
         bare =
             g_strndup((char *)k.mv_data + prefix->len, k.mv_size - prefix->len);
-        stop = fn(bare, a, userdata);
+        stop = fn(bare, a, reason, userdata);
         g_free(bare);
+        g_free(reason);
         g_variant_unref(v);
         if (stop) {
             rc = stop;

@@ -32,10 +32,11 @@ int affiliations_get(MDB_txn *txn, const store *s, const char *group,
 int affiliations_set(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation a, const char *reason);
 
-/* Calls fn for each record of group in JID order; stops early when fn
+/* Calls fn for each record of group in JID order (reason: the stored
+ * one, or NULL); stops early when fn
  * returns non-zero (and returns that). Strings are borrowed for the call. */
 typedef int (*affiliations_fn)(const char *bare, enum affiliation a,
-                               void *userdata);
+                               const char *reason, void *userdata);
 int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
                          affiliations_fn fn, void *userdata);
 

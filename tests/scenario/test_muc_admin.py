@@ -74,7 +74,8 @@ def groupchat(s, room, frm, ident, body):
 
 
 def list_items(s, room, ident, frm, query_item):
-    """Asks for a list; returns its items as (attributes dict, reason) pairs."""
+    """Asks for a list; returns its items as dicts of their attributes (and
+    'reason' when an item has one)."""
     admin_iq(s, room, ident, frm, 'get', query_item)
     st = s._need_conn().next_stanza(5)
     check(st is not None, 'no answer to the list request %s' % ident)
@@ -82,7 +83,14 @@ def list_items(s, room, ident, frm, query_item):
           'the list request %s was answered %s' % (ident, render(st)))
     q = st.find('{http://jabber.org/protocol/muc#admin}query')
     check(q is not None, 'a list result without its query: %s' % render(st))
-    return [dict(i.attrib) for i in q.findall('{http://jabber.org/protocol/muc#admin}item')]
+    items = []
+    for i in q.findall('{http://jabber.org/protocol/muc#admin}item'):
+        d = dict(i.attrib)
+        reason = i.findtext('{http://jabber.org/protocol/muc#admin}reason')
+        if reason:
+            d['reason'] = reason
+        items.append(d)
+    return items
 
 
 @test('a moderator kicks a participant: the kicked one gets unavailable with 110, 307, '
@@ -194,7 +202,7 @@ def ban_list():
     s.expect(result('b2', 'ban2', A))
     s.expect_nothing(0.3)
     got = list_items(s, 'b2', 'bl', A, "<item affiliation='outcast'/>")
-    check(got == [{'affiliation': 'outcast', 'jid': 'eve@localhost'}],
+    check(got == [{'affiliation': 'outcast', 'jid': 'eve@localhost', 'reason': 'spam'}],
           'ban list (the JID is stored bare and folded) %s' % got)
     admin_iq(s, 'b2', 'bl2', B, 'get', "<item affiliation='outcast'/>")
     s.expect(error('b2', 'bl2', B, 'forbidden'))
@@ -359,7 +367,7 @@ def ban_persists():
     s2.expect("<presence type='error' from='keepban@%s/eve' to='%s'><error type='auth'>"
               "<forbidden %s/></error></presence>" % (C, E, ERR))
     got = list_items(s2, 'keepban', 'bl', A, "<item affiliation='outcast'/>")
-    check(got == [{'affiliation': 'outcast', 'jid': 'eve@localhost'}], 'ban list %s' % got)
+    check(got == [{'affiliation': 'outcast', 'jid': 'eve@localhost', 'reason': 'spam'}], 'ban list %s' % got)
 
 
 if __name__ == '__main__':
