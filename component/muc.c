@@ -684,8 +684,13 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     }
     o = room_occ_by_full(r, full);
     if (type) {
-        if (o)
+        if (o) {
             leave(up, r, o, st, full);
+            /* XEP-0045 §10.2 muc#roomconfig_persistentroom: a temporary
+             * room goes when its last occupant leaves. */
+            if (room_occupant_count(r) == 0 && !r->cfg->persistent)
+                muc_room_erase(m, r);
+        }
         goto leave;
     }
     if (!to->resource) {

@@ -60,6 +60,10 @@ void muc_admin_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
 void muc_admin_remove(muc *m, uplink *up, room *r, occ *o, int code,
                       const char *actor_nick, const char *reason);
 
+/* Deletes r from the store (record, affiliations, archive) and from the
+ * engine; r is freed. Returns 0, or -1 (logged) when the store refused. */
+int muc_room_erase(muc *m, room *r);
+
 /* muc#owner (XEP-0045 §10): configuration form, destruction; muc_owner.c. */
 void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                   xmpp_stanza_t *child);

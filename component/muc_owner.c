@@ -131,27 +131,46 @@ static int destroy_txn(MDB_txn *txn, const store *st, void *userdata)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+int muc_room_erase(muc *m, room *r)
+{
+    destroy_args a = {r->name, g_ptr_array_new_with_free_func(g_free)};
+    GError *err = NULL;
+    guint removed = 0;
+    int rc = 0;
+
+    if (store_write(m->st, destroy_txn, &a, &err) < 0) {
+        log_error(LOG_STORE, "erasing %s: %s", r->name,
+                  err ? err->message : "?");
+        g_clear_error(&err);
+        rc = -1;
+        goto leave;
+    }
+    /* The archive goes too; numbering carries on if the name is reused. */
+    if (archive_sweep(m->st, r->name, G_MAXINT64, 0, &removed, &err) < 0) {
+        log_error(LOG_STORE, "erasing the archive of %s: %s", r->name,
+                  err ? err->message : "?");
+        g_clear_error(&err);
+    }
+    log_info(LOG_ROUTER, "group %s erased (%u messages)", r->name, removed);
+    g_hash_table_remove(m->rooms, r->name); /* frees r */
+leave:
+    g_ptr_array_unref(a.jids);
+    return rc;
+}
+
 static void destroy(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                     xmpp_stanza_t *d)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
-    destroy_args a = {r->name, g_ptr_array_new_with_free_func(g_free)};
     const char *alt = xmpp_stanza_get_attribute(d, "jid");
     char *reason = stanza_child_text(d, "reason");
-    GError *err = NULL;
+    GPtrArray *out = g_ptr_array_new();
     GHashTableIter it;
     gpointer value;
-    guint removed = 0;
 
-    if (store_write(m->st, destroy_txn, &a, &err) < 0) {
-        log_error(LOG_STORE, "destroying %s: %s", r->name,
-                  err ? err->message : "?");
-        g_clear_error(&err);
-        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
-        goto leave;
-    }
     /* XEP-0045 §10.9: every occupant gets unavailable presence with a
-     * <destroy/> carrying the reason and the alternate venue. */
+     * <destroy/> carrying the reason and the alternate venue. They are
+     * built first, and sent once the room is gone from the store. */
     g_hash_table_iter_init(&it, r->by_nick);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *o = value;
@@ -167,21 +186,19 @@ static void destroy(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
             if (reason)
                 stanza_add_text(ctx, de, "reason", reason);
             stanza_add(x, de);
-            stanza_send(up, p);
+            g_ptr_array_add(out, p);
         }
     }
-    muc_result(up, st, NULL);
-    /* The archive goes too; numbering carries on if the name is reused. */
-    if (archive_sweep(m->st, r->name, G_MAXINT64, 0, &removed, &err) < 0) {
-        log_error(LOG_STORE, "erasing the archive of %s: %s", r->name,
-                  err ? err->message : "?");
-        g_clear_error(&err);
+    if (muc_room_erase(m, r) < 0) {
+        for (guint i = 0; i < out->len; i++)
+            xmpp_stanza_release(g_ptr_array_index(out, i));
+        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+    } else {
+        for (guint i = 0; i < out->len; i++)
+            stanza_send(up, g_ptr_array_index(out, i));
+        muc_result(up, st, NULL);
     }
-    log_info(LOG_ROUTER, "group %s destroyed (%u messages erased)", r->name,
-             removed);
-    g_hash_table_remove(m->rooms, r->name); /* frees r */
-leave:
-    g_ptr_array_unref(a.jids);
+    g_ptr_array_unref(out);
     if (reason)
         xmpp_free(ctx, reason);
 }

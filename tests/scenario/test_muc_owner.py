@@ -180,6 +180,22 @@ def destroy():
              "<item-not-found %s/></error></iq>" % (C, E, ERR))
 
 
+@test('a temporary room (persistent off) goes when its last occupant leaves')
+def temporary():
+    s = rig()
+    create(s, 'o10')
+    configure(s, 'o10', [('muc#roomconfig_persistentroom', '0')])
+    configured(s, 'o10')
+    s.send("<presence type='unavailable' from='%s' to='o10@%s/alice'/>" % (A, C))
+    s.expect("<presence type='unavailable' from='o10@%s/alice' to='%s'><x %s>"
+             "<item affiliation='owner' role='none' jid='%s'/><status code='110'/></x>%s"
+             "</presence>" % (C, A, USER_NS, A, OID))
+    s.send("<iq type='get' id='t1' from='%s' to='o10@%s'>"
+           "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (E, C))
+    s.expect("<iq type='error' id='t1' from='o10@%s' to='%s'><error type='cancel'>"
+             "<item-not-found %s/></error></iq>" % (C, E, ERR))
+
+
 @test('the configuration survives a restart')
 def config_persists():
     d = tmpdir()
