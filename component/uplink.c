@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -183,8 +184,13 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sock)
     uplink *up = the_uplink;
     int fd = *(int *)sock;
 
+    int one = 1;
+
     if (up && up->conn == conn)
         watch_fd(up, fd);
+    /* A turn's replies are written together once its batch is committed;
+     * Nagle's algorithm would only hold back the last of them. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     /* TCP keepalive: a server that vanished without a FIN is noticed. */
     return xmpp_sockopt_cb_keepalive(conn, sock);
 }
