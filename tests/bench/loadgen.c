@@ -1,20 +1,25 @@
 /* loadgen: logs K users into an XMPP server, joins them to R MUC rooms on a
- * given domain, has each send M groupchat messages and reports deliveries
- * per second, send-to-receive latency and errors. A benchmark tool: it
- * prints figures and asserts nothing. */
+ * given domain, has each send groupchat messages in one or more rounds and
+ * reports, per round, deliveries per second, send-to-receive latency and
+ * errors. A benchmark tool: it prints figures and asserts nothing. */
 
 #include <glib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strophe.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #define NS_MUC       "http://jabber.org/protocol/muc"
 #define NS_MUC_USER  "http://jabber.org/protocol/muc#user"
 #define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
 #define NS_DATA      "jabber:x:data"
 #define BODY_TAG     "bench"
+#define MAX_ROUNDS   8
+#define MAX_WAIT_MS  50 /* longest select() when nothing is due */
 
 /* What can go wrong, counted by kind and printed by name. */
 #define BENCH_ERRORS(X)                                                        \
@@ -27,6 +32,7 @@
     X(IQ, "iq_error")                                                          \
     X(FOREIGN, "foreign_body")                                                 \
     X(WRONG_ROOM, "wrong_room")                                                \
+    X(LATE, "late")                                                            \
     X(TIMEOUT, "timeout")
 
 enum bench_error {
@@ -63,11 +69,22 @@ typedef struct client {
     char *nick_jid; /* room@muc/c<idx> */
     enum cstate state;
     gboolean self_seen, subject_seen, form_needed, form_done;
-    int sent;          /* own messages sent */
-    int settled;       /* own messages echoed back or refused */
-    gint64 next_send;  /* monotonic µs before which it does not send */
-    guint64 received;  /* bench messages received, from anyone */
+    int sent;         /* own messages sent in this round */
+    int settled;      /* of those, echoed back or refused */
+    gint64 next_send; /* monotonic µs before which it does not send */
 } client;
+
+/* One round: every client sends `messages`, with at most `window` of its
+ * own unechoed (0: no limit), at least `interval_ms` apart. */
+typedef struct round {
+    int messages, window, interval_ms;
+    guint64 expected; /* deliveries, less those of refused sends */
+    guint64 delivered;
+    GArray *lat_us; /* gint64 per delivery */
+    gint64 first_send, last_recv, end;
+    double cpu_start, cpu_end; /* own CPU seconds */
+    gboolean complete;
+} round;
 
 typedef struct opts {
     char *host;
@@ -80,9 +97,7 @@ typedef struct opts {
     char *room_prefix;
     int clients;
     int rooms;
-    int messages;
-    int window;
-    int interval_ms;
+    char **round_specs;
     int timeout_s;
     gboolean sync;
     gboolean verbose;
@@ -94,19 +109,26 @@ struct bench {
     client *cl;
     int *room_size;
     int connected, joined, down;
-    gboolean sending, stopping;
-    GArray *lat_us;    /* one gint64 per delivery */
-    guint64 delivered;
-    guint64 expected;  /* deliveries still expected, less refused sends */
+    round rounds[MAX_ROUNDS];
+    int nrounds;
+    int cur; /* the round being sent, or -1 */
+    gboolean stopping;
     guint64 errors[ERR_COUNT];
-    gint64 first_send, last_recv;
     gint64 deadline;
-    double cpu_send, cpu_sent; /* own CPU seconds around the message phase */
 };
 
 static gint64 now_us(void)
 {
     return g_get_monotonic_time();
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void count_error(bench *b, enum bench_error e)
@@ -138,7 +160,8 @@ static void send_join(client *c)
     xmpp_stanza_release(p);
 }
 
-/* XEP-0045 §10.1.2: accept the default configuration (an instant room). */
+/* XEP-0045 §10.1.2: accept the default configuration (an instant room);
+ * Prosody keeps a new room locked until then. */
 static void send_instant_form(client *c)
 {
     xmpp_ctx_t *ctx = c->b->ctx;
@@ -158,6 +181,8 @@ static void send_instant_form(client *c)
     xmpp_stanza_release(iq);
 }
 
+/* Joined: own presence with 110, the subject, and the owner's form
+ * accepted if the room asked for one (201). */
 static void check_joined(client *c)
 {
     bench *b = c->b;
@@ -170,8 +195,7 @@ static void check_joined(client *c)
     if (!c->owner)
         return;
     /* The room exists (and is unlocked): the others may come in. */
-    for (int i = c->idx + 1; i < b->o.clients && b->cl[i].room == c->room;
-         i++)
+    for (int i = c->idx + 1; i < b->o.clients && b->cl[i].room == c->room; i++)
         if (b->cl[i].state == C_ONLINE)
             send_join(&b->cl[i]);
 }
@@ -244,31 +268,36 @@ static int on_iq(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
-/* Body: "bench <sent µs> <sender index> <sequence>". */
+/* Body: "bench <round> <sent µs> <sender index> <sequence>". */
 static void on_bench_body(client *c, const char *from, const char *body)
 {
     bench *b = c->b;
     gint64 sent, lat, now = now_us();
-    int sender, seq;
+    int rn, sender, seq;
     size_t n = strlen(c->room_jid);
+    round *r;
 
-    if (sscanf(body, BODY_TAG " %" G_GINT64_FORMAT " %d %d", &sent, &sender,
-               &seq) != 3 ||
-        sender < 0 || sender >= b->o.clients) {
+    if (sscanf(body, BODY_TAG " %d %" G_GINT64_FORMAT " %d %d", &rn, &sent,
+               &sender, &seq) != 4 ||
+        sender < 0 || sender >= b->o.clients || rn < 0 || rn >= b->nrounds) {
         count_error(b, ERR_FOREIGN);
         return;
     }
     if (!from || strncmp(from, c->room_jid, n) != 0 ||
-        (from[n] != '/' && from[n] != '\0') ||
-        b->cl[sender].room != c->room) {
+        (from[n] != '/' && from[n] != '\0') || b->cl[sender].room != c->room) {
         count_error(b, ERR_WRONG_ROOM);
         return;
     }
+    if (rn != b->cur) {
+        /* From a round that ended on its deadline. */
+        count_error(b, ERR_LATE);
+        return;
+    }
+    r = &b->rounds[rn];
     lat = now - sent;
-    g_array_append_val(b->lat_us, lat);
-    b->delivered++;
-    b->last_recv = now;
-    c->received++;
+    g_array_append_val(r->lat_us, lat);
+    r->delivered++;
+    r->last_recv = now;
     if (sender == c->idx)
         c->settled++;
 }
@@ -283,10 +312,10 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
     if (type && strcmp(type, "error") == 0) {
         count_error(b, ERR_MESSAGE);
-        if (id && id[0] == 'm' && b->sending) {
+        if (id && id[0] == 'm' && b->cur >= 0) {
             /* Refused: nobody in the room will get it. */
             c->settled++;
-            b->expected -= (guint64)b->room_size[c->room];
+            b->rounds[b->cur].expected -= (guint64)b->room_size[c->room];
         }
         return 1;
     }
@@ -334,38 +363,46 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 
 /* --- sending ------------------------------------------------------------ */
 
-static void send_message(client *c, gint64 now)
+static void send_message(client *c, round *r, gint64 now)
 {
     bench *b = c->b;
     char id[32], body[96];
     xmpp_stanza_t *m;
 
-    g_snprintf(id, sizeof id, "m%d-%d", c->idx, c->sent);
-    g_snprintf(body, sizeof body, BODY_TAG " %" G_GINT64_FORMAT " %d %d",
-               now_us(), c->idx, c->sent);
+    g_snprintf(id, sizeof id, "m%d-%d-%d", b->cur, c->idx, c->sent);
+    g_snprintf(body, sizeof body, BODY_TAG " %d %" G_GINT64_FORMAT " %d %d",
+               b->cur, now, c->idx, c->sent);
     m = xmpp_message_new(b->ctx, "groupchat", c->room_jid, id);
     xmpp_message_set_body(m, body);
     xmpp_send(c->conn, m);
     xmpp_stanza_release(m);
+    if (!r->first_send)
+        r->first_send = now;
     c->sent++;
-    c->next_send = now + (gint64)b->o.interval_ms * 1000;
+    c->next_send = now + (gint64)r->interval_ms * 1000;
 }
 
-static void send_due(bench *b)
+/* Sends what is due; returns the µs until the next send falls due
+ * (MAX_WAIT_MS if none is waiting on the clock). */
+static gint64 send_due(bench *b)
 {
-    gint64 now = now_us();
+    round *r = &b->rounds[b->cur];
+    gint64 now = now_us(), wait = MAX_WAIT_MS * 1000;
 
     for (int i = 0; i < b->o.clients; i++) {
         client *c = &b->cl[i];
         if (c->state != C_JOINED)
             continue;
-        while (c->sent < b->o.messages && now >= c->next_send &&
-               (b->o.window == 0 || c->sent - c->settled < b->o.window)) {
-            send_message(c, now);
-            if (b->o.interval_ms > 0)
+        while (c->sent < r->messages && now >= c->next_send &&
+               (r->window == 0 || c->sent - c->settled < r->window)) {
+            send_message(c, r, now);
+            if (r->interval_ms > 0)
                 break;
         }
+        if (c->sent < r->messages && c->next_send > now)
+            wait = MIN(wait, c->next_send - now);
     }
+    return wait;
 }
 
 /* --- phases ------------------------------------------------------------- */
@@ -373,15 +410,16 @@ static void send_due(bench *b)
 typedef gboolean (*done_fn)(bench *b);
 
 /* Runs the loop until done(b) or the deadline; FALSE on the deadline. */
-static gboolean run_until(bench *b, done_fn done, gint64 deadline,
-                          gboolean sending)
+static gboolean run_until(bench *b, done_fn done, gint64 deadline)
 {
     while (!done(b)) {
+        gint64 wait = 1000;
         if (now_us() >= deadline)
             return FALSE;
-        if (sending)
-            send_due(b);
-        xmpp_run_once(b->ctx, 1);
+        if (b->cur >= 0)
+            wait = send_due(b);
+        /* Data arriving ends the wait early; only the clock needs it. */
+        xmpp_run_once(b->ctx, (unsigned long)MAX(wait / 1000, 1));
     }
     return TRUE;
 }
@@ -400,12 +438,14 @@ static gboolean all_joined(bench *b)
     return settled >= b->o.clients;
 }
 
-static gboolean all_delivered(bench *b)
+static gboolean round_done(bench *b)
 {
+    round *r = &b->rounds[b->cur];
+
     for (int i = 0; i < b->o.clients; i++)
-        if (b->cl[i].state == C_JOINED && b->cl[i].sent < b->o.messages)
+        if (b->cl[i].state == C_JOINED && b->cl[i].sent < r->messages)
             return FALSE;
-    return b->delivered >= b->expected;
+    return r->delivered >= r->expected;
 }
 
 static gboolean all_down(bench *b)
@@ -415,17 +455,44 @@ static gboolean all_down(bench *b)
 
 /* With --sync: say where we are on stdout and wait for a line on stdin, so
  * the caller can sample the servers between phases. */
-static void sync_point(bench *b, const char *what, double secs)
+static void sync_point(bench *b, const char *what, int n, double secs)
 {
     char line[64];
 
     if (!b->o.sync)
         return;
-    printf("%s %.3f\n", what, secs);
+    printf("%s %d %.3f\n", what, n, secs);
     fflush(stdout);
     if (!fgets(line, sizeof line, stdin))
         return;
 }
+
+/* One round. The first message of client i is due i/K of an interval into
+ * the round, so paced sends are spread evenly. */
+static gboolean run_round(bench *b, int n)
+{
+    round *r = &b->rounds[n];
+    gint64 start = now_us();
+
+    for (int i = 0; i < b->o.clients; i++) {
+        client *c = &b->cl[i];
+        c->sent = c->settled = 0;
+        c->next_send = start + (gint64)r->interval_ms * 1000 * i / b->o.clients;
+    }
+    for (int k = 0; k < b->o.rooms; k++)
+        r->expected += (guint64)b->room_size[k] * (guint64)b->room_size[k] *
+                       (guint64)r->messages;
+    b->cur = n;
+    r->cpu_start = cpu_seconds();
+    r->complete = run_until(b, round_done, b->deadline);
+    r->end = now_us();
+    r->cpu_end = cpu_seconds();
+    if (!r->complete)
+        count_error(b, ERR_TIMEOUT);
+    return r->complete;
+}
+
+/* --- report ------------------------------------------------------------- */
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -443,57 +510,81 @@ static double percentile_ms(GArray *a, double p)
     return (double)g_array_index(a, gint64, i) / 1000.0;
 }
 
-static double cpu_seconds(void)
+static void report_round(const round *r)
 {
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void report(bench *b, double login_s, double join_s, double msg_s,
-                   gboolean complete)
-{
-    guint64 total_errors = 0;
-    double elapsed = b->last_recv > b->first_send
-                         ? (double)(b->last_recv - b->first_send) / 1e6
+    double elapsed = r->last_recv > r->first_send
+                         ? (double)(r->last_recv - r->first_send) / 1e6
                          : 0;
 
-    g_array_sort(b->lat_us, cmp_i64);
-    for (int e = 0; e < ERR_COUNT; e++)
-        total_errors += b->errors[e];
-    printf("result {\"muc\": \"%s\", \"clients\": %d, \"rooms\": %d, "
-           "\"messages\": %d, \"window\": %d, \"interval_ms\": %d, "
+    g_array_sort(r->lat_us, cmp_i64);
+    printf("{\"messages\": %d, \"window\": %d, \"interval_ms\": %d, "
            "\"complete\": %s, \"expected\": %" G_GUINT64_FORMAT ", "
            "\"delivered\": %" G_GUINT64_FORMAT ", \"elapsed_s\": %.3f, "
            "\"deliveries_per_s\": %.1f, \"lat_p50_ms\": %.2f, "
-           "\"lat_p99_ms\": %.2f, \"lat_max_ms\": %.2f, \"login_s\": %.3f, "
-           "\"join_s\": %.3f, \"send_phase_s\": %.3f, "
-           "\"loadgen_cpu_s\": %.3f, \"loadgen_send_cpu_s\": %.3f, "
+           "\"lat_p99_ms\": %.2f, \"lat_max_ms\": %.2f, "
+           "\"loadgen_cpu_s\": %.3f}",
+           r->messages, r->window, r->interval_ms,
+           r->complete ? "true" : "false", r->expected, r->delivered, elapsed,
+           elapsed > 0 ? (double)r->delivered / elapsed : 0.0,
+           percentile_ms(r->lat_us, 0.5), percentile_ms(r->lat_us, 0.99),
+           percentile_ms(r->lat_us, 1.0), r->cpu_end - r->cpu_start);
+}
+
+static void report(bench *b, double login_s, double join_s)
+{
+    guint64 total = 0;
+
+    for (int e = 0; e < ERR_COUNT; e++)
+        total += b->errors[e];
+    printf("result {\"muc\": \"%s\", \"clients\": %d, \"rooms\": %d, "
+           "\"login_s\": %.3f, \"join_s\": %.3f, \"loadgen_cpu_s\": %.3f, "
            "\"errors\": %" G_GUINT64_FORMAT,
-           b->o.muc, b->o.clients, b->o.rooms, b->o.messages, b->o.window,
-           b->o.interval_ms, complete ? "true" : "false", b->expected,
-           b->delivered, elapsed,
-           elapsed > 0 ? (double)b->delivered / elapsed : 0.0,
-           percentile_ms(b->lat_us, 0.5), percentile_ms(b->lat_us, 0.99),
-           percentile_ms(b->lat_us, 1.0), login_s, join_s, msg_s,
-           cpu_seconds(), b->cpu_sent - b->cpu_send, total_errors);
+           b->o.muc, b->o.clients, b->o.rooms, login_s, join_s, cpu_seconds(),
+           total);
     for (int e = 0; e < ERR_COUNT; e++)
         printf(", \"err_%s\": %" G_GUINT64_FORMAT, error_names[e],
                b->errors[e]);
-    printf("}\n");
+    printf(", \"rounds\": [");
+    for (int n = 0; n < b->nrounds; n++) {
+        if (n)
+            printf(", ");
+        report_round(&b->rounds[n]);
+    }
+    printf("]}\n");
     fflush(stdout);
 }
 
 /* --- setup -------------------------------------------------------------- */
 
-static int parse_args(int argc, char **argv, opts *o)
+static int parse_rounds(bench *b)
 {
+    static char *fallback[] = {"10:1:0", NULL};
+    char **specs = b->o.round_specs ? b->o.round_specs : fallback;
+
+    for (char **s = specs; *s; s++) {
+        round *r = &b->rounds[b->nrounds];
+        if (b->nrounds == MAX_ROUNDS ||
+            sscanf(*s, "%d:%d:%d", &r->messages, &r->window, &r->interval_ms) !=
+                3 ||
+            r->messages < 0 || r->window < 0 || r->interval_ms < 0) {
+            fprintf(stderr,
+                    "loadgen: --round wants MESSAGES:WINDOW:INTERVAL_MS "
+                    "(at most %d rounds), not '%s'\n",
+                    MAX_ROUNDS, *s);
+            return -1;
+        }
+        r->lat_us = g_array_sized_new(FALSE, FALSE, sizeof(gint64), 4096);
+        b->nrounds++;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, bench *b)
+{
+    opts *o = &b->o;
     GError *err = NULL;
     GOptionEntry entries[] = {
-        {"host", 0, 0, G_OPTION_ARG_STRING, &o->host, "server address",
-         "ADDR"},
+        {"host", 0, 0, G_OPTION_ARG_STRING, &o->host, "server address", "ADDR"},
         {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "c2s port", "PORT"},
         {"domain", 0, 0, G_OPTION_ARG_STRING, &o->domain, "users' domain",
          "DOMAIN"},
@@ -508,18 +599,15 @@ static int parse_args(int argc, char **argv, opts *o)
         {"room-prefix", 0, 0, G_OPTION_ARG_STRING, &o->room_prefix,
          "rooms are PREFIX<r>", "PREFIX"},
         {"clients", 'k', 0, G_OPTION_ARG_INT, &o->clients, "users", "K"},
-        {"rooms", 'r', 0, G_OPTION_ARG_INT, &o->rooms, "rooms (K/R each)",
-         "R"},
-        {"messages", 'm', 0, G_OPTION_ARG_INT, &o->messages,
-         "messages each client sends", "M"},
-        {"window", 'w', 0, G_OPTION_ARG_INT, &o->window,
-         "own messages in flight per client (0: unlimited)", "W"},
-        {"interval-ms", 'i', 0, G_OPTION_ARG_INT, &o->interval_ms,
-         "pause between one client's messages", "MS"},
+        {"rooms", 'r', 0, G_OPTION_ARG_INT, &o->rooms, "rooms (K/R each)", "R"},
+        {"round", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->round_specs,
+         "a round: each client sends M messages, at most W of its own in "
+         "flight (0: no limit), I ms apart; repeatable (default 10:1:0)",
+         "M:W:I"},
         {"timeout", 't', 0, G_OPTION_ARG_INT, &o->timeout_s,
          "hard limit for the whole run", "S"},
         {"sync", 0, 0, G_OPTION_ARG_NONE, &o->sync,
-         "after joining and after delivery, print a line and wait for one",
+         "after joining and after each round, print a line and wait for one",
          NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
          "libstrophe warnings and each error on stderr", NULL},
@@ -533,14 +621,25 @@ static int parse_args(int argc, char **argv, opts *o)
         g_error_free(err);
         rc = -1;
     } else if (o->clients < 1 || o->rooms < 1 || o->rooms > o->clients ||
-               o->messages < 0 || o->window < 0 || o->interval_ms < 0 ||
                o->timeout_s < 1 || o->port < 1 || o->port > 65535) {
-        fprintf(stderr, "loadgen: need 1 <= rooms <= clients, messages >= "
-                        "0, a port and a timeout\n");
+        fprintf(stderr, "loadgen: need 1 <= rooms <= clients, a port and a "
+                        "timeout\n");
         rc = -1;
+    } else {
+        rc = parse_rounds(b);
     }
     g_option_context_free(oc);
     return rc;
+}
+
+/* The clients' own sockets send without delay (no Nagle), so whatever
+ * latency is measured is the servers'. */
+static int sockopt_nodelay(xmpp_conn_t *conn, void *sock)
+{
+    int one = 1;
+
+    setsockopt(*(int *)sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return 0;
 }
 
 static void setup_clients(bench *b)
@@ -558,51 +657,70 @@ static void setup_clients(bench *b)
         c->idx = i;
         c->room = (int)((gint64)i * o->rooms / o->clients);
         c->owner = i == 0 || b->cl[i - 1].room != c->room;
-        c->room_jid = g_strdup_printf("%s%d@%s", o->room_prefix, c->room,
-                                      o->muc);
+        c->room_jid =
+            g_strdup_printf("%s%d@%s", o->room_prefix, c->room, o->muc);
         c->nick_jid = g_strdup_printf("%s/c%d", c->room_jid, i);
         b->room_size[c->room]++;
         c->conn = xmpp_conn_new(b->ctx);
         xmpp_conn_set_flags(c->conn, XMPP_CONN_FLAG_DISABLE_TLS |
                                          XMPP_CONN_FLAG_DISABLE_SM);
+        xmpp_conn_set_sockopt_callback(c->conn, sockopt_nodelay);
         xmpp_conn_set_jid(c->conn, user);
         xmpp_conn_set_pass(c->conn, o->password);
         g_free(user);
     }
-    for (int r = 0; r < o->rooms; r++)
-        b->expected += (guint64)b->room_size[r] * (guint64)b->room_size[r] *
-                       (guint64)o->messages;
+}
+
+static void teardown(bench *b)
+{
+    opts *o = &b->o;
+
+    for (int i = 0; i < o->clients; i++) {
+        xmpp_conn_release(b->cl[i].conn);
+        g_free(b->cl[i].room_jid);
+        g_free(b->cl[i].nick_jid);
+    }
+    for (int n = 0; n < b->nrounds; n++)
+        g_array_free(b->rounds[n].lat_us, TRUE);
+    g_free(b->cl);
+    g_free(b->room_size);
+    xmpp_ctx_free(b->ctx);
+    xmpp_shutdown();
+    g_free(o->host);
+    g_free(o->domain);
+    g_free(o->muc);
+    g_free(o->user_prefix);
+    g_free(o->password);
+    g_free(o->room_prefix);
+    g_strfreev(o->round_specs);
 }
 
 int main(int argc, char **argv)
 {
     bench b = {0};
     opts *o = &b.o;
-    gint64 t0, t_login = 0, t_join = 0, t_end = 0;
-    gboolean complete = FALSE;
+    gint64 t0, t_login = 0, t_join = 0;
     int rc = 1;
 
-    o->host = g_strdup("127.0.0.1");
     o->port = 5222;
-    o->domain = g_strdup("localhost");
-    o->muc = g_strdup("groups.localhost");
-    o->user_prefix = g_strdup("u");
     o->first_user = 1;
-    o->password = g_strdup("bench");
-    o->room_prefix = g_strdup("bench");
     o->clients = 10;
     o->rooms = 1;
-    o->messages = 10;
-    o->window = 1;
     o->timeout_s = 60;
-    if (parse_args(argc, argv, o) < 0)
+    b.cur = -1;
+    if (parse_args(argc, argv, &b) < 0)
         return 2;
+    /* String defaults after parsing: GOption replaces without freeing. */
+    o->host = o->host ? o->host : g_strdup("127.0.0.1");
+    o->domain = o->domain ? o->domain : g_strdup("localhost");
+    o->muc = o->muc ? o->muc : g_strdup("groups.localhost");
+    o->user_prefix = o->user_prefix ? o->user_prefix : g_strdup("u");
+    o->password = o->password ? o->password : g_strdup("bench");
+    o->room_prefix = o->room_prefix ? o->room_prefix : g_strdup("bench");
 
     xmpp_initialize();
-    b.ctx = xmpp_ctx_new(NULL, o->verbose
-                                   ? xmpp_get_default_logger(XMPP_LEVEL_WARN)
-                                   : NULL);
-    b.lat_us = g_array_sized_new(FALSE, FALSE, sizeof(gint64), 1024);
+    b.ctx = xmpp_ctx_new(
+        NULL, o->verbose ? xmpp_get_default_logger(XMPP_LEVEL_WARN) : NULL);
     setup_clients(&b);
     t0 = now_us();
     b.deadline = t0 + (gint64)o->timeout_s * G_USEC_PER_SEC;
@@ -614,61 +732,42 @@ int main(int argc, char **argv)
             b.cl[i].state = C_DOWN;
             b.down++;
         }
-    if (!run_until(&b, all_logged_in, b.deadline, FALSE))
+    if (!run_until(&b, all_logged_in, b.deadline))
         count_error(&b, ERR_TIMEOUT);
-    t_login = now_us();
+    t_login = t_join = now_us();
     if (b.connected < o->clients || b.errors[ERR_LOGIN])
         goto stop;
 
     for (int i = 0; i < o->clients; i++)
         if (b.cl[i].owner)
             send_join(&b.cl[i]);
-    if (!run_until(&b, all_joined, b.deadline, FALSE))
+    if (!run_until(&b, all_joined, b.deadline))
         count_error(&b, ERR_TIMEOUT);
     t_join = now_us();
     if (b.joined < o->clients)
         goto stop;
-    sync_point(&b, "joined", (double)(t_join - t0) / 1e6);
+    sync_point(&b, "joined", 0, (double)(t_join - t0) / 1e6);
 
-    b.sending = TRUE;
-    b.cpu_send = cpu_seconds();
-    b.first_send = now_us();
-    complete = run_until(&b, all_delivered, b.deadline, TRUE);
-    if (!complete)
-        count_error(&b, ERR_TIMEOUT);
-    b.sending = FALSE;
-    t_end = now_us();
-    b.cpu_sent = cpu_seconds();
-    sync_point(&b, "delivered", (double)(t_end - b.first_send) / 1e6);
-    rc = complete && b.delivered == b.expected ? 0 : 1;
+    rc = 0;
+    for (int n = 0; n < b.nrounds; n++) {
+        gboolean ok = run_round(&b, n);
+        round *r = &b.rounds[n];
+        b.cur = -1;
+        sync_point(&b, "round", n, (double)(r->end - r->first_send) / 1e6);
+        if (!ok || r->delivered != r->expected) {
+            rc = 1;
+            break;
+        }
+    }
 
 stop:
-    if (!b.first_send)
-        t_join = t_end = now_us();
+    b.cur = -1;
     b.stopping = TRUE;
     for (int i = 0; i < o->clients; i++)
         if (b.cl[i].state != C_DOWN)
             xmpp_disconnect(b.cl[i].conn);
-    run_until(&b, all_down, now_us() + 5 * G_USEC_PER_SEC, FALSE);
-    report(&b, (double)(t_login - t0) / 1e6,
-           (double)(t_join - t_login) / 1e6,
-           b.first_send ? (double)(t_end - b.first_send) / 1e6 : 0, complete);
-
-    for (int i = 0; i < o->clients; i++) {
-        xmpp_conn_release(b.cl[i].conn);
-        g_free(b.cl[i].room_jid);
-        g_free(b.cl[i].nick_jid);
-    }
-    g_free(b.cl);
-    g_free(b.room_size);
-    g_array_free(b.lat_us, TRUE);
-    xmpp_ctx_free(b.ctx);
-    xmpp_shutdown();
-    g_free(o->host);
-    g_free(o->domain);
-    g_free(o->muc);
-    g_free(o->user_prefix);
-    g_free(o->password);
-    g_free(o->room_prefix);
+    run_until(&b, all_down, now_us() + 5 * G_USEC_PER_SEC);
+    report(&b, (double)(t_login - t0) / 1e6, (double)(t_join - t_login) / 1e6);
+    teardown(&b);
     return rc;
 }

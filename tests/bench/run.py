@@ -1,25 +1,26 @@
 #!/usr/bin/python3
 """Benchmark: imgroups against Prosody's own MUC, and imgroups' memory per
 room and per occupant. Prints figures; asserts nothing; not part of the test
-suite.
+suite. See README.md here for what the figures mean.
 
-    /usr/bin/python3 tests/bench/run.py [--imgroups build-bench/component/imgroups]
+    /usr/bin/python3 tests/bench/run.py [--imgroups PATH] [--part load]
 
-Part 1 (load): a private Prosody (tests/real/servers.py) with imgroups as
-groups.localhost and Prosody's MUC as conference.localhost. The C load
-generator (tests/bench/loadgen.c, compiled here into a temp dir) logs in K
-users, joins them to R rooms, and each sends M groupchat messages; for each
-shape it runs once against each MUC and prints the two side by side, with the
-CPU time and RSS of both server processes sampled from /proc between the
-phases.
+Load (--part load): a private Prosody (tests/real/servers.py) with imgroups
+as groups.localhost and Prosody's own MUC as conference.localhost. The C load
+generator (loadgen.c, compiled here into the temp dir) logs in K users, joins
+them to R rooms and runs two rounds: a paced one (a fixed offered load, for
+latency and CPU per delivery) and a flood one (each client sends M messages
+with one of its own in flight, for throughput). Each shape runs once against
+each MUC; the CPU time and RSS of both server processes are read from /proc
+between the phases and printed side by side.
 
-Part 2 (memory): this script plays the XMPP server toward imgroups
+Memory (--part memory): this script plays the XMPP server toward imgroups
 (XEP-0114), creates 10 000 rooms (each joined and left by its creator, so it
-stays idle), then joins 10 occupants to each (100 000), and prints imgroups'
-RSS growth per idle room and per occupant.
+stays, idle), then joins 10 occupants to each (100 000), and prints the RSS
+growth of imgroups per idle room and per occupant.
 
 Everything listens on 127.0.0.1, lives in a temp dir and is stopped by PID on
-the way out, also on errors and Ctrl-C.
+the way out, also on errors, Ctrl-C and SIGTERM.
 """
 
 import argparse
@@ -29,6 +30,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +45,7 @@ import servers  # noqa: E402
 COMPONENT = "groups.localhost"
 PASSWORD = "bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
+WATCHDOG = 900  # s: the whole run, whatever happens
 
 
 # --- process sampling ------------------------------------------------------
@@ -94,6 +96,14 @@ def register_users(prosody, n):
             f.write(text)
 
 
+def store_dir(parent, part):
+    """imgroups' store for a part: None (the temp dir) or a fresh directory
+    under `parent` (e.g. /dev/shm), removed at the end."""
+    if not parent:
+        return None
+    return os.path.join(parent, "imgroups-bench-%d-%s" % (os.getpid(), part))
+
+
 def build_loadgen(outdir):
     exe = os.path.join(outdir, "loadgen")
     flags = subprocess.run(
@@ -105,25 +115,46 @@ def build_loadgen(outdir):
     return exe
 
 
+def build_nodelay(outdir):
+    lib = os.path.join(outdir, "nodelay.so")
+    subprocess.run(["cc", "-std=c11", "-O2", "-D_GNU_SOURCE", "-shared",
+                    "-fPIC", "-o", lib, os.path.join(HERE, "nodelay.c"),
+                    "-ldl"], check=True)
+    return lib
+
+
 # --- part 1: load ----------------------------------------------------------
 
-def run_loadgen(exe, port, muc, clients, rooms, args, room_prefix, procs):
+def plan_rounds(args, rooms, per_room):
+    """The loadgen rounds of one shape: a paced round offering
+    args.paced_rate deliveries per second for about args.paced_seconds,
+    then a flood round (args.messages each, args.window in flight)."""
+    clients = rooms * per_room
+    # deliveries/s = clients / interval * per_room
+    interval = max(1, round(clients * per_room * 1000 / args.paced_rate))
+    paced_m = max(1, round(args.paced_seconds * 1000 / interval))
+    return [("paced", paced_m, 0, interval),
+            ("flood", args.messages, args.window, 0)]
+
+
+def run_loadgen(exe, port, muc, clients, rooms, plan, args, room_prefix,
+                procs):
     """Runs one loadgen and samples procs at its sync points. Returns (result
-    dict, {phase: samples})."""
+    dict or None, [samples at start, joined, end of each round, end])."""
     cmd = [exe, "--port", str(port), "--muc", muc, "--clients", str(clients),
-           "--rooms", str(rooms), "--messages", str(args.messages),
-           "--window", str(args.window), "--interval-ms", str(args.interval),
-           "--timeout", str(args.timeout), "--password", PASSWORD,
-           "--room-prefix", room_prefix, "--sync"]
-    marks = {"start": samples(procs)}
+           "--rooms", str(rooms), "--timeout", str(args.timeout),
+           "--password", PASSWORD, "--room-prefix", room_prefix, "--sync"]
+    for _, m, w, i in plan:
+        cmd += ["--round", "%d:%d:%d" % (m, w, i)]
+    marks = [samples(procs)]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          text=True)
     result = None
     try:
         for line in p.stdout:
             word = line.split(" ", 1)[0]
-            if word in ("joined", "delivered"):
-                marks[word] = samples(procs)
+            if word in ("joined", "round"):
+                marks.append(samples(procs))
                 p.stdin.write("go\n")
                 p.stdin.flush()
             elif word == "result":
@@ -133,7 +164,7 @@ def run_loadgen(exe, port, muc, clients, rooms, args, room_prefix, procs):
         if p.poll() is None:
             p.kill()
             p.wait()
-    marks["end"] = samples(procs)
+    marks.append(samples(procs))
     return result, marks
 
 
@@ -147,29 +178,34 @@ def load_part(args, tmp, exe):
     try:
         prosody.start()
         register_users(prosody, users)
+        env = None
+        if args.nodelay:
+            env = {"LD_PRELOAD": build_nodelay(tmp)}
         ig = BenchImgroups(tmp, args.imgroups, COMPONENT, "127.0.0.1",
                            prosody.component_port, secret,
-                           log_level="info", storage=args.store and
-                           os.path.join(args.store, "imgroups-load-store"))
+                           log_level="info", extra_env=env,
+                           storage=store_dir(args.store, "load"))
         ig.start()
         ig.wait_log(r"connected to", 15)
         procs = {"imgroups": ig.pid, "prosody": prosody.pid}
+        targets = [("imgroups", COMPONENT), ("prosody", prosody.muc_domain)]
         for si, (rooms, per_room) in enumerate(shapes):
-            clients = rooms * per_room
+            plan = plan_rounds(args, rooms, per_room)
             runs = {}
-            for target, muc in (("imgroups", COMPONENT),
-                                ("prosody", prosody.muc_domain)):
+            # alternate who goes first, so neither always meets a Prosody
+            # that has served more
+            for target, muc in (targets if si % 2 == 0 else targets[::-1]):
                 time.sleep(1)  # let the previous run's logouts settle
-                res, marks = run_loadgen(exe, prosody.c2s_port, muc, clients,
-                                         rooms, args,
-                                         "s%d%s-" % (si, target[0]), procs)
-                runs[target] = (res, marks)
+                runs[target] = run_loadgen(
+                    exe, prosody.c2s_port, muc, rooms * per_room, rooms, plan,
+                    args, "s%d%s-" % (si, target[0]), procs)
                 if not ig.alive() or not prosody.alive():
                     raise servers.ServerError(
                         "a server died during the %s run\n%s\n%s"
                         % (target, ig.log_tails(), prosody.log_tails()))
-            out.append(((rooms, per_room), runs))
-            print_shape(rooms, per_room, args, runs)
+            out.append({"rooms": rooms, "per_room": per_room, "plan": plan,
+                        "runs": runs})
+            print_shape(rooms, per_room, plan, runs)
     finally:
         if ig:
             ig.stop()
@@ -191,79 +227,95 @@ def ratio(a, b):
     return "%.2f" % (a / b)
 
 
-def delta(marks, proc, key, a="joined", b="delivered"):
-    if a not in marks or b not in marks:
-        return None
-    return marks[b][proc][key] - marks[a][proc][key]
-
-
-def print_shape(rooms, per_room, args, runs):
+def print_shape(rooms, per_room, plan, runs):
     rows = []
 
-    def row(name, ig, pr, nd=0, r=True):
-        rows.append((name, fmt(ig, nd), fmt(pr, nd),
-                     ratio(ig, pr) if r else ""))
+    def row(name, a, b, nd=0, r=True):
+        rows.append((name, fmt(a, nd), fmt(b, nd), ratio(a, b) if r else ""))
+
+    def head(text):
+        rows.append((text, None, None, None))
 
     res = {t: runs[t][0] or {} for t in runs}
     marks = {t: runs[t][1] for t in runs}
-    for key, name, nd in (("expected", "deliveries expected", 0),
-                          ("delivered", "deliveries received", 0),
-                          ("deliveries_per_s", "deliveries per second", 0),
-                          ("lat_p50_ms", "latency median (ms)", 1),
-                          ("lat_p99_ms", "latency p99 (ms)", 1),
-                          ("lat_max_ms", "latency max (ms)", 1),
-                          ("errors", "errors", 0),
-                          ("login_s", "login phase (s)", 2),
-                          ("join_s", "join phase (s)", 2),
-                          ("send_phase_s", "message phase (s)", 2),
-                          ("loadgen_cpu_s", "loadgen CPU (s)", 2)):
-        row(name, res["imgroups"].get(key), res["prosody"].get(key), nd,
-            key not in ("expected", "delivered", "errors"))
-    cpu = {}
+
+    def cpu(t, proc, i, j):
+        m = marks[t]
+        if j >= len(m) - 1 or not res[t]:
+            return None
+        return m[j][proc]["cpu"] - m[i][proc]["cpu"]
+
+    for n, (kind, m, w, i) in enumerate(plan):
+        rr = {t: (res[t].get("rounds") or [{}] * len(plan))[n] for t in runs}
+        if kind == "paced":
+            head("paced: %d message%s each, one per %d ms per client "
+                 "(offered %.0f deliveries/s)"
+                 % (m, "" if m == 1 else "s", i,
+                    rooms * per_room * per_room * 1000 / i))
+        else:
+            head("flood: %d messages each, %s in flight per client"
+                 % (m, w or "no limit"))
+        row("  deliveries received", rr["imgroups"].get("delivered"),
+            rr["prosody"].get("delivered"), 0, False)
+        row("  deliveries per second", rr["imgroups"].get("deliveries_per_s"),
+            rr["prosody"].get("deliveries_per_s"))
+        row("  latency median (ms)", rr["imgroups"].get("lat_p50_ms"),
+            rr["prosody"].get("lat_p50_ms"), 1)
+        row("  latency p99 (ms)", rr["imgroups"].get("lat_p99_ms"),
+            rr["prosody"].get("lat_p99_ms"), 1)
+        # marks: 0 start, 1 joined, 2.. after each round, last: end
+        c = {t: (cpu(t, "imgroups", n + 1, n + 2),
+                 cpu(t, "prosody", n + 1, n + 2)) for t in runs}
+        row("  CPU s, imgroups process", c["imgroups"][0], c["prosody"][0],
+            2, False)
+        row("  CPU s, Prosody process", c["imgroups"][1], c["prosody"][1],
+            2, False)
+        per = {}
+        for t in runs:
+            d = rr[t].get("delivered")
+            per[t] = ((c[t][0] + c[t][1]) * 1e6 / d
+                      if d and c[t][1] is not None else None)
+        row("  server CPU per delivery (us)", per["imgroups"],
+            per["prosody"], 1)
+        if c["imgroups"][0] is not None and rr["imgroups"].get("delivered"):
+            row("  of which imgroups (us)", c["imgroups"][0] * 1e6
+                / rr["imgroups"]["delivered"], None, 1, False)
+    head("joining")
+    row("  login of all clients (s)", res["imgroups"].get("login_s"),
+        res["prosody"].get("login_s"), 2)
+    row("  joins, room by room (s)", res["imgroups"].get("join_s"),
+        res["prosody"].get("join_s"), 2)
+    head("memory (RSS, MiB, at the start and the end of each run)")
+    for proc in ("imgroups", "Prosody"):
+        key = proc.lower()
+        for at, idx in (("start", 0), ("end", -1)):
+            row("  %s process, %s" % (proc, at),
+                marks["imgroups"][idx][key]["VmRSS"] / 1024,
+                marks["prosody"][idx][key]["VmRSS"] / 1024, 1, False)
+    head("errors")
+    row("  errors (all kinds)", res["imgroups"].get("errors"),
+        res["prosody"].get("errors"), 0, False)
     for t in runs:
-        ig_cpu = delta(marks[t], "imgroups", "cpu")
-        pr_cpu = delta(marks[t], "prosody", "cpu")
-        cpu[t] = (ig_cpu, pr_cpu)
-    row("CPU s, message phase: imgroups proc", cpu["imgroups"][0],
-        cpu["prosody"][0], 2, False)
-    row("CPU s, message phase: prosody proc", cpu["imgroups"][1],
-        cpu["prosody"][1], 2, False)
-    tot = {t: (cpu[t][0] or 0) + (cpu[t][1] or 0) for t in runs}
-    row("CPU s, message phase: servers total", tot["imgroups"],
-        tot["prosody"], 2)
-    per = {t: (tot[t] * 1e6 / res[t]["delivered"]
-               if res[t].get("delivered") else None) for t in runs}
-    row("server CPU us per delivery", per["imgroups"], per["prosody"], 1)
-    jcpu = {t: ((delta(marks[t], "imgroups", "cpu", "start", "joined") or 0)
-                + (delta(marks[t], "prosody", "cpu", "start", "joined") or 0))
-            for t in runs}
-    row("CPU s, login+join: servers total", jcpu["imgroups"],
-        jcpu["prosody"], 2)
-    for proc in ("imgroups", "prosody"):
-        row("RSS %s proc before (MiB)" % proc,
-            marks["imgroups"]["start"][proc]["VmRSS"] / 1024,
-            marks["prosody"]["start"][proc]["VmRSS"] / 1024, 1, False)
-        row("RSS %s proc after (MiB)" % proc,
-            marks["imgroups"]["end"][proc]["VmRSS"] / 1024,
-            marks["prosody"]["end"][proc]["VmRSS"] / 1024, 1, False)
-    grow = {t: (marks[t]["end"][t]["VmRSS"] - marks[t]["start"][t]["VmRSS"])
-            / 1024 for t in runs}
-    row("RSS growth of the MUC's process (MiB)", grow["imgroups"],
-        grow["prosody"], 1, False)
+        bad = {k[4:]: v for k, v in res[t].items()
+               if k.startswith("err_") and v}
+        if bad or not res[t]:
+            row("  %s: %s" % (t, bad or "no result from loadgen"), None,
+                None, 0, False)
 
     clients = rooms * per_room
     print()
-    print("%d room%s x %d occupants (%d clients), %d messages each, "
-          "window %d, interval %d ms"
-          % (rooms, "" if rooms == 1 else "s", per_room, clients,
-             args.messages, args.window, args.interval))
-    w0 = max(len(r[0]) for r in rows)
-    print("%-*s %14s %14s %8s" % (w0, "", "groups.localhost",
-                                  "conference.loc", "ratio"))
-    print("%-*s %14s %14s %8s" % (w0, "", "(imgroups)", "(Prosody MUC)",
+    print("%d room%s x %d occupants (%d clients)"
+          % (rooms, "" if rooms == 1 else "s", per_room, clients))
+    w0 = max(len(r[0]) for r in rows if r[1] is not None)
+    print("%-*s %16s %16s %7s" % (w0, "", "groups.localhost",
+                                  "conference.local", "ratio"))
+    print("%-*s %16s %16s %7s" % (w0, "", "(imgroups)", "(Prosody MUC)",
                                   "ig/pr"))
     for name, a, b, r in rows:
-        print("%-*s %14s %14s %8s" % (w0, name, a, b, r))
+        if a is None:
+            print(name)
+        else:
+            print("%-*s %16s %16s %7s" % (w0, name, a, b, r))
     sys.stdout.flush()
 
 
@@ -287,6 +339,9 @@ class FakeServer:
         self.port = self.lsock.getsockname()[1]
         self.sock = None
         self.tail = b""
+        self.tails = {}
+        self.counts = {}
+        self.want = None
         self.bytes_in = 0
         self.barrier = 0
 
@@ -310,7 +365,7 @@ class FakeServer:
             if not data:
                 raise RuntimeError("component closed before its handshake")
             buf += data
-        got = re.search(rb"<handshake>([0-9a-f]+)</handshake>", buf)
+        got = re.search(rb"<handshake[^>]*>([0-9a-f]+)</handshake>", buf)
         want = hashlib.sha1((sid + self.secret).encode()).hexdigest()
         if not got or got.group(1).decode() != want:
             raise RuntimeError("bad handshake: %r" % buf[-200:])
@@ -334,7 +389,14 @@ class FakeServer:
                     n = 0
                 view = view[n:]
 
+    # What is counted in the component's output (each pattern is at least
+    # 8 bytes and cannot overlap itself, so keeping the last len-1 bytes of
+    # the previous read finds those split between reads exactly once).
+    MARKS = {"errors": (b'type="error"', b"type='error'"),
+             "subjects": (b"<subject",)}
+
     def _read(self):
+        """Reads what is there; True if it holds the awaited barrier."""
         try:
             data = self.sock.recv(1 << 20)
         except BlockingIOError:
@@ -342,21 +404,21 @@ class FakeServer:
         if not data:
             raise RuntimeError("the component closed the connection")
         self.bytes_in += len(data)
-        found = False
+        for name, pats in self.MARKS.items():
+            for pat in pats:
+                hay = self.tails.get(pat, b"") + data
+                self.counts[name] = self.counts.get(name, 0) + hay.count(pat)
+                self.tails[pat] = hay[-(len(pat) - 1):]
         hay = self.tail + data
-        if self.want and self.want in hay:
-            found = True
+        found = bool(self.want and self.want.search(hay))
         self.tail = hay[-64:]
         return found
 
-    want = None
-
     def sync(self, timeout=120):
-        """Ping and wait for the answer."""
+        """Pings and waits for the answer."""
         self.barrier += 1
         ident = "bar%d" % self.barrier
-        # libstrophe writes attributes in double quotes; accept either
-        self.want = ('id="%s"' % ident).encode()
+        self.want = re.compile((r"""id=["']%s["']""" % ident).encode())
         self.send("<iq type='get' id='%s' from='bench@localhost/b' to='%s'>"
                   "<ping xmlns='urn:xmpp:ping'/></iq>" % (ident, COMPONENT))
         deadline = time.monotonic() + timeout
@@ -384,8 +446,7 @@ def memory_part(args, tmp):
     fake = FakeServer(secret)
     ig = BenchImgroups(tmp, args.imgroups, COMPONENT, "127.0.0.1", fake.port,
                        secret, name="imgroups-mem", log_level="info",
-                       storage=args.mem_store and os.path.join(
-                           args.mem_store, "imgroups-mem-store"))
+                       storage=store_dir(args.mem_store, "mem"))
     nrooms, per_room, batch = args.mem_rooms, args.mem_per_room, 250
     out = {}
     try:
@@ -408,6 +469,7 @@ def memory_part(args, tmp):
             fake.send("".join(chunk))
             fake.sync()
         out["rooms_s"] = time.monotonic() - t0
+        out["rooms_counts"] = dict(fake.counts)
         time.sleep(0.5)
         out["rooms"] = sample(ig.pid)
         t0 = time.monotonic()
@@ -423,9 +485,13 @@ def memory_part(args, tmp):
             fake.send("".join(chunk))
             fake.sync()
         out["occupants_s"] = time.monotonic() - t0
+        out["occupants_counts"] = dict(fake.counts)
         time.sleep(0.5)
         out["occupants"] = sample(ig.pid)
         out["bytes_in"] = fake.bytes_in
+        # every room made once: none went away when its creator left
+        out["created"] = len(re.findall(r"group \S+ created", ig.log_text()))
+        out["direct"] = direct_messages(args, fake, ig, n_occ, per_room)
         if not ig.alive():
             raise servers.ServerError("imgroups died\n" + ig.log_tails())
     finally:
@@ -433,6 +499,36 @@ def memory_part(args, tmp):
         fake.close()
     print_memory(args, out)
     return out
+
+
+def direct_messages(args, fake, ig, n_occ, per_room, batch=500):
+    """imgroups alone, without a real server in the way: args.direct
+    groupchat messages from the occupants, spread over the rooms, injected
+    in batches of `batch` with a barrier after each. Returns figures."""
+    n = args.direct
+    if n <= 0:
+        return None
+    before = dict(fake.counts)
+    bytes0 = fake.bytes_in
+    s0 = sample(ig.pid)
+    t0 = time.monotonic()
+    for start in range(0, n, batch):
+        chunk = []
+        for k in range(start, min(n, start + batch)):
+            # sender k-th occupant, round-robin over the rooms
+            u = (k * per_room + (k // (n_occ // per_room))) % n_occ
+            chunk.append("<message type='groupchat' id='d%d' "
+                         "from='u%d@localhost/r' to='room%d@%s'>"
+                         "<body>direct %d</body></message>"
+                         % (k, u, u // per_room, COMPONENT, k))
+        fake.send("".join(chunk))
+        fake.sync()
+    elapsed = time.monotonic() - t0
+    s1 = sample(ig.pid)
+    return {"messages": n, "fan_out": per_room, "elapsed_s": elapsed,
+            "cpu_s": s1["cpu"] - s0["cpu"],
+            "errors": fake.counts.get("errors", 0) - before.get("errors", 0),
+            "bytes": fake.bytes_in - bytes0}
 
 
 def print_memory(args, m):
@@ -456,23 +552,62 @@ def print_memory(args, m):
     print("creating the rooms took %.1f s, the joins %.1f s; %.0f MiB of "
           "XML read from imgroups" % (m["rooms_s"], m["occupants_s"],
                                        m["bytes_in"] / 1048576))
+    rc, oc = m["rooms_counts"], m["occupants_counts"]
+    print("joins answered with a subject: %d of %d, then %d of %d; error "
+          "stanzas: %d; rooms created (imgroups log): %d"
+          % (rc.get("subjects", 0), nrooms,
+             oc.get("subjects", 0) - rc.get("subjects", 0), n_occ,
+             oc.get("errors", 0), m["created"]))
+    d = m.get("direct")
+    if d:
+        deliveries = d["messages"] * d["fan_out"]
+        print()
+        print("imgroups alone (this script as its server): %d groupchat "
+              "messages, %d occupants each, in batches of 500"
+              % (d["messages"], d["fan_out"]))
+        print("  %.0f messages/s, %.0f deliveries/s; imgroups CPU %.2f s "
+              "(%.1f us per delivery, %.0f%% of the wall time); error "
+              "stanzas: %d" % (d["messages"] / d["elapsed_s"],
+                               deliveries / d["elapsed_s"], d["cpu_s"],
+                               d["cpu_s"] * 1e6 / deliveries,
+                               100 * d["cpu_s"] / d["elapsed_s"],
+                               d["errors"]))
     sys.stdout.flush()
 
 
 # --- main ------------------------------------------------------------------
 
+def loadavg():
+    """The 1, 5 and 15 minute load averages: other work on the machine
+    skews every figure here."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def on_signal(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--imgroups", default=os.path.join(
         ROOT, "build-bench", "component", "imgroups"))
+    ap.add_argument("--loadgen", default=None,
+                    help="a loadgen binary (default: compile "
+                    "tests/bench/loadgen.c into the temp dir)")
     ap.add_argument("--part", choices=("all", "load", "memory"),
                     default="all")
     ap.add_argument("--messages", type=int, default=20,
-                    help="messages each client sends (default 20)")
-    ap.add_argument("--window", type=int, default=2,
-                    help="own messages in flight per client (0: no limit)")
-    ap.add_argument("--interval", type=int, default=0,
-                    help="ms between one client's messages (default 0)")
+                    help="messages each client sends in the flood round "
+                    "(default 20)")
+    ap.add_argument("--window", type=int, default=1,
+                    help="own messages in flight per client in the flood "
+                    "round (0: no limit; default 1)")
+    ap.add_argument("--paced-rate", type=float, default=1000,
+                    help="deliveries per second offered in the paced round "
+                    "(default 1000)")
+    ap.add_argument("--paced-seconds", type=float, default=10,
+                    help="length of the paced round (default 10)")
     ap.add_argument("--timeout", type=int, default=60,
                     help="hard limit of each loadgen run, s (default 60)")
     ap.add_argument("--shapes", nargs="+", default=["1x50", "20x10"],
@@ -480,13 +615,21 @@ def main():
     ap.add_argument("--store", default=None,
                     help="directory for imgroups' store in the load part "
                     "(e.g. /dev/shm; default: the temp dir)")
+    ap.add_argument("--nodelay", action="store_true",
+                    help="experiment: run imgroups with TCP_NODELAY on its "
+                    "link (LD_PRELOAD of nodelay.c) in the load part")
     ap.add_argument("--mem-rooms", type=int, default=10000)
     ap.add_argument("--mem-per-room", type=int, default=10)
+    ap.add_argument("--direct", type=int, default=20000,
+                    help="groupchat messages injected straight into imgroups "
+                    "after the memory part (0: none; default 20000)")
     ap.add_argument("--mem-store", default=None,
                     help="directory for the memory part's store (e.g. "
                     "/dev/shm; default: the temp dir)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temp dir (logs)")
+    ap.add_argument("--json", default=None,
+                    help="also write every figure and sample to this file")
     args = ap.parse_args()
     if not os.access(args.imgroups, os.X_OK):
         sys.exit("%s: not an executable; build it with: meson setup "
@@ -495,24 +638,33 @@ def main():
     tmp = tempfile.mkdtemp(prefix="imgroups-bench-")
     os.chmod(tmp, 0o755)
     t0 = time.monotonic()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGALRM, on_signal)
+    signal.alarm(WATCHDOG)
+    figures = {"args": vars(args)}
     try:
-        print("imgroups %s; %d CPUs; temp dir %s"
-              % (args.imgroups, os.cpu_count(), tmp))
+        print("imgroups %s; %d CPUs; load average %s; temp dir %s"
+              % (args.imgroups, os.cpu_count(), loadavg(), tmp))
         if args.part in ("all", "load"):
-            exe = build_loadgen(tmp)
-            load_part(args, tmp, exe)
+            exe = args.loadgen or build_loadgen(tmp)
+            figures["load"] = load_part(args, tmp, exe)
         if args.part in ("all", "memory"):
-            memory_part(args, tmp)
+            figures["memory"] = memory_part(args, tmp)
     finally:
-        print("\n%.0f s in all" % (time.monotonic() - t0))
+        signal.alarm(0)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(figures, f, indent=1)
+        print("\n%.0f s in all; load average %s"
+              % (time.monotonic() - t0, loadavg()))
         if args.keep:
             print("logs kept in %s" % tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-            for d, sub in ((args.store, "imgroups-load-store"),
-                           (args.mem_store, "imgroups-mem-store")):
-                if d:
-                    shutil.rmtree(os.path.join(d, sub), ignore_errors=True)
+        for d in (store_dir(args.store, "load"),
+                  store_dir(args.mem_store, "mem")):
+            if d:
+                shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
