@@ -849,7 +849,6 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
             stanza_send(up, out);
         }
     }
-    (void)ctx;
 leave:
     /* a.nick etc. are borrowed; only what append assigned is ours. */
     g_free(a.stanza_id);
