@@ -1,0 +1,87 @@
+/* protocol: the messages between the core (imgroups) and the libpurple
+ * worker (imgroups-purple) over their socketpair — the one place that knows
+ * both sides. A frame is a 4-byte big-endian length, then that many bytes of
+ * a serialised GVariant "(uv)": the message type and its body, whose type
+ * the table below fixes. */
+#ifndef IMGROUPS_PROTOCOL_H
+#define IMGROUPS_PROTOCOL_H
+
+#include <glib.h>
+
+/* Sent in PROTO_HELLO; a peer with another version is refused. */
+#define PROTO_VERSION 1
+
+/* The largest frame either side accepts (bytes after the length). */
+#define PROTO_FRAME_MAX (1024 * 1024)
+
+/* X(enum, name, body type); the comment above each says who sends it:
+ * C>W core to worker, W>C worker to core.
+ * Ids outlive releases: add at the end, never renumber. */
+#define PROTO_MESSAGES(X)                                                      \
+    /* (version): first message each way */                                    \
+    X(PROTO_HELLO, "hello", "(q)")                                             \
+    /* C>W (account, protocol id, username, password, options) */              \
+    X(PROTO_ACCOUNT_ADD, "account_add", "(ssssa{ss})")                         \
+    /* C>W (account) */                                                        \
+    X(PROTO_ACCOUNT_REMOVE, "account_remove", "(s)")                           \
+    /* W>C (account) */                                                        \
+    X(PROTO_ACCOUNT_UP, "account_up", "(s)")                                   \
+    /* W>C (account, why) */                                                   \
+    X(PROTO_ACCOUNT_DOWN, "account_down", "(ss)")                              \
+    /* W>C (account, handle, alias, body) */                                   \
+    X(PROTO_IM_RECEIVED, "im_received", "(ssss)")                              \
+    /* W>C (account, chat, handle, nick, body) */                              \
+    X(PROTO_CHAT_RECEIVED, "chat_received", "(sssss)")                         \
+    /* W>C (account, handle, alias, status: available|away|dnd|offline) */     \
+    X(PROTO_BUDDY_PRESENCE, "buddy_presence", "(ssss)")                        \
+    /* C>W (account, chat) and W>C (account, chat) */                          \
+    X(PROTO_CHAT_JOIN, "chat_join", "(ss)")                                    \
+    X(PROTO_CHAT_JOINED, "chat_joined", "(ss)")                                \
+    /* W>C (account, chat, why) */                                             \
+    X(PROTO_CHAT_LEFT, "chat_left", "(sss)")                                   \
+    /* C>W (delivery id, account, to handle, body) */                          \
+    X(PROTO_SEND_IM, "send_im", "(tsss)")                                      \
+    /* C>W (delivery id, account, chat, body) */                               \
+    X(PROTO_SEND_CHAT, "send_chat", "(tsss)")                                  \
+    /* W>C (delivery id) */                                                    \
+    X(PROTO_DELIVERED, "delivered", "(t)")                                     \
+    /* W>C (delivery id, why) */                                               \
+    X(PROTO_FAILED, "failed", "(ts)")
+
+enum proto_type {
+#define PROTO_ENUM(e, name, type) e,
+    PROTO_MESSAGES(PROTO_ENUM)
+#undef PROTO_ENUM
+        PROTO_TYPE_COUNT
+};
+
+const char *proto_name(enum proto_type t);
+const GVariantType *proto_body_type(enum proto_type t);
+
+/* Encodes one frame. body is consumed if floating (else borrowed) and must
+ * have the type's body type. Returns a new GBytes (caller unrefs), or NULL
+ * with *err set when the body has the wrong type or the frame would exceed
+ * PROTO_FRAME_MAX. */
+GBytes *proto_encode(enum proto_type t, GVariant *body, GError **err);
+
+/* Decodes frames from a byte stream, however it is cut. */
+typedef struct proto_reader proto_reader;
+
+proto_reader *proto_reader_new(void);
+void proto_reader_free(proto_reader *r);
+
+/* Appends received bytes. */
+void proto_reader_feed(proto_reader *r, const void *data, gsize len);
+
+/* The next complete message: returns 1 with *t and *body (a new reference,
+ * caller unrefs, of the type's body type), 0 when more bytes are needed, or
+ * -1 with *err set for a broken stream (oversized or malformed frame,
+ * unknown type, body of the wrong type): the peer cannot be trusted any
+ * more and the connection should be closed. */
+int proto_reader_next(proto_reader *r, enum proto_type *t, GVariant **body,
+                      GError **err);
+
+#define PROTO_ERROR (proto_error_quark())
+GQuark proto_error_quark(void);
+
+#endif
