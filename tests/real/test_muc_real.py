@@ -27,11 +27,12 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
+import realtap  # noqa: E402
+from realtap import Abort, Tap  # noqa: E402
 
 # Before slixmpp's import, which warns about its stringprep fallback.
 logging.basicConfig(level=logging.CRITICAL)
@@ -66,33 +67,6 @@ NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 WAIT = 10        # seconds for any one expected stanza or answer
 WATCHDOG = 180   # seconds for the whole run, whatever hangs
 MAM_PAGE = 3
-
-
-class Tap:
-    """Numbered TAP lines; a plan known up front."""
-
-    def __init__(self, plan):
-        self.n = 0
-        self.failed = 0
-        print("1..%d" % plan, flush=True)
-
-    def diag(self, text):
-        for line in str(text).splitlines() or [""]:
-            print("# " + line, flush=True)
-
-    def check(self, ok, desc, diag=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if ok else "not ok", self.n, desc),
-              flush=True)
-        if not ok:
-            self.failed += 1
-            if diag:
-                self.diag(diag)
-        return ok
-
-
-class Abort(Exception):
-    """A failure that makes the following checks meaningless."""
 
 
 class Fail(Exception):
@@ -1019,43 +993,8 @@ class Run:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def on_signal(signum, frame):
-    raise KeyboardInterrupt("signal %d" % signum)
-
-
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("prosody", "ejabberd"):
-        sys.stderr.write("usage: %s prosody|ejabberd /path/to/imgroups\n"
-                         % argv[0])
-        return 2
-    if not os.access(argv[2], os.X_OK):
-        sys.stderr.write("%s: not an executable\n" % argv[2])
-        return 2
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGALRM, on_signal)
-    signal.alarm(WATCHDOG + 60)
-    start = time.monotonic()
-    run = Run(argv[1], argv[2])
-    try:
-        run.main()
-        if run.tap.n != run.PLAN:
-            run.tap.diag("ran %d checks, planned %d" % (run.tap.n, run.PLAN))
-            run.tap.failed += 1
-    except Abort:
-        run.finish_plan("an earlier check failed")
-    except KeyboardInterrupt as e:
-        run.finish_plan("interrupted (%s)" % (e or "watchdog/Ctrl-C"))
-    except Exception as e:
-        import traceback
-        run.tap.diag(traceback.format_exc())
-        run.finish_plan("the test crashed: %s" % e)
-    finally:
-        signal.alarm(0)
-        run.cleanup()
-    run.tap.diag("%s: %d of %d checks failed, %.1f s"
-                 % (argv[1], run.tap.failed, run.PLAN,
-                    time.monotonic() - start))
-    return 1 if run.tap.failed else 0
+    return realtap.main(argv, Run, WATCHDOG + 60)
 
 
 if __name__ == "__main__":
