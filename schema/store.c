@@ -35,12 +35,12 @@ struct store {
     char *path;
     size_t map_size;
     unsigned schema_version;
-    unsigned readers;  /* read snapshots open in this process */
-    gboolean writing;  /* inside store_write */
-    gboolean batching; /* between store_batch_begin and store_batch_end */
-    MDB_txn *batch;    /* the batch's open write transaction, or NULL */
+    unsigned readers;   /* read snapshots open in this process */
+    gboolean writing;   /* inside store_write */
+    gboolean batching;  /* between store_batch_begin and store_batch_end */
+    MDB_txn *batch;     /* the batch's open write transaction, or NULL */
     size_t batch_bytes; /* about what the open batch has put */
-    gboolean broken;   /* the map was lost; only store_close is safe */
+    gboolean broken;    /* the map was lost; only store_close is safe */
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {
@@ -171,27 +171,43 @@ static void set_abort_error(const store *s, int rc, GError **err)
                     "store %s: transaction abandoned (code %d)", s->path, rc);
 }
 
-/* One write transaction, rerun after growing the map while it is full. */
-static int write_txn(store *s, store_write_fn fn, void *userdata, GError **err)
+/* Begins a top-level write transaction, adopting a map another process
+ * grew. Returns 0, or negative with *err set. */
+static int begin_write(store *s, MDB_txn **txn, GError **err)
 {
-    MDB_txn *txn = NULL;
-    int growths = 0;
     int resized = 0;
     int rc;
 
     for (;;) {
-        rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        rc = mdb_txn_begin(s->env, NULL, 0, txn);
         if (rc == MDB_MAP_RESIZED && resized++ < 3) {
+            *txn = NULL;
             if (adopt_map_size(s, err) < 0)
                 return -1;
             continue;
         }
         if (rc != 0) {
+            *txn = NULL;
             g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
                         "store %s: cannot begin a write transaction: %s",
                         s->path, rc_text(rc));
             return rc > 0 ? -rc : rc;
         }
+        return 0;
+    }
+}
+
+/* One write transaction, rerun after growing the map while it is full. */
+static int write_txn(store *s, store_write_fn fn, void *userdata, GError **err)
+{
+    MDB_txn *txn = NULL;
+    int growths = 0;
+    int rc;
+
+    for (;;) {
+        rc = begin_write(s, &txn, err);
+        if (rc != 0)
+            return rc;
         rc = fn(txn, s, userdata);
         if (rc == 0) {
             /* mdb_txn_commit frees txn whether it succeeds or not. */
@@ -228,27 +244,10 @@ static int write_txn(store *s, store_write_fn fn, void *userdata, GError **err)
 /* Begins the batch's outer write transaction if it is not open yet. */
 static int batch_open(store *s, GError **err)
 {
-    int resized = 0;
-    int rc;
-
-    while (!s->batch) {
-        s->batch_bytes = 0;
-        rc = mdb_txn_begin(s->env, NULL, 0, &s->batch);
-        if (rc == MDB_MAP_RESIZED && resized++ < 3) {
-            s->batch = NULL;
-            if (adopt_map_size(s, err) < 0)
-                return -1;
-            continue;
-        }
-        if (rc != 0) {
-            s->batch = NULL;
-            g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
-                        "store %s: cannot begin a write transaction: %s",
-                        s->path, rc_text(rc));
-            return rc > 0 ? -rc : rc;
-        }
-    }
-    return 0;
+    if (s->batch)
+        return 0;
+    s->batch_bytes = 0;
+    return begin_write(s, &s->batch, err) == 0 ? 0 : -1;
 }
 
 /* Commits the batch's outer transaction (synced), if one is open. */
@@ -298,8 +297,7 @@ static int batch_room(store *s, GError **err)
             return -1;
         used = used_bytes(s);
     }
-    while (!s->batch && used > s->map_size / 2 &&
-           s->map_size < STORE_MAP_MAX)
+    while (!s->batch && used > s->map_size / 2 && s->map_size < STORE_MAP_MAX)
         if (grow_map(s, err) < 0)
             return -1;
     return 0;
