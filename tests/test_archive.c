@@ -12,36 +12,8 @@
 #include "store.h"
 #include "testutil.h"
 
-typedef struct fixture {
-    char *dir;
-    store *s;
-} fixture;
-
-static void setup(fixture *f, gconstpointer data)
-{
-    GError *err = NULL;
-
-    f->dir = g_dir_make_tmp("imgroups-archive-XXXXXX", &err);
-    g_assert_no_error(err);
-    g_assert_cmpint(store_open(f->dir, 0, &f->s, &err), ==, 0);
-    g_assert_no_error(err);
-}
-
-static void teardown(fixture *f, gconstpointer data)
-{
-    store_close(f->s);
-    testutil_rm_rf(f->dir);
-    g_free(f->dir);
-}
-
-static void reopen(fixture *f)
-{
-    GError *err = NULL;
-
-    store_close(f->s);
-    g_assert_cmpint(store_open(f->dir, 0, &f->s, &err), ==, 0);
-    g_assert_no_error(err);
-}
+/* A store in a temp dir (testutil.c). */
+typedef testutil_store fixture;
 
 /* Appending */
 
@@ -338,7 +310,7 @@ reopening_the_store_keeps_the_messages_and_numbering_goes_on(fixture *f,
     append(f, "lobby", &m);
     say(f, "lobby", "bob", "also before", 0, NULL);
     id = m.stanza_id;
-    reopen(f);
+    testutil_store_reopen(f);
     g_assert_cmpint(get_id(f, "lobby", id, &got), ==, 0);
     g_assert_cmpuint(got->seq, ==, 1);
     g_assert_cmpstr(got->body, ==, "before");
@@ -365,7 +337,7 @@ every_field_round_trips_and_absent_ones_stay_null(fixture *f,
 
     append(f, "café", &full);
     append(f, "café", &bare);
-    reopen(f);
+    testutil_store_reopen(f);
     g_assert_cmpint(get_id(f, "café", full.stanza_id, &got), ==, 0);
     g_assert_cmpuint(got->seq, ==, 1);
     g_assert_cmpstr(got->stanza_id, ==, full.stanza_id);
@@ -930,7 +902,7 @@ numbering_goes_on_after_the_newest_messages_are_deleted(fixture *f,
     g_assert_cmpint(archive_forget_sender(f->s, "eve@x", 1, &removed, NULL), ==,
                     0);
     g_assert_cmpuint(removed, ==, 1);
-    reopen(f);
+    testutil_store_reopen(f);
     g_assert_cmpuint(say(f, "lobby", "n", "next", 0, NULL), ==, 8);
     assert_seqs(query_ok(f, "lobby", &(archive_query){0}, NULL), "6,8");
     assert_seqs(history(f, "lobby", -1, -1, 0, NULL), "6,8");
@@ -1174,6 +1146,7 @@ int main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
-        g_test_add(tests[i].name, fixture, NULL, setup, tests[i].fn, teardown);
+        g_test_add(tests[i].name, fixture, NULL, testutil_store_setup,
+                   tests[i].fn, testutil_store_teardown);
     return g_test_run();
 }

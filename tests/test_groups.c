@@ -9,36 +9,8 @@
 #include "store.h"
 #include "testutil.h"
 
-typedef struct fixture {
-    char *dir;
-    store *s;
-} fixture;
-
-static void setup(fixture *f, gconstpointer data)
-{
-    GError *err = NULL;
-
-    f->dir = g_dir_make_tmp("imgroups-groups-XXXXXX", &err);
-    g_assert_no_error(err);
-    g_assert_cmpint(store_open(f->dir, 0, &f->s, &err), ==, 0);
-    g_assert_no_error(err);
-}
-
-static void teardown(fixture *f, gconstpointer data)
-{
-    store_close(f->s);
-    testutil_rm_rf(f->dir);
-    g_free(f->dir);
-}
-
-static void reopen(fixture *f)
-{
-    GError *err = NULL;
-
-    store_close(f->s);
-    g_assert_cmpint(store_open(f->dir, 0, &f->s, &err), ==, 0);
-    g_assert_no_error(err);
-}
+/* A store in a temp dir (testutil.c). */
+typedef testutil_store fixture;
 
 /* store_write callbacks */
 
@@ -184,7 +156,7 @@ ensure_is_idempotent_and_keeps_the_existing_record(fixture *f,
     g_assert_false(ensure(f, "lobby"));
     put(f, &changed);
     g_assert_false(ensure(f, "lobby"));
-    reopen(f);
+    testutil_store_reopen(f);
     g_assert_false(ensure(f, "lobby"));
     g = get_ok(f, "lobby");
     g_assert_cmpstr(g->name, ==, "The Lobby");
@@ -223,7 +195,7 @@ static void put_then_get_round_trips_every_field(fixture *f, gconstpointer data)
     group_cfg *g;
 
     put(f, &in);
-    reopen(f);
+    testutil_store_reopen(f);
     g = get_ok(f, "café");
     g_assert_cmpstr(g->localpart, ==, in.localpart);
     g_assert_cmpstr(g->name, ==, in.name);
@@ -360,6 +332,7 @@ int main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
-        g_test_add(tests[i].name, fixture, NULL, setup, tests[i].fn, teardown);
+        g_test_add(tests[i].name, fixture, NULL, testutil_store_setup,
+                   tests[i].fn, testutil_store_teardown);
     return g_test_run();
 }
