@@ -42,6 +42,21 @@ static GVariant *sample(enum proto_type t)
         return g_variant_new("(t)", (guint64)42);
     case PROTO_FAILED:
         return g_variant_new("(ts)", (guint64)42, "no such user");
+    case PROTO_BUDDY_ADD:
+    case PROTO_BUDDY_REMOVE:
+        return g_variant_new("(ss)", "a", "alice");
+    case PROTO_AUTH_REQUEST:
+        return g_variant_new("(sss)", "a", "alice", "let me in");
+    case PROTO_AUTH_ANSWER:
+        return g_variant_new("(ssb)", "a", "alice", TRUE);
+    case PROTO_CHAT_USER_JOINED:
+        return g_variant_new("(sssb)", "a", "#lobby", "alice", FALSE);
+    case PROTO_CHAT_USER_LEFT:
+        return g_variant_new("(ssss)", "a", "#lobby", "alice", "Quit: bye");
+    case PROTO_CHAT_USER_RENAMED:
+        return g_variant_new("(ssss)", "a", "#lobby", "alice", "alice2");
+    case PROTO_CHAT_TOPIC:
+        return g_variant_new("(ssss)", "a", "#lobby", "alice", "today: cake");
     default:
         g_assert_not_reached();
     }

@@ -46,7 +46,24 @@
     /* W>C (delivery id) */                                                    \
     X(PROTO_DELIVERED, "delivered", "(t)")                                     \
     /* W>C (delivery id, why) */                                               \
-    X(PROTO_FAILED, "failed", "(ts)")
+    X(PROTO_FAILED, "failed", "(ts)")                                         \
+    /* C>W (account, handle): make handle a buddy of the bot */                \
+    X(PROTO_BUDDY_ADD, "buddy_add", "(ss)")                                    \
+    /* C>W (account, handle): drop handle from the bot's buddies */            \
+    X(PROTO_BUDDY_REMOVE, "buddy_remove", "(ss)")                              \
+    /* W>C (account, handle, message): handle asks to add the bot */           \
+    X(PROTO_AUTH_REQUEST, "auth_request", "(sss)")                             \
+    /* C>W (account, handle, accept) */                                        \
+    X(PROTO_AUTH_ANSWER, "auth_answer", "(ssb)")                               \
+    /* W>C (account, chat, nick, initial: already there when the bot came) */  \
+    X(PROTO_CHAT_USER_JOINED, "chat_user_joined", "(sssb)")                    \
+    /* W>C (account, chat, nick, why) */                                       \
+    X(PROTO_CHAT_USER_LEFT, "chat_user_left", "(ssss)")                        \
+    /* W>C (account, chat, old nick, new nick) */                              \
+    X(PROTO_CHAT_USER_RENAMED, "chat_user_renamed", "(ssss)")                  \
+    /* W>C (account, chat, nick who set it or "", topic); C>W the same, to    \
+     * set the legacy topic (nick ignored) */                                  \
+    X(PROTO_CHAT_TOPIC, "chat_topic", "(ssss)")
 
 enum proto_type {
 #define PROTO_ENUM(e, name, type) e,
