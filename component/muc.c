@@ -227,7 +227,7 @@ static room *room_create(muc *m, const char *name, const char *owner)
     return r;
 }
 
-static char *occupant_id(muc *m, const room *r, const char *bare)
+char *muc_occupant_id(muc *m, const room *r, const char *bare)
 {
     char *data = g_strconcat(r->jid, "\n", bare, NULL);
     char *id = g_compute_hmac_for_string(G_CHECKSUM_SHA256, m->salt,
@@ -242,7 +242,7 @@ static char *occupant_id(muc *m, const room *r, const char *bare)
 
 /* XEP-0045 §5.1.2/§10.2: in a semi-anonymous room only moderators see real
  * JIDs; in a non-anonymous room everyone does. */
-static gboolean sees_jids(const room *r, const occ *viewer)
+gboolean muc_sees_jids(const room *r, const occ *viewer)
 {
     return r->cfg->whois_anyone || viewer->role == ROLE_MODERATOR;
 }
@@ -315,7 +315,7 @@ void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *to = value;
         /* Moderators see real JIDs; everyone sees their own. */
-        gboolean mod = sees_jids(r, to) || to == o;
+        gboolean mod = muc_sees_jids(r, to) || to == o;
         for (guint i = 0; i < to->sessions->len; i++)
             stanza_send(up, muc_occ_presence(
                                 up, r, o, g_ptr_array_index(to->sessions, i),
@@ -471,7 +471,7 @@ static void send_history(muc *m, uplink *up, const room *r, const occ *o,
     store_read_end(txn);
     for (guint i = 0; list && i < list->len; i++)
         stanza_send(up, archived_message(up, r, g_ptr_array_index(list, i), to,
-                                         sees_jids(r, o), TRUE));
+                                         muc_sees_jids(r, o), TRUE));
     if (list)
         g_ptr_array_unref(list);
 }
@@ -492,7 +492,7 @@ enum affiliation muc_affiliation(muc *m, const room *r, const char *bare)
     return a;
 }
 
-static void keep_presence(occ *o, xmpp_stanza_t *st)
+void muc_keep_presence(occ *o, xmpp_stanza_t *st)
 {
     if (o->presence)
         xmpp_stanza_release(o->presence);
@@ -544,7 +544,7 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
          * occupant; the others see no change. */
         room_session_add(r, o, full);
     } else {
-        char *oid = occupant_id(m, r, bare);
+        char *oid = muc_occupant_id(m, r, bare);
         /* XEP-0045 §5.1.1: owners and admins are moderators; in a
          * moderated room, newcomers without affiliation are visitors. */
         enum role role = aff == AFF_OWNER || aff == AFF_ADMIN ? ROLE_MODERATOR
@@ -554,16 +554,16 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
         o = room_occ_add(r, nick, bare, full, aff, role, oid);
         g_free(oid);
     }
-    keep_presence(o, st);
+    muc_keep_presence(o, st);
     /* XEP-0045 §7.2.3: first the presence of every occupant already
      * there, then the joiner's own presence (status 110 last). */
     g_hash_table_iter_init(&it, r->by_nick);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *other = value;
         if (other != o)
-            stanza_send(up,
-                        muc_occ_presence(up, r, other, full, sees_jids(r, o),
-                                         NULL, NULL, NULL));
+            stanza_send(up, muc_occ_presence(up, r, other, full,
+                                             muc_sees_jids(r, o), NULL, NULL,
+                                             NULL));
     }
     if (o->sessions->len == 1) {
         static const int none[] = {0};
@@ -574,10 +574,10 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
             if (to == o)
                 continue;
             for (guint i = 0; i < to->sessions->len; i++)
-                stanza_send(
-                    up, muc_occ_presence(up, r, o,
-                                         g_ptr_array_index(to->sessions, i),
-                                         sees_jids(r, to), NULL, NULL, none));
+                stanza_send(up,
+                            muc_occ_presence(
+                                up, r, o, g_ptr_array_index(to->sessions, i),
+                                muc_sees_jids(r, to), NULL, NULL, none));
         }
     }
     if (r->cfg->whois_anyone)
@@ -622,7 +622,7 @@ static void change_nick(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
      * under the new nick. */
     muc_broadcast_presence(up, r, o, "unavailable", nick, self303, others303);
     room_occ_rename(r, o, nick);
-    keep_presence(o, st);
+    muc_keep_presence(o, st);
     muc_broadcast_presence(up, r, o, NULL, NULL, self, none);
 }
 
@@ -708,7 +708,7 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         join(m, up, r, created, st, full, bare, to->resource);
     else if (strcmp(o->nick, to->resource) == 0) {
         static const int self[] = {110, 0}, none[] = {0};
-        keep_presence(o, st);
+        muc_keep_presence(o, st);
         muc_broadcast_presence(up, r, o, NULL, NULL, self, none);
     } else
         change_nick(up, r, o, st, to->resource);
@@ -719,15 +719,21 @@ leave:
 /* ---- messages ---- */
 
 typedef struct archive_args {
+    muc *m;
     const char *group;
     archive_msg *msg;
+    char from_kind; /* the sender: 0 XMPP, 'i' legacy member, 'c' chat */
 } archive_args;
 
 static int archive_txn(MDB_txn *txn, const store *st, void *userdata)
 {
     archive_args *a = userdata;
+    int rc = archive_append(txn, st, a->group, a->msg);
 
-    return archive_append(txn, st, a->group, a->msg);
+    if (rc == 0 && a->msg->body && a->m->bridge.said)
+        rc = a->m->bridge.said(txn, st, a->group, a->msg, a->from_kind,
+                               a->m->bridge_data);
+    return rc;
 }
 
 typedef struct subject_args {
@@ -766,73 +772,73 @@ static gboolean rate_allows(muc *m, occ *o)
     return TRUE;
 }
 
-static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
+/* A groupchat message (or subject change, body NULL) from o: checked,
+ * archived, then fanned out to every session and, through the bridge, to
+ * the group's legacy members. id: the sender's stanza id, echoed on its own
+ * copy. Returns XERR_NONE or the error for the sender, with *why. */
+enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
+                  const char *subject, const char *origin_id, const char *id,
+                  const char **why)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
-    char *body = stanza_child_text(st, "body");
-    char *subject = stanza_child_text(st, "subject");
-    xmpp_stanza_t *origin =
-        xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", NS_SID);
     archive_msg a = {0};
-    archive_args args = {r->name, &a};
+    archive_args args = {m, r->name, &a, o->legacy_kind};
     GError *err = NULL;
     GHashTableIter it;
     gpointer value;
+    enum xerr e = XERR_NONE;
 
     if (o->role == ROLE_VISITOR) {
-        muc_reply_error(up, st, XERR_FORBIDDEN, "visitors may not speak here");
-        goto leave;
+        *why = "visitors may not speak here";
+        return XERR_FORBIDDEN;
     }
     if ((body && g_utf8_strlen(body, -1) > (glong)m->cfg->max_body) ||
         (subject && g_utf8_strlen(subject, -1) > (glong)m->cfg->max_body)) {
-        muc_reply_error(up, st, XERR_POLICY_VIOLATION,
-                        "the message is too long for this group");
-        goto leave;
+        *why = "the message is too long for this group";
+        return XERR_POLICY_VIOLATION;
     }
     if ((body || subject) && !rate_allows(m, o)) {
-        muc_reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
-                        "you are sending too fast; wait a moment");
-        goto leave;
+        *why = "you are sending too fast; wait a moment";
+        return XERR_RESOURCE_CONSTRAINT;
     }
     if (subject && !body) {
         subject_args sa = {r, subject, o->nick};
         /* XEP-0045 §8.1: moderators change the subject. */
         if (o->role != ROLE_MODERATOR && !r->cfg->change_subject) {
-            muc_reply_error(up, st, XERR_FORBIDDEN,
-                            "only moderators may change the subject");
-            goto leave;
+            *why = "only moderators may change the subject";
+            return XERR_FORBIDDEN;
         }
         if (store_write(m->st, subject_txn, &sa, &err) < 0) {
             log_error(LOG_STORE, "subject of %s: %s", r->name, err->message);
             g_clear_error(&err);
-            muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
-            goto leave;
+            *why = NULL;
+            return XERR_INTERNAL_SERVER_ERROR;
         }
         g_free(r->cfg->subject);
         g_free(r->cfg->subject_nick);
         r->cfg->subject = g_strdup(subject);
         r->cfg->subject_nick = g_strdup(o->nick);
+        if (m->bridge.subject)
+            m->bridge.subject(r->name, o->nick, subject, m->bridge_data);
     }
-    if (!body && !subject) {
-        /* Chat states and other payload-only messages are relayed but not
-         * archived. */
-        goto leave;
-    }
+    if (!body && !subject)
+        return XERR_NONE;
     a.time_us = g_get_real_time();
     a.nick = o->nick;
     a.occupant_id = o->occupant_id;
     a.sender_jid = o->bare;
-    a.body = body;
-    a.subject = body ? NULL : subject;
-    a.origin_id =
-        (char *)(origin ? xmpp_stanza_get_attribute(origin, "id") : NULL);
+    a.sender_account = o->legacy_account;
+    a.sender_handle = o->legacy_handle;
+    a.body = (char *)body;
+    a.subject = body ? NULL : (char *)subject;
+    a.origin_id = (char *)origin_id;
     /* DESIGN: a groupchat message is archived with its stanza-id before it
-     * is fanned out; nothing is acked before it is durable. */
+     * is fanned out, and queued for the legacy members in the same
+     * transaction; nothing is acked before it is durable. */
     if (store_write(m->st, archive_txn, &args, &err) < 0) {
         log_error(LOG_STORE, "archive of %s: %s", r->name, err->message);
         g_clear_error(&err);
-        muc_reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
-                        "the message could not be stored; try again");
+        *why = "the message could not be stored; try again";
+        e = XERR_RESOURCE_CONSTRAINT;
         goto leave;
     }
     g_hash_table_iter_init(&it, r->by_nick);
@@ -841,25 +847,47 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
         for (guint i = 0; i < to->sessions->len; i++) {
             xmpp_stanza_t *out =
                 archived_message(up, r, &a, g_ptr_array_index(to->sessions, i),
-                                 sees_jids(r, to), FALSE);
+                                 muc_sees_jids(r, to), FALSE);
             /* XEP-0045 §7.4: the sender's own copy carries its id, so the
              * client can match its reflection. */
-            if (xmpp_stanza_get_id(st))
-                xmpp_stanza_set_id(out, xmpp_stanza_get_id(st));
+            if (id)
+                xmpp_stanza_set_id(out, id);
             stanza_send(up, out);
         }
     }
+    if (body && m->bridge.wake)
+        m->bridge.wake(r->name, m->bridge_data);
 leave:
     /* a.nick etc. are borrowed; only what append assigned is ours. */
     g_free(a.stanza_id);
+    return e;
+}
+
+static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    char *body = stanza_child_text(st, "body");
+    char *subject = stanza_child_text(st, "subject");
+    xmpp_stanza_t *origin =
+        xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", NS_SID);
+    const char *why = NULL;
+    enum xerr e;
+
+    /* Chat states and other payload-only messages are relayed but not
+     * archived (say does nothing without body or subject). */
+    e = muc_say(m, up, r, o, body, subject,
+                origin ? xmpp_stanza_get_attribute(origin, "id") : NULL,
+                xmpp_stanza_get_id(st), &why);
+    if (e != XERR_NONE)
+        muc_reply_error(up, st, e, why);
     if (body)
         xmpp_free(ctx, body);
     if (subject)
         xmpp_free(ctx, subject);
 }
 
-static void private_message(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
-                            const char *nick)
+static void private_message(muc *m, uplink *up, room *r, occ *o,
+                            xmpp_stanza_t *st, const char *nick)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
     occ *target = room_occ_by_nick(r, nick);
@@ -875,6 +903,22 @@ static void private_message(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
          o->role != ROLE_MODERATOR)) {
         muc_reply_error(up, st, XERR_NOT_ALLOWED,
                         "private messages are not allowed in this group");
+        goto leave;
+    }
+    if (target->legacy_kind) {
+        /* A legacy occupant: the bridge relays the body through the bot. */
+        char *body = stanza_child_text(st, "body");
+        enum xerr e = XERR_FEATURE_NOT_IMPLEMENTED;
+        if (body && target->legacy_kind == 'i' && m->bridge.private_msg)
+            e = m->bridge.private_msg(r->name, target->bare, o->nick, body,
+                                      m->bridge_data);
+        else if (!body)
+            e = XERR_NONE; /* chat states: nothing to relay */
+        if (e != XERR_NONE)
+            muc_reply_error(up, st, e,
+                            "private messages cannot reach this occupant");
+        if (body)
+            xmpp_free(ctx, body);
         goto leave;
     }
     /* XEP-0045 §7.5: from the sender's occupant JID to each session of the
@@ -1070,7 +1114,7 @@ void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
                         "private messages are of type chat");
         return;
     }
-    private_message(up, r, o, st, to->resource);
+    private_message(m, up, r, o, st, to->resource);
 }
 
 /* ---- iq ---- */
@@ -1251,7 +1295,7 @@ static void mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                         "only members of this group may read its archive");
         return;
     }
-    mod = o ? sees_jids(r, o) : r->cfg->whois_anyone;
+    mod = o ? muc_sees_jids(r, o) : r->cfg->whois_anyone;
     if (form_has_other_fields(form)) {
         muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED,
                         "filters supported: start, end, after-id, before-id");

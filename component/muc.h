@@ -5,10 +5,14 @@
 
 #include <strophe.h>
 
+#include "affiliations.h"
+#include "archive.h"
 #include "config.h"
+#include "groups.h"
 #include "jid.h"
 #include "store.h"
 #include "uplink.h"
+#include "xerr.h"
 
 typedef struct muc muc;
 
@@ -24,6 +28,76 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to);
 void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to);
 void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
             const jid *to);
+
+/* ---- the legacy bridge's view (bridge.c) ----
+ * A legacy occupant has no XMPP session: its presence comes from the
+ * bridge, and what the room says reaches it through the outbox, not as
+ * stanzas. It is known by a bare JID the bridge makes up (shown to
+ * moderators only, like any real JID). group: a folded localpart. */
+typedef struct muc_bridge_hooks {
+    /* Inside the transaction that archives each groupchat message with a
+     * body (msg->seq and stanza_id assigned): queue it for the group's
+     * legacy recipients. from_kind: the sender, 0 XMPP, 'i' a legacy
+     * member, 'c' a legacy chat participant (msg->sender_account and
+     * sender_handle say which). Non-zero (an LMDB error) refuses the
+     * message. */
+    int (*said)(MDB_txn *txn, const store *st, const char *group,
+                const archive_msg *msg, char from_kind, void *userdata);
+    /* After a message was queued: the outbox has work. */
+    void (*wake)(const char *group, void *userdata);
+    /* An occupant changed the subject. */
+    void (*subject)(const char *group, const char *nick, const char *subject,
+                    void *userdata);
+    /* A moderator removed a legacy occupant (XEP-0045 status: 307 kicked,
+     * 301 banned, 321/322 affiliation); reason may be NULL. */
+    void (*removed)(const char *group, const char *bare, int code,
+                    const char *reason, void *userdata);
+    /* A private message from from_nick to legacy occupant bare. Returns
+     * XERR_NONE once queued, else the error for the sender. */
+    enum xerr (*private_msg)(const char *group, const char *bare,
+                             const char *from_nick, const char *body,
+                             void *userdata);
+} muc_bridge_hooks;
+
+/* Copies hooks; any may be NULL. */
+void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata);
+
+/* bare (kind 'i' or 'c', reached through account as handle) enters group
+ * as nick, or updates its presence when already there; show: NULL
+ * (available), "away", "xa" or "dnd". Returns XERR_NONE, or with *why:
+ * ITEM_NOT_FOUND (no such group), CONFLICT (nick held by another),
+ * FORBIDDEN (banned), or the room's join veto (members-only, full...). */
+enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
+                           const char *bare, char kind, const char *account,
+                           const char *handle, const char *nick,
+                           const char *show, const char **why);
+/* bare leaves group (nothing if absent); status: shown text or NULL. */
+void muc_legacy_exit(muc *m, uplink *up, const char *group, const char *bare,
+                     const char *status);
+/* Renames bare's occupant: XERR_CONFLICT if taken, ITEM_NOT_FOUND if
+ * absent. */
+enum xerr muc_legacy_rename(muc *m, uplink *up, const char *group,
+                            const char *bare, const char *nick);
+/* Says body (subject NULL) or sets the subject (body NULL) from bare's
+ * occupant, with the checks a groupchat message gets (role, length, rate).
+ * ITEM_NOT_FOUND when bare is not in the room. */
+enum xerr muc_legacy_say(muc *m, uplink *up, const char *group,
+                         const char *bare, const char *body,
+                         const char *subject, const char **why);
+/* Whether nick is free in group for bare (held by nobody else). */
+gboolean muc_legacy_nick_free(muc *m, const char *group, const char *nick,
+                              const char *bare);
+/* bare's current nick in group, or NULL (borrowed until the occupant
+ * changes). */
+const char *muc_legacy_nick(muc *m, const char *group, const char *bare);
+/* The nicks of group's occupants, sorted (g_strfreev); NULL if no such
+ * group. */
+char **muc_occupant_nicks(muc *m, const char *group);
+/* bare's affiliation with group; *exists FALSE when there is no group. */
+enum affiliation muc_group_affiliation(muc *m, const char *group,
+                                       const char *bare, gboolean *exists);
+/* The group's configuration (borrowed until the room changes), or NULL. */
+const group_cfg *muc_group(muc *m, const char *group);
 
 /* Tells every occupant the service is going down (XEP-0045 status 332) and
  * forgets them. */

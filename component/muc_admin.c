@@ -166,11 +166,13 @@ static void add_actor_reason(xmpp_ctx_t *ctx, xmpp_stanza_t *p,
 }
 
 /* The removed occupant's own sessions: unavailable with 110 and code. */
-static void removal_tell_self(uplink *up, room *r, occ *o, int code,
+static void removal_tell_self(muc *m, uplink *up, room *r, occ *o, int code,
                               const char *actor_nick, const char *reason)
 {
     const int self[] = {110, code, 0};
 
+    if (o->sessions->len == 0)
+        muc_legacy_removed(m, r, o, code, reason); /* told by the bridge */
     for (guint i = 0; i < o->sessions->len; i++) {
         xmpp_stanza_t *p =
             muc_occ_presence(up, r, o, g_ptr_array_index(o->sessions, i), TRUE,
@@ -202,13 +204,7 @@ static void removal_tell_others_drop(uplink *up, room *r, occ *o, int code,
         }
     }
     o->role = ROLE_NONE;
-    for (;;) {
-        char *full = g_strdup(g_ptr_array_index(o->sessions, 0));
-        gboolean last = room_session_remove(r, o, full);
-        g_free(full);
-        if (last)
-            break;
-    }
+    room_occ_remove(r, o);
 }
 
 void muc_admin_remove(muc *m, uplink *up, room *r, occ *o, int code,
@@ -216,8 +212,7 @@ void muc_admin_remove(muc *m, uplink *up, room *r, occ *o, int code,
 {
     char *actor = g_strdup(actor_nick); /* may be o's own nick */
 
-    (void)m;
-    removal_tell_self(up, r, o, code, actor, reason);
+    removal_tell_self(m, up, r, o, code, actor, reason);
     removal_tell_others_drop(up, r, o, code, actor, reason);
     log_debug(LOG_ROUTER, "room %s: an occupant removed (status %d)", r->name,
               code);
@@ -543,7 +538,8 @@ static void announce(admin_req *q, GArray *outcomes, const char *actor_nick)
         outcome *oc = &g_array_index(outcomes, outcome, i);
         if (oc->code != 307)
             continue;
-        removal_tell_self(q->up, q->r, oc->o, oc->code, actor_nick, oc->reason);
+        removal_tell_self(q->m, q->up, q->r, oc->o, oc->code, actor_nick,
+                          oc->reason);
         oc->self_told = TRUE;
     }
     muc_result(q->up, q->st, NULL);
@@ -556,7 +552,7 @@ static void announce(admin_req *q, GArray *outcomes, const char *actor_nick)
             continue;
         }
         if (!oc->self_told)
-            removal_tell_self(q->up, q->r, oc->o, oc->code, actor_nick,
+            removal_tell_self(q->m, q->up, q->r, oc->o, oc->code, actor_nick,
                               oc->reason);
         removal_tell_others_drop(q->up, q->r, oc->o, oc->code, actor_nick,
                                  oc->reason);

@@ -17,6 +17,8 @@ struct muc {
     store *st;
     GHashTable *rooms; /* name -> room * (owned) */
     guchar salt[MUC_SALT_LEN];
+    muc_bridge_hooks bridge; /* all NULL until muc_set_bridge */
+    void *bridge_data;
 };
 
 /* Answers st with error e (text may be NULL). */
@@ -67,6 +69,24 @@ int muc_room_erase(muc *m, room *r);
 /* muc#owner (XEP-0045 §10): configuration form, destruction; muc_owner.c. */
 void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                   xmpp_stanza_t *child);
+
+/* muc.c, for muc_legacy.c: the occupant-id of bare in r (g_free); the
+ * checks and work of a groupchat message from o (see muc_legacy_say);
+ * whether viewer sees real JIDs; o's kept presence replaced by a copy of
+ * st. */
+char *muc_occupant_id(muc *m, const room *r, const char *bare);
+enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
+                  const char *subject, const char *origin_id, const char *id,
+                  const char **why);
+gboolean muc_sees_jids(const room *r, const occ *viewer);
+void muc_keep_presence(occ *o, xmpp_stanza_t *st);
+
+/* muc_legacy.c: a moderator removed legacy occupant o (code as for
+ * muc_admin_remove); the bridge tells the person. */
+void muc_legacy_removed(muc *m, room *r, const occ *o, int code,
+                        const char *reason);
+/* The legacy occupant of r whose bare JID is bare, or NULL. */
+occ *muc_legacy_occ(room *r, const char *bare);
 
 /* ---- added by muc_admin.c ---- */
 

@@ -24,6 +24,8 @@ static void occ_free(gpointer data)
     g_free(o->bare);
     g_ptr_array_unref(o->sessions);
     g_free(o->occupant_id);
+    g_free(o->legacy_account);
+    g_free(o->legacy_handle);
     if (o->presence)
         xmpp_stanza_release(o->presence);
     g_free(o);
@@ -80,7 +82,8 @@ occ *room_occ_add(room *r, const char *nick, const char *bare, const char *full,
     o->role = role;
     o->occupant_id = g_strdup(occupant_id);
     g_hash_table_insert(r->by_nick, o->nick_key, o);
-    room_session_add(r, o, full);
+    if (full)
+        room_session_add(r, o, full);
     return o;
 }
 
@@ -106,6 +109,13 @@ gboolean room_session_remove(room *r, occ *o, const char *full)
         return FALSE;
     g_hash_table_remove(r->by_nick, o->nick_key);
     return TRUE;
+}
+
+void room_occ_remove(room *r, occ *o)
+{
+    for (guint i = 0; i < o->sessions->len; i++)
+        g_hash_table_remove(r->by_full, g_ptr_array_index(o->sessions, i));
+    g_hash_table_remove(r->by_nick, o->nick_key);
 }
 
 void room_occ_rename(room *r, occ *o, const char *nick)

@@ -31,7 +31,12 @@ typedef struct occ {
     char *occupant_id;       /* XEP-0421, stable per room and bare JID */
     xmpp_stanza_t *presence; /* last <presence/> sent (show, status...) */
     double tokens;           /* message rate bucket ([limits] rate, burst) */
-    gint64 tokens_at;        /* when it was last filled; 0: full */
+    /* A legacy occupant (no sessions): 'i' a member in contacts mode, 'c'
+     * a participant of a bridged legacy chat; 0 for XMPP occupants. */
+    char legacy_kind;
+    char *legacy_account; /* the bot account it is reached through */
+    char *legacy_handle;  /* its handle (chat: its nick) there */
+    gint64 tokens_at;     /* when it was last filled; 0: full */
 } occ;
 
 typedef struct room {
@@ -51,8 +56,10 @@ occ *room_occ_by_full(room *r, const char *full);
 /* The occupant holding nick (compared folded), or NULL. */
 occ *room_occ_by_nick(room *r, const char *nick);
 
-/* Adds a new occupant with one session; nick must be free. Takes no
- * ownership of its arguments. Returns the occupant (owned by the room). */
+/* Adds a new occupant with one session (full), or with none (full NULL: a
+ * legacy occupant, present through the bridge; it receives no stanzas);
+ * nick must be free. Takes no ownership of its arguments. Returns the
+ * occupant (owned by the room). */
 occ *room_occ_add(room *r, const char *nick, const char *bare, const char *full,
                   enum affiliation aff, enum role role,
                   const char *occupant_id);
@@ -61,11 +68,13 @@ void room_session_add(room *r, occ *o, const char *full);
 /* Removes one session; returns TRUE if it was the occupant's last, in which
  * case the occupant is removed and freed too (o is then invalid). */
 gboolean room_session_remove(room *r, occ *o, const char *full);
+/* Removes o with all its sessions; o is freed. */
+void room_occ_remove(room *r, occ *o);
 /* Renames an occupant; the new nick must be free. */
 void room_occ_rename(room *r, occ *o, const char *nick);
 
 /* The full JID shown for an occupant in an <item jid=…/> (its newest
- * session). */
+ * session; a legacy occupant's bare JID). */
 const char *room_occ_jid(const occ *o);
 
 guint room_occupant_count(const room *r);

@@ -1,0 +1,229 @@
+/* muc_legacy: occupants that come from legacy networks through the bridge —
+ * entering, presence, leaving, renaming and speaking without an XMPP
+ * session (muc.h, "the legacy bridge's view"). */
+#include <string.h>
+
+#include "log.h"
+#include "muc.h"
+#include "muc_int.h"
+#include "options.h"
+#include "stanza.h"
+
+void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata)
+{
+    m->bridge = *hooks;
+    m->bridge_data = userdata;
+}
+
+occ *muc_legacy_occ(room *r, const char *bare)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        occ *o = value;
+        if (o->legacy_kind && !strcmp(o->bare, bare))
+            return o;
+    }
+    return NULL;
+}
+
+void muc_legacy_removed(muc *m, room *r, const occ *o, int code,
+                        const char *reason)
+{
+    if (m->bridge.removed)
+        m->bridge.removed(r->name, o->bare, code, reason, m->bridge_data);
+}
+
+static room *lookup(muc *m, const char *group)
+{
+    gboolean missing = FALSE;
+
+    return muc_room_lookup(m, group, &missing);
+}
+
+/* The presence an occupant is shown with: <show/> when not available. */
+static xmpp_stanza_t *presence_of(uplink *up, const char *show)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *p = xmpp_presence_new(ctx);
+
+    if (show)
+        stanza_add_text(ctx, p, "show", show);
+    return p;
+}
+
+enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
+                           const char *bare, char kind, const char *account,
+                           const char *handle, const char *nick,
+                           const char *show, const char **why)
+{
+    static const int none[] = {0};
+    room *r = lookup(m, group);
+    occ *o, *holder;
+    enum affiliation aff;
+    xmpp_stanza_t *p;
+
+    if (!r) {
+        *why = "no such group";
+        return XERR_ITEM_NOT_FOUND;
+    }
+    o = muc_legacy_occ(r, bare);
+    if (o) {
+        /* Already there: a presence update, if anything changed. */
+        p = presence_of(up, show);
+        muc_keep_presence(o, p);
+        xmpp_stanza_release(p);
+        muc_broadcast_presence(up, r, o, NULL, NULL, none, none);
+        return XERR_NONE;
+    }
+    holder = room_occ_by_nick(r, nick);
+    if (holder) {
+        *why = "that nick is in use";
+        return XERR_CONFLICT;
+    }
+    aff = muc_affiliation(m, r, bare);
+    if (aff == AFF_OUTCAST) {
+        *why = "you are banned from this group";
+        return XERR_FORBIDDEN;
+    }
+    {
+        /* The same vetoes as an XMPP join (members-only, full...); a
+         * legacy member has no way to give a room password. */
+        options_join j = {r->cfg, aff, NULL, room_occupant_count(r)};
+        enum xerr e = options_join_veto(&j, why);
+        if (e != XERR_NONE)
+            return e;
+    }
+    {
+        char *oid = muc_occupant_id(m, r, bare);
+        enum role role = aff == AFF_OWNER || aff == AFF_ADMIN ? ROLE_MODERATOR
+                         : r->cfg->moderated && aff == AFF_NONE
+                             ? ROLE_VISITOR
+                             : ROLE_PARTICIPANT;
+        o = room_occ_add(r, nick, bare, NULL, aff, role, oid);
+        g_free(oid);
+    }
+    o->legacy_kind = kind;
+    o->legacy_account = g_strdup(account);
+    o->legacy_handle = g_strdup(handle);
+    p = presence_of(up, show);
+    muc_keep_presence(o, p);
+    xmpp_stanza_release(p);
+    /* XEP-0045 §7.2.3: every occupant learns of the newcomer. */
+    muc_broadcast_presence(up, r, o, NULL, NULL, none, none);
+    log_debug(LOG_ROUTER, "room %s: a legacy occupant entered (%u now)",
+              r->name, room_occupant_count(r));
+    return XERR_NONE;
+}
+
+void muc_legacy_exit(muc *m, uplink *up, const char *group, const char *bare,
+                     const char *status)
+{
+    static const int none[] = {0};
+    room *r = lookup(m, group);
+    occ *o = r ? muc_legacy_occ(r, bare) : NULL;
+
+    if (!o)
+        return;
+    if (status) {
+        xmpp_stanza_t *p = xmpp_presence_new(uplink_ctx(up));
+        stanza_add_text(uplink_ctx(up), p, "status", status);
+        muc_keep_presence(o, p);
+        xmpp_stanza_release(p);
+    }
+    muc_broadcast_presence(up, r, o, "unavailable", NULL, none, none);
+    room_occ_remove(r, o);
+}
+
+enum xerr muc_legacy_rename(muc *m, uplink *up, const char *group,
+                            const char *bare, const char *nick)
+{
+    static const int others303[] = {303, 0}, none[] = {0};
+    room *r = lookup(m, group);
+    occ *o = r ? muc_legacy_occ(r, bare) : NULL;
+    occ *holder;
+
+    if (!o)
+        return XERR_ITEM_NOT_FOUND;
+    holder = room_occ_by_nick(r, nick);
+    if (holder && holder != o)
+        return XERR_CONFLICT;
+    /* XEP-0045 §7.6: unavailable with 303 and the new nick, then available
+     * under the new nick. */
+    muc_broadcast_presence(up, r, o, "unavailable", nick, others303, others303);
+    room_occ_rename(r, o, nick);
+    muc_broadcast_presence(up, r, o, NULL, NULL, none, none);
+    return XERR_NONE;
+}
+
+enum xerr muc_legacy_say(muc *m, uplink *up, const char *group,
+                         const char *bare, const char *body,
+                         const char *subject, const char **why)
+{
+    room *r = lookup(m, group);
+    occ *o = r ? muc_legacy_occ(r, bare) : NULL;
+
+    if (!o) {
+        *why = "not in the group";
+        return XERR_ITEM_NOT_FOUND;
+    }
+    return muc_say(m, up, r, o, body, subject, NULL, NULL, why);
+}
+
+gboolean muc_legacy_nick_free(muc *m, const char *group, const char *nick,
+                              const char *bare)
+{
+    room *r = lookup(m, group);
+    occ *o = r ? room_occ_by_nick(r, nick) : NULL;
+
+    return !o || (o->legacy_kind && !strcmp(o->bare, bare));
+}
+
+const char *muc_legacy_nick(muc *m, const char *group, const char *bare)
+{
+    room *r = lookup(m, group);
+    occ *o = r ? muc_legacy_occ(r, bare) : NULL;
+
+    return o ? o->nick : NULL;
+}
+
+static int nick_order(const void *a, const void *b)
+{
+    return g_utf8_collate(*(char *const *)a, *(char *const *)b);
+}
+
+char **muc_occupant_nicks(muc *m, const char *group)
+{
+    room *r = lookup(m, group);
+    GPtrArray *out;
+    GHashTableIter it;
+    gpointer value;
+
+    if (!r)
+        return NULL;
+    out = g_ptr_array_new();
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_ptr_array_add(out, g_strdup(((occ *)value)->nick));
+    g_ptr_array_sort(out, nick_order);
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+enum affiliation muc_group_affiliation(muc *m, const char *group,
+                                       const char *bare, gboolean *exists)
+{
+    room *r = lookup(m, group);
+
+    *exists = r != NULL;
+    return r ? muc_affiliation(m, r, bare) : AFF_NONE;
+}
+
+const group_cfg *muc_group(muc *m, const char *group)
+{
+    room *r = lookup(m, group);
+
+    return r ? r->cfg : NULL;
+}
