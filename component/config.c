@@ -87,10 +87,13 @@ static const struct {
     {"log", {"level"}}, /* plus one key per area name */
     {"limits", {"max_body", "rate", "burst", "max_rooms"}},
     {"archive", {"keep_days"}},
+    {"legacy",
+     {"worker", "plugin_dir", "digest_after", "crash_limit", "crash_window"}},
 };
 
 static const char *const account_keys[] = {
-    "protocol", "username", "password", "group", "mode", "chat",
+    "protocol", "username", "password",   "group",
+    "mode",     "chat",     "pace_burst", "pace_rate",
 };
 
 static gboolean key_known(const char *group, const char *key)
@@ -204,11 +207,30 @@ static void parse_service(parse *p)
     g_free(rc);
 }
 
+/* A rate in messages per second, above 0. */
+static double get_rate(parse *p, const char *group, const char *key,
+                       double fallback)
+{
+    char *v = get_string(p, group, key, FALSE);
+    double r = fallback;
+
+    if (v) {
+        char *end = NULL;
+        r = g_ascii_strtod(v, &end);
+        if (!end || *end || !(r > 0) || r > 100000) {
+            problem(p, group, key,
+                    "'%s' is not a number of messages per second above 0", v);
+            r = fallback;
+        }
+        g_free(v);
+    }
+    return r;
+}
+
 static void parse_limits(parse *p)
 {
     config *cfg = p->cfg;
     guint64 n;
-    char *v;
 
     if (get_uint(p, "limits", "max_body", 1, 1000000, 10000, FALSE, &n) == 0)
         cfg->max_body = (guint)n;
@@ -218,18 +240,22 @@ static void parse_limits(parse *p)
         cfg->max_rooms = (guint)n;
     if (get_uint(p, "archive", "keep_days", 0, 100000, 30, FALSE, &n) == 0)
         cfg->keep_days = (guint)n;
-    cfg->rate = 2.0;
-    v = get_string(p, "limits", "rate", FALSE);
-    if (v) {
-        char *end = NULL;
-        double r = g_ascii_strtod(v, &end);
-        if (!end || *end || r <= 0 || r > 100000)
-            problem(p, "limits", "rate",
-                    "'%s' is not a number of messages per second above 0", v);
-        else
-            cfg->rate = r;
-        g_free(v);
-    }
+    cfg->rate = get_rate(p, "limits", "rate", 2.0);
+}
+
+static void parse_legacy(parse *p)
+{
+    config *cfg = p->cfg;
+    guint64 n;
+
+    cfg->worker = get_string(p, "legacy", "worker", FALSE);
+    cfg->plugin_dir = get_string(p, "legacy", "plugin_dir", FALSE);
+    if (get_uint(p, "legacy", "digest_after", 0, 1000000, 20, FALSE, &n) == 0)
+        cfg->digest_after = (guint)n;
+    if (get_uint(p, "legacy", "crash_limit", 1, 1000, 3, FALSE, &n) == 0)
+        cfg->crash_limit = (guint)n;
+    if (get_uint(p, "legacy", "crash_window", 1, 86400, 300, FALSE, &n) == 0)
+        cfg->crash_window = (guint)n;
 }
 
 static void parse_log(parse *p)
@@ -275,6 +301,7 @@ static void parse_account(parse *p, const char *group)
     config_account *a = g_new0(config_account, 1);
     char **keys;
     char *mode;
+    guint64 n;
 
     a->name = g_strdup(group + strlen(ACCOUNT_PREFIX));
     if (!*a->name || !jid_node_valid(a->name))
@@ -300,6 +327,9 @@ static void parse_account(parse *p, const char *group)
         problem(p, group, "mode", "'%s' is not one of: contacts, chat", mode);
     g_free(mode);
     a->chat = get_string(p, group, "chat", FALSE);
+    if (get_uint(p, group, "pace_burst", 1, 100000, 5, FALSE, &n) == 0)
+        a->pace_burst = (guint)n;
+    a->pace_rate = get_rate(p, group, "pace_rate", 1.0);
     if (a->mode == CONFIG_MODE_CHAT && (!a->chat || !*a->chat))
         problem(p, group, "chat",
                 "missing: mode = chat needs the legacy chat to sit in");
@@ -345,6 +375,7 @@ static int validate(parse *p)
     parse_service(p);
     parse_log(p);
     parse_limits(p);
+    parse_legacy(p);
     parse_accounts(p);
     return p->problems->len == before ? 0 : -1;
 }
@@ -410,6 +441,8 @@ void config_free(config *cfg)
     g_free(cfg->secret);
     g_free(cfg->name);
     g_free(cfg->storage_path);
+    g_free(cfg->worker);
+    g_free(cfg->plugin_dir);
     g_strfreev(cfg->admins);
     if (cfg->accounts)
         g_ptr_array_unref(cfg->accounts);

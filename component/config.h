@@ -27,6 +27,8 @@ typedef struct config_account {
     enum config_mode mode;
     char *chat;          /* legacy chat to sit in (chat mode), else NULL */
     GHashTable *options; /* option.KEY -> string value, both owned */
+    guint pace_burst;    /* messages the bot sends at once (default 5) */
+    double pace_rate;    /* then this many per second (default 1) */
 } config_account;
 
 typedef struct config {
@@ -50,6 +52,12 @@ typedef struct config {
     guint max_rooms; /* groups one non-admin user may own */
     /* [archive] */
     guint keep_days; /* 0: keep forever */
+    /* [legacy] */
+    char *worker;       /* imgroups-purple to run; NULL: found beside us */
+    char *plugin_dir;   /* extra libpurple plugins (MSN, Yahoo); may be NULL */
+    guint digest_after; /* past this many waiting messages, a digest */
+    guint crash_limit;  /* worker crashes of one account within */
+    guint crash_window; /* this many seconds quarantine it */
     /* [log] */
     enum log_level log_level;
     enum log_level area_level[LOG_AREA_COUNT];

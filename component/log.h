@@ -22,7 +22,9 @@ enum log_level {
     X(LOG_ROUTER, "router")                                                    \
     X(LOG_SERVICE, "service")                                                  \
     X(LOG_STORE, "store")                                                      \
-    X(LOG_GLIB, "glib")
+    X(LOG_GLIB, "glib")                                                        \
+    X(LOG_LEGACY, "legacy")                                                    \
+    X(LOG_BRIDGE, "bridge")
 
 enum log_area {
 #define LOG_AREA_ENUM(e, name) e,

@@ -406,7 +406,9 @@ static xmpp_stanza_t *archived_message(uplink *up, const room *r,
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *msg = xmpp_message_new(ctx, "groupchat", to, a->origin_id);
-    char *from = g_strconcat(r->jid, "/", a->nick, NULL);
+    /* nick "": the room itself speaks, from its bare JID. */
+    char *from =
+        *a->nick ? g_strconcat(r->jid, "/", a->nick, NULL) : g_strdup(r->jid);
     xmpp_stanza_t *sid, *e;
 
     xmpp_stanza_set_from(msg, from);
@@ -482,6 +484,10 @@ enum affiliation muc_affiliation(muc *m, const room *r, const char *bare)
     GError *err = NULL;
     enum affiliation a = AFF_NONE;
 
+    /* The service's admins own every group: groups made for bot accounts
+     * in the config file have no other owner. */
+    if (is_admin(m, bare))
+        return AFF_OWNER;
     if (store_read_begin(m->st, &txn, &err) < 0) {
         g_error_free(err);
         return AFF_NONE;
@@ -781,13 +787,13 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
                   const char **why)
 {
     archive_msg a = {0};
-    archive_args args = {m, r->name, &a, o->legacy_kind};
+    archive_args args = {m, r->name, &a, o ? o->legacy_kind : 0};
     GError *err = NULL;
     GHashTableIter it;
     gpointer value;
     enum xerr e = XERR_NONE;
 
-    if (o->role == ROLE_VISITOR) {
+    if (o && o->role == ROLE_VISITOR) {
         *why = "visitors may not speak here";
         return XERR_FORBIDDEN;
     }
@@ -796,14 +802,14 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
         *why = "the message is too long for this group";
         return XERR_POLICY_VIOLATION;
     }
-    if ((body || subject) && !rate_allows(m, o)) {
+    if ((body || subject) && o && !rate_allows(m, o)) {
         *why = "you are sending too fast; wait a moment";
         return XERR_RESOURCE_CONSTRAINT;
     }
     if (subject && !body) {
-        subject_args sa = {r, subject, o->nick};
+        subject_args sa = {r, subject, o ? o->nick : ""};
         /* XEP-0045 §8.1: moderators change the subject. */
-        if (o->role != ROLE_MODERATOR && !r->cfg->change_subject) {
+        if (o && o->role != ROLE_MODERATOR && !r->cfg->change_subject) {
             *why = "only moderators may change the subject";
             return XERR_FORBIDDEN;
         }
@@ -816,18 +822,19 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
         g_free(r->cfg->subject);
         g_free(r->cfg->subject_nick);
         r->cfg->subject = g_strdup(subject);
-        r->cfg->subject_nick = g_strdup(o->nick);
+        r->cfg->subject_nick = g_strdup(sa.nick);
         if (m->bridge.subject)
-            m->bridge.subject(r->name, o->nick, subject, m->bridge_data);
+            m->bridge.subject(r->name, sa.nick, subject, m->bridge_data);
     }
     if (!body && !subject)
         return XERR_NONE;
     a.time_us = g_get_real_time();
-    a.nick = o->nick;
-    a.occupant_id = o->occupant_id;
-    a.sender_jid = o->bare;
-    a.sender_account = o->legacy_account;
-    a.sender_handle = o->legacy_handle;
+    /* o NULL: the room itself (a legacy topic set by nobody present) */
+    a.nick = o ? o->nick : "";
+    a.occupant_id = o ? o->occupant_id : NULL;
+    a.sender_jid = o ? o->bare : NULL;
+    a.sender_account = o ? o->legacy_account : NULL;
+    a.sender_handle = o ? o->legacy_handle : NULL;
     a.body = (char *)body;
     a.subject = body ? NULL : (char *)subject;
     a.origin_id = (char *)origin_id;

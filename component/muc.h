@@ -80,7 +80,8 @@ enum xerr muc_legacy_rename(muc *m, uplink *up, const char *group,
                             const char *bare, const char *nick);
 /* Says body (subject NULL) or sets the subject (body NULL) from bare's
  * occupant, with the checks a groupchat message gets (role, length, rate).
- * ITEM_NOT_FOUND when bare is not in the room. */
+ * ITEM_NOT_FOUND when bare is not in the room. bare NULL sets the subject
+ * as the room itself (a legacy topic whose setter is not present). */
 enum xerr muc_legacy_say(muc *m, uplink *up, const char *group,
                          const char *bare, const char *body,
                          const char *subject, const char **why);

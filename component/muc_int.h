@@ -71,7 +71,8 @@ void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                   xmpp_stanza_t *child);
 
 /* muc.c, for muc_legacy.c: the occupant-id of bare in r (g_free); the
- * checks and work of a groupchat message from o (see muc_legacy_say);
+ * checks and work of a groupchat message from o (see muc_legacy_say; o
+ * NULL: from the room itself);
  * whether viewer sees real JIDs; o's kept presence replaced by a copy of
  * st. */
 char *muc_occupant_id(muc *m, const room *r, const char *bare);

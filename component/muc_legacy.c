@@ -163,9 +163,9 @@ enum xerr muc_legacy_say(muc *m, uplink *up, const char *group,
                          const char *subject, const char **why)
 {
     room *r = lookup(m, group);
-    occ *o = r ? muc_legacy_occ(r, bare) : NULL;
+    occ *o = r && bare ? muc_legacy_occ(r, bare) : NULL;
 
-    if (!o) {
+    if (!r || (bare && !o) || (!bare && body)) {
         *why = "not in the group";
         return XERR_ITEM_NOT_FOUND;
     }

@@ -596,6 +596,28 @@ void uplink_send(uplink *up, xmpp_stanza_t *st)
     }
 }
 
+void uplink_run_turn(uplink *up, void (*fn)(void *), void *userdata)
+{
+    gboolean live = up->state == UPLINK_UP;
+    int before = live ? xmpp_conn_send_queue_len(up->conn) : 0;
+    guint queued = up->pending.length;
+
+    if (up->on_turn)
+        up->on_turn(TRUE, up->turn_data);
+    fn(userdata);
+    if (!up->on_turn || up->on_turn(FALSE, up->turn_data))
+        return;
+    if (live && up->state == UPLINK_UP) {
+        int n = xmpp_conn_send_queue_len(up->conn) - before;
+        log_error(LOG_LINK, "withdrawing %d stanzas whose writes failed",
+                  MAX(n, 0));
+        withdraw(up, n);
+    }
+    /* What went to the down-queue meanwhile goes too. */
+    while (up->pending.length > queued)
+        g_free(g_queue_pop_tail(&up->pending));
+}
+
 xmpp_ctx_t *uplink_ctx(uplink *up)
 {
     return up->ctx;

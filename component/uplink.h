@@ -47,6 +47,12 @@ int uplink_new(const uplink_params *params, uplink_stanza_fn on_stanza,
  * link is down. Output leaves on the next main-loop turn. */
 void uplink_send(uplink *up, xmpp_stanza_t *st);
 
+/* Runs fn(userdata) as a turn of its own, between the on_turn calls, like
+ * the handling of received stanzas: for work that does not come from the
+ * link (the legacy worker's messages, timers) but writes to the store and
+ * sends stanzas. If the turn's writes fail, what fn sent is withdrawn. */
+void uplink_run_turn(uplink *up, void (*fn)(void *), void *userdata);
+
 /* The libstrophe context, for building stanzas; lives as long as up. */
 xmpp_ctx_t *uplink_ctx(uplink *up);
 

@@ -52,6 +52,8 @@ static const char *const db_names[STORE_DB_COUNT] = {
     [STORE_DB_ARCHIVE] = "archive",
     [STORE_DB_OUTBOX] = "outbox",
     [STORE_DB_NICKS] = "nicks",
+    [STORE_DB_MEMBER_INDEX] = "member_index",
+    [STORE_DB_SECRETS] = "secrets",
 };
 
 /* Migrations: migrations[v] turns a store at schema version v into one at

@@ -33,8 +33,10 @@ enum store_db {
     STORE_DB_MEMBERS,      /* "members": legacy identity -> membership */
     STORE_DB_ACCOUNTS,     /* "accounts": account name -> settings */
     STORE_DB_ARCHIVE,      /* "archive": group\0seq(be64) -> message */
-    STORE_DB_OUTBOX,       /* "outbox": account\0seq(be64) -> delivery */
+    STORE_DB_OUTBOX,       /* "outbox": account\0kind target\0id(be64) */
     STORE_DB_NICKS,        /* "nicks": group\0folded nick -> owner */
+    STORE_DB_MEMBER_INDEX, /* "member_index": group\0account\0handle */
+    STORE_DB_SECRETS,      /* "secrets": account name -> password */
     STORE_DB_COUNT
 };
 

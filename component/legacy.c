@@ -1,0 +1,576 @@
+/* legacy: spawning and supervising the libpurple workers (legacy.h). */
+#include "legacy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#include "log.h"
+
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS   60000
+#define KILL_AFTER_S     5
+#define READ_CHUNK       65536
+
+typedef struct worker {
+    legacy *lg;
+    char *name;
+    /* what to run; kept for restarts */
+    char *protocol, *username, *password;
+    GHashTable *options; /* char * -> char *, owned */
+    GSubprocess *proc;
+    GCancellable *cancel; /* the wait on proc */
+    int fd;               /* our end of the socketpair, -1 when none */
+    guint in_id, out_id;  /* fd watches */
+    proto_reader *reader;
+    GByteArray *outq;
+    gboolean stopping;      /* we asked it to go: no restart */
+    gboolean restart_after; /* stopping for a new start with new settings */
+    gboolean quarantined;
+    guint restart_id, kill_id;
+    GArray *crashes; /* gint64 monotonic µs of recent crashes */
+    guint backoff_ms;
+} worker;
+
+struct legacy {
+    const config *cfg;
+    legacy_events ev;
+    void *userdata;
+    char *worker_path;
+    GHashTable *workers; /* name -> worker * (owned) */
+};
+
+static void spawn(worker *w);
+
+static void password_free(char *p)
+{
+    if (p)
+        memset(p, 0, strlen(p));
+    g_free(p);
+}
+
+static void channel_close(worker *w)
+{
+    if (w->in_id)
+        g_source_remove(w->in_id);
+    if (w->out_id)
+        g_source_remove(w->out_id);
+    w->in_id = w->out_id = 0;
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    if (w->reader)
+        proto_reader_free(w->reader);
+    w->reader = NULL;
+    if (w->outq)
+        g_byte_array_set_size(w->outq, 0);
+}
+
+static void worker_free(gpointer data)
+{
+    worker *w = data;
+
+    channel_close(w);
+    if (w->cancel) {
+        g_cancellable_cancel(w->cancel);
+        g_object_unref(w->cancel);
+    }
+    if (w->proc) {
+        g_subprocess_send_signal(w->proc, SIGTERM);
+        g_object_unref(w->proc);
+    }
+    if (w->restart_id)
+        g_source_remove(w->restart_id);
+    if (w->kill_id)
+        g_source_remove(w->kill_id);
+    g_free(w->name);
+    g_free(w->protocol);
+    g_free(w->username);
+    password_free(w->password);
+    if (w->options)
+        g_hash_table_unref(w->options);
+    if (w->outq)
+        g_byte_array_unref(w->outq);
+    g_array_unref(w->crashes);
+    g_free(w);
+}
+
+/* imgroups-purple beside the running imgroups (installed), or in the build
+ * tree (transports/purple/ next to component/). */
+static char *find_worker(void)
+{
+    char *self = g_file_read_link("/proc/self/exe", NULL);
+    char *dir = self ? g_path_get_dirname(self) : g_strdup(".");
+    char *candidates[] = {
+        g_build_filename(dir, "imgroups-purple", NULL),
+        g_build_filename(dir, "..", "transports", "purple", "imgroups-purple",
+                         NULL),
+    };
+    char *found = NULL;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++) {
+        if (!found && g_file_test(candidates[i], G_FILE_TEST_IS_EXECUTABLE))
+            found = g_strdup(candidates[i]);
+        g_free(candidates[i]);
+    }
+    if (!found)
+        found = g_build_filename(dir, "imgroups-purple", NULL);
+    g_free(dir);
+    g_free(self);
+    return found;
+}
+
+legacy *legacy_new(const config *cfg, const legacy_events *events,
+                   void *userdata)
+{
+    legacy *lg = g_new0(legacy, 1);
+
+    lg->cfg = cfg;
+    lg->ev = *events;
+    lg->userdata = userdata;
+    lg->worker_path = cfg->worker ? g_strdup(cfg->worker) : find_worker();
+    lg->workers =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, worker_free);
+    return lg;
+}
+
+void legacy_free(legacy *lg)
+{
+    if (!lg)
+        return;
+    g_hash_table_destroy(lg->workers);
+    g_free(lg->worker_path);
+    g_free(lg);
+}
+
+const char *legacy_worker_path(const legacy *lg)
+{
+    return lg->worker_path;
+}
+
+/* ---- output ---- */
+
+static gboolean on_writable(GIOChannel *ch, GIOCondition cond, gpointer data);
+
+static void out_arm(worker *w)
+{
+    if (w->fd < 0 || w->out_id || w->outq->len == 0)
+        return;
+    {
+        GIOChannel *ch = g_io_channel_unix_new(w->fd);
+        w->out_id =
+            g_io_add_watch(ch, G_IO_OUT | G_IO_ERR | G_IO_HUP, on_writable, w);
+        g_io_channel_unref(ch);
+    }
+}
+
+static gboolean on_writable(GIOChannel *ch, GIOCondition cond, gpointer data)
+{
+    worker *w = data;
+
+    while (w->outq->len > 0) {
+        ssize_t n = send(w->fd, w->outq->data, w->outq->len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return G_SOURCE_CONTINUE;
+        if (n < 0) {
+            /* The worker is going; its exit is handled by the wait. */
+            log_debug(LOG_LEGACY, "worker %s: write: %s", w->name,
+                      g_strerror(errno));
+            g_byte_array_set_size(w->outq, 0);
+            break;
+        }
+        g_byte_array_remove_range(w->outq, 0, (guint)n);
+    }
+    w->out_id = 0;
+    return G_SOURCE_REMOVE;
+}
+
+static int queue_frame(worker *w, enum proto_type t, GVariant *body)
+{
+    GError *err = NULL;
+    GBytes *frame = proto_encode(t, body, &err);
+    gsize n;
+    const guint8 *p;
+
+    if (!frame) {
+        log_error(LOG_LEGACY, "worker %s: cannot encode %s: %s", w->name,
+                  proto_name(t), err->message);
+        g_error_free(err);
+        return -1;
+    }
+    p = g_bytes_get_data(frame, &n);
+    g_byte_array_append(w->outq, p, (guint)n);
+    g_bytes_unref(frame);
+    out_arm(w);
+    return 0;
+}
+
+int legacy_send(legacy *lg, const char *account, enum proto_type t,
+                GVariant *body)
+{
+    worker *w = g_hash_table_lookup(lg->workers, account);
+
+    if (!w || w->fd < 0 || w->stopping) {
+        if (body && g_variant_is_floating(body))
+            g_variant_unref(g_variant_ref_sink(body));
+        return -1;
+    }
+    return queue_frame(w, t, body);
+}
+
+/* ---- input ---- */
+
+typedef struct turn_args {
+    worker *w;
+    gboolean broken;
+} turn_args;
+
+static void dispatch_frames(void *data)
+{
+    turn_args *a = data;
+    worker *w = a->w;
+    enum proto_type t;
+    GVariant *body;
+    GError *err = NULL;
+    int rc;
+
+    while (w->reader && (rc = proto_reader_next(w->reader, &t, &body, &err))) {
+        if (rc < 0) {
+            log_error(LOG_LEGACY, "worker %s: broken message stream: %s",
+                      w->name, err->message);
+            g_clear_error(&err);
+            a->broken = TRUE;
+            return;
+        }
+        if (t == PROTO_HELLO) {
+            guint16 v = 0;
+            g_variant_get(body, "(q)", &v);
+            if (v != PROTO_VERSION) {
+                log_error(LOG_LEGACY,
+                          "worker %s speaks protocol %u, this imgroups %u: "
+                          "%s is from another build",
+                          w->name, v, PROTO_VERSION, w->lg->worker_path);
+                a->broken = TRUE;
+            }
+        } else
+            w->lg->ev.message(w->name, t, body, w->lg->userdata);
+        g_variant_unref(body);
+        if (a->broken)
+            return;
+    }
+}
+
+static gboolean on_readable(GIOChannel *ch, GIOCondition cond, gpointer data)
+{
+    worker *w = data;
+    guint8 buf[READ_CHUNK];
+    turn_args a = {w, FALSE};
+    ssize_t n;
+
+    n = recv(w->fd, buf, sizeof(buf), 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return G_SOURCE_CONTINUE;
+    if (n <= 0) {
+        /* EOF: the worker is exiting; the wait reports how. */
+        w->in_id = 0;
+        channel_close(w);
+        return G_SOURCE_REMOVE;
+    }
+    proto_reader_feed(w->reader, buf, (gsize)n);
+    w->lg->ev.turn(dispatch_frames, &a, w->lg->userdata);
+    if (a.broken && w->proc) {
+        /* A worker that cannot be understood is not trusted further. */
+        g_subprocess_force_exit(w->proc);
+        w->in_id = 0;
+        channel_close(w);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- life and death ---- */
+
+static gboolean restart_cb(gpointer data)
+{
+    worker *w = data;
+
+    w->restart_id = 0;
+    spawn(w);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean kill_cb(gpointer data)
+{
+    worker *w = data;
+
+    w->kill_id = 0;
+    if (w->proc) {
+        log_warning(LOG_LEGACY, "worker %s did not stop in %d s: killing it",
+                    w->name, KILL_AFTER_S);
+        g_subprocess_force_exit(w->proc);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static char *exit_text(GSubprocess *proc)
+{
+    if (g_subprocess_get_if_signaled(proc))
+        return g_strdup_printf("killed by signal %d",
+                               g_subprocess_get_term_sig(proc));
+    return g_strdup_printf("exited with status %d",
+                           g_subprocess_get_exit_status(proc));
+}
+
+/* Counts this crash; TRUE when the account has crashed crash_limit times
+ * within crash_window seconds. */
+static gboolean crash_loop(worker *w)
+{
+    gint64 now = g_get_monotonic_time();
+    gint64 window = (gint64)w->lg->cfg->crash_window * G_USEC_PER_SEC;
+
+    g_array_append_val(w->crashes, now);
+    while (w->crashes->len &&
+           now - g_array_index(w->crashes, gint64, 0) > window)
+        g_array_remove_index(w->crashes, 0);
+    return w->crashes->len >= w->lg->cfg->crash_limit;
+}
+
+static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
+{
+    worker *w = data;
+    legacy *lg;
+    GError *err = NULL;
+    char *why;
+    gboolean quarantine, signaled;
+
+    if (!g_subprocess_wait_finish(G_SUBPROCESS(source), res, &err)) {
+        /* Cancelled: the worker struct is being freed. */
+        g_error_free(err);
+        return;
+    }
+    lg = w->lg;
+    why = exit_text(w->proc);
+    signaled = g_subprocess_get_if_signaled(w->proc);
+    g_clear_object(&w->proc);
+    g_clear_object(&w->cancel);
+    if (w->kill_id) {
+        g_source_remove(w->kill_id);
+        w->kill_id = 0;
+    }
+    channel_close(w);
+    if (w->stopping) {
+        log_info(LOG_LEGACY, "worker %s stopped (%s)", w->name, why);
+        g_free(why);
+        if (w->restart_after) {
+            w->stopping = w->restart_after = FALSE;
+            spawn(w);
+        } else
+            g_hash_table_remove(lg->workers, w->name);
+        return;
+    }
+    quarantine = crash_loop(w);
+    if (quarantine) {
+        char *text = g_strdup_printf(
+            "its worker %s %u times in %u s; quarantined until an admin "
+            "enables it again",
+            signaled ? "crashed" : "died", w->crashes->len,
+            lg->cfg->crash_window);
+        log_error(LOG_LEGACY, "account %s: worker %s; %s", w->name, why, text);
+        w->quarantined = TRUE;
+        g_free(why);
+        why = text;
+    } else {
+        log_warning(LOG_LEGACY, "account %s: worker %s; restarting in %u ms",
+                    w->name, why, w->backoff_ms);
+        w->restart_id = g_timeout_add(w->backoff_ms, restart_cb, w);
+        w->backoff_ms = MIN(w->backoff_ms * 2, BACKOFF_MAX_MS);
+    }
+    lg->ev.lost(w->name, why, quarantine, lg->userdata);
+    g_free(why);
+}
+
+static GVariant *account_add_body(const worker *w)
+{
+    GVariantBuilder opts;
+    GHashTableIter it;
+    gpointer k, v;
+
+    g_variant_builder_init(&opts, G_VARIANT_TYPE("a{ss}"));
+    if (w->options) {
+        g_hash_table_iter_init(&it, w->options);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            g_variant_builder_add(&opts, "{ss}", (char *)k, (char *)v);
+    }
+    return g_variant_new("(ssssa{ss})", w->name, w->protocol, w->username,
+                         w->password ? w->password : "", &opts);
+}
+
+/* Fails like a crash that cannot be retried: the account is quarantined
+ * with why. */
+static void cannot_run(worker *w, const char *why)
+{
+    log_error(LOG_LEGACY, "account %s: %s", w->name, why);
+    w->quarantined = TRUE;
+    w->lg->ev.lost(w->name, why, TRUE, w->lg->userdata);
+}
+
+static void spawn(worker *w)
+{
+    legacy *lg = w->lg;
+    int sv[2];
+    char *dir, *fdarg;
+    GSubprocessLauncher *l;
+    GError *err = NULL;
+    GPtrArray *argv;
+
+    dir = g_build_filename(lg->cfg->storage_path, "purple", w->name, NULL);
+    if (g_mkdir_with_parents(dir, 0700) < 0) {
+        char *why =
+            g_strdup_printf("cannot create %s: %s", dir, g_strerror(errno));
+        cannot_run(w, why);
+        g_free(why);
+        g_free(dir);
+        return;
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        char *why = g_strdup_printf("socketpair: %s", g_strerror(errno));
+        cannot_run(w, why);
+        g_free(why);
+        g_free(dir);
+        return;
+    }
+    fdarg = g_strdup_printf("%d", 3);
+    argv = g_ptr_array_new();
+    g_ptr_array_add(argv, lg->worker_path);
+    g_ptr_array_add(argv, "--fd");
+    g_ptr_array_add(argv, fdarg);
+    g_ptr_array_add(argv, "--user-dir");
+    g_ptr_array_add(argv, dir);
+    if (lg->cfg->plugin_dir) {
+        g_ptr_array_add(argv, "--plugin-dir");
+        g_ptr_array_add(argv, lg->cfg->plugin_dir);
+    }
+    if (log_on(LOG_LEGACY, LOG_DEBUG))
+        g_ptr_array_add(argv, "--debug");
+    g_ptr_array_add(argv, NULL);
+
+    l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_take_fd(l, sv[1], 3); /* closed in the parent */
+    w->proc =
+        g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
+    g_object_unref(l);
+    g_ptr_array_unref(argv);
+    g_free(fdarg);
+    g_free(dir);
+    if (!w->proc) {
+        char *why =
+            g_strdup_printf("cannot run %s: %s", lg->worker_path, err->message);
+        g_error_free(err);
+        close(sv[0]);
+        cannot_run(w, why);
+        g_free(why);
+        return;
+    }
+    w->fd = sv[0];
+    g_unix_set_fd_nonblocking(w->fd, TRUE, NULL);
+    w->reader = proto_reader_new();
+    {
+        GIOChannel *ch = g_io_channel_unix_new(w->fd);
+        w->in_id =
+            g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, w);
+        g_io_channel_unref(ch);
+    }
+    w->cancel = g_cancellable_new();
+    g_subprocess_wait_async(w->proc, w->cancel, on_worker_exit, w);
+    log_info(LOG_LEGACY, "account %s: worker started (pid %s)", w->name,
+             g_subprocess_get_identifier(w->proc));
+    /* The worker reads these after sending its own hello. */
+    queue_frame(w, PROTO_HELLO, g_variant_new("(q)", (guint16)PROTO_VERSION));
+    queue_frame(w, PROTO_ACCOUNT_ADD, account_add_body(w));
+}
+
+static GHashTable *options_copy(GHashTable *src)
+{
+    GHashTable *h =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTableIter it;
+    gpointer k, v;
+
+    if (src) {
+        g_hash_table_iter_init(&it, src);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            g_hash_table_insert(h, g_strdup(k), g_strdup(v));
+    }
+    return h;
+}
+
+void legacy_start(legacy *lg, const char *name, const char *protocol,
+                  const char *username, const char *password,
+                  GHashTable *options)
+{
+    worker *w = g_hash_table_lookup(lg->workers, name);
+
+    if (!w) {
+        w = g_new0(worker, 1);
+        w->lg = lg;
+        w->name = g_strdup(name);
+        w->fd = -1;
+        w->outq = g_byte_array_new();
+        w->crashes = g_array_new(FALSE, FALSE, sizeof(gint64));
+        g_hash_table_insert(lg->workers, w->name, w);
+    }
+    g_free(w->protocol);
+    g_free(w->username);
+    password_free(w->password);
+    if (w->options)
+        g_hash_table_unref(w->options);
+    w->protocol = g_strdup(protocol);
+    w->username = g_strdup(username);
+    w->password = g_strdup(password ? password : "");
+    w->options = options_copy(options);
+    w->quarantined = FALSE;
+    w->backoff_ms = BACKOFF_FIRST_MS;
+    g_array_set_size(w->crashes, 0);
+    if (w->restart_id) {
+        g_source_remove(w->restart_id);
+        w->restart_id = 0;
+    }
+    if (w->proc) {
+        /* One worker per user dir: the new one starts when the old one is
+         * gone. */
+        w->stopping = w->restart_after = TRUE;
+        g_subprocess_send_signal(w->proc, SIGTERM);
+        if (!w->kill_id)
+            w->kill_id = g_timeout_add_seconds(KILL_AFTER_S, kill_cb, w);
+        return;
+    }
+    w->stopping = w->restart_after = FALSE;
+    spawn(w);
+}
+
+void legacy_stop(legacy *lg, const char *name)
+{
+    worker *w = g_hash_table_lookup(lg->workers, name);
+
+    if (!w)
+        return;
+    if (!w->proc) {
+        g_hash_table_remove(lg->workers, name);
+        return;
+    }
+    w->stopping = TRUE;
+    w->restart_after = FALSE;
+    channel_close(w);
+    g_subprocess_send_signal(w->proc, SIGTERM);
+    if (!w->kill_id)
+        w->kill_id = g_timeout_add_seconds(KILL_AFTER_S, kill_cb, w);
+}

@@ -1,0 +1,447 @@
+/* members: "(qa{sv})" records keyed account\0handle in "members", and the
+ * group index group\0account\0handle (empty values) in "member_index". */
+#include <errno.h>
+#include <string.h>
+
+#include "members.h"
+
+#define MEMBERS_TYPE G_VARIANT_TYPE("(qa{sv})")
+
+/* LMDB's default key size limit. */
+#define KEY_MAX 511
+
+/* A key built here. */
+typedef struct mkey {
+    size_t len;
+    unsigned char b[KEY_MAX];
+} mkey;
+
+void member_rec_free(member_rec *m)
+{
+    if (!m)
+        return;
+    g_free(m->account);
+    g_free(m->handle);
+    g_free(m->group);
+    g_free(m->nick);
+    g_free(m->alias);
+    g_free(m);
+}
+
+/* Keys */
+
+static gboolean part_ok(const char *p)
+{
+    return p != NULL && *p != '\0';
+}
+
+static gboolean text_ok(const char *p)
+{
+    return p == NULL || g_utf8_validate(p, -1, NULL);
+}
+
+/* Appends the parts, each but the last followed by \0; FALSE if the key
+ * would pass KEY_MAX. */
+static gboolean key_build(mkey *k, const char *const *parts, int n)
+{
+    k->len = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(parts[i]);
+
+        if (len + (i < n - 1) > KEY_MAX - k->len)
+            return FALSE;
+        memcpy(k->b + k->len, parts[i], len);
+        k->len += len;
+        if (i < n - 1)
+            k->b[k->len++] = '\0';
+    }
+    return TRUE;
+}
+
+/* account\0handle; handle NULL gives the prefix account\0. */
+static gboolean key_primary(mkey *k, const char *account, const char *handle)
+{
+    const char *parts[] = {account, handle ? handle : ""};
+
+    return key_build(k, parts, 2);
+}
+
+/* group\0account\0handle; handle NULL gives the prefix group\0. */
+static gboolean key_index(mkey *k, const char *group, const char *account,
+                          const char *handle)
+{
+    const char *parts[] = {group, account, handle};
+
+    if (!handle) {
+        const char *prefix[] = {group, ""};
+        return key_build(k, prefix, 2);
+    }
+    return key_build(k, parts, 3);
+}
+
+static gboolean has_prefix(const MDB_val *k, const mkey *prefix)
+{
+    return k->mv_size >= prefix->len &&
+           memcmp(k->mv_data, prefix->b, prefix->len) == 0;
+}
+
+static int del_key(MDB_txn *txn, MDB_dbi dbi, const mkey *key)
+{
+    MDB_val k = {.mv_size = key->len, .mv_data = (void *)key->b};
+    int rc = mdb_del(txn, dbi, &k, NULL);
+
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Moves cur to the first key after last (a copy), wherever the transaction
+ * has put or deleted keys since: fn may write while a walk is under way. */
+static int seek_after(MDB_cursor *cur, const mkey *last, MDB_val *k, MDB_val *d)
+{
+    int rc;
+
+    *k = (MDB_val){.mv_size = last->len, .mv_data = (void *)last->b};
+    rc = mdb_cursor_get(cur, k, d, MDB_SET_RANGE);
+    if (rc == 0 && k->mv_size == last->len &&
+        memcmp(k->mv_data, last->b, last->len) == 0)
+        rc = mdb_cursor_get(cur, k, d, MDB_NEXT);
+    return rc;
+}
+
+static void key_copy(mkey *dst, const MDB_val *k)
+{
+    dst->len = k->mv_size <= KEY_MAX ? k->mv_size : KEY_MAX;
+    memcpy(dst->b, k->mv_data, dst->len);
+}
+
+/* Records */
+
+static GVariant *members_encode(const member_rec *m)
+{
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&b, "{sv}", "group", g_variant_new_string(m->group));
+    if (m->nick)
+        g_variant_builder_add(&b, "{sv}", "nick",
+                              g_variant_new_string(m->nick));
+    if (m->alias)
+        g_variant_builder_add(&b, "{sv}", "alias",
+                              g_variant_new_string(m->alias));
+    g_variant_builder_add(&b, "{sv}", "muted", g_variant_new_boolean(m->muted));
+    g_variant_builder_add(&b, "{sv}", "welcomed",
+                          g_variant_new_boolean(m->welcomed));
+    g_variant_builder_add(&b, "{sv}", "since",
+                          g_variant_new_int64(m->since_us));
+    g_variant_builder_add(&b, "{sv}", "seen", g_variant_new_int64(m->seen_us));
+    return g_variant_new("(qa{sv})", (guint16)MEMBERS_RECORD_VERSION, &b);
+}
+
+/* A dictionary string, or NULL when missing or of another type. */
+static char *lookup_string(GVariant *dict, const char *key)
+{
+    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_STRING);
+    char *s;
+
+    if (!v)
+        return NULL;
+    s = g_variant_dup_string(v, NULL);
+    g_variant_unref(v);
+    return s;
+}
+
+static gboolean lookup_boolean(GVariant *dict, const char *key)
+{
+    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_BOOLEAN);
+    gboolean b;
+
+    if (!v)
+        return FALSE;
+    b = g_variant_get_boolean(v);
+    g_variant_unref(v);
+    return b;
+}
+
+static gint64 lookup_int64(GVariant *dict, const char *key)
+{
+    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_INT64);
+    gint64 x;
+
+    if (!v)
+        return 0;
+    x = g_variant_get_int64(v);
+    g_variant_unref(v);
+    return x;
+}
+
+/* The "group" of a stored value, whatever its record version (the type
+ * "(qa{sv})" is the same for all of them), or NULL if it has none. Used to
+ * find the index entry of a record being replaced or deleted. */
+static char *value_group(const MDB_val *d)
+{
+    GVariant *v = NULL, *dict = NULL;
+    char *group;
+
+    if (store_decode_variant(d, MEMBERS_TYPE, &v) != 0)
+        return NULL;
+    dict = g_variant_get_child_value(v, 1);
+    group = lookup_string(dict, "group");
+    g_variant_unref(dict);
+    g_variant_unref(v);
+    if (group && !*group) {
+        g_free(group);
+        group = NULL;
+    }
+    return group;
+}
+
+/* Decodes a value stored under account\0handle into owned memory. */
+static int members_decode(const MDB_val *d, const char *account,
+                          size_t account_len, const char *handle,
+                          size_t handle_len, member_rec **out)
+{
+    GVariant *v = NULL, *dict = NULL;
+    member_rec *m = NULL;
+    guint16 version;
+    int rc;
+
+    *out = NULL;
+    rc = store_decode_variant(d, MEMBERS_TYPE, &v);
+    if (rc != 0)
+        goto leave;
+    rc = MDB_CORRUPTED;
+    g_variant_get(v, "(q@a{sv})", &version, &dict);
+    if (version == 0 || version > MEMBERS_RECORD_VERSION)
+        goto leave;
+    m = g_new0(member_rec, 1);
+    m->group = lookup_string(dict, "group");
+    if (!m->group || !*m->group)
+        goto leave;
+    m->account = g_strndup(account, account_len);
+    m->handle = g_strndup(handle, handle_len);
+    m->nick = lookup_string(dict, "nick");
+    m->alias = lookup_string(dict, "alias");
+    m->muted = lookup_boolean(dict, "muted");
+    m->welcomed = lookup_boolean(dict, "welcomed");
+    m->since_us = lookup_int64(dict, "since");
+    m->seen_us = lookup_int64(dict, "seen");
+    *out = m;
+    m = NULL;
+    rc = 0;
+leave:
+    member_rec_free(m);
+    if (dict)
+        g_variant_unref(dict);
+    if (v)
+        g_variant_unref(v);
+    return rc;
+}
+
+/* Writing */
+
+int members_put(MDB_txn *txn, const store *s, const member_rec *m)
+{
+    MDB_dbi primary = store_dbi(s, STORE_DB_MEMBERS);
+    MDB_dbi index = store_dbi(s, STORE_DB_MEMBER_INDEX);
+    MDB_val k, d, empty = {.mv_size = 0, .mv_data = NULL};
+    char *old_group = NULL;
+    mkey pkey, ikey, old;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && m != NULL, -EINVAL);
+    if (!part_ok(m->account) || !part_ok(m->handle) || !part_ok(m->group) ||
+        !g_utf8_validate(m->group, -1, NULL) || !text_ok(m->nick) ||
+        !text_ok(m->alias))
+        return -EINVAL;
+    /* Both keys are checked before anything is written, so that a key too
+     * long leaves the transaction as it was. */
+    if (!key_primary(&pkey, m->account, m->handle) ||
+        !key_index(&ikey, m->group, m->account, m->handle))
+        return MDB_BAD_VALSIZE;
+    k = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
+    rc = mdb_get(txn, primary, &k, &d);
+    if (rc == 0) {
+        old_group = value_group(&d);
+    } else if (rc != MDB_NOTFOUND) {
+        goto leave;
+    }
+    if (old_group && strcmp(old_group, m->group) != 0 &&
+        key_index(&old, old_group, m->account, m->handle)) {
+        rc = del_key(txn, index, &old);
+        if (rc != 0)
+            goto leave;
+    }
+    rc = store_put_variant(txn, primary, pkey.b, pkey.len, members_encode(m));
+    if (rc != 0)
+        goto leave;
+    k = (MDB_val){.mv_size = ikey.len, .mv_data = ikey.b};
+    rc = mdb_put(txn, index, &k, &empty, 0);
+leave:
+    g_free(old_group);
+    return rc;
+}
+
+int members_delete(MDB_txn *txn, const store *s, const char *account,
+                   const char *handle)
+{
+    MDB_dbi primary = store_dbi(s, STORE_DB_MEMBERS);
+    char *group = NULL;
+    mkey pkey, ikey;
+    MDB_val k, d;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL, -EINVAL);
+    if (!part_ok(account) || !part_ok(handle))
+        return -EINVAL;
+    if (!key_primary(&pkey, account, handle))
+        return MDB_BAD_VALSIZE;
+    k = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
+    rc = mdb_get(txn, primary, &k, &d);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    group = value_group(&d);
+    if (group && key_index(&ikey, group, account, handle)) {
+        rc = del_key(txn, store_dbi(s, STORE_DB_MEMBER_INDEX), &ikey);
+        if (rc != 0)
+            goto leave;
+    }
+    rc = del_key(txn, primary, &pkey);
+leave:
+    g_free(group);
+    return rc;
+}
+
+/* Reading */
+
+int members_get(MDB_txn *txn, const store *s, const char *account,
+                const char *handle, member_rec **out)
+{
+    mkey pkey;
+    MDB_val k, d;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, -EINVAL);
+    *out = NULL;
+    if (!part_ok(account) || !part_ok(handle))
+        return -EINVAL;
+    if (!key_primary(&pkey, account, handle))
+        return MDB_BAD_VALSIZE;
+    k = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
+    rc = mdb_get(txn, store_dbi(s, STORE_DB_MEMBERS), &k, &d);
+    if (rc != 0)
+        return rc;
+    return members_decode(&d, account, strlen(account), handle, strlen(handle),
+                          out);
+}
+
+int members_foreach_account(MDB_txn *txn, const store *s, const char *account,
+                            members_fn fn, void *userdata)
+{
+    MDB_cursor *cur = NULL;
+    mkey prefix, last;
+    MDB_val k, d;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
+    if (!part_ok(account))
+        return -EINVAL;
+    if (!key_primary(&prefix, account, NULL))
+        return MDB_BAD_VALSIZE;
+    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_MEMBERS), &cur);
+    if (rc != 0)
+        goto leave;
+    k = (MDB_val){.mv_size = prefix.len, .mv_data = prefix.b};
+    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    while (rc == 0 && has_prefix(&k, &prefix)) {
+        const char *handle = (const char *)k.mv_data + prefix.len;
+        size_t hlen = k.mv_size - prefix.len;
+        member_rec *m = NULL;
+        int stop = 0;
+
+        key_copy(&last, &k);
+        /* A handle is non-empty and holds no NUL; other keys are not
+         * members. */
+        if (hlen > 0 && !memchr(handle, '\0', hlen) &&
+            members_decode(&d, account, prefix.len - 1, handle, hlen, &m) ==
+                0) {
+            stop = fn(m, userdata);
+            member_rec_free(m);
+        }
+        if (stop) {
+            rc = stop;
+            goto leave;
+        }
+        rc = seek_after(cur, &last, &k, &d);
+    }
+    if (rc == MDB_NOTFOUND || rc == 0)
+        rc = 0;
+leave:
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc;
+}
+
+int members_foreach_group(MDB_txn *txn, const store *s, const char *group,
+                          members_fn fn, void *userdata)
+{
+    MDB_dbi primary = store_dbi(s, STORE_DB_MEMBERS);
+    MDB_cursor *cur = NULL;
+    mkey prefix, last, pkey;
+    MDB_val k, d;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
+    if (!part_ok(group))
+        return -EINVAL;
+    if (!key_index(&prefix, group, NULL, NULL))
+        return MDB_BAD_VALSIZE;
+    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_MEMBER_INDEX), &cur);
+    if (rc != 0)
+        goto leave;
+    k = (MDB_val){.mv_size = prefix.len, .mv_data = prefix.b};
+    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    while (rc == 0 && has_prefix(&k, &prefix)) {
+        const char *account = (const char *)k.mv_data + prefix.len;
+        size_t rest = k.mv_size - prefix.len;
+        const char *sep = memchr(account, '\0', rest);
+        member_rec *m = NULL;
+        MDB_val pk, pd;
+        int stop = 0;
+
+        key_copy(&last, &k);
+        /* The primary key is the index key without the group: account
+         * \0 handle, both non-empty. The record must still name the
+         * group: an entry left by a record that changed group or could
+         * not be read is stale. */
+        if (sep && sep > account && (size_t)(sep - account) + 1 < rest &&
+            !memchr(sep + 1, '\0', rest - (size_t)(sep - account) - 1)) {
+            size_t alen = (size_t)(sep - account);
+
+            pkey.len = rest;
+            memcpy(pkey.b, account, rest);
+            pk = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
+            rc = mdb_get(txn, primary, &pk, &pd);
+            if (rc != 0 && rc != MDB_NOTFOUND)
+                goto leave;
+            if (rc == 0 &&
+                members_decode(&pd, (const char *)pkey.b, alen,
+                               (const char *)pkey.b + alen + 1, rest - alen - 1,
+                               &m) == 0 &&
+                strcmp(m->group, group) == 0)
+                stop = fn(m, userdata);
+            member_rec_free(m);
+        }
+        if (stop) {
+            rc = stop;
+            goto leave;
+        }
+        rc = seek_after(cur, &last, &k, &d);
+    }
+    if (rc == MDB_NOTFOUND || rc == 0)
+        rc = 0;
+leave:
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc;
+}

@@ -1,0 +1,245 @@
+"""What the real-server tests share on the XMPP side: a slixmpp session
+that records every stanza it receives and waits for the ones a check
+expects, and small readers of those stanzas."""
+
+import asyncio
+import copy
+import logging
+import xml.etree.ElementTree as ET
+
+# Before slixmpp's import, which warns about its stringprep fallback.
+logging.basicConfig(level=logging.CRITICAL)
+import slixmpp  # noqa: E402
+from slixmpp.exceptions import IqError, IqTimeout  # noqa: E402
+from slixmpp.xmlstream import tostring  # noqa: E402
+from slixmpp.xmlstream.handler import Callback  # noqa: E402
+from slixmpp.xmlstream.matcher import MatchXPath  # noqa: E402
+
+CLIENT = "{jabber:client}"
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_USER = NS_MUC + "#user"
+NS_OID = "urn:xmpp:occupant-id:0"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+WAIT = 10        # seconds for any one expected stanza or answer
+
+
+class Fail(Exception):
+    """One check failed; the message says why."""
+
+
+def show(el):
+    """One stanza as XML text, for diagnostics."""
+    if el is None:
+        return "(none)"
+    try:
+        return tostring(el)
+    except Exception:
+        return ET.tostring(el, encoding="unicode")
+
+
+def bare(jid):
+    return (jid or "").split("/", 1)[0]
+
+
+def kind(el):
+    return el.tag[len(CLIENT):] if el.tag.startswith(CLIENT) else el.tag
+
+
+def ptype(el):
+    return el.get("type") or "available"
+
+
+def user_x(el):
+    return el.find("{%s}x" % NS_USER)
+
+
+def codes(el):
+    x = user_x(el)
+    if x is None:
+        return set()
+    out = set()
+    for s in x.findall("{%s}status" % NS_USER):
+        try:
+            out.add(int(s.get("code")))
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def item(el):
+    x = user_x(el)
+    return None if x is None else x.find("{%s}item" % NS_USER)
+
+
+def body(el):
+    return el.findtext(CLIENT + "body")
+
+
+def occupant_id(el):
+    o = el.find("{%s}occupant-id" % NS_OID)
+    return None if o is None else o.get("id")
+
+
+# --- predicates over received stanzas ------------------------------------
+def presence_from(frm, typ="available"):
+    return lambda el: (kind(el) == "presence" and el.get("from") == frm
+                       and ptype(el) == typ)
+
+
+def groupchat_from(frm, text):
+    return lambda el: (kind(el) == "message" and el.get("from") == frm
+                       and el.get("type") == "groupchat" and body(el) == text)
+
+
+class Client:
+    """One slixmpp session that records every message and presence it
+    receives, numbered in arrival order."""
+
+    def __init__(self, loop, port, user, host="localhost", password=None):
+        self.loop = loop
+        self.port = port
+        self.user = user
+        self.password = password or user + "-pw"
+        self.jid = "%s@%s/muc-test" % (user, host)
+        self.xmpp = None
+        self.inbox = []    # (n, element) not yet taken by a wait
+        self.log = []      # (n, element), all of them
+        self.count = 0
+        self.arrived = asyncio.Event()
+
+    def _record(self, stanza):
+        el = copy.deepcopy(stanza.xml)
+        self.count += 1
+        self.inbox.append((self.count, el))
+        self.log.append((self.count, el))
+        self.arrived.set()
+
+    async def login(self, timeout=20):
+        x = slixmpp.ClientXMPP(
+            self.jid, self.password,
+            plugin_config={"feature_mechanisms": {"unencrypted_plain": True}})
+        self.xmpp = x
+        for what in ("message", "presence"):
+            x.register_handler(Callback(
+                "muc-test %s" % what,
+                MatchXPath("{%s}%s" % (x.default_ns, what)), self._record))
+        done = self.loop.create_future()
+
+        def finish(result):
+            if not done.done():
+                done.set_result(result)
+
+        x.add_event_handler("session_start", lambda _: finish(None))
+        x.add_event_handler("failed_all_auth",
+                            lambda _: finish("authentication failed"))
+        x.add_event_handler("connection_failed",
+                            lambda e: finish("connection failed: %s" % e))
+        x.add_event_handler("disconnected",
+                            lambda e: finish("disconnected: %s" % e))
+        x.connect(("127.0.0.1", self.port), use_ssl=False,
+                  force_starttls=False, disable_starttls=True)
+        try:
+            err = await asyncio.wait_for(done, timeout)
+        except asyncio.TimeoutError:
+            err = "no session within %d s" % timeout
+        if err:
+            raise RuntimeError("%s: %s" % (self.user, err))
+        self.jid = str(x.boundjid)
+
+    def send(self, xml):
+        """Sends a raw stanza (the stream's default namespace is
+        jabber:client)."""
+        self.xmpp.send_raw(xml)
+
+    async def iq(self, typ, to, payload, timeout=WAIT):
+        iq = self.xmpp.Iq()
+        iq["id"] = self.xmpp.new_id()
+        iq["type"] = typ
+        iq["to"] = to
+        iq.xml.append(ET.fromstring(payload))
+        return await iq.send(timeout=timeout)
+
+    def forget(self):
+        """Drops what arrived so far (not from the log)."""
+        self.inbox.clear()
+
+    def take_all(self, pred):
+        got = [(n, el) for n, el in self.inbox if pred(el)]
+        self.inbox = [(n, el) for n, el in self.inbox if not pred(el)]
+        return got
+
+    async def wait_n(self, pred, what, timeout=WAIT):
+        """The first unread stanza matching `pred` as (n, element), waiting
+        up to `timeout` seconds; Fail names `what` and lists what came."""
+        deadline = self.loop.time() + timeout
+        while True:
+            for i, (n, el) in enumerate(self.inbox):
+                if pred(el):
+                    del self.inbox[i]
+                    return n, el
+            left = deadline - self.loop.time()
+            if left <= 0:
+                raise Fail("%s did not get %s within %d s; unread:\n%s"
+                           % (self.user, what, timeout, self.unread()))
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+    async def wait(self, pred, what, timeout=WAIT):
+        return (await self.wait_n(pred, what, timeout))[1]
+
+    def unread(self, last=8):
+        if not self.inbox:
+            return "  (nothing)"
+        return "\n".join("  %d: %s" % (n, show(el))
+                         for n, el in self.inbox[-last:])
+
+    def received_between(self, lo, hi):
+        return [(n, el) for n, el in self.log if lo < n < hi]
+
+    async def close(self):
+        if self.xmpp is None:
+            return
+        try:
+            fut = self.xmpp.disconnect(wait=1.0)
+            if fut is not None:
+                await asyncio.wait_for(fut, 5)
+        except Exception:  # closing a session must never fail a test
+            pass
+        self.xmpp = None
+
+
+def iq_error(e):
+    if isinstance(e, IqError):
+        return "error %s/%s: %s" % (e.iq["error"]["type"],
+                                    e.iq["error"]["condition"], e.iq)
+    if isinstance(e, IqTimeout):
+        return "no answer within %d s" % WAIT
+    return "%s: %s" % (type(e).__name__, e)
+
+
+def join_answer(room, nick):
+    """The answer to a join of `room` as `nick`: the self-presence or an
+    error (other occupants' presences come from other nicks)."""
+    return lambda el: (kind(el) == "presence"
+                       and el.get("from") == "%s/%s" % (room, nick)
+                       and ptype(el) in ("available", "error"))
+
+
+def stanza_error(el):
+    """The defined condition of an error stanza, or None."""
+    e = el.find(CLIENT + "error")
+    if e is None:
+        return None
+    for ch in e:
+        if ch.tag.startswith("{%s}" % NS_STANZAS) and \
+                not ch.tag.endswith("}text"):
+            return ch.tag[len(NS_STANZAS) + 2:]
+    return None
+
+
+def item_reason(el):
+    it = item(el)
+    return None if it is None else it.findtext("{%s}reason" % NS_USER)

@@ -1,0 +1,858 @@
+/* test_outbox: the "outbox" database — ids and their high-water mark, the
+ * walks per target and per account, counts, removal and dropping, bad
+ * arguments and values this build cannot decode. */
+#include <errno.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "outbox.h"
+#include "store.h"
+#include "testutil.h"
+
+/* A store in a temp dir (testutil.c). */
+typedef testutil_store fixture;
+
+/* Writing: one store_write per helper; each returns what the outbox_ call
+ * returned (store_write's own result is checked to agree). */
+
+typedef struct write_call {
+    outbox_msg *m;
+    const char *account;
+    char kind;
+    const char *target;
+    guint64 id;
+    guint64 dropped;
+    int rc;
+} write_call;
+
+static int add_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    write_call *c = userdata;
+
+    c->rc = outbox_add(txn, s, c->m);
+    return c->rc;
+}
+
+static int remove_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    write_call *c = userdata;
+
+    c->rc = outbox_remove(txn, s, c->account, c->kind, c->target, c->id);
+    return c->rc;
+}
+
+static int drop_target_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    write_call *c = userdata;
+
+    c->rc =
+        outbox_drop_target(txn, s, c->account, c->kind, c->target, &c->dropped);
+    return c->rc;
+}
+
+static int drop_account_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    write_call *c = userdata;
+
+    c->rc = outbox_drop_account(txn, s, c->account, &c->dropped);
+    return c->rc;
+}
+
+static int run_write(fixture *f, store_write_fn fn, write_call *c)
+{
+    GError *err = NULL;
+    int rc = store_write(f->s, fn, c, &err);
+
+    if (c->rc == 0) {
+        g_assert_cmpint(rc, ==, 0);
+        g_assert_no_error(err);
+    } else {
+        g_assert_cmpint(rc, !=, 0);
+        g_assert_nonnull(err);
+        g_error_free(err);
+    }
+    return c->rc;
+}
+
+static int add_msg(fixture *f, outbox_msg *m)
+{
+    write_call c = {.m = m};
+
+    return run_write(f, add_txn, &c);
+}
+
+/* Queues "body" from group "g" to the target; returns its id. */
+static guint64 add(fixture *f, const char *account, char kind,
+                   const char *target)
+{
+    outbox_msg m = {.account = (char *)account,
+                    .kind = kind,
+                    .target = (char *)target,
+                    .group = "g",
+                    .nick = "n",
+                    .body = "body"};
+
+    g_assert_cmpint(add_msg(f, &m), ==, 0);
+    g_assert_cmpuint(m.id, >, 0);
+    return m.id;
+}
+
+static int remove_entry(fixture *f, const char *account, char kind,
+                        const char *target, guint64 id)
+{
+    write_call c = {
+        .account = account, .kind = kind, .target = target, .id = id};
+
+    return run_write(f, remove_txn, &c);
+}
+
+static guint64 drop_target(fixture *f, const char *account, char kind,
+                           const char *target)
+{
+    write_call c = {.account = account, .kind = kind, .target = target};
+
+    g_assert_cmpint(run_write(f, drop_target_txn, &c), ==, 0);
+    return c.dropped;
+}
+
+static guint64 drop_account(fixture *f, const char *account)
+{
+    write_call c = {.account = account};
+
+    g_assert_cmpint(run_write(f, drop_account_txn, &c), ==, 0);
+    return c.dropped;
+}
+
+typedef struct raw_value {
+    const void *key;
+    size_t klen;
+    const void *data;
+    size_t len;
+} raw_value;
+
+static int raw_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    const raw_value *r = userdata;
+    MDB_val k = {.mv_size = r->klen, .mv_data = (void *)r->key};
+    MDB_val d = {.mv_size = r->len, .mv_data = (void *)r->data};
+
+    return mdb_put(txn, store_dbi(s, STORE_DB_OUTBOX), &k, &d, 0);
+}
+
+/* Puts bytes under key in "outbox", bypassing outbox_add. */
+static void put_raw(fixture *f, const void *key, size_t klen, const void *data,
+                    size_t len)
+{
+    raw_value r = {key, klen, data, len};
+
+    g_assert_cmpint(store_write(f->s, raw_txn, &r, NULL), ==, 0);
+}
+
+static void put_raw_variant(fixture *f, const void *key, size_t klen,
+                            GVariant *v)
+{
+    g_variant_ref_sink(v);
+    put_raw(f, key, klen, g_variant_get_data(v), g_variant_get_size(v));
+    g_variant_unref(v);
+}
+
+/* account\0 kind target\0 id(be64); *len gets its length. */
+static char *entry_key(const char *account, char kind, const char *target,
+                       guint64 id, size_t *len)
+{
+    size_t alen = strlen(account), tlen = strlen(target);
+    char *k = g_malloc(alen + tlen + 11);
+
+    memcpy(k, account, alen + 1);
+    k[alen + 1] = kind;
+    memcpy(k + alen + 2, target, tlen + 1);
+    for (int i = 7; i >= 0; i--, id >>= 8)
+        k[alen + tlen + 3 + i] = (char)(id & 0xff);
+    *len = alen + tlen + 11;
+    return k;
+}
+
+/* Reading */
+
+typedef struct walk {
+    GString *out;    /* ids seen, "1,2,3" */
+    GPtrArray *msgs; /* copies, when set */
+    int stop_after;  /* when > 0, return 9 after that many */
+    int seen;
+    gboolean remove;   /* remove each entry seen, inside the walk */
+    gboolean add_more; /* add an entry to the same target when at id 1 */
+    MDB_txn *txn;
+    const store *s;
+} walk;
+
+static outbox_msg *msg_copy(const outbox_msg *m)
+{
+    outbox_msg *c = g_new(outbox_msg, 1);
+
+    *c = *m;
+    c->account = g_strdup(m->account);
+    c->target = g_strdup(m->target);
+    c->group = g_strdup(m->group);
+    c->nick = g_strdup(m->nick);
+    c->body = g_strdup(m->body);
+    return c;
+}
+
+static void msg_free_ptr(gpointer m)
+{
+    outbox_msg_free(m);
+}
+
+static int collect(const outbox_msg *m, void *userdata)
+{
+    walk *w = userdata;
+
+    g_string_append_printf(w->out, "%s%" G_GUINT64_FORMAT,
+                           w->out->len ? "," : "", m->id);
+    if (w->msgs)
+        g_ptr_array_add(w->msgs, msg_copy(m));
+    if (w->remove)
+        g_assert_cmpint(
+            outbox_remove(w->txn, w->s, m->account, m->kind, m->target, m->id),
+            ==, 0);
+    if (w->add_more && m->id == 1) {
+        outbox_msg more = *m;
+        g_assert_cmpint(outbox_add(w->txn, w->s, &more), ==, 0);
+    }
+    if (w->stop_after > 0 && ++w->seen == w->stop_after)
+        return 9;
+    return 0;
+}
+
+/* The ids of the target's entries after after_id, "1,2,3". */
+static char *ids(fixture *f, const char *account, char kind, const char *target,
+                 guint64 after_id)
+{
+    walk w = {.out = g_string_new(NULL)};
+    MDB_txn *txn;
+
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(outbox_foreach_target(txn, f->s, account, kind, target,
+                                          after_id, collect, &w),
+                    ==, 0);
+    store_read_end(txn);
+    return g_string_free(w.out, FALSE);
+}
+
+#define ASSERT_IDS(f, account, kind, target, after, want)                      \
+    do {                                                                       \
+        char *got_ = ids(f, account, kind, target, after);                     \
+        g_assert_cmpstr(got_, ==, want);                                       \
+        g_free(got_);                                                          \
+    } while (0)
+
+static guint64 count(fixture *f, const char *account, char kind,
+                     const char *target)
+{
+    guint64 n = 12345;
+    MDB_txn *txn;
+
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(outbox_count_target(txn, f->s, account, kind, target, &n),
+                    ==, 0);
+    store_read_end(txn);
+    return n;
+}
+
+typedef struct pending_walk {
+    GString *out; /* "i:bob=2,c:bob=1" */
+    gboolean drop;
+    int stop_after;
+    MDB_txn *txn;
+    const store *s;
+} pending_walk;
+
+static int collect_pending(const char *account, char kind, const char *target,
+                           guint64 pending, void *userdata)
+{
+    pending_walk *w = userdata;
+
+    g_string_append_printf(w->out, "%s%c:%s=%" G_GUINT64_FORMAT,
+                           w->out->len ? "," : "", kind, target, pending);
+    if (w->drop) {
+        guint64 dropped = 0;
+
+        g_assert_cmpint(
+            outbox_drop_target(w->txn, w->s, account, kind, target, &dropped),
+            ==, 0);
+        g_assert_cmpuint(dropped, ==, pending);
+    }
+    if (w->stop_after > 0 && --w->stop_after == 0)
+        return 9;
+    return 0;
+}
+
+static char *pending(fixture *f, const char *account)
+{
+    pending_walk w = {.out = g_string_new(NULL)};
+    MDB_txn *txn;
+
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(
+        outbox_foreach_pending_target(txn, f->s, account, collect_pending, &w),
+        ==, 0);
+    store_read_end(txn);
+    return g_string_free(w.out, FALSE);
+}
+
+#define ASSERT_PENDING(f, account, want)                                       \
+    do {                                                                       \
+        char *got_ = pending(f, account);                                      \
+        g_assert_cmpstr(got_, ==, want);                                       \
+        g_free(got_);                                                          \
+    } while (0)
+
+/* Tests */
+
+static void add_then_foreach_round_trips_every_field(fixture *f,
+                                                     gconstpointer data)
+{
+    static const outbox_msg cases[] = {
+        {0, "irc", 'i', "alice", "lobby", 42,
+         G_GINT64_CONSTANT(1700000000123456), "bob", "hello there", FALSE},
+        {0, "irc", 'i', "alice", "lobby", 0, 0, "", "Welcome notice", FALSE},
+        {0, "irc", 'c', "#chan", "café", G_MAXUINT64, G_MININT64, "Zoë ☕",
+         "waves ✋", TRUE},
+        {0, "x\x01", 'c', "\xff odd \x7f", "g", 1, G_MAXINT64, "n", "", FALSE},
+    };
+    outbox_msg null_nick = {.account = "irc",
+                            .kind = 'i',
+                            .target = "carol",
+                            .group = "lobby",
+                            .body = "b"};
+    GPtrArray *got = g_ptr_array_new_with_free_func(msg_free_ptr);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        outbox_msg m = cases[i];
+
+        g_assert_cmpint(add_msg(f, &m), ==, 0);
+        g_assert_cmpuint(m.id, ==, i + 1);
+    }
+    g_assert_cmpint(add_msg(f, &null_nick), ==, 0);
+    testutil_store_reopen(f);
+    /* Case i has id i + 1: the first entry of its target after id i. */
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        walk w = {.out = g_string_new(NULL), .msgs = got, .stop_after = 1};
+        MDB_txn *txn;
+
+        g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+        g_assert_cmpint(outbox_foreach_target(txn, f->s, cases[i].account,
+                                              cases[i].kind, cases[i].target, i,
+                                              collect, &w),
+                        ==, 9);
+        store_read_end(txn);
+        g_string_free(w.out, TRUE);
+    }
+    g_assert_cmpuint(got->len, ==, G_N_ELEMENTS(cases));
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const outbox_msg *want = &cases[i];
+        const outbox_msg *m = g_ptr_array_index(got, i);
+
+        g_test_message("case %" G_GSIZE_FORMAT, i);
+        g_assert_cmpuint(m->id, ==, i + 1);
+        g_assert_cmpstr(m->account, ==, want->account);
+        g_assert_cmpint(m->kind, ==, want->kind);
+        g_assert_cmpstr(m->target, ==, want->target);
+        g_assert_cmpstr(m->group, ==, want->group);
+        g_assert_cmpuint(m->archive_seq, ==, want->archive_seq);
+        g_assert_cmpint(m->time_us, ==, want->time_us);
+        g_assert_cmpstr(m->nick, ==, want->nick);
+        g_assert_cmpstr(m->body, ==, want->body);
+        g_assert_cmpint(m->action, ==, want->action);
+    }
+    g_ptr_array_set_size(got, 0);
+    {
+        walk w = {.out = g_string_new(NULL), .msgs = got};
+        MDB_txn *txn;
+        const outbox_msg *m;
+
+        g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+        g_assert_cmpint(outbox_foreach_target(txn, f->s, "irc", 'i', "carol", 0,
+                                              collect, &w),
+                        ==, 0);
+        store_read_end(txn);
+        g_string_free(w.out, TRUE);
+        g_assert_cmpuint(got->len, ==, 1);
+        m = g_ptr_array_index(got, 0);
+        g_assert_cmpstr(m->nick, ==, ""); /* NULL is stored as "" */
+        g_assert_cmpuint(m->archive_seq, ==, 0);
+        g_assert_false(m->action);
+    }
+    g_ptr_array_unref(got);
+}
+
+static void
+ids_increase_and_are_never_reused_after_delete_and_reopen(fixture *f,
+                                                          gconstpointer data)
+{
+    g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 1);
+    g_assert_cmpuint(add(f, "b", 'c', "room"), ==, 2);
+    g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 3);
+    /* The newest is gone: its id is not handed out again. */
+    g_assert_cmpint(remove_entry(f, "a", 'i', "bob", 3), ==, 0);
+    g_assert_cmpuint(add(f, "a", 'i', "carol"), ==, 4);
+    /* Everything is gone. */
+    g_assert_cmpuint(drop_account(f, "a"), ==, 2);
+    g_assert_cmpuint(drop_account(f, "b"), ==, 1);
+    g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 5);
+    g_assert_cmpint(remove_entry(f, "a", 'i', "bob", 5), ==, 0);
+    /* And after a restart. */
+    testutil_store_reopen(f);
+    g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 6);
+    g_assert_cmpuint(add(f, "z", 'c', "bob"), ==, 7);
+    ASSERT_IDS(f, "a", 'i', "bob", 0, "6");
+}
+
+static void a_failed_transaction_does_not_advance_the_ids(fixture *f,
+                                                          gconstpointer data)
+{
+    outbox_msg bad = {.account = "a", .kind = 'i', .target = "bob"};
+
+    g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 1);
+    g_assert_cmpint(add_msg(f, &bad), ==, -EINVAL); /* no group, no body */
+    g_assert_cmpuint(bad.id, ==, 0);
+    g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 2);
+}
+
+static void
+foreach_target_is_oldest_first_and_starts_after_after_id(fixture *f,
+                                                         gconstpointer data)
+{
+    static const struct {
+        guint64 after;
+        const char *want;
+    } cases[] = {
+        {0, "1,3,4,6,260"},
+        {1, "3,4,6,260"},
+        {2, "3,4,6,260"}, /* another target's id */
+        {5, "6,260"},     /* a removed entry's id */
+        {6, "260"},
+        {256, "260"}, /* ids past one byte: be64 order is numeric order */
+        {259, "260"},
+        {260, ""},
+        {G_MAXUINT64 - 1, ""},
+        {G_MAXUINT64, ""},
+    };
+
+    for (guint64 i = 1; i <= 260; i++) {
+        gboolean mine =
+            i == 1 || i == 3 || i == 4 || i == 5 || i == 6 || i == 260;
+        g_assert_cmpuint(add(f, "acct", 'i', mine ? "bob" : "other"), ==, i);
+    }
+    g_assert_cmpint(remove_entry(f, "acct", 'i', "bob", 5), ==, 0);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_test_message("after %" G_GUINT64_FORMAT, cases[i].after);
+        ASSERT_IDS(f, "acct", 'i', "bob", cases[i].after, cases[i].want);
+    }
+    g_assert_cmpuint(count(f, "acct", 'i', "bob"), ==, 5);
+    g_assert_cmpuint(count(f, "acct", 'i', "other"), ==, 254);
+}
+
+/* Targets and accounts whose names share prefixes, and one name under both
+ * kinds. */
+static const struct {
+    const char *account;
+    char kind;
+    const char *target;
+} crowd[] = {
+    {"x", 'i', "bob"},   {"x", 'i', "bobby"},   {"x", 'c', "bob"},
+    {"x", 'i', "bo"},    {"xy", 'i', "bob"},    {"x", 'i', "bob"},
+    {"x", 'c', "bobby"}, {"x", 'i', "bob\x01"}, {"x", 'i', "bob by"},
+    {"x", 'i', "bób"},   {"x y", 'i', "bob"},   {"y", 'c', "x"},
+};
+
+static void add_crowd(fixture *f)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(crowd); i++)
+        g_assert_cmpuint(
+            add(f, crowd[i].account, crowd[i].kind, crowd[i].target), ==,
+            i + 1);
+}
+
+static void targets_with_prefix_sharing_names_do_not_mix(fixture *f,
+                                                         gconstpointer data)
+{
+    static const struct {
+        const char *account;
+        char kind;
+        const char *target;
+        const char *ids;
+        guint64 count;
+    } cases[] = {
+        {"x", 'i', "bob", "1,6", 2},   {"x", 'i', "bobby", "2", 1},
+        {"x", 'c', "bob", "3", 1},     {"x", 'i', "bo", "4", 1},
+        {"xy", 'i', "bob", "5", 1},    {"x", 'c', "bobby", "7", 1},
+        {"x", 'i', "bob\x01", "8", 1}, {"x", 'i', "bob by", "9", 1},
+        {"x", 'i', "bób", "10", 1},    {"x y", 'i', "bob", "11", 1},
+        {"y", 'c', "x", "12", 1},      {"x", 'i', "b", "", 0},
+        {"x", 'c', "bo", "", 0},       {"y", 'i', "x", "", 0},
+        {"x", 'i', "bobb", "", 0},     {"xy", 'c', "bob", "", 0},
+    };
+
+    add_crowd(f);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_test_message("case %" G_GSIZE_FORMAT, i);
+        ASSERT_IDS(f, cases[i].account, cases[i].kind, cases[i].target, 0,
+                   cases[i].ids);
+        g_assert_cmpuint(
+            count(f, cases[i].account, cases[i].kind, cases[i].target), ==,
+            cases[i].count);
+    }
+}
+
+static void
+foreach_pending_target_gives_each_target_once_with_its_count(fixture *f,
+                                                             gconstpointer data)
+{
+    ASSERT_PENDING(f, "x", "");
+    add_crowd(f);
+    /* Key order: kind ('c' < 'i'), then target bytes. */
+    ASSERT_PENDING(f, "x",
+                   "c:bob=1,c:bobby=1,i:bo=1,i:bob=2,i:bob\x01=1,"
+                   "i:bob by=1,i:bobby=1,i:bób=1");
+    ASSERT_PENDING(f, "xy", "i:bob=1");
+    ASSERT_PENDING(f, "x y", "i:bob=1");
+    ASSERT_PENDING(f, "y", "c:x=1");
+    ASSERT_PENDING(f, "z", "");
+    ASSERT_PENDING(f, "xyz", "");
+}
+
+static void remove_of_an_absent_entry_is_0(fixture *f, gconstpointer data)
+{
+    g_assert_cmpint(remove_entry(f, "x", 'i', "bob", 1), ==, 0);
+    add_crowd(f);
+    g_assert_cmpint(remove_entry(f, "x", 'i', "bob", 2), ==, 0); /* bobby's */
+    g_assert_cmpint(remove_entry(f, "x", 'c', "bob", 1), ==, 0);
+    g_assert_cmpint(remove_entry(f, "x", 'i', "bob", 99), ==, 0);
+    ASSERT_IDS(f, "x", 'i', "bob", 0, "1,6");
+    ASSERT_IDS(f, "x", 'i', "bobby", 0, "2");
+    g_assert_cmpint(remove_entry(f, "x", 'i', "bob", 1), ==, 0);
+    g_assert_cmpint(remove_entry(f, "x", 'i', "bob", 1), ==, 0);
+    ASSERT_IDS(f, "x", 'i', "bob", 0, "6");
+}
+
+static void drop_target_erases_that_target_only(fixture *f, gconstpointer data)
+{
+    add_crowd(f);
+    g_assert_cmpuint(drop_target(f, "x", 'i', "bob"), ==, 2);
+    g_assert_cmpuint(drop_target(f, "x", 'i', "bob"), ==, 0);
+    g_assert_cmpuint(drop_target(f, "x", 'i', "nobody"), ==, 0);
+    ASSERT_PENDING(f, "x",
+                   "c:bob=1,c:bobby=1,i:bo=1,i:bob\x01=1,i:bob by=1,"
+                   "i:bobby=1,i:bób=1");
+    ASSERT_PENDING(f, "xy", "i:bob=1");
+    g_assert_cmpuint(drop_target(f, "x", 'c', "bob"), ==, 1);
+    ASSERT_PENDING(f, "x",
+                   "c:bobby=1,i:bo=1,i:bob\x01=1,i:bob by=1,i:bobby=1,"
+                   "i:bób=1");
+    g_assert_cmpuint(add(f, "x", 'i', "bob"), ==, 13);
+}
+
+static void drop_account_erases_that_account_only(fixture *f,
+                                                  gconstpointer data)
+{
+    add_crowd(f);
+    g_assert_cmpuint(drop_account(f, "x"), ==, 9);
+    g_assert_cmpuint(drop_account(f, "x"), ==, 0);
+    ASSERT_PENDING(f, "x", "");
+    ASSERT_PENDING(f, "xy", "i:bob=1");
+    ASSERT_PENDING(f, "x y", "i:bob=1");
+    ASSERT_PENDING(f, "y", "c:x=1");
+    g_assert_cmpuint(drop_account(f, "nobody"), ==, 0);
+    g_assert_cmpuint(add(f, "x", 'i', "bob"), ==, 13);
+}
+
+static void walks_stop_at_a_non_zero_return_and_return_it(fixture *f,
+                                                          gconstpointer data)
+{
+    walk w = {.out = g_string_new(NULL), .stop_after = 2};
+    pending_walk p = {.out = g_string_new(NULL), .stop_after = 2};
+    MDB_txn *txn;
+
+    add_crowd(f);
+    for (int i = 0; i < 4; i++)
+        add(f, "x", 'i', "bob");
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(
+        outbox_foreach_target(txn, f->s, "x", 'i', "bob", 0, collect, &w), ==,
+        9);
+    g_assert_cmpstr(w.out->str, ==, "1,6");
+    g_assert_cmpint(
+        outbox_foreach_pending_target(txn, f->s, "x", collect_pending, &p), ==,
+        9);
+    g_assert_cmpstr(p.out->str, ==, "c:bob=1,c:bobby=1");
+    store_read_end(txn);
+    g_string_free(w.out, TRUE);
+    g_string_free(p.out, TRUE);
+}
+
+static int remove_walk_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    walk *w = userdata;
+
+    w->txn = txn;
+    w->s = s;
+    return outbox_foreach_target(txn, s, "x", 'i', "bob", 0, collect, w);
+}
+
+static int drop_walk_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    pending_walk *w = userdata;
+
+    w->txn = txn;
+    w->s = s;
+    return outbox_foreach_pending_target(txn, s, "x", collect_pending, w);
+}
+
+static void walks_go_on_when_fn_removes_what_it_was_given(fixture *f,
+                                                          gconstpointer data)
+{
+    walk w = {.out = g_string_new(NULL), .remove = TRUE, .add_more = TRUE};
+    pending_walk p = {.out = g_string_new(NULL), .drop = TRUE};
+
+    add_crowd(f);
+    /* Removing each entry as it is given, and adding one (id 13) to the
+     * same target while at id 1: the walk sees it too. */
+    g_assert_cmpint(store_write(f->s, remove_walk_txn, &w, NULL), ==, 0);
+    g_assert_cmpstr(w.out->str, ==, "1,6,13");
+    g_assert_cmpuint(count(f, "x", 'i', "bob"), ==, 0);
+    g_assert_cmpuint(count(f, "x", 'i', "bobby"), ==, 1);
+    g_assert_cmpint(store_write(f->s, drop_walk_txn, &p, NULL), ==, 0);
+    g_assert_cmpstr(p.out->str, ==,
+                    "c:bob=1,c:bobby=1,i:bo=1,i:bob\x01=1,i:bob by=1,"
+                    "i:bobby=1,i:bób=1");
+    ASSERT_PENDING(f, "x", "");
+    ASSERT_PENDING(f, "xy", "i:bob=1");
+    g_string_free(w.out, TRUE);
+    g_string_free(p.out, TRUE);
+}
+
+static void bad_arguments_are_refused_with_einval(fixture *f,
+                                                  gconstpointer data)
+{
+    static const outbox_msg bad[] = {
+        {.account = NULL, .kind = 'i', .target = "t", .group = "g", .body = ""},
+        {.account = "", .kind = 'i', .target = "t", .group = "g", .body = ""},
+        {.account = "a", .kind = 'x', .target = "t", .group = "g", .body = ""},
+        {.account = "a", .kind = 0, .target = "t", .group = "g", .body = ""},
+        {.account = "a", .kind = 'i', .target = NULL, .group = "g", .body = ""},
+        {.account = "a", .kind = 'i', .target = "", .group = "g", .body = ""},
+        {.account = "a", .kind = 'c', .target = "t", .group = NULL, .body = ""},
+        {.account = "a", .kind = 'c', .target = "t", .group = "", .body = ""},
+        {.account = "a",
+         .kind = 'c',
+         .target = "t",
+         .group = "\xff",
+         .body = ""},
+        {.account = "a",
+         .kind = 'c',
+         .target = "t",
+         .group = "g",
+         .body = NULL},
+        {.account = "a",
+         .kind = 'c',
+         .target = "t",
+         .group = "g",
+         .body = "\xc3("},
+        {.account = "a",
+         .kind = 'c',
+         .target = "t",
+         .group = "g",
+         .nick = "\x80",
+         .body = "b"},
+    };
+    write_call c = {.account = "a", .kind = 'I', .target = "t"};
+    guint64 n = 99;
+    MDB_txn *txn;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        outbox_msg m = bad[i];
+
+        g_test_message("case %" G_GSIZE_FORMAT, i);
+        g_assert_cmpint(add_msg(f, &m), ==, -EINVAL);
+    }
+    g_assert_cmpint(run_write(f, remove_txn, &c), ==, -EINVAL);
+    g_assert_cmpint(run_write(f, drop_target_txn, &c), ==, -EINVAL);
+    c.account = "";
+    g_assert_cmpint(run_write(f, drop_account_txn, &c), ==, -EINVAL);
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(
+        outbox_foreach_target(txn, f->s, "a", 'i', "", 0, collect, NULL), ==,
+        -EINVAL);
+    g_assert_cmpint(outbox_count_target(txn, f->s, "", 'i', "t", &n), ==,
+                    -EINVAL);
+    g_assert_cmpuint(n, ==, 0);
+    g_assert_cmpint(
+        outbox_foreach_pending_target(txn, f->s, NULL, collect_pending, NULL),
+        ==, -EINVAL);
+    store_read_end(txn);
+    /* Nothing was written and no id was used. */
+    g_assert_cmpuint(add(f, "a", 'i', "t"), ==, 1);
+}
+
+static void a_key_longer_than_lmdb_allows_is_refused(fixture *f,
+                                                     gconstpointer data)
+{
+    char *target = g_strnfill(500, 't'); /* 1 + 500 + 11 = 512 */
+    outbox_msg m = {.account = "a",
+                    .kind = 'i',
+                    .target = target,
+                    .group = "g",
+                    .body = "b"};
+
+    g_assert_cmpint(add_msg(f, &m), ==, MDB_BAD_VALSIZE);
+    target[499] = '\0';
+    g_assert_cmpint(add_msg(f, &m), ==, 0);
+    g_assert_cmpuint(m.id, ==, 1);
+    g_assert_cmpuint(count(f, "a", 'i', target), ==, 1);
+    g_free(target);
+}
+
+static void
+a_corrupted_entry_is_skipped_but_counted_and_dropped(fixture *f,
+                                                     gconstpointer data)
+{
+    static const struct {
+        guint64 id;
+        const char *bytes; /* raw bytes when non-NULL ... */
+        size_t len;
+        const char *parsed; /* ... else a GVariant in text form */
+    } bad[] = {
+        {100, "", 0, NULL},
+        {101, "\x01\x00\xff\xff\xff\xff\xff\x07", 8, NULL},
+        {102, NULL, 0, "(@q 1, 'a string')"},
+        {103, NULL, 0, "(@q 2, @a{sv} {'group': <'g'>, 'body': <'b'>})"},
+        {104, NULL, 0, "(@q 0, @a{sv} {'group': <'g'>, 'body': <'b'>})"},
+        {105, NULL, 0, "(@q 1, @a{sv} {'body': <'b'>})"},
+        {106, NULL, 0, "(@q 1, @a{sv} {'group': <'g'>})"},
+        {107, NULL, 0, "(@q 1, @a{sv} {'group': <'g'>, 'body': <@u 1>})"},
+    };
+    GPtrArray *got = g_ptr_array_new_with_free_func(msg_free_ptr);
+    walk w = {.out = g_string_new(NULL), .msgs = got};
+    const outbox_msg *m;
+    MDB_txn *txn;
+
+    add(f, "a", 'i', "bob");
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        size_t klen;
+        char *key = entry_key("a", 'i', "bob", bad[i].id, &klen);
+
+        if (bad[i].bytes)
+            put_raw(f, key, klen, bad[i].bytes, bad[i].len);
+        else
+            put_raw_variant(f, key, klen, g_variant_new_parsed(bad[i].parsed));
+        g_free(key);
+    }
+    /* A sparse but readable one: missing fields take their defaults. */
+    {
+        size_t klen;
+        char *key = entry_key("a", 'i', "bob", 108, &klen);
+        put_raw_variant(f, key, klen,
+                        g_variant_new_parsed("(@q 1, @a{sv} {'group': <'g'>, "
+                                             "'body': <'b'>, 'time': <'no'>, "
+                                             "'extra': <1>})"));
+        g_free(key);
+    }
+    /* Keys under the account that are not entries. */
+    put_raw(f, "a\0ibob\0\0\0", 9, "", 0);
+    put_raw(f, "a\0zzz\0\0\0\0\0\0\0\0\1", 14, "", 0);
+    put_raw(f, "a\0i\0\0\0\0\0\0\0\0\1", 12, "", 0);
+
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(
+        outbox_foreach_target(txn, f->s, "a", 'i', "bob", 0, collect, &w), ==,
+        0);
+    store_read_end(txn);
+    g_assert_cmpstr(w.out->str, ==, "1,108");
+    m = g_ptr_array_index(got, 1);
+    g_assert_cmpstr(m->nick, ==, "");
+    g_assert_cmpint(m->time_us, ==, 0);
+    g_assert_cmpuint(m->archive_seq, ==, 0);
+    g_assert_cmpuint(count(f, "a", 'i', "bob"), ==, 10);
+    ASSERT_PENDING(f, "a", "i:bob=10");
+    /* Ids go on from the mark, not from the largest key. */
+    g_assert_cmpuint(add(f, "a", 'c', "room"), ==, 2);
+    g_assert_cmpuint(drop_target(f, "a", 'i', "bob"), ==, 11);
+    ASSERT_PENDING(f, "a", "c:room=1");
+    g_assert_cmpuint(drop_account(f, "a"), ==, 3);
+    g_string_free(w.out, TRUE);
+    g_ptr_array_unref(got);
+}
+
+static void
+a_corrupted_mark_gives_mdb_corrupted_and_writes_nothing(fixture *f,
+                                                        gconstpointer data)
+{
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *parsed;
+        int rc;
+    } marks[] = {
+        {"\x01", 1, NULL, MDB_CORRUPTED},
+        {NULL, 0, "(@q 1, 'x')", MDB_CORRUPTED},
+        {NULL, 0, "(@q 2, @t 5)", MDB_CORRUPTED},
+        {NULL, 0, "(@q 0, @t 5)", MDB_CORRUPTED},
+        {NULL, 0, "(@q 1, @t 18446744073709551615)", -EOVERFLOW},
+    };
+
+    add(f, "a", 'i', "bob");
+    for (gsize i = 0; i < G_N_ELEMENTS(marks); i++) {
+        outbox_msg m = {.account = "a",
+                        .kind = 'i',
+                        .target = "bob",
+                        .group = "g",
+                        .body = "b"};
+
+        if (marks[i].bytes)
+            put_raw(f, "", 1, marks[i].bytes, marks[i].len);
+        else
+            put_raw_variant(f, "", 1, g_variant_new_parsed(marks[i].parsed));
+        g_test_message("mark %" G_GSIZE_FORMAT, i);
+        g_assert_cmpint(add_msg(f, &m), ==, marks[i].rc);
+        g_assert_cmpuint(m.id, ==, 0);
+        g_assert_cmpuint(count(f, "a", 'i', "bob"), ==, 1);
+    }
+    /* The mark is not an entry of any account. */
+    ASSERT_PENDING(f, "a", "i:bob=1");
+    put_raw_variant(f, "", 1, g_variant_new_parsed("(@q 1, @t 41)"));
+    g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 42);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(fixture *, gconstpointer);
+    } tests[] = {
+#define T(name) {"/outbox/" #name, name}
+        T(add_then_foreach_round_trips_every_field),
+        T(ids_increase_and_are_never_reused_after_delete_and_reopen),
+        T(a_failed_transaction_does_not_advance_the_ids),
+        T(foreach_target_is_oldest_first_and_starts_after_after_id),
+        T(targets_with_prefix_sharing_names_do_not_mix),
+        T(foreach_pending_target_gives_each_target_once_with_its_count),
+        T(remove_of_an_absent_entry_is_0),
+        T(drop_target_erases_that_target_only),
+        T(drop_account_erases_that_account_only),
+        T(walks_stop_at_a_non_zero_return_and_return_it),
+        T(walks_go_on_when_fn_removes_what_it_was_given),
+        T(bad_arguments_are_refused_with_einval),
+        T(a_key_longer_than_lmdb_allows_is_refused),
+        T(a_corrupted_entry_is_skipped_but_counted_and_dropped),
+        T(a_corrupted_mark_gives_mdb_corrupted_and_writes_nothing),
+#undef T
+    };
+
+    g_test_init(&argc, &argv, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
+        g_test_add(tests[i].name, fixture, NULL, testutil_store_setup,
+                   tests[i].fn, testutil_store_teardown);
+    return g_test_run();
+}
