@@ -1,0 +1,142 @@
+/* worker: imgroups-purple's main: options, the hello exchange with the core,
+ * signals, and the main loop that libpurple and the core link share. */
+#include <signal.h>
+#include <stdlib.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+
+#include "bot.h"
+#include "link.h"
+#include "protocol.h"
+#include "ui.h"
+
+/* Exit statuses. */
+enum {
+    EXIT_OK = 0,      /* EOF from the core, SIGTERM/SIGINT, account_remove */
+    EXIT_BROKEN = 1,  /* broken stream, I/O error, libpurple failed */
+    EXIT_USAGE = 2,   /* bad command line */
+    EXIT_VERSION = 3, /* the core speaks another protocol version */
+};
+
+static struct {
+    GMainLoop *loop;
+    link_conn *link;
+    gboolean greeted; /* the core's hello arrived */
+    gboolean stopping;
+    int status;
+} w;
+
+static void stop(int status)
+{
+    if (w.stopping)
+        return;
+    w.stopping = TRUE;
+    w.status = status;
+    g_main_loop_quit(w.loop);
+}
+
+static void on_message(enum proto_type t, GVariant *body, void *data)
+{
+    guint16 version;
+
+    if (w.stopping)
+        return;
+    if (!w.greeted) {
+        if (t != PROTO_HELLO) {
+            g_warning("the core sent %s before hello", proto_name(t));
+            stop(EXIT_BROKEN);
+            return;
+        }
+        g_variant_get(body, "(q)", &version);
+        if (version != PROTO_VERSION) {
+            g_warning("the core speaks protocol %u, this worker %u", version,
+                      PROTO_VERSION);
+            stop(EXIT_VERSION);
+            return;
+        }
+        w.greeted = TRUE;
+        return;
+    }
+    if (t == PROTO_HELLO) {
+        g_warning("a second hello: ignored");
+        return;
+    }
+    bot_handle(t, body);
+}
+
+/* The worker never outlives its core's end of the socket. */
+static void on_closed(int status, void *data)
+{
+    g_message("core link closed%s", status < 0 ? " (broken)" : "");
+    stop(status < 0 ? EXIT_BROKEN : EXIT_OK);
+}
+
+static gboolean on_signal(gpointer data)
+{
+    g_message("signal %d: signing off", GPOINTER_TO_INT(data));
+    stop(EXIT_OK);
+    return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+    int fd = -1;
+    char *user_dir = NULL, *plugin_dir = NULL;
+    gboolean debug = FALSE;
+    GOptionEntry entries[] = {
+        {"fd", 0, 0, G_OPTION_ARG_INT, &fd,
+         "the worker's end of the socketpair to the core", "N"},
+        {"user-dir", 0, 0, G_OPTION_ARG_FILENAME, &user_dir,
+         "libpurple's state (accounts, buddy list, prefs)", "DIR"},
+        {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugin_dir,
+         "more protocol plugins", "DIR"},
+        {"debug", 0, 0, G_OPTION_ARG_NONE, &debug,
+         "debug logging, libpurple's included (may show message texts)", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    GOptionContext *ctx =
+        g_option_context_new("- the libpurple worker of imgroups");
+    GError *err = NULL;
+    int status = EXIT_USAGE;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        g_printerr("imgroups-purple: %s\n", err->message);
+        g_error_free(err);
+        goto leave;
+    }
+    if (fd < 0 || !user_dir) {
+        g_printerr("imgroups-purple: --fd and --user-dir are required\n");
+        goto leave;
+    }
+    /* A closed core socket must show up as EPIPE, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    ui_log_init(debug);
+    w.loop = g_main_loop_new(NULL, FALSE);
+    w.link = link_new(fd, on_message, on_closed, NULL);
+    link_send(w.link, PROTO_HELLO, g_variant_new("(q)", PROTO_VERSION));
+    if (ui_init(user_dir, plugin_dir, debug) < 0) {
+        status = EXIT_BROKEN;
+        link_free(w.link);
+        g_main_loop_unref(w.loop);
+        goto leave;
+    }
+    bot_init(w.link, stop);
+    g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
+    g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
+    g_main_loop_run(w.loop);
+    bot_shutdown();
+    ui_quit();
+    bot_free();
+    link_drain(w.link, 500);
+    link_free(w.link);
+    g_main_loop_unref(w.loop);
+    status = w.status;
+    g_message("exiting (%d)", status);
+leave:
+    g_option_context_free(ctx);
+    g_free(user_dir);
+    g_free(plugin_dir);
+    return status;
+}
