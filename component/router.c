@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "adhoc.h"
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
@@ -13,7 +14,13 @@ struct router {
     const config *cfg;
     store *st;
     muc *muc;
+    adhoc *adhoc; /* NULL until router_set_registry */
 };
+
+muc *router_muc(router *r)
+{
+    return r->muc;
+}
 
 int router_new(const config *cfg, store *st, router **out, GError **err)
 {
@@ -35,7 +42,14 @@ void router_free(router *r)
     if (!r)
         return;
     muc_free(r->muc);
+    adhoc_free(r->adhoc);
     g_free(r);
+}
+
+void router_set_registry(router *r, registry *reg)
+{
+    adhoc_free(r->adhoc);
+    r->adhoc = reg ? adhoc_new(r->cfg, r->st, reg) : NULL;
 }
 
 void router_shutdown(router *r, uplink *up)
@@ -162,6 +176,13 @@ static void on_iq(inbound *in)
         reply_error(in, XERR_BAD_REQUEST,
                     n ? "iq get/set with more than one child element"
                       : "iq get/set without a child element");
+        return;
+    }
+    /* XEP-0050 commands and their disco nodes, on the component and on
+     * rooms (adhoc.c). */
+    if (in->r->adhoc && in->target != TARGET_OCCUPANT &&
+        adhoc_claims(in->st, child, in->target == TARGET_ROOM)) {
+        adhoc_iq(in->r->adhoc, in->up, in->st, child, &in->to);
         return;
     }
     switch (in->target) {

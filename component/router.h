@@ -8,6 +8,8 @@
 
 #include "config.h"
 #include "groups.h"
+#include "muc.h"
+#include "registry.h"
 #include "store.h"
 #include "uplink.h"
 
@@ -17,6 +19,14 @@ typedef struct router router;
  * Fails (with *err set) when the MUC engine cannot read its state. */
 int router_new(const config *cfg, store *st, router **out, GError **err);
 void router_free(router *r);
+
+/* Serves XEP-0050 commands (adhoc.c) over reg's accounts from now on;
+ * reg is borrowed and must outlive the router. Until then command requests
+ * are answered as before (service-unavailable, item-not-found). */
+void router_set_registry(router *r, registry *reg);
+
+/* The MUC engine (for the legacy bridge); owned by the router. */
+muc *router_muc(router *r);
 
 /* Tells every occupant the service is stopping (before the link closes). */
 void router_shutdown(router *r, uplink *up);

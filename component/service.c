@@ -10,6 +10,7 @@
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 #define NS_VERSION     "jabber:iq:version"
 #define NS_PING        "urn:xmpp:ping"
+#define NS_COMMANDS    "http://jabber.org/protocol/commands"
 
 typedef enum xerr (*service_fn)(const service_env *env, xmpp_stanza_t *iq,
                                 xmpp_stanza_t *child, xmpp_stanza_t **payload);
@@ -114,8 +115,10 @@ static const struct {
     {"get", "ping", NS_PING, ping},
 };
 
+/* Plus XEP-0050 commands, which the router hands to adhoc.c before this
+ * table is looked at. */
 const char *const service_features[] = {
-    NS_DISCO_INFO, NS_DISCO_ITEMS, NS_VERSION, NS_PING, NULL,
+    NS_DISCO_INFO, NS_DISCO_ITEMS, NS_VERSION, NS_PING, NS_COMMANDS, NULL,
 };
 
 enum xerr service_iq(const service_env *env, xmpp_stanza_t *iq,

@@ -62,6 +62,7 @@ def disco_info():
              "<feature var='http://jabber.org/protocol/disco#items'/>"
              "<feature var='jabber:iq:version'/>"
              "<feature var='urn:xmpp:ping'/>"
+             "<feature var='http://jabber.org/protocol/commands'/>"
              "</query></iq>" % (C, USER, NAME))
 
 

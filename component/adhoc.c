@@ -1,0 +1,1243 @@
+/* adhoc: XEP-0050 ad-hoc commands — the admins' account commands on the
+ * component JID, the owners' member command on room JIDs, their sessions
+ * and their XEP-0004 forms. */
+#include "adhoc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "affiliations.h"
+#include "groups.h"
+#include "log.h"
+#include "stanza.h"
+#include "xerr.h"
+
+#define NS_DATA        "jabber:x:data"
+#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+
+/* Sessions kept at once, all requesters together; past it a new one is
+ * refused with resource-constraint. */
+#define ADHOC_MAX_SESSIONS 256
+
+#define FIELD_MAX_LEN 1024
+
+struct adhoc {
+    const config *cfg;
+    store *st;
+    registry *reg;
+    GHashTable *sessions; /* sessionid -> session *, both owned */
+};
+
+enum scope {
+    SCOPE_SERVICE, /* the component JID: service admins */
+    SCOPE_ROOM,    /* a room JID: the room's owners */
+};
+
+struct command;
+
+typedef struct session {
+    char *id;
+    const struct command *cmd;
+    char *requester; /* the full JID that started it */
+    char *room;      /* folded localpart; NULL on the component */
+    int stage;       /* forms sent so far */
+    char *account;   /* account-change: the account picked at stage 1 */
+    /* what the last stage allows (its <actions/>) */
+    const char *execute; /* "next" or "complete" */
+    gboolean allow_next, allow_complete;
+    gint64 expires_us; /* monotonic */
+} session;
+
+/* One command request in flight; everything borrowed for the call. */
+typedef struct request {
+    adhoc *ad;
+    xmpp_ctx_t *ctx;
+    session *s;
+    xmpp_stanza_t *form; /* the submitted <x xmlns='jabber:x:data'/> or NULL */
+    const char *room;    /* folded localpart, NULL on the component */
+    const char *bare;    /* the requester, folded */
+} request;
+
+/* What a stage answers. */
+typedef struct response {
+    gboolean done;         /* status completed (else executing) */
+    xmpp_stanza_t *x;      /* the form or result (owned), or NULL */
+    const char *note_type; /* "info" | "error" | NULL for no note */
+    char *note;            /* owned */
+} response;
+
+typedef enum xerr (*step_fn)(request *rq, response *rp);
+
+typedef struct command {
+    const char *node;
+    const char *name;
+    enum scope scope;
+    step_fn step;
+} command;
+
+/* ---- sessions ---- */
+
+static void session_free(gpointer p)
+{
+    session *s = p;
+
+    g_free(s->id);
+    g_free(s->requester);
+    g_free(s->room);
+    g_free(s->account);
+    g_free(s);
+}
+
+static void sweep_sessions(adhoc *ad, gint64 now)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, ad->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (((session *)value)->expires_us <= now)
+            g_hash_table_iter_remove(&it);
+}
+
+/* A new session (owned by ad), or NULL when too many are open. */
+static session *session_new(adhoc *ad, const command *cmd, const char *from,
+                            const char *room)
+{
+    gint64 now = g_get_monotonic_time();
+    char *uuid;
+    session *s;
+
+    sweep_sessions(ad, now);
+    if (g_hash_table_size(ad->sessions) >= ADHOC_MAX_SESSIONS)
+        return NULL;
+    s = g_new0(session, 1);
+    uuid = g_uuid_string_random();
+    /* XEP-0050 §3.3: "It is the responder's responsibility to ensure that
+     * each 'sessionid' value is unique." */
+    s->id = g_strconcat(cmd->node, ":", uuid, NULL);
+    g_free(uuid);
+    s->cmd = cmd;
+    s->requester = g_strdup(from);
+    s->room = g_strdup(room);
+    s->expires_us = now + ADHOC_SESSION_TTL_US;
+    g_hash_table_insert(ad->sessions, s->id, s);
+    return s;
+}
+
+/* ---- who may run what ---- */
+
+/* The form a bare JID is compared in (as config.c folds the admins and
+ * schema/affiliations.md keys JIDs): localpart folded, domain lower-case,
+ * no resource. Newly allocated, NULL if s is not a JID. */
+static char *fold_bare(const char *s)
+{
+    char *node, *out;
+    jid j;
+
+    if (!s || jid_parse(s, &j) < 0)
+        return NULL;
+    if (!j.node) {
+        out = g_strdup(j.domain);
+    } else {
+        node = jid_node_fold(j.node);
+        out = node ? g_strconcat(node, "@", j.domain, NULL) : NULL;
+        g_free(node);
+    }
+    jid_clear(&j);
+    return out;
+}
+
+static gboolean is_admin(const adhoc *ad, const char *bare)
+{
+    for (char **a = ad->cfg->admins; bare && a && *a; a++)
+        if (!strcmp(*a, bare))
+            return TRUE;
+    return FALSE;
+}
+
+/* Does the room exist, and is bare one of its owners? Returns XERR_NONE
+ * with *owner set, XERR_ITEM_NOT_FOUND, or XERR_INTERNAL_SERVER_ERROR. */
+static enum xerr room_owner(adhoc *ad, const char *room, const char *bare,
+                            gboolean *owner)
+{
+    enum affiliation aff = AFF_NONE;
+    group_cfg *g = NULL;
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    enum xerr e = XERR_INTERNAL_SERVER_ERROR;
+    int rc;
+
+    *owner = FALSE;
+    if (store_read_begin(ad->st, &txn, &err) < 0) {
+        log_error(LOG_SERVICE, "commands: %s", err->message);
+        g_error_free(err);
+        return e;
+    }
+    rc = groups_get(txn, ad->st, room, &g);
+    if (rc == MDB_NOTFOUND) {
+        e = XERR_ITEM_NOT_FOUND;
+        goto leave;
+    }
+    if (rc != 0 && rc != MDB_CORRUPTED)
+        goto leave;
+    if (bare && affiliations_get(txn, ad->st, room, bare, &aff) == 0)
+        *owner = aff == AFF_OWNER;
+    e = XERR_NONE;
+leave:
+    group_cfg_free(g);
+    store_read_end(txn);
+    return e;
+}
+
+/* ---- replies ---- */
+
+static void send_result(uplink *up, xmpp_stanza_t *iq, xmpp_stanza_t *payload)
+{
+    xmpp_stanza_t *res = stanza_elem(uplink_ctx(up), "iq", NULL);
+
+    xmpp_stanza_set_type(res, "result");
+    xmpp_stanza_set_id(res, xmpp_stanza_get_id(iq));
+    xmpp_stanza_set_to(res, xmpp_stanza_get_from(iq));
+    xmpp_stanza_set_from(res, xmpp_stanza_get_to(iq));
+    if (payload)
+        stanza_add(res, payload);
+    stanza_send(up, res);
+}
+
+/* An error reply; type overrides the condition's default type (XEP-0050
+ * gives its own), specific is a condition of NS_COMMANDS (both may be
+ * NULL). */
+static void send_error(uplink *up, xmpp_stanza_t *iq, enum xerr e,
+                       const char *type, const char *specific, const char *text)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *reply = xerr_reply(ctx, iq, e, text);
+    xmpp_stanza_t *error;
+
+    if (!reply)
+        return;
+    error = xmpp_stanza_get_child_by_name(reply, "error");
+    if (type)
+        xmpp_stanza_set_type(error, type);
+    if (specific)
+        stanza_add(error, stanza_elem(ctx, specific, NS_COMMANDS));
+    stanza_send(up, reply);
+}
+
+/* ---- XEP-0004 forms ---- */
+
+static xmpp_stanza_t *form_new(xmpp_ctx_t *ctx, const char *type,
+                               const char *title, const char *instructions)
+{
+    xmpp_stanza_t *x = stanza_elem(ctx, "x", NS_DATA);
+
+    xmpp_stanza_set_type(x, type);
+    stanza_add_text(ctx, x, "title", title);
+    if (instructions)
+        stanza_add_text(ctx, x, "instructions", instructions);
+    return x;
+}
+
+/* Adds a field and returns it (borrowed: x holds it). value may be NULL. */
+static xmpp_stanza_t *form_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x,
+                                 const char *var, const char *type,
+                                 const char *label, const char *value,
+                                 gboolean required)
+{
+    xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
+
+    xmpp_stanza_set_attribute(f, "var", var);
+    if (type)
+        xmpp_stanza_set_type(f, type);
+    if (label)
+        xmpp_stanza_set_attribute(f, "label", label);
+    if (required)
+        stanza_add(f, stanza_elem(ctx, "required", NULL));
+    if (value)
+        stanza_add_text(ctx, f, "value", value);
+    xmpp_stanza_add_child(x, f);
+    xmpp_stanza_release(f);
+    return f;
+}
+
+static void field_option(xmpp_ctx_t *ctx, xmpp_stanza_t *f, const char *label,
+                         const char *value)
+{
+    xmpp_stanza_t *o = stanza_elem(ctx, "option", NULL);
+
+    if (label)
+        xmpp_stanza_set_attribute(o, "label", label);
+    stanza_add_text(ctx, o, "value", value);
+    stanza_add(f, o);
+}
+
+/* Every <value/> of field var in form, as g_strdup'ed strings. */
+static GPtrArray *form_values(xmpp_stanza_t *form, const char *var)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+    for (xmpp_stanza_t *f = form ? xmpp_stanza_get_children(form) : NULL; f;
+         f = xmpp_stanza_get_next(f)) {
+        if (!xmpp_stanza_is_tag(f) ||
+            g_strcmp0(xmpp_stanza_get_name(f), "field") ||
+            g_strcmp0(xmpp_stanza_get_attribute(f, "var"), var))
+            continue;
+        for (xmpp_stanza_t *v = xmpp_stanza_get_children(f); v;
+             v = xmpp_stanza_get_next(v)) {
+            char *text;
+            if (!xmpp_stanza_is_tag(v) ||
+                g_strcmp0(xmpp_stanza_get_name(v), "value"))
+                continue;
+            text = xmpp_stanza_get_text(v);
+            g_ptr_array_add(out, g_strdup(text ? text : ""));
+            if (text)
+                xmpp_free(xmpp_stanza_get_context(v), text);
+        }
+        break;
+    }
+    return out;
+}
+
+/* The first value of var, stripped unless raw; g_free. NULL if absent. */
+static char *form_text(xmpp_stanza_t *form, const char *var, gboolean raw)
+{
+    GPtrArray *v = form_values(form, var);
+    char *s = v->len ? g_strdup(g_ptr_array_index(v, 0)) : NULL;
+
+    g_ptr_array_unref(v);
+    if (s && !raw)
+        g_strstrip(s);
+    return s;
+}
+
+/* XEP-0004 §3.3: a boolean is "0", "1", "false" or "true". */
+static gboolean form_bool(xmpp_stanza_t *form, const char *var)
+{
+    char *v = form_text(form, var, FALSE);
+    gboolean on = v && (!strcmp(v, "1") || !strcmp(v, "true"));
+
+    g_free(v);
+    return on;
+}
+
+/* ---- the accounts as form material ---- */
+
+static void collect_name(registry_account *ra, void *ud)
+{
+    g_ptr_array_add(ud, ra->rec->name);
+}
+
+/* Names of every account, in order; borrowed from the registry. */
+static GPtrArray *account_names(adhoc *ad)
+{
+    GPtrArray *names = g_ptr_array_new();
+
+    registry_foreach(ad->reg, collect_name, names);
+    return names;
+}
+
+static gboolean no_accounts(adhoc *ad)
+{
+    GPtrArray *names = account_names(ad);
+    gboolean none = names->len == 0;
+
+    g_ptr_array_unref(names);
+    return none;
+}
+
+static void add_account_options(request *rq, xmpp_stanza_t *f)
+{
+    GPtrArray *names = account_names(rq->ad);
+
+    for (guint i = 0; i < names->len; i++) {
+        registry_account *ra =
+            registry_get(rq->ad->reg, g_ptr_array_index(names, i));
+        char *label =
+            g_strdup_printf("%s (%s, %s)", ra->rec->name, ra->rec->group,
+                            registry_state_name(ra->state));
+        field_option(rq->ctx, f, label, ra->rec->name);
+        g_free(label);
+    }
+    g_ptr_array_unref(names);
+}
+
+static int compare_strings(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The add/change form, filled from a (NULL: defaults). The password field
+ * is always empty: a password is never sent back. */
+static xmpp_stanza_t *account_form(request *rq, const char *title,
+                                   const account_rec *a, gboolean with_name)
+{
+    xmpp_ctx_t *ctx = rq->ctx;
+    xmpp_stanza_t *x, *f;
+    char burst[16], rate[G_ASCII_DTOSTR_BUF_SIZE];
+
+    x = form_new(ctx, "form", title,
+                 with_name ? "A legacy bot account and the group it serves."
+                           : "Leave the password empty to keep it.");
+    if (with_name)
+        form_field(ctx, x, "name", "text-single",
+                   "Account name (a-z 0-9 . _ -)", a ? a->name : NULL, TRUE);
+    form_field(ctx, x, "protocol", "text-single",
+               "libpurple protocol (e.g. prpl-irc)", a ? a->protocol : NULL,
+               TRUE);
+    form_field(ctx, x, "username", "text-single", "Username on that network",
+               a ? a->username : NULL, TRUE);
+    form_field(ctx, x, "password", "text-private", "Password", NULL, FALSE);
+    form_field(ctx, x, "group", "text-single", "Group (room name)",
+               a ? a->group : NULL, TRUE);
+    f = form_field(ctx, x, "mode", "list-single", "Mode",
+                   a && a->mode ? a->mode : "contacts", TRUE);
+    field_option(ctx, f, "Contacts: legacy users add the bot", "contacts");
+    field_option(ctx, f, "Chat: the bot sits in a legacy chat", "chat");
+    form_field(ctx, x, "chat", "text-single", "Legacy chat (chat mode)",
+               a ? a->chat : NULL, FALSE);
+    f = form_field(ctx, x, "options", "text-multi",
+                   "libpurple settings, one key=value per line", NULL, FALSE);
+    if (a && a->options) {
+        guint n = 0;
+        gpointer *keys = g_hash_table_get_keys_as_array(a->options, &n);
+        qsort(keys, n, sizeof(*keys), compare_strings);
+        for (guint i = 0; i < n; i++) {
+            char *line = g_strdup_printf(
+                "%s=%s", (char *)keys[i],
+                (char *)g_hash_table_lookup(a->options, keys[i]));
+            stanza_add_text(ctx, f, "value", line);
+            g_free(line);
+        }
+        g_free(keys);
+    }
+    g_snprintf(burst, sizeof(burst), "%u",
+               a ? a->pace_burst : REGISTRY_PACE_BURST);
+    g_ascii_dtostr(rate, sizeof(rate), a ? a->pace_rate : REGISTRY_PACE_RATE);
+    form_field(ctx, x, "pace_burst", "text-single",
+               "Messages the bot may send at once", burst, FALSE);
+    form_field(ctx, x, "pace_rate", "text-single", "Then messages per second",
+               rate, FALSE);
+    return x;
+}
+
+static void set_why(char **why, const char *text)
+{
+    if (!*why)
+        *why = g_strdup(text);
+}
+
+/* Reads the add/change form into a record (always returned, owned, filled
+ * with what could be read so the form can be shown again) and the password
+ * (g_free after wiping; NULL when the field is empty or absent). Sets *why
+ * (g_free) for what cannot be read; the registry checks the rest. */
+static account_rec *account_from_form(xmpp_stanza_t *form, const char *name,
+                                      char **password, char **why)
+{
+    account_rec *a = g_new0(account_rec, 1);
+    GPtrArray *lines = form_values(form, "options");
+    char *burst = form_text(form, "pace_burst", FALSE);
+    char *rate = form_text(form, "pace_rate", FALSE);
+    guint64 n;
+
+    *why = NULL;
+    a->name = name ? g_strdup(name) : form_text(form, "name", FALSE);
+    a->protocol = form_text(form, "protocol", FALSE);
+    a->username = form_text(form, "username", FALSE);
+    a->group = form_text(form, "group", FALSE);
+    a->mode = form_text(form, "mode", FALSE);
+    a->chat = form_text(form, "chat", FALSE);
+    if (a->chat && !*a->chat)
+        g_clear_pointer(&a->chat, g_free);
+    a->enabled = TRUE;
+    a->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    /* XEP-0004 §3.3: text-multi data "SHOULD NOT contain any newlines";
+     * each line is its own <value/>. A client that sends one value with
+     * newlines is read the same way. */
+    for (guint i = 0; i < lines->len; i++) {
+        char **split = g_strsplit(g_ptr_array_index(lines, i), "\n", -1);
+        for (char **l = split; *l; l++) {
+            char *eq;
+            g_strstrip(*l);
+            if (!**l)
+                continue;
+            eq = strchr(*l, '=');
+            if (!eq || eq == *l) {
+                set_why(why, "options: one key=value per line");
+                continue;
+            }
+            *eq = '\0';
+            g_strstrip(*l);
+            g_hash_table_insert(a->options, g_strdup(*l),
+                                g_strstrip(g_strdup(eq + 1)));
+        }
+        g_strfreev(split);
+    }
+    a->pace_burst = REGISTRY_PACE_BURST;
+    if (burst && *burst) {
+        if (g_ascii_string_to_unsigned(burst, 10, 1, 100000, &n, NULL))
+            a->pace_burst = (guint)n;
+        else
+            set_why(why, "pace_burst: a whole number of messages from 1 to "
+                         "100000");
+    }
+    a->pace_rate = REGISTRY_PACE_RATE;
+    if (rate && *rate) {
+        char *end = NULL;
+        double r = g_ascii_strtod(rate, &end);
+        if (end && !*end && r > 0 && r <= 100000 && isfinite(r))
+            a->pace_rate = r;
+        else
+            set_why(why, "pace_rate: messages per second, above 0");
+    }
+    *password = form_text(form, "password", TRUE);
+    if (*password && !**password)
+        g_clear_pointer(password, g_free);
+    if (*password && (strlen(*password) > FIELD_MAX_LEN ||
+                      !g_utf8_validate(*password, -1, NULL)))
+        set_why(why, "password: at most 1024 characters of UTF-8");
+    g_ptr_array_unref(lines);
+    g_free(burst);
+    g_free(rate);
+    return a;
+}
+
+static void wipe_free(char *secret)
+{
+    if (secret)
+        memset(secret, 0, strlen(secret));
+    g_free(secret);
+}
+
+/* ---- stage helpers ---- */
+
+/* The stage answers a form and waits; default is what "execute" means. */
+static void wait_for(request *rq, response *rp, xmpp_stanza_t *x,
+                     const char *dflt)
+{
+    rp->done = FALSE;
+    rp->x = x;
+    rq->s->stage++;
+    rq->s->execute = dflt;
+    rq->s->allow_next = !strcmp(dflt, "next");
+    rq->s->allow_complete = !strcmp(dflt, "complete");
+}
+
+/* The same stage again, with what is wrong (the form keeps its actions). */
+static void again(request *rq, response *rp, xmpp_stanza_t *x, char *why)
+{
+    rp->done = FALSE;
+    rp->x = x;
+    rp->note_type = "error";
+    rp->note = why;
+}
+
+static void finish(response *rp, const char *type, char *note)
+{
+    rp->done = TRUE;
+    rp->note_type = type;
+    rp->note = note;
+}
+
+/* ---- the admin commands ---- */
+
+static void report_field(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
+                         const char *var, const char *label, const char *value)
+{
+    xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
+
+    xmpp_stanza_set_attribute(f, "var", var);
+    if (label)
+        xmpp_stanza_set_attribute(f, "label", label);
+    if (value)
+        stanza_add_text(ctx, f, "value", value);
+    stanza_add(parent, f);
+}
+
+typedef struct list_args {
+    xmpp_ctx_t *ctx;
+    xmpp_stanza_t *x;
+} list_args;
+
+static void list_one(registry_account *ra, void *ud)
+{
+    list_args *la = ud;
+    xmpp_stanza_t *item = stanza_elem(la->ctx, "item", NULL);
+
+    report_field(la->ctx, item, "name", NULL, ra->rec->name);
+    report_field(la->ctx, item, "protocol", NULL, ra->rec->protocol);
+    report_field(la->ctx, item, "username", NULL, ra->rec->username);
+    report_field(la->ctx, item, "group", NULL, ra->rec->group);
+    report_field(la->ctx, item, "mode", NULL, ra->rec->mode);
+    report_field(la->ctx, item, "state", NULL, registry_state_name(ra->state));
+    report_field(la->ctx, item, "last_error", NULL,
+                 ra->last_error ? ra->last_error : "");
+    stanza_add(la->x, item);
+}
+
+/* accounts: one stage, a XEP-0004 table (<reported/> then one <item/> per
+ * account). Passwords are not in the registry, so never in the table. */
+static enum xerr cmd_accounts(request *rq, response *rp)
+{
+    xmpp_ctx_t *ctx = rq->ctx;
+    xmpp_stanza_t *x = form_new(ctx, "result", "Bot accounts", NULL);
+    xmpp_stanza_t *rep = stanza_elem(ctx, "reported", NULL);
+    list_args la = {ctx, x};
+
+    report_field(ctx, rep, "name", "Name", NULL);
+    report_field(ctx, rep, "protocol", "Protocol", NULL);
+    report_field(ctx, rep, "username", "Username", NULL);
+    report_field(ctx, rep, "group", "Group", NULL);
+    report_field(ctx, rep, "mode", "Mode", NULL);
+    report_field(ctx, rep, "state", "State", NULL);
+    report_field(ctx, rep, "last_error", "Last error", NULL);
+    stanza_add(x, rep);
+    registry_foreach(rq->ad->reg, list_one, &la);
+    rp->x = x;
+    finish(rp, NULL, NULL);
+    return XERR_NONE;
+}
+
+static enum xerr cmd_add(request *rq, response *rp)
+{
+    account_rec *a;
+    char *password = NULL, *why = NULL;
+
+    if (rq->s->stage == 0) {
+        wait_for(rq, rp, account_form(rq, "Add a bot account", NULL, TRUE),
+                 "complete");
+        return XERR_NONE;
+    }
+    a = account_from_form(rq->form, NULL, &password, &why);
+    if (why || registry_add(rq->ad->reg, a, password, &why) < 0) {
+        again(rq, rp, account_form(rq, "Add a bot account", a, TRUE), why);
+    } else {
+        log_info(LOG_SERVICE, "%s added the account %s", rq->bare, a->name);
+        finish(rp, "info",
+               g_strdup_printf("Account %s added; it serves %s@%s.", a->name,
+                               registry_get(rq->ad->reg, a->name)->rec->group,
+                               rq->ad->cfg->jid));
+    }
+    wipe_free(password);
+    account_rec_free(a);
+    return XERR_NONE;
+}
+
+static xmpp_stanza_t *pick_form(request *rq, const char *title,
+                                const char *type, const char *label)
+{
+    xmpp_stanza_t *x = form_new(rq->ctx, "form", title, NULL);
+    xmpp_stanza_t *f =
+        form_field(rq->ctx, x, "account", type, label, NULL, TRUE);
+
+    add_account_options(rq, f);
+    return x;
+}
+
+static char *change_title(const char *name)
+{
+    return g_strdup_printf("Change bot account %s", name);
+}
+
+static enum xerr cmd_change(request *rq, response *rp)
+{
+    registry_account *ra;
+    account_rec *a;
+    char *password = NULL, *why = NULL, *title, *pick;
+
+    if (rq->s->stage == 0) {
+        if (no_accounts(rq->ad)) {
+            finish(rp, "info", g_strdup("There are no bot accounts."));
+            return XERR_NONE;
+        }
+        wait_for(
+            rq, rp,
+            pick_form(rq, "Change a bot account", "list-single", "Account"),
+            "next");
+        return XERR_NONE;
+    }
+    if (rq->s->stage == 1) {
+        pick = form_text(rq->form, "account", FALSE);
+        ra = registry_get(rq->ad->reg, pick);
+        if (!ra)
+            why = g_strdup("account: pick one of the accounts listed");
+        else if (ra->from_config)
+            /* refused before anything is written: the refusal's text */
+            registry_change(rq->ad->reg, ra->rec, NULL, &why);
+        if (why) {
+            again(
+                rq, rp,
+                pick_form(rq, "Change a bot account", "list-single", "Account"),
+                why);
+        } else {
+            rq->s->account = g_strdup(ra->rec->name);
+            title = change_title(ra->rec->name);
+            wait_for(rq, rp, account_form(rq, title, ra->rec, FALSE),
+                     "complete");
+            g_free(title);
+        }
+        g_free(pick);
+        return XERR_NONE;
+    }
+    a = account_from_form(rq->form, rq->s->account, &password, &why);
+    title = change_title(rq->s->account);
+    if (why || registry_change(rq->ad->reg, a, password, &why) < 0) {
+        again(rq, rp, account_form(rq, title, a, FALSE), why);
+    } else {
+        log_info(LOG_SERVICE, "%s changed the account %s", rq->bare, a->name);
+        finish(rp, "info",
+               g_strdup_printf("Account %s changed%s.", a->name,
+                               password ? ", with its new password" : ""));
+    }
+    g_free(title);
+    wipe_free(password);
+    account_rec_free(a);
+    return XERR_NONE;
+}
+
+static enum xerr enable_or_disable(request *rq, response *rp, gboolean on)
+{
+    const char *title = on ? "Enable bot accounts" : "Disable bot accounts";
+    GPtrArray *picked;
+    GString *done;
+    char *why = NULL;
+
+    if (rq->s->stage == 0) {
+        if (no_accounts(rq->ad)) {
+            finish(rp, "info", g_strdup("There are no bot accounts."));
+            return XERR_NONE;
+        }
+        wait_for(rq, rp, pick_form(rq, title, "list-multi", "Accounts"),
+                 "complete");
+        return XERR_NONE;
+    }
+    picked = form_values(rq->form, "account");
+    /* XEP-0004 §3.3 list-multi: the submitter "MUST NOT insert new
+     * options"; anything not listed is refused before anything changes. */
+    if (!picked->len)
+        why = g_strdup("account: pick at least one account");
+    for (guint i = 0; !why && i < picked->len; i++)
+        if (!registry_get(rq->ad->reg, g_ptr_array_index(picked, i)))
+            why = g_strdup_printf("account: there is no account named %s",
+                                  (char *)g_ptr_array_index(picked, i));
+    done = g_string_new(NULL);
+    for (guint i = 0; !why && i < picked->len; i++) {
+        const char *name = g_ptr_array_index(picked, i);
+        if (registry_enable(rq->ad->reg, name, on, &why) == 0)
+            g_string_append_printf(done, "%s%s", done->len ? ", " : "", name);
+    }
+    if (why && !done->len) {
+        again(rq, rp, pick_form(rq, title, "list-multi", "Accounts"), why);
+    } else if (why) {
+        /* XEP-0050 §3.6: "If a command completes but fails, the responder
+         * MUST include at least one <note type='error'/>". */
+        finish(rp, "error",
+               g_strdup_printf("%s: %s; %s", on ? "Enabled" : "Disabled",
+                               done->str, why));
+        g_free(why);
+    } else {
+        log_info(LOG_SERVICE, "%s %s %s", rq->bare, on ? "enabled" : "disabled",
+                 done->str);
+        finish(
+            rp, "info",
+            g_strdup_printf("%s: %s.", on ? "Enabled" : "Disabled", done->str));
+    }
+    g_string_free(done, TRUE);
+    g_ptr_array_unref(picked);
+    return XERR_NONE;
+}
+
+static enum xerr cmd_enable(request *rq, response *rp)
+{
+    return enable_or_disable(rq, rp, TRUE);
+}
+
+static enum xerr cmd_disable(request *rq, response *rp)
+{
+    return enable_or_disable(rq, rp, FALSE);
+}
+
+static xmpp_stanza_t *remove_form(request *rq)
+{
+    xmpp_stanza_t *x =
+        pick_form(rq, "Remove a bot account", "list-single", "Account");
+
+    form_field(rq->ctx, x, "confirm", "boolean",
+               "Yes, remove it and its password", "0", TRUE);
+    return x;
+}
+
+static enum xerr cmd_remove(request *rq, response *rp)
+{
+    char *pick, *why = NULL;
+
+    if (rq->s->stage == 0) {
+        if (no_accounts(rq->ad)) {
+            finish(rp, "info", g_strdup("There are no bot accounts."));
+            return XERR_NONE;
+        }
+        wait_for(rq, rp, remove_form(rq), "complete");
+        return XERR_NONE;
+    }
+    pick = form_text(rq->form, "account", FALSE);
+    if (!registry_get(rq->ad->reg, pick))
+        why = g_strdup("account: pick one of the accounts listed");
+    else if (!form_bool(rq->form, "confirm"))
+        why = g_strdup("confirm: tick it to remove the account");
+    if (why || registry_remove(rq->ad->reg, pick, &why) < 0) {
+        again(rq, rp, remove_form(rq), why);
+    } else {
+        log_info(LOG_SERVICE, "%s removed the account %s", rq->bare, pick);
+        finish(rp, "info", g_strdup_printf("Account %s removed.", pick));
+    }
+    g_free(pick);
+    return XERR_NONE;
+}
+
+/* ---- the owner commands ---- */
+
+typedef struct serving_args {
+    const char *group;
+    GPtrArray *names; /* borrowed from the registry */
+} serving_args;
+
+static void collect_serving(registry_account *ra, void *ud)
+{
+    serving_args *sa = ud;
+
+    /* Only a contacts-mode bot has members of its own; in chat mode the
+     * legacy chat decides who is in. */
+    if (!strcmp(ra->rec->group, sa->group) &&
+        !strcmp(ra->rec->mode, "contacts") && ra->rec->enabled)
+        g_ptr_array_add(sa->names, ra->rec->name);
+}
+
+static xmpp_stanza_t *member_form(request *rq, GPtrArray *names)
+{
+    xmpp_stanza_t *x =
+        form_new(rq->ctx, "form", "Add a legacy member",
+                 "The legacy user becomes a member of this group, reached "
+                 "through the bot account.");
+    xmpp_stanza_t *f =
+        form_field(rq->ctx, x, "account", "list-single", "Bot account",
+                   g_ptr_array_index(names, 0), TRUE);
+
+    for (guint i = 0; i < names->len; i++)
+        field_option(rq->ctx, f, NULL, g_ptr_array_index(names, i));
+    form_field(rq->ctx, x, "handle", "text-single",
+               "Their handle on that network", NULL, TRUE);
+    return x;
+}
+
+static enum xerr cmd_member_add(request *rq, response *rp)
+{
+    serving_args sa = {rq->room, g_ptr_array_new()};
+    char *account = NULL, *handle = NULL, *why = NULL;
+    gboolean listed = FALSE;
+
+    registry_foreach(rq->ad->reg, collect_serving, &sa);
+    if (!sa.names->len) {
+        finish(rp, "error",
+               g_strdup(
+                   "No enabled contacts-mode bot account serves this group."));
+        goto leave;
+    }
+    if (rq->s->stage == 0) {
+        wait_for(rq, rp, member_form(rq, sa.names), "complete");
+        goto leave;
+    }
+    account = form_text(rq->form, "account", FALSE);
+    handle = form_text(rq->form, "handle", FALSE);
+    for (guint i = 0; account && i < sa.names->len; i++)
+        listed = listed || !strcmp(account, g_ptr_array_index(sa.names, i));
+    if (!listed)
+        why = g_strdup("account: pick one of the accounts listed");
+    else if (!handle || !*handle || strlen(handle) > FIELD_MAX_LEN ||
+             !g_utf8_validate(handle, -1, NULL))
+        why = g_strdup("handle: required (their name on that network)");
+    if (why) {
+        again(rq, rp, member_form(rq, sa.names), why);
+    } else if (registry_member_add(rq->ad->reg, rq->room, account, handle,
+                                   &why) < 0) {
+        /* XEP-0050 §3.6: a failed completion carries a note of type
+         * error. */
+        finish(rp, "error", why);
+    } else {
+        log_info(LOG_SERVICE, "%s added a legacy member to %s through %s",
+                 rq->bare, rq->room, account);
+        finish(rp, "info",
+               g_strdup_printf("%s added through %s.", handle, account));
+    }
+leave:
+    g_free(account);
+    g_free(handle);
+    g_ptr_array_unref(sa.names);
+    return XERR_NONE;
+}
+
+/* Dispatch table: node, disco name, who, stages. */
+static const command commands[] = {
+    {"accounts", "List bot accounts", SCOPE_SERVICE, cmd_accounts},
+    {"account-add", "Add a bot account", SCOPE_SERVICE, cmd_add},
+    {"account-change", "Change a bot account", SCOPE_SERVICE, cmd_change},
+    {"account-enable", "Enable bot accounts", SCOPE_SERVICE, cmd_enable},
+    {"account-disable", "Disable bot accounts", SCOPE_SERVICE, cmd_disable},
+    {"account-remove", "Remove a bot account", SCOPE_SERVICE, cmd_remove},
+    {"member-add", "Add a legacy member", SCOPE_ROOM, cmd_member_add},
+};
+
+static const command *find_command(const char *node, enum scope scope)
+{
+    for (size_t i = 0; node && i < G_N_ELEMENTS(commands); i++)
+        if (commands[i].scope == scope && !strcmp(commands[i].node, node))
+            return &commands[i];
+    return NULL;
+}
+
+/* ---- discovery ---- */
+
+static const char *node_of(xmpp_stanza_t *child)
+{
+    return xmpp_stanza_get_attribute(child, "node");
+}
+
+gboolean adhoc_claims(xmpp_stanza_t *iq, xmpp_stanza_t *child, gboolean to_room)
+{
+    const char *type = xmpp_stanza_get_type(iq);
+    const char *node = node_of(child);
+
+    if (stanza_is(child, "command", NS_COMMANDS))
+        return TRUE;
+    if (g_strcmp0(type, "get") || !node)
+        return FALSE;
+    if (stanza_is(child, "query", NS_DISCO_ITEMS))
+        return !strcmp(node, NS_COMMANDS);
+    if (stanza_is(child, "query", NS_DISCO_INFO))
+        return !strcmp(node, NS_COMMANDS) ||
+               find_command(node, to_room ? SCOPE_ROOM : SCOPE_SERVICE);
+    return FALSE;
+}
+
+/* May the requester run commands of this scope here? On a room: its
+ * owners, and the service admins, who own every group (as muc.c has it). */
+static enum xerr authorize(adhoc *ad, enum scope scope, const char *room,
+                           const char *bare, gboolean *allowed)
+{
+    enum xerr e;
+
+    *allowed = FALSE;
+    if (scope == SCOPE_SERVICE) {
+        *allowed = is_admin(ad, bare);
+        return XERR_NONE;
+    }
+    e = room_owner(ad, room, bare, allowed);
+    if (e == XERR_NONE && is_admin(ad, bare))
+        *allowed = TRUE;
+    return e;
+}
+
+static void disco_items(adhoc *ad, uplink *up, xmpp_stanza_t *st,
+                        const char *room, gboolean allowed)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *q = stanza_elem(ctx, "query", NS_DISCO_ITEMS);
+    enum scope scope = room ? SCOPE_ROOM : SCOPE_SERVICE;
+
+    xmpp_stanza_set_attribute(q, "node", NS_COMMANDS);
+    /* XEP-0050 §2.2: "The responder is not required to send the same list
+     * of commands to all requesters": those who may not run them get an
+     * empty list. §5: "Responders MUST report their own command nodes
+     * only" — every item names this JID. */
+    for (size_t i = 0; allowed && i < G_N_ELEMENTS(commands); i++) {
+        xmpp_stanza_t *item;
+        if (commands[i].scope != scope)
+            continue;
+        item = stanza_elem(ctx, "item", NULL);
+        xmpp_stanza_set_attribute(item, "jid", xmpp_stanza_get_to(st));
+        xmpp_stanza_set_attribute(item, "node", commands[i].node);
+        xmpp_stanza_set_attribute(item, "name", commands[i].name);
+        stanza_add(q, item);
+    }
+    send_result(up, st, q);
+}
+
+static void disco_info(adhoc *ad, uplink *up, xmpp_stanza_t *st,
+                       const char *node, const command *cmd, gboolean allowed)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *q, *id, *f;
+
+    if (cmd && !allowed) {
+        /* XEP-0050 §2.2: "If the command is not available to the
+         * requester, the responder SHOULD respond with a 403 "Forbidden"
+         * error." */
+        send_error(up, st, XERR_FORBIDDEN, "cancel", NULL, NULL);
+        return;
+    }
+    q = stanza_elem(ctx, "query", NS_DISCO_INFO);
+    xmpp_stanza_set_attribute(q, "node", node);
+    id = stanza_elem(ctx, "identity", NULL);
+    xmpp_stanza_set_attribute(id, "category", "automation");
+    /* XEP-0050 §2.2: the commands node is "command-list"; for a command
+     * node "A responder MUST at least provide <identity
+     * category='automation' type='command-node'/> and <feature
+     * var='http://jabber.org/protocol/commands'/>, and SHOULD include
+     * <feature var='jabber:x:data'/>." */
+    xmpp_stanza_set_attribute(id, "type",
+                              cmd ? "command-node" : "command-list");
+    xmpp_stanza_set_attribute(id, "name", cmd ? cmd->name : "Commands");
+    stanza_add(q, id);
+    if (cmd) {
+        f = stanza_elem(ctx, "feature", NULL);
+        xmpp_stanza_set_attribute(f, "var", NS_COMMANDS);
+        stanza_add(q, f);
+        f = stanza_elem(ctx, "feature", NULL);
+        xmpp_stanza_set_attribute(f, "var", NS_DATA);
+        stanza_add(q, f);
+    }
+    send_result(up, st, q);
+}
+
+/* ---- execution ---- */
+
+static const char *const actions[] = {"execute", "cancel", "prev", "next",
+                                      "complete"};
+
+static gboolean known_action(const char *a)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(actions); i++)
+        if (!strcmp(actions[i], a))
+            return TRUE;
+    return FALSE;
+}
+
+static xmpp_stanza_t *command_elem(xmpp_ctx_t *ctx, const session *s,
+                                   const char *status)
+{
+    xmpp_stanza_t *c = stanza_elem(ctx, "command", NS_COMMANDS);
+
+    xmpp_stanza_set_attribute(c, "node", s->cmd->node);
+    xmpp_stanza_set_attribute(c, "sessionid", s->id);
+    xmpp_stanza_set_attribute(c, "status", status);
+    return c;
+}
+
+static void send_response(adhoc *ad, uplink *up, xmpp_stanza_t *st, session *s,
+                          response *rp)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *c =
+        command_elem(ctx, s, rp->done ? "completed" : "executing");
+
+    if (!rp->done) {
+        /* XEP-0050 §3.4: "The result for each stage (other than the last)
+         * of a command's execution SHOULD include an <actions/> element";
+         * §4.2: its "execute" attribute "MUST equal one of the "action"
+         * attribute values for <command/>". */
+        xmpp_stanza_t *acts = stanza_elem(ctx, "actions", NULL);
+        xmpp_stanza_set_attribute(acts, "execute", s->execute);
+        if (s->allow_next)
+            stanza_add(acts, stanza_elem(ctx, "next", NULL));
+        if (s->allow_complete)
+            stanza_add(acts, stanza_elem(ctx, "complete", NULL));
+        stanza_add(c, acts);
+    }
+    if (rp->note_type) {
+        xmpp_stanza_t *note = stanza_elem(ctx, "note", NULL);
+        xmpp_stanza_t *text = xmpp_stanza_new(ctx);
+        xmpp_stanza_set_type(note, rp->note_type);
+        xmpp_stanza_set_text(text, rp->note ? rp->note : "");
+        stanza_add(note, text);
+        stanza_add(c, note);
+    }
+    if (rp->x) {
+        stanza_add(c, rp->x);
+        rp->x = NULL;
+    }
+    send_result(up, st, c);
+    /* XEP-0050 §3.3: "A session ends when the responder sends a <command
+     * status='completed'/>". */
+    if (rp->done)
+        g_hash_table_remove(ad->sessions, s->id);
+}
+
+static void execute(adhoc *ad, uplink *up, xmpp_stanza_t *st,
+                    xmpp_stanza_t *child, const char *room)
+{
+    const char *node = node_of(child);
+    const char *sid = xmpp_stanza_get_attribute(child, "sessionid");
+    const char *action = xmpp_stanza_get_attribute(child, "action");
+    const char *from = xmpp_stanza_get_from(st);
+    enum scope scope = room ? SCOPE_ROOM : SCOPE_SERVICE;
+    const command *cmd;
+    char *bare = fold_bare(from);
+    gboolean allowed = FALSE;
+    response rp = {0};
+    request rq = {0};
+    session *s;
+    enum xerr e;
+
+    /* XEP-0050 §4.1: a "status" from the requester: "the responder MUST
+     * ignore it" (it is never read here). */
+    /* XEP-0050 §4.1: commands are executed with an iq set; "The "node"
+     * attribute uniquely identifies the command. This attribute MUST be
+     * present." */
+    if (g_strcmp0(xmpp_stanza_get_type(st), "set")) {
+        send_error(up, st, XERR_BAD_REQUEST, NULL, NULL,
+                   "commands are executed with an iq of type set");
+        goto leave;
+    }
+    if (!node || !bare) {
+        send_error(up, st, XERR_BAD_REQUEST, NULL, NULL,
+                   node ? "the sender is not a valid JID"
+                        : "a command needs a node");
+        goto leave;
+    }
+    /* XEP-0050 §4.4: an unknown node is item-not-found (cancel). */
+    if (!(cmd = find_command(node, scope))) {
+        send_error(up, st, XERR_ITEM_NOT_FOUND, "cancel", NULL,
+                   "no such command here");
+        goto leave;
+    }
+    e = authorize(ad, scope, room, bare, &allowed);
+    if (e != XERR_NONE) {
+        send_error(up, st, e, NULL, NULL,
+                   e == XERR_ITEM_NOT_FOUND ? "no such group" : NULL);
+        goto leave;
+    }
+    /* XEP-0050 §4.4: "The requesting JID is not allowed to execute the
+     * command": forbidden, of type cancel. */
+    if (!allowed) {
+        send_error(up, st, XERR_FORBIDDEN, "cancel", NULL,
+                   room ? "only the group's owners may run this command"
+                        : "only the service admins may run this command");
+        goto leave;
+    }
+    /* XEP-0050 §4.4: malformed-action, "The responding JID does not
+     * understand the specified action." */
+    if (action && !known_action(action)) {
+        send_error(up, st, XERR_BAD_REQUEST, NULL, "malformed-action",
+                   "unknown action");
+        goto leave;
+    }
+    if (!sid) {
+        /* §2.4.1: "The requester MAY include the "action='execute'",
+         * although this is implied." Any other action needs a session. */
+        if (action && strcmp(action, "execute")) {
+            send_error(up, st, XERR_BAD_REQUEST, NULL, "bad-action",
+                       "no session to continue");
+            goto leave;
+        }
+        if (!(s = session_new(ad, cmd, from, room))) {
+            send_error(up, st, XERR_RESOURCE_CONSTRAINT, NULL, NULL,
+                       "too many command sessions open; try later");
+            goto leave;
+        }
+    } else {
+        s = g_hash_table_lookup(ad->sessions, sid);
+        /* §3.3: a session "SHOULD be valid only between one
+         * requester/responder pair". */
+        if (!s || s->cmd != cmd || strcmp(s->requester, from) ||
+            g_strcmp0(s->room, room)) {
+            send_error(up, st, XERR_BAD_REQUEST, NULL, "bad-sessionid",
+                       "no such session");
+            goto leave;
+        }
+        if (s->expires_us <= g_get_monotonic_time()) {
+            g_hash_table_remove(ad->sessions, sid);
+            send_error(up, st, XERR_NOT_ALLOWED, "cancel", "session-expired",
+                       "the session expired; start again");
+            goto leave;
+        }
+        if (action && !strcmp(action, "cancel")) {
+            /* §2.4.3: "The responder MUST reply with the success of the
+             * command" (status canceled); the session ends. */
+            send_result(up, st, command_elem(uplink_ctx(up), s, "canceled"));
+            g_hash_table_remove(ad->sessions, sid);
+            goto leave;
+        }
+        if (!action || !strcmp(action, "execute"))
+            action = s->execute;
+        if ((!strcmp(action, "next") && !s->allow_next) ||
+            (!strcmp(action, "complete") && !s->allow_complete) ||
+            !strcmp(action, "prev")) {
+            send_error(up, st, XERR_BAD_REQUEST, NULL, "bad-action",
+                       "that action is not offered at this stage");
+            goto leave;
+        }
+        s->expires_us = g_get_monotonic_time() + ADHOC_SESSION_TTL_US;
+    }
+    rq = (request){
+        .ad = ad,
+        .ctx = uplink_ctx(up),
+        .s = s,
+        /* §3.5.1: "Responders SHOULD consider any <x type='cancel'/> to be
+         * <x type='submit'/>"; the type is not looked at. */
+        .form = xmpp_stanza_get_child_by_name_and_ns(child, "x", NS_DATA),
+        .room = room,
+        .bare = bare,
+    };
+    e = cmd->step(&rq, &rp);
+    if (e != XERR_NONE) {
+        if (rp.x)
+            xmpp_stanza_release(rp.x);
+        g_hash_table_remove(ad->sessions, s->id);
+        send_error(up, st, e, NULL, NULL, NULL);
+    } else {
+        send_response(ad, up, st, s, &rp);
+    }
+    g_free(rp.note);
+leave:
+    g_free(bare);
+}
+
+void adhoc_iq(adhoc *ad, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
+              const jid *to)
+{
+    const char *room = to->node;
+    enum scope scope = room ? SCOPE_ROOM : SCOPE_SERVICE;
+    const char *node = node_of(child);
+    char *bare;
+    gboolean allowed = FALSE;
+    enum xerr e;
+
+    if (stanza_is(child, "command", NS_COMMANDS)) {
+        execute(ad, up, st, child, room);
+        return;
+    }
+    bare = fold_bare(xmpp_stanza_get_from(st));
+    e = authorize(ad, scope, room, bare, &allowed);
+    g_free(bare);
+    if (e != XERR_NONE) {
+        send_error(up, st, e, NULL, NULL,
+                   e == XERR_ITEM_NOT_FOUND ? "no such group" : NULL);
+        return;
+    }
+    if (stanza_is(child, "query", NS_DISCO_ITEMS))
+        disco_items(ad, up, st, room, allowed);
+    else
+        disco_info(ad, up, st, node,
+                   strcmp(node, NS_COMMANDS) ? find_command(node, scope) : NULL,
+                   allowed);
+}
+
+adhoc *adhoc_new(const config *cfg, store *st, registry *reg)
+{
+    adhoc *ad = g_new0(adhoc, 1);
+
+    ad->cfg = cfg;
+    ad->st = st;
+    ad->reg = reg;
+    ad->sessions =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, session_free);
+    return ad;
+}
+
+void adhoc_free(adhoc *ad)
+{
+    if (!ad)
+        return;
+    g_hash_table_destroy(ad->sessions);
+    g_free(ad);
+}

@@ -1,0 +1,44 @@
+/* adhoc: XEP-0050 ad-hoc commands. On the component JID, the service
+ * admins' commands on the bot accounts (list, add, change, enable, disable,
+ * remove); on a room JID, the commands of its owners and of the service
+ * admins, who own every group (add a legacy member). Each command is a
+ * XEP-0004 data form exchange; sessions live in memory for 10 minutes
+ * between stages. */
+#ifndef IMGROUPS_ADHOC_H
+#define IMGROUPS_ADHOC_H
+
+#include <strophe.h>
+
+#include "config.h"
+#include "jid.h"
+#include "registry.h"
+#include "store.h"
+#include "uplink.h"
+
+#define NS_COMMANDS "http://jabber.org/protocol/commands"
+
+/* A session unused this long is gone (session-expired). */
+#define ADHOC_SESSION_TTL_US (10 * 60 * G_USEC_PER_SEC)
+
+typedef struct adhoc adhoc;
+
+/* cfg (its jid and admins), st and reg are borrowed and must outlive the
+ * returned object, which the caller owns (adhoc_free). */
+adhoc *adhoc_new(const config *cfg, store *st, registry *reg);
+void adhoc_free(adhoc *ad);
+
+/* Is this iq for adhoc_iq? iq is a checked get/set, child its one payload,
+ * to_room whether it is addressed to a room JID (not an occupant, not the
+ * component). Claimed: a <command xmlns=NS_COMMANDS/>; a disco#items get
+ * with node NS_COMMANDS; a disco#info get with node NS_COMMANDS or the node
+ * of a command of that JID. */
+gboolean adhoc_claims(xmpp_stanza_t *iq, xmpp_stanza_t *child,
+                      gboolean to_room);
+
+/* Answers a claimed iq with exactly one result or error. st, child and to
+ * (the parsed 'to', node folded; no node: the component) are borrowed for
+ * the call. */
+void adhoc_iq(adhoc *ad, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
+              const jid *to);
+
+#endif
