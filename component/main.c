@@ -1,13 +1,17 @@
 /* main: the imgroups process — options, config, store, link, signals. */
+#include <errno.h>
 #include <glib.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bridge.h"
 #include "config.h"
 #include "groups.h"
+#include "jid.h"
 #include "log.h"
+#include "registry.h"
 #include "retention.h"
 #include "router.h"
 #include "store.h"
@@ -22,6 +26,8 @@ typedef struct app {
     config *cfg;
     store *st;
     router *r;
+    registry *reg;
+    bridge *br;
     uplink *up;
     retention *rt;
     gboolean stopping;
@@ -34,7 +40,9 @@ static int ensure_groups_txn(MDB_txn *txn, const store *st, void *userdata)
     for (guint i = 0; i < cfg->accounts->len; i++) {
         const config_account *a = g_ptr_array_index(cfg->accounts, i);
         gboolean created = FALSE;
-        int rc = groups_ensure(txn, st, a->group, &created);
+        char *name = jid_node_fold(a->group); /* as rooms are looked up */
+        int rc = name ? groups_ensure(txn, st, name, &created) : EINVAL;
+        g_free(name);
         if (rc != 0)
             return rc;
     }
@@ -103,6 +111,7 @@ static gboolean on_stop_signal(gpointer userdata)
     }
     a->stopping = TRUE;
     log_info(LOG_MAIN, "stopping");
+    bridge_shutdown(a->br);
     router_shutdown(a->r, a->up);
     uplink_stop(a->up, stopped, a);
     return G_SOURCE_CONTINUE;
@@ -126,6 +135,8 @@ static gboolean on_hup(gpointer userdata)
             g_ptr_array_unref(a->cfg->accounts);
             a->cfg->accounts = g_ptr_array_ref(fresh->accounts);
         }
+        /* added, changed and removed accounts start, restart and stop */
+        registry_reload(a->reg, fresh);
         config_free(fresh);
     }
     g_ptr_array_unref(problems);
@@ -202,6 +213,15 @@ int main(int argc, char **argv)
         g_clear_error(&err);
         goto leave;
     }
+    /* The accounts: the file's written into the store, the store's read. */
+    if (registry_new(a.cfg, a.st, &a.reg, &err) < 0) {
+        log_error(LOG_STORE, "%s", err ? err->message : "cannot load accounts");
+        g_clear_error(&err);
+        goto leave;
+    }
+    router_set_registry(a.r, a.reg);
+    /* The legacy side: the bridge runs the accounts once the link exists. */
+    a.br = bridge_new(a.cfg, a.st, router_muc(a.r), a.reg);
     params = (uplink_params){
         .jid = a.cfg->jid,
         .host = a.cfg->host,
@@ -213,6 +233,7 @@ int main(int argc, char **argv)
     };
     if (uplink_new(&params, router_on_stanza, NULL, a.r, &a.up) < 0)
         goto leave;
+    bridge_start(a.br, a.up);
     a.rt = retention_start(a.st, a.cfg->keep_days);
     a.loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_stop_signal, &a);
@@ -223,9 +244,11 @@ int main(int argc, char **argv)
     rc = 0;
 leave:
     retention_stop(a.rt);
+    bridge_free(a.br); /* its workers get SIGTERM */
+    router_free(a.r);  /* occupants hold stanzas of the link's context */
     if (a.up)
         uplink_free(a.up);
-    router_free(a.r);
+    registry_free(a.reg);
     if (a.st)
         store_close(a.st);
     config_free(a.cfg);

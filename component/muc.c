@@ -808,8 +808,10 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
     }
     if (subject && !body) {
         subject_args sa = {r, subject, o ? o->nick : ""};
-        /* XEP-0045 §8.1: moderators change the subject. */
-        if (o && o->role != ROLE_MODERATOR && !r->cfg->change_subject) {
+        /* XEP-0045 §8.1: moderators change the subject. A bridged legacy
+         * chat's topic is that chat's own, set under its own rules. */
+        if (o && o->legacy_kind != 'c' && o->role != ROLE_MODERATOR &&
+            !r->cfg->change_subject) {
             *why = "only moderators may change the subject";
             return XERR_FORBIDDEN;
         }

@@ -1,0 +1,148 @@
+"""What the bridge's real tests share: a Run with TAP checks, a temp dir,
+an asyncio loop, private Prosody / ngircd / imgroups with its worker, and
+cleanup whatever happens; main() runs one under a watchdog."""
+
+import asyncio
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+import servers
+from ircclient import IrcFail
+from realtap import Abort, Tap, on_signal
+from xmppclient import Client, Fail
+
+COMPONENT = "groups.localhost"
+WAIT = 15
+
+
+class BridgeRun:
+    """Subclasses set NAMES (the plan) and write main()."""
+    NAMES = []
+
+    def __init__(self, binary, worker):
+        self.binary = binary
+        self.worker = worker
+        self.PLAN = len(self.NAMES)
+        self.tap = Tap(self.PLAN)
+        self.tmp = tempfile.mkdtemp(prefix="imgroups-%s-" % self.SLUG)
+        os.chmod(self.tmp, 0o755)
+        self.secret = os.urandom(12).hex()
+        self.prosody = self.irc = self.ig = None
+        self.x = {}
+        self.irc_users = []
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+
+    def finish_plan(self, why):
+        while self.tap.n < self.PLAN:
+            self.tap.check(False, self.NAMES[self.tap.n], why)
+
+    def cleanup(self):
+        try:
+            self.loop.run_until_complete(
+                asyncio.wait_for(self.close_all(), 30))
+        except Exception:
+            pass
+        for p in (self.ig, self.irc, self.prosody):
+            if p:
+                p.stop()
+        if os.environ.get("IMGROUPS_KEEP_TMP"):
+            self.tap.diag("kept %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    async def close_all(self):
+        for u in self.irc_users:
+            await u.quit()
+        await asyncio.gather(*(c.close() for c in self.x.values()),
+                             return_exceptions=True)
+
+    async def step(self, desc, coro):
+        """One check: coro returns None or raises with the reason."""
+        try:
+            why = await coro
+        except (Fail, IrcFail) as e:
+            why = str(e)
+        except Exception as e:
+            why = "%s: %s" % (type(e).__name__, e)
+        if why and self.ig:
+            why = "%s\n--- imgroups log ---\n%s" % (why,
+                                                   self.ig.log_tails(25))
+        return self.tap.check(why is None, desc, why)
+
+    def check_start(self, desc, fn):
+        """Runs fn() (starting servers); a ServerError fails desc and
+        aborts the run."""
+        try:
+            fn()
+            ok, why = True, None
+        except servers.ServerError as e:
+            ok, why = False, e
+        if not self.tap.check(ok, desc, why):
+            raise Abort
+
+    def start_prosody(self, users, extra_hosts=()):
+        self.prosody = servers.Prosody(self.tmp, COMPONENT, self.secret,
+                                       extra_hosts=extra_hosts)
+        self.prosody.start()
+        for u in users:
+            user, _, host = u.partition("@")
+            self.prosody.register(user, user + "-pw", host or None)
+
+    def start_ngircd(self):
+        self.irc = servers.Ngircd(self.tmp)
+        self.irc.start()
+
+    def new_imgroups(self, accounts, limits=None, legacy=None):
+        sections = [("legacy", dict(legacy or {},
+                                    worker=os.path.abspath(self.worker)))]
+        if limits:
+            sections.append(("limits", limits))
+        return servers.Imgroups(
+            self.tmp, self.binary, COMPONENT, "127.0.0.1",
+            self.prosody.component_port, self.secret, log_level="debug",
+            sections=sections, accounts=accounts)
+
+    async def login(self, *users):
+        for u in users:
+            user, _, host = u.partition("@")
+            self.x[user] = Client(self.loop, self.prosody.c2s_port, user,
+                                  host or "localhost")
+            await self.x[user].login()
+
+    def run(self, coro, timeout):
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+def main(argv, run_class, watchdog):
+    """argv: [script, /path/to/imgroups, /path/to/imgroups-purple]."""
+    if len(argv) != 3:
+        sys.stderr.write("usage: %s /path/to/imgroups /path/to/imgroups-"
+                         "purple\n" % argv[0])
+        return 2
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGALRM, on_signal)
+    signal.alarm(watchdog)
+    start = time.monotonic()
+    run = run_class(argv[1], argv[2])
+    try:
+        run.main()
+    except Abort:
+        run.finish_plan("an earlier check failed")
+    except KeyboardInterrupt as e:
+        run.finish_plan("interrupted (%s)" % (e or "watchdog"))
+    except Exception as e:
+        import traceback
+        run.tap.diag(traceback.format_exc())
+        run.finish_plan("the test crashed: %s" % e)
+    finally:
+        signal.alarm(0)
+        run.cleanup()
+    run.finish_plan("not reached")
+    run.tap.diag("%d of %d checks failed, %.1f s"
+                 % (run.tap.failed, run.PLAN, time.monotonic() - start))
+    return 1 if run.tap.failed else 0
