@@ -117,19 +117,6 @@ static GVariant *accounts_encode(const account_rec *a)
     return g_variant_new("(qa{sv})", (guint16)ACCOUNTS_RECORD_VERSION, &b);
 }
 
-/* The string under key, owned; NULL if missing or of another type. */
-static char *lookup_string(GVariant *dict, const char *key)
-{
-    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_STRING);
-    char *s;
-
-    if (!v)
-        return NULL;
-    s = g_variant_dup_string(v, NULL);
-    g_variant_unref(v);
-    return s;
-}
-
 /* Decodes a record (already checked to be a normal-form "(qa{sv})") into
  * owned memory. Keys of the wrong type count as missing. */
 static int accounts_decode(const void *key, size_t klen, GVariant *v,
@@ -148,13 +135,13 @@ static int accounts_decode(const void *key, size_t klen, GVariant *v,
         goto leave;
     a = g_new0(account_rec, 1);
     a->name = g_strndup(key, klen);
-    a->protocol = lookup_string(dict, "protocol");
-    a->username = lookup_string(dict, "username");
-    a->group = lookup_string(dict, "group");
-    a->mode = lookup_string(dict, "mode");
+    a->protocol = store_dict_string(dict, "protocol");
+    a->username = store_dict_string(dict, "username");
+    a->group = store_dict_string(dict, "group");
+    a->mode = store_dict_string(dict, "mode");
     if (!a->protocol || !a->username || !a->group || !a->mode)
         goto leave;
-    a->chat = lookup_string(dict, "chat");
+    a->chat = store_dict_string(dict, "chat");
     a->options = options_new();
     if ((x = g_variant_lookup_value(dict, "options",
                                     G_VARIANT_TYPE("a{ss}")))) {

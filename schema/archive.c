@@ -158,19 +158,6 @@ static int record_time(const MDB_val *d, gint64 *t)
     return 0;
 }
 
-/* A dictionary string, or NULL when missing or of another type. */
-static char *lookup_string(GVariant *dict, const char *key)
-{
-    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_STRING);
-    char *s;
-
-    if (!v)
-        return NULL;
-    s = g_variant_dup_string(v, NULL);
-    g_variant_unref(v);
-    return s;
-}
-
 /* Decodes an opened record into owned memory. */
 static archive_msg *msg_from_record(GVariant *v, guint64 seq)
 {
@@ -185,7 +172,7 @@ static archive_msg *msg_from_record(GVariant *v, guint64 seq)
     m->stanza_id = g_strdup(id);
     m->nick = g_strdup(nick);
     m->body = g_strdup(body);
-#define GET(f) m->f = lookup_string(dict, #f);
+#define GET(f) m->f = store_dict_string(dict, #f);
     MSG_DICT_FIELDS(GET)
 #undef GET
     g_variant_unref(dict);

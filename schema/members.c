@@ -136,19 +136,6 @@ static GVariant *members_encode(const member_rec *m)
     return g_variant_new("(qa{sv})", (guint16)MEMBERS_RECORD_VERSION, &b);
 }
 
-/* A dictionary string, or NULL when missing or of another type. */
-static char *lookup_string(GVariant *dict, const char *key)
-{
-    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_STRING);
-    char *s;
-
-    if (!v)
-        return NULL;
-    s = g_variant_dup_string(v, NULL);
-    g_variant_unref(v);
-    return s;
-}
-
 static gboolean lookup_boolean(GVariant *dict, const char *key)
 {
     GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_BOOLEAN);
@@ -184,7 +171,7 @@ static char *value_group(const MDB_val *d)
     if (store_decode_variant(d, MEMBERS_TYPE, &v) != 0)
         return NULL;
     dict = g_variant_get_child_value(v, 1);
-    group = lookup_string(dict, "group");
+    group = store_dict_string(dict, "group");
     g_variant_unref(dict);
     g_variant_unref(v);
     if (group && !*group) {
@@ -213,13 +200,13 @@ static int members_decode(const MDB_val *d, const char *account,
     if (version == 0 || version > MEMBERS_RECORD_VERSION)
         goto leave;
     m = g_new0(member_rec, 1);
-    m->group = lookup_string(dict, "group");
+    m->group = store_dict_string(dict, "group");
     if (!m->group || !*m->group)
         goto leave;
     m->account = g_strndup(account, account_len);
     m->handle = g_strndup(handle, handle_len);
-    m->nick = lookup_string(dict, "nick");
-    m->alias = lookup_string(dict, "alias");
+    m->nick = store_dict_string(dict, "nick");
+    m->alias = store_dict_string(dict, "alias");
     m->muted = lookup_boolean(dict, "muted");
     m->welcomed = lookup_boolean(dict, "welcomed");
     m->since_us = lookup_int64(dict, "since");

@@ -165,19 +165,6 @@ static GVariant *outbox_encode(const outbox_msg *m)
     return g_variant_new("(qa{sv})", (guint16)OUTBOX_RECORD_VERSION, &b);
 }
 
-/* A dictionary string, or NULL when missing or of another type. */
-static char *lookup_string(GVariant *dict, const char *key)
-{
-    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_STRING);
-    char *s;
-
-    if (!v)
-        return NULL;
-    s = g_variant_dup_string(v, NULL);
-    g_variant_unref(v);
-    return s;
-}
-
 /* Decodes the value of entry id of (account, kind, target) into owned
  * memory. */
 static int outbox_decode(const MDB_val *d, const char *account, size_t alen,
@@ -198,11 +185,11 @@ static int outbox_decode(const MDB_val *d, const char *account, size_t alen,
     if (version == 0 || version > OUTBOX_RECORD_VERSION)
         goto leave;
     m = g_new0(outbox_msg, 1);
-    m->group = lookup_string(dict, "group");
-    m->body = lookup_string(dict, "body");
+    m->group = store_dict_string(dict, "group");
+    m->body = store_dict_string(dict, "body");
     if (!m->group || !*m->group || !m->body)
         goto leave;
-    m->nick = lookup_string(dict, "nick");
+    m->nick = store_dict_string(dict, "nick");
     if (!m->nick)
         m->nick = g_strdup("");
     if ((x = g_variant_lookup_value(dict, "archive_seq",

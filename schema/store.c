@@ -806,3 +806,15 @@ void store_close(store *s)
     g_free(s->path);
     g_free(s);
 }
+
+char *store_dict_string(GVariant *dict, const char *key)
+{
+    GVariant *v = g_variant_lookup_value(dict, key, G_VARIANT_TYPE_STRING);
+    char *s;
+
+    if (!v)
+        return NULL;
+    s = g_variant_dup_string(v, NULL);
+    g_variant_unref(v);
+    return s;
+}

@@ -143,4 +143,8 @@ int store_get_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 int store_decode_variant(const MDB_val *val, const GVariantType *t,
                          GVariant **out);
 
+/* The string under key in an a{sv} record, owned by the caller; NULL when
+ * missing or of another type. */
+char *store_dict_string(GVariant *dict, const char *key);
+
 #endif
