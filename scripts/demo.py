@@ -73,6 +73,13 @@ def main():
             "mode": "chat",
             "chat": "#lobby",
             "option.port": str(irc.port),
+        }), ("lobby-dm", {
+            "protocol": "prpl-irc",
+            "username": "groupbot@127.0.0.1",
+            "password": "",
+            "group": "lobby",
+            "mode": "contacts",
+            "option.port": str(irc.port),
         })])
     started = []
     status = 0
@@ -90,6 +97,8 @@ def main():
         ig.start()
         started.append(ig)
         ig.wait_log(r"\bconnected to", 30)
+        for name in ("lobby-irc", "lobby-dm"):
+            ig.wait_log(r"account %s is online" % name, 60)
         users = ", ".join("%s@localhost / %s" % u for u in USERS)
         say("""
 imgroups is running as %(comp)s, attached to a private Prosody.
@@ -100,10 +109,14 @@ XMPP client (Gajim, Dino, Pidgin, profanity, ...):
   plain-text login without TLS must be allowed in the client
   join the room lobby@%(comp)s (or create any other room there);
   the service %(comp)s lists the public groups
-IRC client:
-  irssi -c 127.0.0.1 -p %(irc)d   then   /join #lobby
-  (the bot lobbybot will bridge #lobby to the group once the legacy bridge
-  lands; the account is already configured)
+IRC client (irssi -c 127.0.0.1 -p %(irc)d, or any other), two ways in:
+  /join #lobby          the channel is bridged to the group (chat mode):
+                        what is said in either is said in the other
+  /msg groupbot hello   the group's bot (contacts mode): you become a member
+                        and the group reaches you as private messages;
+                        /msg groupbot /help lists the commands
+Admin: alice@localhost runs the ad-hoc commands of %(comp)s (accounts,
+  account-add, ...); in Gajim: Accounts > Execute command on %(comp)s
 
 Data and logs: %(run)s
   imgroups config %(cfg)s

@@ -1,6 +1,8 @@
 /* worker: imgroups-purple's main: options, the hello exchange with the core,
  * signals, and the main loop that libpurple and the core link share. */
+#include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include <glib-unix.h>
@@ -72,6 +74,22 @@ static void on_closed(int status, void *data)
     stop(status < 0 ? EXIT_BROKEN : EXIT_OK);
 }
 
+/* A prpl may fork helpers of its own (libpurple's stock DNS resolver did;
+ * ours is GResolver, threads only) and never wait for them: SA_NOCLDWAIT
+ * lets the kernel reap every child, so none lingers as a zombie. The
+ * worker itself starts no child it would wait for. */
+static void reap_children(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sa.sa_flags = SA_NOCLDWAIT | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGCHLD, &sa, NULL) < 0)
+        g_warning("SIGCHLD: %s", g_strerror(errno));
+}
+
 static gboolean on_signal(gpointer data)
 {
     g_message("signal %d: signing off", GPOINTER_TO_INT(data));
@@ -112,6 +130,7 @@ int main(int argc, char **argv)
     }
     /* A closed core socket must show up as EPIPE, not kill us. */
     signal(SIGPIPE, SIG_IGN);
+    reap_children();
     ui_log_init(debug);
     w.loop = g_main_loop_new(NULL, FALSE);
     w.link = link_new(fd, on_message, on_closed, NULL);
