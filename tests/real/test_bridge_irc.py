@@ -68,8 +68,10 @@ class Run(BridgeRun):
         "markup from XMPP arrives literally",
         "a long message arrives whole, split",
         "/who", "/nick", "/mute and /unmute",
-        "offline: member leaves the room when they quit",
-        "offline: three messages delivered in order, once, on return",
+        "offline: a line said as the member quits (refused by IRC: no such"
+        " nick) and the member leaves the room",
+        "offline: that line and three more delivered in order, once, on "
+        "return",
         "/leave, and rejoining as a new member",
         "chat mode: channel member is an occupant, bot is not",
         "chat mode: channel line said in the room",
@@ -263,6 +265,11 @@ class Run(BridgeRun):
 
     async def offline_leaves(self):
         await self.bob.quit()
+        await asyncio.sleep(0.5)  # the server has the QUIT; ISON has not run
+        mark = self.ig.log_mark()
+        await self.say_and_wait(LOBBY, "zero")
+        await self.loop.run_in_executor(None, self.ig.wait_log,
+                                        r"a delivery failed", ISON_WAIT, mark)
         await self.x["alice"].wait(
             presence_from(LOBBY + "/bobby", "unavailable"),
             "bobby leaving after the quit", ISON_WAIT)
@@ -274,7 +281,7 @@ class Run(BridgeRun):
         self.irc_users.append(self.bob)
         await self.bob.connect()
         got = []
-        for text in ("one", "two", "three"):
+        for text in ("zero", "one", "two", "three"):
             got.append(await self.bob.wait_privmsg(
                 "lobbybot", lambda s: s.startswith("<alice> "),
                 "a missed line", ISON_WAIT))
@@ -283,7 +290,8 @@ class Run(BridgeRun):
         await asyncio.sleep(3)    # room for a duplicate to show up
         lines = [s for s in self.bob.privmsgs("lobbybot")
                  if s.startswith("<alice> ")]
-        want = ["<alice> one", "<alice> two", "<alice> three"]
+        want = ["<alice> zero", "<alice> one", "<alice> two",
+                "<alice> three"]
         if got != want or lines != want:
             raise Fail("got %r, in all %r" % (got, lines))
 

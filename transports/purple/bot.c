@@ -181,6 +181,7 @@ static void on_buddy_status(PurpleBuddy *b, PurpleStatus *old,
 /* ---- connection -------------------------------------------------------- */
 
 static void chat_join_now(struct chat *c);
+static void irc_waits_clear(void);
 
 static gboolean on_stable(gpointer data)
 {
@@ -248,6 +249,9 @@ static void went_down(const char *why, gboolean fatal)
             send_presence(handle, alias ? alias : "", "offline");
     }
     g_hash_table_remove_all(bot.presence);
+    /* What waited for a PONG went with the connection; the core sends it
+     * again. */
+    irc_waits_clear();
     schedule_reconnect(fatal);
 }
 
@@ -429,31 +433,56 @@ static int send_chat_piece(PurpleConnection *gc, const void *id,
     return serv_chat_send(gc, *(const int *)id, legacy, 0);
 }
 
-/* A message is reported delivered only once the prpl has written it to
- * the network; a report sent earlier loses the message if the worker dies
- * in between.
+/* A message is reported delivered only once the network has it; a report
+ * sent earlier loses the message if the worker dies, or the recipient is
+ * gone, in between.
  *
- * libpurple's IRC plugin (2.14) does not write at once: it queues every
- * line and flushes the queue from a timer (ratelimit-interval, in whole
- * seconds). Behind a message's lines the worker queues a marker line of
- * its own through the plugin's irc_send(); the plugin emits
- * "irc-sending-text" for each line as it leaves the queue, in order, so
- * when the marker comes out, every line before it has been written. The
- * marker becomes an empty line there, which IRC servers ignore (RFC 2812
- * 2.3.1: "Empty messages are silently ignored"); a NULL text, which the
- * signal allows, stalls the plugin's queue on a zero-length write. A queue lost with its connection takes its markers along: the
- * core sends those messages again when the account is back.
+ * IRC has no receipts, and libpurple's IRC plugin (2.14) does not even
+ * write at once: it queues every line and flushes the queue from a timer.
+ * Behind a message's lines the worker queues "PING :imgroups-ID" through
+ * the plugin's irc_send(). A server answers in order, so when its PONG
+ * comes back (seen through "irc-receiving-text") the server has taken
+ * every line before it, and has already answered any of them it refused:
+ * 401 (no such nick), 403 (no such channel) or 404 (cannot send to
+ * channel), naming the target. Such a message is reported failed, and the
+ * core keeps it for when the member is back; the refused nick is marked
+ * offline in libpurple, so that the next ISON that finds it reports it
+ * available again. The plugin ignores a PONG whose text has no space, as
+ * ours. A queue lost with its connection takes its PINGs along: the core
+ * sends those messages again when the account is back.
  *
- * Other prpls write during the send call, or buffer in the kernel's
- * socket: their report waits only in a low-priority idle, which runs after
- * every ready source of default priority. */
-#define IRC_MARK "IMGROUPS-DELIVERED "
+ * Other prpls write during the send call, or leave it to the kernel's
+ * socket buffer: their report waits only in a low-priority idle, which
+ * runs after every ready source of default priority. */
+#define IRC_TOKEN "imgroups-"
 
 typedef int (*irc_send_fn)(void *irc_conn, const char *line);
 
+struct irc_wait {
+    guint64 id;
+    char *target;  /* a nick or channel, as given */
+    char *refused; /* the server's reason, or NULL */
+    gboolean im;
+};
+
 static irc_send_fn irc_send_line; /* non-NULL: the IRC plugin is hooked */
+static GQueue irc_waits = G_QUEUE_INIT;
 static GArray *delivered_ids;
 static guint delivered_idle;
+
+static void irc_wait_free(gpointer data)
+{
+    struct irc_wait *w = data;
+
+    g_free(w->target);
+    g_free(w->refused);
+    g_free(w);
+}
+
+static void irc_waits_clear(void)
+{
+    g_queue_clear_full(&irc_waits, irc_wait_free);
+}
 
 static gboolean report_delivered_cb(gpointer data)
 {
@@ -467,11 +496,18 @@ static gboolean report_delivered_cb(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void report_delivered(PurpleConnection *gc, guint64 id)
+static void report_sent(PurpleConnection *gc, guint64 id, const char *target,
+                        gboolean im)
 {
     if (irc_send_line) {
-        char *line = g_strdup_printf(IRC_MARK "%" G_GUINT64_FORMAT "\r\n", id);
+        struct irc_wait *w = g_new0(struct irc_wait, 1);
+        char *line =
+            g_strdup_printf("PING :" IRC_TOKEN "%" G_GUINT64_FORMAT "\r\n", id);
 
+        w->id = id;
+        w->target = g_strdup(target);
+        w->im = im;
+        g_queue_push_tail(&irc_waits, w);
         irc_send_line(purple_connection_get_protocol_data(gc), line);
         g_free(line);
         return;
@@ -484,18 +520,97 @@ static void report_delivered(PurpleConnection *gc, guint64 id)
             g_idle_add_full(G_PRIORITY_LOW, report_delivered_cb, NULL, NULL);
 }
 
-static void on_irc_sending(PurpleConnection *gc, char **text, gpointer data)
+/* The server refused a line to target: the oldest message to it still
+ * waiting for its PONG is the one. */
+static void irc_refused(const char *target, const char *why)
 {
-    guint64 id;
+    for (GList *l = irc_waits.head; l; l = l->next) {
+        struct irc_wait *w = l->data;
 
-    (void)gc;
-    (void)data;
-    if (!*text || !g_str_has_prefix(*text, IRC_MARK))
+        if (!w->refused && same_who(w->target, target)) {
+            w->refused = g_strdup(why && *why ? why : "refused");
+            return;
+        }
+    }
+}
+
+/* The server says nick is gone while the plugin still has it online
+ * (its ISON poll has not run). The plugin keeps that flag of its own and
+ * reports only changes: so the buddy is marked offline here, then taken
+ * off the plugin's list and put back, which resets the flag and asks ISON
+ * at once. When the nick is back, ISON finds it and it is reported
+ * available, and the core sends what waited. */
+static void irc_recheck(const char *nick)
+{
+    PurpleBuddy *b = bot.acct ? purple_find_buddy(bot.acct, nick) : NULL;
+
+    if (!b)
         return;
-    id = g_ascii_strtoull(*text + strlen(IRC_MARK), NULL, 10);
-    g_free(*text);
-    *text = g_strdup("\r\n");
-    send_msg(PROTO_DELIVERED, g_variant_new("(t)", id));
+    purple_prpl_got_user_status(
+        bot.acct, purple_buddy_get_name(b),
+        purple_primitive_get_id_from_type(PURPLE_STATUS_OFFLINE), NULL);
+    purple_account_remove_buddy(bot.acct, b, purple_buddy_get_group(b));
+    purple_account_add_buddy(bot.acct, b);
+}
+
+/* The PONG for id: every message up to it is settled. */
+static void irc_settled(guint64 id)
+{
+    struct irc_wait *w;
+
+    while ((w = g_queue_peek_head(&irc_waits))) {
+        gboolean last = w->id == id;
+
+        g_queue_pop_head(&irc_waits);
+        if (!w->refused) {
+            send_msg(PROTO_DELIVERED, g_variant_new("(t)", w->id));
+        } else {
+            send_failed(w->id, w->refused);
+            if (w->im)
+                irc_recheck(w->target);
+        }
+        irc_wait_free(w);
+        if (last)
+            break;
+    }
+}
+
+/* One line from the server: ":prefix COMMAND params... :trailing". */
+static void on_irc_receiving(PurpleConnection *gc, char **text, gpointer data)
+{
+    const char *line = *text;
+    char **words, *trailing = NULL, *head;
+    const char *colon;
+    guint n;
+
+    (void)data;
+    if (!line || purple_connection_get_account(gc) != bot.acct)
+        return;
+    if (*line == ':') {
+        line = strchr(line, ' ');
+        if (!line)
+            return;
+        line++;
+    }
+    colon = strstr(line, " :");
+    head = colon ? g_strndup(line, (gsize)(colon - line)) : g_strdup(line);
+    if (colon)
+        trailing = g_strstrip(g_strdup(colon + 2));
+    words = g_strsplit(g_strstrip(head), " ", -1);
+    g_free(head);
+    n = g_strv_length(words);
+    if (n >= 1 && strcmp(words[0], "PONG") == 0) {
+        const char *tok = trailing ? trailing : n >= 3 ? words[2] : "";
+
+        if (g_str_has_prefix(tok, IRC_TOKEN))
+            irc_settled(g_ascii_strtoull(tok + strlen(IRC_TOKEN), NULL, 10));
+    } else if (n >= 3 &&
+               (strcmp(words[0], "401") == 0 || strcmp(words[0], "403") == 0 ||
+                strcmp(words[0], "404") == 0)) {
+        irc_refused(words[2], trailing);
+    }
+    g_strfreev(words);
+    g_free(trailing);
 }
 
 /* Hooks the IRC plugin's send queue (see above); without irc_send() in
@@ -509,11 +624,11 @@ static void hook_irc(PurplePlugin *prpl)
     if (!prpl->handle || !g_module_symbol(prpl->handle, "irc_send", &fn) ||
         !fn) {
         g_warning("prpl-irc has no irc_send(): deliveries are reported when "
-                  "queued, not when written");
+                  "queued, not when the server has them");
         return;
     }
-    purple_signal_connect(prpl, "irc-sending-text", &bot,
-                          PURPLE_CALLBACK(on_irc_sending), NULL);
+    purple_signal_connect(prpl, "irc-receiving-text", &bot,
+                          PURPLE_CALLBACK(on_irc_receiving), NULL);
     irc_send_line = (irc_send_fn)fn;
 }
 
@@ -545,7 +660,7 @@ static void handle_send_im(GVariant *body)
     }
     g_info("IM %" G_GUINT64_FORMAT " to %s sent in %u pieces", id, handle,
            count);
-    report_delivered(gc, id);
+    report_sent(gc, id, handle, TRUE);
 }
 
 /* ---- buddies ----------------------------------------------------------- */
@@ -943,7 +1058,7 @@ static void handle_send_chat(GVariant *body)
     }
     g_info("message %" G_GUINT64_FORMAT " to %s sent in %u pieces", id, name,
            count);
-    report_delivered(gc, id);
+    report_sent(gc, id, purple_conversation_get_name(conv), FALSE);
 }
 
 static void handle_chat_topic(GVariant *body)
@@ -1297,6 +1412,7 @@ void bot_free(void)
         g_source_remove(delivered_idle);
     delivered_idle = 0;
     g_clear_pointer(&delivered_ids, g_array_unref);
+    g_queue_clear_full(&irc_waits, irc_wait_free);
     irc_send_line = NULL;
     g_list_free_full(bot.auths, (GDestroyNotify)auth_free);
     g_clear_pointer(&bot.presence, g_hash_table_destroy);
