@@ -620,6 +620,38 @@ static int remove_txn(MDB_txn *txn, const store *st, void *userdata)
     return 0;
 }
 
+typedef struct settle_args {
+    MDB_txn *txn;
+    const store *st;
+    guint64 id;
+} settle_args;
+
+static int settle_target(const char *account, char kind, const char *target,
+                         guint64 pending, void *userdata)
+{
+    settle_args *sa = userdata;
+
+    (void)pending;
+    return outbox_remove(sa->txn, sa->st, account, kind, target, sa->id);
+}
+
+static int settle_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    const remove_args *r = userdata;
+    settle_args sa = {txn, st, r->id};
+
+    return outbox_foreach_pending_target(txn, st, r->a->name, settle_target,
+                                         &sa);
+}
+
+/* Removes entry id of whichever target of a holds it (ids are unique). */
+static void settle_by_id(bridge *b, bacct *a, guint64 id)
+{
+    remove_args r = {a, NULL, id, FALSE, NULL};
+
+    write_ok(b, settle_txn, &r, "outbox");
+}
+
 static void on_delivered(bridge *b, bacct *a, GVariant *body)
 {
     guint64 id;
@@ -628,8 +660,13 @@ static void on_delivered(bridge *b, bacct *a, GVariant *body)
 
     g_variant_get(body, "(t)", &id);
     f = g_hash_table_lookup(a->inflight, &id);
-    if (!f)
-        return; /* from before a rewind: it will be sent again */
+    if (!f) {
+        /* Handed out before a rewind or by an earlier run of imgroups (a
+         * worker reports, when it starts, what the network took after its
+         * last core died): it went out, so it must not go again. */
+        settle_by_id(b, a, id);
+        return;
+    }
     r.key = f->key;
     r.id = id;
     r.upto = f->upto;

@@ -4,7 +4,9 @@
 #include "bot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gmodule.h>
 #include <purple.h>
@@ -99,6 +101,100 @@ static void send_failed(guint64 id, const char *why)
 {
     g_info("delivery %" G_GUINT64_FORMAT " failed: %s", id, why);
     send_msg(PROTO_FAILED, g_variant_new("(ts)", id, why));
+}
+
+/* ---- the delivery journal ----------------------------------------------
+ * A delivery the network confirmed is reported to the core, and also
+ * appended to <user dir>/delivered. If the core dies before it has stored
+ * a report, its next run would send that message again; so a worker, when
+ * its account is added, reports every id in the journal once more (the
+ * core drops the entries it still has) and starts a new journal. Only the
+ * last JOURNAL_KEEP ids can matter (at most that many are in flight): the
+ * file is rewritten with those when it grows past JOURNAL_MAX lines. */
+#define JOURNAL_KEEP 256
+#define JOURNAL_MAX  8192
+
+static int journal_fd = -1;
+static guint journal_lines;
+static GQueue journal_recent = G_QUEUE_INIT; /* guint64 * */
+
+static char *journal_path(void)
+{
+    return g_build_filename(purple_user_dir(), "delivered", NULL);
+}
+
+static void journal_open(gboolean truncate)
+{
+    char *path = journal_path();
+
+    if (journal_fd >= 0)
+        close(journal_fd);
+    journal_fd = open(path,
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+                          (truncate ? O_TRUNC : 0),
+                      0600);
+    if (journal_fd < 0)
+        g_warning("%s: %s", path, g_strerror(errno));
+    journal_lines = 0;
+    g_free(path);
+}
+
+static void journal_write(guint64 id)
+{
+    char line[32];
+    int n = g_snprintf(line, sizeof line, "%" G_GUINT64_FORMAT "\n", id);
+
+    if (journal_fd < 0 || write(journal_fd, line, (size_t)n) != n)
+        g_warning("delivery journal: %s",
+                  journal_fd < 0 ? "not open" : g_strerror(errno));
+    journal_lines++;
+}
+
+static void journal_add(guint64 id)
+{
+    g_queue_push_tail(&journal_recent, g_memdup2(&id, sizeof id));
+    while (journal_recent.length > JOURNAL_KEEP)
+        g_free(g_queue_pop_head(&journal_recent));
+    if (journal_lines >= JOURNAL_MAX) {
+        journal_open(TRUE);
+        for (GList *l = journal_recent.head; l; l = l->next)
+            journal_write(*(guint64 *)l->data);
+        return;
+    }
+    journal_write(id);
+}
+
+/* What an earlier worker's network took: reported again, then forgotten. */
+static void journal_replay(void)
+{
+    char *path = journal_path(), *text = NULL;
+    guint n = 0;
+
+    if (g_file_get_contents(path, &text, NULL, NULL)) {
+        char **lines = g_strsplit(text, "\n", -1);
+
+        for (char **l = lines; *l; l++) {
+            guint64 id;
+
+            if (g_ascii_string_to_unsigned(*l, 10, 1, G_MAXUINT64, &id, NULL)) {
+                send_msg(PROTO_DELIVERED, g_variant_new("(t)", id));
+                n++;
+            }
+        }
+        g_strfreev(lines);
+        g_free(text);
+    }
+    if (n)
+        g_info("reported %u deliveries of an earlier run again", n);
+    g_free(path);
+    g_queue_clear_full(&journal_recent, g_free);
+    journal_open(TRUE);
+}
+
+static void settle_delivered(guint64 id)
+{
+    journal_add(id);
+    send_msg(PROTO_DELIVERED, g_variant_new("(t)", id));
 }
 
 static void send_down(const char *why)
@@ -489,9 +585,7 @@ static gboolean report_delivered_cb(gpointer data)
     (void)data;
     delivered_idle = 0;
     for (guint i = 0; i < delivered_ids->len; i++)
-        send_msg(
-            PROTO_DELIVERED,
-            g_variant_new("(t)", g_array_index(delivered_ids, guint64, i)));
+        settle_delivered(g_array_index(delivered_ids, guint64, i));
     g_array_set_size(delivered_ids, 0);
     return G_SOURCE_REMOVE;
 }
@@ -563,7 +657,7 @@ static void irc_settled(guint64 id)
 
         g_queue_pop_head(&irc_waits);
         if (!w->refused) {
-            send_msg(PROTO_DELIVERED, g_variant_new("(t)", w->id));
+            settle_delivered(w->id);
         } else {
             send_failed(w->id, w->refused);
             if (w->im)
@@ -1260,6 +1354,7 @@ static void handle_account_add(GVariant *body)
     bot.protocol = g_strdup(protocol);
     bot.password = *password ? g_strdup(password) : NULL;
     ui_log_set_account(name);
+    journal_replay();
     g_message("account %s on %s", username, protocol);
     prpl = purple_find_prpl(protocol);
     if (!prpl) {
@@ -1393,6 +1488,11 @@ void bot_init(link_conn *l, bot_exit_fn on_exit)
                           PURPLE_CALLBACK(on_buddy_status), NULL);
 }
 
+gboolean bot_unsettled(void)
+{
+    return !g_queue_is_empty(&irc_waits);
+}
+
 void bot_shutdown(void)
 {
     bot.quitting = TRUE;
@@ -1414,6 +1514,10 @@ void bot_free(void)
     g_clear_pointer(&delivered_ids, g_array_unref);
     g_queue_clear_full(&irc_waits, irc_wait_free);
     irc_send_line = NULL;
+    if (journal_fd >= 0)
+        close(journal_fd);
+    journal_fd = -1;
+    g_queue_clear_full(&journal_recent, g_free);
     g_list_free_full(bot.auths, (GDestroyNotify)auth_free);
     g_clear_pointer(&bot.presence, g_hash_table_destroy);
     g_clear_pointer(&bot.chats, g_ptr_array_unref);

@@ -26,6 +26,11 @@ void bot_handle(enum proto_type t, GVariant *body);
  * before ui_quit(). */
 void bot_shutdown(void);
 
+/* TRUE while messages handed to the network wait for its confirmation (on
+ * IRC, the PONG behind them). A worker whose core is gone waits for them a
+ * little, so that they reach the delivery journal. */
+gboolean bot_unsettled(void);
+
 /* Frees what bot_init() and the messages set up; after ui_quit(). */
 void bot_free(void);
 

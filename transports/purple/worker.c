@@ -26,6 +26,7 @@ static struct {
     link_conn *link;
     gboolean greeted; /* the core's hello arrived */
     gboolean stopping;
+    gint64 closed_at; /* when the core link closed, monotonic µs */
     int status;
 } w;
 
@@ -68,10 +69,33 @@ static void on_message(enum proto_type t, GVariant *body, void *data)
 }
 
 /* The worker never outlives its core's end of the socket. */
+#define SETTLE_MS 3000 /* how long a core-less worker waits for the network */
+
+static gboolean settle_poll(gpointer data)
+{
+    int status = GPOINTER_TO_INT(data);
+
+    if (bot_unsettled() &&
+        g_get_monotonic_time() - w.closed_at < SETTLE_MS * 1000)
+        return G_SOURCE_CONTINUE;
+    stop(status);
+    return G_SOURCE_REMOVE;
+}
+
+/* The core is gone: what the network has been handed but not yet confirmed
+ * is waited for (up to SETTLE_MS), so that its confirmation reaches the
+ * delivery journal and the next core does not send it again. */
 static void on_closed(int status, void *data)
 {
+    (void)data;
     g_message("core link closed%s", status < 0 ? " (broken)" : "");
-    stop(status < 0 ? EXIT_BROKEN : EXIT_OK);
+    status = status < 0 ? EXIT_BROKEN : EXIT_OK;
+    if (!bot_unsettled()) {
+        stop(status);
+        return;
+    }
+    w.closed_at = g_get_monotonic_time();
+    g_timeout_add(50, settle_poll, GINT_TO_POINTER(status));
 }
 
 /* A prpl may fork helpers of its own (libpurple's stock DNS resolver did;
