@@ -97,15 +97,18 @@ class BridgeRun:
         self.irc = servers.Ngircd(self.tmp)
         self.irc.start()
 
-    def new_imgroups(self, accounts, limits=None, legacy=None):
+    def new_imgroups(self, accounts, limits=None, legacy=None, admins=None):
+        """admins: the service admins' bare JIDs (servers.Imgroups' default,
+        admin@localhost, when None)."""
         sections = [("legacy", dict(legacy or {},
                                     worker=os.path.abspath(self.worker)))]
         if limits:
             sections.append(("limits", limits))
+        more = {} if admins is None else {"admins": tuple(admins)}
         return servers.Imgroups(
             self.tmp, self.binary, COMPONENT, "127.0.0.1",
             self.prosody.component_port, self.secret, log_level="debug",
-            sections=sections, accounts=accounts)
+            sections=sections, accounts=accounts, **more)
 
     async def login(self, *users):
         for u in users:
