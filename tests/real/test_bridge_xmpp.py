@@ -60,6 +60,7 @@ class Run(BridgeRun):
         "dave away -> occupant away", "dave busy -> occupant dnd",
         "dave offline -> occupant leaves", "dave back -> occupant back",
         "dave never saw an XMPP JID of the group's side",
+        "no message body in imgroups' log (worker at debug level)",
         "imgroups stops on SIGTERM with status 0"]
 
     def main(self):
@@ -91,7 +92,8 @@ class Run(BridgeRun):
         if not await self.step(self.NAMES[3], self.login("dave@" + OTHER)):
             raise Abort
         steps = [self.first_message, self.room_to_dave, self.away,
-                 self.busy, self.offline, self.back, self.privacy]
+                 self.busy, self.offline, self.back, self.privacy,
+                 self.no_bodies]
         for i, fn in enumerate(steps):
             await self.step(self.NAMES[4 + i], fn())
 
@@ -162,6 +164,16 @@ class Run(BridgeRun):
                 seen.append(text)
         if seen:
             raise Fail("dave saw: %s" % seen[0])
+
+    async def no_bodies(self):
+        log = self.ig.log_text()
+        if "purple: jabber:" not in log:
+            raise Fail("the worker's debug lines are not in the log: the "
+                       "check would prove nothing")
+        for text in ("hello from the other side", "hi dave"):
+            if text in log:
+                line = next(l for l in log.splitlines() if text in l)
+                raise Fail("%r in the log: %s" % (text, line[:300]))
 
 
 if __name__ == "__main__":

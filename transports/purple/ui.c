@@ -85,9 +85,31 @@ void ui_log_set_account(const char *name)
 
 /* libpurple's debug output can hold message bodies: it reaches the log only
  * with --debug. */
+/* Plugins' debug lines that carry message text: the XMPP plugin dumps
+ * every stanza it sends and receives. The log never holds a message body
+ * (at any level), so these are cut to their size. */
+static gboolean carries_traffic(const char *category, const char *text)
+{
+    static const char *const dumps[] = {"Sending", "Recv"};
+
+    if (g_strcmp0(category, "jabber") == 0)
+        for (gsize i = 0; i < G_N_ELEMENTS(dumps); i++)
+            if (g_str_has_prefix(text, dumps[i]))
+                return TRUE;
+    return strstr(text, "<body") != NULL || strstr(text, "PRIVMSG") != NULL;
+}
+
 static void debug_print(PurpleDebugLevel level, const char *category,
                         const char *text)
 {
+    (void)level;
+    if (carries_traffic(category, text)) {
+        g_log("purple", G_LOG_LEVEL_DEBUG,
+              "%s: (%zu bytes of traffic, not "
+              "shown)",
+              category ? category : "-", strlen(text));
+        return;
+    }
     g_log("purple", G_LOG_LEVEL_DEBUG, "%s: %s", category ? category : "-",
           text);
 }
