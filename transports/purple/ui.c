@@ -703,6 +703,29 @@ static PurpleCoreUiOps core_ops = {
     .get_ui_info = get_ui_info,
 };
 
+/* The project's own protocol plugins (MSN, Yahoo), without a system-wide
+ * install: where `ninja install` puts them (IMGROUPS_PLUGIN_DIR), and in a
+ * build tree the directories beside this program's (transports/msn,
+ * transports/yahoo). */
+static void add_own_plugin_dirs(void)
+{
+    static const char *const siblings[] = {"msn", "yahoo"};
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    char *dir = exe ? g_path_get_dirname(exe) : NULL;
+
+    if (g_file_test(IMGROUPS_PLUGIN_DIR, G_FILE_TEST_IS_DIR))
+        purple_plugins_add_search_path(IMGROUPS_PLUGIN_DIR);
+    for (gsize i = 0; dir && i < G_N_ELEMENTS(siblings); i++) {
+        char *d = g_build_filename(dir, "..", siblings[i], NULL);
+
+        if (g_file_test(d, G_FILE_TEST_IS_DIR))
+            purple_plugins_add_search_path(d);
+        g_free(d);
+    }
+    g_free(dir);
+    g_free(exe);
+}
+
 int ui_init(const char *user_dir, const char *plugin_dir, gboolean debug)
 {
     ui_debug = debug;
@@ -719,6 +742,7 @@ int ui_init(const char *user_dir, const char *plugin_dir, gboolean debug)
     purple_eventloop_set_ui_ops(&loop_ops);
     if (plugin_dir)
         purple_plugins_add_search_path(plugin_dir);
+    add_own_plugin_dirs();
     if (!purple_core_init(UI_ID)) {
         g_warning("libpurple failed to initialise");
         return -1;
