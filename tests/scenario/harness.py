@@ -797,7 +797,9 @@ class Suite:
                         if p.proc.poll() is not None:
                             m = SANITIZER_RE.search(p.log())
                             if m:
-                                ok, diag = False, 'sanitizer report in the log of imgroups'
+                                log = p.log()
+                                ok, diag = False, ('sanitizer report in the log of '
+                                                   'imgroups:\n' + log[m.start():][:3000])
                 print('%s %d - %s' % ('ok' if ok else 'not ok', i, name))
                 if not ok:
                     failed += 1
