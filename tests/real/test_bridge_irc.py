@@ -78,6 +78,8 @@ class Run(BridgeRun):
         "chat mode: room line said in the channel, no echo",
         "chat mode: topic to subject", "chat mode: subject to topic",
         "chat mode: nick change mirrored", "chat mode: part mirrored",
+        "chat mode: the IRC server restarts; the bot comes back and re-joins"
+        " #chan by itself, lines flow both ways again",
         "imgroups stops on SIGTERM with status 0"]
 
     def main(self):
@@ -127,7 +129,7 @@ class Run(BridgeRun):
                  self.offline_returns, self.leave,
                  self.chat_occupant, self.chat_in, self.chat_out,
                  self.chat_topic_in, self.chat_topic_out, self.chat_nick,
-                 self.chat_part]
+                 self.chat_part, self.chat_server_restart]
         for i, fn in enumerate(steps):
             await self.step(self.NAMES[4 + i], fn())
 
@@ -361,6 +363,34 @@ class Run(BridgeRun):
         self.dave.send("PART #chan :done")
         await self.x["alice"].wait(
             presence_from(CHAN + "/davey", "unavailable"), "davey leaving")
+
+    async def chat_server_restart(self):
+        mark = self.ig.log_mark()
+        run = self.loop.run_in_executor
+        await run(None, self.irc.stop)
+        await run(None, self.ig.wait_log, r"account chan-irc is offline", 30,
+                  mark)
+        await run(None, self.irc.start)
+        await run(None, self.ig.wait_log, r"account chan-irc is online", 90,
+                  mark)
+        self.dave = IrcClient(self.irc.port, "ircdave")
+        self.irc_users.append(self.dave)
+        await self.dave.connect()
+        self.dave.send("JOIN #chan")
+        await self.dave.wait(lambda m: m[1] == "JOIN" and m[0] == "chanbot"
+                             or (m[1] == "353" and "chanbot" in m[2][-1]),
+                             "the bot in #chan again", 90)
+        await self.x["alice"].wait(presence_from(CHAN + "/ircdave"),
+                                   "ircdave an occupant again", 30)
+        self.dave.privmsg("#chan", "after the restart")
+        await self.x["alice"].wait(
+            groupchat(CHAN, "ircdave", "after the restart"),
+            "dave's line after the restart")
+        await self.say_and_wait(CHAN, "welcome back")
+        await self.dave.wait_privmsg("chanbot",
+                                     lambda s: s == "<alice> welcome back",
+                                     "alice's line after the restart",
+                                     to="#chan")
 
 
 if __name__ == "__main__":
