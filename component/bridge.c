@@ -1068,6 +1068,19 @@ leave:
     member_rec_free(m);
 }
 
+/* TRUE if a delivery to the target key waits for the worker's report. */
+static gboolean in_flight(bacct *a, const char *key)
+{
+    GHashTableIter it;
+    gpointer v;
+
+    g_hash_table_iter_init(&it, a->inflight);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        if (!strcmp(((flight *)v)->key, key))
+            return TRUE;
+    return FALSE;
+}
+
 static void on_presence(bridge *b, bacct *a, GVariant *body)
 {
     const char *handle, *alias, *status;
@@ -1090,6 +1103,12 @@ static void on_presence(bridge *b, bacct *a, GVariant *body)
         member_enter(b, a, m, &why);
         if (!was) {
             char *key = target_key(OUTBOX_KIND_IM, handle);
+
+            /* Back from an absence: what waited is counted afresh, so that
+             * past digest_after it comes as a digest. The cursor goes only
+             * when nothing is in flight to them (it would be sent twice). */
+            if (!in_flight(a, key))
+                g_hash_table_remove(a->cursor, key);
             g_hash_table_replace(a->dirty, key, key);
             wake(b);
         }

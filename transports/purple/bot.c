@@ -464,6 +464,19 @@ static PurpleAccountUiOps account_ops = {
 
 /* ---- IMs --------------------------------------------------------------- */
 
+/* Messages no person typed: on IRC, NOTICEs (which libpurple's IRC plugin
+ * hands over as IMs beginning "(notice) ", from services, from other bots
+ * or from the server itself, whose name has a dot no nick may hold).
+ * RFC 2812 3.3.2: automatic replies must never be sent in response to a
+ * NOTICE; making their sender a member would do just that. */
+static gboolean automatic_im(const char *sender, const char *message)
+{
+    if (g_strcmp0(bot.protocol, "prpl-irc") != 0)
+        return FALSE;
+    return strchr(sender, '.') != NULL ||
+           g_str_has_prefix(message, "(notice) ");
+}
+
 static void on_received_im(PurpleAccount *acct, char *sender, char *message,
                            PurpleConversation *conv, PurpleMessageFlags flags,
                            gpointer data)
@@ -475,6 +488,10 @@ static void on_received_im(PurpleAccount *acct, char *sender, char *message,
     if (acct != bot.acct || bot.quitting || !sender ||
         (flags & PURPLE_MESSAGE_SEND) || is_self(sender))
         return;
+    if (automatic_im(sender, message)) {
+        g_debug("a notice from %s, not a person's message: ignored", sender);
+        return;
+    }
     body = text_from_legacy(message);
     if (!*body) {
         g_free(body);
