@@ -108,11 +108,12 @@ static void send_failed(guint64 id, const char *why)
  * appended to <user dir>/delivered. If the core dies before it has stored
  * a report, its next run would send that message again; so a worker, when
  * its account is added, reports every id in the journal once more (the
- * core drops the entries it still has) and starts a new journal. Only the
- * last JOURNAL_KEEP ids can matter (at most that many are in flight): the
- * file is rewritten with those when it grows past JOURNAL_MAX lines. */
-#define JOURNAL_KEEP 256
-#define JOURNAL_MAX  8192
+ * core drops the entries it still has) and starts a new journal. What
+ * matters is only what was confirmed in the moment before a core died, a
+ * few ids: the file keeps the last JOURNAL_KEEP, rewritten when it grows
+ * past JOURNAL_MAX lines, so a restart replays at most that many. */
+#define JOURNAL_KEEP 128
+#define JOURNAL_MAX  1024
 
 static int journal_fd = -1;
 static guint journal_lines;
