@@ -8,13 +8,18 @@
 /* Split limits by protocol id, in bytes of the sent (escaped) form. IRC:
  * the plugin cuts PRIVMSGs at 512 - len(target) - 64 bytes itself, mid-word;
  * 400 keeps our whitespace cuts ahead of its own. XMPP has no practical
- * limit. */
+ * limit. MSN: a switchboard MSG payload, MIME headers (about 130 bytes)
+ * included, must stay within 1664 bytes or the server closes the
+ * switchboard; the plugin splits too, but mid-word. Yahoo: clients cut
+ * messages near 800 characters. */
 static const struct {
     const char *protocol_id;
     gsize max_bytes;
 } limits[] = {
     {"prpl-irc", 400},
     {"prpl-jabber", 0},
+    {"prpl-imgroups-msn", 1400},
+    {"prpl-imgroups-yahoo", 800},
 };
 
 #define LIMIT_DEFAULT 2000
