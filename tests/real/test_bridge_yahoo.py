@@ -1,0 +1,273 @@
+"""Yahoo users in a group, for real: imgroups with a Yahoo bot account run
+by its libpurple worker through the project's own plugin
+(prpl-imgroups-yahoo, transports/yahoo/) against the stand-in YMSG10
+server (fake_ymsg.py: no real revival server can run here), a private
+Prosody for the XMPP side, and a small YMSG client playing carol, a Yahoo
+user. Prints TAP.
+
+    /usr/bin/python3 tests/real/test_bridge_yahoo.py /path/to/imgroups /path/to/imgroups-purple
+
+Contacts mode (group lobby, bot lobbybot): the bot logs in (its list comes
+in two LIST chunks); a second account with a wrong password is reported
+offline with the plugin's reason; carol adds the bot and the bridge
+accepts; carol's first message makes her a member (welcome over YMSG,
+occupant in the room, her line said there); her away / busy / back are
+mirrored as away / dnd / available; a room line reaches her as
+`<alice> text`; the server drops the bot and keeps it out a while, alice
+says a line meanwhile, the bot comes back by itself and carol gets that
+line once; carol's IM sent while the bot was away comes to the bot as an
+offline message at its login and is said in the room; the bot pings at the
+interval PINGCONF gives; carol logging off takes her occupant out.
+IMGROUPS_KEEP_TMP=1 keeps the temp dir.
+"""
+
+import asyncio
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import bridgebase  # noqa: E402
+    from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    import fake_ymsg  # noqa: E402
+    from fake_ymsg import FakeYmsg, YmsgClient, YmsgFail, get  # noqa: E402
+    from realtap import Abort  # noqa: E402
+    import servers  # noqa: E402
+    from xmppclient import (  # noqa: E402
+        CLIENT, Fail, body, kind, presence_from, show)
+except ImportError as e:
+    sys.stderr.write("test_bridge_yahoo.py: %s (run it with /usr/bin/python3, "
+                     "which sees Debian's python3-slixmpp)\n" % e)
+    sys.exit(2)
+
+LOBBY = "lobby@" + COMPONENT
+BOT, BOT_PW = "lobbybot", "lobbybotpw1"
+WATCHDOG = 400
+PING_S = 5          # the PINGCONF interval the fake gives (60 by default)
+
+
+def groupchat(nick, text):
+    return lambda el: (kind(el) == "message" and el.get("type") == "groupchat"
+                       and el.get("from") == "%s/%s" % (LOBBY, nick)
+                       and body(el) == text)
+
+
+def show_is(nick, value):
+    """An available presence of nick whose <show/> is value (None: none)."""
+    return lambda el: (kind(el) == "presence" and
+                       el.get("from") == "%s/%s" % (LOBBY, nick) and
+                       el.get("type") is None and
+                       el.findtext(CLIENT + "show") == value)
+
+
+class Run(BridgeRun):
+    SLUG = "bridge-yahoo"
+    NAMES = [
+        "prosody starts", "the stand-in YMSG server starts",
+        "imgroups starts, the Yahoo bot logs in (LIST in two chunks)",
+        "a wrong password: the account is offline with the plugin's reason",
+        "alice logs in and joins",
+        "carol adds the bot: the bridge accepts",
+        "carol's first message: welcome over YMSG, occupant, said in the "
+        "room",
+        "carol away -> occupant away", "carol busy -> occupant dnd",
+        "carol back -> occupant available",
+        "a room line reaches carol as <alice> text",
+        "the server drops the bot: it comes back by itself, and a line said "
+        "meanwhile reaches carol once",
+        "carol's IM to the bot while it was away: an offline message at its "
+        "login, said in the room",
+        "the bot pings the server at the PINGCONF interval",
+        "carol logs off -> her occupant leaves",
+        "imgroups stops on SIGTERM with status 0"]
+
+    def __init__(self, binary, worker):
+        super().__init__(binary, worker)
+        self.fake = None
+
+    def cleanup(self):
+        super().cleanup()
+        if self.fake:
+            self.fake.stop()
+
+    def start_fake(self):
+        self.fake = FakeYmsg(
+            {BOT: BOT_PW, "badbot": "rightpw", "carol": "carolpw1",
+             "ydave": "x", "yerin": "x"},
+            # Two buddies on the bot's list: LIST comes in two chunks.
+            {BOT: ["ydave", ("Friends", "yerin")]},
+            ping_interval=PING_S)
+        try:
+            self.fake.start()
+        except Exception as e:
+            raise servers.ServerError(str(e))
+
+    def main(self):
+        self.tap.diag("temp dir %s" % self.tmp)
+        self.check_start(self.NAMES[0], lambda: self.start_prosody(["alice"]))
+        self.check_start(self.NAMES[1], self.start_fake)
+        yahoo = {"protocol": "prpl-imgroups-yahoo", "mode": "contacts",
+                 "option.server": "127.0.0.1",
+                 "option.port": str(self.fake.port)}
+        self.ig = self.new_imgroups([
+            ("lobby-yahoo", dict(yahoo, username=BOT, password=BOT_PW,
+                                 group="lobby")),
+            ("bad-yahoo", dict(yahoo, username="badbot", password="wrongpw",
+                               group="elsewhere")),
+        ])
+
+        def start():
+            self.ig.start()
+            self.ig.wait_log(r"connected to", WAIT)
+            self.ig.wait_log(r"account lobby-yahoo is online", 60)
+            lists = [e for e in self.fake.seen(BOT, "<<<", "LIST")]
+            if [e[3] for e in lists] != [5, 0]:
+                raise servers.ServerError("the bot's LIST was not sent in "
+                                          "two chunks: %r" % lists)
+        self.check_start(self.NAMES[2], start)
+        try:
+            line = self.ig.wait_log(r"account bad-yahoo is offline: ", 60)[0]
+            why = (None if "Login refused: incorrect password" in line
+                   else "not the plugin's reason: " + line)
+        except servers.ServerError as e:
+            why = str(e)
+        self.tap.check(why is None, self.NAMES[3], why)
+        self.run(self.flows(), WATCHDOG - 60)
+        rc = self.ig.stop()
+        self.tap.check(rc == 0, self.NAMES[-1], "exit status %s" % rc)
+
+    async def flows(self):
+        if not await self.step(self.NAMES[4], self.xmpp_join()):
+            raise Abort
+        steps = [self.add_bot, self.first_contact, self.away, self.busy,
+                 self.back, self.room_to_member, self.outage,
+                 self.offline_message, self.pings, self.logoff]
+        for i, fn in enumerate(steps):
+            await self.step(self.NAMES[5 + i], self.guard(fn()))
+
+    async def guard(self, coro):
+        try:
+            return await coro
+        except YmsgFail as e:
+            raise Fail(str(e))
+
+    async def xmpp_join(self):
+        await self.login("alice")
+        a = self.x["alice"]
+        a.send("<presence to='%s/alice'><x xmlns='"
+               "http://jabber.org/protocol/muc'/></presence>" % LOBBY)
+        await a.wait(presence_from(LOBBY + "/alice"), "its own presence")
+
+    async def add_bot(self):
+        self.carol = YmsgClient(self.fake.port, "carol", "carolpw1")
+        self.irc_users.append(self.carol)   # quit() at cleanup
+        await self.carol.login()
+        mark = self.ig.log_mark()
+        self.carol.add_buddy(BOT, text="let me in")
+        p = await self.carol.wait(lambda p: p[0] == fake_ymsg.FRIENDADD,
+                                  "FRIENDADD's answer")
+        if get(p[2], 66) != "0":
+            raise Fail("the server refused the add: %r" % (p,))
+        await self.loop.run_in_executor(
+            None, self.ig.wait_log,
+            r"account lobby-yahoo: accepting a buddy request", WAIT, mark)
+        await asyncio.sleep(0.5)
+        if self.fake.seen(BOT, ">>>", "REJECTCONTACT"):
+            raise Fail("the bot refused carol")
+
+    async def first_contact(self):
+        self.carol.message(BOT, "hello group")
+        text = await self.carol.wait_message(
+            BOT, lambda s: s.startswith("Welcome to the group " + LOBBY),
+            "the welcome", 30)
+        for needed in ("/help", "/leave", "/forgetme"):
+            if needed not in text:
+                raise Fail("the welcome does not mention %s: %s"
+                           % (needed, text))
+        a = self.x["alice"]
+        await a.wait(presence_from(LOBBY + "/carol"), "carol's presence", 30)
+        await a.wait(groupchat("carol", "hello group"),
+                     "carol's line in the room")
+
+    async def away(self):
+        self.carol.away(1)              # "be right back"
+        await self.x["alice"].wait(show_is("carol", "away"),
+                                   "carol away", 20)
+
+    async def busy(self):
+        self.carol.away(2)              # busy
+        await self.x["alice"].wait(show_is("carol", "dnd"),
+                                   "carol dnd", 20)
+
+    async def back(self):
+        self.carol.back()
+        await self.x["alice"].wait(show_is("carol", None),
+                                   "carol available", 20)
+
+    async def room_to_member(self):
+        self.x["alice"].send("<message to='%s' type='groupchat'><body>hi "
+                             "from xmpp &lt;3</body></message>" % LOBBY)
+        await self.carol.wait_message(
+            BOT, lambda s: s == "<alice> hi from xmpp <3", "alice's line", 20)
+        echoed = [s for s in self.carol.messages_from(BOT)
+                  if "hello group" in s]
+        if echoed:
+            raise Fail("carol got her own line back: %r" % echoed)
+
+    async def outage(self):
+        a, ig = self.x["alice"], self.ig
+        mark = ig.log_mark()
+        self.fake.drop(BOT, hold=True)
+        await self.loop.run_in_executor(
+            None, ig.wait_log, r"account lobby-yahoo is offline: Server "
+            "closed the connection", WAIT, mark)
+        await a.wait(presence_from(LOBBY + "/carol", "unavailable"),
+                     "carol leaving with the bot")
+        text = "said during the outage"
+        a.send("<message to='%s' type='groupchat'><body>%s</body></message>"
+               % (LOBBY, text))
+        await a.wait(groupchat("alice", text), "the reflection")
+        self.carol.message(BOT, "sent while the bot was away")
+        await asyncio.sleep(2)          # the bot fails a login or two
+        mark = ig.log_mark()
+        self.fake.release(BOT)
+        await self.loop.run_in_executor(
+            None, ig.wait_log, r"account lobby-yahoo is online", 60, mark)
+        await self.carol.wait_message(BOT, lambda s: s == "<alice> " + text,
+                                      "the line said during the outage", 30)
+        await a.wait(presence_from(LOBBY + "/carol"), "carol back", 30)
+        await asyncio.sleep(3)          # room for a duplicate to show up
+        n = self.carol.messages_from(BOT).count("<alice> " + text)
+        if n != 1:
+            raise Fail("carol got the line %d times" % n)
+
+    async def offline_message(self):
+        await self.x["alice"].wait(
+            groupchat("carol", "sent while the bot was away"),
+            "carol's offline message in the room", 30)
+        got = [el for n, el in self.x["alice"].log
+               if groupchat("carol", "sent while the bot was away")(el)]
+        if len(got) != 1:
+            raise Fail("said %d times in the room" % len(got))
+
+    async def pings(self):
+        for _ in range(PING_S * 3 * 10):
+            pings = self.fake.seen(BOT, ">>>", "PING")
+            if pings:
+                login = [e for e in self.fake.seen(BOT, "<<<", "PINGCONF")
+                         if e[5] < pings[0][5]][-1]
+                self.tap.diag("first PING %.1f s after its PINGCONF"
+                              % (pings[0][5] - login[5]))
+                return
+            await asyncio.sleep(0.1)
+        raise Fail("no PING from the bot within %d s" % (PING_S * 3))
+
+    async def logoff(self):
+        await self.carol.quit()
+        await self.x["alice"].wait(
+            presence_from(LOBBY + "/carol", "unavailable"), "carol leaving",
+            20)
+
+
+if __name__ == "__main__":
+    sys.exit(bridgebase.main(sys.argv, Run, WATCHDOG))
