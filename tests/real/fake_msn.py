@@ -1,0 +1,1064 @@
+"""Stand-in for an MSN revival server (Escargot-like), written from shared/protocols/msnp.md; no real one can run here.
+
+It serves, on 127.0.0.1:
+  - the notification server (NS): VER/CVR/USR TWN, SYN/LST, ADC/REM, BLP,
+    PRP, UUX, CHG/ILN/NLN/FLN/UBX, XFR SB, RNG, PNG/QNG, OUT, and (when
+    asked) a CHL challenge whose QRY it checks;
+  - the switchboard (SB): USR, CAL (RINGING, 217 when the callee is not
+    online), JOI, ANS/IRO, MSG relay with ACK/NAK, BYE, OUT; a MSG payload
+    over 1664 bytes closes the sender's switchboard connection, as the real
+    one does; a connection with no USR/ANS within 60 s is closed;
+  - the HTTP Passport 1.4 login: /rdr/pprdr.asp (PassportURLs: DALogin=...)
+    and /login (Authentication-Info with a ticket valid 30 s, once; 401 for
+    a wrong password).
+Things the real server does that it copies: 913 on XFR before the first CHG
+(or while HDN), CHG without the capabilities number ignored, LST's trailing
+empty groups field. Tickets, session ids and contact uuids come from a
+random.Random(seed): the same seed gives the same values.
+
+Command line:
+    fake_msn.py [--seed N] [--ns-port P] [--sb-port P] [--http-port P]
+                [--challenge] EMAIL:PASSWORD[:NAME] ...
+prints "ns=P sb=P http=P" and serves until killed.
+
+Python API: FakeMsn (asyncio, one loop) and FakeMsnThread (the same server
+in a thread of its own, for tests whose own loop is not always running);
+MsnClient, a small MSNP12 client for the tests' people on MSN.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import random
+import re
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+
+SB_PAYLOAD_MAX = 1664
+CVR_REPLY = ("7.5.0324 7.5.0324 7.5.0324 https://escargot.log1p.xyz "
+             "https://escargot.log1p.xyz")
+TWN_CHALLENGE = "ct=1,rver=1,wp=FS_40SEC_0_COMPACT,lc=1,id=1"
+SYN_TS = "2000-01-01T00:00:00.0-00:00"
+MSNOBJ = "%3Cmsnobj%2F%3E"
+TICKET_LIFE = 30.0
+SB_TICKET_LIFE = 120.0
+SB_SETUP = 60.0
+LISTS = {"FL": 1, "AL": 2, "BL": 4, "RL": 8, "PL": 16}
+PAYLOAD_CMDS = {"MSG", "UUX", "QRY"}
+
+QRY_ID = "PROD0090YUAUV{2B"
+QRY_KEY = "YMM8C_H7KCQ2S_KL"
+QRY_OLD_ID = "msmsgs@msnmsgr.com"
+QRY_OLD_KEY = "Q1P7W2E4J9R8U3S5"
+
+
+def qry_answer(version, chl):
+    """The answer a client owes to CHL chl (MSNP8-10: MD5 with the old
+    pair; MSNP11+: the MSNP11 challenge hash)."""
+    if version < 11:
+        return hashlib.md5((chl + QRY_OLD_KEY).encode()).hexdigest()
+    digest = hashlib.md5((chl + QRY_KEY).encode()).digest()
+    parts = list(struct.unpack("<4I", digest))
+    md5i = [p & 0x7FFFFFFF for p in parts]
+    s = (chl + QRY_ID).encode()
+    s += b"0" * ((8 - len(s) % 8) % 8)
+    ints = struct.unpack("<%dI" % (len(s) // 4), s)
+    mod = 0x7FFFFFFF
+    high = low = 0
+    for i in range(0, len(ints) - 1, 2):
+        temp = (ints[i] * 0x0E79A9C1) % mod
+        temp += high
+        temp = (md5i[0] * temp + md5i[1]) % mod
+        high = (ints[i + 1] + temp) % mod
+        high = (md5i[2] * high + md5i[3]) % mod
+        low += high + temp
+    high = (high + md5i[1]) % mod
+    low = (low + md5i[3]) % mod
+    out = [parts[0] ^ high, parts[1] ^ low, parts[2] ^ high, parts[3] ^ low]
+    return struct.pack("<4I", *out).hex()
+
+
+class Account:
+    def __init__(self, email, password, name=None):
+        self.email = email.lower()
+        self.password = password
+        self.name = name or self.email.split("@")[0].capitalize()
+        self.lists = {}      # other email -> bit mask of LISTS
+        self.uuids = {}      # other email -> contact uuid
+        self.blp = "AL"
+        self.psm = ""
+
+
+class NsSession:
+    """One client on the notification server."""
+
+    def __init__(self, server, reader, writer):
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        self.version = 0
+        self.email = None
+        self.acct = None
+        self.authed = False
+        self.status = None    # None until the first CHG
+        self.caps = "0"
+        self.closed = False
+        self.chl = None
+
+    def send(self, line, payload=b""):
+        if self.closed:
+            return
+        self.server.trace(self, "<<<", line, payload)
+        self.writer.write(line.encode() + b"\r\n" + payload)
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            try:
+                self.writer.close()
+            except Exception:
+                pass
+
+
+class SbConn:
+    """One client on the switchboard."""
+
+    def __init__(self, server, reader, writer):
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        self.email = None
+        self.session = None
+        self.closed = False
+
+    def send(self, line, payload=b""):
+        if self.closed:
+            return
+        self.server.trace(self, "<<<", line, payload)
+        self.writer.write(line.encode() + b"\r\n" + payload)
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            try:
+                self.writer.close()
+            except Exception:
+                pass
+
+
+class SbSession:
+    def __init__(self, sessid):
+        self.sessid = sessid
+        self.members = []    # SbConn in the session
+
+
+async def read_command(reader):
+    """(line, payload bytes) or None at EOF."""
+    raw = await reader.readline()
+    if not raw:
+        return None
+    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+    words = line.split(" ")
+    payload = b""
+    if words and words[0] in PAYLOAD_CMDS and len(words) >= 3:
+        try:
+            n = int(words[-1])
+        except ValueError:
+            n = -1
+        if n < 0 or n > 65536:
+            raise ValueError("bad payload length")
+        payload = await reader.readexactly(n)
+    return line, payload
+
+
+class FakeMsn:
+    def __init__(self, host="127.0.0.1", seed=0, challenge=False,
+                 ns_port=0, sb_port=0, http_port=0, trace_file=None):
+        self.host = host
+        self.rng = random.Random(seed)
+        self.challenge = challenge
+        self.want_ports = (ns_port, sb_port, http_port)
+        self.ns_port = self.sb_port = self.http_port = None
+        self.accounts = {}
+        self.ns = {}             # email -> NsSession (logged in)
+        self.tickets = {}        # passport token -> (email, expiry)
+        self.sb_tickets = {}     # sb ticket -> (email, expiry, session|None)
+        self.sb_sessions = {}    # sessid -> SbSession
+        self.servers = []
+        self.trace_file = trace_file
+        self.events = []         # (what, details) for tests to look at
+        self.all_conns = set()
+
+    # ---- setup -----------------------------------------------------------
+    def add_account(self, email, password, name=None):
+        a = Account(email, password, name)
+        self.accounts[a.email] = a
+        return a
+
+    def add_contacts(self, a, b):
+        """Makes a and b mutual contacts (FL, AL, RL on both sides)."""
+        for x, y in ((a, b), (b, a)):
+            acct = self.accounts[x.lower()]
+            acct.lists[y.lower()] = 1 | 2 | 8
+            acct.uuids[y.lower()] = self.uuid()
+
+    async def start(self):
+        ns, sb, http = self.want_ports
+        s1 = await asyncio.start_server(self.serve_ns, self.host, ns)
+        s2 = await asyncio.start_server(self.serve_sb, self.host, sb)
+        s3 = await asyncio.start_server(self.serve_http, self.host, http)
+        self.servers = [s1, s2, s3]
+        self.ns_port = s1.sockets[0].getsockname()[1]
+        self.sb_port = s2.sockets[0].getsockname()[1]
+        self.http_port = s3.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self):
+        for s in self.servers:
+            s.close()
+        for c in list(self.all_conns):
+            c.close()
+        for s in self.servers:
+            try:
+                await asyncio.wait_for(s.wait_closed(), 2)
+            except Exception:
+                pass
+
+    def nexus_url(self):
+        return "http://%s:%d/rdr/pprdr.asp" % (self.host, self.http_port)
+
+    def drop(self, email):
+        """Closes email's NS connection without a word, as a network
+        failure would (its switchboards stay as they are)."""
+        s = self.ns.get(email.lower())
+        if s:
+            self.note("drop", email)
+            s.close()
+            return True
+        return False
+
+    def online(self, email):
+        s = self.ns.get(email.lower())
+        return bool(s and not s.closed and s.status)
+
+    # ---- helpers ---------------------------------------------------------
+    def hex(self, n):
+        return "".join(self.rng.choice("0123456789abcdef") for _ in range(n))
+
+    def uuid(self):
+        h = self.hex(32)
+        return "%s-%s-4%s-%s-%s" % (h[:8], h[8:12], h[13:16],
+                                     "8" + h[17:20], h[20:32])
+
+    def note(self, what, details=""):
+        self.events.append((what, details))
+
+    def trace(self, conn, arrow, line, payload=b""):
+        if not self.trace_file:
+            return
+        who = conn.email or "?"
+        kind = "SB" if isinstance(conn, SbConn) else "NS"
+        extra = "  (+%d bytes)" % len(payload) if payload else ""
+        with open(self.trace_file, "a") as f:
+            f.write("[%s/%s] %s %s%s\n" % (who, kind, arrow, line, extra))
+
+    def visible_to(self, owner, watcher):
+        """Whether watcher may see owner's presence."""
+        lists = owner.lists.get(watcher.email, 0)
+        if lists & LISTS["BL"]:
+            return False
+        return bool(lists & LISTS["AL"]) or owner.blp == "AL"
+
+    def presence_args(self, acct, status):
+        return "%s %s %s %s %s" % (status, acct.email,
+                                   urllib.parse.quote(acct.name),
+                                   self.ns[acct.email].caps, MSNOBJ)
+
+    def tell_watchers(self, acct):
+        """NLN (or FLN) of acct to everyone online who has acct on FL."""
+        me = self.ns.get(acct.email)
+        status = me.status if me and not me.closed else None
+        for email, s in list(self.ns.items()):
+            if s.closed or not s.status or email == acct.email:
+                continue
+            if not (s.acct.lists.get(acct.email, 0) & LISTS["FL"]):
+                continue
+            if status and status != "HDN" and self.visible_to(acct, s.acct):
+                s.send("NLN " + self.presence_args(acct, status))
+            else:
+                s.send("FLN %s" % acct.email)
+
+    def tell_one(self, watcher, acct):
+        """acct's presence to watcher (after a list change)."""
+        w = self.ns.get(watcher.email)
+        me = self.ns.get(acct.email)
+        if not w or w.closed or not w.status:
+            return
+        if not (watcher.lists.get(acct.email, 0) & LISTS["FL"]):
+            return
+        if (me and not me.closed and me.status and me.status != "HDN"
+                and self.visible_to(acct, watcher)):
+            w.send("NLN " + self.presence_args(acct, me.status))
+        else:
+            w.send("FLN %s" % acct.email)
+
+    # ---- HTTP Passport ---------------------------------------------------
+    async def serve_http(self, reader, writer):
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        except Exception:
+            writer.close()
+            return
+        lines = head.decode("utf-8", "replace").split("\r\n")
+        parts = lines[0].split(" ")
+        path = parts[1] if len(parts) > 1 else "/"
+        if "://" in path:   # a proxy-style absolute URL
+            path = urllib.parse.urlsplit(path).path or "/"
+        headers = {}
+        for l in lines[1:]:
+            if ":" in l:
+                k, _, v = l.partition(":")
+                headers[k.strip().lower()] = v.strip()
+        if path.startswith("/rdr/pprdr.asp"):
+            extra = ("PassportURLs: DARealm=Passport.Net,DALogin=%s:%d/login,"
+                     "DAReg=%s:%d/register,Properties=,Privacy=,"
+                     "GeneralRedir=,Help=,ConfigVersion=16\r\n"
+                     % (self.host, self.http_port, self.host,
+                        self.http_port))
+            self.respond(writer, "200 OK", extra, b"")
+        elif path.startswith("/login"):
+            self.login(writer, headers.get("authorization", ""))
+        else:
+            self.respond(writer, "404 Not Found", "", b"not found\n")
+        try:
+            await writer.drain()
+            writer.close()
+        except Exception:
+            pass
+
+    def respond(self, writer, status, extra, body):
+        writer.write(("HTTP/1.1 %s\r\n%sContent-Type: text/html\r\n"
+                      "Content-Length: %d\r\nConnection: close\r\n\r\n"
+                      % (status, extra, len(body))).encode() + body)
+
+    def login(self, writer, auth):
+        fields = {}
+        if auth.startswith("Passport1.4 "):
+            for f in auth[len("Passport1.4 "):].split(","):
+                k, _, v = f.partition("=")
+                fields[k] = v
+        email = urllib.parse.unquote(fields.get("sign-in", "")).lower()
+        pwd = urllib.parse.unquote(fields.get("pwd", ""))
+        acct = self.accounts.get(email)
+        if not acct or acct.password != pwd:
+            self.note("login-failed", email)
+            self.respond(writer, "401 Unauthorized",
+                         "WWW-Authenticate: Passport1.4 da-status=failed,"
+                         "srealm=Passport.NET,ts=-3,prompt\r\n",
+                         b"<html>Unauthorized</html>\n")
+            return
+        token = self.hex(20)
+        self.tickets[token] = (email, time.monotonic() + TICKET_LIFE)
+        self.respond(writer, "200 OK",
+                     "Authentication-Info: Passport1.4 da-status=success,"
+                     "from-PP='%s'\r\n" % token, b"<html>OK</html>\n")
+
+    # ---- notification server -------------------------------------------
+    async def serve_ns(self, reader, writer):
+        s = NsSession(self, reader, writer)
+        self.all_conns.add(s)
+        try:
+            while not s.closed:
+                cmd = await read_command(reader)
+                if cmd is None:
+                    break
+                line, payload = cmd
+                self.trace(s, ">>>", line, payload)
+                self.ns_command(s, line.split(" "), payload)
+                try:
+                    await writer.drain()
+                except Exception:
+                    break
+        except (ValueError, ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self.ns_gone(s)
+
+    def ns_gone(self, s):
+        s.close()
+        self.all_conns.discard(s)
+        if s.email and self.ns.get(s.email) is s:
+            del self.ns[s.email]
+            self.note("ns-gone", s.email)
+            if s.status:
+                s.status = None
+                self.tell_watchers(s.acct)
+
+    def ns_command(self, s, w, payload):
+        cmd, trid = w[0], (w[1] if len(w) > 1 else "0")
+        if cmd == "VER":
+            versions = [int(v[4:]) for v in w[2:]
+                        if re.fullmatch(r"MSNP\d+", v)]
+            ok = [v for v in versions if 8 <= v <= 12]
+            if not ok:
+                s.send("VER %s 0" % trid)
+                s.close()
+                return
+            s.version = max(ok)
+            s.send("VER %s MSNP%d" % (trid, s.version))
+        elif cmd == "CVR":
+            s.send("CVR %s %s" % (trid, CVR_REPLY))
+        elif cmd == "USR":
+            self.ns_usr(s, trid, w)
+        elif cmd == "PNG":
+            s.send("QNG 60")
+        elif cmd == "OUT":
+            s.close()
+        elif not s.authed:
+            s.send("302 %s" % trid)
+        elif cmd == "SYN":
+            self.ns_syn(s, trid)
+        elif cmd == "CHG":
+            self.ns_chg(s, trid, w)
+        elif cmd == "XFR":
+            if len(w) < 3 or w[2] != "SB":
+                s.send("201 %s" % trid)
+            elif not s.status or s.status == "HDN":
+                s.send("913 %s" % trid)
+            else:
+                ticket = self.hex(20)
+                self.sb_tickets[ticket] = (
+                    s.email, time.monotonic() + SB_TICKET_LIFE, None)
+                s.send("XFR %s SB %s:%d CKI %s"
+                       % (trid, self.host, self.sb_port, ticket))
+        elif cmd == "ADC":
+            self.ns_adc(s, trid, w)
+        elif cmd == "REM":
+            self.ns_rem(s, trid, w)
+        elif cmd == "BLP":
+            if len(w) >= 3 and w[2] in ("AL", "BL"):
+                s.acct.blp = w[2]
+                s.send("BLP %s %s" % (trid, w[2]))
+            else:
+                s.send("201 %s" % trid)
+        elif cmd == "PRP":
+            if len(w) >= 4 and w[2] == "MFN":
+                s.acct.name = urllib.parse.unquote(w[3])
+            s.send(" ".join(w))
+        elif cmd == "UUX":
+            s.send("UUX %s 0" % trid)
+        elif cmd == "QRY":
+            want = qry_answer(s.version, s.chl or "")
+            if s.chl and payload.decode("ascii", "replace") == want:
+                s.chl = None
+                self.note("qry-ok", s.email)
+                s.send("QRY %s" % trid)
+            else:
+                self.note("qry-bad", s.email)
+                s.send("540 %s" % trid)
+                s.close()
+        else:
+            s.send("502 %s" % trid)
+
+    def ns_usr(self, s, trid, w):
+        if len(w) >= 5 and w[2] == "TWN" and w[3] == "I":
+            s.email = w[4].lower()
+            s.send("USR %s TWN S %s" % (trid, TWN_CHALLENGE))
+        elif len(w) >= 5 and w[2] == "TWN" and w[3] == "S":
+            entry = self.tickets.pop(w[4], None)
+            if (not entry or entry[0] != s.email
+                    or entry[1] < time.monotonic()
+                    or s.email not in self.accounts):
+                s.send("911 %s" % trid)
+                s.close()
+                return
+            old = self.ns.get(s.email)
+            if old and old is not s:
+                old.send("OUT OTH")
+                old.close()
+                self.ns_gone(old)
+            s.acct = self.accounts[s.email]
+            s.authed = True
+            self.ns[s.email] = s
+            self.note("login", s.email)
+            s.send("USR %s OK %s 1 0" % (trid, s.email))
+            profile = ("MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile;"
+                       " charset=UTF-8\r\nLoginTime: 946684800\r\n"
+                       "EmailEnabled: 0\r\nMemberIdHigh: 0\r\n"
+                       "MemberIdLow: 0\r\nlang_preference: 1033\r\n"
+                       "country: US\r\nKid: 0\r\nFlags: 1027\r\n"
+                       "sid: 507\r\nClientIP: 127.0.0.1\r\n"
+                       "ClientPort: 0\r\n\r\n").encode()
+            s.send("SBS 0 null")
+            s.send("MSG Hotmail Hotmail %d" % len(profile), profile)
+        else:
+            s.send("911 %s" % trid)
+            s.close()
+
+    def ns_syn(self, s, trid):
+        acct = s.acct
+        contacts = [(e, l) for e, l in acct.lists.items() if l]
+        if s.version >= 10:
+            s.send("SYN %s %s %s %d 0" % (trid, SYN_TS, SYN_TS,
+                                          len(contacts)))
+        else:
+            s.send("SYN %s 1 %d 0" % (trid, len(contacts)))
+        s.send("GTC A")
+        s.send("BLP %s" % acct.blp)
+        s.send("PRP MFN %s" % urllib.parse.quote(acct.name))
+        for email, lists in contacts:
+            other = self.accounts.get(email)
+            name = urllib.parse.quote(other.name if other else email)
+            if s.version >= 10:
+                uuid = acct.uuids.setdefault(email, self.uuid())
+                net = " 1" if s.version >= 12 else ""
+                s.send("LST N=%s F=%s C=%s %d%s " % (email, name, uuid,
+                                                     lists, net))
+            else:
+                s.send("LST %s %s %d " % (email, name, lists))
+
+    def ns_chg(self, s, trid, w):
+        if len(w) < 4:
+            self.note("chg-ignored", s.email)
+            return      # no capabilities number: ignored, as Escargot does
+        status = w[2]
+        if status not in ("NLN", "BSY", "IDL", "BRB", "AWY", "PHN", "LUN",
+                          "HDN"):
+            s.send("201 %s" % trid)
+            return
+        first = s.status is None
+        s.status, s.caps = status, w[3]
+        s.send("CHG %s %s %s" % (trid, status, w[3]))
+        self.note("chg", "%s %s" % (s.email, status))
+        if first:
+            for email, lists in s.acct.lists.items():
+                other = self.ns.get(email)
+                if (lists & LISTS["FL"] and other and not other.closed
+                        and other.status and other.status != "HDN"
+                        and self.visible_to(other.acct, s.acct)):
+                    s.send("ILN %s %s" % (trid, self.presence_args(
+                        other.acct, other.status)))
+                    psm = ("<Data><PSM>%s</PSM><CurrentMedia></CurrentMedia>"
+                           "</Data>" % other.acct.psm).encode()
+                    s.send("UBX %s %d" % (email, len(psm)), psm)
+            if self.challenge:
+                s.chl = "".join(self.rng.choice("0123456789")
+                                for _ in range(20))
+                s.send("CHL 0 %s" % s.chl)
+        self.tell_watchers(s.acct)
+
+    def list_arg(self, w, key):
+        for a in w[3:]:
+            if a.startswith(key + "="):
+                return a[2:]
+        return None
+
+    def ns_adc(self, s, trid, w):
+        if len(w) < 4 or w[2] not in ("FL", "AL", "BL"):
+            s.send("201 %s" % trid)
+            return
+        lst = w[2]
+        email = (self.list_arg(w, "N") or "").lower()
+        if not email and lst == "FL" and self.list_arg(w, "C"):
+            s.send(" ".join(w))     # a group assignment
+            return
+        other = self.accounts.get(email)
+        if not other:
+            s.send("208 %s" % trid)
+            return
+        acct = s.acct
+        lists = acct.lists.get(email, 0)
+        if lists & LISTS[lst]:
+            s.send("215 %s" % trid)
+            return
+        acct.lists[email] = lists | LISTS[lst]
+        if lst == "FL":
+            uuid = acct.uuids.setdefault(email, self.uuid())
+            name = self.list_arg(w, "F") or email
+            s.send("ADC %s FL N=%s F=%s C=%s" % (trid, email, name, uuid))
+            # they get us on their reverse list
+            was = other.lists.get(acct.email, 0)
+            other.lists[acct.email] = was | LISTS["RL"]
+            on = self.ns.get(email)
+            if on and not on.closed and not was & LISTS["RL"]:
+                on.send("ADC 0 RL N=%s F=%s" % (acct.email,
+                                               urllib.parse.quote(acct.name)))
+            self.note("adc", "%s FL %s" % (acct.email, email))
+            self.tell_one(acct, other)
+        else:
+            s.send("ADC %s %s N=%s" % (trid, lst, email))
+            self.note("adc", "%s %s %s" % (acct.email, lst, email))
+            self.tell_one(other, acct)
+
+    def ns_rem(self, s, trid, w):
+        if len(w) < 4 or w[2] not in ("FL", "AL", "BL"):
+            s.send("201 %s" % trid)
+            return
+        lst, ident = w[2], w[3]
+        acct = s.acct
+        email = ident.lower()
+        if lst == "FL":
+            for e, u in acct.uuids.items():
+                if u == ident:
+                    email = e
+        lists = acct.lists.get(email, 0)
+        if not lists & LISTS[lst]:
+            s.send("216 %s" % trid)
+            return
+        acct.lists[email] = lists & ~LISTS[lst]
+        s.send(" ".join(w[:4]))
+        self.note("rem", "%s %s %s" % (acct.email, lst, email))
+        other = self.accounts.get(email)
+        if lst == "FL" and other:
+            other.lists[acct.email] = other.lists.get(acct.email, 0) & \
+                ~LISTS["RL"]
+            on = self.ns.get(email)
+            if on and not on.closed:
+                on.send("REM 0 RL N=%s" % acct.email)
+        elif other:
+            self.tell_one(other, acct)
+
+    # ---- switchboard ---------------------------------------------------
+    async def serve_sb(self, reader, writer):
+        c = SbConn(self, reader, writer)
+        self.all_conns.add(c)
+        try:
+            first = await asyncio.wait_for(read_command(reader), SB_SETUP)
+            if first is None:
+                return
+            self.trace(c, ">>>", *first)
+            if not self.sb_enter(c, first[0].split(" ")):
+                return
+            await writer.drain()
+            while not c.closed:
+                cmd = await read_command(reader)
+                if cmd is None:
+                    break
+                self.trace(c, ">>>", *cmd)
+                self.sb_command(c, cmd[0].split(" "), cmd[1])
+                try:
+                    await writer.drain()
+                except Exception:
+                    break
+        except (ValueError, ConnectionError, asyncio.IncompleteReadError,
+                asyncio.TimeoutError):
+            pass
+        finally:
+            self.sb_leave(c)
+
+    def sb_enter(self, c, w):
+        now = time.monotonic()
+        if w[0] == "USR" and len(w) >= 4:
+            entry = self.sb_tickets.pop(w[3], None)
+            if not entry or entry[0] != w[2].lower() or entry[1] < now:
+                c.send("911 %s" % w[1])
+                c.close()
+                return False
+            c.email = entry[0]
+            sessid = self.hex(31)
+            c.session = SbSession(sessid)
+            self.sb_sessions[sessid] = c.session
+            c.session.members.append(c)
+            c.send("USR %s OK %s %s" % (w[1], c.email, urllib.parse.quote(
+                self.accounts[c.email].name)))
+            return True
+        if w[0] == "ANS" and len(w) >= 5:
+            entry = self.sb_tickets.pop(w[3], None)
+            sess = self.sb_sessions.get(w[4])
+            if (not entry or entry[0] != w[2].lower() or entry[1] < now
+                    or not sess or entry[2] is not sess):
+                c.send("911 %s" % w[1])
+                c.close()
+                return False
+            c.email = entry[0]
+            c.session = sess
+            others = [m for m in sess.members if not m.closed]
+            for i, m in enumerate(others):
+                c.send("IRO %s %d %d %s %s 0" % (
+                    w[1], i + 1, len(others), m.email,
+                    urllib.parse.quote(self.accounts[m.email].name)))
+            c.send("ANS %s OK" % w[1])
+            for m in others:
+                m.send("JOI %s %s 0" % (c.email, urllib.parse.quote(
+                    self.accounts[c.email].name)))
+            sess.members.append(c)
+            self.note("sb-join", c.email)
+            return True
+        c.close()
+        return False
+
+    def sb_command(self, c, w, payload):
+        cmd, trid = w[0], (w[1] if len(w) > 1 else "0")
+        sess = c.session
+        if cmd == "CAL":
+            callee = w[2].lower() if len(w) > 2 else ""
+            ns = self.ns.get(callee)
+            acct = self.accounts.get(callee)
+            if not acct:
+                c.send("208 %s" % trid)
+            elif (not ns or ns.closed or not ns.status or ns.status == "HDN"
+                  or acct.lists.get(c.email, 0) & LISTS["BL"]):
+                c.send("217 %s" % trid)
+            else:
+                ticket = self.hex(20)
+                self.sb_tickets[ticket] = (callee, time.monotonic()
+                                           + SB_TICKET_LIFE, sess)
+                c.send("CAL %s RINGING %s" % (trid, sess.sessid))
+                ns.send("RNG %s %s:%d CKI %s %s %s" % (
+                    sess.sessid, self.host, self.sb_port, ticket, c.email,
+                    urllib.parse.quote(self.accounts[c.email].name)))
+        elif cmd == "MSG":
+            if len(payload) > SB_PAYLOAD_MAX:
+                self.note("sb-too-long", "%s %d" % (c.email, len(payload)))
+                c.close()
+                return
+            others = [m for m in sess.members if m is not c and not m.closed]
+            name = urllib.parse.quote(self.accounts[c.email].name)
+            for m in others:
+                m.send("MSG %s %s %d" % (c.email, name, len(payload)),
+                       payload)
+            self.note("sb-msg", "%s %d" % (c.email, len(payload)))
+            ack = w[2] if len(w) > 2 else "N"
+            if not others and ack in ("N", "A"):
+                c.send("NAK %s" % trid)
+            elif ack == "A":
+                c.send("ACK %s" % trid)
+        elif cmd == "OUT":
+            c.close()
+        else:
+            c.send("502 %s" % trid)
+
+    def sb_leave(self, c):
+        c.close()
+        self.all_conns.discard(c)
+        sess = c.session
+        if not sess or c not in sess.members:
+            return
+        sess.members.remove(c)
+        for m in sess.members:
+            m.send("BYE %s" % c.email)
+        if not sess.members:
+            self.sb_sessions.pop(sess.sessid, None)
+
+
+class FakeMsnThread:
+    """A FakeMsn on an event loop of its own, in a thread: it answers while
+    the caller's loop is busy or stopped. call(fn, *args) runs fn in the
+    server's thread and returns its result."""
+
+    def __init__(self, **kw):
+        self.loop = asyncio.new_event_loop()
+        self.server = FakeMsn(**kw)
+        self.thread = threading.Thread(target=self.loop.run_forever,
+                                       daemon=True)
+
+    def start(self):
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(),
+                                         self.loop).result(10)
+        return self
+
+    def call(self, fn, *args):
+        async def run():
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
+
+    def stop(self):
+        try:
+            asyncio.run_coroutine_threadsafe(self.server.stop(),
+                                             self.loop).result(10)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+
+
+# ---- a small MSNP12 client ---------------------------------------------
+
+class MsnFail(Exception):
+    """An expected MSN event did not come."""
+
+
+def mime_text(text):
+    return ("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+            "X-MMS-IM-Format: FN=Arial; EF=; CO=0; CS=0; PF=22\r\n\r\n"
+            ).encode() + text.encode()
+
+
+def parse_mime(payload):
+    head, _, body = payload.partition(b"\r\n\r\n")
+    headers = {}
+    for l in head.decode("utf-8", "replace").split("\r\n"):
+        k, _, v = l.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return headers, body
+
+
+class _Line:
+    """One MSNP connection: lines and payloads in, a queue of them."""
+
+    def __init__(self, reader, writer):
+        self.reader, self.writer = reader, writer
+        self.trid = 0
+        self.queue = asyncio.Queue()
+        self.task = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        try:
+            while True:
+                raw = await self.reader.readline()
+                if not raw:
+                    break
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                w = line.split(" ")
+                payload = b""
+                if w[0] in ("MSG", "UBX", "GCF", "NOT", "IPG") or (
+                        w[0] == "UUX" and len(w) > 2):
+                    n = int(w[-1])
+                    payload = await self.reader.readexactly(n)
+                await self.queue.put((w, payload))
+        except Exception:
+            pass
+        await self.queue.put(None)
+
+    def send(self, cmd, args="", payload=None):
+        self.trid += 1
+        line = "%s %d%s" % (cmd, self.trid, " " + args if args else "")
+        if payload is not None:
+            line += " %d" % len(payload)
+        self.writer.write(line.encode() + b"\r\n" + (payload or b""))
+        return self.trid
+
+    async def expect(self, pred, what, timeout=15):
+        """The next item matching pred; others are given to self.other."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise MsnFail("no %s" % what)
+            try:
+                item = await asyncio.wait_for(self.queue.get(), left)
+            except asyncio.TimeoutError:
+                raise MsnFail("no %s" % what)
+            if item is None:
+                raise MsnFail("connection closed while waiting for %s"
+                              % what)
+            if pred(*item):
+                return item
+            self.other(*item)
+
+    def other(self, w, payload):
+        pass
+
+    def close(self):
+        self.task.cancel()
+        try:
+            self.writer.close()
+        except Exception:
+            pass
+
+
+class MsnClient:
+    """A person on MSN: logs in (MSNP12, Passport over HTTP), keeps the NS
+    open, answers RNGs, opens switchboards, and records what arrives:
+    messages per sender (texts, in order) and presence of contacts."""
+
+    def __init__(self, host, ns_port, nexus_url, email, password):
+        self.host, self.ns_port = host, ns_port
+        self.nexus_url = nexus_url
+        self.email, self.password = email.lower(), password
+        self.ns = None
+        self.sbs = {}          # peer -> _Line with them in it
+        self.messages = []     # (sender, text)
+        self.payloads = []     # (sender, raw payload bytes)
+        self.presence = {}     # email -> status ("FLN" offline)
+        self.events = asyncio.Event()
+        self.tasks = []
+
+    async def _http(self, url, headers=""):
+        u = urllib.parse.urlsplit(url)
+        r, w = await asyncio.open_connection(u.hostname, u.port or 80)
+        w.write(("GET %s HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n"
+                 % (u.path or "/", u.netloc, headers)).encode())
+        data = await r.read()
+        w.close()
+        return data.decode("utf-8", "replace")
+
+    async def login(self, status="NLN"):
+        r, w = await asyncio.open_connection(self.host, self.ns_port)
+        self.ns = _Line(r, w)
+        self.ns.other = self._ns_event
+        ns = self.ns
+        ns.send("VER", "MSNP12 CVR0")
+        await ns.expect(lambda w, p: w[0] == "VER", "VER")
+        ns.send("CVR", "0x0409 winnt 5.1 i386 MSNMSGR 7.5.0324 msmsgs "
+                + self.email)
+        await ns.expect(lambda w, p: w[0] == "CVR", "CVR")
+        ns.send("USR", "TWN I " + self.email)
+        w, _ = await ns.expect(lambda w, p: w[0] == "USR", "USR TWN S")
+        chl = w[4]
+        head = await self._http(self.nexus_url)
+        m = re.search(r"DALogin=([^,\r\n]+)", head)
+        auth = ("Authorization: Passport1.4 OrgVerb=GET,OrgURL=http%%3A%%2F"
+                "%%2Fmessenger%%2Emsn%%2Ecom,sign-in=%s,pwd=%s,%s\r\n"
+                % (urllib.parse.quote(self.email, safe=""),
+                   urllib.parse.quote(self.password, safe=""), chl))
+        resp = await self._http("http://" + m.group(1), auth)
+        t = re.search(r"from-PP='([^']+)'", resp)
+        if not t:
+            raise MsnFail("Passport refused %s" % self.email)
+        ns.send("USR", "TWN S " + t.group(1))
+        await ns.expect(lambda w, p: w[0] == "USR" and w[2] == "OK",
+                        "USR OK")
+        ns.send("SYN", "0 0")
+        await ns.expect(lambda w, p: w[0] == "SYN", "SYN")
+        ns.send("CHG", "%s 0" % status)
+        await ns.expect(lambda w, p: w[0] == "CHG", "CHG")
+        self.tasks.append(asyncio.ensure_future(self._pump(ns)))
+
+    async def _pump(self, line):
+        while True:
+            item = await line.queue.get()
+            if item is None:
+                break
+            line.other(*item)
+            self.events.set()
+
+    def _ns_event(self, w, payload):
+        if w[0] in ("ILN",):
+            self.presence[w[3].lower()] = w[2]
+        elif w[0] == "NLN":
+            self.presence[w[2].lower()] = w[1]
+        elif w[0] == "FLN":
+            self.presence[w[1].lower()] = "FLN"
+        elif w[0] == "RNG":
+            self.tasks.append(asyncio.ensure_future(self._answer(w)))
+        self.events.set()
+
+    async def _answer(self, w):
+        host, _, port = w[2].rpartition(":")
+        r, wr = await asyncio.open_connection(host, int(port))
+        sb = _Line(r, wr)
+        peer = w[5].lower()
+        sb.other = lambda ww, p: self._sb_event(peer, sb, ww, p)
+        sb.send("ANS", "%s %s %s" % (self.email, w[4], w[1]))
+        await sb.expect(lambda ww, p: ww[0] == "ANS", "ANS OK")
+        self.sbs[peer] = sb
+        self.tasks.append(asyncio.ensure_future(self._pump(sb)))
+
+    def _sb_event(self, peer, sb, w, payload):
+        if w[0] == "MSG":
+            headers, body = parse_mime(payload)
+            sender = w[1].lower()
+            self.payloads.append((sender, payload))
+            if headers.get("content-type", "").startswith("text/plain"):
+                self.messages.append((sender, body.decode("utf-8")))
+        elif w[0] == "BYE" and self.sbs.get(peer) is sb:
+            del self.sbs[peer]
+        self.events.set()
+
+    async def add(self, email):
+        """Adds email to FL and AL (as a real client does)."""
+        self.ns.send("ADC", "FL N=%s F=%s" % (email, email))
+        self.ns.send("ADC", "AL N=%s" % email)
+
+    def set_status(self, status):
+        self.ns.send("CHG", "%s 0" % status)
+
+    async def say(self, to, text):
+        """Sends text to `to`, opening a switchboard if none is open."""
+        to = to.lower()
+        sb = self.sbs.get(to)
+        if sb is None:
+            done = asyncio.get_running_loop().create_future()
+            orig = self.ns.other
+
+            def watch(w, p):
+                if w[0] == "XFR" and not done.done():
+                    done.set_result(w)
+                else:
+                    orig(w, p)
+            self.ns.other = watch
+            self.ns.send("XFR", "SB")
+            try:
+                w = await asyncio.wait_for(done, 15)
+            finally:
+                self.ns.other = orig
+            host, _, port = w[3].rpartition(":")
+            r, wr = await asyncio.open_connection(host, int(port))
+            sb = _Line(r, wr)
+            sb.send("USR", "%s %s" % (self.email, w[5]))
+            await sb.expect(lambda ww, p: ww[0] == "USR", "SB USR OK")
+            sb.send("CAL", to)
+            await sb.expect(lambda ww, p: ww[0] == "JOI", "JOI of " + to)
+            sb.other = lambda ww, p, sb=sb: self._sb_event(to, sb, ww, p)
+            self.sbs[to] = sb
+            self.tasks.append(asyncio.ensure_future(self._pump(sb)))
+        sb.send("MSG", "N", mime_text(text))
+
+    async def wait(self, pred, what, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            r = pred()
+            if r:
+                return r
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise MsnFail("%s: no %s" % (self.email, what))
+            self.events.clear()
+            try:
+                await asyncio.wait_for(self.events.wait(), min(left, 0.5))
+            except asyncio.TimeoutError:
+                pass
+
+    def texts_from(self, sender):
+        return [t for s, t in self.messages if s == sender.lower()]
+
+    async def quit(self):
+        for t in self.tasks:
+            t.cancel()
+        for sb in list(self.sbs.values()):
+            sb.close()
+        self.sbs.clear()
+        if self.ns:
+            try:
+                self.ns.writer.write(b"OUT\r\n")
+            except Exception:
+                pass
+            self.ns.close()
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ns-port", type=int, default=1863)
+    ap.add_argument("--sb-port", type=int, default=1864)
+    ap.add_argument("--http-port", type=int, default=8081)
+    ap.add_argument("--challenge", action="store_true")
+    ap.add_argument("--trace", help="append traffic here, transcript style")
+    ap.add_argument("accounts", nargs="*", help="EMAIL:PASSWORD[:NAME]")
+    args = ap.parse_args(argv[1:])
+
+    async def run():
+        srv = FakeMsn(seed=args.seed, challenge=args.challenge,
+                      ns_port=args.ns_port, sb_port=args.sb_port,
+                      http_port=args.http_port, trace_file=args.trace)
+        for spec in args.accounts:
+            parts = spec.split(":")
+            srv.add_account(parts[0], parts[1],
+                            parts[2] if len(parts) > 2 else None)
+        await srv.start()
+        print("ns=%d sb=%d http=%d" % (srv.ns_port, srv.sb_port,
+                                       srv.http_port), flush=True)
+        await asyncio.Event().wait()
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,269 @@
+/* msn: the libpurple protocol plugin prpl-imgroups-msn (MSNP12): plugin
+ * registration, account options, status types, and the prpl entry points
+ * over the session (ns.c, sb.c, passport.c). */
+#include "msn.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ns.h"
+#include "passport.h"
+#include "sb.h"
+
+#define PLUGIN_VERSION "0.1.0"
+
+/* ---- the session ------------------------------------------------------- */
+
+msn_session *msn_session_of(PurpleConnection *gc)
+{
+    return purple_connection_get_protocol_data(gc);
+}
+
+void msn_session_fail(msn_session *s, PurpleConnectionError reason,
+                      const char *why)
+{
+    if (s->failed)
+        return;
+    s->failed = TRUE;
+    purple_debug_warning("msn", "giving up the connection: %s\n", why);
+    purple_connection_error_reason(s->gc, reason, why);
+}
+
+const char *msn_normalize(const char *email)
+{
+    static char buf[256];
+    char *low = g_ascii_strdown(email ? email : "", -1);
+
+    g_strlcpy(buf, g_strstrip(low), sizeof buf);
+    g_free(low);
+    return buf;
+}
+
+static void contact_free(gpointer data)
+{
+    msn_contact *ct = data;
+
+    g_free(ct->email);
+    g_free(ct->name);
+    g_free(ct->uuid);
+    g_free(ct);
+}
+
+msn_contact *msn_contact_find(msn_session *s, const char *email)
+{
+    return g_hash_table_lookup(s->contacts, msn_normalize(email));
+}
+
+msn_contact *msn_contact_get(msn_session *s, const char *email)
+{
+    msn_contact *ct = msn_contact_find(s, email);
+
+    if (!ct) {
+        ct = g_new0(msn_contact, 1);
+        ct->email = g_strdup(msn_normalize(email));
+        g_hash_table_insert(s->contacts, ct->email, ct);
+    }
+    return ct;
+}
+
+/* ---- statuses ---------------------------------------------------------- */
+
+static const struct {
+    const char *id;
+    PurpleStatusPrimitive prim;
+    const char *name;
+    const char *code; /* what CHG says for it */
+} statuses[] = {
+    {MSN_STATUS_AVAILABLE, PURPLE_STATUS_AVAILABLE, "Available", "NLN"},
+    {MSN_STATUS_AWAY, PURPLE_STATUS_AWAY, "Away", "AWY"},
+    {MSN_STATUS_BUSY, PURPLE_STATUS_UNAVAILABLE, "Busy", "BSY"},
+    {MSN_STATUS_OFFLINE, PURPLE_STATUS_OFFLINE, "Offline", NULL},
+};
+
+static const char *code_of(PurpleStatus *status)
+{
+    const char *id = status ? purple_status_get_id(status) : NULL;
+
+    for (gsize i = 0; id && i < G_N_ELEMENTS(statuses); i++)
+        if (strcmp(statuses[i].id, id) == 0 && statuses[i].code)
+            return statuses[i].code;
+    return "NLN";
+}
+
+static GList *msn_status_types(PurpleAccount *acct)
+{
+    GList *types = NULL;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++)
+        types = g_list_append(types, purple_status_type_new_full(
+                                         statuses[i].prim, statuses[i].id,
+                                         statuses[i].name, TRUE, TRUE, FALSE));
+    return types;
+}
+
+static const char *msn_list_icon(PurpleAccount *acct, PurpleBuddy *b)
+{
+    return "msn";
+}
+
+static const char *msn_normalize_cb(const PurpleAccount *acct, const char *who)
+{
+    return msn_normalize(who);
+}
+
+/* ---- connecting -------------------------------------------------------- */
+
+static void msn_login(PurpleAccount *acct)
+{
+    PurpleConnection *gc = purple_account_get_connection(acct);
+    msn_session *s = g_new0(msn_session, 1);
+    const char *host =
+        purple_account_get_string(acct, MSN_OPT_SERVER, MSN_DEFAULT_HOST);
+    int port = purple_account_get_int(acct, MSN_OPT_PORT, MSN_DEFAULT_PORT);
+
+    s->gc = gc;
+    s->acct = acct;
+    s->email = g_strdup(msn_normalize(purple_account_get_username(acct)));
+    s->contacts =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, contact_free);
+    s->status = code_of(purple_account_get_active_status(acct));
+    purple_connection_set_protocol_data(gc, s);
+    if (!strchr(s->email, '@')) {
+        msn_session_fail(s, PURPLE_CONNECTION_ERROR_INVALID_USERNAME,
+                         "an MSN account name is an e-mail address");
+        return;
+    }
+    purple_debug_info("msn", "connecting to %s:%d as %s\n", host, port,
+                      s->email);
+    ns_start(s, host, port);
+}
+
+static void msn_close(PurpleConnection *gc)
+{
+    msn_session *s = msn_session_of(gc);
+
+    if (!s)
+        return;
+    passport_cancel(s);
+    sb_free_all(s);
+    ns_close(s);
+    g_hash_table_destroy(s->contacts);
+    g_free(s->twn_challenge);
+    g_free(s->email);
+    purple_connection_set_protocol_data(gc, NULL);
+    g_free(s);
+}
+
+/* ---- prpl operations --------------------------------------------------- */
+
+static int msn_send_im(PurpleConnection *gc, const char *who,
+                       const char *message, PurpleMessageFlags flags)
+{
+    msn_session *s = msn_session_of(gc);
+    char *text;
+    int r;
+
+    if (!s)
+        return -ENOTCONN;
+    /* libpurple hands over markup; MSN carries plain text. */
+    text = purple_markup_strip_html(message);
+    if (!*text) {
+        g_free(text);
+        return 0;
+    }
+    r = sb_send_im(s, who, text);
+    g_free(text);
+    return r;
+}
+
+static unsigned int msn_send_typing(PurpleConnection *gc, const char *who,
+                                    PurpleTypingState state)
+{
+    msn_session *s = msn_session_of(gc);
+
+    if (!s || state != PURPLE_TYPING)
+        return 0;
+    sb_send_typing(s, who);
+    return 5; /* repeated every 5 s while typing */
+}
+
+static void msn_set_status(PurpleAccount *acct, PurpleStatus *status)
+{
+    PurpleConnection *gc = purple_account_get_connection(acct);
+    msn_session *s = gc ? msn_session_of(gc) : NULL;
+
+    if (!s || !purple_status_is_active(status))
+        return;
+    ns_set_status(s, code_of(status));
+}
+
+static void msn_add_buddy(PurpleConnection *gc, PurpleBuddy *b,
+                          PurpleGroup *group)
+{
+    msn_session *s = msn_session_of(gc);
+    const char *who = purple_buddy_get_name(b);
+
+    if (!s || !who || !strchr(who, '@'))
+        return;
+    ns_add_contact(s, who);
+}
+
+static void msn_remove_buddy(PurpleConnection *gc, PurpleBuddy *b,
+                             PurpleGroup *group)
+{
+    msn_session *s = msn_session_of(gc);
+
+    if (s)
+        ns_remove_contact(s, purple_buddy_get_name(b));
+}
+
+/* ---- registration ------------------------------------------------------ */
+
+static PurplePluginProtocolInfo prpl_info = {
+    .icon_spec = NO_BUDDY_ICONS,
+    .list_icon = msn_list_icon,
+    .status_types = msn_status_types,
+    .login = msn_login,
+    .close = msn_close,
+    .send_im = msn_send_im,
+    .send_typing = msn_send_typing,
+    .set_status = msn_set_status,
+    .add_buddy = msn_add_buddy,
+    .remove_buddy = msn_remove_buddy,
+    .normalize = msn_normalize_cb,
+    .struct_size = sizeof(PurplePluginProtocolInfo),
+};
+
+static PurplePluginInfo plugin_info = {
+    .magic = PURPLE_PLUGIN_MAGIC,
+    .major_version = PURPLE_MAJOR_VERSION,
+    .minor_version = PURPLE_MINOR_VERSION,
+    .type = PURPLE_PLUGIN_PROTOCOL,
+    .priority = PURPLE_PRIORITY_DEFAULT,
+    .id = MSN_PRPL_ID,
+    .name = "MSN (imgroups)",
+    .version = PLUGIN_VERSION,
+    .summary = "MSN Messenger (MSNP12) for revival servers",
+    .description = "MSNP8-12 with Passport 1.4 login, written for imgroups: "
+                   "contact list, presence, switchboard messages, typing.",
+    .author = "imgroups",
+    .homepage = "",
+    .extra_info = &prpl_info,
+};
+
+static void init_plugin(PurplePlugin *plugin)
+{
+    prpl_info.protocol_options =
+        g_list_append(prpl_info.protocol_options,
+                      purple_account_option_string_new("Server", MSN_OPT_SERVER,
+                                                       MSN_DEFAULT_HOST));
+    prpl_info.protocol_options = g_list_append(
+        prpl_info.protocol_options,
+        purple_account_option_int_new("Port", MSN_OPT_PORT, MSN_DEFAULT_PORT));
+    prpl_info.protocol_options = g_list_append(
+        prpl_info.protocol_options,
+        purple_account_option_string_new("Passport nexus URL", MSN_OPT_NEXUS,
+                                         MSN_DEFAULT_NEXUS));
+}
+
+PURPLE_INIT_PLUGIN(imgroups_msn, init_plugin, plugin_info)

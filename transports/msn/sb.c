@@ -1,0 +1,409 @@
+/* sb: switchboards (see sb.h). */
+#include "sb.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "ns.h"
+
+/* The headers of every text message this plugin sends. */
+#define TEXT_HEADERS                                                           \
+    "MIME-Version: 1.0\r\n"                                                    \
+    "Content-Type: text/plain; charset=UTF-8\r\n"                              \
+    "X-MMS-IM-Format: FN=Arial; EF=; CO=0; CS=0; PF=22\r\n"                    \
+    "\r\n"
+
+#define TYPING_HEADERS                                                         \
+    "MIME-Version: 1.0\r\n"                                                    \
+    "Content-Type: text/x-msmsgscontrol\r\n"                                   \
+    "TypingUser: %s\r\n"                                                       \
+    "\r\n\r\n"
+
+/* How long a switchboard may take to have the peer in it. */
+#define SETUP_SECONDS 60
+/* Switchboards reopened for messages a closed one still held. */
+#define MAX_RETRIES 2
+/* How long a typing notification holds, in seconds. */
+#define TYPING_SECONDS 6
+
+enum sb_state {
+    SB_WAIT_NS,    /* no XFR allowed yet (before the first CHG) */
+    SB_XFR,        /* XFR SB sent */
+    SB_CONNECTING, /* connecting to the switchboard */
+    SB_AUTH,       /* USR or ANS sent */
+    SB_CALLING,    /* CAL sent, waiting for JOI */
+    SB_READY       /* the peer is in: messages go out at once */
+};
+
+struct sb {
+    msn_session *s;
+    conn *c;
+    enum sb_state state;
+    char *peer; /* normalised address of the one we talk to */
+    guint xfr_trid;
+    char *ticket, *sessid; /* RNG's, for ANS */
+    gboolean answering;    /* opened by RNG */
+    GHashTable *joined;    /* normalised addresses in it, besides us */
+    GQueue queue;          /* GString payloads waiting for the peer */
+    guint retries;
+    guint setup_h; /* the SETUP_SECONDS timer */
+};
+
+static void sb_closed(struct sb *sb, const char *why, gboolean retry);
+
+static void payload_free(gpointer data)
+{
+    g_string_free(data, TRUE);
+}
+
+static void sb_free(struct sb *sb)
+{
+    if (sb->setup_h)
+        purple_timeout_remove(sb->setup_h);
+    conn_free(sb->c);
+    g_hash_table_destroy(sb->joined);
+    g_queue_clear_full(&sb->queue, payload_free);
+    g_free(sb->peer);
+    g_free(sb->ticket);
+    g_free(sb->sessid);
+    g_free(sb);
+}
+
+static gboolean on_setup_timeout(gpointer data)
+{
+    struct sb *sb = data;
+
+    sb->setup_h = 0;
+    sb_closed(sb, "the switchboard did not open in time", TRUE);
+    return FALSE;
+}
+
+static struct sb *sb_new(msn_session *s, const char *peer)
+{
+    struct sb *sb = g_new0(struct sb, 1);
+
+    sb->s = s;
+    sb->peer = g_strdup(msn_normalize(peer));
+    sb->joined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_queue_init(&sb->queue);
+    sb->setup_h =
+        purple_timeout_add_seconds(SETUP_SECONDS, on_setup_timeout, sb);
+    s->sbs = g_list_prepend(s->sbs, sb);
+    return sb;
+}
+
+static gboolean peer_in(const struct sb *sb)
+{
+    return sb->state == SB_READY && g_hash_table_contains(sb->joined, sb->peer);
+}
+
+/* The switchboard for who: one with them in it first, then one on its
+ * way; NULL when there is none. */
+static struct sb *sb_find(msn_session *s, const char *who)
+{
+    const char *n = msn_normalize(who);
+    struct sb *opening = NULL;
+
+    for (GList *l = s->sbs; l; l = l->next) {
+        struct sb *sb = l->data;
+
+        if (strcmp(sb->peer, n) != 0)
+            continue;
+        if (peer_in(sb))
+            return sb;
+        if (sb->state != SB_READY && !opening)
+            opening = sb;
+    }
+    return opening;
+}
+
+static void flush(struct sb *sb)
+{
+    GString *p;
+
+    if (!peer_in(sb))
+        return;
+    while ((p = g_queue_pop_head(&sb->queue))) {
+        conn_send_payload(sb->c, "MSG", "N", p->str, p->len);
+        g_string_free(p, TRUE);
+    }
+}
+
+static void ready(struct sb *sb)
+{
+    sb->state = SB_READY;
+    if (sb->setup_h)
+        purple_timeout_remove(sb->setup_h);
+    sb->setup_h = 0;
+    flush(sb);
+}
+
+/* Asks the notification server for a switchboard, now or once allowed. */
+static void request(struct sb *sb)
+{
+    sb->xfr_trid = ns_request_sb(sb->s);
+    sb->state = sb->xfr_trid ? SB_XFR : SB_WAIT_NS;
+}
+
+static void sb_closed(struct sb *sb, const char *why, gboolean retry)
+{
+    msn_session *s = sb->s;
+    guint left = g_queue_get_length(&sb->queue);
+
+    s->sbs = g_list_remove(s->sbs, sb);
+    if (left && retry && sb->retries < MAX_RETRIES && !s->failed &&
+        s->state == NS_ONLINE) {
+        struct sb *again = sb_new(s, sb->peer);
+
+        purple_debug_info("msn",
+                          "switchboard with %s closed (%s): %u message(s) "
+                          "go in a new one\n",
+                          sb->peer, why, left);
+        again->retries = sb->retries + 1;
+        again->queue = sb->queue;
+        g_queue_init(&sb->queue);
+        request(again);
+    } else if (left) {
+        purple_debug_warning("msn",
+                             "switchboard with %s closed (%s): %u message(s) "
+                             "not delivered\n",
+                             sb->peer, why, left);
+        purple_conv_present_error(sb->peer, s->acct,
+                                  "The message could not be delivered.");
+    } else {
+        purple_debug_info("msn", "switchboard with %s closed (%s)\n", sb->peer,
+                          why);
+    }
+    sb_free(sb);
+}
+
+/* ---- what comes in ----------------------------------------------------- */
+
+static void incoming(struct sb *sb, const char *from, const msnp_cmd *cmd)
+{
+    msnp_mime m;
+    char type[64];
+
+    if (!cmd->payload || msnp_mime_parse(cmd->payload, cmd->payload_len, &m)) {
+        purple_debug_warning("msn",
+                             "a message without MIME headers from %s: "
+                             "ignored\n",
+                             from);
+        return;
+    }
+    msnp_mime_type(&m, type, sizeof type);
+    if (strcmp(type, "text/plain") == 0) {
+        char *text = g_utf8_make_valid(m.body, (gssize)m.body_len);
+        char *html = g_markup_escape_text(text, -1);
+
+        purple_debug_info("msn",
+                          "message from %s (%" G_GSIZE_FORMAT " bytes)\n", from,
+                          m.body_len);
+        serv_got_im(sb->s->gc, from, html, 0, time(NULL));
+        g_free(html);
+        g_free(text);
+    } else if (strcmp(type, "text/x-msmsgscontrol") == 0) {
+        if (msnp_mime_header(&m, "TypingUser"))
+            serv_got_typing(sb->s->gc, from, TYPING_SECONDS, PURPLE_TYPING);
+    } else {
+        purple_debug_misc("msn", "content type %s from %s: ignored\n", type,
+                          from);
+    }
+    msnp_mime_free(&m);
+}
+
+static void on_error(struct sb *sb, const msnp_cmd *cmd)
+{
+    char *why = g_strdup_printf("server error %d: %s", cmd->error,
+                                msnp_error_text(cmd->error));
+
+    /* 217: the peer is not online; 208: no such user. Retrying cannot
+     * help either. */
+    sb_closed(sb, why, cmd->error != 217 && cmd->error != 208);
+    g_free(why);
+}
+
+static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
+{
+    struct sb *sb = owner;
+    msn_session *s = sb->s;
+
+    if (cmd->error) {
+        on_error(sb, cmd);
+    } else if (strcmp(cmd->name, "USR") == 0 && sb->state == SB_AUTH) {
+        char *args = g_strdup(sb->peer);
+
+        sb->state = SB_CALLING;
+        conn_send(sb->c, "CAL", args);
+        g_free(args);
+    } else if (strcmp(cmd->name, "JOI") == 0 && cmd->argc >= 1) {
+        g_hash_table_add(sb->joined, g_strdup(msn_normalize(cmd->argv[0])));
+        if (sb->state == SB_CALLING || sb->state == SB_READY)
+            ready(sb);
+    } else if (strcmp(cmd->name, "IRO") == 0 && cmd->argc >= 4) {
+        g_hash_table_add(sb->joined, g_strdup(msn_normalize(cmd->argv[3])));
+    } else if (strcmp(cmd->name, "ANS") == 0) {
+        ready(sb);
+    } else if (strcmp(cmd->name, "MSG") == 0 && cmd->argc >= 1) {
+        char *from = g_strdup(msn_normalize(cmd->argv[0]));
+
+        incoming(sb, from, cmd);
+        g_free(from);
+    } else if (strcmp(cmd->name, "BYE") == 0 && cmd->argc >= 1) {
+        g_hash_table_remove(sb->joined, msn_normalize(cmd->argv[0]));
+        if (g_hash_table_size(sb->joined) == 0 && sb->state == SB_READY)
+            sb_closed(sb, "everyone left", TRUE);
+    } else if (strcmp(cmd->name, "NAK") == 0) {
+        purple_debug_warning("msn",
+                             "the switchboard with %s refused a "
+                             "message (NAK)\n",
+                             sb->peer);
+        purple_conv_present_error(sb->peer, s->acct,
+                                  "The message could not be delivered.");
+    } else if (strcmp(cmd->name, "OUT") == 0) {
+        sb_closed(sb, "closed by the server", TRUE);
+    }
+}
+
+static void on_event(conn *c, const char *why, void *owner)
+{
+    struct sb *sb = owner;
+    char *args;
+
+    if (why) {
+        sb_closed(sb, why, TRUE);
+        return;
+    }
+    sb->state = SB_AUTH;
+    if (sb->answering) {
+        args =
+            g_strdup_printf("%s %s %s", sb->s->email, sb->ticket, sb->sessid);
+        conn_send(sb->c, "ANS", args);
+    } else {
+        args = g_strdup_printf("%s %s", sb->s->email, sb->ticket);
+        conn_send(sb->c, "USR", args);
+    }
+    g_free(args);
+}
+
+static void connect_sb(struct sb *sb, const char *host, int port)
+{
+    sb->state = SB_CONNECTING;
+    sb->c = conn_new(sb->s->acct, host, port, on_cmd, on_event, sb);
+    if (!sb->c)
+        sb_closed(sb, "could not connect to the switchboard", FALSE);
+}
+
+/* ---- the API ----------------------------------------------------------- */
+
+int sb_send_im(msn_session *s, const char *who, const char *text)
+{
+    struct sb *sb;
+    msn_contact *ct;
+    gsize room = MSNP_SB_PAYLOAD_MAX - strlen(TEXT_HEADERS);
+    char **pieces;
+
+    if (s->failed || s->state != NS_ONLINE)
+        return -ENOTCONN;
+    sb = sb_find(s, who);
+    if (!sb) {
+        /* The server answers CAL to an offline contact with 217: refuse
+         * now, and the sender can keep the message for later. */
+        ct = msn_contact_find(s, who);
+        if (ct && (ct->lists & MSN_FL) && !*ct->status)
+            return -ENOTCONN;
+        sb = sb_new(s, who);
+        request(sb);
+    }
+    pieces = msnp_split_utf8(text, room);
+    for (char **p = pieces; *p; p++) {
+        GString *payload = g_string_new(TEXT_HEADERS);
+
+        g_string_append(payload, *p);
+        g_queue_push_tail(&sb->queue, payload);
+    }
+    purple_debug_info("msn", "message to %s: %u piece(s)\n", sb->peer,
+                      g_strv_length(pieces));
+    g_strfreev(pieces);
+    flush(sb);
+    return 1;
+}
+
+void sb_send_typing(msn_session *s, const char *who)
+{
+    struct sb *sb = sb_find(s, who);
+    char *payload;
+
+    if (!sb || !peer_in(sb))
+        return;
+    payload = g_strdup_printf(TYPING_HEADERS, s->email);
+    conn_send_payload(sb->c, "MSG", "U", payload, strlen(payload));
+    g_free(payload);
+}
+
+void sb_on_xfr(msn_session *s, guint trid, const char *host, int port,
+               const char *ticket)
+{
+    for (GList *l = s->sbs; l; l = l->next) {
+        struct sb *sb = l->data;
+
+        if (sb->state == SB_XFR && sb->xfr_trid == trid) {
+            g_free(sb->ticket);
+            sb->ticket = g_strdup(ticket);
+            connect_sb(sb, host, port);
+            return;
+        }
+    }
+}
+
+gboolean sb_on_xfr_error(msn_session *s, guint trid, int code)
+{
+    for (GList *l = s->sbs; l; l = l->next) {
+        struct sb *sb = l->data;
+
+        if (sb->state == SB_XFR && sb->xfr_trid == trid) {
+            char *why = g_strdup_printf("XFR refused: server error %d: %s",
+                                        code, msnp_error_text(code));
+
+            sb_closed(sb, why, FALSE);
+            g_free(why);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+void sb_on_rng(msn_session *s, const char *sessid, const char *host, int port,
+               const char *ticket, const char *caller)
+{
+    struct sb *sb = sb_new(s, caller);
+
+    purple_debug_info("msn", "%s invites us to a switchboard\n", sb->peer);
+    sb->answering = TRUE;
+    sb->ticket = g_strdup(ticket);
+    sb->sessid = g_strdup(sessid);
+    connect_sb(sb, host, port);
+}
+
+void sb_ns_ready(msn_session *s)
+{
+    for (GList *l = s->sbs; l; l = l->next) {
+        struct sb *sb = l->data;
+
+        if (sb->state == SB_WAIT_NS)
+            request(sb);
+    }
+}
+
+void sb_free_all(msn_session *s)
+{
+    while (s->sbs) {
+        struct sb *sb = s->sbs->data;
+
+        s->sbs = g_list_delete_link(s->sbs, s->sbs);
+        if (sb->c && conn_is_up(sb->c))
+            conn_send_raw(sb->c, "OUT\r\n", 5);
+        sb_free(sb);
+    }
+}
