@@ -11,6 +11,7 @@
 #include <gmodule.h>
 #include <purple.h>
 
+#include "imgroups_prpl.h"
 #include "text.h"
 #include "ui.h"
 
@@ -608,6 +609,84 @@ static gboolean report_delivered_cb(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* The project's own plugins (MSN, Yahoo) confirm deliveries themselves
+ * (transports/imgroups_prpl.h): a mark behind each message, settled by a
+ * signal. A mark that never settles would hold the member's queue for good:
+ * after MARK_TIMEOUT_S it is reported failed, and the core sends the
+ * message again later (a repeat, rather than a loss). */
+#define MARK_TIMEOUT_S 120
+
+static imgroups_prpl_mark_fn prpl_mark;
+static GHashTable *marks; /* guint64 * id -> timeout source id */
+
+static void mark_settled(guint64 id, gboolean ok, const char *why)
+{
+    gpointer timer;
+
+    if (!marks || !g_hash_table_lookup_extended(marks, &id, NULL, &timer))
+        return; /* settled already (timed out) */
+    g_source_remove(GPOINTER_TO_UINT(timer));
+    g_hash_table_remove(marks, &id);
+    if (ok)
+        settle_delivered(id);
+    else
+        send_failed(id, why && *why ? why : "not delivered");
+}
+
+static gboolean mark_timeout(gpointer data)
+{
+    guint64 id = *(guint64 *)data;
+
+    g_hash_table_remove(marks, &id);
+    g_warning("delivery %" G_GUINT64_FORMAT " unconfirmed after %d s", id,
+              MARK_TIMEOUT_S);
+    send_failed(id, "no confirmation from the network");
+    return G_SOURCE_REMOVE;
+}
+
+static void on_prpl_delivery(PurpleConnection *gc, const imgroups_delivery *d,
+                             gpointer data)
+{
+    (void)data;
+    if (!bot.acct || purple_connection_get_account(gc) != bot.acct || !d)
+        return;
+    mark_settled(d->id, d->ok, d->why);
+}
+
+static gboolean mark_message(PurpleConnection *gc, const char *who, guint64 id)
+{
+    guint64 *key;
+    guint timer;
+
+    if (!prpl_mark)
+        return FALSE;
+    if (!marks)
+        marks =
+            g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    key = g_memdup2(&id, sizeof id);
+    timer = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, MARK_TIMEOUT_S,
+                                       mark_timeout, key, NULL);
+    g_hash_table_replace(marks, key, GUINT_TO_POINTER(timer));
+    if (prpl_mark(gc, who, id))
+        return TRUE;
+    g_source_remove(timer);
+    g_hash_table_remove(marks, &id);
+    return FALSE;
+}
+
+/* Finds a plugin's mark function and listens for its confirmations. */
+static void hook_marks(PurplePlugin *prpl)
+{
+    gpointer fn = NULL;
+
+    if (prpl_mark || !prpl->handle ||
+        !g_module_symbol(prpl->handle, IMGROUPS_PRPL_MARK_SYMBOL, &fn) || !fn)
+        return;
+    purple_signal_connect(prpl, IMGROUPS_PRPL_DELIVERY_SIGNAL, &bot,
+                          PURPLE_CALLBACK(on_prpl_delivery), NULL);
+    prpl_mark = (imgroups_prpl_mark_fn)fn;
+}
+
 static void report_sent(PurpleConnection *gc, guint64 id, const char *target,
                         gboolean im)
 {
@@ -624,6 +703,8 @@ static void report_sent(PurpleConnection *gc, guint64 id, const char *target,
         g_free(line);
         return;
     }
+    if (im && mark_message(gc, target, id))
+        return;
     if (!delivered_ids)
         delivered_ids = g_array_new(FALSE, FALSE, sizeof(guint64));
     g_array_append_val(delivered_ids, id);
@@ -805,6 +886,12 @@ static void handle_buddy_add(GVariant *body)
         purple_blist_add_buddy(b, NULL, g, NULL);
         purple_account_add_buddy(bot.acct, b);
         g_info("buddy %s added", handle);
+    } else if (g_strcmp0(bot.protocol, "prpl-jabber") == 0) {
+        /* Accepting their subscription request put them on the roster
+         * already, but that does not subscribe the bot to their presence:
+         * the XMPP plugin's add asks for it when it is missing, and does
+         * nothing more when it is there. */
+        purple_account_add_buddy(bot.acct, b);
     }
     /* Already known online: say so now, the network will not repeat it. */
     report_presence(b);
@@ -1402,6 +1489,7 @@ static void handle_account_add(GVariant *body)
     purple_account_set_password(acct, bot.password);
     apply_options(info, opts);
     hook_irc(prpl);
+    hook_marks(prpl);
     /* Enabling an account whose status is online connects it: status
      * first, while disabled, then enable. */
     purple_account_set_enabled(acct, UI_ID, FALSE);
@@ -1508,7 +1596,8 @@ void bot_init(link_conn *l, bot_exit_fn on_exit)
 
 gboolean bot_unsettled(void)
 {
-    return !g_queue_is_empty(&irc_waits);
+    return !g_queue_is_empty(&irc_waits) ||
+           (marks && g_hash_table_size(marks) > 0);
 }
 
 void bot_shutdown(void)
@@ -1532,6 +1621,16 @@ void bot_free(void)
     g_clear_pointer(&delivered_ids, g_array_unref);
     g_queue_clear_full(&irc_waits, irc_wait_free);
     irc_send_line = NULL;
+    prpl_mark = NULL;
+    if (marks) {
+        GHashTableIter it;
+        gpointer timer;
+
+        g_hash_table_iter_init(&it, marks);
+        while (g_hash_table_iter_next(&it, NULL, &timer))
+            g_source_remove(GPOINTER_TO_UINT(timer));
+        g_clear_pointer(&marks, g_hash_table_destroy);
+    }
     if (journal_fd >= 0)
         close(journal_fd);
     journal_fd = -1;

@@ -27,7 +27,7 @@ void bot_handle(enum proto_type t, GVariant *body);
 void bot_shutdown(void);
 
 /* TRUE while messages handed to the network wait for its confirmation (on
- * IRC, the PONG behind them). A worker whose core is gone waits for them a
+ * IRC, the PONG behind them; with the project's own plugins, their marks). A worker whose core is gone waits for them a
  * little, so that they reach the delivery journal. */
 gboolean bot_unsettled(void);
 

@@ -85,18 +85,15 @@ void ui_log_set_account(const char *name)
 
 /* libpurple's debug output can hold message bodies: it reaches the log only
  * with --debug. */
-/* Plugins' debug lines that carry message text: the XMPP plugin dumps
- * every stanza it sends and receives. The log never holds a message body
- * (at any level), so these are cut to their size. */
+/* Plugins' debug lines that carry message text (the XMPP plugin dumps
+ * every stanza it sends and receives, and some plugins echo raw lines):
+ * the log never holds a message body, at any level, so these are cut to
+ * their size. Other stanzas (presence, roster, iq) stay readable. */
 static gboolean carries_traffic(const char *category, const char *text)
 {
-    static const char *const dumps[] = {"Sending", "Recv"};
-
-    if (g_strcmp0(category, "jabber") == 0)
-        for (gsize i = 0; i < G_N_ELEMENTS(dumps); i++)
-            if (g_str_has_prefix(text, dumps[i]))
-                return TRUE;
-    return strstr(text, "<body") != NULL || strstr(text, "PRIVMSG") != NULL;
+    (void)category;
+    return strstr(text, "<body") != NULL || strstr(text, "PRIVMSG") != NULL ||
+           strstr(text, "<subject") != NULL;
 }
 
 static void debug_print(PurpleDebugLevel level, const char *category,
