@@ -5,7 +5,8 @@ It serves, on 127.0.0.1:
     PRP, UUX, CHG/ILN/NLN/FLN/UBX, XFR SB, RNG, PNG/QNG, OUT, and (when
     asked) a CHL challenge whose QRY it checks;
   - the switchboard (SB): USR, CAL (RINGING, 217 when the callee is not
-    online), JOI, ANS/IRO, MSG relay with ACK/NAK, BYE, OUT; a MSG payload
+    online; held unanswered for a callee given to hold() until release()),
+    JOI, ANS/IRO, MSG relay with ACK/NAK, BYE, OUT; a MSG payload
     over 1664 bytes closes the sender's switchboard connection, as the real
     one does; a connection with no USR/ANS within 60 s is closed;
   - the HTTP Passport 1.4 login: /rdr/pprdr.asp (PassportURLs: DALogin=...)
@@ -190,6 +191,7 @@ class FakeMsn:
         self.servers = []
         self.trace_file = trace_file
         self.events = []         # (what, details) for tests to look at
+        self.held = {}           # callee -> [(SbConn, trid)]: hold()
         self.all_conns = set()
 
     # ---- setup -----------------------------------------------------------
@@ -695,21 +697,12 @@ class FakeMsn:
         sess = c.session
         if cmd == "CAL":
             callee = w[2].lower() if len(w) > 2 else ""
-            ns = self.ns.get(callee)
-            acct = self.accounts.get(callee)
-            if not acct:
-                c.send("208 %s" % trid)
-            elif (not ns or ns.closed or not ns.status or ns.status == "HDN"
-                  or acct.lists.get(c.email, 0) & LISTS["BL"]):
-                c.send("217 %s" % trid)
-            else:
-                ticket = self.hex(20)
-                self.sb_tickets[ticket] = (callee, time.monotonic()
-                                           + SB_TICKET_LIFE, sess)
-                c.send("CAL %s RINGING %s" % (trid, sess.sessid))
-                ns.send("RNG %s %s:%d CKI %s %s %s" % (
-                    sess.sessid, self.host, self.sb_port, ticket, c.email,
-                    urllib.parse.quote(self.accounts[c.email].name)))
+            if callee in self.held:
+                # hold(): no answer, no RNG, until release()
+                self.held[callee].append((c, trid))
+                self.note("cal-held", "%s %s" % (c.email, callee))
+                return
+            self.sb_call(c, trid, callee)
         elif cmd == "MSG":
             if len(payload) > SB_PAYLOAD_MAX:
                 self.note("sb-too-long", "%s %d" % (c.email, len(payload)))
@@ -730,6 +723,51 @@ class FakeMsn:
             c.close()
         else:
             c.send("502 %s" % trid)
+
+    def sb_call(self, c, trid, callee):
+        """CAL trid callee from c: RINGING and an RNG, or 208/217."""
+        sess = c.session
+        ns = self.ns.get(callee)
+        acct = self.accounts.get(callee)
+        if not acct:
+            c.send("208 %s" % trid)
+        elif (not ns or ns.closed or not ns.status or ns.status == "HDN"
+              or acct.lists.get(c.email, 0) & LISTS["BL"]):
+            c.send("217 %s" % trid)
+        else:
+            ticket = self.hex(20)
+            self.sb_tickets[ticket] = (callee, time.monotonic()
+                                       + SB_TICKET_LIFE, sess)
+            c.send("CAL %s RINGING %s" % (trid, sess.sessid))
+            ns.send("RNG %s %s:%d CKI %s %s %s" % (
+                sess.sessid, self.host, self.sb_port, ticket, c.email,
+                urllib.parse.quote(self.accounts[c.email].name)))
+
+    def hold(self, email):
+        """From now on, CALs to email wait (no answer, no RNG): a
+        switchboard to them stays half open until release()."""
+        self.held.setdefault(email.lower(), [])
+
+    def release(self, email):
+        """Answers the CALs held for email whose switchboard connection is
+        still open, and stops holding. Returns how many were answered."""
+        n = 0
+        for c, trid in self.held.pop(email.lower(), []):
+            if not c.closed:
+                self.sb_call(c, trid, email.lower())
+                n += 1
+        return n
+
+    def held_calls(self, email):
+        """CALs to email waiting now (their connection still open)."""
+        return len([c for c, _ in self.held.get(email.lower(), [])
+                    if not c.closed])
+
+    def sb_open(self, email):
+        """Switchboard connections of email still open."""
+        return len([c for c in self.all_conns
+                    if isinstance(c, SbConn) and c.email == email.lower()
+                    and not c.closed])
 
     def sb_leave(self, c):
         c.close()

@@ -15,13 +15,18 @@ comes back over MSN), an occupant alice sees, and her line is said in the
 room; room lines reach her as `<alice> text`; a line over the 1664-byte
 switchboard limit arrives whole in several MSGs; AWY makes the occupant
 away; the server dropping the bot's connection is survived (the bot comes
-back by itself, a line said meanwhile arrives once); FLN makes her leave.
+back by itself, a line said meanwhile arrives once); the worker killed (-9) while three lines wait in
+the plugin for a switchboard the server holds half open loses none of them
+(the plugin confirms a line only once the server ACKed it: after the
+worker comes back by itself each arrives once, in order); FLN makes her
+leave.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir (fake_msn's traffic is in
 msn-trace.log there).
 """
 
 import asyncio
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -41,6 +46,35 @@ LOBBY = "lobby@" + COMPONENT
 BOT = "lobbybot@example.com"
 CAROL = "carol@example.com"
 WATCHDOG = 400
+
+
+def children(pid):
+    """PIDs whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            out.append(int(d))
+    return out
+
+
+def worker_of(pid):
+    """The account a worker runs: the last part of its --user-dir."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return None
+    for i, a in enumerate(argv[:-1]):
+        if a == "--user-dir":
+            return os.path.basename(argv[i + 1].rstrip("/"))
+    return None
 
 
 def groupchat(room, nick, text):
@@ -63,6 +97,8 @@ class Run(BridgeRun):
         "carol away on MSN: her occupant is away",
         "the server drops the bot: it comes back by itself, a line said "
         "meanwhile arrives once",
+        "worker killed while lines wait for a switchboard: each arrives "
+        "once, in order",
         "carol signs out (FLN): her occupant leaves",
         "imgroups stops on SIGTERM with status 0"]
 
@@ -129,7 +165,8 @@ class Run(BridgeRun):
         if not await self.step(self.NAMES[6], self.first_contact()):
             raise Abort
         for i, fn in enumerate([self.room_to_member, self.long_message,
-                                self.away, self.outage, self.signs_out]):
+                                self.away, self.outage, self.killed_waiting,
+                                self.signs_out]):
             await self.step(self.NAMES[7 + i], fn())
 
     async def wait_log(self, regex, timeout, since=0):
@@ -251,6 +288,55 @@ class Run(BridgeRun):
         n = c.texts_from(BOT).count("<alice> during the outage")
         if n != 1:
             raise Fail("arrived %d times" % n)
+
+    async def poll(self, fn, what, timeout=30):
+        """Waits until fn() (run in the fake's thread) is true."""
+        deadline = self.loop.time() + timeout
+        while True:
+            r = self.fake.call(fn)
+            if r:
+                return r
+            if self.loop.time() > deadline:
+                raise Fail("no %s" % what)
+            await asyncio.sleep(0.1)
+
+    async def killed_waiting(self):
+        """Lines the plugin holds (its switchboard to carol is not open yet:
+        the server keeps the CAL unanswered) are not confirmed, so killing
+        the worker loses none: the restarted worker sends them again."""
+        f = self.fake.server
+        c = self.carol
+        for sb in list(c.sbs.values()):   # no switchboard with the bot
+            sb.close()
+        c.sbs.clear()
+        await self.poll(lambda: f.sb_open(BOT) == 0,
+                        "the bot's switchboards closed")
+        self.fake.call(f.hold, CAROL)
+        mark = self.ig.log_mark()
+        lines = ["held line %d" % i for i in (1, 2, 3)]
+        for t in lines:
+            await self.say(t)
+        await self.poll(lambda: f.held_calls(CAROL) > 0, "the bot's CAL")
+        # The three are in the plugin (the worker says so) before the kill.
+        await self.loop.run_in_executor(
+            None, lambda: self.ig.wait_log(r"msn: message to %s" % CAROL, 30,
+                                           mark, len(lines)))
+        kids = [p for p in children(self.ig.pid) if worker_of(p) == "msn"]
+        if not kids:
+            raise Fail("no worker process for the account msn")
+        for p in kids:
+            os.kill(p, signal.SIGKILL)
+        self.tap.diag("killed worker %s with the CAL held" % kids)
+        await self.wait_log(r"killed by signal 9", 15, mark)
+        self.fake.call(f.release, CAROL)
+        await self.wait_log(r"account msn is online", 60, mark)
+        want = ["<alice> " + t for t in lines]
+        await c.wait(lambda: set(want) <= set(c.texts_from(BOT)),
+                     "the three held lines", 90)
+        await asyncio.sleep(3)  # room for a duplicate
+        got = [t for t in c.texts_from(BOT) if t in want]
+        if got != want:
+            raise Fail("arrived %r, wanted each once in order" % got)
 
     async def signs_out(self):
         await self.carol.quit()

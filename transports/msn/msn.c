@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include "imgroups_prpl.h"
 #include "ns.h"
 #include "passport.h"
 #include "sb.h"
 
 #define PLUGIN_VERSION "0.1.0"
+
+/* The plugin, for emitting its signal; set while loaded. */
+static PurplePlugin *msn_plugin;
 
 /* ---- the session ------------------------------------------------------- */
 
@@ -37,6 +41,74 @@ const char *msn_normalize(const char *email)
     g_strlcpy(buf, g_strstrip(low), sizeof buf);
     g_free(low);
     return buf;
+}
+
+/* ---- delivery marks (imgroups_prpl.h) ---------------------------------- */
+
+struct settled {
+    guint64 id;
+    gboolean ok;
+    char *why;
+};
+
+/* Tells every settled mark, in order. */
+static void tell_settled(msn_session *s)
+{
+    struct settled *d;
+
+    while ((d = g_queue_pop_head(&s->settled))) {
+        imgroups_delivery del = {.id = d->id, .ok = d->ok, .why = d->why};
+
+        purple_debug_info("msn", "delivery mark %" G_GUINT64_FORMAT ": %s\n",
+                          d->id, d->ok ? "confirmed" : d->why);
+        if (msn_plugin)
+            purple_signal_emit(msn_plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL, s->gc,
+                               &del);
+        g_free(d->why);
+        g_free(d);
+    }
+}
+
+static gboolean on_settle(gpointer data)
+{
+    msn_session *s = data;
+
+    s->settle_h = 0;
+    tell_settled(s);
+    return FALSE;
+}
+
+void msn_settle(msn_session *s, guint64 id, gboolean ok, const char *why)
+{
+    struct settled *d = g_new0(struct settled, 1);
+
+    d->id = id;
+    d->ok = ok;
+    d->why = ok ? NULL : g_strdup(why ? why : "not delivered");
+    g_queue_push_tail(&s->settled, d);
+    if (!s->settle_h)
+        s->settle_h = purple_timeout_add(0, on_settle, s);
+}
+
+G_MODULE_EXPORT gboolean imgroups_prpl_mark(PurpleConnection *gc,
+                                            const char *who, guint64 id);
+
+/* Exported for the worker (IMGROUPS_PRPL_MARK_SYMBOL): a mark behind the
+ * message just given for who. Refused for a connection that is not this
+ * plugin's or has no session. */
+gboolean imgroups_prpl_mark(PurpleConnection *gc, const char *who, guint64 id)
+{
+    PurpleAccount *acct = gc ? purple_connection_get_account(gc) : NULL;
+    msn_session *s;
+
+    if (!acct || !who ||
+        g_strcmp0(purple_account_get_protocol_id(acct), MSN_PRPL_ID) != 0)
+        return FALSE;
+    s = msn_session_of(gc);
+    if (!s)
+        return FALSE;
+    sb_mark(s, who, id);
+    return TRUE;
 }
 
 static void contact_free(gpointer data)
@@ -127,6 +199,7 @@ static void msn_login(PurpleAccount *acct)
     s->contacts =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, contact_free);
     s->status = code_of(purple_account_get_active_status(acct));
+    g_queue_init(&s->settled);
     purple_connection_set_protocol_data(gc, s);
     if (!strchr(s->email, '@')) {
         msn_session_fail(s, PURPLE_CONNECTION_ERROR_INVALID_USERNAME,
@@ -145,8 +218,12 @@ static void msn_close(PurpleConnection *gc)
     if (!s)
         return;
     passport_cancel(s);
-    sb_free_all(s);
+    sb_free_all(s); /* settles every open mark: connection lost */
     ns_close(s);
+    if (s->settle_h)
+        purple_timeout_remove(s->settle_h);
+    s->settle_h = 0;
+    tell_settled(s);
     g_hash_table_destroy(s->contacts);
     g_free(s->twn_challenge);
     g_free(s->email);
@@ -234,6 +311,24 @@ static PurplePluginProtocolInfo prpl_info = {
     .struct_size = sizeof(PurplePluginProtocolInfo),
 };
 
+static gboolean msn_load(PurplePlugin *plugin)
+{
+    msn_plugin = plugin;
+    purple_signal_register(
+        plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL,
+        purple_marshal_VOID__POINTER_POINTER, NULL, 2,
+        purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONNECTION),
+        purple_value_new(PURPLE_TYPE_POINTER));
+    return TRUE;
+}
+
+static gboolean msn_unload(PurplePlugin *plugin)
+{
+    purple_signal_unregister(plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL);
+    msn_plugin = NULL;
+    return TRUE;
+}
+
 static PurplePluginInfo plugin_info = {
     .magic = PURPLE_PLUGIN_MAGIC,
     .major_version = PURPLE_MAJOR_VERSION,
@@ -248,6 +343,8 @@ static PurplePluginInfo plugin_info = {
                    "contact list, presence, switchboard messages, typing.",
     .author = "imgroups",
     .homepage = "",
+    .load = msn_load,
+    .unload = msn_unload,
     .extra_info = &prpl_info,
 };
 

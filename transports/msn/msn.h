@@ -72,6 +72,8 @@ typedef struct msn_session {
     gboolean pong_due;            /* a PNG is unanswered */
     gboolean failed;              /* the connection was given up */
     const char *status;           /* the NLN/AWY/BSY code in force (static) */
+    GQueue settled;               /* delivery marks settled, not yet told */
+    guint settle_h;               /* the idle that tells them */
 } msn_session;
 
 /* The session of gc, or NULL once closed. */
@@ -81,6 +83,11 @@ msn_session *msn_session_of(PurpleConnection *gc);
  * password or a message text). Further server input is ignored. */
 void msn_session_fail(msn_session *s, PurpleConnectionError reason,
                       const char *why);
+
+/* A delivery mark settled: the imgroups-delivery signal is emitted from
+ * the main loop (or when the session closes), never inside this call. why
+ * (copied) says what failed when !ok. */
+void msn_settle(msn_session *s, guint64 id, gboolean ok, const char *why);
 
 /* The contact for email, created (on no list) if missing. Owned by s. */
 msn_contact *msn_contact_get(msn_session *s, const char *email);

@@ -45,16 +45,110 @@ struct sb {
     char *ticket, *sessid; /* RNG's, for ANS */
     gboolean answering;    /* opened by RNG */
     GHashTable *joined;    /* normalised addresses in it, besides us */
-    GQueue queue;          /* GString payloads waiting for the peer */
+    GQueue queue;          /* struct item: waiting for the peer */
+    GQueue sent;           /* struct item: sent, waiting for ACK/NAK */
+    char *why; /* why something before the next mark failed; NULL: fine */
     guint retries;
     guint setup_h; /* the SETUP_SECONDS timer */
 };
 
 static void sb_closed(struct sb *sb, const char *why, gboolean retry);
 
-static void payload_free(gpointer data)
+/* One thing for the peer, in the order it was given: a message piece, or a
+ * delivery mark (imgroups_prpl.h) standing for everything before it. */
+struct item {
+    gboolean is_mark;
+    guint64 mark;      /* a mark's id */
+    GString *payload;  /* a piece waiting to go out; NULL once sent */
+    guint trid;        /* a piece sent with ack mode A: its transaction id */
+    gboolean answered; /* ACK or NAK came */
+    char *why;         /* NAK: why; else NULL */
+};
+
+static void item_free(gpointer data)
 {
-    g_string_free(data, TRUE);
+    struct item *it = data;
+
+    if (it->payload)
+        g_string_free(it->payload, TRUE);
+    g_free(it->why);
+    g_free(it);
+}
+
+/* Something before the next mark failed: the first reason stays. */
+static void sb_note_failure(struct sb *sb, const char *why)
+{
+    if (!sb->why)
+        sb->why = g_strdup(why);
+}
+
+/* Settles the mark it: ok when nothing failed since the last mark. */
+static void settle_mark(struct sb *sb, struct item *it)
+{
+    msn_settle(sb->s, it->mark, sb->why == NULL, sb->why);
+    g_free(sb->why);
+    sb->why = NULL;
+    item_free(it);
+}
+
+/* Settles the marks at the head of sent whose pieces are all answered. */
+static void settle_sent(struct sb *sb)
+{
+    struct item *it;
+
+    while ((it = g_queue_peek_head(&sb->sent))) {
+        if (!it->is_mark && !it->answered)
+            return;
+        g_queue_pop_head(&sb->sent);
+        if (it->is_mark) {
+            settle_mark(sb, it);
+            continue;
+        }
+        if (it->why)
+            sb_note_failure(sb, it->why);
+        item_free(it);
+    }
+}
+
+/* Gives up on everything in q: pieces not answered count as lost (why),
+ * marks settle in order. */
+static void drop_items(struct sb *sb, GQueue *q, const char *why)
+{
+    struct item *it;
+
+    while ((it = g_queue_pop_head(q))) {
+        if (it->is_mark) {
+            settle_mark(sb, it);
+            continue;
+        }
+        if (!it->answered || it->why)
+            sb_note_failure(sb, it->why ? it->why : why);
+        item_free(it);
+    }
+}
+
+/* ACK (why NULL) or NAK of the piece sent as trid. */
+static void answered(struct sb *sb, guint trid, const char *why)
+{
+    for (GList *l = sb->sent.head; l; l = l->next) {
+        struct item *it = l->data;
+
+        if (!it->is_mark && it->trid == trid && !it->answered) {
+            it->answered = TRUE;
+            it->why = g_strdup(why);
+            settle_sent(sb);
+            return;
+        }
+    }
+}
+
+static guint pieces_in(GQueue *q)
+{
+    guint n = 0;
+
+    for (GList *l = q->head; l; l = l->next)
+        n += !((struct item *)l->data)->is_mark;
+    return n;
 }
 
 static void sb_free(struct sb *sb)
@@ -63,7 +157,10 @@ static void sb_free(struct sb *sb)
         purple_timeout_remove(sb->setup_h);
     conn_free(sb->c);
     g_hash_table_destroy(sb->joined);
-    g_queue_clear_full(&sb->queue, payload_free);
+    /* Marks are settled before: sb_closed(), sb_free_all(). */
+    g_queue_clear_full(&sb->queue, item_free);
+    g_queue_clear_full(&sb->sent, item_free);
+    g_free(sb->why);
     g_free(sb->peer);
     g_free(sb->ticket);
     g_free(sb->sessid);
@@ -87,6 +184,7 @@ static struct sb *sb_new(msn_session *s, const char *peer)
     sb->peer = g_strdup(msn_normalize(peer));
     sb->joined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_queue_init(&sb->queue);
+    g_queue_init(&sb->sent);
     sb->setup_h =
         purple_timeout_add_seconds(SETUP_SECONDS, on_setup_timeout, sb);
     s->sbs = g_list_prepend(s->sbs, sb);
@@ -118,16 +216,24 @@ static struct sb *sb_find(msn_session *s, const char *who)
     return opening;
 }
 
+/* Sends what waits, once the peer is in. Pieces go with ack mode A: the
+ * server answers each with ACK (or NAK), which is what settles marks. */
 static void flush(struct sb *sb)
 {
-    GString *p;
+    struct item *it;
 
     if (!peer_in(sb))
         return;
-    while ((p = g_queue_pop_head(&sb->queue))) {
-        conn_send_payload(sb->c, "MSG", "N", p->str, p->len);
-        g_string_free(p, TRUE);
+    while ((it = g_queue_pop_head(&sb->queue))) {
+        if (!it->is_mark) {
+            it->trid = conn_send_payload(sb->c, "MSG", "A", it->payload->str,
+                                         it->payload->len);
+            g_string_free(it->payload, TRUE);
+            it->payload = NULL;
+        }
+        g_queue_push_tail(&sb->sent, it);
     }
+    settle_sent(sb);
 }
 
 static void ready(struct sb *sb)
@@ -149,9 +255,18 @@ static void request(struct sb *sb)
 static void sb_closed(struct sb *sb, const char *why, gboolean retry)
 {
     msn_session *s = sb->s;
-    guint left = g_queue_get_length(&sb->queue);
+    guint unanswered = pieces_in(&sb->sent);
+    guint left;
 
     s->sbs = g_list_remove(s->sbs, sb);
+    /* What went out and was not answered is lost with the switchboard. */
+    if (unanswered)
+        purple_debug_warning("msn",
+                             "switchboard with %s closed (%s) before %u "
+                             "piece(s) were acknowledged\n",
+                             sb->peer, why, unanswered);
+    drop_items(sb, &sb->sent, why);
+    left = pieces_in(&sb->queue);
     if (left && retry && sb->retries < MAX_RETRIES && !s->failed &&
         s->state == NS_ONLINE) {
         struct sb *again = sb_new(s, sb->peer);
@@ -163,6 +278,8 @@ static void sb_closed(struct sb *sb, const char *why, gboolean retry)
         again->retries = sb->retries + 1;
         again->queue = sb->queue;
         g_queue_init(&sb->queue);
+        again->why = sb->why; /* for the next mark, in the new one */
+        sb->why = NULL;
         request(again);
     } else if (left) {
         purple_debug_warning("msn",
@@ -171,9 +288,11 @@ static void sb_closed(struct sb *sb, const char *why, gboolean retry)
                              sb->peer, why, left);
         purple_conv_present_error(sb->peer, s->acct,
                                   "The message could not be delivered.");
+        drop_items(sb, &sb->queue, why);
     } else {
         purple_debug_info("msn", "switchboard with %s closed (%s)\n", sb->peer,
                           why);
+        drop_items(sb, &sb->queue, why); /* marks only */
     }
     sb_free(sb);
 }
@@ -254,6 +373,8 @@ static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
         g_hash_table_remove(sb->joined, msn_normalize(cmd->argv[0]));
         if (g_hash_table_size(sb->joined) == 0 && sb->state == SB_READY)
             sb_closed(sb, "everyone left", TRUE);
+    } else if (strcmp(cmd->name, "ACK") == 0) {
+        answered(sb, (guint)msnp_cmd_trid(cmd), NULL);
     } else if (strcmp(cmd->name, "NAK") == 0) {
         purple_debug_warning("msn",
                              "the switchboard with %s refused a "
@@ -261,6 +382,8 @@ static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
                              sb->peer);
         purple_conv_present_error(sb->peer, s->acct,
                                   "The message could not be delivered.");
+        answered(sb, (guint)msnp_cmd_trid(cmd),
+                 "the server refused the message (NAK)");
     } else if (strcmp(cmd->name, "OUT") == 0) {
         sb_closed(sb, "closed by the server", TRUE);
     }
@@ -318,16 +441,39 @@ int sb_send_im(msn_session *s, const char *who, const char *text)
     }
     pieces = msnp_split_utf8(text, room);
     for (char **p = pieces; *p; p++) {
-        GString *payload = g_string_new(TEXT_HEADERS);
+        struct item *it = g_new0(struct item, 1);
 
-        g_string_append(payload, *p);
-        g_queue_push_tail(&sb->queue, payload);
+        it->payload = g_string_new(TEXT_HEADERS);
+        g_string_append(it->payload, *p);
+        g_queue_push_tail(&sb->queue, it);
     }
     purple_debug_info("msn", "message to %s: %u piece(s)\n", sb->peer,
                       g_strv_length(pieces));
     g_strfreev(pieces);
     flush(sb);
     return 1;
+}
+
+int sb_mark(msn_session *s, const char *who, guint64 id)
+{
+    struct sb *sb = sb_find(s, who);
+    struct item *it;
+
+    if (!sb) {
+        /* Nothing on its way to who: settled at once (from the main loop,
+         * never inside this call). */
+        if (s->failed || s->state != NS_ONLINE)
+            msn_settle(s, id, FALSE, "not connected");
+        else
+            msn_settle(s, id, TRUE, NULL);
+        return 0;
+    }
+    it = g_new0(struct item, 1);
+    it->is_mark = TRUE;
+    it->mark = id;
+    g_queue_push_tail(&sb->queue, it);
+    flush(sb);
+    return 0;
 }
 
 void sb_send_typing(msn_session *s, const char *who)
@@ -404,6 +550,8 @@ void sb_free_all(msn_session *s)
         s->sbs = g_list_delete_link(s->sbs, s->sbs);
         if (sb->c && conn_is_up(sb->c))
             conn_send_raw(sb->c, "OUT\r\n", 5);
+        drop_items(sb, &sb->sent, "connection lost");
+        drop_items(sb, &sb->queue, "connection lost");
         sb_free(sb);
     }
 }

@@ -11,6 +11,12 @@
  * connected, who known to be offline). */
 int sb_send_im(msn_session *s, const char *who, const char *text);
 
+/* A delivery mark (imgroups_prpl.h) behind what was last given for who:
+ * settled through msn_settle() once every piece before it is ACKed (ok),
+ * or refused or lost (not ok); at once, from the main loop, when nothing
+ * is on its way. Returns 0. */
+int sb_mark(msn_session *s, const char *who, guint64 id);
+
 /* A typing notification to who, when a switchboard with them is up. */
 void sb_send_typing(msn_session *s, const char *who);
 

@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <purple.h>
 
+#include "imgroups_prpl.h"
 #include "yauth.h"
 #include "ymsg.h"
 
@@ -78,7 +79,29 @@ struct yconn {
     gboolean failed; /* an error was reported: the connection is going */
     GHashTable *server_list; /* normalised id → 1: buddies the server has */
     GList *reqs;             /* struct yreq */
+    /* Delivery marks (imgroups_prpl.h): YMSG has no acks, so a mark is
+     * confirmed once every byte queued before it went into the socket. */
+    guint64 queued;  /* bytes ever put in out */
+    guint64 written; /* bytes ever taken by the socket */
+    GQueue marks;    /* struct ymark, by upto */
+    GQueue settled;  /* struct ysettled, not yet told */
+    guint settle_id; /* the idle that tells them */
 };
+
+/* A mark waiting for the socket to take its first upto bytes. */
+struct ymark {
+    guint64 id;
+    guint64 upto;
+};
+
+struct ysettled {
+    guint64 id;
+    gboolean ok;
+    char *why; /* NULL when ok */
+};
+
+/* The plugin, for emitting its signal; set while loaded. */
+static PurplePlugin *yahoo_plugin;
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -121,6 +144,73 @@ static void G_GNUC_PRINTF(3, 4)
     g_free(text);
 }
 
+/* ---- delivery marks ---------------------------------------------------- */
+
+/* Tells every settled mark, in order. */
+static void tell_settled(struct yconn *y)
+{
+    struct ysettled *d;
+
+    while ((d = g_queue_pop_head(&y->settled))) {
+        imgroups_delivery del = {.id = d->id, .ok = d->ok, .why = d->why};
+
+        purple_debug_info(DEBUG_AREA,
+                          "delivery mark %" G_GUINT64_FORMAT ": %s\n", d->id,
+                          d->ok ? "written" : d->why);
+        if (yahoo_plugin)
+            purple_signal_emit(yahoo_plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL,
+                               y->gc, &del);
+        g_free(d->why);
+        g_free(d);
+    }
+}
+
+static gboolean on_settle(gpointer data)
+{
+    struct yconn *y = data;
+
+    y->settle_id = 0;
+    tell_settled(y);
+    return FALSE;
+}
+
+/* Queues the signal for mark id; told from the main loop, never inside the
+ * caller. */
+static void settle(struct yconn *y, guint64 id, gboolean ok, const char *why)
+{
+    struct ysettled *d = g_new0(struct ysettled, 1);
+
+    d->id = id;
+    d->ok = ok;
+    d->why = ok ? NULL : g_strdup(why);
+    g_queue_push_tail(&y->settled, d);
+    if (!y->settle_id)
+        y->settle_id = purple_timeout_add(0, on_settle, y);
+}
+
+/* Settles the marks whose bytes the socket has all taken. */
+static void settle_written(struct yconn *y)
+{
+    struct ymark *m;
+
+    while ((m = g_queue_peek_head(&y->marks)) && m->upto <= y->written) {
+        g_queue_pop_head(&y->marks);
+        settle(y, m->id, TRUE, NULL);
+        g_free(m);
+    }
+}
+
+/* Settles every open mark as failed (why). */
+static void settle_lost(struct yconn *y, const char *why)
+{
+    struct ymark *m;
+
+    while ((m = g_queue_pop_head(&y->marks))) {
+        settle(y, m->id, FALSE, why);
+        g_free(m);
+    }
+}
+
 /* ---- writing ----------------------------------------------------------- */
 
 static void on_writable(gpointer data, gint fd, PurpleInputCondition cond);
@@ -143,7 +233,9 @@ static void flush(struct yconn *y)
             return;
         }
         purple_circ_buffer_mark_read(y->out, (gsize)w);
+        y->written += (guint64)w;
     }
+    settle_written(y);
     if (purple_circ_buffer_get_max_read(y->out) > 0 && !y->write_id)
         y->write_id =
             purple_input_add(y->fd, PURPLE_INPUT_WRITE, on_writable, y);
@@ -179,6 +271,7 @@ static int send_pkt(struct yconn *y, ymsg_pkt *pkt)
         purple_debug_misc(DEBUG_AREA, "sending %s (%u pairs)\n",
                           ymsg_service_name(pkt->service), pkt->pairs->len);
         purple_circ_buffer_append(y->out, bytes->data, bytes->len);
+        y->queued += bytes->len;
         flush(y);
         if (y->failed)
             rc = -ECONNRESET;
@@ -832,6 +925,8 @@ static void yahoo_login(PurpleAccount *acct)
     y->ping_s = PING_DEFAULT_S;
     y->server_list =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_queue_init(&y->marks);
+    g_queue_init(&y->settled);
     purple_connection_set_protocol_data(gc, y);
     gc->flags |= PURPLE_CONNECTION_NO_BGCOLOR | PURPLE_CONNECTION_NO_FONTSIZE |
                  PURPLE_CONNECTION_NO_URLDESC | PURPLE_CONNECTION_NO_IMAGES;
@@ -867,6 +962,12 @@ static void yahoo_close(PurpleConnection *gc)
     /* Logging off is closing the socket: servers ignore a client LOGOFF. */
     if (y->fd >= 0)
         close(y->fd);
+    /* What the socket had not taken is lost with it. */
+    settle_lost(y, "connection lost");
+    if (y->settle_id)
+        purple_timeout_remove(y->settle_id);
+    y->settle_id = 0;
+    tell_settled(y);
     purple_circ_buffer_destroy(y->out);
     ymsg_reader_free(y->in);
     g_hash_table_destroy(y->server_list);
@@ -905,6 +1006,36 @@ static int yahoo_send_im(PurpleConnection *gc, const char *who,
     g_free(plain);
     rc = send_pkt(y, pkt);
     return rc < 0 ? rc : 1;
+}
+
+G_MODULE_EXPORT gboolean imgroups_prpl_mark(PurpleConnection *gc,
+                                            const char *who, guint64 id);
+
+/* Exported for the worker (IMGROUPS_PRPL_MARK_SYMBOL): a mark behind what
+ * was just sent. Refused for a connection that is not this plugin's or
+ * has no protocol data. */
+gboolean imgroups_prpl_mark(PurpleConnection *gc, const char *who, guint64 id)
+{
+    PurpleAccount *acct = gc ? purple_connection_get_account(gc) : NULL;
+    struct yconn *y;
+    struct ymark *m;
+
+    if (!acct || !who ||
+        g_strcmp0(purple_account_get_protocol_id(acct), PLUGIN_ID) != 0)
+        return FALSE;
+    y = purple_connection_get_protocol_data(gc);
+    if (!y)
+        return FALSE;
+    if (y->failed) {
+        settle(y, id, FALSE, "connection lost");
+        return TRUE;
+    }
+    m = g_new0(struct ymark, 1);
+    m->id = id;
+    m->upto = y->queued;
+    g_queue_push_tail(&y->marks, m);
+    settle_written(y);
+    return TRUE;
 }
 
 static unsigned int yahoo_send_typing(PurpleConnection *gc, const char *who,
@@ -1018,6 +1149,24 @@ static PurplePluginProtocolInfo prpl_info = {
     .struct_size = sizeof(PurplePluginProtocolInfo),
 };
 
+static gboolean yahoo_load(PurplePlugin *plugin)
+{
+    yahoo_plugin = plugin;
+    purple_signal_register(
+        plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL,
+        purple_marshal_VOID__POINTER_POINTER, NULL, 2,
+        purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONNECTION),
+        purple_value_new(PURPLE_TYPE_POINTER));
+    return TRUE;
+}
+
+static gboolean yahoo_unload(PurplePlugin *plugin)
+{
+    purple_signal_unregister(plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL);
+    yahoo_plugin = NULL;
+    return TRUE;
+}
+
 static PurplePluginInfo info = {
     .magic = PURPLE_PLUGIN_MAGIC,
     .major_version = PURPLE_MAJOR_VERSION,
@@ -1032,6 +1181,8 @@ static PurplePluginInfo info = {
                    "login, buddies, presence, messages and typing.",
     .author = "imgroups",
     .homepage = "https://groups.im/",
+    .load = yahoo_load,
+    .unload = yahoo_unload,
     .extra_info = &prpl_info,
 };
 
