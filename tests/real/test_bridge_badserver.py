@@ -181,8 +181,9 @@ class Run(BridgeRun):
 
     async def no_crash(self):
         log = self.ig.log_text()
-        crashed = re.findall(r".*worker \S+ (?:killed by signal|exited).*",
-                             log)
+        # legacy.c: "account A: worker killed by signal N; restarting ..."
+        crashed = re.findall(r".*account \S+: worker (?:killed by signal|"
+                             r"exited).*", log)
         starts = {}
         for m in re.finditer(r"account (\S+): worker started", log):
             starts[m.group(1)] = starts.get(m.group(1), 0) + 1
