@@ -28,6 +28,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -44,6 +45,7 @@ except ImportError as e:
 
 LOBBY = "lobby@" + COMPONENT
 BOT = "lobbybot@example.com"
+DORA = "dora@example.com"
 CAROL = "carol@example.com"
 WATCHDOG = 400
 
@@ -88,6 +90,8 @@ class Run(BridgeRun):
     NAMES = [
         "prosody starts", "the stand-in MSN server starts",
         "imgroups starts, the MSN bot logs in",
+        "roster sync: a contact on the bot's server-side list is in the "
+        "worker's buddy list",
         "a bad password is an account error with a clear reason",
         "alice logs in and joins",
         "carol adds the bot: the authorization request is accepted",
@@ -141,8 +145,12 @@ class Run(BridgeRun):
                          os.environ.get("MSN_SEED", "7")))
         for email, pw, name in ((BOT, "botpw1", "Lobby"),
                                 ("badbot@example.com", "badpw1", "Bad"),
-                                (CAROL, "carolpw1", "Carol")):
+                                (CAROL, "carolpw1", "Carol"),
+                                (DORA, "dorapw1", "Dora")):
             self.fake.call(self.fake.server.add_account, email, pw, name)
+        # dora has been the bot's contact for long: the roster must bring
+        # her to a worker that has never seen her
+        self.fake.call(self.fake.server.add_contacts, BOT, DORA)
 
     def cleanup(self):
         if self.carol:
@@ -157,21 +165,36 @@ class Run(BridgeRun):
 
     # --- the flows -------------------------------------------------------
     async def flows(self):
-        await self.step(self.NAMES[3], self.bad_password())
-        if not await self.step(self.NAMES[4], self.xmpp_join()):
+        await self.step(self.NAMES[3], self.roster_sync())
+        await self.step(self.NAMES[4], self.bad_password())
+        if not await self.step(self.NAMES[5], self.xmpp_join()):
             raise Abort
-        if not await self.step(self.NAMES[5], self.carol_adds_bot()):
+        if not await self.step(self.NAMES[6], self.carol_adds_bot()):
             raise Abort
-        if not await self.step(self.NAMES[6], self.first_contact()):
+        if not await self.step(self.NAMES[7], self.first_contact()):
             raise Abort
         for i, fn in enumerate([self.room_to_member, self.long_message,
                                 self.away, self.outage, self.killed_waiting,
                                 self.signs_out]):
-            await self.step(self.NAMES[7 + i], fn())
+            await self.step(self.NAMES[8 + i], fn())
 
     async def wait_log(self, regex, timeout, since=0):
         return await self.loop.run_in_executor(
             None, lambda: self.ig.wait_log(regex, timeout, since))
+
+    async def roster_sync(self):
+        path = os.path.join(self.tmp, "imgroups", "store", "purple", "msn",
+                            "blist.xml")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    if "<name>%s</name>" % DORA in f.read():
+                        return None
+            except OSError:
+                pass
+            await asyncio.sleep(0.5)
+        return "%s is not in %s" % (DORA, path)
 
     async def bad_password(self):
         lines = await self.wait_log(r"account msn-bad is offline: ", 60)
