@@ -19,14 +19,18 @@
  * the plugin cannot follow is refused (the function returns FALSE); the
  * worker then reports at once, as for any other plugin.
  *
- * The plugin registers the signal with purple_marshal_VOID__POINTER_POINTER
- * and no return value. */
+ * The plugin registers the signal in its load function with
+ * imgroups_prpl_signal_register() and drops it in unload with
+ * imgroups_prpl_signal_unregister(). */
 #ifndef IMGROUPS_PRPL_H
 #define IMGROUPS_PRPL_H
 
 #include <glib.h>
 
 #include <connection.h>
+#include <plugin.h>
+#include <signals.h>
+#include <value.h>
 
 #define IMGROUPS_PRPL_MARK_SYMBOL     "imgroups_prpl_mark"
 #define IMGROUPS_PRPL_DELIVERY_SIGNAL "imgroups-delivery"
@@ -39,5 +43,19 @@ typedef struct imgroups_delivery {
 
 typedef gboolean (*imgroups_prpl_mark_fn)(PurpleConnection *gc, const char *who,
                                           guint64 id);
+
+static inline void imgroups_prpl_signal_register(PurplePlugin *plugin)
+{
+    purple_signal_register(
+        plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL,
+        purple_marshal_VOID__POINTER_POINTER, NULL, 2,
+        purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONNECTION),
+        purple_value_new(PURPLE_TYPE_POINTER));
+}
+
+static inline void imgroups_prpl_signal_unregister(PurplePlugin *plugin)
+{
+    purple_signal_unregister(plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL);
+}
 
 #endif

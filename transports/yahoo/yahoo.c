@@ -1152,17 +1152,13 @@ static PurplePluginProtocolInfo prpl_info = {
 static gboolean yahoo_load(PurplePlugin *plugin)
 {
     yahoo_plugin = plugin;
-    purple_signal_register(
-        plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL,
-        purple_marshal_VOID__POINTER_POINTER, NULL, 2,
-        purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONNECTION),
-        purple_value_new(PURPLE_TYPE_POINTER));
+    imgroups_prpl_signal_register(plugin);
     return TRUE;
 }
 
 static gboolean yahoo_unload(PurplePlugin *plugin)
 {
-    purple_signal_unregister(plugin, IMGROUPS_PRPL_DELIVERY_SIGNAL);
+    imgroups_prpl_signal_unregister(plugin);
     yahoo_plugin = NULL;
     return TRUE;
 }
