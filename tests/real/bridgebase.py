@@ -121,6 +121,50 @@ class BridgeRun:
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
 
+def children(pid):
+    """PIDs whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            out.append(int(d))
+    return out
+
+
+def alive(pid):
+    """pid runs (not a zombie)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] not in "ZX"
+    except (OSError, IndexError):
+        return False
+
+
+def worker_account(pid):
+    """The account a worker runs: the last part of its --user-dir."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return None
+    for i, a in enumerate(argv[:-1]):
+        if a == "--user-dir":
+            return os.path.basename(argv[i + 1].rstrip("/"))
+    return None
+
+
+def workers_of(pid, account):
+    """Live worker processes under imgroups `pid` running `account`."""
+    return [p for p in children(pid)
+            if worker_account(p) == account and alive(p)]
+
+
 def main(argv, run_class, watchdog):
     """argv: [script, /path/to/imgroups, /path/to/imgroups-purple]."""
     if len(argv) != 3:

@@ -16,7 +16,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import bridgebase  # noqa: E402
-    from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    from bridgebase import (  # noqa: E402
+        COMPONENT, WAIT, BridgeRun, alive, children)
     from ircclient import IrcClient  # noqa: E402
     from realtap import Abort  # noqa: E402
     from xmppclient import Fail, body, kind, presence_from  # noqa: E402
@@ -32,29 +33,8 @@ BACK_WAIT = 150      # restart, sign-on, presence (ISON), 30 paced lines
 WATCHDOG = 600
 
 
-def children(pid):
-    """PIDs whose parent is pid."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
-            out.append(int(d))
-    return out
 
 
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1][0] not in "ZX"
-    except (OSError, IndexError):
-        return False
 
 
 class Run(BridgeRun):

@@ -32,7 +32,8 @@ try:
     from ircclient import IrcClient  # noqa: E402
     from realtap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
-        CLIENT, Fail, body, codes, item, kind, presence_from, show)
+        CLIENT, Fail, codes, item, kind, presence_from, show)
+    from xmppclient import occupant_said as groupchat  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_bridge_irc.py: %s (run it with /usr/bin/python3, "
                      "which sees Debian's python3-slixmpp)\n" % e)
@@ -44,10 +45,6 @@ ISON_WAIT = 100      # two ISON polls and some
 WATCHDOG = 600
 
 
-def groupchat(room, nick, text):
-    return lambda el: (kind(el) == "message" and el.get("type") == "groupchat"
-                       and el.get("from") == "%s/%s" % (room, nick)
-                       and body(el) == text)
 
 
 def subject_is(room, text):

@@ -33,11 +33,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import bridgebase  # noqa: E402
-    from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
-    from fake_msn import FakeMsnThread, MsnClient, MsnFail  # noqa: E402
+    from bridgebase import (  # noqa: E402
+        COMPONENT, WAIT, BridgeRun, workers_of)
+    from fake_msn import FakeMsnThread, MsnClient  # noqa: E402
     from realtap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
-        CLIENT, Fail, body, kind, presence_from, ptype, show)
+        CLIENT, Fail, body, kind, presence_from, ptype)
+    from xmppclient import occupant_said as groupchat  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_bridge_msn.py: %s (run it with /usr/bin/python3, "
                      "which sees Debian's python3-slixmpp)\n" % e)
@@ -50,39 +52,10 @@ CAROL = "carol@example.com"
 WATCHDOG = 400
 
 
-def children(pid):
-    """PIDs whose parent is pid."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-            out.append(int(d))
-    return out
 
 
-def worker_of(pid):
-    """The account a worker runs: the last part of its --user-dir."""
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            argv = f.read().decode("utf-8", "replace").split("\0")
-    except OSError:
-        return None
-    for i, a in enumerate(argv[:-1]):
-        if a == "--user-dir":
-            return os.path.basename(argv[i + 1].rstrip("/"))
-    return None
 
 
-def groupchat(room, nick, text):
-    return lambda el: (kind(el) == "message" and el.get("type") == "groupchat"
-                       and el.get("from") == "%s/%s" % (room, nick)
-                       and body(el) == text)
 
 
 class Run(BridgeRun):
@@ -344,7 +317,7 @@ class Run(BridgeRun):
         await self.loop.run_in_executor(
             None, lambda: self.ig.wait_log(r"msn: message to %s" % CAROL, 30,
                                            mark, len(lines)))
-        kids = [p for p in children(self.ig.pid) if worker_of(p) == "msn"]
+        kids = workers_of(self.ig.pid, "msn")
         if not kids:
             raise Fail("no worker process for the account msn")
         for p in kids:

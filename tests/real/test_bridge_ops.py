@@ -27,11 +27,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import bridgebase  # noqa: E402
     import servers  # noqa: E402
-    from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    from bridgebase import (  # noqa: E402
+        COMPONENT, WAIT, BridgeRun, alive, workers_of)
     from ircclient import IrcClient  # noqa: E402
     from realtap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
         CLIENT, Fail, bare, body, iq_error, kind, presence_from, show)
+    from xmppclient import occupant_said as groupchat  # noqa: E402
     from slixmpp.exceptions import IqError, IqTimeout  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_bridge_ops.py: %s (run it with /usr/bin/python3, "
@@ -59,10 +61,6 @@ AWAY = ["away %d" % i for i in range(1, 9)]
 OUTAGE = ["during outage 1", "during outage 2", "during outage 3"]
 
 
-def groupchat(room, nick, text):
-    return lambda el: (kind(el) == "message" and el.get("type") == "groupchat"
-                       and el.get("from") == "%s/%s" % (room, nick)
-                       and body(el) == text)
 
 
 def mam_result(room, queryid):
@@ -74,45 +72,10 @@ def mam_result(room, queryid):
     return pred
 
 
-def children(pid):
-    """PIDs whose parent is pid."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
-            out.append(int(d))
-    return out
 
 
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1][0] not in "ZX"
-    except (OSError, IndexError):
-        return False
 
 
-def workers_of(pid, account):
-    """Live worker processes under imgroups `pid` running `account` (its
-    --user-dir is .../purple/ACCOUNT)."""
-    out = []
-    for p in children(pid):
-        try:
-            with open("/proc/%d/cmdline" % p, "rb") as f:
-                args = f.read().split(b"\0")
-        except OSError:
-            continue
-        if any(a.decode("utf-8", "replace").rstrip("/").endswith(
-                "/purple/" + account) for a in args) and alive(p):
-            out.append(p)
-    return out
 
 
 class Run(BridgeRun):

@@ -18,7 +18,7 @@ try:
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
     from realtap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
-        CLIENT, Fail, body, kind, presence_from, show)
+        Fail, body, kind, occupant_said, occupant_show, presence_from, show)
 except ImportError as e:
     sys.stderr.write("test_bridge_xmpp.py: %s (run it with /usr/bin/python3, "
                      "which sees Debian's python3-slixmpp)\n" % e)
@@ -37,17 +37,8 @@ def chat_from_bot(text):
                        body(el) == text)
 
 
-def groupchat(nick, text):
-    return lambda el: (kind(el) == "message" and el.get("type") == "groupchat"
-                       and el.get("from") == "%s/%s" % (LOBBY, nick)
-                       and body(el) == text)
 
 
-def show_is(nick, value):
-    return lambda el: (kind(el) == "presence" and
-                       el.get("from") == "%s/%s" % (LOBBY, nick) and
-                       el.get("type") is None and
-                       el.findtext(CLIENT + "show") == value)
 
 
 class Run(BridgeRun):
@@ -121,7 +112,7 @@ class Run(BridgeRun):
         a = self.x["alice"]
         await a.wait(presence_from(LOBBY + "/dave"), "dave as an occupant",
                      30)
-        await a.wait(groupchat("dave", "hello from the other side"),
+        await a.wait(occupant_said(LOBBY, "dave", "hello from the other side"),
                      "dave's line in the room")
 
     async def room_to_dave(self):
@@ -137,11 +128,11 @@ class Run(BridgeRun):
 
     async def away(self):
         await self.presence_to("away")
-        await self.x["alice"].wait(show_is("dave", "away"), "dave away", 30)
+        await self.x["alice"].wait(occupant_show(LOBBY, "dave", "away"), "dave away", 30)
 
     async def busy(self):
         await self.presence_to("dnd")
-        await self.x["alice"].wait(show_is("dave", "dnd"), "dave busy", 30)
+        await self.x["alice"].wait(occupant_show(LOBBY, "dave", "dnd"), "dave busy", 30)
 
     async def offline(self):
         self.dave_log = list(self.x["dave"].log)

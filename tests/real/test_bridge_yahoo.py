@@ -34,7 +34,7 @@ try:
     from realtap import Abort  # noqa: E402
     import servers  # noqa: E402
     from xmppclient import (  # noqa: E402
-        CLIENT, Fail, body, kind, presence_from, show)
+        Fail, occupant_said, occupant_show, presence_from)
 except ImportError as e:
     sys.stderr.write("test_bridge_yahoo.py: %s (run it with /usr/bin/python3, "
                      "which sees Debian's python3-slixmpp)\n" % e)
@@ -46,18 +46,8 @@ WATCHDOG = 400
 PING_S = 5          # the PINGCONF interval the fake gives (60 by default)
 
 
-def groupchat(nick, text):
-    return lambda el: (kind(el) == "message" and el.get("type") == "groupchat"
-                       and el.get("from") == "%s/%s" % (LOBBY, nick)
-                       and body(el) == text)
 
 
-def show_is(nick, value):
-    """An available presence of nick whose <show/> is value (None: none)."""
-    return lambda el: (kind(el) == "presence" and
-                       el.get("from") == "%s/%s" % (LOBBY, nick) and
-                       el.get("type") is None and
-                       el.findtext(CLIENT + "show") == value)
 
 
 class Run(BridgeRun):
@@ -186,22 +176,22 @@ class Run(BridgeRun):
                            % (needed, text))
         a = self.x["alice"]
         await a.wait(presence_from(LOBBY + "/carol"), "carol's presence", 30)
-        await a.wait(groupchat("carol", "hello group"),
+        await a.wait(occupant_said(LOBBY, "carol", "hello group"),
                      "carol's line in the room")
 
     async def away(self):
         self.carol.away(1)              # "be right back"
-        await self.x["alice"].wait(show_is("carol", "away"),
+        await self.x["alice"].wait(occupant_show(LOBBY, "carol", "away"),
                                    "carol away", 20)
 
     async def busy(self):
         self.carol.away(2)              # busy
-        await self.x["alice"].wait(show_is("carol", "dnd"),
+        await self.x["alice"].wait(occupant_show(LOBBY, "carol", "dnd"),
                                    "carol dnd", 20)
 
     async def back(self):
         self.carol.back()
-        await self.x["alice"].wait(show_is("carol", None),
+        await self.x["alice"].wait(occupant_show(LOBBY, "carol", None),
                                    "carol available", 20)
 
     async def room_to_member(self):
@@ -226,7 +216,7 @@ class Run(BridgeRun):
         text = "said during the outage"
         a.send("<message to='%s' type='groupchat'><body>%s</body></message>"
                % (LOBBY, text))
-        await a.wait(groupchat("alice", text), "the reflection")
+        await a.wait(occupant_said(LOBBY, "alice", text), "the reflection")
         self.carol.message(BOT, "sent while the bot was away")
         await asyncio.sleep(2)          # the bot fails a login or two
         mark = ig.log_mark()
@@ -243,10 +233,10 @@ class Run(BridgeRun):
 
     async def offline_message(self):
         await self.x["alice"].wait(
-            groupchat("carol", "sent while the bot was away"),
+            occupant_said(LOBBY, "carol", "sent while the bot was away"),
             "carol's offline message in the room", 30)
         got = [el for n, el in self.x["alice"].log
-               if groupchat("carol", "sent while the bot was away")(el)]
+               if occupant_said(LOBBY, "carol", "sent while the bot was away")(el)]
         if len(got) != 1:
             raise Fail("said %d times in the room" % len(got))
 

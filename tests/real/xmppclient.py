@@ -91,6 +91,20 @@ def groupchat_from(frm, text):
                        and el.get("type") == "groupchat" and body(el) == text)
 
 
+def occupant_said(room, nick, text):
+    """A groupchat message text from room/nick."""
+    return groupchat_from("%s/%s" % (room, nick), text)
+
+
+def occupant_show(room, nick, value):
+    """An available presence of room/nick whose <show/> is value (None:
+    none)."""
+    return lambda el: (kind(el) == "presence" and
+                       el.get("from") == "%s/%s" % (room, nick) and
+                       el.get("type") is None and
+                       el.findtext(CLIENT + "show") == value)
+
+
 class Client:
     """One slixmpp session that records every message and presence it
     receives, numbered in arrival order."""
