@@ -93,7 +93,26 @@ class Account:
         self.psm = ""
 
 
-class NsSession:
+class Conn:
+    """What NS and SB connections share: a line (and payload) out, a close
+    that happens once."""
+
+    def send(self, line, payload=b""):
+        if self.closed:
+            return
+        self.server.trace(self, "<<<", line, payload)
+        self.writer.write(line.encode() + b"\r\n" + payload)
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            try:
+                self.writer.close()
+            except Exception:
+                pass
+
+
+class NsSession(Conn):
     """One client on the notification server."""
 
     def __init__(self, server, reader, writer):
@@ -109,22 +128,8 @@ class NsSession:
         self.closed = False
         self.chl = None
 
-    def send(self, line, payload=b""):
-        if self.closed:
-            return
-        self.server.trace(self, "<<<", line, payload)
-        self.writer.write(line.encode() + b"\r\n" + payload)
 
-    def close(self):
-        if not self.closed:
-            self.closed = True
-            try:
-                self.writer.close()
-            except Exception:
-                pass
-
-
-class SbConn:
+class SbConn(Conn):
     """One client on the switchboard."""
 
     def __init__(self, server, reader, writer):
@@ -134,20 +139,6 @@ class SbConn:
         self.email = None
         self.session = None
         self.closed = False
-
-    def send(self, line, payload=b""):
-        if self.closed:
-            return
-        self.server.trace(self, "<<<", line, payload)
-        self.writer.write(line.encode() + b"\r\n" + payload)
-
-    def close(self):
-        if not self.closed:
-            self.closed = True
-            try:
-                self.writer.close()
-            except Exception:
-                pass
 
 
 class SbSession:
