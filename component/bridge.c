@@ -620,10 +620,12 @@ static int remove_txn(MDB_txn *txn, const store *st, void *userdata)
     return 0;
 }
 
+/* settle_txn's state: the transaction is only known inside it. */
 typedef struct settle_args {
+    const char *account;
+    guint64 id;
     MDB_txn *txn;
     const store *st;
-    guint64 id;
 } settle_args;
 
 static int settle_target(const char *account, char kind, const char *target,
@@ -637,19 +639,20 @@ static int settle_target(const char *account, char kind, const char *target,
 
 static int settle_txn(MDB_txn *txn, const store *st, void *userdata)
 {
-    const remove_args *r = userdata;
-    settle_args sa = {txn, st, r->id};
+    settle_args *sa = userdata;
 
-    return outbox_foreach_pending_target(txn, st, r->a->name, settle_target,
-                                         &sa);
+    sa->txn = txn;
+    sa->st = st;
+    return outbox_foreach_pending_target(txn, st, sa->account, settle_target,
+                                         sa);
 }
 
 /* Removes entry id of whichever target of a holds it (ids are unique). */
 static void settle_by_id(bridge *b, bacct *a, guint64 id)
 {
-    remove_args r = {a, NULL, id, FALSE, NULL};
+    settle_args sa = {a->name, id, NULL, NULL};
 
-    write_ok(b, settle_txn, &r, "outbox");
+    write_ok(b, settle_txn, &sa, "outbox");
 }
 
 static void on_delivered(bridge *b, bacct *a, GVariant *body)
