@@ -79,13 +79,18 @@ static int get_uint(parse *p, const char *group, const char *key, guint64 min,
  * ("secrte") is caught instead of silently ignored. */
 static const struct {
     const char *group;
-    const char *const keys[8];
+    const char *const keys[12];
 } known[] = {
-    {"component", {"jid", "host", "port", "secret", "name", "queue_max"}},
+    {"component",
+     {"jid", "host", "port", "secret", "name", "queue_max", "stanza_limit",
+      "send_buffer"}},
     {"storage", {"path"}},
     {"service", {"admins", "room_creation"}},
     {"log", {"level"}}, /* plus one key per area name */
-    {"limits", {"max_body", "rate", "burst", "max_rooms"}},
+    {"limits",
+     {"max_body", "rate", "burst", "max_rooms", "join_rate", "join_burst",
+      "stanza_size", "stanza_elements", "stanza_depth", "attributes",
+      "attribute_size"}},
     {"archive", {"keep_days"}},
     {"legacy",
      {"worker", "plugin_dir", "digest_after", "crash_limit", "crash_window"}},
@@ -166,6 +171,15 @@ static void parse_component(parse *p)
     if (get_uint(p, "component", "queue_max", 0, 10000000, QUEUE_MAX_DEFAULT,
                  FALSE, &n) == 0)
         cfg->queue_max = (guint)n;
+    /* Prosody closes a component stream that carries a stanza over its
+     * component_stanza_size_limit (512 KiB): imgroups never sends one over
+     * this, whatever a client sent. */
+    if (get_uint(p, "component", "stanza_limit", 16384, 16777216, 262144,
+                 FALSE, &n) == 0)
+        cfg->stanza_limit = (guint)n;
+    if (get_uint(p, "component", "send_buffer", 65536, 1073741824, 4194304,
+                 FALSE, &n) == 0)
+        cfg->send_buffer = (guint)n;
 }
 
 static void parse_service(parse *p)
@@ -241,6 +255,23 @@ static void parse_limits(parse *p)
     if (get_uint(p, "archive", "keep_days", 0, 100000, 30, FALSE, &n) == 0)
         cfg->keep_days = (guint)n;
     cfg->rate = get_rate(p, "limits", "rate", 2.0);
+    if (get_uint(p, "limits", "join_burst", 1, 100000, 30, FALSE, &n) == 0)
+        cfg->join_burst = (guint)n;
+    cfg->join_rate = get_rate(p, "limits", "join_rate", 1.0);
+    /* What one received stanza may hold, checked while it is parsed. */
+    if (get_uint(p, "limits", "stanza_size", 4096, 8388608, 65536, FALSE,
+                 &n) == 0)
+        cfg->stanza_size = (guint)n;
+    if (get_uint(p, "limits", "stanza_elements", 8, 100000, 256, FALSE, &n) ==
+        0)
+        cfg->stanza_elements = (guint)n;
+    if (get_uint(p, "limits", "stanza_depth", 4, 1000, 24, FALSE, &n) == 0)
+        cfg->stanza_depth = (guint)n;
+    if (get_uint(p, "limits", "attributes", 4, 10000, 32, FALSE, &n) == 0)
+        cfg->attributes = (guint)n;
+    if (get_uint(p, "limits", "attribute_size", 256, 1048576, 4096, FALSE,
+                 &n) == 0)
+        cfg->attribute_size = (guint)n;
 }
 
 static void parse_legacy(parse *p)
@@ -375,6 +406,14 @@ static int validate(parse *p)
     parse_service(p);
     parse_log(p);
     parse_limits(p);
+    /* A history or archive reply wraps a kept stanza (delay, stanza-id,
+     * MAM's result): half the output bound leaves room for that. */
+    if (cfg->stanza_size && cfg->stanza_limit &&
+        cfg->stanza_size > cfg->stanza_limit / 2)
+        problem(p, "limits", "stanza_size",
+                "%u is over half of [component] stanza_limit (%u): what "
+                "imgroups re-sends of a stanza could not fit",
+                cfg->stanza_size, cfg->stanza_limit);
     parse_legacy(p);
     parse_accounts(p);
     return p->problems->len == before ? 0 : -1;

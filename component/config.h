@@ -40,6 +40,8 @@ typedef struct config {
     char *secret;    /* never logged */
     char *name;      /* disco identity name */
     guint queue_max; /* stanzas held while the link is down */
+    guint stanza_limit; /* bytes: no stanza sent is larger (server's limit) */
+    guint send_buffer;  /* bytes queued for the server before reading stops */
     /* [storage] */
     char *storage_path;
     /* [service] */
@@ -50,6 +52,15 @@ typedef struct config {
     double rate;     /* groupchat messages per second per occupant */
     guint burst;     /* messages an occupant may send at once */
     guint max_rooms; /* groups one non-admin user may own */
+    double join_rate; /* room joins per second per bare JID, all rooms */
+    guint join_burst; /* joins a bare JID may make at once */
+    /* one received stanza: bytes (as escaped on output), elements, depth,
+     * attributes per element, bytes of one attribute value (escaped) */
+    guint stanza_size;
+    guint stanza_elements;
+    guint stanza_depth;
+    guint attributes;
+    guint attribute_size;
     /* [archive] */
     guint keep_days; /* 0: keep forever */
     /* [legacy] */

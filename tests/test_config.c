@@ -39,6 +39,11 @@ static void a_minimal_config_loads_with_defaults(void)
     g_assert_cmpuint(cfg->max_body, ==, 10000);
     g_assert_cmpuint(cfg->keep_days, ==, 30);
     g_assert_cmpuint(cfg->burst, ==, 10);
+    g_assert_cmpuint(cfg->stanza_limit, ==, 262144);
+    g_assert_cmpuint(cfg->stanza_size, ==, 65536);
+    g_assert_cmpuint(cfg->stanza_depth, ==, 24);
+    g_assert_cmpuint(cfg->attributes, ==, 32);
+    g_assert_cmpuint(cfg->join_burst, ==, 30);
     config_free(cfg);
     g_ptr_array_unref(problems);
 }
@@ -104,6 +109,10 @@ static const struct {
     {GOOD "[limits]\nrate = fast\n", "[limits] rate"},
     {GOOD "[limits]\nmax_body = 0\n", "[limits] max_body"},
     {GOOD "[archive]\nkeep_days = -1\n", "[archive] keep_days"},
+    {GOOD "[limits]\nstanza_size = 200000\n", "[limits] stanza_size"},
+    {GOOD "[limits]\nstanza_depth = 1\n", "[limits] stanza_depth"},
+    {GOOD "[component]\nsend_buffer = 10\n", "[component] send_buffer"},
+    {GOOD "[limits]\njoin_rate = 0\n", "[limits] join_rate"},
     {"this is [not ini", "not a valid INI file"},
 };
 
