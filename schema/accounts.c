@@ -191,6 +191,11 @@ int accounts_put(MDB_txn *txn, const store *s, const account_rec *a,
     int rc;
 
     g_return_val_if_fail(txn != NULL && s != NULL && a != NULL, EINVAL);
+    /* The name keys this record and the members and outbox keys of the
+     * account; the group keys its room (store.h). */
+    if (store_key_part_check(a->name, STORE_ACCOUNT_MAX) ||
+        store_key_part_check(a->group, STORE_GROUP_MAX))
+        return STORE_KEY_TOO_LONG;
     if (!valid_text(a->name, TRUE) || !valid_text(a->protocol, TRUE) ||
         !valid_text(a->username, TRUE) || !valid_text(a->group, TRUE) ||
         !valid_text(a->mode, TRUE) || !valid_text(a->chat, FALSE) ||
@@ -215,6 +220,8 @@ int accounts_get(MDB_txn *txn, const store *s, const char *name,
     g_return_val_if_fail(
         txn != NULL && s != NULL && name != NULL && out != NULL, EINVAL);
     *out = NULL;
+    if (strlen(name) > STORE_ACCOUNT_MAX)
+        return STORE_KEY_TOO_LONG;
     rc = store_get_variant(txn, store_dbi(s, STORE_DB_ACCOUNTS), name,
                            strlen(name), ACCOUNTS_TYPE, &v);
     if (rc != 0)
@@ -235,6 +242,8 @@ int accounts_password(MDB_txn *txn, const store *s, const char *name,
     g_return_val_if_fail(
         txn != NULL && s != NULL && name != NULL && out != NULL, EINVAL);
     *out = NULL;
+    if (strlen(name) > STORE_ACCOUNT_MAX)
+        return STORE_KEY_TOO_LONG;
     rc = store_get_variant(txn, store_dbi(s, STORE_DB_SECRETS), name,
                            strlen(name), SECRETS_TYPE, &v);
     if (rc == MDB_NOTFOUND) {
@@ -257,6 +266,8 @@ int accounts_delete(MDB_txn *txn, const store *s, const char *name)
     MDB_val k = {strlen(name), (void *)name};
     int rc, rs;
 
+    if (k.mv_size > STORE_ACCOUNT_MAX)
+        return STORE_KEY_TOO_LONG;
     rc = mdb_del(txn, store_dbi(s, STORE_DB_ACCOUNTS), &k, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;

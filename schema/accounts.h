@@ -30,6 +30,11 @@ void account_rec_free(account_rec *a);
 /* Deep copy (options included); free with account_rec_free. */
 account_rec *account_rec_copy(const account_rec *a);
 
+/* Every function below refuses an account name longer than
+ * STORE_ACCOUNT_MAX bytes (and accounts_put a group longer than
+ * STORE_GROUP_MAX) with STORE_KEY_TOO_LONG, before touching the
+ * transaction (store.h). */
+
 /* Inside a write transaction: writes a (keyed by a->name; borrowed) as a
  * record of version ACCOUNTS_RECORD_VERSION, replacing any record there.
  * password: written to "secrets" ("" is a stored empty password); NULL

@@ -26,6 +26,15 @@ int affiliation_parse(const char *s, enum affiliation *out)
     return -1;
 }
 
+/* group \0 bare: each part within its bound (store.h), so that the key
+ * fits. Returns 0 or STORE_KEY_TOO_LONG. */
+static int key_check(const char *group, const char *bare)
+{
+    int rc = store_key_part_check(group, STORE_GROUP_MAX);
+
+    return rc ? rc : store_key_part_check(bare, STORE_JID_MAX);
+}
+
 static GString *make_key(const char *group, const char *bare)
 {
     GString *k = g_string_new(group);
@@ -39,13 +48,17 @@ static GString *make_key(const char *group, const char *bare)
 int affiliations_get(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation *out)
 {
-    GString *k = make_key(group, bare);
+    GString *k;
     GVariant *v = NULL;
     guint16 version;
     const char *name;
     int rc;
 
     *out = AFF_NONE;
+    rc = key_check(group, bare);
+    if (rc != 0)
+        return rc;
+    k = make_key(group, bare);
     rc = store_get_variant(txn, store_dbi(s, STORE_DB_AFFILIATIONS), k->str,
                            k->len, AFF_TYPE, &v);
     g_string_free(k, TRUE);
@@ -64,10 +77,13 @@ int affiliations_get(MDB_txn *txn, const store *s, const char *group,
 int affiliations_set(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation a, const char *reason)
 {
-    GString *k = make_key(group, bare);
+    GString *k;
     GVariantBuilder b;
-    int rc;
+    int rc = key_check(group, bare);
 
+    if (rc != 0)
+        return rc;
+    k = make_key(group, bare);
     if (a == AFF_NONE) {
         MDB_val key = {k->len, k->str};
         rc = mdb_del(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &key, NULL);
@@ -93,11 +109,15 @@ int affiliations_set(MDB_txn *txn, const store *s, const char *group,
 int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
                          affiliations_fn fn, void *userdata)
 {
-    GString *prefix = make_key(group, NULL);
+    GString *prefix;
     MDB_cursor *cur = NULL;
-    MDB_val k = {prefix->len, prefix->str}, d;
-    int rc;
+    MDB_val k, d;
+    int rc = key_check(group, NULL);
 
+    if (rc != 0)
+        return rc;
+    prefix = make_key(group, NULL);
+    k = (MDB_val){prefix->len, prefix->str};
     rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &cur);
     if (rc != 0)
         goto leave;
@@ -155,6 +175,8 @@ int affiliations_count_owned(MDB_txn *txn, const store *s, const char *bare,
     int rc;
 
     *count = 0;
+    if (blen > STORE_JID_MAX)
+        return STORE_KEY_TOO_LONG;
     rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &cur);
     if (rc != 0)
         return rc;

@@ -21,6 +21,10 @@ const char *affiliation_name(enum affiliation a);
 /* Returns 0 and *out, or -1 for an unknown name. */
 int affiliation_parse(const char *s, enum affiliation *out);
 
+/* Every function below refuses a group longer than STORE_GROUP_MAX bytes or
+ * a bare JID longer than STORE_JID_MAX with STORE_KEY_TOO_LONG, before
+ * touching the transaction. */
+
 /* The affiliation of bare (already folded by the caller) in group; AFF_NONE
  * when there is no record. Returns 0, or an LMDB error code (MDB_CORRUPTED
  * for a record this build cannot decode). */

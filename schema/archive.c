@@ -65,13 +65,17 @@ static gboolean key_is_msg(const MDB_val *k, const void *group, size_t glen,
     return TRUE;
 }
 
-static gboolean group_ok(const char *group, size_t *glen)
+/* 0, EINVAL (NULL, empty or not UTF-8) or STORE_KEY_TOO_LONG (longer than
+ * ARCHIVE_GROUP_MAX); *glen gets its length. */
+static int group_check(const char *group, size_t *glen)
 {
     if (!group)
-        return FALSE;
+        return EINVAL;
     *glen = strlen(group);
-    return *glen > 0 && *glen <= ARCHIVE_GROUP_MAX &&
-           g_utf8_validate(group, (gssize)*glen, NULL);
+    if (*glen > ARCHIVE_GROUP_MAX)
+        return STORE_KEY_TOO_LONG;
+    return *glen > 0 && g_utf8_validate(group, (gssize)*glen, NULL) ? 0
+                                                                    : EINVAL;
 }
 
 static gboolean valid_text(const char *s)
@@ -325,7 +329,10 @@ int archive_append(MDB_txn *txn, const store *s, const char *group,
     int rc;
 
     g_return_val_if_fail(txn != NULL && s != NULL && m != NULL, EINVAL);
-    if (!group_ok(group, &c.glen) || !msg_ok(m))
+    rc = group_check(group, &c.glen);
+    if (rc != 0)
+        return rc;
+    if (!msg_ok(m))
         return EINVAL;
     rc = gcur_open(&c, txn, s);
     if (rc != 0)
@@ -436,8 +443,9 @@ int archive_get(MDB_txn *txn, const store *s, const char *group, guint64 seq,
 
     g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
     *out = NULL;
-    if (!group_ok(group, &glen))
-        return EINVAL;
+    rc = group_check(group, &glen);
+    if (rc != 0)
+        return rc;
     key_msg(&key, group, glen, seq);
     k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
     rc = mdb_get(txn, store_dbi(s, STORE_DB_ARCHIVE), &k, &d);
@@ -456,8 +464,9 @@ int archive_get_id(MDB_txn *txn, const store *s, const char *group,
 
     g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
     *out = NULL;
-    if (!group_ok(group, &glen))
-        return EINVAL;
+    rc = group_check(group, &glen);
+    if (rc != 0)
+        return rc;
     rc = find_id(txn, s, group, glen, stanza_id, &seq, &v);
     if (rc != 0)
         return rc;
@@ -609,8 +618,9 @@ int archive_query_run(MDB_txn *txn, const store *s, const char *group,
         *complete = FALSE;
     if (count)
         *count = 0;
-    if (!group_ok(group, &c.glen))
-        return EINVAL;
+    rc = group_check(group, &c.glen);
+    if (rc != 0)
+        return rc;
     /* An unknown id is item-not-found even when the result set is empty. */
     if (q->after_id) {
         rc = find_id(txn, s, group, c.glen, q->after_id, &after, NULL);
@@ -682,8 +692,9 @@ int archive_history(MDB_txn *txn, const store *s, const char *group,
 
     g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
     *out = NULL;
-    if (!group_ok(group, &c.glen))
-        return EINVAL;
+    rc = group_check(group, &c.glen);
+    if (rc != 0)
+        return rc;
     rc = gcur_open(&c, txn, s);
     if (rc != 0)
         goto leave;
@@ -780,7 +791,7 @@ archive_job *archive_job_sweep(const char *group, gint64 cutoff_us, guint batch)
 
         job->group = g_strdup(group);
         /* A group the archive cannot key has no messages. */
-        if (!group_ok(group, &glen)) {
+        if (group_check(group, &glen) != 0) {
             job->done = TRUE;
             return job;
         }

@@ -34,9 +34,11 @@
  * <stanza-id/>, <occupant-id/>). */
 #define ARCHIVE_HISTORY_OVERHEAD 256
 
-/* The longest group localpart the archive can key (LMDB's 511-byte keys
- * minus the separator and the 8-byte seq). */
-#define ARCHIVE_GROUP_MAX (511 - 1 - 8)
+/* The longest group localpart the archive keys (store.h; the layout
+ * group \0 seq(be64) would allow 502). Every function below that takes a
+ * group refuses a longer one with STORE_KEY_TOO_LONG, before touching the
+ * transaction. */
+#define ARCHIVE_GROUP_MAX STORE_GROUP_MAX
 
 /* A stanza-id: 16 lowercase hex digits of seq, then 8 random ones. */
 #define ARCHIVE_ID_LEN 24
@@ -72,8 +74,9 @@ void archive_msg_free(archive_msg *m);
  * written into m only when 0 is returned; m stays the caller's.
  * Under store_write, use m->seq and m->stanza_id only once store_write
  * returned 0 (a rerun after MDB_MAP_FULL assigns them again).
- * Returns 0, EINVAL (group empty, longer than ARCHIVE_GROUP_MAX or not
- * UTF-8; a string not UTF-8; neither body nor subject), MDB_CORRUPTED if
+ * Returns 0, STORE_KEY_TOO_LONG (group longer than ARCHIVE_GROUP_MAX),
+ * EINVAL (group empty or not UTF-8; a string not UTF-8; neither body nor
+ * subject), MDB_CORRUPTED if
  * the group's high-water mark cannot be read, or an LMDB error code
  * (MDB_MAP_FULL lets store_write grow the map and retry). */
 int archive_append(MDB_txn *txn, const store *s, const char *group,

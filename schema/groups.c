@@ -174,6 +174,8 @@ leave:
 int groups_put(MDB_txn *txn, const store *s, const group_cfg *g)
 {
     g_return_val_if_fail(txn != NULL && s != NULL && g != NULL, EINVAL);
+    if (g->localpart && strlen(g->localpart) > STORE_GROUP_MAX)
+        return STORE_KEY_TOO_LONG;
     if (!g->localpart || !*g->localpart || !valid_text(g->name) ||
         !valid_text(g->description) || !valid_text(g->subject) ||
         !valid_text(g->subject_nick) || !valid_text(g->password) ||
@@ -193,6 +195,8 @@ int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
     g_return_val_if_fail(txn != NULL && s != NULL && localpart != NULL, EINVAL);
     if (created)
         *created = FALSE;
+    if (strlen(localpart) > STORE_GROUP_MAX)
+        return STORE_KEY_TOO_LONG;
     if (!*localpart || !g_utf8_validate(localpart, -1, NULL))
         return EINVAL;
     k.mv_size = strlen(localpart);
@@ -225,6 +229,8 @@ int groups_get(MDB_txn *txn, const store *s, const char *localpart,
     g_return_val_if_fail(
         txn != NULL && s != NULL && localpart != NULL && out != NULL, EINVAL);
     *out = NULL;
+    if (strlen(localpart) > STORE_GROUP_MAX)
+        return STORE_KEY_TOO_LONG;
     rc = store_get_variant(txn, store_dbi(s, STORE_DB_GROUPS), localpart,
                            strlen(localpart), GROUPS_TYPE, &v);
     if (rc != 0)
@@ -307,5 +313,7 @@ int groups_delete(MDB_txn *txn, const store *s, const char *localpart)
 {
     MDB_val k = {strlen(localpart), (void *)localpart};
 
+    if (k.mv_size > STORE_GROUP_MAX)
+        return STORE_KEY_TOO_LONG;
     return mdb_del(txn, store_dbi(s, STORE_DB_GROUPS), &k, NULL);
 }

@@ -33,8 +33,12 @@ typedef struct group_cfg {
 /* Deep copy; free with group_cfg_free. */
 group_cfg *group_cfg_copy(const group_cfg *g);
 
+/* Every function below that takes a localpart refuses one longer than
+ * STORE_GROUP_MAX bytes with STORE_KEY_TOO_LONG, before touching the
+ * transaction. */
+
 /* Inside a write transaction: deletes the group's record. Returns 0,
- * MDB_NOTFOUND, or an LMDB error code. */
+ * MDB_NOTFOUND, STORE_KEY_TOO_LONG, or an LMDB error code. */
 int groups_delete(MDB_txn *txn, const store *s, const char *localpart);
 
 /* Frees g and its strings; NULL is allowed. */

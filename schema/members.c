@@ -58,11 +58,15 @@ static gboolean key_build(mkey *k, const char *const *parts, int n)
     return TRUE;
 }
 
-/* account\0handle; handle NULL gives the prefix account\0. */
+/* account\0handle; handle NULL gives the prefix account\0. FALSE when a
+ * part is longer than its bound (store.h). */
 static gboolean key_primary(mkey *k, const char *account, const char *handle)
 {
     const char *parts[] = {account, handle ? handle : ""};
 
+    if (store_key_part_check(account, STORE_ACCOUNT_MAX) ||
+        store_key_part_check(handle, STORE_HANDLE_MAX))
+        return FALSE;
     return key_build(k, parts, 2);
 }
 
@@ -72,6 +76,10 @@ static gboolean key_index(mkey *k, const char *group, const char *account,
 {
     const char *parts[] = {group, account, handle};
 
+    if (store_key_part_check(group, STORE_GROUP_MAX) ||
+        store_key_part_check(account, STORE_ACCOUNT_MAX) ||
+        store_key_part_check(handle, STORE_HANDLE_MAX))
+        return FALSE;
     if (!handle) {
         const char *prefix[] = {group, ""};
         return key_build(k, prefix, 2);
@@ -243,7 +251,7 @@ int members_put(MDB_txn *txn, const store *s, const member_rec *m)
      * long leaves the transaction as it was. */
     if (!key_primary(&pkey, m->account, m->handle) ||
         !key_index(&ikey, m->group, m->account, m->handle))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     k = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
     rc = mdb_get(txn, primary, &k, &d);
     if (rc == 0) {
@@ -280,7 +288,7 @@ int members_delete(MDB_txn *txn, const store *s, const char *account,
     if (!part_ok(account) || !part_ok(handle))
         return -EINVAL;
     if (!key_primary(&pkey, account, handle))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     k = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
     rc = mdb_get(txn, primary, &k, &d);
     if (rc == MDB_NOTFOUND)
@@ -313,7 +321,7 @@ int members_get(MDB_txn *txn, const store *s, const char *account,
     if (!part_ok(account) || !part_ok(handle))
         return -EINVAL;
     if (!key_primary(&pkey, account, handle))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     k = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
     rc = mdb_get(txn, store_dbi(s, STORE_DB_MEMBERS), &k, &d);
     if (rc != 0)
@@ -334,7 +342,7 @@ int members_foreach_account(MDB_txn *txn, const store *s, const char *account,
     if (!part_ok(account))
         return -EINVAL;
     if (!key_primary(&prefix, account, NULL))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_MEMBERS), &cur);
     if (rc != 0)
         goto leave;
@@ -382,7 +390,7 @@ int members_foreach_group(MDB_txn *txn, const store *s, const char *group,
     if (!part_ok(group))
         return -EINVAL;
     if (!key_index(&prefix, group, NULL, NULL))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_MEMBER_INDEX), &cur);
     if (rc != 0)
         goto leave;

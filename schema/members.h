@@ -28,9 +28,10 @@ void member_rec_free(member_rec *m);
 /* Argument checks shared by every function below: account and handle must
  * be non-NULL and non-empty (as C strings they hold no NUL); group must be
  * non-empty UTF-8, nick and alias UTF-8 or NULL. A bad argument returns
- * -EINVAL and touches nothing. A key longer than LMDB's limit (511 bytes:
- * account + handle + 1 for the record, group + account + handle + 2 for the
- * index entry) returns MDB_BAD_VALSIZE, also before anything is written. */
+ * -EINVAL and touches nothing. An account longer than STORE_ACCOUNT_MAX, a
+ * handle longer than STORE_HANDLE_MAX or a group longer than
+ * STORE_GROUP_MAX bytes (store.h: so that every key fits LMDB's 511)
+ * returns STORE_KEY_TOO_LONG, also before anything is written. */
 
 /* Inside a write transaction: writes m (borrowed) as a record of version
  * MEMBERS_RECORD_VERSION under (m->account, m->handle), replacing any

@@ -67,7 +67,7 @@ static gboolean key_account(okey *k, const char *account)
 {
     size_t alen = strlen(account);
 
-    if (alen + 1 > KEY_MAX)
+    if (alen > STORE_ACCOUNT_MAX)
         return FALSE;
     memcpy(k->b, account, alen);
     k->b[alen] = '\0';
@@ -81,7 +81,7 @@ static gboolean key_target(okey *k, const char *account, char kind,
 {
     size_t alen = strlen(account), tlen = strlen(target);
 
-    if (alen > KEY_MAX || tlen > KEY_MAX || alen + tlen + 3 + 8 > KEY_MAX)
+    if (alen > STORE_ACCOUNT_MAX || tlen > STORE_HANDLE_MAX)
         return FALSE;
     memcpy(k->b, account, alen);
     k->b[alen] = '\0';
@@ -260,7 +260,7 @@ int outbox_add(MDB_txn *txn, const store *s, outbox_msg *m)
         (m->nick && !g_utf8_validate(m->nick, -1, NULL)))
         return -EINVAL;
     if (!key_target(&key, m->account, m->kind, m->target))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     plen = key.len;
     rc = read_mark(txn, dbi, &high);
     if (rc != 0)
@@ -293,7 +293,7 @@ int outbox_remove(MDB_txn *txn, const store *s, const char *account, char kind,
     if (!part_ok(account) || !kind_ok(kind) || !part_ok(target))
         return -EINVAL;
     if (!key_target(&key, account, kind, target))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     key_set_id(&key, key.len, id);
     k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
     rc = mdb_del(txn, store_dbi(s, STORE_DB_OUTBOX), &k, NULL);
@@ -343,7 +343,7 @@ int outbox_drop_target(MDB_txn *txn, const store *s, const char *account,
     if (!part_ok(account) || !kind_ok(kind) || !part_ok(target))
         return -EINVAL;
     if (!key_target(&prefix, account, kind, target))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     return drop_prefix(txn, s, &prefix, dropped);
 }
 
@@ -358,7 +358,7 @@ int outbox_drop_account(MDB_txn *txn, const store *s, const char *account,
     if (!part_ok(account))
         return -EINVAL;
     if (!key_account(&prefix, account))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     return drop_prefix(txn, s, &prefix, dropped);
 }
 
@@ -378,7 +378,7 @@ int outbox_foreach_target(MDB_txn *txn, const store *s, const char *account,
     if (!part_ok(account) || !kind_ok(kind) || !part_ok(target))
         return -EINVAL;
     if (!key_target(&prefix, account, kind, target))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     if (after_id == G_MAXUINT64)
         return 0;
     alen = strlen(account);
@@ -429,7 +429,7 @@ int outbox_count_target(MDB_txn *txn, const store *s, const char *account,
     if (!part_ok(account) || !kind_ok(kind) || !part_ok(target))
         return -EINVAL;
     if (!key_target(&prefix, account, kind, target))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_OUTBOX), &cur);
     if (rc != 0)
         goto leave;
@@ -463,7 +463,7 @@ int outbox_foreach_pending_target(MDB_txn *txn, const store *s,
     if (!part_ok(account))
         return -EINVAL;
     if (!key_account(&prefix, account))
-        return MDB_BAD_VALSIZE;
+        return STORE_KEY_TOO_LONG;
     rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_OUTBOX), &cur);
     if (rc != 0)
         goto leave;

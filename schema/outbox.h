@@ -36,9 +36,10 @@ void outbox_msg_free(outbox_msg *m);
 
 /* Argument checks shared by every function below: account and target must
  * be non-NULL and non-empty (as C strings they hold no NUL) and kind one of
- * OUTBOX_KIND_*; a bad argument returns -EINVAL and touches nothing. A key
- * longer than LMDB's 511 bytes (account + target + 11) returns
- * MDB_BAD_VALSIZE, also before anything is written. */
+ * OUTBOX_KIND_*; a bad argument returns -EINVAL and touches nothing. An
+ * account longer than STORE_ACCOUNT_MAX or a target longer than
+ * STORE_HANDLE_MAX bytes (store.h) returns STORE_KEY_TOO_LONG, also before
+ * anything is written. */
 
 /* Inside a write transaction: queues m (borrowed) for (m->account, m->kind,
  * m->target) under the next id, records that id as the high-water mark, and

@@ -56,6 +56,24 @@ static const char *const db_names[STORE_DB_COUNT] = {
     [STORE_DB_SECRETS] = "secrets",
 };
 
+/* Every key layout fits LMDB's limit with each part at its bound
+ * (store.h). */
+G_STATIC_ASSERT(STORE_GROUP_MAX <= STORE_KEY_MAX);
+G_STATIC_ASSERT(STORE_ACCOUNT_MAX <= STORE_KEY_MAX); /* accounts */
+G_STATIC_ASSERT(STORE_GROUP_MAX + 1 + STORE_JID_MAX <= STORE_KEY_MAX);
+G_STATIC_ASSERT(STORE_GROUP_MAX + 1 + 8 <= STORE_KEY_MAX); /* archive */
+G_STATIC_ASSERT(STORE_ACCOUNT_MAX + 1 + STORE_HANDLE_MAX <= STORE_KEY_MAX);
+G_STATIC_ASSERT(STORE_GROUP_MAX + STORE_ACCOUNT_MAX + STORE_HANDLE_MAX + 2 <=
+                STORE_KEY_MAX); /* index */
+G_STATIC_ASSERT(STORE_ACCOUNT_MAX + STORE_HANDLE_MAX + 3 + 8 <=
+                STORE_KEY_MAX); /* outbox */
+G_STATIC_ASSERT(STORE_GROUP_MAX + 1 + STORE_NICK_MAX <= STORE_KEY_MAX);
+
+int store_key_part_check(const char *s, size_t max)
+{
+    return s && strlen(s) > max ? STORE_KEY_TOO_LONG : 0;
+}
+
 /* Migrations: migrations[v] turns a store at schema version v into one at
  * v + 1, inside the open transaction (so it may be run again from the start
  * if the map fills). Schema version 1 is the first; none exist yet. */
@@ -160,7 +178,12 @@ static int adopt_map_size(store *s, GError **err)
 
 static void set_abort_error(const store *s, int rc, GError **err)
 {
-    if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE)
+    if (rc == STORE_KEY_TOO_LONG)
+        g_set_error(err, STORE_ERROR, STORE_ERROR_ABORTED,
+                    "store %s: transaction abandoned: a key part is longer "
+                    "than its bound",
+                    s->path);
+    else if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE)
         g_set_error(err, STORE_ERROR, STORE_ERROR_ABORTED,
                     "store %s: transaction abandoned: %s", s->path,
                     mdb_strerror(rc));
@@ -772,6 +795,15 @@ int store_open(const char *path, size_t initial_map, store **out, GError **err)
         rc = mdb_env_open(s->env, path, 0, 0600);
     if (rc != 0) {
         set_open_error(path, rc, err);
+        goto leave;
+    }
+    /* The key bounds of store.h assume LMDB's default limit. */
+    if (mdb_env_get_maxkeysize(s->env) < STORE_KEY_MAX) {
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                    "store %s: this LMDB limits keys to %d bytes; imgroups "
+                    "needs %d",
+                    path, mdb_env_get_maxkeysize(s->env), STORE_KEY_MAX);
+        rc = -1;
         goto leave;
     }
     /* LMDB keeps a map at least as big as the data already there. */

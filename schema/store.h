@@ -25,6 +25,35 @@
 #define STORE_MAP_MAX ((size_t)1 << 30)
 #endif
 
+/* Key lengths (schema/README.md, "Keys"). LMDB refuses a key longer than
+ * mdb_env_get_maxkeysize(), 511 bytes in every build of LMDB we link
+ * (store_open checks). A key is prefix + fields joined by \0; each field a
+ * client or a legacy network controls has its own bound here, chosen so
+ * that every layout fits whatever the other fields hold (the sums are
+ * checked at compile time in store.c). The bounds are checked where the
+ * value enters (router, JID validation, the bridge) and again by every
+ * schema function that builds a key, which returns STORE_KEY_TOO_LONG
+ * before touching the transaction. */
+#define STORE_KEY_MAX     511
+#define STORE_GROUP_MAX   128 /* room localpart, folded */
+#define STORE_ACCOUNT_MAX 64  /* bot account name */
+/* A bare JID in an affiliation key: group \0 bare. */
+#define STORE_JID_MAX (STORE_KEY_MAX - STORE_GROUP_MAX - 1) /* 382 */
+/* A legacy handle or chat name in member, member_index and outbox keys:
+ * group \0 account \0 handle is the longest. */
+#define STORE_HANDLE_MAX                                                       \
+    (STORE_KEY_MAX - STORE_GROUP_MAX - STORE_ACCOUNT_MAX - 2) /* 317 */
+/* A folded nick in a nicks key: group \0 nick. */
+#define STORE_NICK_MAX (STORE_KEY_MAX - STORE_GROUP_MAX - 1) /* 382 */
+
+/* A key part longer than its bound above. Distinct from every LMDB code and
+ * errno value, so that callers can answer with a precise error. */
+#define STORE_KEY_TOO_LONG (-31100)
+
+/* Whether s (a C string, may be NULL) fits a key part of at most max bytes:
+ * 0, or STORE_KEY_TOO_LONG. NULL fits (the caller checks presence). */
+int store_key_part_check(const char *s, size_t max);
+
 /* Named databases; each has a page in schema/<name>.md. */
 enum store_db {
     STORE_DB_META,         /* "meta": schema version, created-at */

@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "affiliations.h"
 #include "groups.h"
 #include "store.h"
 #include "testutil.h"
@@ -312,6 +313,184 @@ a_corrupt_record_is_reported_as_corrupted_not_a_crash(fixture *f,
     g_assert_cmpint(get(f, "newer", &(group_cfg *){NULL}), ==, MDB_CORRUPTED);
 }
 
+/* Key bounds (store.h): a call with a part one byte over its bound is
+ * STORE_KEY_TOO_LONG and writes nothing; at the bound it works, also when
+ * the parts together make a key of exactly LMDB's 511 bytes. */
+
+typedef struct key_call {
+    int (*fn)(MDB_txn *txn, const store *s, const char *group,
+              const char *bare);
+    const char *group, *bare;
+    int rc;
+} key_call;
+
+static int call_groups_put(MDB_txn *txn, const store *s, const char *group,
+                           const char *bare)
+{
+    group_cfg g = {.localpart = (char *)group, .allow_pm = "anyone"};
+
+    (void)bare;
+    return groups_put(txn, s, &g);
+}
+
+static int call_groups_ensure(MDB_txn *txn, const store *s, const char *group,
+                              const char *bare)
+{
+    (void)bare;
+    return groups_ensure(txn, s, group, NULL);
+}
+
+/* Not found is what a lookup of a group never written says. */
+static int found_or_not(int rc)
+{
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int call_groups_get(MDB_txn *txn, const store *s, const char *group,
+                           const char *bare)
+{
+    group_cfg *g = NULL;
+    int rc = found_or_not(groups_get(txn, s, group, &g));
+
+    (void)bare;
+    group_cfg_free(g);
+    return rc;
+}
+
+static int call_groups_delete(MDB_txn *txn, const store *s, const char *group,
+                              const char *bare)
+{
+    (void)bare;
+    return found_or_not(groups_delete(txn, s, group));
+}
+
+static int call_aff_set(MDB_txn *txn, const store *s, const char *group,
+                        const char *bare)
+{
+    return affiliations_set(txn, s, group, bare, AFF_MEMBER, "r");
+}
+
+static int call_aff_get(MDB_txn *txn, const store *s, const char *group,
+                        const char *bare)
+{
+    enum affiliation a;
+
+    return affiliations_get(txn, s, group, bare, &a);
+}
+
+static int count_one(const char *bare, enum affiliation a, const char *reason,
+                     void *userdata)
+{
+    (void)bare, (void)a, (void)reason;
+    (*(guint *)userdata)++;
+    return 0;
+}
+
+static int call_aff_foreach(MDB_txn *txn, const store *s, const char *group,
+                            const char *bare)
+{
+    guint n = 0;
+
+    (void)bare;
+    return affiliations_foreach(txn, s, group, count_one, &n);
+}
+
+static int call_aff_count_owned(MDB_txn *txn, const store *s, const char *group,
+                                const char *bare)
+{
+    guint n = 0;
+
+    (void)group;
+    return affiliations_count_owned(txn, s, bare, &n);
+}
+
+static int key_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    key_call *c = userdata;
+
+    c->rc = c->fn(txn, s, c->group, c->bare);
+    return c->rc;
+}
+
+static void
+a_group_or_jid_longer_than_its_key_bound_is_refused_and_the_longest_fit(
+    fixture *f, gconstpointer data)
+{
+    char *group = g_strnfill(STORE_GROUP_MAX, 'g');
+    char *group_over = g_strnfill(STORE_GROUP_MAX + 1, 'g');
+    char *bare = g_strnfill(STORE_JID_MAX, 'j');
+    char *bare_over = g_strnfill(STORE_JID_MAX + 1, 'j');
+    const struct {
+        const char *what;
+        int (*fn)(MDB_txn *, const store *, const char *, const char *);
+        const char *group, *bare;
+        int want;
+    } cases[] = {
+        {"groups_put over", call_groups_put, group_over, NULL,
+         STORE_KEY_TOO_LONG},
+        {"groups_ensure over", call_groups_ensure, group_over, NULL,
+         STORE_KEY_TOO_LONG},
+        {"groups_get over", call_groups_get, group_over, NULL,
+         STORE_KEY_TOO_LONG},
+        {"groups_delete over", call_groups_delete, group_over, NULL,
+         STORE_KEY_TOO_LONG},
+        {"affiliations_set group over", call_aff_set, group_over, bare,
+         STORE_KEY_TOO_LONG},
+        {"affiliations_set jid over", call_aff_set, group, bare_over,
+         STORE_KEY_TOO_LONG},
+        {"affiliations_get group over", call_aff_get, group_over, "a@b",
+         STORE_KEY_TOO_LONG},
+        {"affiliations_get jid over", call_aff_get, "g", bare_over,
+         STORE_KEY_TOO_LONG},
+        {"affiliations_foreach over", call_aff_foreach, group_over, NULL,
+         STORE_KEY_TOO_LONG},
+        {"affiliations_count_owned over", call_aff_count_owned, NULL, bare_over,
+         STORE_KEY_TOO_LONG},
+        /* At the bounds: group \0 bare is exactly 511 bytes. */
+        {"groups_put at the bound", call_groups_put, group, NULL, 0},
+        {"groups_get at the bound", call_groups_get, group, NULL, 0},
+        {"affiliations_set at the bounds", call_aff_set, group, bare, 0},
+        {"affiliations_get at the bounds", call_aff_get, group, bare, 0},
+        {"affiliations_foreach at the bound", call_aff_foreach, group, NULL, 0},
+        {"affiliations_count_owned at the bound", call_aff_count_owned, NULL,
+         bare, 0},
+    };
+    enum affiliation a = AFF_NONE;
+    MDB_txn *txn = NULL;
+    GPtrArray *all = NULL;
+
+    g_assert_cmpint(STORE_GROUP_MAX + 1 + STORE_JID_MAX, ==, STORE_KEY_MAX);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        key_call c = {cases[i].fn, cases[i].group, cases[i].bare, -1};
+        GError *err = NULL;
+        int rc = store_write(f->s, key_txn, &c, &err);
+
+        g_test_message("%s", cases[i].what);
+        g_assert_cmpint(c.rc, ==, cases[i].want);
+        if (cases[i].want == 0) {
+            g_assert_cmpint(rc, ==, 0);
+        } else {
+            g_assert_cmpint(rc, ==, STORE_KEY_TOO_LONG);
+            g_assert_error(err, STORE_ERROR, STORE_ERROR_ABORTED);
+            g_assert_nonnull(strstr(err->message, "longer than its bound"));
+            g_clear_error(&err);
+        }
+    }
+    /* Only what fits was written: one group, one affiliation. */
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(groups_list_all(txn, f->s, &all), ==, 0);
+    g_assert_cmpuint(all->len, ==, 1);
+    g_assert_cmpstr(((group_cfg *)all->pdata[0])->localpart, ==, group);
+    g_assert_cmpint(affiliations_get(txn, f->s, group, bare, &a), ==, 0);
+    g_assert_cmpint(a, ==, AFF_MEMBER);
+    store_read_end(txn);
+    g_ptr_array_unref(all);
+    g_free(group);
+    g_free(group_over);
+    g_free(bare);
+    g_free(bare_over);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -327,6 +506,7 @@ int main(int argc, char **argv)
         T(list_public_is_in_localpart_order_and_leaves_out_hidden_groups),
         T(missing_fields_decode_to_defaults),
         T(a_corrupt_record_is_reported_as_corrupted_not_a_crash),
+        T(a_group_or_jid_longer_than_its_key_bound_is_refused_and_the_longest_fit),
 #undef T
     };
 

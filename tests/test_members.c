@@ -491,24 +491,46 @@ static void empty_or_missing_strings_are_refused_with_einval(fixture *f,
     WALK_ACCOUNT(f, "a", NULL);
 }
 
-static void a_key_longer_than_lmdb_allows_is_refused_before_anything_is_written(
-    fixture *f, gconstpointer d)
+static void
+a_key_part_over_its_bound_is_refused_before_anything_is_written(fixture *f,
+                                                                gconstpointer d)
 {
-    char *long_handle = g_strnfill(505, 'h'); /* 4 + 1 + 505 = 510: fits */
-    char *too_long = g_strnfill(507, 'h');    /* 4 + 1 + 507 = 512 */
-    member_rec m = {.account = "acct", .handle = long_handle, .group = "g"};
+    /* At the bounds the index key group\0account\0handle is exactly 511
+     * bytes, LMDB's limit. */
+    char *group = g_strnfill(STORE_GROUP_MAX, 'g');
+    char *account = g_strnfill(STORE_ACCOUNT_MAX, 'a');
+    char *handle = g_strnfill(STORE_HANDLE_MAX, 'h');
+    char *group_over = g_strnfill(STORE_GROUP_MAX + 1, 'g');
+    char *account_over = g_strnfill(STORE_ACCOUNT_MAX + 1, 'a');
+    char *handle_over = g_strnfill(STORE_HANDLE_MAX + 1, 'h');
+    const member_rec over[] = {
+        {.account = account, .handle = handle, .group = group_over},
+        {.account = account_over, .handle = handle, .group = group},
+        {.account = account, .handle = handle_over, .group = group},
+    };
+    member_rec m = {.account = account, .handle = handle, .group = group};
 
-    /* The record's key fits, the index key (g\0acct\0...) does not. */
-    g_assert_cmpint(put(f, &m), ==, MDB_BAD_VALSIZE);
-    WALK_ACCOUNT(f, "acct", NULL);
-    g_assert_cmpint(get(f, "acct", too_long, &(member_rec *){NULL}), ==,
-                    MDB_BAD_VALSIZE);
-    long_handle[503] = '\0'; /* 1 + 1 + 4 + 1 + 503 = 510 */
+    g_assert_cmpint(STORE_GROUP_MAX + STORE_ACCOUNT_MAX + STORE_HANDLE_MAX + 2,
+                    ==, STORE_KEY_MAX);
+    for (gsize i = 0; i < G_N_ELEMENTS(over); i++) {
+        g_test_message("case %" G_GSIZE_FORMAT, i);
+        g_assert_cmpint(put(f, &over[i]), ==, STORE_KEY_TOO_LONG);
+    }
+    WALK_ACCOUNT(f, account, NULL);
+    g_assert_cmpint(get(f, account, handle_over, &(member_rec *){NULL}), ==,
+                    STORE_KEY_TOO_LONG);
+    g_assert_cmpint(get(f, account_over, handle, &(member_rec *){NULL}), ==,
+                    STORE_KEY_TOO_LONG);
+    g_assert_cmpint(delete (f, account, handle_over), ==, STORE_KEY_TOO_LONG);
     g_assert_cmpint(put(f, &m), ==, 0);
-    member_rec_free(get_ok(f, "acct", long_handle));
-    g_assert_cmpint(delete (f, "acct", long_handle), ==, 0);
-    g_free(long_handle);
-    g_free(too_long);
+    member_rec_free(get_ok(f, account, handle));
+    g_assert_cmpint(delete (f, account, handle), ==, 0);
+    g_free(group);
+    g_free(account);
+    g_free(handle);
+    g_free(group_over);
+    g_free(account_over);
+    g_free(handle_over);
 }
 
 static void
@@ -637,7 +659,7 @@ int main(int argc, char **argv)
         T(a_walk_stops_at_a_non_zero_return_and_returns_it),
         T(a_walk_goes_on_when_fn_deletes_the_member_it_was_given),
         T(empty_or_missing_strings_are_refused_with_einval),
-        T(a_key_longer_than_lmdb_allows_is_refused_before_anything_is_written),
+        T(a_key_part_over_its_bound_is_refused_before_anything_is_written),
         T(a_corrupted_record_is_reported_as_corrupted_not_a_crash),
         T(a_stale_index_entry_is_not_given_as_a_member),
         T(a_store_without_the_member_index_opens_and_creates_it),
