@@ -8,6 +8,7 @@
 #include "log.h"
 #include "muc.h"
 #include "service.h"
+#include "store.h"
 #include "xerr.h"
 
 struct router {
@@ -73,6 +74,10 @@ typedef struct inbound {
     const char *type; /* as sent, may be NULL */
     jid to;
     enum target target;
+    /* Set when 'to' names a room whose localpart, or 'from' is a sender
+     * whose bare JID, is longer than the store can key: the text of the
+     * refusal. */
+    char too_long[80];
 } inbound;
 
 static void reply_error(inbound *in, enum xerr e, const char *text)
@@ -105,6 +110,19 @@ static void reply_result(inbound *in, xmpp_stanza_t *payload)
         xmpp_stanza_add_child(res, payload);
     uplink_send(in->up, res);
     xmpp_stanza_release(res);
+}
+
+/* Whether the stanza may go on to a room. A room or a sender the store
+ * cannot key is refused here, before any transaction, with a text naming
+ * the bound (schema/store.h), when answer says the stanza may be answered
+ * at all; otherwise dropped. */
+static gboolean room_keyable(inbound *in, gboolean answer)
+{
+    if (!in->too_long[0])
+        return TRUE;
+    if (answer)
+        reply_error(in, XERR_NOT_ACCEPTABLE, in->too_long);
+    return FALSE;
 }
 
 static int count_elements(xmpp_stanza_t *st, xmpp_stanza_t **first)
@@ -178,6 +196,8 @@ static void on_iq(inbound *in)
                       : "iq get/set without a child element");
         return;
     }
+    if (in->target != TARGET_SERVICE && !room_keyable(in, TRUE))
+        return;
     /* XEP-0050 commands and their disco nodes, on the component and on
      * rooms (adhoc.c). */
     if (in->r->adhoc && in->target != TARGET_OCCUPANT &&
@@ -212,7 +232,8 @@ static void on_message(inbound *in)
     if (!strcmp(t, "error") || !strcmp(t, "headline"))
         return;
     if (in->target != TARGET_SERVICE) {
-        muc_message(in->r->muc, in->up, in->st, &in->to);
+        if (room_keyable(in, TRUE))
+            muc_message(in->r->muc, in->up, in->st, &in->to);
         return;
     }
     reply_error(in, XERR_SERVICE_UNAVAILABLE, NULL);
@@ -226,7 +247,7 @@ static void on_presence(inbound *in)
               !strcmp(t, "unsubscribed") || !strcmp(t, "unsubscribe")))
         return;
     if (t && !strcmp(t, "unavailable")) {
-        if (in->target != TARGET_SERVICE)
+        if (in->target != TARGET_SERVICE && room_keyable(in, FALSE))
             muc_presence(in->r->muc, in->up, in->st, &in->to);
         return;
     }
@@ -247,10 +268,27 @@ static void on_presence(inbound *in)
         reply_error(in, XERR_BAD_REQUEST, "unknown presence type");
         return;
     }
+    if (!room_keyable(in, TRUE))
+        return;
     muc_presence(in->r->muc, in->up, in->st, &in->to);
 }
 
 /* ---- entry ---- */
+
+/* The length of j's bare JID in the form it is stored in (localpart folded
+ * as jid_node_fold does, domain already lower-cased by jid_parse). */
+static size_t bare_folded_len(const jid *j)
+{
+    size_t n = strlen(j->domain);
+    char *folded;
+
+    if (!j->node)
+        return n;
+    folded = jid_node_fold(j->node);
+    n += 1 + (folded ? strlen(folded) : strlen(j->node));
+    g_free(folded);
+    return n;
+}
 
 static const struct {
     const char *kind;
@@ -269,6 +307,7 @@ void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
     const char *to = xmpp_stanza_get_to(st);
     void (*fn)(inbound *) = NULL;
     jid fromj;
+    size_t from_len;
 
     for (size_t i = 0; name && i < G_N_ELEMENTS(kinds); i++)
         if (!strcmp(kinds[i].kind, name))
@@ -287,6 +326,7 @@ void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
                     from ? "a malformed" : "no");
         return;
     }
+    from_len = bare_folded_len(&fromj);
     jid_clear(&fromj);
     if (!to || jid_parse(to, &in.to) < 0) {
         reply_error(&in, XERR_JID_MALFORMED,
@@ -306,6 +346,17 @@ void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
         g_free(in.to.node);
         in.to.node = folded;
         in.target = in.to.resource ? TARGET_OCCUPANT : TARGET_ROOM;
+        /* Groups key the store (schema/store.h), and so do their users'
+         * bare JIDs (affiliations): a longer one could never be stored,
+         * so it is refused up front rather than by a failing
+         * transaction. */
+        if (strlen(in.to.node) > STORE_GROUP_MAX)
+            g_snprintf(in.too_long, sizeof(in.too_long),
+                       "the group name is longer than %d bytes",
+                       STORE_GROUP_MAX);
+        else if (from_len > STORE_JID_MAX)
+            g_snprintf(in.too_long, sizeof(in.too_long),
+                       "your address is longer than %d bytes", STORE_JID_MAX);
     }
     fn(&in);
 leave:
