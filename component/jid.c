@@ -96,12 +96,20 @@ char *jid_bare(const jid *j)
 
 char *jid_node_fold(const char *s)
 {
-    char *folded, *norm;
+    char *folded, *decomposed, *again, *norm;
 
     if (!s || !g_utf8_validate(s, -1, NULL))
         return NULL;
+    /* Unicode's compatibility caseless match (D146): fold, decompose, fold
+     * again, compose. One fold before NFKC is not enough: NFKC turns
+     * U+03D2 (ϒ) into U+03A5 (Υ), which folds on to U+03C5 (υ), so the
+     * result must be folded after normalising to be its own fold. */
     folded = g_utf8_casefold(s, -1);
-    norm = g_utf8_normalize(folded, -1, G_NORMALIZE_NFKC);
+    decomposed = g_utf8_normalize(folded, -1, G_NORMALIZE_NFKD);
+    again = g_utf8_casefold(decomposed, -1);
+    norm = g_utf8_normalize(again, -1, G_NORMALIZE_NFKC);
+    g_free(again);
+    g_free(decomposed);
     g_free(folded);
     return norm;
 }
