@@ -9,8 +9,11 @@
 
 #include "affiliations.h"
 #include "archive.h"
+#include "bounds.h"
+#include "bucket.h"
 #include "groups.h"
 #include "log.h"
+#include "nick.h"
 #include "stanza.h"
 #include "room.h"
 #include "xerr.h"
@@ -26,6 +29,9 @@
 #define NS_MAM         "urn:xmpp:mam:2"
 #define NS_RSM         "http://jabber.org/protocol/rsm"
 #define NS_FORWARD     "urn:xmpp:forward:0"
+#define NS_CAPS        "http://jabber.org/protocol/caps"
+#define NS_VCARD_X     "vcard-temp:x:update"
+#define NS_CLIENT      "jabber:client"
 
 #define SALT_KEY        "occupant_id_salt"
 #define HISTORY_DEFAULT 20  /* messages sent on join unless asked otherwise */
@@ -73,6 +79,7 @@ int muc_new(const config *cfg, store *st, muc **out, GError **err)
     m->st = st;
     m->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                      (GDestroyNotify)room_free);
+    m->joins = bucket_table_new();
     if (store_write(st, salt_txn, m, err) < 0) {
         muc_free(m);
         return -1;
@@ -86,6 +93,7 @@ void muc_free(muc *m)
     if (!m)
         return;
     g_hash_table_destroy(m->rooms);
+    g_hash_table_destroy(m->joins);
     g_free(m);
 }
 
@@ -498,16 +506,217 @@ enum affiliation muc_affiliation(muc *m, const room *r, const char *bare)
     return a;
 }
 
-void muc_keep_presence(occ *o, xmpp_stanza_t *st)
+/* ---- what an occupant's presence may carry ---- */
+
+/* An element of the stanza's own namespace (a client's <show/> arrives
+ * with no xmlns of its own, or with jabber:client). */
+static gboolean plain(xmpp_stanza_t *c, const char *name)
 {
-    if (o->presence)
-        xmpp_stanza_release(o->presence);
-    o->presence = xmpp_stanza_copy(st);
+    const char *ns = xmpp_stanza_get_ns(c);
+
+    return !g_strcmp0(xmpp_stanza_get_name(c), name) &&
+           (!ns || !strcmp(ns, NS_CLIENT) ||
+            !strcmp(ns, "jabber:component:accept"));
 }
 
+static gboolean text_within(xmpp_stanza_t *c, gsize max)
+{
+    char *t = xmpp_stanza_get_text(c);
+    gboolean ok = !t || strlen(t) <= max;
+
+    if (t)
+        xmpp_free(xmpp_stanza_get_context(c), t);
+    return ok;
+}
+
+static enum xerr check_show(xmpp_stanza_t *c, const char **why)
+{
+    static const char *const shows[] = {"away", "chat", "dnd", "xa"};
+    char *t = xmpp_stanza_get_text(c);
+    gboolean ok = FALSE;
+
+    /* RFC 6121 §4.7.2.1: one of four values. */
+    for (size_t i = 0; t && i < G_N_ELEMENTS(shows); i++)
+        ok = ok || !strcmp(t, shows[i]);
+    if (t)
+        xmpp_free(xmpp_stanza_get_context(c), t);
+    *why = "<show/> is one of away, chat, dnd, xa";
+    return ok ? XERR_NONE : XERR_BAD_REQUEST;
+}
+
+static enum xerr check_status(xmpp_stanza_t *c, const char **why)
+{
+    *why = "the status text is too long for this service";
+    return text_within(c, BOUND_STATUS_BYTES) ? XERR_NONE
+                                               : XERR_POLICY_VIOLATION;
+}
+
+static enum xerr check_priority(xmpp_stanza_t *c, const char **why)
+{
+    char *t = xmpp_stanza_get_text(c), *end = NULL;
+    gint64 v = t ? g_ascii_strtoll(t, &end, 10) : 0;
+    gboolean ok = t && *t && end && !*end && v >= -128 && v <= 127;
+
+    if (t)
+        xmpp_free(xmpp_stanza_get_context(c), t);
+    /* RFC 6121 §4.7.2.3: an integer between -128 and +127. */
+    *why = "<priority/> is an integer from -128 to 127";
+    return ok ? XERR_NONE : XERR_BAD_REQUEST;
+}
+
+/* XEP-0115 attributes a client's <c/> carries on; nothing else is kept. */
+static const char *const caps_attrs[] = {"hash", "node", "ver", "ext"};
+
+static enum xerr check_caps(xmpp_stanza_t *c, const char **why)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(caps_attrs); i++) {
+        const char *v = xmpp_stanza_get_attribute(c, caps_attrs[i]);
+        if (v && strlen(v) > BOUND_CAPS_BYTES) {
+            *why = "the caps element is too long for this service";
+            return XERR_POLICY_VIOLATION;
+        }
+    }
+    return XERR_NONE;
+}
+
+static enum xerr check_photo(xmpp_stanza_t *c, const char **why)
+{
+    xmpp_stanza_t *photo = xmpp_stanza_get_child_by_name(c, "photo");
+
+    *why = "the vCard photo hash is too long for this service";
+    return !photo || text_within(photo, BOUND_PHOTO_BYTES)
+               ? XERR_NONE
+               : XERR_POLICY_VIOLATION;
+}
+
+static xmpp_stanza_t *copy_text(xmpp_ctx_t *ctx, xmpp_stanza_t *c, gsize max)
+{
+    char *t = xmpp_stanza_get_text(c);
+    char *cut = stanza_utf8_cut(t ? t : "", max);
+    xmpp_stanza_t *e = stanza_elem(ctx, xmpp_stanza_get_name(c), NULL);
+
+    if (*cut) {
+        xmpp_stanza_t *txt = xmpp_stanza_new(ctx);
+        xmpp_stanza_set_text(txt, cut);
+        stanza_add(e, txt);
+    }
+    g_free(cut);
+    if (t)
+        xmpp_free(ctx, t);
+    return e;
+}
+
+static xmpp_stanza_t *copy_show(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+{
+    return copy_text(ctx, c, 4);
+}
+
+static xmpp_stanza_t *copy_status(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+{
+    return copy_text(ctx, c, BOUND_STATUS_BYTES);
+}
+
+static xmpp_stanza_t *copy_priority(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+{
+    return copy_text(ctx, c, 4);
+}
+
+static xmpp_stanza_t *copy_caps(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+{
+    xmpp_stanza_t *e = stanza_elem(ctx, "c", NS_CAPS);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(caps_attrs); i++) {
+        const char *v = xmpp_stanza_get_attribute(c, caps_attrs[i]);
+        if (v && strlen(v) <= BOUND_CAPS_BYTES)
+            xmpp_stanza_set_attribute(e, caps_attrs[i], v);
+    }
+    return e;
+}
+
+static xmpp_stanza_t *copy_photo(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+{
+    xmpp_stanza_t *e = stanza_elem(ctx, "x", NS_VCARD_X);
+    xmpp_stanza_t *photo = xmpp_stanza_get_child_by_name(c, "photo");
+
+    if (photo)
+        stanza_add(e, copy_text(ctx, photo, BOUND_PHOTO_BYTES));
+    return e;
+}
+
+/* What of a client's presence the room keeps and shows every joiner
+ * (issue 9: the kept presence is re-sent on every join, so it holds only
+ * these, the first of each, each bounded): show, status, priority, XEP-0115
+ * caps, the XEP-0153 photo hash. The muc <x/> (history, password) and
+ * everything else stays behind. */
+static const struct {
+    const char *name, *ns; /* ns NULL: the stanza's own namespace */
+    enum xerr (*check)(xmpp_stanza_t *c, const char **why);
+    xmpp_stanza_t *(*copy)(xmpp_ctx_t *ctx, xmpp_stanza_t *c);
+} kept[] = {
+    {"show", NULL, check_show, copy_show},
+    {"status", NULL, check_status, copy_status},
+    {"priority", NULL, check_priority, copy_priority},
+    {"c", NS_CAPS, check_caps, copy_caps},
+    {"x", NS_VCARD_X, check_photo, copy_photo},
+};
+
+static int kept_index(xmpp_stanza_t *c)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++)
+        if (kept[i].ns ? stanza_is(c, kept[i].name, kept[i].ns)
+                       : plain(c, kept[i].name))
+            return (int)i;
+    return -1;
+}
+
+/* Refuses a client's presence whose kept parts are out of bounds. */
+static enum xerr presence_check(xmpp_stanza_t *st, const char **why)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+         c = xmpp_stanza_get_next(c)) {
+        int i = xmpp_stanza_is_tag(c) ? kept_index(c) : -1;
+        enum xerr e = i >= 0 ? kept[i].check(c, why) : XERR_NONE;
+        if (e != XERR_NONE)
+            return e;
+    }
+    return XERR_NONE;
+}
+
+void muc_keep_presence(occ *o, xmpp_stanza_t *st)
+{
+    xmpp_ctx_t *ctx = xmpp_stanza_get_context(st);
+    xmpp_stanza_t *p = xmpp_presence_new(ctx);
+    guint seen = 0;
+
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+         c = xmpp_stanza_get_next(c)) {
+        int i = xmpp_stanza_is_tag(c) ? kept_index(c) : -1;
+        if (i < 0 || (seen & (1u << i)))
+            continue;
+        seen |= 1u << i;
+        stanza_add(p, kept[i].copy(ctx, c));
+    }
+    if (o->presence)
+        xmpp_stanza_release(o->presence);
+    o->presence = p;
+}
+
+/* [limits] join_rate, join_burst: joins per bare JID across every room,
+ * whatever the resource (issue 9, item 6). */
+static gboolean join_allowed(muc *m, const char *bare)
+{
+    gint64 now = g_get_monotonic_time();
+    bucket *b = bucket_table_get(m->joins, bare, m->cfg->join_rate,
+                                 m->cfg->join_burst, BOUND_JOIN_BUCKETS, now);
+
+    return bucket_take(b, m->cfg->join_rate, m->cfg->join_burst, now);
+}
+
+/* nick: prepared (nick_prepare); modified: it differs from what the client
+ * asked for, so its self-presence carries status 210. */
 static void join(muc *m, uplink *up, room *r, gboolean created,
                  xmpp_stanza_t *st, const char *full, const char *bare,
-                 const char *nick)
+                 const char *nick, gboolean modified)
 {
     xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC);
     occ *o = room_occ_by_nick(r, nick);
@@ -515,12 +724,18 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
     history_req h;
     GHashTableIter it;
     gpointer value;
-    int self_codes[4] = {110, 0, 0, 0};
+    int self_codes[5] = {110, 0, 0, 0, 0};
     int n = 1;
 
     if (o && strcmp(o->bare, bare) != 0) {
-        /* XEP-0045 §7.2.9: another user holds the nick. */
+        /* XEP-0045 §7.2.9: another user holds the nick; nicks are compared
+         * by their RFC 8266 key, so a look-alike is the same nick. */
         muc_reply_error(up, st, XERR_CONFLICT, "that nick is in use");
+        return;
+    }
+    if (!join_allowed(m, bare)) {
+        muc_reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
+                        "you are joining groups too fast; wait a moment");
         return;
     }
     aff = o ? o->aff : muc_affiliation(m, r, bare);
@@ -590,6 +805,9 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
         self_codes[n++] = 100; /* XEP-0045 §7.2.4: real JIDs are public */
     if (created)
         self_codes[n++] = 201; /* XEP-0045 §10.1.1: a new room */
+    if (modified)
+        self_codes[n++] = 210; /* XEP-0045 §7.2.3: the service changed the
+                                * nick (RFC 8266 mapping) */
     stanza_send(up,
                 muc_occ_presence(up, r, o, full, TRUE, NULL, NULL, self_codes));
     send_history(m, up, r, o, full, &h);
@@ -620,7 +838,11 @@ static void change_nick(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     static const int self303[] = {303, 110, 0}, others303[] = {303, 0};
     static const int self[] = {110, 0}, none[] = {0};
 
-    if (room_occ_by_nick(r, nick)) {
+    occ *holder = room_occ_by_nick(r, nick);
+
+    /* XEP-0045 §7.6.3: a nick someone else holds (compared by RFC 8266
+     * key) is a conflict; one's own in another case is a rename. */
+    if (holder && holder != o) {
         muc_reply_error(up, st, XERR_CONFLICT, "that nick is in use");
         return;
     }
@@ -632,27 +854,6 @@ static void change_nick(uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     muc_broadcast_presence(up, r, o, NULL, NULL, self, none);
 }
 
-/* In the spirit of the PRECIS Nickname profile (RFC 8266): no leading or
- * trailing white space, something visible, not too long; case and width
- * variants are caught by folding when nicks are compared. */
-static gboolean nick_valid(const char *nick)
-{
-    glong n = g_utf8_strlen(nick, -1);
-    gboolean visible = FALSE;
-
-    if (n == 0 || n > 64 || g_unichar_isspace(g_utf8_get_char(nick)) ||
-        g_unichar_isspace(
-            g_utf8_get_char(g_utf8_prev_char(nick + strlen(nick)))))
-        return FALSE;
-    for (const char *p = nick; *p; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        if (!g_unichar_isdefined(c) || c == 0xFFFD)
-            return FALSE;
-        visible = visible || g_unichar_isgraph(c);
-    }
-    return visible;
-}
-
 void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
 {
     const char *type = xmpp_stanza_get_type(st);
@@ -661,7 +862,8 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     const char *why = NULL;
     room *r;
     occ *o;
-    char *bare;
+    char *bare, *nick = NULL;
+    enum xerr e;
 
     if (type && strcmp(type, "unavailable") != 0) {
         /* error, probe, subscriptions: nothing for a room to do. */
@@ -704,21 +906,26 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         muc_reply_error(up, st, XERR_JID_MALFORMED, "a nick is required");
         goto leave;
     }
-    if (!nick_valid(to->resource)) {
-        muc_reply_error(up, st, XERR_JID_MALFORMED,
-                        "a nick needs a visible character, no spaces at its "
-                        "ends, and at most 64 characters");
+    /* XEP-0045 §7.2.3 leaves the nick policy to the service: RFC 8266. */
+    if (nick_prepare(to->resource, &nick, &why) < 0) {
+        muc_reply_error(up, st, XERR_NOT_ACCEPTABLE, why);
+        goto leave;
+    }
+    if ((e = presence_check(st, &why)) != XERR_NONE) {
+        muc_reply_error(up, st, e, why);
         goto leave;
     }
     if (!o)
-        join(m, up, r, created, st, full, bare, to->resource);
-    else if (strcmp(o->nick, to->resource) == 0) {
+        join(m, up, r, created, st, full, bare, nick,
+             strcmp(nick, to->resource) != 0);
+    else if (strcmp(o->nick, nick) == 0) {
         static const int self[] = {110, 0}, none[] = {0};
         muc_keep_presence(o, st);
         muc_broadcast_presence(up, r, o, NULL, NULL, self, none);
     } else
-        change_nick(up, r, o, st, to->resource);
+        change_nick(up, r, o, st, nick);
 leave:
+    g_free(nick);
     g_free(bare);
 }
 
@@ -758,24 +965,16 @@ static int subject_txn(MDB_txn *txn, const store *st, void *userdata)
     return groups_put(txn, st, &g);
 }
 
-/* A token bucket per occupant: burst messages at once, then rate per
- * second. */
-static gboolean rate_allows(muc *m, occ *o)
+/* [limits] rate, burst: one bucket per (room, real bare JID), so that
+ * more sessions, another nick, or leaving and joining again do not refill
+ * it (issue 9, item 6). */
+static gboolean rate_allows(muc *m, room *r, occ *o)
 {
     gint64 now = g_get_monotonic_time();
-    double burst = m->cfg->burst;
+    bucket *b = bucket_table_get(r->rates, o->bare, m->cfg->rate,
+                                 m->cfg->burst, BOUND_BUCKETS_PER_ROOM, now);
 
-    if (o->tokens_at == 0)
-        o->tokens = burst;
-    else
-        o->tokens =
-            MIN(burst, o->tokens + m->cfg->rate * (double)(now - o->tokens_at) /
-                                       G_USEC_PER_SEC);
-    o->tokens_at = now;
-    if (o->tokens < 1.0)
-        return FALSE;
-    o->tokens -= 1.0;
-    return TRUE;
+    return bucket_take(b, m->cfg->rate, m->cfg->burst, now);
 }
 
 /* A groupchat message (or subject change, body NULL) from o: checked,
@@ -802,7 +1001,16 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
         *why = "the message is too long for this group";
         return XERR_POLICY_VIOLATION;
     }
-    if ((body || subject) && o && !rate_allows(m, o)) {
+    if (subject && strlen(subject) > BOUND_SUBJECT_BYTES) {
+        *why = "the subject is too long for this service";
+        return XERR_POLICY_VIOLATION;
+    }
+    if (origin_id && strlen(origin_id) > BOUND_ID_BYTES) {
+        /* Archived and reused as the message id in history and MAM. */
+        *why = "the origin-id is too long for this service";
+        return XERR_POLICY_VIOLATION;
+    }
+    if ((body || subject) && o && !rate_allows(m, r, o)) {
         *why = "you are sending too fast; wait a moment";
         return XERR_RESOURCE_CONSTRAINT;
     }
@@ -937,12 +1145,9 @@ static void private_message(muc *m, uplink *up, room *r, occ *o,
             ctx, xmpp_stanza_get_type(st),
             g_ptr_array_index(target->sessions, i), xmpp_stanza_get_id(st));
         xmpp_stanza_set_from(out, from);
-        for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
-             c = xmpp_stanza_get_next(c))
-            if (xmpp_stanza_is_tag(c) &&
-                !stanza_is(c, "occupant-id", NS_OCCUPANT_ID) &&
-                !stanza_is(c, "x", NS_MUC_USER))
-                stanza_add(out, xmpp_stanza_copy(c));
+        /* Issue 9, item 9: no stanza-id by a room, delay, occupant-id or
+         * muc#user items from the sender reach the recipient. */
+        stanza_copy_relayable(out, st, m->cfg->jid);
         stanza_add(out, stanza_elem(ctx, "x", NS_MUC_USER));
         stanza_send(up, out);
     }

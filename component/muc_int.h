@@ -16,6 +16,7 @@ struct muc {
     const config *cfg;
     store *st;
     GHashTable *rooms; /* name -> room * (owned) */
+    GHashTable *joins; /* bare JID -> bucket: joins across rooms */
     guchar salt[MUC_SALT_LEN];
     muc_bridge_hooks bridge; /* all NULL until muc_set_bridge */
     void *bridge_data;

@@ -1,7 +1,9 @@
 /* room: a group's live state: configuration and occupants. */
 #include "room.h"
 
-#include "jid.h"
+#include "bounds.h"
+#include "bucket.h"
+#include "nick.h"
 
 static const char *const role_names[] = {
     [ROLE_MODERATOR] = "moderator",
@@ -40,6 +42,8 @@ room *room_new(const char *component_jid, group_cfg *cfg)
     r->cfg = cfg;
     r->by_nick = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, occ_free);
     r->by_full = g_hash_table_new(g_str_hash, g_str_equal);
+    r->rates = bucket_table_new();
+    r->invites = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return r;
 }
 
@@ -49,6 +53,8 @@ void room_free(room *r)
         return;
     g_hash_table_destroy(r->by_full);
     g_hash_table_destroy(r->by_nick);
+    g_hash_table_destroy(r->rates);
+    g_hash_table_destroy(r->invites);
     group_cfg_free(r->cfg);
     g_free(r->jid);
     g_free(r->name);
@@ -60,10 +66,23 @@ occ *room_occ_by_full(room *r, const char *full)
     return g_hash_table_lookup(r->by_full, full);
 }
 
+/* The comparison form of nick (RFC 8266); callers have checked nick with
+ * nick_prepare, so a refusal here is a nick nobody can hold: it is kept
+ * apart from every valid key by a leading control character. */
+static char *key_of(const char *nick)
+{
+    char *key = NULL;
+    const char *why = NULL;
+
+    if (nick_key(nick, &key, &why) < 0)
+        return g_strconcat("\x01", nick, NULL);
+    return key;
+}
+
 occ *room_occ_by_nick(room *r, const char *nick)
 {
-    char *key = jid_node_fold(nick);
-    occ *o = key ? g_hash_table_lookup(r->by_nick, key) : NULL;
+    char *key = key_of(nick);
+    occ *o = g_hash_table_lookup(r->by_nick, key);
 
     g_free(key);
     return o;
@@ -75,7 +94,7 @@ occ *room_occ_add(room *r, const char *nick, const char *bare, const char *full,
     occ *o = g_new0(occ, 1);
 
     o->nick = g_strdup(nick);
-    o->nick_key = jid_node_fold(nick);
+    o->nick_key = key_of(nick);
     o->bare = g_strdup(bare);
     o->sessions = g_ptr_array_new_with_free_func(g_free);
     o->aff = aff;
@@ -124,7 +143,7 @@ void room_occ_rename(room *r, occ *o, const char *nick)
     g_free(o->nick);
     g_free(o->nick_key);
     o->nick = g_strdup(nick);
-    o->nick_key = jid_node_fold(nick);
+    o->nick_key = key_of(nick);
     g_hash_table_insert(r->by_nick, o->nick_key, o);
 }
 
@@ -138,4 +157,45 @@ const char *room_occ_jid(const occ *o)
 guint room_occupant_count(const room *r)
 {
     return g_hash_table_size(r->by_nick);
+}
+
+static gboolean lapsed(gpointer key, gpointer value, gpointer now)
+{
+    (void)key;
+    return *(gint64 *)value <= *(gint64 *)now;
+}
+
+void room_invite_add(room *r, const char *bare, gint64 now)
+{
+    gint64 *until = g_new(gint64, 1);
+
+    if (g_hash_table_size(r->invites) >= BOUND_INVITES_PER_ROOM &&
+        !g_hash_table_contains(r->invites, bare)) {
+        GHashTableIter it;
+        gpointer k, v, oldest = NULL;
+        gint64 min = G_MAXINT64;
+
+        g_hash_table_foreach_remove(r->invites, lapsed, &now);
+        g_hash_table_iter_init(&it, r->invites);
+        while (g_hash_table_size(r->invites) >= BOUND_INVITES_PER_ROOM &&
+               g_hash_table_iter_next(&it, &k, &v))
+            if (*(gint64 *)v < min) {
+                min = *(gint64 *)v;
+                oldest = k;
+            }
+        if (oldest)
+            g_hash_table_remove(r->invites, oldest);
+    }
+    *until = now + (gint64)BOUND_INVITE_TTL_S * G_USEC_PER_SEC;
+    g_hash_table_insert(r->invites, g_strdup(bare), until);
+}
+
+gboolean room_invite_take(room *r, const char *bare, gint64 now)
+{
+    gint64 *until = g_hash_table_lookup(r->invites, bare);
+    gboolean ok = until && *until > now;
+
+    if (until)
+        g_hash_table_remove(r->invites, bare);
+    return ok;
 }

@@ -23,20 +23,18 @@ const char *role_name(enum role r);
  * JIDs) joined under that nick. Owned by its room. */
 typedef struct occ {
     char *nick;          /* as the occupant chose it */
-    char *nick_key;      /* folded: two nicks clash when these are equal */
+    char *nick_key;      /* nick_key(nick): nicks clash when these match */
     char *bare;          /* real bare JID; shown to moderators only */
     GPtrArray *sessions; /* full JIDs (char *, owned), newest last */
     enum affiliation aff;
     enum role role;
     char *occupant_id;       /* XEP-0421, stable per room and bare JID */
     xmpp_stanza_t *presence; /* last <presence/> sent (show, status...) */
-    double tokens;           /* message rate bucket ([limits] rate, burst) */
     /* A legacy occupant (no sessions): 'i' a member in contacts mode, 'c'
      * a participant of a bridged legacy chat; 0 for XMPP occupants. */
     char legacy_kind;
     char *legacy_account; /* the bot account it is reached through */
     char *legacy_handle;  /* its handle (chat: its nick) there */
-    gint64 tokens_at;     /* when it was last filled; 0: full */
 } occ;
 
 typedef struct room {
@@ -45,6 +43,12 @@ typedef struct room {
     group_cfg *cfg;      /* owned */
     GHashTable *by_nick; /* nick_key -> occ * (owned) */
     GHashTable *by_full; /* full JID -> occ * (borrowed) */
+    /* Message rate per real bare JID, whatever its sessions or nick, kept
+     * across leave and rejoin while the room is loaded (bucket.h). */
+    GHashTable *rates;
+    /* Pending mediated invitations (XEP-0045 §7.8.2): invitee bare JID ->
+     * gint64 monotonic µs when it lapses; at most BOUND_INVITES_PER_ROOM. */
+    GHashTable *invites;
 } room;
 
 /* Takes ownership of cfg. */
@@ -53,7 +57,7 @@ void room_free(room *r);
 
 /* The occupant a session belongs to, or NULL. */
 occ *room_occ_by_full(room *r, const char *full);
-/* The occupant holding nick (compared folded), or NULL. */
+/* The occupant holding nick (compared by nick_key, RFC 8266), or NULL. */
 occ *room_occ_by_nick(room *r, const char *nick);
 
 /* Adds a new occupant with one session (full), or with none (full NULL: a
@@ -78,5 +82,12 @@ void room_occ_rename(room *r, occ *o, const char *nick);
 const char *room_occ_jid(const occ *o);
 
 guint room_occupant_count(const room *r);
+
+/* Remembers that bare was invited at now (monotonic µs), for
+ * BOUND_INVITE_TTL_S; past BOUND_INVITES_PER_ROOM pending, lapsed ones and
+ * then the oldest are forgotten. */
+void room_invite_add(room *r, const char *bare, gint64 now);
+/* Whether bare holds a pending invitation at now; it is used up. */
+gboolean room_invite_take(room *r, const char *bare, gint64 now);
 
 #endif

@@ -30,4 +30,24 @@ char *stanza_child_text(xmpp_stanza_t *st, const char *name);
  * NULL; free with xmpp_free. */
 char *stanza_form_value(xmpp_stanza_t *form, const char *var);
 
+/* Whether child c of a client's stanza is something only the room may say
+ * and must not be relayed (XEP-0359 §3, XEP-0421 §4, XEP-0203, XEP-0045
+ * §7.5): a <stanza-id/> whose 'by' is at domain (a room of this service),
+ * a <delay/>, an <occupant-id/>, a muc#user <x/> (items, statuses, real
+ * JIDs). Every path that relays a client's children asks this. */
+int stanza_forged(xmpp_stanza_t *c, const char *domain);
+
+/* Copies to dst every element child of src that stanza_forged() lets
+ * through. */
+void stanza_copy_relayable(xmpp_stanza_t *dst, xmpp_stanza_t *src,
+                           const char *domain);
+
+/* The most bytes s can take once escaped in a text or attribute (each of
+ * & < > " ' counted as six). */
+gsize stanza_escaped_len(const char *s);
+
+/* s cut to at most max bytes at a character boundary (s must be UTF-8);
+ * newly allocated (g_free). */
+char *stanza_utf8_cut(const char *s, gsize max);
+
 #endif

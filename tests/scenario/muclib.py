@@ -25,8 +25,10 @@ def start(store_dir=None, limits=None, **service):
     d = tmpdir()
     cfg = base_config(server.port, store_dir or os.path.join(d, 'store'))
     cfg.setdefault('service', {}).update(service)
-    # tests create many rooms as one user; the limit has its own test
-    cfg['limits'] = dict({'max_rooms': '1000'}, **(limits or {}))
+    # tests create and join many rooms as one user; the limits have their
+    # own tests
+    cfg['limits'] = dict({'max_rooms': '1000', 'join_burst': '1000'},
+                         **(limits or {}))
     proc = Imgroups(cfg, workdir=d)
     server.wait_for_connection(10)
     return server, proc

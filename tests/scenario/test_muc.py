@@ -296,15 +296,21 @@ def invitation():
              % (C, USER_NS))
 
 
-@test('a nick with spaces at its ends or nothing visible is refused with '
-      'jid-malformed')
+@test('a nick with nothing visible, an invisible character or over the bound '
+      'is refused with not-acceptable; spaces at its ends are removed (status 210)')
 def bad_nick():
     s = rig()
     create(s, 'r15')
-    for nick in (' eve', 'eve ', '\u200b', 'x' * 65):
+    for nick in ('\u200b', 'e\u00adve', 'x' * 129):
         s.send("<presence from='%s' to='r15@%s/%s'><x %s/></presence>" % (E, C, nick, MUC))
         s.expect("<presence type='error' from='r15@%s/%s' to='%s'><error type='modify'>"
-                 "<jid-malformed %s/></error></presence>" % (C, nick, E, ERR))
+                 "<not-acceptable %s/></error></presence>" % (C, nick, E, ERR))
+    join(s, 'r15', ' eve ', E)
+    s.expect_unordered([
+        presence('r15', 'alice', E, 'owner', 'moderator'),
+        presence('r15', 'eve', A, 'none', 'participant', jid=E),
+        self_presence('r15', 'eve', E, 'none', 'participant', [110, 210]),
+        empty_subject('r15', E)])
 
 
 @test('unavailable presence from someone who is not in the room (a server '
