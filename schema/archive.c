@@ -475,6 +475,272 @@ int archive_get_id(MDB_txn *txn, const store *s, const char *group,
     return 0;
 }
 
+/* Counting: the gap index */
+
+/* The "archive_gaps" database holds, per group, runs of seqs that have no
+ * message: key group\0 start(be64), value (qt) version, end (inclusive).
+ * Invariant: every seq between the group's first and last message that has
+ * no message lies in a run (runs below the first message may linger until
+ * the next deletion from the front drops them). Seqs are never reused, so a
+ * seq once in a run stays without a message. The count of a range of seqs
+ * inside [first, last] is then its width less its gaps. */
+
+#define GAP_TYPE G_VARIANT_TYPE("(qt)")
+
+/* The run at the cursor, if it is one of the group's: its start and end. */
+static gboolean gap_take(int rc, const MDB_val *k, const MDB_val *d,
+                         const void *group, size_t glen, guint64 *start,
+                         guint64 *end)
+{
+    GVariant *v = NULL;
+    guint16 version;
+
+    if (rc != 0 || !key_is_msg(k, group, glen, start) ||
+        store_decode_variant(d, GAP_TYPE, &v) != 0)
+        return FALSE;
+    g_variant_get(v, "(qt)", &version, end);
+    g_variant_unref(v);
+    /* A run this build cannot read counts as none (the count is then too
+     * high, never a crash). */
+    return version > 0 && version <= ARCHIVE_GAP_VERSION && *end >= *start;
+}
+
+static int gap_put(MDB_txn *txn, const store *s, const void *group, size_t glen,
+                   guint64 start, guint64 end)
+{
+    akey key;
+
+    key_msg(&key, group, glen, start);
+    return store_put_variant(
+        txn, store_dbi(s, STORE_DB_ARCHIVE_GAPS), key.b, key.len,
+        g_variant_new("(qt)", (guint16)ARCHIVE_GAP_VERSION, end));
+}
+
+static int gap_del(MDB_txn *txn, const store *s, const void *group, size_t glen,
+                   guint64 start)
+{
+    akey key;
+    MDB_val k;
+
+    key_msg(&key, group, glen, start);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    return mdb_del(txn, store_dbi(s, STORE_DB_ARCHIVE_GAPS), &k, NULL);
+}
+
+/* Positions cur on the group's last run starting at or before seq; FALSE
+ * (rc 0) when there is none. */
+static int gap_le(MDB_cursor *cur, const void *group, size_t glen, guint64 seq,
+                  guint64 *start, guint64 *end, gboolean *found)
+{
+    akey key;
+    MDB_val k, d;
+    int rc;
+
+    *found = FALSE;
+    key_msg(&key, group, glen, seq);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    if (rc == 0 && gap_take(rc, &k, &d, group, glen, start, end) &&
+        *start == seq) {
+        *found = TRUE;
+        return 0;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+    else if (rc == 0)
+        rc = mdb_cursor_get(cur, &k, &d, MDB_PREV);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    *found = gap_take(rc, &k, &d, group, glen, start, end);
+    return 0;
+}
+
+/* Records that seq (deleted, not the group's first) has no message,
+ * joining the runs on either side of it. */
+static int gap_add(MDB_txn *txn, const store *s, const void *group, size_t glen,
+                   guint64 seq)
+{
+    MDB_cursor *cur = NULL;
+    guint64 ls = 0, le = 0, rs = 0, re = 0, start = seq, end = seq;
+    gboolean left = FALSE, right = FALSE;
+    int rc;
+
+    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_ARCHIVE_GAPS), &cur);
+    if (rc != 0)
+        return rc;
+    if (seq > 0)
+        rc = gap_le(cur, group, glen, seq - 1, &ls, &le, &left);
+    if (rc == 0 && seq < G_MAXUINT64)
+        rc = gap_le(cur, group, glen, seq + 1, &rs, &re, &right);
+    mdb_cursor_close(cur);
+    if (rc != 0)
+        return rc;
+    if (left && le + 1 >= seq) {
+        start = ls;
+        end = MAX(le, seq);
+    }
+    if (right && rs == seq + 1) {
+        end = re;
+        rc = gap_del(txn, s, group, glen, rs);
+    }
+    return rc ? rc : gap_put(txn, s, group, glen, start, end);
+}
+
+/* Drops the group's runs that start below first (all of them when first is
+ * G_MAXUINT64: the group has no message left). */
+static int gap_drop_below(MDB_txn *txn, const store *s, const void *group,
+                          size_t glen, guint64 first)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    akey key;
+    guint64 start;
+    int rc;
+
+    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_ARCHIVE_GAPS), &cur);
+    if (rc != 0)
+        return rc;
+    key_msg(&key, group, glen, 0);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE)) {
+        if (!key_is_msg(&k, group, glen, &start) ||
+            (start >= first && first != G_MAXUINT64))
+            break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0)
+            break;
+        k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* How many seqs in [lo, hi] lie in the group's runs. */
+static int gap_count(MDB_txn *txn, const store *s, const void *group,
+                     size_t glen, guint64 lo, guint64 hi, guint64 *n)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    guint64 start, end;
+    gboolean found;
+    int rc;
+
+    *n = 0;
+    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_ARCHIVE_GAPS), &cur);
+    if (rc != 0)
+        return rc;
+    rc = gap_le(cur, group, glen, lo, &start, &end, &found);
+    if (rc == 0 && !found) {
+        akey key;
+
+        /* No run starts at or before lo: begin with the first after it. */
+        key_msg(&key, group, glen, lo);
+        k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+        found = gap_take(rc, &k, &d, group, glen, &start, &end);
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    while (rc == 0 && found && start <= hi) {
+        if (end >= lo)
+            *n += MIN(end, hi) - MAX(start, lo) + 1;
+        rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+        found = gap_take(rc, &k, &d, group, glen, &start, &end);
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* After the message seq of the group was deleted: a seq with a message
+ * before it becomes a gap; the first message's going moves the front, and
+ * the runs below the new front are dropped. */
+static int gap_after_delete(MDB_txn *txn, const store *s, MDB_cursor *cur,
+                            const void *group, size_t glen, guint64 seq)
+{
+    akey key;
+    MDB_val k, d;
+    guint64 first;
+    int rc;
+
+    key_msg(&key, group, glen, 0);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    if (rc != 0 || !key_is_msg(&k, group, glen, &first))
+        first = G_MAXUINT64;
+    if (first < seq)
+        return gap_add(txn, s, group, glen, seq);
+    return gap_drop_below(txn, s, group, glen, first);
+}
+
+int archive_gaps_rebuild(MDB_txn *txn, const store *s)
+{
+    MDB_dbi gaps = store_dbi(s, STORE_DB_ARCHIVE_GAPS);
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    GByteArray *group = g_byte_array_new();
+    guint64 last = 0, mark = 0;
+    gboolean any = FALSE;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL, EINVAL);
+    rc = mdb_drop(txn, gaps, 0);
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_ARCHIVE), &cur);
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const unsigned char *p = k.mv_data;
+        const unsigned char *nul = memchr(p, '\0', k.mv_size);
+        size_t glen = nul ? (size_t)(nul - p) : 0;
+        GVariant *v = NULL;
+        guint64 seq;
+
+        if (!nul || glen == 0 || glen > ARCHIVE_GROUP_MAX)
+            continue;
+        if (glen != group->len || memcmp(p, group->data, glen) != 0) {
+            /* The previous group's deleted newest messages are a gap. */
+            if (any && mark > last)
+                rc = gap_put(txn, s, group->data, group->len, last + 1, mark);
+            if (rc != 0)
+                break;
+            g_byte_array_set_size(group, 0);
+            g_byte_array_append(group, p, (guint)glen);
+            last = mark = 0;
+            any = FALSE;
+        }
+        if (k.mv_size == glen + 1) { /* the high-water mark */
+            guint16 version;
+
+            if (store_decode_variant(&d, MARK_TYPE, &v) == 0) {
+                g_variant_get(v, "(qt)", &version, &mark);
+                g_variant_unref(v);
+            }
+            continue;
+        }
+        if (!key_is_msg(&k, p, glen, &seq))
+            continue;
+        if (any && seq > last + 1)
+            rc = gap_put(txn, s, p, glen, last + 1, seq - 1);
+        if (rc != 0)
+            break;
+        last = seq;
+        any = TRUE;
+    }
+    if (rc == MDB_NOTFOUND) {
+        rc = 0;
+        if (any && mark > last)
+            rc = gap_put(txn, s, group->data, group->len, last + 1, mark);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    g_byte_array_unref(group);
+    return rc;
+}
+
 /* Queries */
 
 /* The first position p in [lo, hi] such that the group's readable messages
@@ -547,17 +813,22 @@ static int result_range(gcur *c, const archive_query *q, guint64 *lo,
     return 0;
 }
 
-static int count_range(gcur *c, guint64 lo, guint64 hi, guint64 *count)
+/* The number of messages with lo <= seq <= hi, for bounds inside the
+ * group's [first, last] (as result_range gives them): the width less the
+ * gaps, never a walk. */
+static int count_range(MDB_txn *txn, const store *s, const gcur *c, guint64 lo,
+                       guint64 hi, guint64 *count)
 {
+    guint64 gaps;
     int rc;
 
     *count = 0;
     if (lo > hi)
         return 0;
-    for (rc = gcur_ge(c, lo); rc == 0 && c->seq <= hi;
-         rc = gcur_step(c, MDB_NEXT))
-        (*count)++;
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    rc = gap_count(txn, s, c->group, c->glen, lo, hi, &gaps);
+    if (rc == 0)
+        *count = hi - lo + 1 - MIN(gaps, hi - lo + 1);
+    return rc;
 }
 
 static void reverse(GPtrArray *a)
@@ -639,7 +910,7 @@ int archive_query_run(MDB_txn *txn, const store *s, const char *group,
     if (rc != 0)
         goto leave;
     if (count) {
-        rc = count_range(&c, lo, hi, count);
+        rc = count_range(txn, s, &c, lo, hi, count);
         if (rc != 0)
             goto leave;
     }
@@ -938,11 +1209,12 @@ static void group_after(GByteArray *a, const void *p, size_t glen)
 /* Deletes the message under the cursor (its key k), sets the job's resume
  * key past it, and leaves the group's high-water mark if it was the newest
  * message of its group. */
-static int job_delete(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *cur,
+static int job_delete(MDB_txn *txn, const store *s, MDB_cursor *cur,
                       const MDB_val *k, size_t glen, archive_job *job)
 {
     akey key, mark;
     MDB_val nk, nd;
+    GVariant *old = NULL;
     guint64 seq;
     int rc;
 
@@ -960,6 +1232,9 @@ static int job_delete(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *cur,
     } else {
         group_after(job->next_resume, key.b, glen);
     }
+    rc = gap_after_delete(txn, s, cur, key.b, glen, seq);
+    if (rc != 0)
+        return rc;
     nk = (MDB_val){.mv_size = job->next_resume->len,
                    .mv_data = job->next_resume->data};
     rc = mdb_cursor_get(cur, &nk, &nd, MDB_SET_RANGE);
@@ -968,10 +1243,24 @@ static int job_delete(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *cur,
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
     /* The group's newest is gone: remember its seq, so that archive_append
-     * never hands out this seq (and a stanza-id of it) again. */
+     * never hands out this seq (and a stanza-id of it) again. A mark
+     * already higher (the newer messages went before this one) stays. */
     key_mark(&mark, key.b, glen);
+    rc = store_get_variant(txn, store_dbi(s, STORE_DB_ARCHIVE), mark.b,
+                           mark.len, MARK_TYPE, &old);
+    if (rc == 0) {
+        guint16 version;
+        guint64 high;
+
+        g_variant_get(old, "(qt)", &version, &high);
+        g_variant_unref(old);
+        if (version > 0 && version <= ARCHIVE_MARK_VERSION && high >= seq)
+            return 0;
+    } else if (rc != MDB_NOTFOUND && rc != MDB_CORRUPTED) {
+        return rc;
+    }
     return store_put_variant(
-        txn, dbi, mark.b, mark.len,
+        txn, store_dbi(s, STORE_DB_ARCHIVE), mark.b, mark.len,
         g_variant_new("(qt)", (guint16)ARCHIVE_MARK_VERSION, seq));
 }
 
@@ -1016,7 +1305,7 @@ static int job_txn(MDB_txn *txn, const store *s, void *userdata)
                 job->next_done = TRUE;
             break;
         case JOB_DELETE:
-            rc = job_delete(txn, dbi, cur, &k, glen, job);
+            rc = job_delete(txn, s, cur, &k, glen, job);
             if (rc != 0)
                 goto leave;
             deleted++;

@@ -10,6 +10,8 @@
  * high-water mark (schema/archive.md). */
 #define ARCHIVE_RECORD_VERSION 1
 #define ARCHIVE_MARK_VERSION   1
+/* ... and of the runs of the gap index ("archive_gaps"). */
+#define ARCHIVE_GAP_VERSION 1
 
 /* An after/before id that names no message of the group, or a forged one
  * (the right seq with the wrong random part). Distinct from every LMDB code
@@ -116,8 +118,9 @@ typedef struct archive_query {
  * *complete (may be NULL) is TRUE when the page reaches the end of the
  * result set in the direction of paging (XEP-0313 <fin complete='true'/>).
  * *count (may be NULL: not counted) gets the size of the whole result set,
- * ignoring after/before (RSM <count/>); counting walks the keys of the
- * set without decoding them.
+ * ignoring after/before (RSM <count/>); it comes from the seqs that
+ * bound the set less the gaps inside them (schema/archive.md, "Counting"):
+ * a few lookups, never a walk of the set.
  * Records that cannot be decoded are left out of the page (they are still
  * counted). Returns 0; ARCHIVE_ITEM_NOT_FOUND when after_id or before_id
  * names no message of the group (unknown, forged, deleted); MDB_CORRUPTED
@@ -126,6 +129,12 @@ typedef struct archive_query {
 int archive_query_run(MDB_txn *txn, const store *s, const char *group,
                       const archive_query *q, GPtrArray **out,
                       gboolean *complete, guint64 *count);
+
+/* Rebuilds the gap index of every group (schema/archive.md, "Counting")
+ * from the messages and high-water marks in the archive, inside a write
+ * transaction: the migration from schema version 1, and a repair. Returns 0
+ * or an LMDB error code. */
+int archive_gaps_rebuild(MDB_txn *txn, const store *s);
 
 /* Measures what one message of the history costs against maxchars, as the
  * caller will serialise it. */

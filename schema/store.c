@@ -9,6 +9,8 @@
 
 #include "store.h"
 
+#include "archive.h"
+
 GQuark store_error_quark(void)
 {
     return g_quark_from_static_string("imgroups-store-error-quark");
@@ -54,6 +56,7 @@ static const char *const db_names[STORE_DB_COUNT] = {
     [STORE_DB_NICKS] = "nicks",
     [STORE_DB_MEMBER_INDEX] = "member_index",
     [STORE_DB_SECRETS] = "secrets",
+    [STORE_DB_ARCHIVE_GAPS] = "archive_gaps",
 };
 
 /* Every key layout fits LMDB's limit with each part at its bound
@@ -76,9 +79,19 @@ int store_key_part_check(const char *s, size_t max)
 
 /* Migrations: migrations[v] turns a store at schema version v into one at
  * v + 1, inside the open transaction (so it may be run again from the start
- * if the map fills). Schema version 1 is the first; none exist yet. */
+ * if the map fills). Schema version 1 is the first. */
 typedef int (*store_migration_fn)(MDB_txn *txn, store *s);
-static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {NULL};
+
+/* 1 -> 2: the archive's gap index (schema/archive.md, "Counting"), built
+ * from the messages and high-water marks already there. */
+static int migrate_archive_gaps(MDB_txn *txn, store *s)
+{
+    return archive_gaps_rebuild(txn, s);
+}
+
+static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {
+    [1] = migrate_archive_gaps,
+};
 
 /* The text of an LMDB code or an errno value. */
 static const char *rc_text(int rc)

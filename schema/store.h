@@ -11,7 +11,7 @@
 /* The schema version this build writes. A store recording a newer one is
  * refused at open; an older one is migrated in the open transaction
  * (schema/README.md, "Versions and migrations"). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Version of the meta records this build writes (schema/meta.md). */
 #define STORE_META_RECORD_VERSION 1
@@ -66,6 +66,7 @@ enum store_db {
     STORE_DB_NICKS,        /* "nicks": group\0folded nick -> owner */
     STORE_DB_MEMBER_INDEX, /* "member_index": group\0account\0handle */
     STORE_DB_SECRETS,      /* "secrets": account name -> password */
+    STORE_DB_ARCHIVE_GAPS, /* "archive_gaps": group\0start(be64) -> end */
     STORE_DB_COUNT
 };
 

@@ -1113,6 +1113,188 @@ a_corrupt_record_is_reported_and_skipped_not_a_crash(fixture *f,
     g_free(id3);
 }
 
+/* Tests: counting from the gap index */
+
+/* The messages of group with start <= time <= end (0: unbounded), read one
+ * seq at a time up to top: what <count/> must say. */
+static guint64 walk_count(fixture *f, const char *group, guint64 top,
+                          gint64 start, gint64 end)
+{
+    guint64 n = 0;
+    MDB_txn *txn;
+
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    for (guint64 seq = 1; seq <= top; seq++) {
+        archive_msg *m = NULL;
+
+        if (archive_get(txn, f->s, group, seq, &m) != 0)
+            continue;
+        if ((!start || m->time_us >= start) && (!end || m->time_us <= end))
+            n++;
+        archive_msg_free(m);
+    }
+    store_read_end(txn);
+    return n;
+}
+
+/* <count/> agrees with walk_count for the whole set and 40 random time
+ * ranges (GTest's seed, printed with --verbose, repeats them). */
+static void assert_counts(fixture *f, const char *group, guint64 top,
+                          gint64 t_max)
+{
+    for (int i = 0; i < 41; i++) {
+        gint64 a = i ? g_test_rand_int_range(0, (gint32)t_max) : 0;
+        gint64 b = i ? g_test_rand_int_range(0, (gint32)t_max) : 0;
+        archive_query q = {.start_us = MIN(a, b), .end_us = MAX(a, b)};
+        guint64 count = G_MAXUINT64;
+
+        if (i % 4 == 1)
+            q.start_us = 0;
+        if (i % 4 == 2)
+            q.end_us = 0;
+        g_assert_cmpint(query(f, group, &q, NULL, NULL, &count), ==, 0);
+        if (count != walk_count(f, group, top, q.start_us, q.end_us))
+            g_test_message("start %" G_GINT64_FORMAT " end %" G_GINT64_FORMAT,
+                           q.start_us, q.end_us);
+        g_assert_cmpuint(count, ==,
+                         walk_count(f, group, top, q.start_us, q.end_us));
+    }
+}
+
+/* 300 messages of "lobby" from senders s0..s4 in turn, at 1000, 1010, ...;
+ * neighbours "lobb" and "lobby2" around it. */
+static void fill_senders(fixture *f, guint n, guint first, const char *only)
+{
+    for (guint i = first; i < first + n; i++) {
+        char *jid = g_strdup_printf("s%u", i % 5);
+
+        say(f, "lobby", "n", "x", 1000 + (gint64)i * 10, only ? only : jid);
+        g_free(jid);
+    }
+}
+
+static guint gap_runs(fixture *f)
+{
+    MDB_txn *txn;
+    MDB_stat st;
+
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(mdb_stat(txn, store_dbi(f->s, STORE_DB_ARCHIVE_GAPS), &st),
+                    ==, 0);
+    store_read_end(txn);
+    return (guint)st.ms_entries;
+}
+
+static void the_count_matches_a_walk_after_erasures_sweeps_and_new_messages(
+    fixture *f, gconstpointer data)
+{
+    const gint64 t_max = 1000 + 340 * 10;
+    guint removed = 0;
+
+    fill(f, "lobb", 10, 1000, 10);
+    fill_senders(f, 300, 0, NULL);
+    fill(f, "lobby2", 20, 1000, 10);
+    assert_counts(f, "lobby", 300, t_max);
+    g_assert_cmpuint(gap_runs(f), ==, 0);
+    /* Every fifth message gone: 60 one-seq gaps (s1 said the 2nd, 7th...). */
+    g_assert_cmpint(archive_forget_sender(f->s, "s1", 0, &removed, NULL), ==,
+                    0);
+    g_assert_cmpuint(removed, ==, 60);
+    g_assert_cmpuint(gap_runs(f), ==, 60);
+    assert_counts(f, "lobby", 300, t_max);
+    /* Retention from the front drops the gaps below the new first. */
+    g_assert_cmpint(
+        archive_sweep(f->s, "lobby", 1000 + 100 * 10, 0, &removed, NULL), ==,
+        0);
+    g_assert_cmpuint(gap_runs(f), ==, 40);
+    assert_counts(f, "lobby", 300, t_max);
+    /* s4 said the newest: its seqs go, the last becomes a gap before what
+     * comes next. s2 and s3 next to each other: runs join. */
+    g_assert_cmpint(archive_forget_sender(f->s, "s4", 0, &removed, NULL), ==,
+                    0);
+    fill_senders(f, 20, 300, "s1");
+    assert_counts(f, "lobby", 320, t_max);
+    g_assert_cmpint(archive_forget_sender(f->s, "s2", 0, &removed, NULL), ==,
+                    0);
+    g_assert_cmpint(archive_forget_sender(f->s, "s3", 0, &removed, NULL), ==,
+                    0);
+    assert_counts(f, "lobby", 320, t_max);
+    /* s0 and s2..s4 gone in 100..299: one run between each s0 pair. */
+    g_assert_cmpint(archive_forget_sender(f->s, "s0", 0, &removed, NULL), ==,
+                    0);
+    assert_counts(f, "lobby", 320, t_max);
+    g_assert_cmpuint(gap_runs(f), ==, 0); /* only s1's 20 new ones, in a row */
+    /* Everything deleted: no gap left; numbering and counting go on. */
+    g_assert_cmpint(archive_sweep(f->s, "lobby", G_MAXINT64, 0, &removed, NULL),
+                    ==, 0);
+    g_assert_cmpuint(gap_runs(f), ==, 0);
+    assert_counts(f, "lobby", 320, t_max);
+    fill_senders(f, 5, 330, NULL);
+    assert_counts(f, "lobby", 330, t_max);
+    assert_counts(f, "lobby2", 20, t_max);
+    assert_counts(f, "lobb", 10, t_max);
+}
+
+static void the_high_water_mark_never_goes_down_when_older_messages_go_later(
+    fixture *f, gconstpointer data)
+{
+    guint removed = 0;
+
+    g_assert_cmpuint(say(f, "m", "n", "x", 100, "a"), ==, 1);
+    g_assert_cmpuint(say(f, "m", "n", "x", 100, "b"), ==, 2);
+    g_assert_cmpint(archive_forget_sender(f->s, "b", 0, &removed, NULL), ==, 0);
+    g_assert_cmpint(archive_forget_sender(f->s, "a", 0, &removed, NULL), ==, 0);
+    /* 2 was handed out: never again. */
+    g_assert_cmpuint(say(f, "m", "n", "x", 100, "c"), ==, 3);
+}
+
+/* Makes the store look like one of schema version 1: no gap index. */
+static int downgrade_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    int rc = mdb_drop(txn, store_dbi(s, STORE_DB_ARCHIVE_GAPS), 0);
+
+    (void)userdata;
+    if (rc == 0)
+        rc = store_put_variant(txn, store_dbi(s, STORE_DB_META),
+                               "schema_version", strlen("schema_version"),
+                               g_variant_new("(qu)", (guint16)1, (guint32)1));
+    return rc;
+}
+
+static void
+a_store_of_schema_version_1_gets_its_gap_index_when_opened(fixture *f,
+                                                           gconstpointer data)
+{
+    const gint64 t_max = 1000 + 340 * 10;
+    guint64 count = 0;
+    guint removed = 0;
+
+    fill_senders(f, 300, 0, NULL);
+    fill(f, "lobby2", 20, 1000, 10);
+    g_assert_cmpint(archive_forget_sender(f->s, "s1", 0, &removed, NULL), ==,
+                    0);
+    g_assert_cmpint(archive_forget_sender(f->s, "s4", 0, &removed, NULL), ==,
+                    0);
+    g_assert_cmpint(archive_forget_sender(f->s, "s3", 0, &removed, NULL), ==,
+                    0);
+    g_assert_cmpint(store_write(f->s, downgrade_txn, NULL, NULL), ==, 0);
+    /* Without its index the count is wrong: the index is what counts. */
+    g_assert_cmpint(query(f, "lobby", &(archive_query){0}, NULL, NULL, &count),
+                    ==, 0);
+    g_assert_cmpuint(count, ==, 298); /* seqs 1 to 298, as if dense */
+    g_assert_cmpuint(walk_count(f, "lobby", 300, 0, 0), ==, 120);
+    testutil_store_reopen(f);
+    g_assert_cmpuint(store_schema_version(f->s), ==, STORE_SCHEMA_VERSION);
+    /* s1's seqs alone, s3's and s4's together (the last of them past the
+     * last message, up to the high-water mark). */
+    g_assert_cmpuint(gap_runs(f), ==, 120);
+    assert_counts(f, "lobby", 300, t_max);
+    /* The newest (s4's, seq 300) was deleted: the next is 301. */
+    g_assert_cmpuint(say(f, "lobby", "n", "x", 5000, "s0"), ==, 301);
+    assert_counts(f, "lobby", 301, 6000);
+    assert_counts(f, "lobby2", 20, t_max);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -1142,6 +1324,9 @@ int main(int argc, char **argv)
         T(map_growth_reruns_change_no_seq_id_or_count),
         T(missing_or_odd_dictionary_fields_decode_to_null),
         T(a_corrupt_record_is_reported_and_skipped_not_a_crash),
+        T(the_count_matches_a_walk_after_erasures_sweeps_and_new_messages),
+        T(a_store_of_schema_version_1_gets_its_gap_index_when_opened),
+        T(the_high_water_mark_never_goes_down_when_older_messages_go_later),
 #undef T
     };
 

@@ -326,8 +326,9 @@ static void open_refuses_a_store_with_a_newer_schema_version(fixture *f,
     put_bytes(f->path, "meta", "schema_version",
               g_variant_new("(qu)", (guint16)1, (guint32)7));
     msg = open_refused(f->path, STORE_ERROR_NEWER_SCHEMA);
-    g_assert_nonnull(strstr(msg, "schema version 7 is newer than this "
-                                 "imgroups understands (1)"));
+    g_assert_nonnull(strstr(
+        msg, "schema version 7 is newer than this "
+             "imgroups understands (" G_STRINGIFY(STORE_SCHEMA_VERSION) ")"));
     g_assert_nonnull(strstr(msg, "[storage] path"));
     g_free(msg);
 
