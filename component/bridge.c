@@ -6,10 +6,13 @@
 
 #include "affiliations.h"
 #include "archive.h"
+#include "bounds.h"
+#include "bucket.h"
 #include "jid.h"
 #include "legacy.h"
 #include "log.h"
 #include "members.h"
+#include "nick.h"
 #include "outbox.h"
 #include "stanza.h"
 
@@ -37,8 +40,7 @@ typedef struct bacct {
     GHashTable *cursor;   /* target key -> guint64 * last id handed out */
     GHashTable *inflight; /* guint64 * id -> flight * */
     GHashTable *in_chat;  /* chat nick -> bare JID of its occupant */
-    double tokens;
-    gint64 tokens_at;
+    bucket pace; /* burst at once, then rate per second */
     guint rejoin_id;
 } bacct;
 
@@ -238,12 +240,10 @@ static char *nick_base(const char *alias, const char *handle)
         g_string_append_unichar(out, g_unichar_iscntrl(c) ? ' ' : c);
     }
     g_free(s);
-    g_strstrip(out->str);
-    if (!*out->str) {
-        g_string_free(out, TRUE);
-        return g_strdup("guest");
-    }
-    return g_string_free(out, FALSE);
+    /* RFC 8266 as for every nick (nick.h); room left for a suffix. */
+    s = nick_clean(out->str, BOUND_NICK_BYTES - 32);
+    g_string_free(out, TRUE);
+    return s ? s : g_strdup("guest");
 }
 
 /* base, or base with a suffix naming the network when taken. */
@@ -488,18 +488,10 @@ static void wake(bridge *b)
     pump_later(b, 0);
 }
 
-/* Token bucket per account: burst at once, then rate per second. */
+/* The account's pace (bucket.h). */
 static void refill(bacct *a)
 {
-    gint64 now = g_get_monotonic_time();
-
-    if (a->tokens_at == 0)
-        a->tokens = a->burst;
-    else
-        a->tokens = MIN((double)a->burst,
-                        a->tokens + a->rate * (double)(now - a->tokens_at) /
-                                        G_USEC_PER_SEC);
-    a->tokens_at = now;
+    bucket_refill(&a->pace, a->rate, a->burst, g_get_monotonic_time());
 }
 
 /* Round robin over the account's waiting targets, one entry each per
@@ -519,13 +511,13 @@ static guint pump_account(bridge *b, bacct *a)
             int rc;
             if (!reachable(a, key))
                 continue;
-            if (a->tokens < 1.0) {
+            if (a->pace.tokens < 1.0) {
                 g_list_free(keys);
                 return (guint)MAX(1.0, 1000.0 / a->rate);
             }
             rc = send_next(b, a, key);
             if (rc == 1) {
-                a->tokens -= 1.0;
+                a->pace.tokens -= 1.0;
                 progress = TRUE;
             } else if (rc == 0)
                 g_hash_table_remove(a->dirty, key);
@@ -1705,7 +1697,7 @@ static void reg_start(const account_rec *rec, const char *password,
     a->chat = g_strdup(rec->chat);
     a->burst = MAX(rec->pace_burst, 1);
     a->rate = rec->pace_rate > 0 ? rec->pace_rate : 1.0;
-    a->tokens_at = 0;
+    a->pace.at = 0;
     registry_set_state(b->reg, a->name, REGISTRY_STARTING, NULL);
     legacy_start(b->lg, rec->name, rec->protocol, rec->username, password,
                  rec->options);

@@ -1157,130 +1157,141 @@ leave:
 
 typedef struct member_args {
     const char *group;
-    GPtrArray *jids;
+    const char *bare;
 } member_args;
 
 static int member_txn(MDB_txn *txn, const store *st, void *userdata)
 {
     member_args *a = userdata;
+    enum affiliation cur;
+    int rc = affiliations_get(txn, st, a->group, a->bare, &cur);
 
-    for (guint i = 0; i < a->jids->len; i++) {
-        enum affiliation cur;
-        int rc = affiliations_get(txn, st, a->group,
-                                  g_ptr_array_index(a->jids, i), &cur);
-        if (rc == 0 && cur == AFF_NONE)
-            rc = affiliations_set(txn, st, a->group,
-                                  g_ptr_array_index(a->jids, i), AFF_MEMBER,
-                                  NULL);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    if (rc == 0 && cur == AFF_NONE)
+        rc = affiliations_set(txn, st, a->group, a->bare, AFF_MEMBER, NULL);
+    return rc;
 }
 
-static void release_stanza(gpointer st)
+/* The <reason/> of c cut to BOUND_REASON_BYTES (bounds.h: a reason is
+ * cut, not refused), or NULL; g_free. */
+static char *reason_of(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
 {
-    xmpp_stanza_release(st);
+    char *t = stanza_child_text(c, "reason");
+    char *out = t && *t ? stanza_utf8_cut(t, BOUND_REASON_BYTES) : NULL;
+
+    if (t)
+        xmpp_free(ctx, t);
+    return out;
 }
 
-/* XEP-0045 §7.8.2 mediated invitations: the room passes each <invite/> on
+static guint count_children(xmpp_stanza_t *x, const char *name)
+{
+    guint n = 0;
+
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(x); c;
+         c = xmpp_stanza_get_next(c))
+        n += xmpp_stanza_is_tag(c) && !g_strcmp0(xmpp_stanza_get_name(c), name);
+    return n;
+}
+
+/* XEP-0045 §7.8.2 mediated invitations: the room passes the <invite/> on
  * from its own JID, naming the inviter, with the password if there is one.
  * In a members-only room an invitation by an owner or admin makes the
- * invitee a member (§9.3), so the invitation can be used. */
+ * invitee a member (§9.3), so the invitation can be used.
+ *
+ * One invitation per stanza (issue 9, item 10): §7.8.2 describes an
+ * invitation as one <invite/> naming one invitee, and a room that sent one
+ * message per <invite/> would let anyone multiply a stanza into N. A stanza
+ * with more is refused whole with bad-request, so that nothing is sent on
+ * the sender's behalf that it cannot tell apart from what was dropped
+ * (Prosody relays the first silently). */
 static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
                    xmpp_stanza_t *x)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
-    member_args ma = {r->name, g_ptr_array_new_with_free_func(g_free)};
-    GPtrArray *out = g_ptr_array_new_with_free_func(release_stanza);
+    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(x, "invite");
+    xmpp_stanza_t *msg = NULL, *ux, *inv;
+    const char *to = xmpp_stanza_get_attribute(c, "to");
+    char *reason = NULL, *bare = NULL;
     GError *err = NULL;
 
     if (r->cfg->members_only && o->aff != AFF_OWNER && o->aff != AFF_ADMIN) {
         muc_reply_error(up, st, XERR_FORBIDDEN,
                         "only owners and admins invite to this group");
-        goto leave;
+        return;
     }
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(x); c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *to;
-        char *reason, *bare;
-        xmpp_stanza_t *msg, *ux, *inv;
-        jid j;
-
-        if (!xmpp_stanza_is_tag(c) ||
-            g_strcmp0(xmpp_stanza_get_name(c), "invite") != 0)
-            continue;
-        to = xmpp_stanza_get_attribute(c, "to");
-        if (!to || jid_parse(to, &j) < 0) {
-            muc_reply_error(up, st, XERR_JID_MALFORMED,
-                            "an invitation needs a valid 'to'");
+    if (count_children(x, "invite") > 1) {
+        muc_reply_error(up, st, XERR_BAD_REQUEST,
+                        "one invitation per message");
+        return;
+    }
+    if (!to || !(bare = muc_bare(to))) {
+        muc_reply_error(up, st, XERR_JID_MALFORMED,
+                        "an invitation needs a valid 'to'");
+        return;
+    }
+    if (r->cfg->members_only) {
+        member_args ma = {r->name, bare};
+        if (store_write(m->st, member_txn, &ma, &err) < 0) {
+            log_error(LOG_STORE, "invitation to %s: %s", r->name,
+                      err ? err->message : "?");
+            g_clear_error(&err);
+            muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
             goto leave;
         }
-        jid_clear(&j);
-        msg = xmpp_message_new(ctx, NULL, to, xmpp_stanza_get_id(st));
-        xmpp_stanza_set_from(msg, r->jid);
-        ux = stanza_elem(ctx, "x", NS_MUC_USER);
-        inv = stanza_elem(ctx, "invite", NULL);
-        xmpp_stanza_set_attribute(inv, "from", o->bare);
-        reason = stanza_child_text(c, "reason");
-        if (reason) {
-            stanza_add_text(ctx, inv, "reason", reason);
-            xmpp_free(ctx, reason);
-        }
-        stanza_add(ux, inv);
-        if (r->cfg->password && *r->cfg->password)
-            stanza_add_text(ctx, ux, "password", r->cfg->password);
-        stanza_add(msg, ux);
-        g_ptr_array_add(out, msg);
-        if (r->cfg->members_only && (bare = muc_bare(to)))
-            g_ptr_array_add(ma.jids, bare);
     }
-    if (ma.jids->len && store_write(m->st, member_txn, &ma, &err) < 0) {
-        log_error(LOG_STORE, "invitation to %s: %s", r->name,
-                  err ? err->message : "?");
-        g_clear_error(&err);
-        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
-        goto leave;
-    }
-    for (guint i = 0; i < out->len; i++)
-        uplink_send(up, g_ptr_array_index(out, i));
+    msg = xmpp_message_new(ctx, NULL, to, xmpp_stanza_get_id(st));
+    xmpp_stanza_set_from(msg, r->jid);
+    ux = stanza_elem(ctx, "x", NS_MUC_USER);
+    inv = stanza_elem(ctx, "invite", NULL);
+    xmpp_stanza_set_attribute(inv, "from", o->bare);
+    if ((reason = reason_of(ctx, c)))
+        stanza_add_text(ctx, inv, "reason", reason);
+    stanza_add(ux, inv);
+    if (r->cfg->password && *r->cfg->password)
+        stanza_add_text(ctx, ux, "password", r->cfg->password);
+    stanza_add(msg, ux);
+    /* Remembered so that only this invitee's decline goes back, and only
+     * to this inviter. */
+    room_invite_add(r, bare, o->bare, g_get_monotonic_time());
+    stanza_send(up, msg);
 leave:
-    g_ptr_array_unref(out);
-    g_ptr_array_unref(ma.jids);
+    g_free(reason);
+    g_free(bare);
 }
 
 /* XEP-0045 §7.8.2: a declined invitation goes back to the inviter, from
- * the room. */
+ * the room. Only from someone the room invited (issue 9, item 10), and
+ * only to who invited them, whatever 'to' says: otherwise anyone could
+ * make the room send a message to anyone. */
 static void decline(uplink *up, room *r, xmpp_stanza_t *st, xmpp_stanza_t *x)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *d = xmpp_stanza_get_child_by_name(x, "decline");
-    const char *to = xmpp_stanza_get_attribute(d, "to");
     xmpp_stanza_t *msg, *ux, *dec;
-    char *reason, *from_bare;
-    jid j;
+    char *reason, *from_bare = muc_bare(xmpp_stanza_get_from(st));
+    char *inviter = from_bare ? room_invite_take(r, from_bare,
+                                                 g_get_monotonic_time())
+                              : NULL;
 
-    if (!to || jid_parse(to, &j) < 0) {
-        muc_reply_error(up, st, XERR_JID_MALFORMED,
-                        "a decline needs a valid 'to'");
+    if (!inviter) {
+        muc_reply_error(up, st, XERR_NOT_ACCEPTABLE,
+                        "there is no invitation of yours to decline");
+        g_free(from_bare);
         return;
     }
-    jid_clear(&j);
-    from_bare = muc_bare(xmpp_stanza_get_from(st));
-    msg = xmpp_message_new(ctx, NULL, to, xmpp_stanza_get_id(st));
+    msg = xmpp_message_new(ctx, NULL, inviter, xmpp_stanza_get_id(st));
     xmpp_stanza_set_from(msg, r->jid);
     ux = stanza_elem(ctx, "x", NS_MUC_USER);
     dec = stanza_elem(ctx, "decline", NULL);
-    if (from_bare)
-        xmpp_stanza_set_attribute(dec, "from", from_bare);
-    reason = stanza_child_text(d, "reason");
-    if (reason) {
+    xmpp_stanza_set_attribute(dec, "from", from_bare);
+    if ((reason = reason_of(ctx, d))) {
         stanza_add_text(ctx, dec, "reason", reason);
-        xmpp_free(ctx, reason);
+        g_free(reason);
     }
     stanza_add(ux, dec);
     stanza_add(msg, ux);
     stanza_send(up, msg);
+    g_free(inviter);
     g_free(from_bare);
 }
 

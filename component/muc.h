@@ -64,7 +64,9 @@ void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata);
 
 /* bare (kind 'i' or 'c', reached through account as handle) enters group
  * as nick, or updates its presence when already there; show: NULL
- * (available), "away", "xa" or "dnd". Returns XERR_NONE, or with *why:
+ * (available), "away", "xa" or "dnd". Nicks follow RFC 8266 as everyone's
+ * (nick.h; names from elsewhere go through nick_clean first). Returns
+ * XERR_NONE, or with *why: NOT_ACCEPTABLE (the nick is refused),
  * ITEM_NOT_FOUND (no such group), CONFLICT (nick held by another),
  * FORBIDDEN (banned), or the room's join veto (members-only, full...). */
 enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
@@ -74,8 +76,8 @@ enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
 /* bare leaves group (nothing if absent); status: shown text or NULL. */
 void muc_legacy_exit(muc *m, uplink *up, const char *group, const char *bare,
                      const char *status);
-/* Renames bare's occupant: XERR_CONFLICT if taken, ITEM_NOT_FOUND if
- * absent. */
+/* Renames bare's occupant: XERR_CONFLICT if taken (RFC 8266 key),
+ * NOT_ACCEPTABLE if refused, ITEM_NOT_FOUND if absent. */
 enum xerr muc_legacy_rename(muc *m, uplink *up, const char *group,
                             const char *bare, const char *nick);
 /* Says body (subject NULL) or sets the subject (body NULL) from bare's

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "muc.h"
 #include "muc_int.h"
+#include "nick.h"
 #include "options.h"
 #include "stanza.h"
 
@@ -54,21 +55,22 @@ static xmpp_stanza_t *presence_of(uplink *up, const char *show)
     return p;
 }
 
-enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
-                           const char *bare, char kind, const char *account,
-                           const char *handle, const char *nick,
-                           const char *show, const char **why)
+/* A legacy occupant's nick follows the same rule as anyone's (RFC 8266,
+ * nick.h); the bridge cleans names from elsewhere with nick_clean. */
+static enum xerr legacy_nick(const char *in, char **out, const char **why)
+{
+    return nick_prepare(in, out, why) < 0 ? XERR_NOT_ACCEPTABLE : XERR_NONE;
+}
+
+static enum xerr enter(muc *m, uplink *up, room *r, const char *bare,
+                       char kind, const char *account, const char *handle,
+                       const char *nick, const char *show, const char **why)
 {
     static const int none[] = {0};
-    room *r = lookup(m, group);
     occ *o, *holder;
     enum affiliation aff;
     xmpp_stanza_t *p;
 
-    if (!r) {
-        *why = "no such group";
-        return XERR_ITEM_NOT_FOUND;
-    }
     o = muc_legacy_occ(r, bare);
     if (o) {
         /* Already there: a presence update, if anything changed. */
@@ -118,6 +120,25 @@ enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
     return XERR_NONE;
 }
 
+enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
+                           const char *bare, char kind, const char *account,
+                           const char *handle, const char *nick,
+                           const char *show, const char **why)
+{
+    room *r = lookup(m, group);
+    char *shown = NULL;
+    enum xerr e;
+
+    if (!r) {
+        *why = "no such group";
+        return XERR_ITEM_NOT_FOUND;
+    }
+    if ((e = legacy_nick(nick, &shown, why)) == XERR_NONE)
+        e = enter(m, up, r, bare, kind, account, handle, shown, show, why);
+    g_free(shown);
+    return e;
+}
+
 void muc_legacy_exit(muc *m, uplink *up, const char *group, const char *bare,
                      const char *status)
 {
@@ -128,6 +149,7 @@ void muc_legacy_exit(muc *m, uplink *up, const char *group, const char *bare,
     if (!o)
         return;
     if (status) {
+        /* muc_keep_presence cuts the text to BOUND_STATUS_BYTES. */
         xmpp_stanza_t *p = xmpp_presence_new(uplink_ctx(up));
         stanza_add_text(uplink_ctx(up), p, "status", status);
         muc_keep_presence(o, p);
@@ -144,17 +166,25 @@ enum xerr muc_legacy_rename(muc *m, uplink *up, const char *group,
     room *r = lookup(m, group);
     occ *o = r ? muc_legacy_occ(r, bare) : NULL;
     occ *holder;
+    char *shown = NULL;
+    const char *why = NULL;
 
     if (!o)
         return XERR_ITEM_NOT_FOUND;
-    holder = room_occ_by_nick(r, nick);
-    if (holder && holder != o)
+    if (legacy_nick(nick, &shown, &why) != XERR_NONE)
+        return XERR_NOT_ACCEPTABLE;
+    holder = room_occ_by_nick(r, shown);
+    if (holder && holder != o) {
+        g_free(shown);
         return XERR_CONFLICT;
+    }
     /* XEP-0045 §7.6: unavailable with 303 and the new nick, then available
      * under the new nick. */
-    muc_broadcast_presence(up, r, o, "unavailable", nick, others303, others303);
-    room_occ_rename(r, o, nick);
+    muc_broadcast_presence(up, r, o, "unavailable", shown, others303,
+                           others303);
+    room_occ_rename(r, o, shown);
     muc_broadcast_presence(up, r, o, NULL, NULL, none, none);
+    g_free(shown);
     return XERR_NONE;
 }
 
@@ -177,7 +207,13 @@ gboolean muc_legacy_nick_free(muc *m, const char *group, const char *nick,
 {
     room *r = lookup(m, group);
     occ *o = r ? room_occ_by_nick(r, nick) : NULL;
+    char *shown = NULL;
+    const char *why = NULL;
 
+    /* A nick nobody may hold is not free either (RFC 8266, nick.h). */
+    if (nick_prepare(nick, &shown, &why) < 0)
+        return FALSE;
+    g_free(shown);
     return !o || (o->legacy_kind && !strcmp(o->bare, bare));
 }
 

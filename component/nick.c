@@ -240,3 +240,31 @@ int nick_key(const char *in, char **out, const char **why)
     *out = cur;
     return 0;
 }
+
+char *nick_clean(const char *in, gsize max)
+{
+    char *valid = g_utf8_make_valid(in, -1);
+    GString *kept = g_string_sized_new(strlen(valid));
+    char *cut, *out = NULL;
+    const char *why = NULL;
+
+    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        GUnicodeType t = g_unichar_type(c);
+        if (t == G_UNICODE_CONTROL || t == G_UNICODE_LINE_SEPARATOR ||
+            t == G_UNICODE_PARAGRAPH_SEPARATOR)
+            g_string_append_c(kept, ' ');
+        else if (!refusal(c))
+            g_string_append_unichar(kept, c);
+    }
+    cut = g_utf8_substring(kept->str, 0, MIN(g_utf8_strlen(kept->str, -1),
+                                             (glong)BOUND_NICK_BYTES));
+    while (strlen(cut) > MIN(max, (gsize)BOUND_NICK_BYTES))
+        *g_utf8_prev_char(cut + strlen(cut)) = '\0';
+    if (nick_prepare(cut, &out, &why) < 0)
+        out = NULL;
+    g_free(cut);
+    g_string_free(kept, TRUE);
+    g_free(valid);
+    return out;
+}

@@ -4,6 +4,8 @@
 #ifndef IMGROUPS_NICK_H
 #define IMGROUPS_NICK_H
 
+#include <glib.h>
+
 /* The nick as displayed: fullwidth and halfwidth forms mapped to their
  * decomposition, every space (Unicode Zs) mapped to U+0020, spaces at the
  * ends removed and interior runs collapsed to one (RFC 8266 §2.1, the
@@ -22,5 +24,11 @@ int nick_prepare(const char *in, char **out, const char **why);
  * Two nicks clash when their keys are equal. Same contract as
  * nick_prepare. */
 int nick_key(const char *in, char **out, const char **why);
+
+/* For names that come from elsewhere (a legacy network's alias): in with
+ * the code points nick_prepare refuses dropped (control characters become
+ * spaces), cut to max bytes at a character boundary, then prepared.
+ * Newly allocated (g_free); NULL if nothing is left. */
+char *nick_clean(const char *in, gsize max);
 
 #endif

@@ -33,6 +33,8 @@ static void occ_free(gpointer data)
     g_free(o);
 }
 
+static void invitation_free(gpointer data);
+
 room *room_new(const char *component_jid, group_cfg *cfg)
 {
     room *r = g_new0(room, 1);
@@ -43,7 +45,8 @@ room *room_new(const char *component_jid, group_cfg *cfg)
     r->by_nick = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, occ_free);
     r->by_full = g_hash_table_new(g_str_hash, g_str_equal);
     r->rates = bucket_table_new();
-    r->invites = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    r->invites = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                       invitation_free);
     return r;
 }
 
@@ -159,43 +162,57 @@ guint room_occupant_count(const room *r)
     return g_hash_table_size(r->by_nick);
 }
 
+typedef struct invitation {
+    gint64 until;
+    char *inviter;
+} invitation;
+
+static void invitation_free(gpointer data)
+{
+    invitation *v = data;
+
+    g_free(v->inviter);
+    g_free(v);
+}
+
 static gboolean lapsed(gpointer key, gpointer value, gpointer now)
 {
     (void)key;
-    return *(gint64 *)value <= *(gint64 *)now;
+    return ((invitation *)value)->until <= *(gint64 *)now;
 }
 
-void room_invite_add(room *r, const char *bare, gint64 now)
+void room_invite_add(room *r, const char *bare, const char *inviter,
+                     gint64 now)
 {
-    gint64 *until = g_new(gint64, 1);
+    invitation *v = g_new(invitation, 1);
 
     if (g_hash_table_size(r->invites) >= BOUND_INVITES_PER_ROOM &&
         !g_hash_table_contains(r->invites, bare)) {
-        GHashTableIter it;
-        gpointer k, v, oldest = NULL;
-        gint64 min = G_MAXINT64;
-
         g_hash_table_foreach_remove(r->invites, lapsed, &now);
-        g_hash_table_iter_init(&it, r->invites);
-        while (g_hash_table_size(r->invites) >= BOUND_INVITES_PER_ROOM &&
-               g_hash_table_iter_next(&it, &k, &v))
-            if (*(gint64 *)v < min) {
-                min = *(gint64 *)v;
-                oldest = k;
-            }
-        if (oldest)
+        if (g_hash_table_size(r->invites) >= BOUND_INVITES_PER_ROOM) {
+            GHashTableIter it;
+            gpointer k, val, oldest = NULL;
+            gint64 min = G_MAXINT64;
+            g_hash_table_iter_init(&it, r->invites);
+            while (g_hash_table_iter_next(&it, &k, &val))
+                if (((invitation *)val)->until < min) {
+                    min = ((invitation *)val)->until;
+                    oldest = k;
+                }
             g_hash_table_remove(r->invites, oldest);
+        }
     }
-    *until = now + (gint64)BOUND_INVITE_TTL_S * G_USEC_PER_SEC;
-    g_hash_table_insert(r->invites, g_strdup(bare), until);
+    v->until = now + (gint64)BOUND_INVITE_TTL_S * G_USEC_PER_SEC;
+    v->inviter = g_strdup(inviter);
+    g_hash_table_insert(r->invites, g_strdup(bare), v);
 }
 
-gboolean room_invite_take(room *r, const char *bare, gint64 now)
+char *room_invite_take(room *r, const char *bare, gint64 now)
 {
-    gint64 *until = g_hash_table_lookup(r->invites, bare);
-    gboolean ok = until && *until > now;
+    invitation *v = g_hash_table_lookup(r->invites, bare);
+    char *inviter = v && v->until > now ? g_strdup(v->inviter) : NULL;
 
-    if (until)
+    if (v)
         g_hash_table_remove(r->invites, bare);
-    return ok;
+    return inviter;
 }

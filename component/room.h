@@ -47,7 +47,7 @@ typedef struct room {
      * across leave and rejoin while the room is loaded (bucket.h). */
     GHashTable *rates;
     /* Pending mediated invitations (XEP-0045 §7.8.2): invitee bare JID ->
-     * gint64 monotonic µs when it lapses; at most BOUND_INVITES_PER_ROOM. */
+     * who invited and until when; at most BOUND_INVITES_PER_ROOM. */
     GHashTable *invites;
 } room;
 
@@ -83,11 +83,13 @@ const char *room_occ_jid(const occ *o);
 
 guint room_occupant_count(const room *r);
 
-/* Remembers that bare was invited at now (monotonic µs), for
- * BOUND_INVITE_TTL_S; past BOUND_INVITES_PER_ROOM pending, lapsed ones and
- * then the oldest are forgotten. */
-void room_invite_add(room *r, const char *bare, gint64 now);
-/* Whether bare holds a pending invitation at now; it is used up. */
-gboolean room_invite_take(room *r, const char *bare, gint64 now);
+/* Remembers that inviter (a bare JID) invited bare at now (monotonic µs),
+ * for BOUND_INVITE_TTL_S; past BOUND_INVITES_PER_ROOM pending, lapsed ones
+ * and then the oldest are forgotten. */
+void room_invite_add(room *r, const char *bare, const char *inviter,
+                     gint64 now);
+/* The inviter of bare's pending invitation at now (g_free), which is used
+ * up; NULL if there is none. */
+char *room_invite_take(room *r, const char *bare, gint64 now);
 
 #endif

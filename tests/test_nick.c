@@ -167,6 +167,26 @@ static void ordinary_nicks_are_kept_as_they_are(void)
     }
 }
 
+static void a_foreign_name_is_cleaned_into_a_nick(void)
+{
+    static const struct {
+        const char *in, *out; /* out NULL: nothing left */
+    } cases[] = {
+        {"Big\xe2\x80\x8b" "Boss", "BigBoss"},
+        {"Big\tBoss\n", "Big Boss"},
+        {"\xe2\x80\xae" "ssoB\xe3\x85\xa4", "ssoB"},
+        {"\xe2\x80\x8b\xc2\xad", NULL},
+        {"\xe5\xbc\xa0\xe5\xbc\xa0\xe5\xbc\xa0\xe5\xbc\xa0", "\xe5\xbc\xa0\xe5\xbc\xa0\xe5\xbc\xa0"},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *out = nick_clean(cases[i].in, 10);
+        g_test_message("case %zu", i);
+        g_assert_cmpstr(out, ==, cases[i].out);
+        g_free(out);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -183,5 +203,7 @@ int main(int argc, char **argv)
         a_nick_over_the_byte_bound_is_refused_and_one_at_it_is_kept);
     g_test_add_func("/nick/ordinary_nicks_are_kept_as_they_are",
                     ordinary_nicks_are_kept_as_they_are);
+    g_test_add_func("/nick/a_foreign_name_is_cleaned_into_a_nick",
+                    a_foreign_name_is_cleaned_into_a_nick);
     return g_test_run();
 }
