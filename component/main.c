@@ -230,6 +230,16 @@ int main(int argc, char **argv)
         .queue_max = a.cfg->queue_max,
         .on_turn = on_turn,
         .turn_data = &a,
+        .stanza_limit = a.cfg->stanza_limit,
+        .send_buffer = a.cfg->send_buffer,
+        .limits =
+            {
+                .stanza_size = a.cfg->stanza_size,
+                .elements = a.cfg->stanza_elements,
+                .depth = a.cfg->stanza_depth,
+                .attributes = a.cfg->attributes,
+                .attribute_size = a.cfg->attribute_size,
+            },
     };
     if (uplink_new(&params, router_on_stanza, NULL, a.r, &a.up) < 0)
         goto leave;

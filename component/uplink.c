@@ -1,17 +1,17 @@
-/* uplink: the XEP-0114 component link on libstrophe, under the GLib loop. */
+/* uplink: the XEP-0114 component link on its own socket, under the GLib
+ * loop: stream.c parses what comes in, libstrophe serialises what goes out. */
 #include "uplink.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <unistd.h>
+#include <gio/gio.h>
 
 #include "log.h"
+#include "xerr.h"
 
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS   30000
@@ -19,16 +19,22 @@
  * keeps doubling, so a server that accepts and drops at once is not
  * hammered every second. */
 #define STABLE_AFTER_US (10 * G_USEC_PER_SEC)
-/* libstrophe runs its own timers (connect timeout, handshake timeout, the
- * wait for the server's </stream:stream>) only inside xmpp_run_once(); while
- * one of those can be pending, drive it at this period. */
-#define TICK_MS 250
+#define CONNECT_TIMEOUT_S   10 /* TCP connect */
+#define HANDSHAKE_TIMEOUT_S 10 /* stream header and <handshake/> */
+#define READ_CHUNK          65536
+#define STANZA_LIMIT_DEFAULT (256 * 1024)
+#define SEND_BUFFER_DEFAULT  (4 * 1024 * 1024)
+
+#define NS_COMPONENT "jabber:component:accept"
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+#define NS_STREAM_ERRORS "urn:ietf:params:xml:ns:xmpp-streams"
 
 enum uplink_state {
     UPLINK_DOWN,       /* waiting for the retry timer */
-    UPLINK_CONNECTING, /* TCP connect, stream open, handshake */
+    UPLINK_CONNECTING, /* TCP connect */
+    UPLINK_HANDSHAKE,  /* stream open, handshake */
     UPLINK_UP,
-    UPLINK_CLOSING, /* </stream:stream> sent, waiting for the server's */
+    UPLINK_CLOSING, /* </stream:stream> queued, waiting for the server's */
     UPLINK_STOPPED,
 };
 
@@ -41,11 +47,35 @@ enum uplink_fail {
     FAIL_LOST,
 };
 
+/* One queued write: a whole stanza (head only), or a fanned-out one (head,
+ * the escaped 'to', tail: head and tail shared by every copy), or stream
+ * framing (ctrl: the stream header, the handshake, a closing tag), which is
+ * not a stanza and is not kept across a reconnect. */
+typedef struct out_item {
+    GBytes *head;
+    char *to;
+    GBytes *tail;
+    gsize len; /* all parts */
+    gsize off; /* written so far */
+    gboolean ctrl;
+} out_item;
+
+struct uplink_fanout {
+    uplink *up;
+    GBytes *head, *tail;
+    const char *name; /* for the log; static */
+};
+
 typedef struct fd_source {
     GSource base;
     gpointer tag;
     uplink *up;
 } fd_source;
+
+/* The connect in flight; outlives an uplink freed meanwhile. */
+typedef struct connect_op {
+    uplink *up; /* NULL once the uplink is gone */
+} connect_op;
 
 struct uplink {
     char *jid;
@@ -53,6 +83,9 @@ struct uplink {
     guint16 port;
     char *secret;
     guint queue_max;
+    gsize stanza_limit;
+    gsize send_buffer;
+    stream_limits limits;
     uplink_stanza_fn on_stanza;
     uplink_turn_fn on_turn;
     void *turn_data;
@@ -60,72 +93,269 @@ struct uplink {
     void *userdata;
 
     xmpp_ctx_t *ctx;
-    xmpp_conn_t *conn;
     enum uplink_state state;
-    GSource *fd_src; /* watch on the current socket, NULL when none */
+    GSocketClient *client;
+    GCancellable *cancel;     /* the connect in flight */
+    connect_op *op;           /* its callback's data */
+    GSocketConnection *conn;  /* NULL while down */
     int fd;
-    guint tick_id;
+    GSource *fd_src;
+    stream_parser *parser;
+    guint timeout_id; /* handshake or close timeout */
     guint retry_id;
     guint attempt;        /* failures since the last stable link */
-    int sock_error;       /* errno of the last failed TCP connect, 0 if none */
-    gboolean parse_error; /* the server sent XML that does not parse */
-    gboolean cut_pending; /* shut the socket after the next turn */
-    const char *down_reason; /* why the link closed itself, or NULL */
     gint64 up_since;
     enum uplink_fail last_fail;
+    char *stream_error;   /* condition the server sent, if any */
+    char *stream_text;
+    const char *cut_reason; /* set: close once the output is written */
+    char *cut_detail;
 
-    GQueue pending; /* char * (g_free), serialised stanzas waiting */
-    guint dropped;  /* stanzas dropped from a full queue since last up */
+    GQueue out;      /* out_item*, oldest first */
+    gsize out_bytes; /* unwritten bytes in out */
+    guint stanzas;   /* stanza items in out (not ctrl) */
+    guint dropped;   /* stanzas dropped from a full queue since last up */
+    gboolean paused; /* reading paused for back-pressure */
+    GHashTable *too_big; /* element names already logged as too large */
 
     void (*stop_done)(void *);
     void *stop_userdata;
-    guint stop_timeout_id;
 };
 
-/* libstrophe's sockopt callback carries no userdata; one uplink exists per
- * process, so it is found here. */
-static uplink *the_uplink;
-
-static void pump(uplink *up);
 static void start_connect(uplink *up);
+static void link_down(uplink *up, int error);
 
-/* ---- libstrophe logging, routed into the "xmpp" area ---- */
+/* ---- output ---- */
 
-static void strophe_log(void *userdata, xmpp_log_level_t level,
-                        const char *area, const char *msg)
+static void item_free(out_item *it)
 {
-    enum log_level lvl = LOG_DEBUG;
-
-    /* SENT:/RECV: lines carry whole stanzas, message bodies included:
-     * the privacy promise keeps them out of every log, at every level. */
-    if (strncmp(msg, "SENT:", 5) == 0 || strncmp(msg, "RECV:", 5) == 0 ||
-        strncmp(msg, "Q_", 2) == 0 || strncmp(msg, "SM_Q_", 5) == 0)
-        return;
-    /* libstrophe calls every refused connect an error; the link logs its
-     * own one-line summary of each failure, so its complaints are shown
-     * only while the link is up (a parse error says why it dropped). */
-    /* The connection handler is given no errno for a failed TCP connect;
-     * libstrophe says it only here. */
-    if (the_uplink && sscanf(msg, "connection failed, error %d",
-                             &the_uplink->sock_error) == 1)
-        lvl = LOG_DEBUG;
-    /* On malformed XML libstrophe 0.12 sends <invalid-xml/> and then keeps
-     * the dead stream open; the link closes it after this turn. */
-    if (the_uplink && strncmp(msg, "parse error", 11) == 0)
-        the_uplink->parse_error = TRUE;
-    if ((level == XMPP_LEVEL_ERROR || level == XMPP_LEVEL_WARN) && the_uplink &&
-        the_uplink->state == UPLINK_UP)
-        lvl = LOG_WARNING;
-    log_msg(LOG_XMPP, lvl, "%s: %s", area, msg);
+    g_bytes_unref(it->head);
+    if (it->tail)
+        g_bytes_unref(it->tail);
+    g_free(it->to);
+    g_free(it);
 }
 
-static const xmpp_log_t strophe_logger = {strophe_log, NULL};
+static out_item *item_new(GBytes *head, char *to, GBytes *tail, gboolean ctrl)
+{
+    out_item *it = g_new0(out_item, 1);
+
+    it->head = head;
+    it->to = to;
+    it->tail = tail;
+    it->len = g_bytes_get_size(head) + (to ? strlen(to) : 0) +
+              (tail ? g_bytes_get_size(tail) : 0);
+    it->ctrl = ctrl;
+    return it;
+}
+
+static void watch_update(uplink *up);
+
+static gboolean live(const uplink *up)
+{
+    return up->state == UPLINK_UP || up->state == UPLINK_CLOSING;
+}
+
+/* Stream framing. Before the handshake is done, stanzas queued while the
+ * link was down must wait: framing goes before them, after framing already
+ * queued (the header, then the handshake). */
+static void push_ctrl(uplink *up, const char *text)
+{
+    out_item *it = item_new(g_bytes_new(text, strlen(text)), NULL, NULL, TRUE);
+    guint at = 0;
+
+    if (live(up))
+        g_queue_push_tail(&up->out, it);
+    else {
+        for (GList *l = up->out.head; l && ((out_item *)l->data)->ctrl;
+             l = l->next)
+            at++;
+        g_queue_push_nth(&up->out, it, (gint)at);
+    }
+    up->out_bytes += it->len;
+    watch_update(up);
+}
+
+/* Whether anything may be written now: stanzas only once the link is up. */
+static gboolean writable(const uplink *up)
+{
+    out_item *it = g_queue_peek_head((GQueue *)&up->out);
+
+    return it && (it->ctrl || live(up));
+}
+
+/* While the link is down, at most queue_max stanzas wait; the oldest go. */
+static void push_stanza(uplink *up, out_item *it)
+{
+    if (!live(up)) {
+        if (up->queue_max == 0) {
+            item_free(it);
+            up->dropped++;
+            return;
+        }
+        while (up->stanzas >= up->queue_max) {
+            out_item *old = NULL;
+            for (GList *l = up->out.head; l; l = l->next)
+                if (!((out_item *)l->data)->ctrl) {
+                    old = l->data;
+                    g_queue_delete_link(&up->out, l);
+                    break;
+                }
+            if (!old)
+                break;
+            up->out_bytes -= old->len - old->off;
+            up->stanzas--;
+            item_free(old);
+            if (up->dropped++ == 0)
+                log_warning(LOG_LINK,
+                            "the queue of stanzas waiting for the link is "
+                            "full (%u); dropping the oldest",
+                            up->queue_max);
+        }
+    }
+    g_queue_push_tail(&up->out, it);
+    up->out_bytes += it->len;
+    up->stanzas++;
+    watch_update(up);
+}
+
+/* Fills iov from the queue, from the first unwritten byte on. */
+static int gather(uplink *up, struct iovec *iov, int max)
+{
+    int n = 0;
+
+    for (GList *l = up->out.head; l && n < max - 2; l = l->next) {
+        out_item *it = l->data;
+
+        if (!it->ctrl && !live(up))
+            break;
+        gsize skip = it->off;
+        const void *parts[3];
+        gsize lens[3];
+        int np = 0;
+
+        parts[np] = g_bytes_get_data(it->head, &lens[np]);
+        np++;
+        if (it->to) {
+            parts[np] = it->to;
+            lens[np++] = strlen(it->to);
+        }
+        if (it->tail) {
+            parts[np] = g_bytes_get_data(it->tail, &lens[np]);
+            np++;
+        }
+        for (int i = 0; i < np; i++) {
+            if (skip >= lens[i]) {
+                skip -= lens[i];
+                continue;
+            }
+            iov[n].iov_base = (char *)parts[i] + skip;
+            iov[n].iov_len = lens[i] - skip;
+            skip = 0;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Writes what the socket takes; returns -1 with errno on a broken socket. */
+static int write_some(uplink *up)
+{
+    struct iovec iov[64];
+    struct msghdr msg = {0};
+
+    while (up->fd >= 0 && writable(up)) {
+        ssize_t w;
+        gsize left;
+
+        msg.msg_iov = iov;
+        msg.msg_iovlen = (size_t)gather(up, iov, G_N_ELEMENTS(iov));
+        w = sendmsg(up->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                       ? 0
+                       : -1;
+        left = (gsize)w;
+        up->out_bytes -= left;
+        while (left) {
+            out_item *it = g_queue_peek_head(&up->out);
+            gsize rest = it->len - it->off;
+            if (left < rest) {
+                it->off += left;
+                break;
+            }
+            left -= rest;
+            g_queue_pop_head(&up->out);
+            if (!it->ctrl)
+                up->stanzas--;
+            item_free(it);
+        }
+    }
+    return 0;
+}
+
+/* Withdraws the stanzas queued after the first `keep` ones: output of a
+ * turn whose writes did not become durable (DESIGN: nothing is acked before
+ * it is durable). Nothing of them was written: writes happen between
+ * turns. */
+static guint withdraw_after(uplink *up, guint keep)
+{
+    guint n = 0;
+
+    while (up->out.length > keep) {
+        out_item *it = g_queue_pop_tail(&up->out);
+        up->out_bytes -= it->len - it->off;
+        if (!it->ctrl)
+            up->stanzas--;
+        item_free(it);
+        n++;
+    }
+    return n;
+}
+
+/* After a drop: framing goes, the stanzas stay, the first one whole again
+ * (a stanza cut in the middle never reached anybody). */
+static void out_reset(uplink *up)
+{
+    GList *l = up->out.head;
+    guint kept = 0;
+
+    while (l) {
+        GList *next = l->next;
+        out_item *it = l->data;
+        if (it->ctrl) {
+            g_queue_delete_link(&up->out, l);
+            item_free(it);
+        } else {
+            it->off = 0;
+            kept++;
+        }
+        l = next;
+    }
+    up->out_bytes = 0;
+    for (l = up->out.head; l; l = l->next)
+        up->out_bytes += ((out_item *)l->data)->len;
+    if (kept)
+        log_info(LOG_LINK, "kept %u unsent stanzas to resend after reconnect",
+                 kept);
+    while (up->stanzas > up->queue_max) {
+        out_item *it = g_queue_pop_head(&up->out);
+        up->out_bytes -= it->len;
+        up->stanzas--;
+        up->dropped++;
+        item_free(it);
+    }
+}
 
 /* ---- the socket watch ---- */
 
+static void dispatch(uplink *up, GIOCondition cond);
+
 static gboolean fd_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
-    pump(((fd_source *)src)->up);
+    fd_source *fs = (fd_source *)src;
+
+    dispatch(fs->up, g_source_query_unix_fd(src, fs->tag));
     return G_SOURCE_CONTINUE;
 }
 
@@ -138,7 +368,6 @@ static void watch_drop(uplink *up)
         g_source_unref(up->fd_src);
         up->fd_src = NULL;
     }
-    up->fd = -1;
 }
 
 static void watch_fd(uplink *up, int fd)
@@ -149,180 +378,297 @@ static void watch_fd(uplink *up, int fd)
     up->fd_src = g_source_new(&fd_funcs, sizeof(fd_source));
     fs = (fd_source *)up->fd_src;
     fs->up = up;
-    fs->tag = g_source_add_unix_fd(up->fd_src, fd,
-                                   G_IO_IN | G_IO_OUT | G_IO_ERR | G_IO_HUP);
+    fs->tag = g_source_add_unix_fd(up->fd_src, fd, G_IO_IN | G_IO_ERR);
     g_source_set_name(up->fd_src, "uplink socket");
     g_source_attach(up->fd_src, NULL);
-    up->fd = fd;
 }
 
-static gboolean fd_writable(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-    return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
-}
-
-/* Watch for writability only while there may be output: during connect and
- * close, while libstrophe holds queued stanzas, or when the socket is full
- * (libstrophe writes until EAGAIN, so a writable socket right after
- * xmpp_run_once means nothing is left half-written). */
+/* Reads while not paused; watches writability only while output waits. */
 static void watch_update(uplink *up)
 {
-    GIOCondition cond = G_IO_IN | G_IO_ERR | G_IO_HUP;
+    GIOCondition cond = G_IO_ERR | G_IO_HUP;
 
     if (!up->fd_src)
         return;
-    if (up->state != UPLINK_UP || xmpp_conn_send_queue_len(up->conn) > 0 ||
-        !fd_writable(up->fd))
+    if (!up->paused)
+        cond |= G_IO_IN;
+    if (writable(up))
         cond |= G_IO_OUT;
     g_source_modify_unix_fd(up->fd_src, ((fd_source *)up->fd_src)->tag, cond);
 }
 
-static int sockopt_cb(xmpp_conn_t *conn, void *sock)
+/* ---- the stream ---- */
+
+static void send_handshake(uplink *up, const char *id)
 {
-    uplink *up = the_uplink;
-    int fd = *(int *)sock;
+    /* XEP-0114 §3: the handshake is the hex SHA-1 of the stream id
+     * concatenated with the shared secret. */
+    char *both = g_strconcat(id, up->secret, NULL);
+    char *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA1, both, -1);
+    char *text = g_strdup_printf("<handshake>%s</handshake>", hex);
 
-    int one = 1;
-
-    if (up && up->conn == conn)
-        watch_fd(up, fd);
-    /* A turn's replies are written together once its batch is committed;
-     * Nagle's algorithm would only hold back the last of them. */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* TCP keepalive: a server that vanished without a FIN is noticed. */
-    return xmpp_sockopt_cb_keepalive(conn, sock);
+    push_ctrl(up, text);
+    memset(both, 0, strlen(both));
+    g_free(both);
+    g_free(hex);
+    memset(text, 0, strlen(text));
+    g_free(text);
 }
 
-static gboolean tick_cb(gpointer data)
-{
-    uplink *up = data;
-
-    pump(up);
-    return G_SOURCE_CONTINUE;
-}
-
-static void tick_set(uplink *up, gboolean on)
-{
-    if (on && !up->tick_id)
-        up->tick_id = g_timeout_add(TICK_MS, tick_cb, up);
-    else if (!on && up->tick_id) {
-        g_source_remove(up->tick_id);
-        up->tick_id = 0;
-    }
-}
-
-/* Withdraws the n stanzas queued last: output of a turn whose writes did not
- * become durable (DESIGN: nothing is acked before it is durable). */
-static void withdraw(uplink *up, int n)
+/* Closes the stream with an error of ours (RFC 6120 §4.9): the error and
+ * </stream:stream> go after what is queued, then the socket is shut. */
+static void stream_fail(uplink *up, const char *cond, const char *why)
 {
     char *text;
 
-    for (; n > 0; n--) {
-        text = xmpp_conn_send_queue_drop_element(up->conn, XMPP_QUEUE_YOUNGEST);
-        if (!text)
-            break;
-        xmpp_free(up->ctx, text);
-    }
+    if (up->cut_reason)
+        return;
+    text = g_strdup_printf("<stream:error><%s xmlns='%s'/></stream:error>"
+                           "</stream:stream>",
+                           cond, NS_STREAM_ERRORS);
+    push_ctrl(up, text);
+    g_free(text);
+    up->cut_reason = "the server broke the stream";
+    g_free(up->cut_detail);
+    up->cut_detail = g_strdup_printf("%s: %s", cond, why);
 }
 
-static void pump(uplink *up)
+static void on_open(void *userdata, const char *id)
 {
-    /* libstrophe writes what is queued at the start of xmpp_run_once and
-     * queues replies while it reads: committing the turn's batch right
-     * after it means no stanza leaves before what it reports is durable. */
-    int before = xmpp_conn_send_queue_len(up->conn);
+    uplink *up = userdata;
 
-    if (up->on_turn)
-        up->on_turn(TRUE, up->turn_data);
-    xmpp_run_once(up->ctx, 0);
-    if (up->on_turn && !up->on_turn(FALSE, up->turn_data)) {
-        int n = xmpp_conn_send_queue_len(up->conn) - before;
-        log_error(LOG_LINK, "withdrawing %d stanzas whose writes failed",
-                  MAX(n, 0));
-        withdraw(up, n);
-    }
-    if (up->cut_pending && up->fd >= 0) {
-        /* The turn after a parse error has written <invalid-xml/> and
-         * </stream:stream>; cut the socket now, so that nothing libstrophe
-         * makes of the rest of the broken input goes out after them. */
-        shutdown(up->fd, SHUT_RDWR);
-        up->cut_pending = FALSE;
-    }
-    if (up->parse_error && up->state == UPLINK_UP && !up->down_reason) {
-        /* RFC 6120 §4.9.3.25: after <invalid-xml/> the stream is closed.
-         * The disconnect is then handled like any loss: log, back off,
-         * redial. */
-        up->down_reason = "the server sent malformed XML";
-        xmpp_disconnect(up->conn);
-        up->cut_pending = TRUE;
-        tick_set(up, TRUE);
-    }
-    up->parse_error = FALSE;
-    watch_update(up);
-}
-
-/* ---- the queue kept while the link is down ---- */
-
-static void pending_push(uplink *up, char *text)
-{
-    if (up->queue_max == 0) {
-        g_free(text);
-        up->dropped++;
+    if (up->state != UPLINK_HANDSHAKE)
+        return;
+    if (!id || !*id) {
+        stream_fail(up, "invalid-id", "no stream id to hash");
         return;
     }
-    while (up->pending.length >= up->queue_max) {
-        g_free(g_queue_pop_head(&up->pending));
-        if (up->dropped++ == 0)
-            log_warning(LOG_LINK,
-                        "the queue of stanzas waiting for the link is full "
-                        "(%u); dropping the oldest",
-                        up->queue_max);
-    }
-    g_queue_push_tail(&up->pending, text);
+    send_handshake(up, id);
 }
 
-/* Takes back from libstrophe what it had queued but not written when the
- * link dropped; those are older than anything queued here since. */
-static void pending_reclaim(uplink *up)
+static void remember_stream_error(uplink *up, xmpp_stanza_t *st)
 {
-    GQueue back = G_QUEUE_INIT;
-    char *text;
-
-    while ((text = xmpp_conn_send_queue_drop_element(up->conn,
-                                                     XMPP_QUEUE_OLDEST))) {
-        g_queue_push_tail(&back, g_strdup(text));
-        xmpp_free(up->ctx, text);
-    }
-    if (back.length)
-        log_info(LOG_LINK, "kept %u unsent stanzas to resend after reconnect",
-                 back.length);
-    while ((text = g_queue_pop_tail(&back)))
-        g_queue_push_head(&up->pending, text);
-    while (up->pending.length > up->queue_max) {
-        g_free(g_queue_pop_head(&up->pending));
-        up->dropped++;
+    g_clear_pointer(&up->stream_error, g_free);
+    g_clear_pointer(&up->stream_text, g_free);
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *name = xmpp_stanza_get_name(c);
+        if (!name)
+            continue;
+        if (strcmp(name, "text") == 0) {
+            char *t = xmpp_stanza_get_text(c);
+            /* shown in the log: bounded, and only the server writes it */
+            up->stream_text = t ? g_utf8_make_valid(t, MIN(strlen(t), 200))
+                                : NULL;
+            if (t)
+                xmpp_free(up->ctx, t);
+        } else if (!up->stream_error) {
+            up->stream_error = g_strndup(name, 64);
+        }
     }
 }
 
-static void pending_flush(uplink *up)
+static void went_up(uplink *up)
 {
-    char *text;
-    guint n = up->pending.length;
-
-    while ((text = g_queue_pop_head(&up->pending))) {
-        xmpp_send_raw(up->conn, text, strlen(text));
-        g_free(text);
+    up->state = UPLINK_UP;
+    up->up_since = g_get_monotonic_time();
+    up->last_fail = FAIL_NONE;
+    if (up->timeout_id) {
+        g_source_remove(up->timeout_id);
+        up->timeout_id = 0;
     }
-    if (n)
-        log_info(LOG_LINK, "sent %u stanzas queued while the link was down", n);
+    log_info(LOG_LINK, "connected to %s:%u as %s", up->host, up->port,
+             up->jid);
+    if (up->stanzas)
+        log_info(LOG_LINK, "sending %u stanzas queued while the link was down",
+                 up->stanzas);
     if (up->dropped)
         log_warning(LOG_LINK,
                     "%u stanzas were dropped while the link was down "
                     "(queue_max = %u)",
                     up->dropped, up->queue_max);
     up->dropped = 0;
+    if (up->on_state)
+        up->on_state(up, TRUE, up->userdata);
+}
+
+static void on_stanza(void *userdata, xmpp_stanza_t *st)
+{
+    uplink *up = userdata;
+    const char *name = xmpp_stanza_get_name(st);
+    const char *ns = xmpp_stanza_get_ns(st);
+
+    if (ns && strcmp(ns, NS_STREAMS) == 0) {
+        if (name && strcmp(name, "error") == 0)
+            remember_stream_error(up, st);
+        return;
+    }
+    if (up->state == UPLINK_HANDSHAKE) {
+        if (name && strcmp(name, "handshake") == 0)
+            went_up(up);
+        return;
+    }
+    if (up->state != UPLINK_UP || up->cut_reason)
+        return;
+    if (up->on_stanza)
+        up->on_stanza(up, st, up->userdata);
+    /* Back-pressure: the rest of what was read waits in the parser. */
+    if (up->out_bytes > up->send_buffer)
+        stream_parser_suspend(up->parser);
+}
+
+static void on_refused(void *userdata, xmpp_stanza_t *stub, const char *why)
+{
+    uplink *up = userdata;
+    const char *type = xmpp_stanza_get_type(stub);
+    char *text;
+    xmpp_stanza_t *err;
+
+    if (up->state != UPLINK_UP || up->cut_reason)
+        return;
+    log_debug(LOG_LINK, "refused a %s stanza: %s",
+             g_strcmp0(xmpp_stanza_get_name(stub), "message") == 0    ? "message"
+             : g_strcmp0(xmpp_stanza_get_name(stub), "presence") == 0 ? "presence"
+             : g_strcmp0(xmpp_stanza_get_name(stub), "iq") == 0       ? "iq"
+                                                                     : "other",
+             why);
+    /* An iq result has nobody waiting for an answer; xerr_reply leaves
+     * errors unanswered (RFC 6120 §8.3.1). */
+    if (g_strcmp0(type, "result") == 0)
+        return;
+    text = g_strdup_printf("the stanza was refused: %s (limits: %zu bytes, "
+                           "%u elements, %u levels, %u attributes)",
+                           why, up->limits.stanza_size, up->limits.elements,
+                           up->limits.depth, up->limits.attributes);
+    err = xerr_reply(up->ctx, stub, XERR_POLICY_VIOLATION, text);
+    g_free(text);
+    if (err) {
+        uplink_send(up, err);
+        xmpp_stanza_release(err);
+    }
+}
+
+static void on_close(void *userdata)
+{
+    uplink *up = userdata;
+
+    /* RFC 6120 §4.4: the entity that receives the closing tag answers
+     * with its own, then the TCP connection is closed. */
+    if (up->state == UPLINK_CLOSING) {
+        up->cut_reason = "closed";
+        return;
+    }
+    if (!up->cut_reason) {
+        push_ctrl(up, "</stream:stream>");
+        up->cut_reason = "the server closed the stream";
+    }
+}
+
+static const stream_cbs stream_callbacks = {on_open, on_stanza, on_refused,
+                                            on_close};
+
+/* ---- reading, one turn ---- */
+
+/* Runs fn(data) between the on_turn calls; withdraws what the turn queued
+ * if its writes could not be made durable. */
+static void run_turn(uplink *up, void (*fn)(void *), void *data)
+{
+    guint before = up->out.length;
+
+    if (up->on_turn)
+        up->on_turn(TRUE, up->turn_data);
+    fn(data);
+    if (!up->on_turn || up->on_turn(FALSE, up->turn_data))
+        return;
+    log_error(LOG_LINK, "withdrawing %u stanzas whose writes failed",
+              withdraw_after(up, before));
+}
+
+typedef struct read_turn {
+    uplink *up;
+    int error;   /* errno of a failed read */
+    gboolean eof;
+    gboolean resume;
+} read_turn;
+
+static void parse_result(uplink *up, int rc)
+{
+    if (rc < 0 && !up->cut_reason)
+        stream_fail(up, stream_parser_condition(up->parser),
+                    stream_parser_reason(up->parser));
+}
+
+static void read_turn_fn(void *data)
+{
+    read_turn *rt = data;
+    uplink *up = rt->up;
+    char buf[READ_CHUNK];
+    ssize_t n;
+
+    if (rt->resume) {
+        parse_result(up, stream_parser_resume(up->parser));
+        return;
+    }
+    n = recv(up->fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 0) {
+        rt->eof = TRUE;
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            rt->error = errno;
+        return;
+    }
+    parse_result(up, stream_parser_feed(up->parser, buf, (gsize)n));
+}
+
+static void update_pause(uplink *up)
+{
+    gboolean was = up->paused;
+
+    if (up->out_bytes > up->send_buffer)
+        up->paused = TRUE;
+    else if (up->out_bytes <= up->send_buffer / 2 &&
+             !stream_parser_suspended(up->parser))
+        up->paused = FALSE;
+    if (up->paused != was)
+        log_debug(LOG_LINK, "%s reading: %zu bytes wait for the server",
+                  up->paused ? "paused" : "resumed", up->out_bytes);
+}
+
+static void dispatch(uplink *up, GIOCondition cond)
+{
+    read_turn rt = {.up = up};
+
+    if ((cond & G_IO_OUT) && write_some(up) < 0) {
+        link_down(up, errno);
+        return;
+    }
+    /* A suspended parser goes on once the output has drained. */
+    if (up->parser && stream_parser_suspended(up->parser) &&
+        up->out_bytes <= up->send_buffer / 2) {
+        rt.resume = TRUE;
+        run_turn(up, read_turn_fn, &rt);
+        rt.resume = FALSE;
+    }
+    if (!up->paused && !up->cut_reason && up->parser &&
+        !stream_parser_suspended(up->parser) &&
+        (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+        run_turn(up, read_turn_fn, &rt);
+    if (up->fd >= 0 && write_some(up) < 0 && !rt.error)
+        rt.error = errno ? errno : EPIPE;
+    if (rt.eof || rt.error) {
+        link_down(up, rt.error);
+        return;
+    }
+    if (up->cut_reason && !writable(up)) {
+        link_down(up, 0);
+        return;
+    }
+    update_pause(up);
+    /* Resumed with bytes still held in the parser: no socket event will
+     * come for them, so go on from an idle turn. */
+    watch_update(up);
 }
 
 /* ---- connect, fail, retry ---- */
@@ -364,51 +710,59 @@ static void schedule_retry(uplink *up, enum uplink_fail kind, const char *what)
     up->retry_id = g_timeout_add(ms, retry_cb, up);
 }
 
-static const char *stream_error_name(const xmpp_stream_error_t *se)
+static void close_socket(uplink *up)
 {
-    xmpp_stanza_t *child;
-
-    if (!se || !se->stanza)
-        return NULL;
-    for (child = xmpp_stanza_get_children(se->stanza); child;
-         child = xmpp_stanza_get_next(child)) {
-        const char *name = xmpp_stanza_get_name(child);
-        if (name && strcmp(name, "text") != 0)
-            return name;
+    watch_drop(up);
+    if (up->timeout_id) {
+        g_source_remove(up->timeout_id);
+        up->timeout_id = 0;
     }
-    return NULL;
+    if (up->conn) {
+        g_io_stream_close(G_IO_STREAM(up->conn), NULL, NULL);
+        g_clear_object(&up->conn);
+    }
+    up->fd = -1;
+    stream_parser_free(up->parser);
+    up->parser = NULL;
+    up->paused = FALSE;
 }
 
-static void on_down(uplink *up, int error, xmpp_stream_error_t *se)
+static void stopped(uplink *up)
+{
+    up->state = UPLINK_STOPPED;
+    if (up->stop_done) {
+        void (*done)(void *) = up->stop_done;
+        up->stop_done = NULL;
+        done(up->stop_userdata);
+    }
+}
+
+/* The socket is gone (error: its errno, or 0): log why, back off, redial. */
+static void link_down(uplink *up, int error)
 {
     enum uplink_state was = up->state;
-    const char *cond = stream_error_name(se);
     char *what;
     enum uplink_fail kind;
+    const char *cond = up->stream_error;
 
-    watch_drop(up);
-    tick_set(up, FALSE);
-    pending_reclaim(up);
-
+    close_socket(up);
+    out_reset(up);
     if (was == UPLINK_CLOSING || was == UPLINK_STOPPED) {
-        up->state = UPLINK_STOPPED;
         log_info(LOG_LINK, "closed the link to %s:%u", up->host, up->port);
-        if (up->stop_done) {
-            void (*done)(void *) = up->stop_done;
-            up->stop_done = NULL;
-            done(up->stop_userdata);
-        }
-        return;
+        stopped(up);
+        goto leave;
     }
     if (was == UPLINK_UP) {
         if (g_get_monotonic_time() - up->up_since >= STABLE_AFTER_US)
             up->attempt = 0;
         kind = FAIL_LOST;
-        what =
-            g_strdup_printf("disconnected from %s:%u (%s)", up->host, up->port,
-                            cond    ? cond
-                            : error ? g_strerror(error)
-                                    : "stream closed");
+        what = g_strdup_printf("disconnected from %s:%u (%s)", up->host,
+                               up->port,
+                               cond            ? cond
+                               : up->cut_detail ? up->cut_detail
+                               : error         ? g_strerror(error)
+                               : up->cut_reason ? up->cut_reason
+                                               : "stream closed");
         if (up->on_state)
             up->on_state(up, FALSE, up->userdata);
     } else if (cond && strcmp(cond, "not-authorized") == 0) {
@@ -418,204 +772,267 @@ static void on_down(uplink *up, int error, xmpp_stream_error_t *se)
         kind = FAIL_STREAM_ERROR;
         what = g_strdup_printf(
             "the server at %s:%u refused the link for %s (%s%s%s)", up->host,
-            up->port, up->jid, cond, se && se->text ? ": " : "",
-            se && se->text ? se->text : "");
+            up->port, up->jid, cond, up->stream_text ? ": " : "",
+            up->stream_text ? up->stream_text : "");
     } else {
-        if (!error)
-            error = up->sock_error;
         kind = FAIL_UNREACHABLE;
         what = g_strdup_printf("cannot reach %s:%u (%s)", up->host, up->port,
-                               error ? g_strerror(error)
-                                     : "closed during the handshake");
+                               error            ? g_strerror(error)
+                               : up->cut_detail ? up->cut_detail
+                                                : "closed during the handshake");
     }
     schedule_retry(up, kind, what);
     g_free(what);
+leave:
+    g_clear_pointer(&up->stream_error, g_free);
+    g_clear_pointer(&up->stream_text, g_free);
+    g_clear_pointer(&up->cut_detail, g_free);
+    up->cut_reason = NULL;
 }
 
-static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
-                         xmpp_stream_error_t *se, void *userdata)
+static gboolean handshake_timeout_cb(gpointer data)
 {
-    uplink *up = userdata;
+    uplink *up = data;
 
-    switch (event) {
-    case XMPP_CONN_CONNECT:
-        up->state = UPLINK_UP;
-        up->up_since = g_get_monotonic_time();
-        up->last_fail = FAIL_NONE;
-        tick_set(up, FALSE);
-        log_info(LOG_LINK, "connected to %s:%u as %s", up->host, up->port,
-                 up->jid);
-        pending_flush(up);
-        if (up->on_state)
-            up->on_state(up, TRUE, up->userdata);
-        break;
-    case XMPP_CONN_DISCONNECT:
-    case XMPP_CONN_FAIL:
-        on_down(up, error, se);
-        break;
-    default:
-        break;
+    up->timeout_id = 0;
+    if (up->state == UPLINK_HANDSHAKE) {
+        up->cut_detail = g_strdup("no handshake within 10 s");
+        link_down(up, 0);
     }
+    return G_SOURCE_REMOVE;
 }
 
-static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
+static void connected_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
-    uplink *up = userdata;
+    connect_op *op = data;
+    uplink *up = op->up;
+    GError *err = NULL;
+    GSocketConnection *conn =
+        g_socket_client_connect_finish(G_SOCKET_CLIENT(src), res, &err);
+    GSocket *sock;
+    int one = 1;
+    char *header;
 
-    if (up->on_stanza)
-        up->on_stanza(up, st, up->userdata);
-    return 1; /* keep the handler */
+    g_free(op);
+    if (!up) {
+        if (conn)
+            g_object_unref(conn);
+        g_clear_error(&err);
+        return;
+    }
+    up->op = NULL;
+    if (!conn) {
+        gboolean cancelled = g_error_matches(err, G_IO_ERROR,
+                                             G_IO_ERROR_CANCELLED);
+        if (!cancelled) {
+            char *what = g_strdup_printf("cannot reach %s:%u (%s)", up->host,
+                                         up->port, err->message);
+            g_clear_object(&up->cancel);
+            schedule_retry(up, FAIL_UNREACHABLE, what);
+            g_free(what);
+        }
+        g_error_free(err);
+        return;
+    }
+    g_clear_object(&up->cancel);
+    if (up->state != UPLINK_CONNECTING) { /* stopped meanwhile */
+        g_object_unref(conn);
+        return;
+    }
+    up->conn = conn;
+    sock = g_socket_connection_get_socket(conn);
+    up->fd = g_socket_get_fd(sock);
+    /* A turn's replies are written together once its batch is committed;
+     * Nagle's algorithm would only hold back the last of them. TCP
+     * keepalive: a server that vanished without a FIN is noticed. */
+    setsockopt(up->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    g_socket_set_keepalive(sock, TRUE);
+    up->parser = stream_parser_new(up->ctx, &up->limits, &stream_callbacks, up);
+    up->state = UPLINK_HANDSHAKE;
+    watch_fd(up, up->fd);
+    /* XEP-0114 §3: the component opens the stream to its own domain. */
+    header = g_strdup_printf("<?xml version='1.0'?><stream:stream xmlns='%s' "
+                             "xmlns:stream='%s' to='%s'>",
+                             NS_COMPONENT, NS_STREAMS, up->jid);
+    push_ctrl(up, header);
+    g_free(header);
+    up->timeout_id = g_timeout_add_seconds(HANDSHAKE_TIMEOUT_S,
+                                           handshake_timeout_cb, up);
 }
 
 static void start_connect(uplink *up)
 {
-    int rc;
-
     up->state = UPLINK_CONNECTING;
-    up->sock_error = 0;
-    up->down_reason = NULL;
-    up->cut_pending = FALSE;
     log_debug(LOG_LINK, "connecting to %s:%u", up->host, up->port);
-    rc = xmpp_connect_component(up->conn, up->host, up->port, conn_handler, up);
-    if (rc < 0) {
-        char *what = g_strdup_printf("cannot reach %s:%u (no socket: "
-                                     "libstrophe error %d)",
-                                     up->host, up->port, rc);
-        watch_drop(up);
-        schedule_retry(up, FAIL_UNREACHABLE, what);
-        g_free(what);
-        return;
-    }
-    tick_set(up, TRUE);
-    watch_update(up);
-}
-
-/* The probe connection below needs a handler for libstrophe to call; it has
- * nothing to do. */
-static void probe_handler(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
-                          xmpp_stream_error_t *se, void *userdata)
-{
-}
-
-/* libstrophe 0.12.2 (Debian 12) reads conn->sm_state on every received
- * stanza and every write, but only xmpp_connect_client() allocates it: a
- * component connection crashes on the first stanza without it. A throw-away
- * client connection allocates one; it is moved to the component connection,
- * which keeps it across reconnects. tests/test_uplink.c fails if this is
- * removed (it exchanges stanzas over a component link). */
-static int sm_state_workaround(uplink *up)
-{
-    xmpp_conn_t *probe = xmpp_conn_new(up->ctx);
-    xmpp_sm_state_t *sm = NULL;
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t len = sizeof(sa);
-    int hold = -1, rc = -1;
-
-    /* A port bound but never listened on refuses at once, so the probe
-     * never reaches anything and fails within a few loop turns. */
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    hold = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (hold < 0 || bind(hold, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        getsockname(hold, (struct sockaddr *)&sa, &len) < 0)
-        goto leave;
-    xmpp_conn_set_jid(probe, "probe@localhost");
-    xmpp_conn_set_flags(probe, XMPP_CONN_FLAG_DISABLE_TLS);
-    if (xmpp_connect_client(probe, "127.0.0.1", ntohs(sa.sin_port),
-                            probe_handler, NULL) == 0) {
-        /* Bounded: a refused loopback connect completes at once. */
-        for (int i = 0; i < 200 && !xmpp_conn_is_disconnected(probe); i++)
-            xmpp_run_once(up->ctx, 10);
-    }
-    if (!xmpp_conn_is_disconnected(probe))
-        goto leave;
-    sm = xmpp_conn_get_sm_state(probe);
-    if (sm && xmpp_conn_set_sm_state(up->conn, sm) == 0)
-        rc = 0;
-    else if (sm)
-        xmpp_free_sm_state(sm);
-leave:
-    if (hold >= 0)
-        close(hold);
-    xmpp_conn_release(probe);
-    return rc;
+    up->cancel = g_cancellable_new();
+    up->op = g_new0(connect_op, 1);
+    up->op->up = up;
+    g_socket_client_connect_to_host_async(up->client, up->host, up->port,
+                                          up->cancel, connected_cb, up->op);
 }
 
 int uplink_new(const uplink_params *params, uplink_stanza_fn on_stanza,
                uplink_state_fn on_state, void *userdata, uplink **out)
 {
     uplink *up = g_new0(uplink, 1);
+    const stream_limits dflt = {
+        .stanza_size = 65536,
+        .elements = 256,
+        .depth = 24,
+        .attributes = 32,
+        .attribute_size = 4096,
+    };
 
-    *out = NULL;
     xmpp_initialize();
     up->jid = g_strdup(params->jid);
     up->host = g_strdup(params->host);
     up->port = params->port;
     up->secret = g_strdup(params->secret);
     up->queue_max = params->queue_max;
+    up->stanza_limit =
+        params->stanza_limit ? params->stanza_limit : STANZA_LIMIT_DEFAULT;
+    up->send_buffer =
+        params->send_buffer ? params->send_buffer : SEND_BUFFER_DEFAULT;
+    up->limits = params->limits.stanza_size ? params->limits : dflt;
     up->on_stanza = on_stanza;
     up->on_turn = params->on_turn;
     up->turn_data = params->turn_data;
     up->on_state = on_state;
     up->userdata = userdata;
     up->fd = -1;
-    g_queue_init(&up->pending);
-    up->ctx = xmpp_ctx_new(NULL, &strophe_logger);
-    up->conn = xmpp_conn_new(up->ctx);
-    if (sm_state_workaround(up) < 0) {
-        log_error(LOG_LINK, "cannot prepare the libstrophe connection "
-                            "(stream-management state workaround failed)");
-        uplink_free(up);
-        return -1;
-    }
-    xmpp_conn_set_jid(up->conn, up->jid);
-    xmpp_conn_set_pass(up->conn, up->secret);
-    xmpp_conn_set_sockopt_callback(up->conn, sockopt_cb);
-    xmpp_handler_add(up->conn, stanza_handler, NULL, NULL, NULL, up);
-    the_uplink = up;
+    g_queue_init(&up->out);
+    up->too_big = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* Stanzas are built and serialised with libstrophe; it makes no
+     * connection (its parser is unbounded: see stream.h). */
+    up->ctx = xmpp_ctx_new(NULL, NULL);
+    up->client = g_socket_client_new();
+    g_socket_client_set_timeout(up->client, CONNECT_TIMEOUT_S);
     start_connect(up);
     *out = up;
     return 0;
 }
 
-void uplink_send(uplink *up, xmpp_stanza_t *st)
+/* ---- sending ---- */
+
+/* The size check every stanza passes: nothing over the server's limit
+ * leaves (Prosody closes the whole link for one). */
+static int too_big(uplink *up, const char *name, gsize len)
 {
-    if (up->state == UPLINK_UP) {
-        xmpp_send(up->conn, st);
-        watch_update(up);
-        return;
+    if (len <= up->stanza_limit)
+        return 0;
+    if (!g_hash_table_contains(up->too_big, name ? name : "")) {
+        g_hash_table_add(up->too_big, g_strdup(name ? name : ""));
+        log_warning(LOG_LINK,
+                    "not sending a %s stanza of %zu bytes: over stanza_limit "
+                    "(%zu); logged once per kind",
+                    name ? name : "?", len, up->stanza_limit);
     }
+    return -EMSGSIZE;
+}
+
+static GBytes *serialise(uplink *up, xmpp_stanza_t *st)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    GBytes *b;
+
+    if (xmpp_stanza_to_text(st, &buf, &len) != 0)
+        return NULL;
+    b = g_bytes_new(buf, len);
+    xmpp_free(up->ctx, buf);
+    return b;
+}
+
+int uplink_send(uplink *up, xmpp_stanza_t *st)
+{
+    GBytes *b;
+    int rc;
+
     if (up->state == UPLINK_STOPPED)
-        return;
-    {
-        char *buf = NULL;
-        size_t len = 0;
-        if (xmpp_stanza_to_text(st, &buf, &len) == 0) {
-            pending_push(up, g_strndup(buf, len));
-            xmpp_free(up->ctx, buf);
-        }
+        return 0;
+    b = serialise(up, st);
+    if (!b)
+        return -EIO;
+    rc = too_big(up, xmpp_stanza_get_name(st), g_bytes_get_size(b));
+    if (rc < 0) {
+        g_bytes_unref(b);
+        return rc;
     }
+    push_stanza(up, item_new(b, NULL, NULL, FALSE));
+    return 0;
+}
+
+/* Marks where 'to' goes in the serialised text; no JID contains it. */
+#define TO_MARK "\x01imgroups-to\x01"
+
+uplink_fanout *uplink_fanout_new(uplink *up, xmpp_stanza_t *st)
+{
+    uplink_fanout *f;
+    GBytes *b;
+    const char *text, *at;
+    gsize len;
+    char *old = g_strdup(xmpp_stanza_get_to(st));
+
+    xmpp_stanza_set_to(st, TO_MARK);
+    b = serialise(up, st);
+    if (old)
+        xmpp_stanza_set_to(st, old);
+    else
+        xmpp_stanza_del_attribute(st, "to");
+    g_free(old);
+    if (!b)
+        return NULL;
+    text = g_bytes_get_data(b, &len);
+    at = g_strstr_len(text, (gssize)len, TO_MARK);
+    if (!at) {
+        g_bytes_unref(b);
+        return NULL;
+    }
+    f = g_new0(uplink_fanout, 1);
+    f->up = up;
+    f->head = g_bytes_new_from_bytes(b, 0, (gsize)(at - text));
+    f->tail = g_bytes_new_from_bytes(b, (gsize)(at - text) + strlen(TO_MARK),
+                                     len - (gsize)(at - text) -
+                                         strlen(TO_MARK));
+    g_bytes_unref(b);
+    f->name = g_intern_string(xmpp_stanza_get_name(st));
+    return f;
+}
+
+int uplink_fanout_send(uplink_fanout *f, const char *to)
+{
+    uplink *up = f->up;
+    char *esc;
+    int rc;
+
+    if (up->state == UPLINK_STOPPED)
+        return 0;
+    /* libstrophe writes attribute values in double quotes */
+    esc = g_markup_escape_text(to, -1);
+    rc = too_big(up, f->name,
+                 g_bytes_get_size(f->head) + strlen(esc) +
+                     g_bytes_get_size(f->tail));
+    if (rc < 0) {
+        g_free(esc);
+        return rc;
+    }
+    push_stanza(up, item_new(g_bytes_ref(f->head), esc, g_bytes_ref(f->tail),
+                             FALSE));
+    return 0;
+}
+
+void uplink_fanout_free(uplink_fanout *f)
+{
+    if (!f)
+        return;
+    g_bytes_unref(f->head);
+    g_bytes_unref(f->tail);
+    g_free(f);
 }
 
 void uplink_run_turn(uplink *up, void (*fn)(void *), void *userdata)
 {
-    gboolean live = up->state == UPLINK_UP;
-    int before = live ? xmpp_conn_send_queue_len(up->conn) : 0;
-    guint queued = up->pending.length;
-
-    if (up->on_turn)
-        up->on_turn(TRUE, up->turn_data);
-    fn(userdata);
-    if (!up->on_turn || up->on_turn(FALSE, up->turn_data))
-        return;
-    if (live && up->state == UPLINK_UP) {
-        int n = xmpp_conn_send_queue_len(up->conn) - before;
-        log_error(LOG_LINK, "withdrawing %d stanzas whose writes failed",
-                  MAX(n, 0));
-        withdraw(up, n);
-    }
-    /* What went to the down-queue meanwhile goes too. */
-    while (up->pending.length > queued)
-        g_free(g_queue_pop_tail(&up->pending));
+    run_turn(up, fn, userdata);
 }
 
 xmpp_ctx_t *uplink_ctx(uplink *up)
@@ -630,25 +1047,24 @@ gboolean uplink_connected(const uplink *up)
 
 guint uplink_queued(const uplink *up)
 {
-    return up->pending.length;
+    return up->stanzas;
+}
+
+gsize uplink_backlog(const uplink *up)
+{
+    return up->out_bytes;
 }
 
 static gboolean stop_timeout_cb(gpointer data)
 {
     uplink *up = data;
 
-    up->stop_timeout_id = 0;
-    if (up->state != UPLINK_STOPPED) {
+    up->timeout_id = 0;
+    if (up->state == UPLINK_CLOSING) {
         log_warning(LOG_LINK, "the server did not close the stream in time; "
                               "closing the socket");
-        up->state = UPLINK_STOPPED;
-        watch_drop(up);
-        tick_set(up, FALSE);
-        if (up->stop_done) {
-            void (*done)(void *) = up->stop_done;
-            up->stop_done = NULL;
-            done(up->stop_userdata);
-        }
+        close_socket(up);
+        stopped(up);
     }
     return G_SOURCE_REMOVE;
 }
@@ -663,20 +1079,25 @@ void uplink_stop(uplink *up, void (*done)(void *), void *userdata)
     }
     if (up->state == UPLINK_UP) {
         up->state = UPLINK_CLOSING;
-        /* Queues </stream:stream> behind any output still queued. */
-        xmpp_disconnect(up->conn);
-        tick_set(up, TRUE);
-        watch_update(up);
-        up->stop_timeout_id = g_timeout_add_seconds(5, stop_timeout_cb, up);
+        /* </stream:stream> behind any output still queued. */
+        push_ctrl(up, "</stream:stream>");
+        if (up->timeout_id)
+            g_source_remove(up->timeout_id);
+        up->timeout_id = g_timeout_add_seconds(5, stop_timeout_cb, up);
         return;
     }
-    up->state = UPLINK_STOPPED;
-    watch_drop(up);
-    tick_set(up, FALSE);
-    if (up->pending.length)
+    if (up->op)
+        up->op->up = NULL;
+    up->op = NULL;
+    if (up->cancel)
+        g_cancellable_cancel(up->cancel);
+    g_clear_object(&up->cancel);
+    close_socket(up);
+    if (up->stanzas)
         log_warning(LOG_LINK,
                     "stopping with %u stanzas that never reached the server",
-                    up->pending.length);
+                    up->stanzas);
+    up->state = UPLINK_STOPPED;
     up->stop_done = NULL;
     if (done)
         done(userdata);
@@ -686,29 +1107,30 @@ void uplink_free(uplink *up)
 {
     if (!up)
         return;
-    if (the_uplink == up)
-        the_uplink = NULL;
     if (up->retry_id)
         g_source_remove(up->retry_id);
-    if (up->stop_timeout_id)
-        g_source_remove(up->stop_timeout_id);
-    tick_set(up, FALSE);
-    watch_drop(up);
-    if (up->conn) {
-        /* Releasing a connected conn closes its socket; its disconnect
-         * callback must find nothing to do. */
-        up->state = UPLINK_STOPPED;
-        up->stop_done = NULL;
-        xmpp_conn_release(up->conn);
+    if (up->op)
+        up->op->up = NULL;
+    if (up->cancel) {
+        g_cancellable_cancel(up->cancel);
+        g_clear_object(&up->cancel);
     }
+    up->state = UPLINK_STOPPED;
+    up->stop_done = NULL;
+    close_socket(up);
+    g_queue_clear_full(&up->out, (GDestroyNotify)item_free);
+    g_hash_table_destroy(up->too_big);
+    g_clear_object(&up->client);
     if (up->ctx)
         xmpp_ctx_free(up->ctx);
-    g_queue_clear_full(&up->pending, g_free);
     g_free(up->jid);
     g_free(up->host);
     if (up->secret)
         memset(up->secret, 0, strlen(up->secret));
     g_free(up->secret);
+    g_free(up->stream_error);
+    g_free(up->stream_text);
+    g_free(up->cut_detail);
     g_free(up);
     xmpp_shutdown();
 }

@@ -1,6 +1,7 @@
 /* test_uplink: the component link against an in-process XEP-0114 server
  * (a thread with a blocking socket playing the XMPP server's side). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -157,11 +158,13 @@ static void link_answers_a_stanza_after_the_handshake(void)
     server s;
     uplink *up = NULL;
     int seen = 0;
-    uplink_params p = {
-        "groups.localhost", "127.0.0.1", 0, "secret", 100, NULL, NULL};
+    uplink_params p = {.jid = "groups.localhost",
+                      .host = "127.0.0.1",
+                      .secret = "secret",
+                      .queue_max = 100};
 
-    /* Without the stream-management workaround in uplink.c, libstrophe
-     * 0.12 crashes on this first received stanza. */
+    /* The link parses and answers on its own socket (libstrophe 0.12's
+     * component connection crashed on this first stanza). */
     server_init(&s,
                 "<iq type='get' id='ping1' from='a@localhost/r' "
                 "to='groups.localhost'><ping xmlns='urn:xmpp:ping'/></iq>",
@@ -181,8 +184,10 @@ static void stanzas_sent_while_down_arrive_in_order_after_connect(void)
 {
     server s;
     uplink *up = NULL;
-    uplink_params p = {
-        "groups.localhost", "127.0.0.1", 0, "secret", 100, NULL, NULL};
+    uplink_params p = {.jid = "groups.localhost",
+                      .host = "127.0.0.1",
+                      .secret = "secret",
+                      .queue_max = 100};
     const char *a, *b, *c;
 
     /* Nothing listens yet: the first attempt is refused, the link waits
@@ -212,8 +217,10 @@ static void a_full_queue_drops_the_oldest_first(void)
 {
     server s;
     uplink *up = NULL;
-    uplink_params p = {
-        "groups.localhost", "127.0.0.1", 0, "secret", 2, NULL, NULL};
+    uplink_params p = {.jid = "groups.localhost",
+                      .host = "127.0.0.1",
+                      .secret = "secret",
+                      .queue_max = 2};
 
     server_init(&s, NULL, "m3");
     p.port = s.port;
@@ -230,6 +237,119 @@ static void a_full_queue_drops_the_oldest_first(void)
     server_clear(&s);
 }
 
+static void a_stanza_over_the_limit_is_not_sent_and_the_next_one_is(void)
+{
+    server s;
+    uplink *up = NULL;
+    uplink_params p = {.jid = "groups.localhost",
+                      .host = "127.0.0.1",
+                      .secret = "secret",
+                      .queue_max = 100};
+    xmpp_stanza_t *st, *body, *text;
+    GString *big = g_string_new(NULL);
+
+    p.stanza_limit = 16384;
+    server_init(&s, NULL, "after");
+    p.port = s.port;
+    g_assert_cmpint(uplink_new(&p, NULL, NULL, NULL, &up), ==, 0);
+    /* 3000 quotes are 18000 bytes once escaped */
+    for (int i = 0; i < 3000; i++)
+        g_string_append_c(big, '"');
+    st = message(up, "big");
+    body = xmpp_stanza_new(uplink_ctx(up));
+    xmpp_stanza_set_name(body, "body");
+    text = xmpp_stanza_new(uplink_ctx(up));
+    xmpp_stanza_set_text(text, big->str);
+    xmpp_stanza_add_child_ex(body, text, 0);
+    xmpp_stanza_add_child_ex(st, body, 0);
+    g_assert_cmpint(uplink_send(up, st), ==, -EMSGSIZE);
+    xmpp_stanza_release(st);
+    send_message(up, "after");
+    g_assert_cmpuint(uplink_queued(up), ==, 1);
+    server_start(&s);
+    run_until_done(&s, 15);
+    g_assert_null(strstr(s.got->str, "big"));
+    g_assert_nonnull(strstr(s.got->str, "after"));
+    uplink_free(up);
+    server_clear(&s);
+    g_string_free(big, TRUE);
+}
+
+static void a_fanout_sends_one_text_with_only_to_changed(void)
+{
+    server s;
+    uplink *up = NULL;
+    uplink_params p = {.jid = "groups.localhost",
+                      .host = "127.0.0.1",
+                      .secret = "secret",
+                      .queue_max = 100};
+    xmpp_stanza_t *st;
+    uplink_fanout *f;
+    const char *a, *b;
+
+    server_init(&s, NULL, "b&amp;c@localhost");
+    p.port = s.port;
+    g_assert_cmpint(uplink_new(&p, NULL, NULL, NULL, &up), ==, 0);
+    st = message(up, "fan");
+    f = uplink_fanout_new(up, st);
+    g_assert_nonnull(f);
+    /* the stanza itself is left as it was */
+    g_assert_cmpstr(xmpp_stanza_get_to(st), ==, "someone@localhost");
+    xmpp_stanza_release(st);
+    g_assert_cmpint(uplink_fanout_send(f, "a@localhost/1"), ==, 0);
+    g_assert_cmpint(uplink_fanout_send(f, "o'b&c@localhost"), ==, 0);
+    uplink_fanout_free(f);
+    server_start(&s);
+    run_until_done(&s, 15);
+    a = strstr(s.got->str, "to=\"a@localhost/1\"");
+    b = strstr(s.got->str, "to=\"o&apos;b&amp;c@localhost\"");
+    g_assert_nonnull(a);
+    g_assert_nonnull(b);
+    g_assert_true(a < b);
+    g_assert_null(strstr(s.got->str, "someone@localhost"));
+    g_assert_nonnull(strstr(strstr(s.got->str, "id=\"fan\"") + 1,
+                            "id=\"fan\""));
+    uplink_free(up);
+    server_clear(&s);
+}
+
+static void an_oversized_stanza_received_is_refused_and_the_link_stays(void)
+{
+    server s;
+    uplink *up = NULL;
+    int seen = 0;
+    uplink_params p = {.jid = "groups.localhost",
+                      .host = "127.0.0.1",
+                      .secret = "secret",
+                      .queue_max = 100};
+    GString *push = g_string_new(
+        "<message from='a@localhost/r' to='r@groups.localhost' id='huge'>"
+        "<body>");
+
+    for (int i = 0; i < 20000; i++)
+        g_string_append(push, "&quot;");
+    g_string_append(push, "</body></message><iq type='get' id='ping1' "
+                          "from='a@localhost/r' to='groups.localhost'>"
+                          "<ping xmlns='urn:xmpp:ping'/></iq>");
+    p.limits = (stream_limits){.stanza_size = 65536,
+                               .elements = 64,
+                               .depth = 8,
+                               .attributes = 16,
+                               .attribute_size = 1024};
+    server_init(&s, push->str, "ping1");
+    p.port = s.port;
+    server_start(&s);
+    g_assert_cmpint(uplink_new(&p, echo_result, NULL, &seen, &up), ==, 0);
+    run_until_done(&s, 10);
+    /* only the ping reached the handler; the message was answered */
+    g_assert_cmpint(seen, ==, 1);
+    g_assert_nonnull(strstr(s.got->str, "policy-violation"));
+    g_assert_nonnull(strstr(s.got->str, "id=\"huge\""));
+    uplink_free(up);
+    server_clear(&s);
+    g_string_free(push, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -241,5 +361,13 @@ int main(int argc, char **argv)
         stanzas_sent_while_down_arrive_in_order_after_connect);
     g_test_add_func("/uplink/a_full_queue_drops_the_oldest_first",
                     a_full_queue_drops_the_oldest_first);
+    g_test_add_func(
+        "/uplink/a_stanza_over_the_limit_is_not_sent_and_the_next_one_is",
+        a_stanza_over_the_limit_is_not_sent_and_the_next_one_is);
+    g_test_add_func("/uplink/a_fanout_sends_one_text_with_only_to_changed",
+                    a_fanout_sends_one_text_with_only_to_changed);
+    g_test_add_func(
+        "/uplink/an_oversized_stanza_received_is_refused_and_the_link_stays",
+        an_oversized_stanza_received_is_refused_and_the_link_stays);
     return g_test_run();
 }
