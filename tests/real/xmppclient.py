@@ -257,3 +257,17 @@ def stanza_error(el):
 def item_reason(el):
     it = item(el)
     return None if it is None else it.findtext("{%s}reason" % NS_USER)
+
+
+def end_loop(loop):
+    """Ends the tasks slixmpp leaves behind (its send queue filters) and
+    closes `loop`; never raises (it runs while a test cleans up)."""
+    try:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*tasks,
+                                               return_exceptions=True))
+        loop.close()
+    except Exception:
+        pass
