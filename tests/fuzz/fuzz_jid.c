@@ -1,14 +1,19 @@
 /* fuzz_jid: libFuzzer target for JID splitting and validation
- * (component/jid.c): the input, as a C string, is parsed as a JID and
- * checked against each part validator and the localpart folding; what
- * parses must obey the validators and survive a round trip. */
+ * (component/jid.c) and nicks (component/nick.c, RFC 8266): the input, as
+ * a C string, is parsed as a JID and checked against each part validator
+ * and the localpart folding; what parses must obey the validators and
+ * survive a round trip. As a nick, what is accepted is bounded, trimmed,
+ * its own preparation, and has a key that is its own key and the key of
+ * the nick as shown. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 
+#include "bounds.h"
 #include "jid.h"
+#include "nick.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -66,6 +71,57 @@ static void check_fold(const char *s)
     g_free(once);
 }
 
+/* Either 0 and a string, or -1, no string and a reason. */
+static char *nick_checked(int (*fn)(const char *, char **, const char **),
+                          const char *s)
+{
+    char *out = (char *)"unset";
+    const char *why = NULL;
+    int rc = fn(s, &out, &why);
+
+    if (rc == 0 ? !out || !g_utf8_validate(out, -1, NULL)
+                : rc != -1 || out || !why)
+        abort();
+    return out;
+}
+
+static void check_nick(const char *s)
+{
+    char *shown = nick_checked(nick_prepare, s);
+    char *key = nick_checked(nick_key, s);
+    char *again;
+
+    /* nick_key makes nick_prepare's checks first. */
+    if (!shown) {
+        if (key)
+            abort();
+        return;
+    }
+    /* RFC 8266 §2.1: nothing left is refused; the ends are trimmed and
+     * interior runs of spaces are one space. */
+    if (!*shown || strlen(shown) > BOUND_NICK_BYTES || shown[0] == ' ' ||
+        shown[strlen(shown) - 1] == ' ' || strstr(shown, "  "))
+        abort();
+    again = nick_checked(nick_prepare, shown);
+    if (!again || strcmp(again, shown) != 0)
+        abort();
+    g_free(again);
+    /* A key is stable, and the nick as shown has the same key: a
+     * look-alike of a present nick is caught whichever form is compared. */
+    if (key) {
+        again = nick_checked(nick_key, key);
+        if (!again || strcmp(again, key) != 0)
+            abort();
+        g_free(again);
+        again = nick_checked(nick_key, shown);
+        if (!again || strcmp(again, key) != 0)
+            abort();
+        g_free(again);
+    }
+    g_free(key);
+    g_free(shown);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = g_strndup((const char *)data, size);
@@ -82,6 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)jid_domain_valid(s);
     (void)jid_resource_valid(s);
     check_fold(s);
+    check_nick(s);
     g_free(s);
     return 0;
 }

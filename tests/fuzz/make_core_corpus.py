@@ -55,6 +55,15 @@ def jid_seeds():
         "ip-domain": "room@127.0.0.1/x",
         # NFKC makes it a capital that folds on: found by fuzz_jid.
         "upsilon-hook-symbol": "\u03d2@groups.localhost",
+        # Nicks: the look-alikes of issue 9, item 8.
+        "nick-two-spaces": "Big  Boss",
+        "nick-hangul-filler": "Big Boss\u3164",
+        "nick-zero-width": "Big\u200bBoss",
+        "nick-soft-hyphen": "Big\u00adBoss",
+        "nick-bidi": "\u202eBig Boss",
+        "nick-variation-selector": "Boss\ufe0f",
+        "nick-fullwidth-spaced": "  \uff22ig\u3000Boss  ",
+        "nick-sigma": "\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3",
     }
     for name, s in extra.items():
         seeds[name] = s.encode("utf-8")
