@@ -1344,8 +1344,33 @@ void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
 
 /* ---- iq ---- */
 
-static void room_disco_info(uplink *up, room *r, xmpp_stanza_t *st)
+/* Whether the asker of a disco query on r is an outsider of a room that
+ * keeps to itself (hidden or members-only): not an occupant, and no
+ * affiliation of member or above. */
+static gboolean outsider_of_private(muc *m, room *r, xmpp_stanza_t *st,
+                                    const occ *o)
 {
+    char *bare;
+    enum affiliation a;
+
+    if (o || (r->cfg->is_public && !r->cfg->members_only))
+        return FALSE;
+    if (!(bare = muc_bare(xmpp_stanza_get_from(st))))
+        return TRUE;
+    a = muc_affiliation(m, r, bare);
+    g_free(bare);
+    return a != AFF_OWNER && a != AFF_ADMIN && a != AFF_MEMBER;
+}
+
+/* XEP-0045 §6.4. Issue 9, item 7: an outsider of a hidden or members-only
+ * room learns no more than Prosody's MUC tells (identity, features,
+ * description, occupant count): not the subject, which Prosody's
+ * muc#roominfo never carries and which in such a room is the members'
+ * business. */
+static void room_disco_info(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
+                            const occ *o)
+{
+    gboolean outsider = outsider_of_private(m, r, st, o);
     static const char *const features[] = {
         NS_MUC, NS_SID, NS_OCCUPANT_ID, NS_PING, NS_DISCO_INFO, NS_MAM, NULL,
     };
@@ -1393,11 +1418,13 @@ static void room_disco_info(uplink *up, room *r, xmpp_stanza_t *st)
     g_snprintf(count, sizeof(count), "%u", room_occupant_count(r));
     stanza_add_text(ctx, field, "value", count);
     stanza_add(form, field);
-    field = stanza_elem(ctx, "field", NULL);
-    xmpp_stanza_set_attribute(field, "var", "muc#roominfo_subject");
-    stanza_add_text(ctx, field, "value",
-                    r->cfg->subject ? r->cfg->subject : "");
-    stanza_add(form, field);
+    if (!outsider) {
+        field = stanza_elem(ctx, "field", NULL);
+        xmpp_stanza_set_attribute(field, "var", "muc#roominfo_subject");
+        stanza_add_text(ctx, field, "value",
+                        r->cfg->subject ? r->cfg->subject : "");
+        stanza_add(form, field);
+    }
     stanza_add(q, form);
     stanza_add(res, q);
     stanza_send(up, res);
@@ -1669,7 +1696,7 @@ void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
     }
     if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_INFO) &&
         !xmpp_stanza_get_attribute(child, "node")) {
-        room_disco_info(up, r, st);
+        room_disco_info(m, up, r, st, o);
         return;
     }
     if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_ITEMS)) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "affiliations.h"
+#include "bounds.h"
 #include "jid.h"
 #include "log.h"
 #include "stanza.h"
@@ -14,6 +15,9 @@
 /* Affiliations rank in enum order: AFF_OWNER (0) is highest, AFF_OUTCAST
  * lowest; a smaller value outranks a larger one. */
 #define OUTRANKS(a, b) ((a) < (b))
+/* A list callback's "stop: the reply would be over stanza_limit" (apart
+ * from LMDB's negative codes and errno values). */
+#define LIST_TOO_BIG 0x4c495354
 
 /* The request being handled; everything borrowed for its duration. */
 typedef struct admin_req {
@@ -115,10 +119,13 @@ static int parse_role(const char *s, enum role *out)
     return -1;
 }
 
+/* Kept (the outcast list) and re-sent (to the occupant removed, to
+ * everyone): cut to BOUND_REASON_BYTES at a character boundary, as
+ * bounds.h says of reasons. */
 static char *item_reason(xmpp_ctx_t *ctx, xmpp_stanza_t *item)
 {
     char *t = stanza_child_text(item, "reason");
-    char *out = t && *t ? g_strdup(t) : NULL;
+    char *out = t && *t ? stanza_utf8_cut(t, BOUND_REASON_BYTES) : NULL;
 
     if (t)
         xmpp_free(ctx, t);
@@ -630,6 +637,7 @@ typedef struct list_args {
     xmpp_ctx_t *ctx;
     xmpp_stanza_t *query;
     enum affiliation aff;
+    gsize bytes, max; /* escaped size so far, and the most it may be */
 } list_args;
 
 static int list_aff(const char *bare, enum affiliation a, const char *reason,
@@ -640,6 +648,12 @@ static int list_aff(const char *bare, enum affiliation a, const char *reason,
 
     if (a != l->aff)
         return 0;
+    /* Whatever the stored strings, the reply stays under stanza_limit:
+     * past it the requester gets resource-constraint, not a reply the
+     * server would close the link for. */
+    l->bytes += 64 + stanza_escaped_len(bare) + stanza_escaped_len(reason);
+    if (l->bytes > l->max)
+        return LIST_TOO_BIG;
     /* §9.2, §9.5: "each item MUST include the 'affiliation' and 'jid'
      * attributes". */
     item = stanza_elem(l->ctx, "item", NULL);
@@ -654,7 +668,10 @@ static int list_aff(const char *bare, enum affiliation a, const char *reason,
 static enum xerr get_aff_list(admin_req *q, enum affiliation a,
                               xmpp_stanza_t *res, const char **why)
 {
-    list_args l = {uplink_ctx(q->up), res, a};
+    list_args l = {uplink_ctx(q->up), res, a, 0,
+                   q->m->cfg->stanza_limit > BOUND_ENVELOPE_BYTES
+                       ? q->m->cfg->stanza_limit - BOUND_ENVELOPE_BYTES
+                       : 0};
     MDB_txn *txn = NULL;
     GError *err = NULL;
     int rc;
@@ -683,6 +700,10 @@ static enum xerr get_aff_list(admin_req *q, enum affiliation a,
     }
     rc = affiliations_foreach(txn, q->m->st, q->r->name, list_aff, &l);
     store_read_end(txn);
+    if (rc == LIST_TOO_BIG) {
+        *why = "the list is too long to send in one stanza";
+        return XERR_RESOURCE_CONSTRAINT;
+    }
     if (rc != 0) {
         log_error(LOG_STORE, "affiliations of %s cannot be read (%d)",
                   q->r->name, rc);
@@ -705,6 +726,7 @@ static enum xerr get_role_list(admin_req *q, enum role role, xmpp_stanza_t *res,
     GPtrArray *list;
     GHashTableIter it;
     gpointer value;
+    gsize bytes;
 
     if (role == ROLE_NONE) {
         *why = "there is no list of occupants without a role";
@@ -716,6 +738,7 @@ static enum xerr get_role_list(admin_req *q, enum role role, xmpp_stanza_t *res,
         return XERR_FORBIDDEN;
     }
     list = g_ptr_array_new();
+    bytes = 0;
     g_hash_table_iter_init(&it, q->r->by_nick);
     while (g_hash_table_iter_next(&it, NULL, &value))
         if (((occ *)value)->role == role)
@@ -734,8 +757,14 @@ static enum xerr get_role_list(admin_req *q, enum role role, xmpp_stanza_t *res,
         xmpp_stanza_set_attribute(item, "nick", o->nick);
         xmpp_stanza_set_attribute(item, "role", role_name(o->role));
         stanza_add(res, item);
+        bytes += 96 + stanza_escaped_len(room_occ_jid(o)) +
+                 stanza_escaped_len(o->nick);
     }
     g_ptr_array_unref(list);
+    if (bytes + BOUND_ENVELOPE_BYTES > q->m->cfg->stanza_limit) {
+        *why = "the list is too long to send in one stanza";
+        return XERR_RESOURCE_CONSTRAINT;
+    }
     return XERR_NONE;
 }
 

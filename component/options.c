@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "stanza.h"
 
 #define NS_DATA         "jabber:x:data"
@@ -214,7 +215,12 @@ static int set_value(group_cfg *g, const option *o, const char *v)
         return 0;
     case KIND_TEXT:
     case KIND_SECRET:
-        if (!g_utf8_validate(v, -1, NULL) || strlen(v) > 1024)
+        /* Kept and shown in disco#info and on every invitation: bounded
+         * where it enters (bounds.h); the submit is refused with the
+         * field's name. */
+        if (!g_utf8_validate(v, -1, NULL) ||
+            strlen(v) > (o->kind == KIND_SECRET ? BOUND_PASSWORD_BYTES
+                                                : BOUND_FORM_BYTES))
             return -1;
         g_free(*str_at(g, o));
         *str_at(g, o) = g_strdup(v);
