@@ -15,23 +15,16 @@ delay on every crash and never lowers it again while imgroups runs).
 
 import asyncio
 import collections
-import os
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "real"))
-try:
-    import bridgebase  # noqa: E402
-    import test_bridge_crash  # noqa: E402
-    from realtap import Abort  # noqa: E402
-    from xmppclient import Fail, presence_from  # noqa: E402
-except ImportError as e:
-    sys.stderr.write("test_long_kill.py: %s (run it with /usr/bin/python3,"
-                     " which sees Debian's python3-slixmpp)\n" % e)
-    sys.exit(2)
+import longbase  # first: puts tests/real on the import path
+import bridgebase
+import test_bridge_crash
+from realtap import Abort
+from xmppclient import Fail, presence_from
 
-ROUNDS = int(os.environ.get("IMGROUPS_LONG_ROUNDS", "20"))
+ROUNDS = longbase.knob("IMGROUPS_LONG_ROUNDS", 20)
 PER_ROUND = 60      # seconds one round may take before the watchdog counts
 DUP_ROOM = 3        # seconds after the last round for late duplicates
 

@@ -16,26 +16,18 @@ shows it). IMGROUPS_LONG_ROUNDS=N changes the number of rounds.
 """
 
 import datetime
-import os
 import re
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "real"))
-try:
-    import bridgebase  # noqa: E402
-    import servers  # noqa: E402
-    from bridgebase import COMPONENT, BridgeRun  # noqa: E402
-    from realtap import Abort  # noqa: E402
-    from xmppclient import Client, Fail  # noqa: E402
-except ImportError as e:
-    sys.stderr.write("test_long_restarts.py: %s (run it with /usr/bin/"
-                     "python3, which sees Debian's python3-slixmpp)\n" % e)
-    sys.exit(2)
+import longbase  # first: puts tests/real on the import path
+import bridgebase
+import servers
+from bridgebase import COMPONENT, BridgeRun
+from xmppclient import Client, Fail
 
-ROUNDS = int(os.environ.get("IMGROUPS_LONG_ROUNDS", "100"))
-HOLD = float(os.environ.get("IMGROUPS_RESTART_HOLD", "11"))
+ROUNDS = longbase.knob("IMGROUPS_LONG_ROUNDS", 100)
+HOLD = longbase.knob("IMGROUPS_RESTART_HOLD", 11.0)
 BACK_WITHIN = 90    # s: the 30 s cap with jitter, twice, and some
 PING = "<ping xmlns='urn:xmpp:ping'/>"
 
