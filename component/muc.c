@@ -312,10 +312,36 @@ xmpp_stanza_t *muc_occ_presence(uplink *up, const room *r, const occ *o,
 
 /* Sends o's presence to every session of every occupant; self gets 110
  * plus self_codes, the others get others_codes. */
+/* st serialised once; a fan-out that sends it to each session of to. */
+static uplink_fanout *fanout_of(uplink *up, xmpp_stanza_t *st)
+{
+    uplink_fanout *f = uplink_fanout_new(up, st);
+
+    xmpp_stanza_release(st);
+    return f;
+}
+
+static void fanout_to(uplink_fanout *f, const occ *to)
+{
+    for (guint i = 0; f && i < to->sessions->len; i++)
+        uplink_fanout_send(f, g_ptr_array_index(to->sessions, i));
+}
+
 void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
                             const char *new_nick, const int *self_codes,
                             const int *others_codes)
 {
+    /* DESIGN: serialised once per variant (own, with real JID, without),
+     * each recipient gets that text with only 'to' changed. */
+    uplink_fanout *self = fanout_of(
+        up, muc_occ_presence(up, r, o, r->jid, TRUE, type, new_nick,
+                             self_codes));
+    uplink_fanout *with_jid = fanout_of(
+        up, muc_occ_presence(up, r, o, r->jid, TRUE, type, new_nick,
+                             others_codes));
+    uplink_fanout *plain = fanout_of(
+        up, muc_occ_presence(up, r, o, r->jid, FALSE, type, new_nick,
+                             others_codes));
     GHashTableIter it;
     gpointer value;
 
@@ -323,13 +349,14 @@ void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *to = value;
         /* Moderators see real JIDs; everyone sees their own. */
-        gboolean mod = muc_sees_jids(r, to) || to == o;
-        for (guint i = 0; i < to->sessions->len; i++)
-            stanza_send(up, muc_occ_presence(
-                                up, r, o, g_ptr_array_index(to->sessions, i),
-                                mod, type, new_nick,
-                                to == o ? self_codes : others_codes));
+        fanout_to(to == o                ? self
+                  : muc_sees_jids(r, to) ? with_jid
+                                         : plain,
+                  to);
     }
+    uplink_fanout_free(self);
+    uplink_fanout_free(with_jid);
+    uplink_fanout_free(plain);
 }
 
 static void send_subject(uplink *up, const room *r, const char *to)
@@ -1058,19 +1085,20 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
         e = XERR_RESOURCE_CONSTRAINT;
         goto leave;
     }
-    g_hash_table_iter_init(&it, r->by_nick);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        const occ *to = value;
-        for (guint i = 0; i < to->sessions->len; i++) {
-            xmpp_stanza_t *out =
-                archived_message(up, r, &a, g_ptr_array_index(to->sessions, i),
-                                 muc_sees_jids(r, to), FALSE);
-            /* XEP-0045 §7.4: the sender's own copy carries its id, so the
-             * client can match its reflection. */
-            if (id)
-                xmpp_stanza_set_id(out, id);
-            stanza_send(up, out);
-        }
+    {
+        /* Live, the message is the same for everyone (real JIDs only go
+         * into history): serialised once (DESIGN). */
+        xmpp_stanza_t *out = archived_message(up, r, &a, r->jid, FALSE, FALSE);
+        uplink_fanout *f;
+        /* XEP-0045 §7.4: the sender's own copy carries its id, so the
+         * client can match its reflection. */
+        if (id)
+            xmpp_stanza_set_id(out, id);
+        f = fanout_of(up, out);
+        g_hash_table_iter_init(&it, r->by_nick);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+            fanout_to(f, value);
+        uplink_fanout_free(f);
     }
     if (body && m->bridge.wake)
         m->bridge.wake(r->name, m->bridge_data);

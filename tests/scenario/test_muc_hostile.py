@@ -66,6 +66,12 @@ def loose_unordered(s, literals):
     return gots
 
 
+def refused(s, literal, cond):
+    """The next stanza is the error literal describes, with condition cond."""
+    got = loose(s, literal)
+    check(cond in error_of(got), 'expected %s: %s' % (cond, render(got)))
+
+
 def synced(s, room, frm=A):
     """A ping the room answers after everything sent before it: what was
     not sent by then was not sent at all (no waiting on a clock)."""
@@ -140,8 +146,7 @@ def lookalike_nick_change():
     s = rig()
     two(s, 'h2')
     s.send("<presence from='%s' to='h2@%s/Alice'/>" % (B, C))
-    got = loose(s, "<presence type='error' from='h2@%s/Alice' to='%s'/>" % (C, B))
-    check('conflict' in error_of(got), render(got))
+    refused(s, "<presence type='error' from='h2@%s/Alice' to='%s'/>" % (C, B), 'conflict')
     s.send("<presence from='%s' to='h2@%s/BOB'/>" % (B, C))
     got = loose_unordered(s, [
         "<presence type='unavailable' from='h2@%s/bob' to='%s'/>" % (C, A),
@@ -177,8 +182,7 @@ def rate_survives_rejoin():
     s.expect_unordered([groupchat_to('h3', 'alice2', A, 'three', 'm3'),
                         groupchat_to('h3', 'alice2', A2, 'three', 'm3')])
     say(s, 'h3', 'm4', 'four', frm=A2)
-    got = loose(s, "<message type='error' id='m4' from='h3@%s' to='%s'/>" % (C, A2))
-    check('resource-constraint' in error_of(got), render(got))
+    refused(s, "<message type='error' id='m4' from='h3@%s' to='%s'/>" % (C, A2), 'resource-constraint')
     synced(s, 'h3')
 
 
@@ -265,12 +269,10 @@ def invitations():
     create(s, 'h9')
     s.send("<message id='i2' from='%s' to='h9@%s'><x %s><invite to='eve@localhost'/>"
            "<invite to='bob@localhost'/></x></message>" % (A, C, USER_NS))
-    got = loose(s, "<message type='error' id='i2' from='h9@%s' to='%s'/>" % (C, A))
-    check('bad-request' in error_of(got), render(got))
+    refused(s, "<message type='error' id='i2' from='h9@%s' to='%s'/>" % (C, A), 'bad-request')
     s.send("<message id='d0' from='%s' to='h9@%s'><x %s><decline to='alice@localhost'/>"
            "</x></message>" % (B, C, USER_NS))
-    got = loose(s, "<message type='error' id='d0' from='h9@%s' to='%s'/>" % (C, B))
-    check('not-acceptable' in error_of(got), render(got))
+    refused(s, "<message type='error' id='d0' from='h9@%s' to='%s'/>" % (C, B), 'not-acceptable')
     s.send("<message id='i1' from='%s' to='h9@%s'><x %s><invite to='eve@localhost'/>"
            "</x></message>" % (A, C, USER_NS))
     s.expect("<message id='i1' from='h9@%s' to='eve@localhost'><x %s>"
@@ -282,8 +284,7 @@ def invitations():
              % (C, USER_NS))
     s.send("<message id='d2' from='%s' to='h9@%s'><x %s><decline to='alice@localhost'/>"
            "</x></message>" % (E, C, USER_NS))
-    got = loose(s, "<message type='error' id='d2' from='h9@%s' to='%s'/>" % (C, E))
-    check('not-acceptable' in error_of(got), render(got))
+    refused(s, "<message type='error' id='d2' from='h9@%s' to='%s'/>" % (C, E), 'not-acceptable')
 
 
 # ---- bounds at entry ----
@@ -330,12 +331,10 @@ def message_bounds():
     s = rig()
     create(s, 'h11')
     say(s, 'h11', 'o1', 'hi', extra="<origin-id xmlns='urn:xmpp:sid:0' id='%s'/>" % ('"' * 129))
-    got = loose(s, "<message type='error' id='o1' from='h11@%s' to='%s'/>" % (C, A))
-    check('policy-violation' in error_of(got), render(got))
+    refused(s, "<message type='error' id='o1' from='h11@%s' to='%s'/>" % (C, A), 'policy-violation')
     s.send("<message type='groupchat' id='o2' from='%s' to='h11@%s'><subject>%s</subject>"
            "</message>" % (A, C, 'x' * 4097))
-    got = loose(s, "<message type='error' id='o2' from='h11@%s' to='%s'/>" % (C, A))
-    check('policy-violation' in error_of(got), render(got))
+    refused(s, "<message type='error' id='o2' from='h11@%s' to='%s'/>" % (C, A), 'policy-violation')
     synced(s, 'h11')
 
 
@@ -362,8 +361,7 @@ def reasons_and_lists():
         s.expect("<iq type='result' id='b%d' from='h12@%s' to='%s'/>" % (i, C, A))
     s.send("<iq type='get' id='ol' from='%s' to='h12@%s'><query xmlns='%s'><item "
            "affiliation='outcast'/></query></iq>" % (A, C, ADMIN))
-    got = loose(s, "<iq type='error' id='ol' from='h12@%s' to='%s'/>" % (C, A))
-    check('resource-constraint' in error_of(got), render(got))
+    refused(s, "<iq type='error' id='ol' from='h12@%s' to='%s'/>" % (C, A), 'resource-constraint')
 
 
 if __name__ == '__main__':
