@@ -169,6 +169,11 @@ int nick_prepare(const char *in, char **out, const char **why)
         *why = "the nick is too long";
         goto fail;
     }
+    /* The rules hold for the mapped string too: width mapping can make a
+     * disallowed code point (U+FFA2 HALFWIDTH HANGUL LETTER SSANGKIYEOK
+     * becomes an old Hangul jamo). */
+    if (check(*out, why) < 0)
+        goto fail;
     return 0;
 fail:
     g_free(*out);

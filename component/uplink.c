@@ -3,6 +3,7 @@
 #include "uplink.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -116,6 +117,7 @@ struct uplink {
     guint stanzas;   /* stanza items in out (not ctrl) */
     guint dropped;   /* stanzas dropped from a full queue since last up */
     gboolean paused; /* reading paused for back-pressure */
+    gboolean trim;   /* return the heap to the system once drained */
     GHashTable *too_big; /* element names already logged as too large */
 
     void (*stop_done)(void *);
@@ -634,6 +636,14 @@ static void update_pause(uplink *up)
     if (up->paused != was)
         log_debug(LOG_LINK, "%s reading: %zu bytes wait for the server",
                   up->paused ? "paused" : "resumed", up->out_bytes);
+    /* After a burst the queue's memory is free but glibc keeps it in its
+     * heap; give it back to the system once the backlog is written. */
+    if (was && !up->paused)
+        up->trim = TRUE;
+    if (up->trim && up->out_bytes == 0) {
+        up->trim = FALSE;
+        malloc_trim(0);
+    }
 }
 
 static void dispatch(uplink *up, GIOCondition cond)

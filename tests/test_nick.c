@@ -44,6 +44,7 @@ static const struct {
     {"U+115F hangul choseong filler", "a\xe1\x85\x9f", "invisible"},
     {"U+1160 hangul jungseong filler", "a\xe1\x85\xa0", "invisible"},
     {"U+FFA0 halfwidth hangul filler", "a\xef\xbe\xa0", "invisible"},
+    {"U+FFA2 halfwidth jamo: old jamo once width-mapped", "a\xef\xbe\xa2", "Hangul"},
     {"U+200B zero width space", "Big\xe2\x80\x8b" "Boss", "invisible"},
     {"U+200C zero width non-joiner", "Big\xe2\x80\x8c" "Boss", "invisible"},
     {"U+200D zero width joiner", "Big\xe2\x80\x8d" "Boss", "invisible"},

@@ -178,6 +178,39 @@ def malformed_xml():
           'nothing about the broken connection in the log')
 
 
+@test("the server's </stream:stream> is answered with the component's own, "
+      'then it reconnects')
+def server_closes_stream():
+    server = FakeServer()
+    proc = start(server)
+    server.wait_for_connection(10)
+    ping(server, 'cs1')
+    # RFC 6120 section 4.4: the receiving entity answers the closing tag
+    # with its own before the TCP connection is closed
+    server.send('</stream:stream>')
+    extra = server.expect_stream_close(5)
+    check(not extra, 'stanzas sent before closing: %s' % extra)
+    server.wait_for_connection(10)
+    ping(server, 'cs2')
+    check(proc.alive(), 'imgroups exited')
+
+
+@test('restricted XML from the server (a comment) gets a restricted-xml '
+      'stream error, then a reconnect')
+def restricted_xml():
+    server = FakeServer()
+    proc = start(server)
+    server.wait_for_connection(10)
+    ping(server, 'rx1')
+    conn = server.conn
+    server.send('<!-- not allowed -->')
+    server.expect_stream_close(5)
+    check(b'<restricted-xml' in bytes(conn.raw), 'no restricted-xml stream error '
+          'in: %r' % bytes(conn.raw[-300:]))
+    server.wait_for_connection(10)
+    ping(server, 'rx2')
+
+
 @test('SIGTERM while connected closes the stream and exits 0')
 def sigterm_connected():
     server = FakeServer()
