@@ -118,6 +118,7 @@ struct uplink {
     guint dropped;   /* stanzas dropped from a full queue since last up */
     gboolean paused; /* reading paused for back-pressure */
     gboolean trim;   /* return the heap to the system once drained */
+    guint resume_id; /* idle source resuming a suspended parser */
     GHashTable *too_big; /* element names already logged as too large */
 
     void (*stop_done)(void *);
@@ -646,6 +647,15 @@ static void update_pause(uplink *up)
     }
 }
 
+static gboolean resume_cb(gpointer data)
+{
+    uplink *up = data;
+
+    up->resume_id = 0;
+    dispatch(up, 0);
+    return G_SOURCE_REMOVE;
+}
+
 static void dispatch(uplink *up, GIOCondition cond)
 {
     read_turn rt = {.up = up};
@@ -676,8 +686,11 @@ static void dispatch(uplink *up, GIOCondition cond)
         return;
     }
     update_pause(up);
-    /* Resumed with bytes still held in the parser: no socket event will
-     * come for them, so go on from an idle turn. */
+    /* A suspended parser whose output is already written waits for no
+     * socket event: go on from an idle turn. */
+    if (up->parser && stream_parser_suspended(up->parser) &&
+        up->out_bytes <= up->send_buffer / 2 && !up->resume_id)
+        up->resume_id = g_idle_add(resume_cb, up);
     watch_update(up);
 }
 
@@ -723,6 +736,10 @@ static void schedule_retry(uplink *up, enum uplink_fail kind, const char *what)
 static void close_socket(uplink *up)
 {
     watch_drop(up);
+    if (up->resume_id) {
+        g_source_remove(up->resume_id);
+        up->resume_id = 0;
+    }
     if (up->timeout_id) {
         g_source_remove(up->timeout_id);
         up->timeout_id = 0;

@@ -25,7 +25,7 @@ MAM = 'urn:xmpp:mam:2'
 # How many messages the flood sends (issue 9: 100 000) and to how many
 # occupants.
 FLOOD = int(os.environ.get('IMGROUPS_FLOOD', '100000'))
-FLOOD_ROOM = 10
+FLOOD_ROOM = int(os.environ.get('IMGROUPS_FLOOD_ROOM', '10'))
 
 
 def status_kb(pid, key):
@@ -319,11 +319,12 @@ def flood():
             break
         if not data:
             break
-        # each delivery ends with </message>; keep a tail shorter than it
-        # so that one split between two reads is counted once
+        # each delivery has one <body> (the subjects sent to late joiners
+        # have none); keep a tail shorter than it, so that one split between
+        # two reads is counted once
         buf = tail + data
-        got += buf.count(b'</message>')
-        tail = buf[-9:]
+        got += buf.count(b'<body>')
+        tail = buf[-5:]
     drained = time.monotonic() - t0
     sent.wait(30)
     conn.sock.settimeout(None)
