@@ -38,6 +38,7 @@ static char *text_of(xmpp_stanza_t *st)
 
 static void on_open(void *ud, const char *id)
 {
+    g_free(((seen *)ud)->id);
     ((seen *)ud)->id = g_strdup(id);
 }
 
