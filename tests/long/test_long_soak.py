@@ -24,7 +24,7 @@ import bridgebase
 import test_bridge_crash
 from bridgebase import COMPONENT, BridgeRun
 from realtap import Abort
-from xmppclient import (groupchat_from, join_answer,
+from xmppclient import (groupchat_from, join_answer, kind,
                         presence_from, ptype)
 
 SECONDS = longbase.knob("IMGROUPS_SOAK_SECONDS", 3600.0)
@@ -165,6 +165,10 @@ class Run(BridgeRun):
         c = self.x[name]
         n = 0
         while self.loop.time() < self.deadline:
+            self.counts["pm received"] = self.counts.get(
+                "pm received", 0) + sum(1 for _, el in c.log
+                                        if kind(el) == "message"
+                                        and el.get("type") == "chat")
             c.forget()
             c.log.clear()    # an hour of stanzas would fill the test's RAM
             n += 1
@@ -173,6 +177,8 @@ class Run(BridgeRun):
             else:
                 what = rng.choices([a for a, _ in ACTIONS],
                                    [w for _, w in ACTIONS])[0]
+                if what == "pm" and not self.peers(name):
+                    what = "say"
             await self.attempt(name, what,
                                getattr(self, "do_" + what)(c, name, rng, n))
             await asyncio.sleep(rng.uniform(0.1, 1.0))
@@ -195,13 +201,17 @@ class Run(BridgeRun):
         await c.wait(groupchat_from("%s/%s" % (room, nick), text),
                      "the reflection", ANSWER)
 
+    def peers(self, name):
+        """The nicks of the other users in name's room."""
+        room, _ = self.where[name]
+        return [nk for u, (r, nk) in self.where.items()
+                if r == room and u != name]
+
     async def do_pm(self, c, name, rng, n):
         room, _ = self.where[name]
-        peers = [nk for u, (r, nk) in list(self.where.items())
-                 if r == room and u != name]
-        if not peers:
-            return
-        # no answer to wait for: the peer may leave meanwhile
+        peers = self.peers(name)
+        # no answer to wait for (the peer may leave meanwhile); the
+        # peers count what they receive ("pm received")
         c.send("<message to='%s/%s' type='chat'><body>%s to you, %d</body>"
                "</message>" % (room, rng.choice(peers), name, n))
 
