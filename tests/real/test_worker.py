@@ -214,6 +214,7 @@ class Run:
         "a port nothing listens on gives account_down",
         "the worker retries and comes up once a server listens there",
         "SIGTERM makes the worker sign off and exit 0",
+        "a worker whose core is gone before it starts exits by itself",
         "a broken frame makes the worker exit 1",
         "a hello of another version makes the worker exit 3",
     ]
@@ -453,6 +454,14 @@ class Run:
         w.stop()
 
     def broken_peer(self):
+        # the core died before the worker's loop ran: its stop during
+        # start-up once left it waiting forever, deaf to SIGTERM
+        w = self.worker("gone")
+        w.core.close()
+        rc = w.wait_exit(10)
+        self.check(rc is not None, "still running 10 s later")
+        w.stop()
+
         w = self.worker("broken")
         w.greet()
         w.core.sendall(b"\x00\x00\x00\x05hello")

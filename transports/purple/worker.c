@@ -32,11 +32,13 @@ static struct {
 
 static void stop(int status)
 {
+    /* Quit again on a second call: a stop that came before the loop ran
+     * (during start-up) did not end it. */
+    g_main_loop_quit(w.loop);
     if (w.stopping)
         return;
     w.stopping = TRUE;
     w.status = status;
-    g_main_loop_quit(w.loop);
 }
 
 static void on_message(enum proto_type t, GVariant *body, void *data)
@@ -168,7 +170,11 @@ int main(int argc, char **argv)
     bot_init(w.link, stop);
     g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
     g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
-    g_main_loop_run(w.loop);
+    /* A stop during start-up (the core gone, a bad account) quit a loop
+     * that was not running yet: g_main_loop_run would then wait forever,
+     * deaf even to SIGTERM. */
+    if (!w.stopping)
+        g_main_loop_run(w.loop);
     bot_shutdown();
     ui_quit();
     bot_free();
