@@ -760,7 +760,8 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
         muc_reply_error(up, st, XERR_CONFLICT, "that nick is in use");
         return;
     }
-    if (!join_allowed(m, bare)) {
+    /* A room created for this join has counted it already. */
+    if (!created && !join_allowed(m, bare)) {
         muc_reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
                         "you are joining groups too fast; wait a moment");
         return;
@@ -902,6 +903,13 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         return;
     r = muc_room_lookup(m, to->node, &missing);
     if (!r && missing && !type && to->resource && may_create(m, bare, &why)) {
+        /* A creation counts against the join limit too: over it, no room
+         * is made for a join that would then be refused. */
+        if (!join_allowed(m, bare)) {
+            muc_reply_error(up, st, XERR_RESOURCE_CONSTRAINT,
+                            "you are joining groups too fast; wait a moment");
+            goto leave;
+        }
         r = room_create(m, to->node, bare);
         created = r != NULL;
     }

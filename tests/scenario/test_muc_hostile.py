@@ -195,6 +195,11 @@ def join_limit():
     s.expect(self_presence('h5', 'alice', A2, 'owner', 'moderator', [110, 201]))
     s.expect(empty_subject('h5', A2))
     refused_join(s, 'h4', 'alice', A2, 'resource-constraint')
+    # a refused join creates no room: eve is the one who creates h6
+    refused_join(s, 'h6', 'alice', A2, 'resource-constraint')
+    join(s, 'h6', 'eve', E)
+    s.expect(self_presence('h6', 'eve', E, 'owner', 'moderator', [110, 201]))
+    s.expect(empty_subject('h6', E))
     # somebody else is not limited by alice's joins
     join(s, 'h4', 'eve', E)
     s.expect_unordered([presence('h4', 'alice', E, 'owner', 'moderator'),
