@@ -26,26 +26,31 @@ static int config_txn(MDB_txn *txn, const store *st, void *userdata)
 static void notify_status(uplink *up, room *r, int code)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *msg = xmpp_message_new(ctx, "groupchat", NULL, NULL);
+    xmpp_stanza_t *x = stanza_elem(ctx, "x", NS_MUC_USER);
+    xmpp_stanza_t *status = stanza_elem(ctx, "status", NULL);
+    uplink_fanout *f;
     GHashTableIter it;
     gpointer value;
     char c[8];
 
     g_snprintf(c, sizeof(c), "%d", code);
+    xmpp_stanza_set_from(msg, r->jid);
+    xmpp_stanza_set_attribute(status, "code", c);
+    stanza_add(x, status);
+    stanza_add(msg, x);
+    /* the same for every occupant: serialised once */
+    f = uplink_fanout_new(up, msg);
+    xmpp_stanza_release(msg);
+    if (!f)
+        return;
     g_hash_table_iter_init(&it, r->by_nick);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *o = value;
-        for (guint i = 0; i < o->sessions->len; i++) {
-            xmpp_stanza_t *msg = xmpp_message_new(
-                ctx, "groupchat", g_ptr_array_index(o->sessions, i), NULL);
-            xmpp_stanza_t *x = stanza_elem(ctx, "x", NS_MUC_USER);
-            xmpp_stanza_t *status = stanza_elem(ctx, "status", NULL);
-            xmpp_stanza_set_from(msg, r->jid);
-            xmpp_stanza_set_attribute(status, "code", c);
-            stanza_add(x, status);
-            stanza_add(msg, x);
-            stanza_send(up, msg);
-        }
+        for (guint i = 0; i < o->sessions->len; i++)
+            uplink_fanout_send(f, g_ptr_array_index(o->sessions, i));
     }
+    uplink_fanout_free(f);
 }
 
 /* XEP-0045 §9.8 / §10.2: when a room becomes members-only, occupants who
