@@ -1005,6 +1005,19 @@ leave:
     return m;
 }
 
+/* A legacy handle is part of the members' and outbox keys: one over
+ * STORE_HANDLE_MAX cannot be kept, so it is not made a member, an occupant
+ * or a buddy (issue 9, item 11: bounded where it enters). */
+static gboolean handle_fits(const bacct *a, const char *handle)
+{
+    if (strlen(handle) <= STORE_HANDLE_MAX)
+        return TRUE;
+    log_debug(LOG_BRIDGE, "account %s: ignoring a legacy handle of %zu bytes "
+                          "(over %d)",
+              a->name, strlen(handle), STORE_HANDLE_MAX);
+    return FALSE;
+}
+
 static void on_im(bridge *b, bacct *a, GVariant *body)
 {
     const char *handle, *alias, *text;
@@ -1014,7 +1027,7 @@ static void on_im(bridge *b, bacct *a, GVariant *body)
     char *bare;
 
     g_variant_get(body, "(&s&s&s&s)", NULL, &handle, &alias, &text);
-    if (!*handle || !*text)
+    if (!*handle || !*text || !handle_fits(a, handle))
         return;
     /* Whoever writes to the bot is online and can be answered. */
     if (!g_hash_table_contains(a->online, handle))
@@ -1084,6 +1097,8 @@ static void on_presence(bridge *b, bacct *a, GVariant *body)
     gboolean was = FALSE;
 
     g_variant_get(body, "(&s&s&s&s)", NULL, &handle, &alias, &status);
+    if (!handle_fits(a, handle))
+        return;
     was = g_hash_table_contains(a->online, handle);
     if (!strcmp(status, "offline"))
         g_hash_table_remove(a->online, handle);
@@ -1125,7 +1140,7 @@ static void on_auth_request(bridge *b, bacct *a, GVariant *body)
     aff = muc_group_affiliation(b->m, a->group, bare, &exists);
     /* Open groups accept anyone not banned; members-only groups their
      * members. */
-    accept = exists && g && aff != AFF_OUTCAST &&
+    accept = handle_fits(a, handle) && exists && g && aff != AFF_OUTCAST &&
              (!g->members_only || aff != AFF_NONE);
     log_info(LOG_BRIDGE, "account %s: %s a buddy request", a->name,
              accept ? "accepting" : "refusing");
@@ -1151,6 +1166,8 @@ static const char *chat_enter(bridge *b, bacct *a, const char *nick)
 
     if (bare)
         return bare;
+    if (!handle_fits(a, nick))
+        return NULL;
     jid = bridge_legacy_jid(b->cfg->jid, a->name, 'c', nick);
     base = nick_base(nick, nick);
     room_nick = nick_unique(b, a, base, jid);
