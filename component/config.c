@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jid.h"
+#include "store.h"
 
 #define ACCOUNT_PREFIX    "account:"
 #define QUEUE_MAX_DEFAULT 10000
@@ -339,6 +340,9 @@ static void parse_account(parse *p, const char *group)
         problem(p, group, NULL,
                 "the account name must be non-empty, without spaces or any "
                 "of \"&'/:<>@");
+    else if (strlen(a->name) > STORE_ACCOUNT_MAX)
+        problem(p, group, NULL, "the account name is longer than %d bytes",
+                STORE_ACCOUNT_MAX);
     a->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     a->protocol = get_string(p, group, "protocol", TRUE);
     a->username = get_string(p, group, "username", TRUE);
@@ -349,6 +353,9 @@ static void parse_account(parse *p, const char *group)
                 "'%s' is not a valid room name (a JID localpart: no spaces "
                 "or any of \"&'/:<>@)",
                 a->group);
+    else if (a->group && !jid_node_fits(a->group, STORE_GROUP_MAX))
+        problem(p, group, "group", "the room name is longer than %d bytes",
+                STORE_GROUP_MAX);
     mode = get_string(p, group, "mode", FALSE);
     if (!mode || strcmp(mode, "contacts") == 0)
         a->mode = CONFIG_MODE_CONTACTS;

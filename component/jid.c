@@ -113,3 +113,12 @@ char *jid_node_fold(const char *s)
     g_free(folded);
     return norm;
 }
+
+gboolean jid_node_fits(const char *s, gsize max)
+{
+    char *folded = jid_node_fold(s);
+    gboolean fits = folded && strlen(folded) <= max;
+
+    g_free(folded);
+    return fits;
+}

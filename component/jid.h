@@ -30,6 +30,10 @@ gboolean jid_resource_valid(const char *s);
  * (g_free); NULL if s is not valid UTF-8. */
 char *jid_node_fold(const char *s);
 
+/* Whether s, folded, takes at most max bytes: the store keys groups by
+ * their folded name (schema/store.h STORE_GROUP_MAX). */
+gboolean jid_node_fits(const char *s, gsize max);
+
 /* "node@domain" or "domain"; newly allocated (g_free). */
 char *jid_bare(const jid *j);
 

@@ -11,7 +11,6 @@
 #include "log.h"
 
 #define NAME_MAX_LEN  64
-#define GROUP_MAX_LEN 511 /* an LMDB key (schema/groups.md) */
 #define TEXT_MAX_LEN  1024
 
 struct registry {
@@ -491,10 +490,12 @@ int registry_validate(const account_rec *a, gboolean for_add, char **why)
     else if (!valid_text(a->username, TRUE))
         *why = g_strdup("username: required (the bot's account on that "
                         "network)");
-    else if (!a->group || !*a->group || strlen(a->group) > GROUP_MAX_LEN ||
-             !jid_node_valid(a->group))
+    else if (!a->group || !*a->group || !jid_node_valid(a->group))
         *why = g_strdup("group: a room name is required (a JID localpart: no "
                         "spaces or any of \"&'/:<>@)");
+    else if (!jid_node_fits(a->group, STORE_GROUP_MAX))
+        *why = g_strdup_printf("group: the room name is longer than %d bytes",
+                               STORE_GROUP_MAX);
     else if (!a->mode ||
              (strcmp(a->mode, "contacts") && strcmp(a->mode, "chat")))
         *why = g_strdup("mode: one of contacts, chat");

@@ -113,6 +113,13 @@ static const struct {
     {GOOD "[limits]\nstanza_depth = 1\n", "[limits] stanza_depth"},
     {GOOD "[component]\nsend_buffer = 10\n", "[component] send_buffer"},
     {GOOD "[limits]\njoin_rate = 0\n", "[limits] join_rate"},
+    {GOOD "[account:a]\nprotocol=p\nusername=u\ngroup="
+          "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg"
+          "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg\n",
+     "[account:a] group"},
+    {GOOD "[account:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]"
+          "\nprotocol=p\nusername=u\ngroup=g\n",
+     "longer than 64 bytes"},
     {"this is [not ini", "not a valid INI file"},
 };
 
