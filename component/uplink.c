@@ -837,7 +837,7 @@ static void connected_cb(GObject *src, GAsyncResult *res, gpointer data)
     GSocketConnection *conn =
         g_socket_client_connect_finish(G_SOCKET_CLIENT(src), res, &err);
     GSocket *sock;
-    int one = 1;
+    int one = 1, keepidle = 60, keepintvl = 20, keepcnt = 3;
     char *header;
 
     g_free(op);
@@ -874,6 +874,12 @@ static void connected_cb(GObject *src, GAsyncResult *res, gpointer data)
      * keepalive: a server that vanished without a FIN is noticed. */
     setsockopt(up->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     g_socket_set_keepalive(sock, TRUE);
+    /* Linux waits two hours before the first probe by default: a minute
+     * idle, then a probe every 20 s, dead after 3 unanswered. */
+    setsockopt(up->fd, IPPROTO_TCP, TCP_KEEPIDLE, &keepidle, sizeof(keepidle));
+    setsockopt(up->fd, IPPROTO_TCP, TCP_KEEPINTVL, &keepintvl,
+               sizeof(keepintvl));
+    setsockopt(up->fd, IPPROTO_TCP, TCP_KEEPCNT, &keepcnt, sizeof(keepcnt));
     up->parser = stream_parser_new(up->ctx, &up->limits, &stream_callbacks, up);
     up->state = UPLINK_HANDSHAKE;
     watch_fd(up, up->fd);
