@@ -16,6 +16,9 @@
 
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS   60000
+/* A worker that ran this long before dying starts the backoff afresh:
+ * otherwise one crash a day would, after a week, wait a minute. */
+#define STABLE_AFTER_US (60 * G_USEC_PER_SEC)
 #define KILL_AFTER_S     5
 #define READ_CHUNK       65536
 
@@ -37,6 +40,7 @@ typedef struct worker {
     guint restart_id, kill_id;
     GArray *crashes; /* gint64 monotonic µs of recent crashes */
     guint backoff_ms;
+    gint64 started_us; /* monotonic, when the current process started */
 } worker;
 
 struct legacy {
@@ -389,6 +393,8 @@ static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
         g_free(why);
         why = text;
     } else {
+        if (g_get_monotonic_time() - w->started_us >= STABLE_AFTER_US)
+            w->backoff_ms = BACKOFF_FIRST_MS;
         log_warning(LOG_LEGACY, "account %s: worker %s; restarting in %u ms",
                     w->name, why, w->backoff_ms);
         w->restart_id = g_timeout_add(w->backoff_ms, restart_cb, w);
@@ -508,6 +514,7 @@ static void spawn(worker *w)
         g_io_channel_unref(ch);
     }
     w->cancel = g_cancellable_new();
+    w->started_us = g_get_monotonic_time();
     g_subprocess_wait_async(w->proc, w->cancel, on_worker_exit, w);
     log_info(LOG_LEGACY, "account %s: worker started (pid %s)", w->name,
              g_subprocess_get_identifier(w->proc));
