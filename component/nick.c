@@ -242,6 +242,14 @@ int nick_key(const char *in, char **out, const char **why)
         g_free(cur);
         return -1;
     }
+    /* NFKC can make the key longer than the nick shown (U+0384 becomes a
+     * space and a combining accent): the bound holds for the key too, so
+     * that a key is itself a nick with the same key. */
+    if (strlen(cur) > BOUND_NICK_BYTES) {
+        *why = "the nick is too long";
+        g_free(cur);
+        return -1;
+    }
     *out = cur;
     return 0;
 }
