@@ -63,5 +63,13 @@ void log_writev(enum log_area area, enum log_level level, const char *fmt,
 #define log_warning(area, ...) log_msg(area, LOG_WARNING, __VA_ARGS__)
 #define log_info(area, ...)    log_msg(area, LOG_INFO, __VA_ARGS__)
 #define log_debug(area, ...)   log_msg(area, LOG_DEBUG, __VA_ARGS__)
+/* An error about something a user named (a group): the error line carries
+ * no user-supplied text, the name goes to debug (issue 9, item 11: nobody
+ * writes error-level lines of their choosing). */
+#define log_error_about(area, name, ...)                                       \
+    do {                                                                       \
+        log_msg(area, LOG_DEBUG, "the next error is about %s", (name));        \
+        log_msg(area, LOG_ERROR, __VA_ARGS__);                                 \
+    } while (0)
 
 #endif

@@ -140,8 +140,8 @@ room *muc_room_lookup(muc *m, const char *name, gboolean *missing)
         return NULL;
     }
     if (rc != 0) {
-        log_error(LOG_STORE, "group %s cannot be read (%s)", name,
-                  mdb_strerror(rc));
+        log_error_about(LOG_STORE, name, "a group cannot be read (%s)",
+                        mdb_strerror(rc));
         return NULL;
     }
     r = room_new(m->cfg->jid, g);
@@ -224,8 +224,8 @@ static room *room_create(muc *m, const char *name, const char *owner)
     room *r;
 
     if (store_write(m->st, create_txn, &a, &err) < 0) {
-        log_error(LOG_STORE, "cannot create group %s: %s", name,
-                  err ? err->message : "?");
+        log_error_about(LOG_STORE, name, "cannot create a group: %s",
+                        err ? err->message : "?");
         g_clear_error(&err);
         return NULL;
     }
@@ -504,7 +504,7 @@ static void send_history(muc *m, uplink *up, const room *r, const occ *o,
     }
     if (archive_history(txn, m->st, r->name, h->maxstanzas, h->maxchars,
                         h->since_us, NULL, NULL, &list) != 0)
-        log_error(LOG_STORE, "history of %s cannot be read", r->name);
+        log_error_about(LOG_STORE, r->name, "a group's history cannot be read");
     store_read_end(txn);
     for (guint i = 0; list && i < list->len; i++)
         stanza_send(up, archived_message(up, r, g_ptr_array_index(list, i), to,
@@ -1059,7 +1059,7 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
             return XERR_FORBIDDEN;
         }
         if (store_write(m->st, subject_txn, &sa, &err) < 0) {
-            log_error(LOG_STORE, "subject of %s: %s", r->name, err->message);
+            log_error_about(LOG_STORE, r->name, "subject: %s", err->message);
             g_clear_error(&err);
             *why = NULL;
             return XERR_INTERNAL_SERVER_ERROR;
@@ -1087,7 +1087,7 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
      * is fanned out, and queued for the legacy members in the same
      * transaction; nothing is acked before it is durable. */
     if (store_write(m->st, archive_txn, &args, &err) < 0) {
-        log_error(LOG_STORE, "archive of %s: %s", r->name, err->message);
+        log_error_about(LOG_STORE, r->name, "archive: %s", err->message);
         g_clear_error(&err);
         *why = "the message could not be stored; try again";
         e = XERR_RESOURCE_CONSTRAINT;
@@ -1268,8 +1268,8 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     if (r->cfg->members_only) {
         member_args ma = {r->name, bare};
         if (store_write(m->st, member_txn, &ma, &err) < 0) {
-            log_error(LOG_STORE, "invitation to %s: %s", r->name,
-                      err ? err->message : "?");
+            log_error_about(LOG_STORE, r->name, "invitation: %s",
+                            err ? err->message : "?");
             g_clear_error(&err);
             muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
             goto leave;
@@ -1637,7 +1637,7 @@ static void mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
         goto leave;
     }
     if (rc != 0) {
-        log_error(LOG_STORE, "mam query on %s failed (%d)", r->name, rc);
+        log_error_about(LOG_STORE, r->name, "mam query failed (%d)", rc);
         muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
         goto leave;
     }

@@ -445,15 +445,15 @@ static enum xerr check_owners_left(const admin_req *q, GPtrArray *changes,
     if (lost == 0)
         return XERR_NONE;
     if (store_read_begin(q->m->st, &txn, &err) < 0) {
-        log_error(LOG_STORE, "owners of %s: %s", q->r->name, err->message);
+        log_error_about(LOG_STORE, q->r->name, "owners: %s", err->message);
         g_error_free(err);
         return XERR_INTERNAL_SERVER_ERROR;
     }
     rc = affiliations_foreach(txn, q->m->st, q->r->name, count_owner, &owners);
     store_read_end(txn);
     if (rc != 0) {
-        log_error(LOG_STORE, "owners of %s cannot be read (%d)", q->r->name,
-                  rc);
+        log_error_about(LOG_STORE, q->r->name, "owners cannot be read (%d)",
+                        rc);
         return XERR_INTERNAL_SERVER_ERROR;
     }
     if (owners + gained <= lost) {
@@ -609,8 +609,8 @@ static enum xerr admin_set(admin_req *q)
         store_args a = {q->r->name, changes};
         GError *err = NULL;
         if (store_write(q->m->st, store_txn, &a, &err) < 0) {
-            log_error(LOG_STORE, "affiliations of %s: %s", q->r->name,
-                      err ? err->message : "?");
+            log_error_about(LOG_STORE, q->r->name, "affiliations: %s",
+                            err ? err->message : "?");
             g_clear_error(&err);
             e = XERR_INTERNAL_SERVER_ERROR;
             goto leave;
@@ -693,8 +693,8 @@ static enum xerr get_aff_list(admin_req *q, enum affiliation a,
         return XERR_FORBIDDEN;
     }
     if (store_read_begin(q->m->st, &txn, &err) < 0) {
-        log_error(LOG_STORE, "affiliations of %s: %s", q->r->name,
-                  err->message);
+        log_error_about(LOG_STORE, q->r->name, "affiliations: %s",
+                        err->message);
         g_error_free(err);
         return XERR_INTERNAL_SERVER_ERROR;
     }
@@ -705,8 +705,8 @@ static enum xerr get_aff_list(admin_req *q, enum affiliation a,
         return XERR_RESOURCE_CONSTRAINT;
     }
     if (rc != 0) {
-        log_error(LOG_STORE, "affiliations of %s cannot be read (%d)",
-                  q->r->name, rc);
+        log_error_about(LOG_STORE, q->r->name,
+                        "affiliations cannot be read (%d)", rc);
         return XERR_INTERNAL_SERVER_ERROR;
     }
     return XERR_NONE;

@@ -90,8 +90,8 @@ static void submit(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     }
     /* Stored before anyone is told (nothing acked before it is durable). */
     if (store_write(m->st, config_txn, &a, &err) < 0) {
-        log_error(LOG_STORE, "configuration of %s: %s", r->name,
-                  err ? err->message : "?");
+        log_error_about(LOG_STORE, r->name, "configuration: %s",
+                        err ? err->message : "?");
         g_clear_error(&err);
         muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
         group_cfg_free(g);
@@ -144,16 +144,16 @@ int muc_room_erase(muc *m, room *r)
     int rc = 0;
 
     if (store_write(m->st, destroy_txn, &a, &err) < 0) {
-        log_error(LOG_STORE, "erasing %s: %s", r->name,
-                  err ? err->message : "?");
+        log_error_about(LOG_STORE, r->name, "erasing a group: %s",
+                        err ? err->message : "?");
         g_clear_error(&err);
         rc = -1;
         goto leave;
     }
     /* The archive goes too; numbering carries on if the name is reused. */
     if (archive_sweep(m->st, r->name, G_MAXINT64, 0, &removed, &err) < 0) {
-        log_error(LOG_STORE, "erasing the archive of %s: %s", r->name,
-                  err ? err->message : "?");
+        log_error_about(LOG_STORE, r->name, "erasing an archive: %s",
+                        err ? err->message : "?");
         g_clear_error(&err);
     }
     log_info(LOG_ROUTER, "group %s erased (%u messages)", r->name, removed);
