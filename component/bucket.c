@@ -53,10 +53,11 @@ bucket *bucket_table_get(GHashTable *t, const char *key, double rate,
 
     if (b)
         return b;
-    if (g_hash_table_size(t) >= max) {
+    if (g_hash_table_size(t) >= max && g_hash_table_size(t) % max == 0) {
         /* A full bucket is what a new one would be: dropping it loses
          * nothing. What is left is bounded by who sent within the last
-         * burst / rate seconds. */
+         * burst / rate seconds. Swept at max, 2 max, 3 max... entries, so
+         * that a table of busy senders costs no sweep per new one. */
         sweep_args a = {rate, burst, now};
         g_hash_table_foreach_remove(t, is_full, &a);
     }
