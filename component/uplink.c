@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "log.h"
+#include "outq.h"
 #include "xerr.h"
 
 #define BACKOFF_FIRST_MS 1000
@@ -48,19 +49,6 @@ enum uplink_fail {
     FAIL_LOST,
 };
 
-/* One queued write: a whole stanza (head only), or a fanned-out one (head,
- * the escaped 'to', tail: head and tail shared by every copy), or stream
- * framing (ctrl: the stream header, the handshake, a closing tag), which is
- * not a stanza and is not kept across a reconnect. */
-typedef struct out_item {
-    GBytes *head;
-    char *to;
-    GBytes *tail;
-    gsize len; /* all parts */
-    gsize off; /* written so far */
-    gboolean ctrl;
-} out_item;
-
 struct uplink_fanout {
     uplink *up;
     GBytes *head, *tail;
@@ -83,7 +71,6 @@ struct uplink {
     char *host;
     guint16 port;
     char *secret;
-    guint queue_max;
     gsize stanza_limit;
     gsize send_buffer;
     stream_limits limits;
@@ -112,10 +99,7 @@ struct uplink {
     const char *cut_reason; /* set: close once the output is written */
     char *cut_detail;
 
-    GQueue out;      /* out_item*, oldest first */
-    gsize out_bytes; /* unwritten bytes in out */
-    guint stanzas;   /* stanza items in out (not ctrl) */
-    guint dropped;   /* stanzas dropped from a full queue since last up */
+    outq *out;       /* what waits to be written */
     gboolean paused; /* reading paused for back-pressure */
     gboolean trim;   /* return the heap to the system once drained */
     guint resume_id; /* idle source resuming a suspended parser */
@@ -130,224 +114,12 @@ static void link_down(uplink *up, int error);
 
 /* ---- output ---- */
 
-static void item_free(out_item *it)
-{
-    g_bytes_unref(it->head);
-    if (it->tail)
-        g_bytes_unref(it->tail);
-    g_free(it->to);
-    g_free(it);
-}
-
-static out_item *item_new(GBytes *head, char *to, GBytes *tail, gboolean ctrl)
-{
-    out_item *it = g_new0(out_item, 1);
-
-    it->head = head;
-    it->to = to;
-    it->tail = tail;
-    it->len = g_bytes_get_size(head) + (to ? strlen(to) : 0) +
-              (tail ? g_bytes_get_size(tail) : 0);
-    it->ctrl = ctrl;
-    return it;
-}
-
 static void watch_update(uplink *up);
 
-static gboolean live(const uplink *up)
+static void push_frame(uplink *up, const char *text)
 {
-    return up->state == UPLINK_UP || up->state == UPLINK_CLOSING;
-}
-
-/* Stream framing. Before the handshake is done, stanzas queued while the
- * link was down must wait: framing goes before them, after framing already
- * queued (the header, then the handshake). */
-static void push_ctrl(uplink *up, const char *text)
-{
-    out_item *it = item_new(g_bytes_new(text, strlen(text)), NULL, NULL, TRUE);
-    guint at = 0;
-
-    if (live(up))
-        g_queue_push_tail(&up->out, it);
-    else {
-        for (GList *l = up->out.head; l && ((out_item *)l->data)->ctrl;
-             l = l->next)
-            at++;
-        g_queue_push_nth(&up->out, it, (gint)at);
-    }
-    up->out_bytes += it->len;
+    outq_push_frame(up->out, text);
     watch_update(up);
-}
-
-/* Whether anything may be written now: stanzas only once the link is up. */
-static gboolean writable(const uplink *up)
-{
-    out_item *it = g_queue_peek_head((GQueue *)&up->out);
-
-    return it && (it->ctrl || live(up));
-}
-
-/* While the link is down, at most queue_max stanzas wait; the oldest go. */
-static void push_stanza(uplink *up, out_item *it)
-{
-    if (!live(up)) {
-        if (up->queue_max == 0) {
-            item_free(it);
-            up->dropped++;
-            return;
-        }
-        while (up->stanzas >= up->queue_max) {
-            out_item *old = NULL;
-            for (GList *l = up->out.head; l; l = l->next)
-                if (!((out_item *)l->data)->ctrl) {
-                    old = l->data;
-                    g_queue_delete_link(&up->out, l);
-                    break;
-                }
-            if (!old)
-                break;
-            up->out_bytes -= old->len - old->off;
-            up->stanzas--;
-            item_free(old);
-            if (up->dropped++ == 0)
-                log_warning(LOG_LINK,
-                            "the queue of stanzas waiting for the link is "
-                            "full (%u); dropping the oldest",
-                            up->queue_max);
-        }
-    }
-    g_queue_push_tail(&up->out, it);
-    up->out_bytes += it->len;
-    up->stanzas++;
-    watch_update(up);
-}
-
-/* Fills iov from the queue, from the first unwritten byte on. */
-static int gather(uplink *up, struct iovec *iov, int max)
-{
-    int n = 0;
-
-    for (GList *l = up->out.head; l && n < max - 2; l = l->next) {
-        out_item *it = l->data;
-
-        if (!it->ctrl && !live(up))
-            break;
-        gsize skip = it->off;
-        const void *parts[3];
-        gsize lens[3];
-        int np = 0;
-
-        parts[np] = g_bytes_get_data(it->head, &lens[np]);
-        np++;
-        if (it->to) {
-            parts[np] = it->to;
-            lens[np++] = strlen(it->to);
-        }
-        if (it->tail) {
-            parts[np] = g_bytes_get_data(it->tail, &lens[np]);
-            np++;
-        }
-        for (int i = 0; i < np; i++) {
-            if (skip >= lens[i]) {
-                skip -= lens[i];
-                continue;
-            }
-            iov[n].iov_base = (char *)parts[i] + skip;
-            iov[n].iov_len = lens[i] - skip;
-            skip = 0;
-            n++;
-        }
-    }
-    return n;
-}
-
-/* Writes what the socket takes; returns -1 with errno on a broken socket. */
-static int write_some(uplink *up)
-{
-    struct iovec iov[64];
-    struct msghdr msg = {0};
-
-    while (up->fd >= 0 && writable(up)) {
-        ssize_t w;
-        gsize left;
-
-        msg.msg_iov = iov;
-        msg.msg_iovlen = (size_t)gather(up, iov, G_N_ELEMENTS(iov));
-        w = sendmsg(up->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
-                       ? 0
-                       : -1;
-        left = (gsize)w;
-        up->out_bytes -= left;
-        while (left) {
-            out_item *it = g_queue_peek_head(&up->out);
-            gsize rest = it->len - it->off;
-            if (left < rest) {
-                it->off += left;
-                break;
-            }
-            left -= rest;
-            g_queue_pop_head(&up->out);
-            if (!it->ctrl)
-                up->stanzas--;
-            item_free(it);
-        }
-    }
-    return 0;
-}
-
-/* Withdraws the stanzas queued after the first `keep` ones: output of a
- * turn whose writes did not become durable (DESIGN: nothing is acked before
- * it is durable). Nothing of them was written: writes happen between
- * turns. */
-static guint withdraw_after(uplink *up, guint keep)
-{
-    guint n = 0;
-
-    while (up->out.length > keep) {
-        out_item *it = g_queue_pop_tail(&up->out);
-        up->out_bytes -= it->len - it->off;
-        if (!it->ctrl)
-            up->stanzas--;
-        item_free(it);
-        n++;
-    }
-    return n;
-}
-
-/* After a drop: framing goes, the stanzas stay, the first one whole again
- * (a stanza cut in the middle never reached anybody). */
-static void out_reset(uplink *up)
-{
-    GList *l = up->out.head;
-    guint kept = 0;
-
-    while (l) {
-        GList *next = l->next;
-        out_item *it = l->data;
-        if (it->ctrl) {
-            g_queue_delete_link(&up->out, l);
-            item_free(it);
-        } else {
-            it->off = 0;
-            kept++;
-        }
-        l = next;
-    }
-    up->out_bytes = 0;
-    for (l = up->out.head; l; l = l->next)
-        up->out_bytes += ((out_item *)l->data)->len;
-    if (kept)
-        log_info(LOG_LINK, "kept %u unsent stanzas to resend after reconnect",
-                 kept);
-    while (up->stanzas > up->queue_max) {
-        out_item *it = g_queue_pop_head(&up->out);
-        up->out_bytes -= it->len;
-        up->stanzas--;
-        up->dropped++;
-        item_free(it);
-    }
 }
 
 /* ---- the socket watch ---- */
@@ -395,7 +167,7 @@ static void watch_update(uplink *up)
         return;
     if (!up->paused)
         cond |= G_IO_IN;
-    if (writable(up))
+    if (outq_writable(up->out))
         cond |= G_IO_OUT;
     g_source_modify_unix_fd(up->fd_src, ((fd_source *)up->fd_src)->tag, cond);
 }
@@ -410,7 +182,7 @@ static void send_handshake(uplink *up, const char *id)
     char *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA1, both, -1);
     char *text = g_strdup_printf("<handshake>%s</handshake>", hex);
 
-    push_ctrl(up, text);
+    push_frame(up, text);
     memset(both, 0, strlen(both));
     g_free(both);
     g_free(hex);
@@ -429,7 +201,7 @@ static void stream_fail(uplink *up, const char *cond, const char *why)
     text = g_strdup_printf("<stream:error><%s xmlns='%s'/></stream:error>"
                            "</stream:stream>",
                            cond, NS_STREAM_ERRORS);
-    push_ctrl(up, text);
+    push_frame(up, text);
     g_free(text);
     up->cut_reason = "the server broke the stream";
     g_free(up->cut_detail);
@@ -473,6 +245,8 @@ static void remember_stream_error(uplink *up, xmpp_stanza_t *st)
 
 static void went_up(uplink *up)
 {
+    guint dropped;
+
     up->state = UPLINK_UP;
     up->up_since = g_get_monotonic_time();
     up->last_fail = FAIL_NONE;
@@ -480,17 +254,18 @@ static void went_up(uplink *up)
         g_source_remove(up->timeout_id);
         up->timeout_id = 0;
     }
+    outq_set_live(up->out, TRUE);
     log_info(LOG_LINK, "connected to %s:%u as %s", up->host, up->port,
              up->jid);
-    if (up->stanzas)
+    if (outq_stanzas(up->out))
         log_info(LOG_LINK, "sending %u stanzas queued while the link was down",
-                 up->stanzas);
-    if (up->dropped)
+                 outq_stanzas(up->out));
+    dropped = outq_take_dropped(up->out);
+    if (dropped)
         log_warning(LOG_LINK,
                     "%u stanzas were dropped while the link was down "
                     "(queue_max = %u)",
-                    up->dropped, up->queue_max);
-    up->dropped = 0;
+                    dropped, outq_queue_max(up->out));
     if (up->on_state)
         up->on_state(up, TRUE, up->userdata);
 }
@@ -516,7 +291,7 @@ static void on_stanza(void *userdata, xmpp_stanza_t *st)
     if (up->on_stanza)
         up->on_stanza(up, st, up->userdata);
     /* Back-pressure: the rest of what was read waits in the parser. */
-    if (up->out_bytes > up->send_buffer)
+    if (outq_bytes(up->out) > up->send_buffer)
         stream_parser_suspend(up->parser);
 }
 
@@ -562,7 +337,7 @@ static void on_close(void *userdata)
         return;
     }
     if (!up->cut_reason) {
-        push_ctrl(up, "</stream:stream>");
+        push_frame(up, "</stream:stream>");
         up->cut_reason = "the server closed the stream";
     }
 }
@@ -576,7 +351,7 @@ static const stream_cbs stream_callbacks = {on_open, on_stanza, on_refused,
  * if its writes could not be made durable. */
 static void run_turn(uplink *up, void (*fn)(void *), void *data)
 {
-    guint before = up->out.length;
+    guint before = outq_length(up->out);
 
     if (up->on_turn)
         up->on_turn(TRUE, up->turn_data);
@@ -584,7 +359,7 @@ static void run_turn(uplink *up, void (*fn)(void *), void *data)
     if (!up->on_turn || up->on_turn(FALSE, up->turn_data))
         return;
     log_error(LOG_LINK, "withdrawing %u stanzas whose writes failed",
-              withdraw_after(up, before));
+              outq_withdraw_after(up->out, before));
 }
 
 typedef struct read_turn {
@@ -629,19 +404,19 @@ static void update_pause(uplink *up)
 {
     gboolean was = up->paused;
 
-    if (up->out_bytes > up->send_buffer)
+    if (outq_bytes(up->out) > up->send_buffer)
         up->paused = TRUE;
-    else if (up->out_bytes <= up->send_buffer / 2 &&
+    else if (outq_bytes(up->out) <= up->send_buffer / 2 &&
              !stream_parser_suspended(up->parser))
         up->paused = FALSE;
     if (up->paused != was)
         log_debug(LOG_LINK, "%s reading: %zu bytes wait for the server",
-                  up->paused ? "paused" : "resumed", up->out_bytes);
+                  up->paused ? "paused" : "resumed", outq_bytes(up->out));
     /* After a burst the queue's memory is free but glibc keeps it in its
      * heap; give it back to the system once the backlog is written. */
     if (was && !up->paused)
         up->trim = TRUE;
-    if (up->trim && up->out_bytes == 0) {
+    if (up->trim && outq_bytes(up->out) == 0) {
         up->trim = FALSE;
         malloc_trim(0);
     }
@@ -660,13 +435,13 @@ static void dispatch(uplink *up, GIOCondition cond)
 {
     read_turn rt = {.up = up};
 
-    if ((cond & G_IO_OUT) && write_some(up) < 0) {
+    if ((cond & G_IO_OUT) && outq_write(up->out, up->fd) < 0) {
         link_down(up, errno);
         return;
     }
     /* A suspended parser goes on once the output has drained. */
     if (up->parser && stream_parser_suspended(up->parser) &&
-        up->out_bytes <= up->send_buffer / 2) {
+        outq_bytes(up->out) <= up->send_buffer / 2) {
         rt.resume = TRUE;
         run_turn(up, read_turn_fn, &rt);
         rt.resume = FALSE;
@@ -675,13 +450,13 @@ static void dispatch(uplink *up, GIOCondition cond)
         !stream_parser_suspended(up->parser) &&
         (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
         run_turn(up, read_turn_fn, &rt);
-    if (up->fd >= 0 && write_some(up) < 0 && !rt.error)
+    if (up->fd >= 0 && outq_write(up->out, up->fd) < 0 && !rt.error)
         rt.error = errno ? errno : EPIPE;
     if (rt.eof || rt.error) {
         link_down(up, rt.error);
         return;
     }
-    if (up->cut_reason && !writable(up)) {
+    if (up->cut_reason && !outq_writable(up->out)) {
         link_down(up, 0);
         return;
     }
@@ -689,7 +464,7 @@ static void dispatch(uplink *up, GIOCondition cond)
     /* A suspended parser whose output is already written waits for no
      * socket event: go on from an idle turn. */
     if (up->parser && stream_parser_suspended(up->parser) &&
-        up->out_bytes <= up->send_buffer / 2 && !up->resume_id)
+        outq_bytes(up->out) <= up->send_buffer / 2 && !up->resume_id)
         up->resume_id = g_idle_add(resume_cb, up);
     watch_update(up);
 }
@@ -771,9 +546,14 @@ static void link_down(uplink *up, int error)
     char *what;
     enum uplink_fail kind;
     const char *cond = up->stream_error;
+    guint kept;
 
     close_socket(up);
-    out_reset(up);
+    outq_set_live(up->out, FALSE);
+    kept = outq_reset(up->out);
+    if (kept)
+        log_info(LOG_LINK, "kept %u unsent stanzas to resend after reconnect",
+                 kept);
     if (was == UPLINK_CLOSING || was == UPLINK_STOPPED) {
         log_info(LOG_LINK, "closed the link to %s:%u", up->host, up->port);
         stopped(up);
@@ -887,7 +667,7 @@ static void connected_cb(GObject *src, GAsyncResult *res, gpointer data)
     header = g_strdup_printf("<?xml version='1.0'?><stream:stream xmlns='%s' "
                              "xmlns:stream='%s' to='%s'>",
                              NS_COMPONENT, NS_STREAMS, up->jid);
-    push_ctrl(up, header);
+    push_frame(up, header);
     g_free(header);
     up->timeout_id = g_timeout_add_seconds(HANDSHAKE_TIMEOUT_S,
                                            handshake_timeout_cb, up);
@@ -921,7 +701,7 @@ int uplink_new(const uplink_params *params, uplink_stanza_fn on_stanza,
     up->host = g_strdup(params->host);
     up->port = params->port;
     up->secret = g_strdup(params->secret);
-    up->queue_max = params->queue_max;
+    up->out = outq_new(params->queue_max);
     up->stanza_limit =
         params->stanza_limit ? params->stanza_limit : STANZA_LIMIT_DEFAULT;
     up->send_buffer =
@@ -933,7 +713,6 @@ int uplink_new(const uplink_params *params, uplink_stanza_fn on_stanza,
     up->on_state = on_state;
     up->userdata = userdata;
     up->fd = -1;
-    g_queue_init(&up->out);
     up->too_big = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     /* Stanzas are built and serialised with libstrophe; it makes no
      * connection (its parser is unbounded: see stream.h). */
@@ -991,7 +770,8 @@ int uplink_send(uplink *up, xmpp_stanza_t *st)
         g_bytes_unref(b);
         return rc;
     }
-    push_stanza(up, item_new(b, NULL, NULL, FALSE));
+    outq_push_stanza(up->out, b, NULL, NULL);
+    watch_update(up);
     return 0;
 }
 
@@ -1049,8 +829,8 @@ int uplink_fanout_send(uplink_fanout *f, const char *to)
         g_free(esc);
         return rc;
     }
-    push_stanza(up, item_new(g_bytes_ref(f->head), esc, g_bytes_ref(f->tail),
-                             FALSE));
+    outq_push_stanza(up->out, g_bytes_ref(f->head), esc, g_bytes_ref(f->tail));
+    watch_update(up);
     return 0;
 }
 
@@ -1080,12 +860,12 @@ gboolean uplink_connected(const uplink *up)
 
 guint uplink_queued(const uplink *up)
 {
-    return up->stanzas;
+    return outq_stanzas(up->out);
 }
 
 gsize uplink_backlog(const uplink *up)
 {
-    return up->out_bytes;
+    return outq_bytes(up->out);
 }
 
 static gboolean stop_timeout_cb(gpointer data)
@@ -1113,7 +893,7 @@ void uplink_stop(uplink *up, void (*done)(void *), void *userdata)
     if (up->state == UPLINK_UP) {
         up->state = UPLINK_CLOSING;
         /* </stream:stream> behind any output still queued. */
-        push_ctrl(up, "</stream:stream>");
+        push_frame(up, "</stream:stream>");
         if (up->timeout_id)
             g_source_remove(up->timeout_id);
         up->timeout_id = g_timeout_add_seconds(5, stop_timeout_cb, up);
@@ -1126,10 +906,10 @@ void uplink_stop(uplink *up, void (*done)(void *), void *userdata)
         g_cancellable_cancel(up->cancel);
     g_clear_object(&up->cancel);
     close_socket(up);
-    if (up->stanzas)
+    if (outq_stanzas(up->out))
         log_warning(LOG_LINK,
                     "stopping with %u stanzas that never reached the server",
-                    up->stanzas);
+                    outq_stanzas(up->out));
     up->state = UPLINK_STOPPED;
     up->stop_done = NULL;
     if (done)
@@ -1151,7 +931,7 @@ void uplink_free(uplink *up)
     up->state = UPLINK_STOPPED;
     up->stop_done = NULL;
     close_socket(up);
-    g_queue_clear_full(&up->out, (GDestroyNotify)item_free);
+    outq_free(up->out);
     g_hash_table_destroy(up->too_big);
     g_clear_object(&up->client);
     if (up->ctx)
