@@ -1207,18 +1207,6 @@ static int member_txn(MDB_txn *txn, const store *st, void *userdata)
     return rc;
 }
 
-/* The <reason/> of c cut to BOUND_REASON_BYTES (bounds.h: a reason is
- * cut, not refused), or NULL; g_free. */
-static char *reason_of(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
-{
-    char *t = stanza_child_text(c, "reason");
-    char *out = t && *t ? stanza_utf8_cut(t, BOUND_REASON_BYTES) : NULL;
-
-    if (t)
-        xmpp_free(ctx, t);
-    return out;
-}
-
 static guint count_children(xmpp_stanza_t *x, const char *name)
 {
     guint n = 0;
@@ -1280,7 +1268,7 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     ux = stanza_elem(ctx, "x", NS_MUC_USER);
     inv = stanza_elem(ctx, "invite", NULL);
     xmpp_stanza_set_attribute(inv, "from", o->bare);
-    if ((reason = reason_of(ctx, c)))
+    if ((reason = stanza_reason(ctx, c)))
         stanza_add_text(ctx, inv, "reason", reason);
     stanza_add(ux, inv);
     if (r->cfg->password && *r->cfg->password)
@@ -1320,7 +1308,7 @@ static void decline(uplink *up, room *r, xmpp_stanza_t *st, xmpp_stanza_t *x)
     ux = stanza_elem(ctx, "x", NS_MUC_USER);
     dec = stanza_elem(ctx, "decline", NULL);
     xmpp_stanza_set_attribute(dec, "from", from_bare);
-    if ((reason = reason_of(ctx, d))) {
+    if ((reason = stanza_reason(ctx, d))) {
         stanza_add_text(ctx, dec, "reason", reason);
         g_free(reason);
     }

@@ -119,19 +119,6 @@ static int parse_role(const char *s, enum role *out)
     return -1;
 }
 
-/* Kept (the outcast list) and re-sent (to the occupant removed, to
- * everyone): cut to BOUND_REASON_BYTES at a character boundary, as
- * bounds.h says of reasons. */
-static char *item_reason(xmpp_ctx_t *ctx, xmpp_stanza_t *item)
-{
-    char *t = stanza_child_text(item, "reason");
-    char *out = t && *t ? stanza_utf8_cut(t, BOUND_REASON_BYTES) : NULL;
-
-    if (t)
-        xmpp_free(ctx, t);
-    return out;
-}
-
 static gboolean is_item(xmpp_stanza_t *c)
 {
     return xmpp_stanza_is_tag(c) &&
@@ -336,7 +323,8 @@ static enum xerr parse_item(const admin_req *q, xmpp_stanza_t *item, change *c,
         *why = "an item changes either a role or an affiliation";
         return XERR_BAD_REQUEST;
     }
-    c->reason = item_reason(uplink_ctx(q->up), item);
+    /* kept (the outcast list) and re-sent: cut, as bounds.h says */
+    c->reason = stanza_reason(uplink_ctx(q->up), item);
     if (role) {
         c->is_role = TRUE;
         if (parse_role(role, &c->role) < 0) {

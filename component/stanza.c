@@ -5,6 +5,9 @@
 
 #include <glib.h>
 
+#include "bounds.h"
+#include "stream.h"
+
 xmpp_stanza_t *stanza_elem(xmpp_ctx_t *ctx, const char *name, const char *ns)
 {
     xmpp_stanza_t *e = xmpp_stanza_new(ctx);
@@ -116,11 +119,17 @@ void stanza_copy_relayable(xmpp_stanza_t *dst, xmpp_stanza_t *src,
 
 gsize stanza_escaped_len(const char *s)
 {
-    gsize n = 0;
+    return s ? stream_escaped_len(s, strlen(s)) : 0;
+}
 
-    for (; s && *s; s++)
-        n += strchr("&<>\"'", *s) ? 6 : 1;
-    return n;
+char *stanza_reason(xmpp_ctx_t *ctx, xmpp_stanza_t *el)
+{
+    char *t = stanza_child_text(el, "reason");
+    char *out = t && *t ? stanza_utf8_cut(t, BOUND_REASON_BYTES) : NULL;
+
+    if (t)
+        xmpp_free(ctx, t);
+    return out;
 }
 
 char *stanza_utf8_cut(const char *s, gsize max)

@@ -42,9 +42,13 @@ int stanza_forged(xmpp_stanza_t *c, const char *domain);
 void stanza_copy_relayable(xmpp_stanza_t *dst, xmpp_stanza_t *src,
                            const char *domain);
 
-/* The most bytes s can take once escaped in a text or attribute (each of
- * & < > " ' counted as six). */
+/* Bytes s takes once escaped (stream_escaped_len; NULL is 0). */
 gsize stanza_escaped_len(const char *s);
+
+/* The text of el's <reason/> cut to BOUND_REASON_BYTES at a character
+ * boundary (bounds.h: a reason is cut, not refused), or NULL if it has
+ * none; g_free. */
+char *stanza_reason(xmpp_ctx_t *ctx, xmpp_stanza_t *el);
 
 /* s cut to at most max bytes at a character boundary (s must be UTF-8);
  * newly allocated (g_free). */
