@@ -25,20 +25,19 @@ import shutil
 import string
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 import realtap  # noqa: E402
-from realtap import Abort, Tap  # noqa: E402
+from realtap import Abort  # noqa: E402
 
 try:
     from slixmpp.exceptions import IqError, IqTimeout
     from slixmpp.xmlstream.handler import Callback
     from slixmpp.xmlstream.matcher import MatcherId
     from xmppclient import (  # noqa: E402
-        CLIENT, NS_OID, NS_USER, Client, Fail, bare, body, codes, end_loop,
+        CLIENT, NS_OID, NS_USER, Client, ClientRun, Fail, bare, body, codes, end_loop,
         iq_error, item, join_answer, kind, ptype, show, stanza_error)
 except ImportError:
     sys.stderr.write("test_hostile.py needs slixmpp: run it with "
@@ -248,7 +247,7 @@ def actors_for(key):
 ACLMO = room_jid("aclmo")
 
 
-class Run:
+class Run(ClientRun):
     SETUP = ["prosody starts", "users registered", "imgroups connects",
              "clients log in"]
     CASES = [
@@ -301,36 +300,10 @@ class Run:
     PLAN = len(NAMES)
 
     def __init__(self, kind_, binary):
-        self.kind = kind_
-        self.binary = binary
-        self.tap = Tap(self.PLAN)
-        self.tmp = tempfile.mkdtemp(prefix="imgroups-hostile-%s-" % kind_)
-        os.chmod(self.tmp, 0o755)
-        self.secret = os.urandom(12).hex()
-        self.server = None
-        self.ig = None
+        super().__init__(kind_, binary, "hostile")
         self.clients = {}
         self.extra = []            # more sessions of the same users
-        self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self.loop)
         self.ids = itertools.count(1)
-
-    def run_async(self, coro, timeout=60):
-        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
-
-    async def step(self, desc, coro):
-        try:
-            why = await coro
-        except Fail as e:
-            why = str(e)
-        except (IqError, IqTimeout) as e:
-            why = iq_error(e)
-        except Exception as e:
-            why = "%s: %s" % (type(e).__name__, e)
-        return self.tap.check(why is None, desc, why)
-
-    async def in_thread(self, fn, *args):
-        return await self.loop.run_in_executor(None, fn, *args)
 
     def new_id(self, what):
         return "%s-%d" % (what, next(self.ids))
@@ -1203,11 +1176,6 @@ class Run:
         await self.settle(e, c, g)
 
     # --- running -----------------------------------------------------------
-    def finish_plan(self, why):
-        while self.tap.n < self.PLAN:
-            self.tap.check(False, "%s (not run: %s)"
-                           % (self.NAMES[self.tap.n], why))
-
     def cleanup(self):
         for p in (self.ig, self.server):
             try:

@@ -24,17 +24,15 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 import realtap  # noqa: E402
-from realtap import Abort, Tap  # noqa: E402
+from realtap import Abort  # noqa: E402
 
 try:
-    from slixmpp.exceptions import IqError, IqTimeout
     from xmppclient import (  # noqa: E402
-        Client, Fail, bare, body, codes, groupchat_from, iq_error, item,
+        Client, ClientRun, Fail, bare, body, codes, groupchat_from, item,
         item_reason, join_answer, kind, occupant_id, presence_from, ptype,
         show, stanza_error)
 except ImportError:
@@ -90,7 +88,7 @@ def join_xml(nick, extra="", room=ROOM):
             % (room, nick, NS_MUC, extra))
 
 
-class Run:
+class Run(ClientRun):
     NAMES = [
         "server starts", "users registered", "imgroups connects",
         "clients log in",
@@ -105,38 +103,10 @@ class Run:
     PLAN = len(NAMES)
 
     def __init__(self, kind, binary):
-        self.kind = kind
-        self.binary = binary
-        self.tap = Tap(self.PLAN)
-        self.tmp = tempfile.mkdtemp(prefix="imgroups-muc-real-%s-" % kind)
-        os.chmod(self.tmp, 0o755)
-        self.secret = os.urandom(12).hex()
-        self.server = None
-        self.ig = None
+        super().__init__(kind, binary, "muc-real")
         self.clients = {}
-        self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self.loop)
         # What the room said so far, in order: (body, stanza-id).
         self.said = []
-
-    def run_async(self, coro, timeout=60):
-        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
-
-    async def step(self, desc, coro):
-        """Runs one check: `coro` returns None on success or raises Fail
-        (or anything else) with the reason."""
-        try:
-            why = await coro
-        except Fail as e:
-            why = str(e)
-        except (IqError, IqTimeout) as e:
-            why = iq_error(e)
-        except Exception as e:
-            why = "%s: %s" % (type(e).__name__, e)
-        return self.tap.check(why is None, desc, why)
-
-    async def in_thread(self, fn, *args):
-        return await self.loop.run_in_executor(None, fn, *args)
 
     # --- setup -----------------------------------------------------------
     def main(self):
@@ -710,11 +680,6 @@ class Run:
                        "alice's copy %s" % (show(pres), show(seen)))
 
     # --- running -----------------------------------------------------------
-    def finish_plan(self, why):
-        while self.tap.n < self.PLAN:
-            self.tap.check(False, "%s (not run: %s)"
-                           % (self.NAMES[self.tap.n], why))
-
     def report_logs(self):
         """What the component and the server complained about, for the
         reader of a passing run too."""

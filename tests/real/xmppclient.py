@@ -271,3 +271,51 @@ def end_loop(loop):
         loop.close()
     except Exception:
         pass
+
+
+class ClientRun:
+    """What the real-server runs with client sessions share: a TAP plan of
+    PLAN checks, a private temp dir, the shared secret, the asyncio loop the
+    clients run on, and one check per step. A subclass sets NAMES, PLAN and
+    its own fields."""
+
+    PLAN = 0
+
+    def __init__(self, kind, binary, prefix):
+        import os
+        import tempfile
+        from realtap import Tap
+        self.kind = kind
+        self.binary = binary
+        self.tap = Tap(self.PLAN)
+        self.tmp = tempfile.mkdtemp(prefix="imgroups-%s-%s-" % (prefix, kind))
+        os.chmod(self.tmp, 0o755)
+        self.secret = os.urandom(12).hex()
+        self.server = None  # made in main(): a missing server is a failure
+        self.ig = None
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+
+    def run_async(self, coro, timeout=60):
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    async def step(self, desc, coro):
+        """Runs one check: `coro` returns None on success or raises Fail
+        (or anything else) with the reason."""
+        try:
+            why = await coro
+        except Fail as e:
+            why = str(e)
+        except (IqError, IqTimeout) as e:
+            why = iq_error(e)
+        except Exception as e:
+            why = "%s: %s" % (type(e).__name__, e)
+        return self.tap.check(why is None, desc, why)
+
+    async def in_thread(self, fn, *args):
+        return await self.loop.run_in_executor(None, fn, *args)
+
+    def finish_plan(self, why):
+        while self.tap.n < self.PLAN:
+            self.tap.check(False, "%s (not run: %s)"
+                           % (self.NAMES[self.tap.n], why))
