@@ -11,8 +11,11 @@
 #include <unistd.h>
 #include <gio/gio.h>
 
+#include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "outq.h"
+#include "secret.h"
 #include "xerr.h"
 
 #define BACKOFF_FIRST_MS 1000
@@ -91,8 +94,7 @@ struct uplink {
     stream_parser *parser;
     guint timeout_id; /* handshake or close timeout */
     guint retry_id;
-    guint attempt;        /* failures since the last stable link */
-    gint64 up_since;
+    backoff retry;        /* the reconnect schedule */
     enum uplink_fail last_fail;
     char *stream_error;   /* condition the server sent, if any */
     char *stream_text;
@@ -183,11 +185,9 @@ static void send_handshake(uplink *up, const char *id)
     char *text = g_strdup_printf("<handshake>%s</handshake>", hex);
 
     push_frame(up, text);
-    memset(both, 0, strlen(both));
-    g_free(both);
-    g_free(hex);
-    memset(text, 0, strlen(text));
-    g_free(text);
+    secret_free(both);
+    secret_free(hex);
+    secret_free(text);
 }
 
 /* Closes the stream with an error of ours (RFC 6120 §4.9): the error and
@@ -248,7 +248,7 @@ static void went_up(uplink *up)
     guint dropped;
 
     up->state = UPLINK_UP;
-    up->up_since = g_get_monotonic_time();
+    backoff_up(&up->retry, clock_now());
     up->last_fail = FAIL_NONE;
     if (up->timeout_id) {
         g_source_remove(up->timeout_id);
@@ -471,20 +471,6 @@ static void dispatch(uplink *up, GIOCondition cond)
 
 /* ---- connect, fail, retry ---- */
 
-static guint backoff_ms(guint attempt)
-{
-    guint64 base = BACKOFF_FIRST_MS;
-    double jitter;
-
-    for (guint i = 0; i < attempt && base < BACKOFF_MAX_MS; i++)
-        base *= 2;
-    if (base > BACKOFF_MAX_MS)
-        base = BACKOFF_MAX_MS;
-    /* ±25 %, so that many components restarting together spread out. */
-    jitter = g_random_double_range(0.75, 1.25);
-    return (guint)MIN((double)BACKOFF_MAX_MS, (double)base * jitter);
-}
-
 static gboolean retry_cb(gpointer data)
 {
     uplink *up = data;
@@ -496,7 +482,8 @@ static gboolean retry_cb(gpointer data)
 
 static void schedule_retry(uplink *up, enum uplink_fail kind, const char *what)
 {
-    guint ms = backoff_ms(up->attempt++);
+    /* A link that was up for STABLE_AFTER_US starts again from 1 s. */
+    guint ms = backoff_next(&up->retry, clock_now(), FALSE);
     enum log_level lvl = kind == up->last_fail ? LOG_DEBUG : LOG_WARNING;
     const char *retry = kind == FAIL_LOST ? "reconnecting" : "retrying";
 
@@ -560,8 +547,6 @@ static void link_down(uplink *up, int error)
         goto leave;
     }
     if (was == UPLINK_UP) {
-        if (g_get_monotonic_time() - up->up_since >= STABLE_AFTER_US)
-            up->attempt = 0;
         kind = FAIL_LOST;
         what = g_strdup_printf("disconnected from %s:%u (%s)", up->host,
                                up->port,
@@ -713,6 +698,8 @@ int uplink_new(const uplink_params *params, uplink_stanza_fn on_stanza,
     up->on_state = on_state;
     up->userdata = userdata;
     up->fd = -1;
+    backoff_init(&up->retry, BACKOFF_FIRST_MS, BACKOFF_MAX_MS,
+                 STABLE_AFTER_US);
     up->too_big = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     /* Stanzas are built and serialised with libstrophe; it makes no
      * connection (its parser is unbounded: see stream.h). */
@@ -938,9 +925,7 @@ void uplink_free(uplink *up)
         xmpp_ctx_free(up->ctx);
     g_free(up->jid);
     g_free(up->host);
-    if (up->secret)
-        memset(up->secret, 0, strlen(up->secret));
-    g_free(up->secret);
+    secret_free(up->secret);
     g_free(up->stream_error);
     g_free(up->stream_text);
     g_free(up->cut_detail);
