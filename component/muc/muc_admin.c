@@ -3,6 +3,7 @@
  * nick, affiliation changes by bare JID, the role and affiliation lists,
  * and removing an occupant (kick, ban, loss of membership). */
 #include "muc_int.h"
+#include "presence.h"
 
 #include <string.h>
 

@@ -10,6 +10,17 @@
 #define NS_MUC_USER  "http://jabber.org/protocol/muc#user"
 #define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
 #define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define NS_MUC         "http://jabber.org/protocol/muc"
+#define NS_SID         "urn:xmpp:sid:0"
+#define NS_OCCUPANT_ID "urn:xmpp:occupant-id:0"
+#define NS_PING        "urn:xmpp:ping"
+#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+#define NS_DATA        "jabber:x:data"
+#define NS_MAM         "urn:xmpp:mam:2"
+/* Messages sent on join unless asked otherwise, and a new room's
+ * history_len. */
+#define MUC_HISTORY_DEFAULT 20
 #define MUC_SALT_LEN 32
 
 struct muc {
@@ -37,20 +48,6 @@ room *muc_room_lookup(muc *m, const char *name, gboolean *missing);
 /* bare's affiliation with r, from the store (AFF_NONE on any error). */
 enum affiliation muc_affiliation(muc *m, const room *r, const char *bare);
 
-/* o's presence as seen by the recipient to: to_moderator adds the real
- * JID; type NULL (available) or "unavailable"; new_nick for status 303;
- * status: extra codes, 0-terminated, may be NULL. Caller owns the result. */
-xmpp_stanza_t *muc_occ_presence(uplink *up, const room *r, const occ *o,
-                                const char *to, gboolean to_moderator,
-                                const char *type, const char *new_nick,
-                                const int *status);
-
-/* o's presence to every session in the room: o's own sessions get
- * self_codes, everyone else others_codes. */
-void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
-                            const char *new_nick, const int *self_codes,
-                            const int *others_codes);
-
 /* muc#admin (XEP-0045 §8, §9): roles and affiliations; muc_admin.c. */
 void muc_admin_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                   xmpp_stanza_t *child);
@@ -71,17 +68,25 @@ int muc_room_erase(muc *m, room *r);
 void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                   xmpp_stanza_t *child);
 
-/* muc.c, for muc_legacy.c: the occupant-id of bare in r (g_free); the
- * checks and work of a groupchat message from o (see muc_legacy_say; o
- * NULL: from the room itself);
- * whether viewer sees real JIDs; o's kept presence replaced by a copy of
- * st. */
+/* The occupant-id of bare in r (XEP-0421; g_free). */
 char *muc_occupant_id(muc *m, const room *r, const char *bare);
-enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
-                  const char *subject, const char *origin_id, const char *id,
-                  const char **why);
-gboolean muc_sees_jids(const room *r, const occ *viewer);
-void muc_keep_presence(occ *o, xmpp_stanza_t *st);
+
+/* r's JID with o's nick as resource (g_free). */
+char *muc_occ_nick_jid(const room *r, const occ *o);
+
+/* [service] room_creation, then [limits] max_rooms for non-admins: whether
+ * bare may create a room; *why set when not. */
+gboolean muc_may_create(muc *m, const char *bare, const char **why);
+
+/* A new room name owned by owner, stored and added to the engine; NULL
+ * (logged) when the store refused. Owned by the engine. */
+room *muc_room_create(muc *m, const char *name, const char *owner);
+
+/* st serialised once (st released): a fan-out for muc_fanout_to; free
+ * with uplink_fanout_free. */
+uplink_fanout *muc_fanout_of(uplink *up, xmpp_stanza_t *st);
+/* Sends f's stanza to every session of to. */
+void muc_fanout_to(uplink_fanout *f, const occ *to);
 
 /* muc_legacy.c: a moderator removed legacy occupant o (code as for
  * muc_admin_remove); the bridge tells the person. */

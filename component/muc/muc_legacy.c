@@ -6,6 +6,8 @@
 #include "log.h"
 #include "muc.h"
 #include "muc_int.h"
+#include "message.h"
+#include "presence.h"
 #include "nick.h"
 #include "options.h"
 #include "stanza.h"

@@ -5,6 +5,7 @@
 #include "archive.h"
 #include "log.h"
 #include "muc_int.h"
+#include "presence.h"
 #include "options.h"
 #include "stanza.h"
 

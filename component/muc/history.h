@@ -1,0 +1,38 @@
+/* history: the history and subject a joiner gets, the archived-message
+ * stanza, MAM (XEP-0313). */
+#ifndef IMGROUPS_HISTORY_H
+#define IMGROUPS_HISTORY_H
+
+#include "muc_int.h"
+
+/* The history limits a joiner asked for (XEP-0045 §7.2.14). */
+typedef struct history_req {
+    int maxstanzas;
+    int maxchars;
+    gint64 since_us;
+} history_req;
+
+/* The limits asked in x (the join's muc <x/>, may be NULL), bounded. */
+void history_request(xmpp_stanza_t *x, history_req *h);
+
+/* Sends r's history within h to the session to of o. */
+void history_send(muc *m, uplink *up, const room *r, const occ *o,
+                  const char *to, const history_req *h);
+
+/* Sends r's subject to to (XEP-0045 §7.2.15: last, empty if none). */
+void history_send_subject(uplink *up, const room *r, const char *to);
+
+/* A stored message as a groupchat stanza to one recipient. delay: add the
+ * XEP-0203 stamp (history), else it is live; to_moderator: the real JID
+ * in history. Caller owns the result. */
+xmpp_stanza_t *history_message(uplink *up, const room *r,
+                               const archive_msg *a, const char *to,
+                               gboolean to_moderator, gboolean delay);
+
+/* XEP-0313: the MAM query form (get) and a query (set) on r. Each sends
+ * its one reply. */
+void history_mam_form(uplink *up, xmpp_stanza_t *st);
+void history_mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
+                       xmpp_stanza_t *q);
+
+#endif

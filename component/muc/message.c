@@ -1,0 +1,414 @@
+/* message: what occupants say in a room: groupchat messages and subject
+ * changes (muc_say), private messages, invitations and declines. */
+#include "message.h"
+#include "muc_int.h"
+#include "history.h"
+
+#include <string.h>
+
+#include "archive.h"
+#include "bounds.h"
+#include "bucket.h"
+#include "groups.h"
+#include "log.h"
+#include "stanza.h"
+
+typedef struct archive_args {
+    muc *m;
+    const char *group;
+    archive_msg *msg;
+    char from_kind; /* the sender: 0 XMPP, 'i' legacy member, 'c' chat */
+} archive_args;
+
+static int archive_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    archive_args *a = userdata;
+    int rc = archive_append(txn, st, a->group, a->msg);
+
+    if (rc == 0 && a->msg->body && a->m->bridge.said)
+        rc = a->m->bridge.said(txn, st, a->group, a->msg, a->from_kind,
+                               a->m->bridge_data);
+    return rc;
+}
+
+typedef struct subject_args {
+    const room *r;
+    const char *subject;
+    const char *nick;
+} subject_args;
+
+static int subject_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    subject_args *a = userdata;
+    group_cfg g = *a->r->cfg;
+
+    g.subject = (char *)a->subject;
+    g.subject_nick = (char *)a->nick;
+    return groups_put(txn, st, &g);
+}
+
+/* [limits] rate, burst: one bucket per (room, real bare JID), so that
+ * more sessions, another nick, or leaving and joining again do not refill
+ * it (issue 9, item 6). */
+static gboolean rate_allows(muc *m, room *r, occ *o)
+{
+    gint64 now = g_get_monotonic_time();
+    bucket *b = bucket_table_get(r->rates, o->bare, m->cfg->rate,
+                                 m->cfg->burst, BOUND_BUCKETS_PER_ROOM, now);
+
+    return bucket_take(b, m->cfg->rate, m->cfg->burst, now);
+}
+
+/* A groupchat message (or subject change, body NULL) from o: checked,
+ * archived, then fanned out to every session and, through the bridge, to
+ * the group's legacy members. id: the sender's stanza id, echoed on its own
+ * copy. Returns XERR_NONE or the error for the sender, with *why. */
+enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
+                  const char *subject, const char *origin_id, const char *id,
+                  const char **why)
+{
+    archive_msg a = {0};
+    archive_args args = {m, r->name, &a, o ? o->legacy_kind : 0};
+    GError *err = NULL;
+    GHashTableIter it;
+    gpointer value;
+    enum xerr e = XERR_NONE;
+
+    if (o && o->role == ROLE_VISITOR) {
+        *why = "visitors may not speak here";
+        return XERR_FORBIDDEN;
+    }
+    if ((body && g_utf8_strlen(body, -1) > (glong)m->cfg->max_body) ||
+        (subject && g_utf8_strlen(subject, -1) > (glong)m->cfg->max_body)) {
+        *why = "the message is too long for this group";
+        return XERR_POLICY_VIOLATION;
+    }
+    if (subject && strlen(subject) > BOUND_SUBJECT_BYTES) {
+        *why = "the subject is too long for this service";
+        return XERR_POLICY_VIOLATION;
+    }
+    if (origin_id && strlen(origin_id) > BOUND_ID_BYTES) {
+        /* Archived and reused as the message id in history and MAM. */
+        *why = "the origin-id is too long for this service";
+        return XERR_POLICY_VIOLATION;
+    }
+    if ((body || subject) && o && !rate_allows(m, r, o)) {
+        *why = "you are sending too fast; wait a moment";
+        return XERR_RESOURCE_CONSTRAINT;
+    }
+    if (subject && !body) {
+        subject_args sa = {r, subject, o ? o->nick : ""};
+        /* XEP-0045 §8.1: moderators change the subject. A bridged legacy
+         * chat's topic is that chat's own, set under its own rules. */
+        if (o && o->legacy_kind != 'c' && o->role != ROLE_MODERATOR &&
+            !r->cfg->change_subject) {
+            *why = "only moderators may change the subject";
+            return XERR_FORBIDDEN;
+        }
+        if (store_write(m->st, subject_txn, &sa, &err) < 0) {
+            log_error_about(LOG_STORE, r->name, "subject: %s", err->message);
+            g_clear_error(&err);
+            *why = NULL;
+            return XERR_INTERNAL_SERVER_ERROR;
+        }
+        g_free(r->cfg->subject);
+        g_free(r->cfg->subject_nick);
+        r->cfg->subject = g_strdup(subject);
+        r->cfg->subject_nick = g_strdup(sa.nick);
+        if (m->bridge.subject)
+            m->bridge.subject(r->name, sa.nick, subject, m->bridge_data);
+    }
+    if (!body && !subject)
+        return XERR_NONE;
+    a.time_us = g_get_real_time();
+    /* o NULL: the room itself (a legacy topic set by nobody present) */
+    a.nick = o ? o->nick : "";
+    a.occupant_id = o ? o->occupant_id : NULL;
+    a.sender_jid = o ? o->bare : NULL;
+    a.sender_account = o ? o->legacy_account : NULL;
+    a.sender_handle = o ? o->legacy_handle : NULL;
+    a.body = (char *)body;
+    a.subject = body ? NULL : (char *)subject;
+    a.origin_id = (char *)origin_id;
+    /* DESIGN: a groupchat message is archived with its stanza-id before it
+     * is fanned out, and queued for the legacy members in the same
+     * transaction; nothing is acked before it is durable. */
+    if (store_write(m->st, archive_txn, &args, &err) < 0) {
+        log_error_about(LOG_STORE, r->name, "archive: %s", err->message);
+        g_clear_error(&err);
+        *why = "the message could not be stored; try again";
+        e = XERR_RESOURCE_CONSTRAINT;
+        goto leave;
+    }
+    {
+        /* Live, the message is the same for everyone (real JIDs only go
+         * into history): serialised once (DESIGN). */
+        xmpp_stanza_t *out = history_message(up, r, &a, r->jid, FALSE, FALSE);
+        uplink_fanout *f;
+        /* XEP-0045 §7.4: the sender's own copy carries its id, so the
+         * client can match its reflection. */
+        if (id)
+            xmpp_stanza_set_id(out, id);
+        f = muc_fanout_of(up, out);
+        g_hash_table_iter_init(&it, r->by_nick);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+            muc_fanout_to(f, value);
+        uplink_fanout_free(f);
+    }
+    if (body && m->bridge.wake)
+        m->bridge.wake(r->name, m->bridge_data);
+leave:
+    /* a.nick etc. are borrowed; only what append assigned is ours. */
+    g_free(a.stanza_id);
+    return e;
+}
+
+static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    char *body = stanza_child_text(st, "body");
+    char *subject = stanza_child_text(st, "subject");
+    xmpp_stanza_t *origin =
+        xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", NS_SID);
+    const char *why = NULL;
+    enum xerr e;
+
+    /* Chat states and other payload-only messages are relayed but not
+     * archived (say does nothing without body or subject). */
+    e = muc_say(m, up, r, o, body, subject,
+                origin ? xmpp_stanza_get_attribute(origin, "id") : NULL,
+                xmpp_stanza_get_id(st), &why);
+    if (e != XERR_NONE)
+        muc_reply_error(up, st, e, why);
+    if (body)
+        xmpp_free(ctx, body);
+    if (subject)
+        xmpp_free(ctx, subject);
+}
+
+static void private_message(muc *m, uplink *up, room *r, occ *o,
+                            xmpp_stanza_t *st, const char *nick)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    occ *target = room_occ_by_nick(r, nick);
+    char *from = muc_occ_nick_jid(r, o);
+
+    if (!target) {
+        muc_reply_error(up, st, XERR_ITEM_NOT_FOUND, "no such occupant");
+        goto leave;
+    }
+    /* muc#roomconfig_allowpm: who may send private messages. */
+    if (!g_strcmp0(r->cfg->allow_pm, "none") ||
+        (!g_strcmp0(r->cfg->allow_pm, "moderators") &&
+         o->role != ROLE_MODERATOR)) {
+        muc_reply_error(up, st, XERR_NOT_ALLOWED,
+                        "private messages are not allowed in this group");
+        goto leave;
+    }
+    if (target->legacy_kind) {
+        /* A legacy occupant: the bridge relays the body through the bot. */
+        char *body = stanza_child_text(st, "body");
+        enum xerr e = XERR_FEATURE_NOT_IMPLEMENTED;
+        if (body && target->legacy_kind == 'i' && m->bridge.private_msg)
+            e = m->bridge.private_msg(r->name, target->bare, o->nick, body,
+                                      m->bridge_data);
+        else if (!body)
+            e = XERR_NONE; /* chat states: nothing to relay */
+        if (e != XERR_NONE)
+            muc_reply_error(up, st, e,
+                            "private messages cannot reach this occupant");
+        if (body)
+            xmpp_free(ctx, body);
+        goto leave;
+    }
+    /* XEP-0045 §7.5: from the sender's occupant JID to each session of the
+     * recipient, marked with <x xmlns='…muc#user'/>. */
+    for (guint i = 0; i < target->sessions->len; i++) {
+        xmpp_stanza_t *out = xmpp_message_new(
+            ctx, xmpp_stanza_get_type(st),
+            g_ptr_array_index(target->sessions, i), xmpp_stanza_get_id(st));
+        xmpp_stanza_set_from(out, from);
+        /* Issue 9, item 9: no stanza-id by a room, delay, occupant-id or
+         * muc#user items from the sender reach the recipient. */
+        stanza_copy_relayable(out, st, m->cfg->jid);
+        stanza_add(out, stanza_elem(ctx, "x", NS_MUC_USER));
+        stanza_send(up, out);
+    }
+leave:
+    g_free(from);
+}
+
+typedef struct member_args {
+    const char *group;
+    const char *bare;
+} member_args;
+
+static int member_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    member_args *a = userdata;
+    enum affiliation cur;
+    int rc = affiliations_get(txn, st, a->group, a->bare, &cur);
+
+    if (rc == 0 && cur == AFF_NONE)
+        rc = affiliations_set(txn, st, a->group, a->bare, AFF_MEMBER, NULL);
+    return rc;
+}
+
+static guint count_children(xmpp_stanza_t *x, const char *name)
+{
+    guint n = 0;
+
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(x); c;
+         c = xmpp_stanza_get_next(c))
+        n += xmpp_stanza_is_tag(c) && !g_strcmp0(xmpp_stanza_get_name(c), name);
+    return n;
+}
+
+/* XEP-0045 §7.8.2 mediated invitations: the room passes the <invite/> on
+ * from its own JID, naming the inviter, with the password if there is one.
+ * In a members-only room an invitation by an owner or admin makes the
+ * invitee a member (§9.3), so the invitation can be used.
+ *
+ * One invitation per stanza (issue 9, item 10): §7.8.2 describes an
+ * invitation as one <invite/> naming one invitee, and a room that sent one
+ * message per <invite/> would let anyone multiply a stanza into N. A stanza
+ * with more is refused whole with bad-request, so that nothing is sent on
+ * the sender's behalf that it cannot tell apart from what was dropped
+ * (Prosody relays the first silently). */
+static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
+                   xmpp_stanza_t *x)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(x, "invite");
+    xmpp_stanza_t *msg = NULL, *ux, *inv;
+    const char *to = xmpp_stanza_get_attribute(c, "to");
+    char *reason = NULL, *bare = NULL;
+    GError *err = NULL;
+
+    if (r->cfg->members_only && o->aff != AFF_OWNER && o->aff != AFF_ADMIN) {
+        muc_reply_error(up, st, XERR_FORBIDDEN,
+                        "only owners and admins invite to this group");
+        return;
+    }
+    if (count_children(x, "invite") > 1) {
+        muc_reply_error(up, st, XERR_BAD_REQUEST,
+                        "one invitation per message");
+        return;
+    }
+    if (!to || !(bare = muc_bare(to))) {
+        muc_reply_error(up, st, XERR_JID_MALFORMED,
+                        "an invitation needs a valid 'to'");
+        return;
+    }
+    if (r->cfg->members_only) {
+        member_args ma = {r->name, bare};
+        if (store_write(m->st, member_txn, &ma, &err) < 0) {
+            log_error_about(LOG_STORE, r->name, "invitation: %s",
+                            err ? err->message : "?");
+            g_clear_error(&err);
+            muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+            goto leave;
+        }
+    }
+    msg = xmpp_message_new(ctx, NULL, to, xmpp_stanza_get_id(st));
+    xmpp_stanza_set_from(msg, r->jid);
+    ux = stanza_elem(ctx, "x", NS_MUC_USER);
+    inv = stanza_elem(ctx, "invite", NULL);
+    xmpp_stanza_set_attribute(inv, "from", o->bare);
+    if ((reason = stanza_reason(ctx, c)))
+        stanza_add_text(ctx, inv, "reason", reason);
+    stanza_add(ux, inv);
+    if (r->cfg->password && *r->cfg->password)
+        stanza_add_text(ctx, ux, "password", r->cfg->password);
+    stanza_add(msg, ux);
+    /* Remembered so that only this invitee's decline goes back, and only
+     * to this inviter. */
+    room_invite_add(r, bare, o->bare, g_get_monotonic_time());
+    stanza_send(up, msg);
+leave:
+    g_free(reason);
+    g_free(bare);
+}
+
+/* XEP-0045 §7.8.2: a declined invitation goes back to the inviter, from
+ * the room. Only from someone the room invited (issue 9, item 10), and
+ * only to who invited them, whatever 'to' says: otherwise anyone could
+ * make the room send a message to anyone. */
+static void decline(uplink *up, room *r, xmpp_stanza_t *st, xmpp_stanza_t *x)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *d = xmpp_stanza_get_child_by_name(x, "decline");
+    xmpp_stanza_t *msg, *ux, *dec;
+    char *reason, *from_bare = muc_bare(xmpp_stanza_get_from(st));
+    char *inviter = from_bare ? room_invite_take(r, from_bare,
+                                                 g_get_monotonic_time())
+                              : NULL;
+
+    if (!inviter) {
+        muc_reply_error(up, st, XERR_NOT_ACCEPTABLE,
+                        "there is no invitation of yours to decline");
+        g_free(from_bare);
+        return;
+    }
+    msg = xmpp_message_new(ctx, NULL, inviter, xmpp_stanza_get_id(st));
+    xmpp_stanza_set_from(msg, r->jid);
+    ux = stanza_elem(ctx, "x", NS_MUC_USER);
+    dec = stanza_elem(ctx, "decline", NULL);
+    xmpp_stanza_set_attribute(dec, "from", from_bare);
+    if ((reason = stanza_reason(ctx, d))) {
+        stanza_add_text(ctx, dec, "reason", reason);
+        g_free(reason);
+    }
+    stanza_add(ux, dec);
+    stanza_add(msg, ux);
+    stanza_send(up, msg);
+    g_free(inviter);
+    g_free(from_bare);
+}
+
+void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
+{
+    xmpp_stanza_t *user_x;
+    const char *type = xmpp_stanza_get_type(st);
+    gboolean missing = FALSE;
+    room *r = muc_room_lookup(m, to->node, &missing);
+    occ *o;
+
+    if (type && (!strcmp(type, "error") || !strcmp(type, "headline")))
+        return;
+    if (!r) {
+        muc_reply_error(
+            up, st, missing ? XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR,
+            missing ? "no such group" : NULL);
+        return;
+    }
+    user_x = xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
+    if (!to->resource && user_x &&
+        xmpp_stanza_get_child_by_name(user_x, "decline")) {
+        decline(up, r, st, user_x);
+        return;
+    }
+    o = room_occ_by_full(r, xmpp_stanza_get_from(st));
+    if (!o) {
+        /* XEP-0045 §7.4: messages from non-occupants are refused. */
+        muc_reply_error(up, st, XERR_NOT_ACCEPTABLE,
+                        "only occupants may send messages to this group");
+        return;
+    }
+    if (!to->resource) {
+        if (type && !strcmp(type, "groupchat"))
+            groupchat(m, up, r, o, st);
+        else if (user_x && xmpp_stanza_get_child_by_name(user_x, "invite"))
+            invite(m, up, r, o, st, user_x);
+        else
+            muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
+        return;
+    }
+    if (type && !strcmp(type, "groupchat")) {
+        /* XEP-0045 §7.5: a groupchat message to an occupant is wrong. */
+        muc_reply_error(up, st, XERR_BAD_REQUEST,
+                        "private messages are of type chat");
+        return;
+    }
+    private_message(m, up, r, o, st, to->resource);
+}
