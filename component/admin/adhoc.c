@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "affiliations.h"
+#include "form.h"
 #include "groups.h"
 #include "log.h"
 #include "stanza.h"
 #include "xerr.h"
 
-#define NS_DATA        "jabber:x:data"
 #define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 
@@ -226,102 +226,6 @@ static void send_error(uplink *up, xmpp_stanza_t *iq, enum xerr e,
     stanza_send(up, reply);
 }
 
-/* ---- XEP-0004 forms ---- */
-
-static xmpp_stanza_t *form_new(xmpp_ctx_t *ctx, const char *type,
-                               const char *title, const char *instructions)
-{
-    xmpp_stanza_t *x = stanza_elem(ctx, "x", NS_DATA);
-
-    xmpp_stanza_set_type(x, type);
-    stanza_add_text(ctx, x, "title", title);
-    if (instructions)
-        stanza_add_text(ctx, x, "instructions", instructions);
-    return x;
-}
-
-/* Adds a field and returns it (borrowed: x holds it). value may be NULL. */
-static xmpp_stanza_t *form_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x,
-                                 const char *var, const char *type,
-                                 const char *label, const char *value,
-                                 gboolean required)
-{
-    xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
-
-    xmpp_stanza_set_attribute(f, "var", var);
-    if (type)
-        xmpp_stanza_set_type(f, type);
-    if (label)
-        xmpp_stanza_set_attribute(f, "label", label);
-    if (required)
-        stanza_add(f, stanza_elem(ctx, "required", NULL));
-    if (value)
-        stanza_add_text(ctx, f, "value", value);
-    xmpp_stanza_add_child(x, f);
-    xmpp_stanza_release(f);
-    return f;
-}
-
-static void field_option(xmpp_ctx_t *ctx, xmpp_stanza_t *f, const char *label,
-                         const char *value)
-{
-    xmpp_stanza_t *o = stanza_elem(ctx, "option", NULL);
-
-    if (label)
-        xmpp_stanza_set_attribute(o, "label", label);
-    stanza_add_text(ctx, o, "value", value);
-    stanza_add(f, o);
-}
-
-/* Every <value/> of field var in form, as g_strdup'ed strings. */
-static GPtrArray *form_values(xmpp_stanza_t *form, const char *var)
-{
-    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-
-    for (xmpp_stanza_t *f = form ? xmpp_stanza_get_children(form) : NULL; f;
-         f = xmpp_stanza_get_next(f)) {
-        if (!xmpp_stanza_is_tag(f) ||
-            g_strcmp0(xmpp_stanza_get_name(f), "field") ||
-            g_strcmp0(xmpp_stanza_get_attribute(f, "var"), var))
-            continue;
-        for (xmpp_stanza_t *v = xmpp_stanza_get_children(f); v;
-             v = xmpp_stanza_get_next(v)) {
-            char *text;
-            if (!xmpp_stanza_is_tag(v) ||
-                g_strcmp0(xmpp_stanza_get_name(v), "value"))
-                continue;
-            text = xmpp_stanza_get_text(v);
-            g_ptr_array_add(out, g_strdup(text ? text : ""));
-            if (text)
-                xmpp_free(xmpp_stanza_get_context(v), text);
-        }
-        break;
-    }
-    return out;
-}
-
-/* The first value of var, stripped unless raw; g_free. NULL if absent. */
-static char *form_text(xmpp_stanza_t *form, const char *var, gboolean raw)
-{
-    GPtrArray *v = form_values(form, var);
-    char *s = v->len ? g_strdup(g_ptr_array_index(v, 0)) : NULL;
-
-    g_ptr_array_unref(v);
-    if (s && !raw)
-        g_strstrip(s);
-    return s;
-}
-
-/* XEP-0004 §3.3: a boolean is "0", "1", "false" or "true". */
-static gboolean form_bool(xmpp_stanza_t *form, const char *var)
-{
-    char *v = form_text(form, var, FALSE);
-    gboolean on = v && (!strcmp(v, "1") || !strcmp(v, "true"));
-
-    g_free(v);
-    return on;
-}
-
 /* ---- the accounts as form material ---- */
 
 static void collect_name(registry_account *ra, void *ud)
@@ -357,7 +261,7 @@ static void add_account_options(request *rq, xmpp_stanza_t *f)
         char *label =
             g_strdup_printf("%s (%s, %s)", ra->rec->name, ra->rec->group,
                             registry_state_name(ra->state));
-        field_option(rq->ctx, f, label, ra->rec->name);
+        form_add_option(rq->ctx, f, label, ra->rec->name);
         g_free(label);
     }
     g_ptr_array_unref(names);
@@ -393,8 +297,8 @@ static xmpp_stanza_t *account_form(request *rq, const char *title,
                a ? a->group : NULL, TRUE);
     f = form_field(ctx, x, "mode", "list-single", "Mode",
                    a && a->mode ? a->mode : "contacts", TRUE);
-    field_option(ctx, f, "Contacts: legacy users add the bot", "contacts");
-    field_option(ctx, f, "Chat: the bot sits in a legacy chat", "chat");
+    form_add_option(ctx, f, "Contacts: legacy users add the bot", "contacts");
+    form_add_option(ctx, f, "Chat: the bot sits in a legacy chat", "chat");
     form_field(ctx, x, "chat", "text-single", "Legacy chat (chat mode)",
                a ? a->chat : NULL, FALSE);
     f = form_field(ctx, x, "options", "text-multi",
@@ -407,7 +311,7 @@ static xmpp_stanza_t *account_form(request *rq, const char *title,
             char *line = g_strdup_printf(
                 "%s=%s", (char *)keys[i],
                 (char *)g_hash_table_lookup(a->options, keys[i]));
-            stanza_add_text(ctx, f, "value", line);
+            form_add_value(ctx, f, line);
             g_free(line);
         }
         g_free(keys);
@@ -542,37 +446,34 @@ static void finish(response *rp, const char *type, char *note)
 
 /* ---- the admin commands ---- */
 
-static void report_field(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
-                         const char *var, const char *label, const char *value)
-{
-    xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
-
-    xmpp_stanza_set_attribute(f, "var", var);
-    if (label)
-        xmpp_stanza_set_attribute(f, "label", label);
-    if (value)
-        stanza_add_text(ctx, f, "value", value);
-    stanza_add(parent, f);
-}
-
 typedef struct list_args {
     xmpp_ctx_t *ctx;
     xmpp_stanza_t *x;
 } list_args;
 
+/* The columns of the accounts table, in order (XEP-0004 §3.4 <reported/>). */
+static const struct {
+    const char *var, *label;
+} columns[] = {
+    {"name", "Name"},   {"protocol", "Protocol"}, {"username", "Username"},
+    {"group", "Group"}, {"mode", "Mode"},         {"state", "State"},
+    {"last_error", "Last error"},
+};
+
 static void list_one(registry_account *ra, void *ud)
 {
     list_args *la = ud;
     xmpp_stanza_t *item = stanza_elem(la->ctx, "item", NULL);
+    const char *values[G_N_ELEMENTS(columns)] = {
+        ra->rec->name,  ra->rec->protocol,
+        ra->rec->username, ra->rec->group,
+        ra->rec->mode,  registry_state_name(ra->state),
+        ra->last_error ? ra->last_error : "",
+    };
 
-    report_field(la->ctx, item, "name", NULL, ra->rec->name);
-    report_field(la->ctx, item, "protocol", NULL, ra->rec->protocol);
-    report_field(la->ctx, item, "username", NULL, ra->rec->username);
-    report_field(la->ctx, item, "group", NULL, ra->rec->group);
-    report_field(la->ctx, item, "mode", NULL, ra->rec->mode);
-    report_field(la->ctx, item, "state", NULL, registry_state_name(ra->state));
-    report_field(la->ctx, item, "last_error", NULL,
-                 ra->last_error ? ra->last_error : "");
+    for (size_t i = 0; i < G_N_ELEMENTS(columns); i++)
+        form_field(la->ctx, item, columns[i].var, NULL, NULL, values[i],
+                   FALSE);
     stanza_add(la->x, item);
 }
 
@@ -585,13 +486,9 @@ static enum xerr cmd_accounts(request *rq, response *rp)
     xmpp_stanza_t *rep = stanza_elem(ctx, "reported", NULL);
     list_args la = {ctx, x};
 
-    report_field(ctx, rep, "name", "Name", NULL);
-    report_field(ctx, rep, "protocol", "Protocol", NULL);
-    report_field(ctx, rep, "username", "Username", NULL);
-    report_field(ctx, rep, "group", "Group", NULL);
-    report_field(ctx, rep, "mode", "Mode", NULL);
-    report_field(ctx, rep, "state", "State", NULL);
-    report_field(ctx, rep, "last_error", "Last error", NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(columns); i++)
+        form_field(ctx, rep, columns[i].var, NULL, columns[i].label, NULL,
+                   FALSE);
     stanza_add(x, rep);
     registry_foreach(rq->ad->reg, list_one, &la);
     rp->x = x;
@@ -824,7 +721,7 @@ static xmpp_stanza_t *member_form(request *rq, GPtrArray *names)
                    g_ptr_array_index(names, 0), TRUE);
 
     for (guint i = 0; i < names->len; i++)
-        field_option(rq->ctx, f, NULL, g_ptr_array_index(names, i));
+        form_add_option(rq->ctx, f, NULL, g_ptr_array_index(names, i));
     form_field(rq->ctx, x, "handle", "text-single",
                "Their handle on that network", NULL, TRUE);
     return x;
@@ -993,7 +890,7 @@ static void disco_info(adhoc *ad, uplink *up, xmpp_stanza_t *st,
         xmpp_stanza_set_attribute(f, "var", NS_COMMANDS);
         stanza_add(q, f);
         f = stanza_elem(ctx, "feature", NULL);
-        xmpp_stanza_set_attribute(f, "var", NS_DATA);
+        xmpp_stanza_set_attribute(f, "var", FORM_NS);
         stanza_add(q, f);
     }
     send_result(up, st, q);
@@ -1174,7 +1071,7 @@ static void execute(adhoc *ad, uplink *up, xmpp_stanza_t *st,
         .s = s,
         /* §3.5.1: "Responders SHOULD consider any <x type='cancel'/> to be
          * <x type='submit'/>"; the type is not looked at. */
-        .form = xmpp_stanza_get_child_by_name_and_ns(child, "x", NS_DATA),
+        .form = form_of(child),
         .room = room,
         .bare = bare,
     };
