@@ -1,0 +1,255 @@
+/* commands: what a legacy member can ask the bot, one static table of
+ * /help /who /nick /mute /unmute /history /leave /forgetme (commands.h). */
+#include "commands.h"
+
+#include <string.h>
+
+#include "affiliations.h"
+#include "archive.h"
+#include "contacts.h"
+#include "delivery.h"
+#include "log.h"
+#include "naming.h"
+#include "outbox.h"
+
+#define FORGET_BATCH 200
+
+typedef struct cmd_ctx {
+    bridge *b;
+    bacct *a;
+    member_rec *m;
+    const char *arg; /* after the command word, stripped; "" if none */
+} cmd_ctx;
+
+static void reply(cmd_ctx *c, const char *text)
+{
+    delivery_notice(c->b, c->a, c->m->handle, text);
+}
+
+static void cmd_help(cmd_ctx *c)
+{
+    reply(c, "Commands: /who (who is here), /nick NEW (change your nick), "
+             "/mute and /unmute (stop and resume messages from the group), "
+             "/history N (the last N messages), /me TEXT (an action), "
+             "/leave (leave the group), /forgetme (leave and erase your "
+             "messages and membership). Anything else you send is said in "
+             "the group.");
+}
+
+static void cmd_who(cmd_ctx *c)
+{
+    char **nicks = muc_occupant_nicks(c->b->m, c->a->group);
+    guint n = nicks ? g_strv_length(nicks) : 0;
+    char *list = nicks ? g_strjoinv(", ", nicks) : g_strdup("");
+    char *text = g_strdup_printf("In the group (%u): %s", n, list);
+
+    reply(c, text);
+    g_free(text);
+    g_free(list);
+    g_strfreev(nicks);
+}
+
+static void cmd_nick(cmd_ctx *c)
+{
+    char *bare = bridge_member_jid(c->b, c->a, c->m->handle);
+    char *nick = naming_base(c->arg, c->m->handle);
+    char *text;
+
+    if (!*c->arg) {
+        text = g_strdup_printf("Your nick is %s. /nick NEW changes it.",
+                               c->m->nick);
+    } else if (!muc_legacy_nick_free(c->b->m, c->a->group, nick, bare)) {
+        text = g_strdup_printf("The nick %s is taken; pick another.", nick);
+    } else {
+        enum xerr e =
+            muc_legacy_rename(c->b->m, c->b->up, c->a->group, bare, nick);
+        if (e == XERR_NONE || e == XERR_ITEM_NOT_FOUND) {
+            g_free(c->m->nick);
+            c->m->nick = g_strdup(nick);
+            bridge_put_member(c->b, c->m);
+            text = g_strdup_printf("You are now %s.", nick);
+        } else
+            text = g_strdup_printf("The nick %s is taken; pick another.", nick);
+    }
+    reply(c, text);
+    g_free(text);
+    g_free(nick);
+    g_free(bare);
+}
+
+static void cmd_mute(cmd_ctx *c, gboolean on)
+{
+    c->m->muted = on;
+    bridge_put_member(c->b, c->m);
+    reply(c, on ? "Muted: the group's messages stop until you send /unmute. "
+                  "What you send is still said in the group."
+                : "Unmuted: the group's messages reach you again.");
+}
+
+int commands_history_count(const char *arg)
+{
+    int n = *arg ? atoi(arg) : COMMANDS_HISTORY_DEFAULT;
+
+    return CLAMP(n, 1, COMMANDS_HISTORY_MAX);
+}
+
+static void cmd_history(cmd_ctx *c)
+{
+    int n = commands_history_count(c->arg);
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    GPtrArray *msgs = NULL;
+    GString *text;
+    int rc;
+
+    if (store_read_begin(c->b->st, &txn, &err) < 0) {
+        log_error(LOG_BRIDGE, "%s", err->message);
+        g_error_free(err);
+        return;
+    }
+    rc = archive_history(txn, c->b->st, c->a->group, n, -1, 0, NULL, NULL,
+                         &msgs);
+    store_read_end(txn);
+    if (rc != 0) {
+        reply(c, "The history cannot be read right now.");
+        return;
+    }
+    text = g_string_new(NULL);
+    g_string_printf(text, "The last %u messages:", msgs->len);
+    for (guint i = 0; i < msgs->len; i++) {
+        const archive_msg *am = g_ptr_array_index(msgs, i);
+        GDateTime *t = g_date_time_new_from_unix_utc(am->time_us / 1000000);
+        char *hm = g_date_time_format(t, "%H:%M");
+        g_string_append_printf(text, "\n[%s] <%s> %s", hm, am->nick,
+                               am->body ? am->body : "");
+        g_free(hm);
+        g_date_time_unref(t);
+    }
+    if (msgs->len == 0)
+        g_string_assign(text, "Nothing has been said yet.");
+    reply(c, text->str);
+    g_string_free(text, TRUE);
+    g_ptr_array_unref(msgs);
+}
+
+typedef struct drop_args {
+    const bacct *a;
+    const char *handle;
+    const char *bare;
+} drop_args;
+
+static int drop_member_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    drop_args *d = userdata;
+    guint64 dropped = 0;
+    enum affiliation aff = AFF_NONE;
+    int rc = members_delete(txn, st, d->a->name, d->handle);
+
+    if (rc == 0)
+        rc = outbox_drop_target(txn, st, d->a->name, OUTBOX_KIND_IM, d->handle,
+                                &dropped);
+    if (rc == 0)
+        rc = affiliations_get(txn, st, d->a->group, d->bare, &aff);
+    /* A ban stays: leaving is no way around it. */
+    if (rc == 0 && aff != AFF_OUTCAST && aff != AFF_NONE)
+        rc = affiliations_set(txn, st, d->a->group, d->bare, AFF_NONE, NULL);
+    return rc;
+}
+
+static void member_drop(cmd_ctx *c, gboolean erase)
+{
+    char *bare = bridge_member_jid(c->b, c->a, c->m->handle);
+    drop_args d = {c->a, c->m->handle, bare};
+    char *key = bridge_target_key(OUTBOX_KIND_IM, c->m->handle);
+
+    contacts_exit(c->b, c->a, c->m->handle, erase ? "erased" : "left");
+    delivery_rewind(c->a, OUTBOX_KIND_IM, c->m->handle);
+    g_hash_table_remove(c->a->dirty, key);
+    g_free(key);
+    if (!bridge_write(c->b, drop_member_txn, &d, "member")) {
+        reply(c,
+              "Something went wrong; nothing was changed. Try again later.");
+        g_free(bare);
+        return;
+    }
+    legacy_send(c->b->lg, c->a->name, PROTO_BUDDY_REMOVE,
+                g_variant_new("(ss)", c->a->name, c->m->handle));
+    if (erase) {
+        bridge_erase_later(c->b, archive_job_forget_legacy(
+                                     c->a->name, c->m->handle, FORGET_BATCH));
+        log_info(LOG_BRIDGE, "account %s: a member asked to be forgotten",
+                 c->a->name);
+    }
+    reply(c, erase ? "You have left the group, and your membership and every "
+                     "message you sent to it are being erased. Message me "
+                     "again to rejoin as someone new."
+                   : "You have left the group; its messages stop now. "
+                     "Message me again to rejoin.");
+    g_free(bare);
+}
+
+static void cmd_leave(cmd_ctx *c)
+{
+    member_drop(c, FALSE);
+}
+
+static void cmd_forgetme(cmd_ctx *c)
+{
+    member_drop(c, TRUE);
+}
+
+static void cmd_mute_on(cmd_ctx *c)
+{
+    cmd_mute(c, TRUE);
+}
+
+static void cmd_mute_off(cmd_ctx *c)
+{
+    cmd_mute(c, FALSE);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(cmd_ctx *c);
+} commands[] = {
+    {"help", cmd_help},    {"who", cmd_who},           {"nick", cmd_nick},
+    {"mute", cmd_mute_on}, {"unmute", cmd_mute_off},   {"history", cmd_history},
+    {"leave", cmd_leave},  {"forgetme", cmd_forgetme},
+};
+
+int commands_find(const char *body, char **arg)
+{
+    const char *p = body + 1;
+    size_t len = strcspn(p, " \t\n");
+
+    *arg = NULL;
+    if (body[0] != '/')
+        return -1;
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (strlen(commands[i].name) != len ||
+            g_ascii_strncasecmp(p, commands[i].name, len) != 0)
+            continue;
+        *arg = g_strstrip(g_strdup(p + len));
+        return (int)i;
+    }
+    return -1;
+}
+
+const char *commands_name(int i)
+{
+    return i >= 0 && (size_t)i < G_N_ELEMENTS(commands) ? commands[i].name
+                                                         : NULL;
+}
+
+gboolean commands_run(bridge *b, bacct *a, member_rec *m, const char *body)
+{
+    char *arg = NULL;
+    int i = commands_find(body, &arg);
+    cmd_ctx c = {b, a, m, arg};
+
+    if (i < 0)
+        return FALSE;
+    commands[i].fn(&c);
+    g_free(arg);
+    return TRUE;
+}
