@@ -15,6 +15,8 @@
 #include "affiliations.h"
 #include "bucket.h"
 #include "groups.h"
+#include "jid.h"
+#include "archive.h"
 #include "log.h"
 #include "stanza.h"
 #include "room.h"
@@ -98,6 +100,35 @@ void muc_reply_error(uplink *up, xmpp_stanza_t *st, enum xerr e,
 char *muc_occ_nick_jid(const room *r, const occ *o)
 {
     return g_strconcat(r->jid, "/", o->nick, NULL);
+}
+
+/* ---- the bridge's hooks ---- */
+
+void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata)
+{
+    m->bridge = *hooks;
+    m->bridge_data = userdata;
+}
+
+/* DESIGN: real JIDs are compared and stored folded. */
+char *muc_bare(const char *s)
+{
+    jid j;
+    char *node = NULL, *out = NULL;
+
+    if (jid_parse(s, &j) < 0)
+        return NULL;
+    if (!j.node) {
+        out = g_strdup(j.domain);
+        goto leave;
+    }
+    node = jid_node_fold(j.node);
+    if (node)
+        out = g_strconcat(node, "@", j.domain, NULL);
+leave:
+    g_free(node);
+    jid_clear(&j);
+    return out;
 }
 
 /* ---- rooms ---- */
@@ -218,6 +249,60 @@ room *muc_room_create(muc *m, const char *name, const char *owner)
     g_hash_table_insert(m->rooms, r->name, r);
     log_info(LOG_ROUTER, "group %s@%s created", name, m->cfg->jid);
     return r;
+}
+
+typedef struct destroy_args {
+    const char *name;
+    GPtrArray *jids; /* bare JIDs with an affiliation */
+} destroy_args;
+
+static int collect_aff(const char *bare, enum affiliation a, const char *reason,
+                       void *userdata)
+{
+    g_ptr_array_add(userdata, g_strdup(bare));
+    return 0;
+}
+
+static int destroy_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    destroy_args *a = userdata;
+    int rc;
+
+    g_ptr_array_set_size(a->jids, 0);
+    rc = affiliations_foreach(txn, st, a->name, collect_aff, a->jids);
+    for (guint i = 0; rc == 0 && i < a->jids->len; i++)
+        rc = affiliations_set(txn, st, a->name, g_ptr_array_index(a->jids, i),
+                              AFF_NONE, NULL);
+    if (rc == 0)
+        rc = groups_delete(txn, st, a->name);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int muc_room_erase(muc *m, room *r)
+{
+    destroy_args a = {r->name, g_ptr_array_new_with_free_func(g_free)};
+    GError *err = NULL;
+    guint removed = 0;
+    int rc = 0;
+
+    if (store_write(m->st, destroy_txn, &a, &err) < 0) {
+        log_error_about(LOG_STORE, r->name, "erasing a group: %s",
+                        err ? err->message : "?");
+        g_clear_error(&err);
+        rc = -1;
+        goto leave;
+    }
+    /* The archive goes too; numbering carries on if the name is reused. */
+    if (archive_sweep(m->st, r->name, G_MAXINT64, 0, &removed, &err) < 0) {
+        log_error_about(LOG_STORE, r->name, "erasing an archive: %s",
+                        err ? err->message : "?");
+        g_clear_error(&err);
+    }
+    log_info(LOG_ROUTER, "group %s erased (%u messages)", r->name, removed);
+    g_hash_table_remove(m->rooms, r->name); /* frees r */
+leave:
+    g_ptr_array_unref(a.jids);
+    return rc;
 }
 
 char *muc_occupant_id(muc *m, const room *r, const char *bare)

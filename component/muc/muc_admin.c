@@ -62,26 +62,6 @@ static void change_free(gpointer data)
 
 /* ---- small helpers ---- */
 
-char *muc_bare(const char *s)
-{
-    jid j;
-    char *node = NULL, *out = NULL;
-
-    if (jid_parse(s, &j) < 0)
-        return NULL;
-    if (!j.node) {
-        out = g_strdup(j.domain);
-        goto leave;
-    }
-    node = jid_node_fold(j.node);
-    if (node)
-        out = g_strconcat(node, "@", j.domain, NULL);
-leave:
-    g_free(node);
-    jid_clear(&j);
-    return out;
-}
-
 static gboolean occ_is(const occ *o, const char *bare)
 {
     char *b = muc_bare(o->bare);
@@ -89,13 +69,6 @@ static gboolean occ_is(const occ *o, const char *bare)
 
     g_free(b);
     return same;
-}
-
-/* Who sees real JIDs: the same rule as muc.c's (XEP-0045 §5.1.2: moderators
- * in a semi-anonymous room, everyone in a non-anonymous one). */
-static gboolean sees_jids(const room *r, const occ *viewer)
-{
-    return r->cfg->whois_anyone || viewer->role == ROLE_MODERATOR;
 }
 
 /* The role an affiliation gives on entering (XEP-0045 §5.1.1, "Initial
@@ -137,81 +110,6 @@ static occ *occ_by_bare(room *r, const char *bare)
         if (occ_is(value, bare))
             return value;
     return NULL;
-}
-
-/* ---- removal ---- */
-
-/* Adds <actor nick/> and <reason/> to the muc#user item of presence p. */
-static void add_actor_reason(xmpp_ctx_t *ctx, xmpp_stanza_t *p,
-                             const char *actor_nick, const char *reason)
-{
-    xmpp_stanza_t *x =
-        xmpp_stanza_get_child_by_name_and_ns(p, "x", NS_MUC_USER);
-    xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
-
-    if (!item)
-        return;
-    if (actor_nick) {
-        xmpp_stanza_t *a = stanza_elem(ctx, "actor", NULL);
-        xmpp_stanza_set_attribute(a, "nick", actor_nick);
-        stanza_add(item, a);
-    }
-    if (reason)
-        stanza_add_text(ctx, item, "reason", reason);
-}
-
-/* The removed occupant's own sessions: unavailable with 110 and code. */
-static void removal_tell_self(muc *m, uplink *up, room *r, occ *o, int code,
-                              const char *actor_nick, const char *reason)
-{
-    const int self[] = {110, code, 0};
-
-    if (o->sessions->len == 0)
-        muc_legacy_removed(m, r, o, code, reason); /* told by the bridge */
-    for (guint i = 0; i < o->sessions->len; i++) {
-        xmpp_stanza_t *p =
-            muc_occ_presence(up, r, o, g_ptr_array_index(o->sessions, i), TRUE,
-                             "unavailable", NULL, self);
-        add_actor_reason(uplink_ctx(up), p, actor_nick, reason);
-        stanza_send(up, p);
-    }
-}
-
-/* Everyone else: unavailable with code; then o leaves the room (freed). */
-static void removal_tell_others_drop(uplink *up, room *r, occ *o, int code,
-                                     const char *actor_nick, const char *reason)
-{
-    const int others[] = {code, 0};
-    GHashTableIter it;
-    gpointer value;
-
-    g_hash_table_iter_init(&it, r->by_nick);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        const occ *to = value;
-        if (to == o)
-            continue;
-        for (guint i = 0; i < to->sessions->len; i++) {
-            xmpp_stanza_t *p =
-                muc_occ_presence(up, r, o, g_ptr_array_index(to->sessions, i),
-                                 sees_jids(r, to), "unavailable", NULL, others);
-            add_actor_reason(uplink_ctx(up), p, actor_nick, reason);
-            stanza_send(up, p);
-        }
-    }
-    o->role = ROLE_NONE;
-    room_occ_remove(r, o);
-}
-
-void muc_admin_remove(muc *m, uplink *up, room *r, occ *o, int code,
-                      const char *actor_nick, const char *reason)
-{
-    char *actor = g_strdup(actor_nick); /* may be o's own nick */
-
-    removal_tell_self(m, up, r, o, code, actor, reason);
-    removal_tell_others_drop(up, r, o, code, actor, reason);
-    log_debug(LOG_ROUTER, "room %s: an occupant removed (status %d)", r->name,
-              code);
-    g_free(actor);
 }
 
 /* ---- set: validation ---- */
@@ -534,7 +432,7 @@ static void announce(admin_req *q, GArray *outcomes, const char *actor_nick)
         outcome *oc = &g_array_index(outcomes, outcome, i);
         if (oc->code != 307)
             continue;
-        removal_tell_self(q->m, q->up, q->r, oc->o, oc->code, actor_nick,
+        muc_remove_tell_self(q->m, q->up, q->r, oc->o, oc->code, actor_nick,
                           oc->reason);
         oc->self_told = TRUE;
     }
@@ -548,9 +446,9 @@ static void announce(admin_req *q, GArray *outcomes, const char *actor_nick)
             continue;
         }
         if (!oc->self_told)
-            removal_tell_self(q->m, q->up, q->r, oc->o, oc->code, actor_nick,
+            muc_remove_tell_self(q->m, q->up, q->r, oc->o, oc->code, actor_nick,
                               oc->reason);
-        removal_tell_others_drop(q->up, q->r, oc->o, oc->code, actor_nick,
+        muc_remove_tell_others(q->up, q->r, oc->o, oc->code, actor_nick,
                                  oc->reason);
     }
 }

@@ -52,18 +52,6 @@ enum affiliation muc_affiliation(muc *m, const room *r, const char *bare);
 void muc_admin_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                   xmpp_stanza_t *child);
 
-/* Removes occupant o from r (every session): each session gets
- * unavailable presence with status 110 and code, every other occupant
- * unavailable with code (XEP-0045: 301 banned, 307 kicked, 321 affiliation
- * change, 322 no longer a member of a members-only room); reason may be
- * NULL. o is freed. */
-void muc_admin_remove(muc *m, uplink *up, room *r, occ *o, int code,
-                      const char *actor_nick, const char *reason);
-
-/* Deletes r from the store (record, affiliations, archive) and from the
- * engine; r is freed. Returns 0, or -1 (logged) when the store refused. */
-int muc_room_erase(muc *m, room *r);
-
 /* muc#owner (XEP-0045 §10): configuration form, destruction; muc_owner.c. */
 void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                   xmpp_stanza_t *child);
@@ -88,14 +76,9 @@ uplink_fanout *muc_fanout_of(uplink *up, xmpp_stanza_t *st);
 /* Sends f's stanza to every session of to. */
 void muc_fanout_to(uplink_fanout *f, const occ *to);
 
-/* muc_legacy.c: a moderator removed legacy occupant o (code as for
- * muc_admin_remove); the bridge tells the person. */
-void muc_legacy_removed(muc *m, room *r, const occ *o, int code,
-                        const char *reason);
-/* The legacy occupant of r whose bare JID is bare, or NULL. */
-occ *muc_legacy_occ(room *r, const char *bare);
-
-/* ---- added by muc_admin.c ---- */
+/* Deletes r from the store (record, affiliations, archive) and from the
+ * engine; r is freed. Returns 0, or -1 (logged) when the store refused. */
+int muc_room_erase(muc *m, room *r);
 
 /* The form a bare JID is compared and stored in (schema/affiliations.md):
  * s (bare or full) without its resource, localpart case-folded and

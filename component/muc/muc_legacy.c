@@ -12,33 +12,6 @@
 #include "options.h"
 #include "stanza.h"
 
-void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata)
-{
-    m->bridge = *hooks;
-    m->bridge_data = userdata;
-}
-
-occ *muc_legacy_occ(room *r, const char *bare)
-{
-    GHashTableIter it;
-    gpointer value;
-
-    g_hash_table_iter_init(&it, r->by_nick);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        occ *o = value;
-        if (o->legacy_kind && !strcmp(o->bare, bare))
-            return o;
-    }
-    return NULL;
-}
-
-void muc_legacy_removed(muc *m, room *r, const occ *o, int code,
-                        const char *reason)
-{
-    if (m->bridge.removed)
-        m->bridge.removed(r->name, o->bare, code, reason, m->bridge_data);
-}
-
 static room *lookup(muc *m, const char *group)
 {
     gboolean missing = FALSE;
@@ -73,7 +46,7 @@ static enum xerr enter(muc *m, uplink *up, room *r, const char *bare,
     enum affiliation aff;
     xmpp_stanza_t *p;
 
-    o = muc_legacy_occ(r, bare);
+    o = room_occ_by_legacy(r, bare);
     if (o) {
         /* Already there: a presence update, if anything changed. */
         p = presence_of(up, show);
@@ -146,7 +119,7 @@ void muc_legacy_exit(muc *m, uplink *up, const char *group, const char *bare,
 {
     static const int none[] = {0};
     room *r = lookup(m, group);
-    occ *o = r ? muc_legacy_occ(r, bare) : NULL;
+    occ *o = r ? room_occ_by_legacy(r, bare) : NULL;
 
     if (!o)
         return;
@@ -166,7 +139,7 @@ enum xerr muc_legacy_rename(muc *m, uplink *up, const char *group,
 {
     static const int others303[] = {303, 0}, none[] = {0};
     room *r = lookup(m, group);
-    occ *o = r ? muc_legacy_occ(r, bare) : NULL;
+    occ *o = r ? room_occ_by_legacy(r, bare) : NULL;
     occ *holder;
     char *shown = NULL;
     const char *why = NULL;
@@ -195,7 +168,7 @@ enum xerr muc_legacy_say(muc *m, uplink *up, const char *group,
                          const char *subject, const char **why)
 {
     room *r = lookup(m, group);
-    occ *o = r && bare ? muc_legacy_occ(r, bare) : NULL;
+    occ *o = r && bare ? room_occ_by_legacy(r, bare) : NULL;
 
     if (!r || (bare && !o) || (!bare && body)) {
         *why = "not in the group";
@@ -222,7 +195,7 @@ gboolean muc_legacy_nick_free(muc *m, const char *group, const char *nick,
 const char *muc_legacy_nick(muc *m, const char *group, const char *bare)
 {
     room *r = lookup(m, group);
-    occ *o = r ? muc_legacy_occ(r, bare) : NULL;
+    occ *o = r ? room_occ_by_legacy(r, bare) : NULL;
 
     return o ? o->nick : NULL;
 }

@@ -69,7 +69,7 @@ static void remove_non_members(muc *m, uplink *up, room *r)
             g_ptr_array_add(out, o);
     }
     for (guint i = 0; i < out->len; i++)
-        muc_admin_remove(m, up, r, g_ptr_array_index(out, i), 322, NULL, NULL);
+        muc_remove(m, up, r, g_ptr_array_index(out, i), 322, NULL, NULL);
     g_ptr_array_unref(out);
 }
 
@@ -108,60 +108,6 @@ static void submit(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
         notify_status(up, r, g->whois_anyone ? 172 : 173);
     else
         notify_status(up, r, 104);
-}
-
-typedef struct destroy_args {
-    const char *name;
-    GPtrArray *jids; /* bare JIDs with an affiliation */
-} destroy_args;
-
-static int collect_aff(const char *bare, enum affiliation a, const char *reason,
-                       void *userdata)
-{
-    g_ptr_array_add(userdata, g_strdup(bare));
-    return 0;
-}
-
-static int destroy_txn(MDB_txn *txn, const store *st, void *userdata)
-{
-    destroy_args *a = userdata;
-    int rc;
-
-    g_ptr_array_set_size(a->jids, 0);
-    rc = affiliations_foreach(txn, st, a->name, collect_aff, a->jids);
-    for (guint i = 0; rc == 0 && i < a->jids->len; i++)
-        rc = affiliations_set(txn, st, a->name, g_ptr_array_index(a->jids, i),
-                              AFF_NONE, NULL);
-    if (rc == 0)
-        rc = groups_delete(txn, st, a->name);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-int muc_room_erase(muc *m, room *r)
-{
-    destroy_args a = {r->name, g_ptr_array_new_with_free_func(g_free)};
-    GError *err = NULL;
-    guint removed = 0;
-    int rc = 0;
-
-    if (store_write(m->st, destroy_txn, &a, &err) < 0) {
-        log_error_about(LOG_STORE, r->name, "erasing a group: %s",
-                        err ? err->message : "?");
-        g_clear_error(&err);
-        rc = -1;
-        goto leave;
-    }
-    /* The archive goes too; numbering carries on if the name is reused. */
-    if (archive_sweep(m->st, r->name, G_MAXINT64, 0, &removed, &err) < 0) {
-        log_error_about(LOG_STORE, r->name, "erasing an archive: %s",
-                        err ? err->message : "?");
-        g_clear_error(&err);
-    }
-    log_info(LOG_ROUTER, "group %s erased (%u messages)", r->name, removed);
-    g_hash_table_remove(m->rooms, r->name); /* frees r */
-leave:
-    g_ptr_array_unref(a.jids);
-    return rc;
 }
 
 static void destroy(muc *m, uplink *up, room *r, xmpp_stanza_t *st,

@@ -543,3 +543,80 @@ leave:
     g_free(nick);
     g_free(bare);
 }
+
+/* ---- removal (kick, ban, loss of membership) ---- */
+
+/* Adds <actor nick/> and <reason/> to the muc#user item of presence p. */
+static void add_actor_reason(xmpp_ctx_t *ctx, xmpp_stanza_t *p,
+                             const char *actor_nick, const char *reason)
+{
+    xmpp_stanza_t *x =
+        xmpp_stanza_get_child_by_name_and_ns(p, "x", NS_MUC_USER);
+    xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
+
+    if (!item)
+        return;
+    if (actor_nick) {
+        xmpp_stanza_t *a = stanza_elem(ctx, "actor", NULL);
+        xmpp_stanza_set_attribute(a, "nick", actor_nick);
+        stanza_add(item, a);
+    }
+    if (reason)
+        stanza_add_text(ctx, item, "reason", reason);
+}
+
+/* The removed occupant's own sessions: unavailable with 110 and code. */
+void muc_remove_tell_self(muc *m, uplink *up, room *r, occ *o, int code,
+                          const char *actor_nick, const char *reason)
+{
+    const int self[] = {110, code, 0};
+
+    if (o->sessions->len == 0)
+        /* A legacy occupant: the bridge tells the person. */
+        if (m->bridge.removed)
+            m->bridge.removed(r->name, o->bare, code, reason, m->bridge_data);
+    for (guint i = 0; i < o->sessions->len; i++) {
+        xmpp_stanza_t *p =
+            muc_occ_presence(up, r, o, g_ptr_array_index(o->sessions, i), TRUE,
+                             "unavailable", NULL, self);
+        add_actor_reason(uplink_ctx(up), p, actor_nick, reason);
+        stanza_send(up, p);
+    }
+}
+
+/* Everyone else: unavailable with code; then o leaves the room (freed). */
+void muc_remove_tell_others(uplink *up, room *r, occ *o, int code,
+                            const char *actor_nick, const char *reason)
+{
+    const int others[] = {code, 0};
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const occ *to = value;
+        if (to == o)
+            continue;
+        for (guint i = 0; i < to->sessions->len; i++) {
+            xmpp_stanza_t *p =
+                muc_occ_presence(up, r, o, g_ptr_array_index(to->sessions, i),
+                                 muc_sees_jids(r, to), "unavailable", NULL, others);
+            add_actor_reason(uplink_ctx(up), p, actor_nick, reason);
+            stanza_send(up, p);
+        }
+    }
+    o->role = ROLE_NONE;
+    room_occ_remove(r, o);
+}
+
+void muc_remove(muc *m, uplink *up, room *r, occ *o, int code,
+                const char *actor_nick, const char *reason)
+{
+    char *actor = g_strdup(actor_nick); /* may be o's own nick */
+
+    muc_remove_tell_self(m, up, r, o, code, actor, reason);
+    muc_remove_tell_others(up, r, o, code, actor, reason);
+    log_debug(LOG_ROUTER, "room %s: an occupant removed (status %d)", r->name,
+              code);
+    g_free(actor);
+}

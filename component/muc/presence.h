@@ -26,4 +26,21 @@ gboolean muc_sees_jids(const room *r, const occ *viewer);
  * priority, caps, photo hash; each bounded). */
 void muc_keep_presence(occ *o, xmpp_stanza_t *st);
 
+/* Removes occupant o from r (every session): each session gets
+ * unavailable presence with status 110 and code, every other occupant
+ * unavailable with code (XEP-0045: 301 banned, 307 kicked, 321 affiliation
+ * change, 322 no longer a member of a members-only room); a legacy
+ * occupant is told through the bridge's removed hook. actor_nick and
+ * reason may be NULL. o is freed. */
+void muc_remove(muc *m, uplink *up, room *r, occ *o, int code,
+                const char *actor_nick, const char *reason);
+/* The two halves of muc_remove, for callers that answer in between
+ * (XEP-0045 §8.2: the kicked occupant first, then the moderator, then the
+ * others): o's own sessions (or the bridge) are told; then everyone else,
+ * and o leaves the room (freed). */
+void muc_remove_tell_self(muc *m, uplink *up, room *r, occ *o, int code,
+                          const char *actor_nick, const char *reason);
+void muc_remove_tell_others(uplink *up, room *r, occ *o, int code,
+                            const char *actor_nick, const char *reason);
+
 #endif

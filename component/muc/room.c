@@ -58,6 +58,8 @@ void room_free(room *r)
     g_hash_table_destroy(r->by_nick);
     g_hash_table_destroy(r->rates);
     g_hash_table_destroy(r->invites);
+    if (r->legacy)
+        g_hash_table_destroy(r->legacy);
     group_cfg_free(r->cfg);
     g_free(r->jid);
     g_free(r->name);
@@ -106,7 +108,24 @@ occ *room_occ_add(room *r, const char *nick, const char *bare, const char *full,
     g_hash_table_insert(r->by_nick, o->nick_key, o);
     if (full)
         room_session_add(r, o, full);
+    else {
+        if (!r->legacy)
+            r->legacy = g_hash_table_new(g_str_hash, g_str_equal);
+        g_hash_table_insert(r->legacy, o->bare, o);
+    }
     return o;
+}
+
+occ *room_occ_by_legacy(room *r, const char *bare)
+{
+    return r->legacy ? g_hash_table_lookup(r->legacy, bare) : NULL;
+}
+
+/* Drops o from the legacy index if it is there. */
+static void legacy_forget(room *r, occ *o)
+{
+    if (r->legacy && g_hash_table_lookup(r->legacy, o->bare) == o)
+        g_hash_table_remove(r->legacy, o->bare);
 }
 
 void room_session_add(room *r, occ *o, const char *full)
@@ -129,6 +148,7 @@ gboolean room_session_remove(room *r, occ *o, const char *full)
     }
     if (o->sessions->len > 0)
         return FALSE;
+    legacy_forget(r, o);
     g_hash_table_remove(r->by_nick, o->nick_key);
     return TRUE;
 }
@@ -137,6 +157,7 @@ void room_occ_remove(room *r, occ *o)
 {
     for (guint i = 0; i < o->sessions->len; i++)
         g_hash_table_remove(r->by_full, g_ptr_array_index(o->sessions, i));
+    legacy_forget(r, o);
     g_hash_table_remove(r->by_nick, o->nick_key);
 }
 

@@ -49,6 +49,10 @@ typedef struct room {
     /* Pending mediated invitations (XEP-0045 §7.8.2): invitee bare JID ->
      * who invited and until when; at most BOUND_INVITES_PER_ROOM. */
     GHashTable *invites;
+    /* Legacy occupants (added without a session) by bare JID -> occ *
+     * (borrowed), so the bridge finds them in O(1); NULL until the first
+     * one enters. */
+    GHashTable *legacy;
 } room;
 
 /* Takes ownership of cfg. */
@@ -67,6 +71,9 @@ occ *room_occ_by_nick(room *r, const char *nick);
 occ *room_occ_add(room *r, const char *nick, const char *bare, const char *full,
                   enum affiliation aff, enum role role,
                   const char *occupant_id);
+/* The legacy occupant (one added without a session) whose bare JID is
+ * bare, or NULL. O(1). */
+occ *room_occ_by_legacy(room *r, const char *bare);
 /* Adds a session to an existing occupant. */
 void room_session_add(room *r, occ *o, const char *full);
 /* Removes one session; returns TRUE if it was the occupant's last, in which
