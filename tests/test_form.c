@@ -191,9 +191,9 @@ static void booleans_are_zero_one_false_true_only(void)
         int rc;
         gboolean value;
     } cases[] = {
-        {"0", 0, FALSE},     {"1", 0, TRUE},   {"false", 0, FALSE},
-        {"true", 0, TRUE},   {"yes", -1, 0},   {"TRUE", -1, 0},
-        {"", -1, 0},         {NULL, -1, 0},
+        {"0", 0, FALSE},   {"1", 0, TRUE}, {"false", 0, FALSE},
+        {"true", 0, TRUE}, {"yes", -1, 0}, {"TRUE", -1, 0},
+        {"", -1, 0},       {NULL, -1, 0},
     };
     xmpp_stanza_t *cmd = parse(submitted);
     xmpp_stanza_t *x = form_of(cmd);

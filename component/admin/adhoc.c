@@ -193,37 +193,16 @@ leave:
 
 /* ---- replies ---- */
 
-static void send_result(uplink *up, xmpp_stanza_t *iq, xmpp_stanza_t *payload)
-{
-    xmpp_stanza_t *res = stanza_elem(uplink_ctx(up), "iq", NULL);
-
-    xmpp_stanza_set_type(res, "result");
-    xmpp_stanza_set_id(res, xmpp_stanza_get_id(iq));
-    xmpp_stanza_set_to(res, xmpp_stanza_get_from(iq));
-    xmpp_stanza_set_from(res, xmpp_stanza_get_to(iq));
-    if (payload)
-        stanza_add(res, payload);
-    stanza_send(up, res);
-}
-
-/* An error reply; type overrides the condition's default type (XEP-0050
+/* An error answer; type overrides the condition's default type (XEP-0050
  * gives its own), specific is a condition of NS_COMMANDS (both may be
  * NULL). */
-static void send_error(uplink *up, xmpp_stanza_t *iq, enum xerr e,
-                       const char *type, const char *specific, const char *text)
+static enum xerr fail(const iq_req *q, iq_res *res, enum xerr e,
+                      const char *type, const char *specific, const char *text)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
-    xmpp_stanza_t *reply = xerr_reply(ctx, iq, e, text);
-    xmpp_stanza_t *error;
-
-    if (!reply)
-        return;
-    error = xmpp_stanza_get_child_by_name(reply, "error");
-    if (type)
-        xmpp_stanza_set_type(error, type);
+    res->type = type;
     if (specific)
-        stanza_add(error, stanza_elem(ctx, specific, NS_COMMANDS));
-    stanza_send(up, reply);
+        res->app = stanza_elem(q->ctx, specific, NS_COMMANDS);
+    return iq_fail(res, e, text);
 }
 
 /* ---- the accounts as form material ---- */
@@ -455,8 +434,12 @@ typedef struct list_args {
 static const struct {
     const char *var, *label;
 } columns[] = {
-    {"name", "Name"},   {"protocol", "Protocol"}, {"username", "Username"},
-    {"group", "Group"}, {"mode", "Mode"},         {"state", "State"},
+    {"name", "Name"},
+    {"protocol", "Protocol"},
+    {"username", "Username"},
+    {"group", "Group"},
+    {"mode", "Mode"},
+    {"state", "State"},
     {"last_error", "Last error"},
 };
 
@@ -465,15 +448,17 @@ static void list_one(registry_account *ra, void *ud)
     list_args *la = ud;
     xmpp_stanza_t *item = stanza_elem(la->ctx, "item", NULL);
     const char *values[G_N_ELEMENTS(columns)] = {
-        ra->rec->name,  ra->rec->protocol,
-        ra->rec->username, ra->rec->group,
-        ra->rec->mode,  registry_state_name(ra->state),
+        ra->rec->name,
+        ra->rec->protocol,
+        ra->rec->username,
+        ra->rec->group,
+        ra->rec->mode,
+        registry_state_name(ra->state),
         ra->last_error ? ra->last_error : "",
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(columns); i++)
-        form_field(la->ctx, item, columns[i].var, NULL, NULL, values[i],
-                   FALSE);
+        form_field(la->ctx, item, columns[i].var, NULL, NULL, values[i], FALSE);
     stanza_add(la->x, item);
 }
 
@@ -799,10 +784,12 @@ static const char *node_of(xmpp_stanza_t *child)
     return xmpp_stanza_get_attribute(child, "node");
 }
 
-gboolean adhoc_claims(xmpp_stanza_t *iq, xmpp_stanza_t *child, gboolean to_room)
+gboolean adhoc_claims(const iq_req *q)
 {
-    const char *type = xmpp_stanza_get_type(iq);
+    const char *type = q->type;
+    xmpp_stanza_t *child = q->child;
     const char *node = node_of(child);
+    gboolean to_room = q->to->node != NULL;
 
     if (stanza_is(child, "command", NS_COMMANDS))
         return TRUE;
@@ -834,14 +821,14 @@ static enum xerr authorize(adhoc *ad, enum scope scope, const char *room,
     return e;
 }
 
-static void disco_items(adhoc *ad, uplink *up, xmpp_stanza_t *st,
-                        const char *room, gboolean allowed)
+static enum xerr disco_items(const iq_req *q, iq_res *res, const char *room,
+                             gboolean allowed)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
-    xmpp_stanza_t *q = stanza_elem(ctx, "query", NS_DISCO_ITEMS);
+    xmpp_ctx_t *ctx = q->ctx;
+    xmpp_stanza_t *list = stanza_elem(ctx, "query", NS_DISCO_ITEMS);
     enum scope scope = room ? SCOPE_ROOM : SCOPE_SERVICE;
 
-    xmpp_stanza_set_attribute(q, "node", NS_COMMANDS);
+    xmpp_stanza_set_attribute(list, "node", NS_COMMANDS);
     /* XEP-0050 §2.2: "The responder is not required to send the same list
      * of commands to all requesters": those who may not run them get an
      * empty list. §5: "Responders MUST report their own command nodes
@@ -851,29 +838,29 @@ static void disco_items(adhoc *ad, uplink *up, xmpp_stanza_t *st,
         if (commands[i].scope != scope)
             continue;
         item = stanza_elem(ctx, "item", NULL);
-        xmpp_stanza_set_attribute(item, "jid", xmpp_stanza_get_to(st));
+        xmpp_stanza_set_attribute(item, "jid", xmpp_stanza_get_to(q->st));
         xmpp_stanza_set_attribute(item, "node", commands[i].node);
         xmpp_stanza_set_attribute(item, "name", commands[i].name);
-        stanza_add(q, item);
+        stanza_add(list, item);
     }
-    send_result(up, st, q);
+    res->payload = list;
+    return XERR_NONE;
 }
 
-static void disco_info(adhoc *ad, uplink *up, xmpp_stanza_t *st,
-                       const char *node, const command *cmd, gboolean allowed)
+static enum xerr disco_info(const iq_req *q, iq_res *res, const char *node,
+                            const command *cmd, gboolean allowed)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
-    xmpp_stanza_t *q, *id, *f;
+    xmpp_ctx_t *ctx = q->ctx;
+    xmpp_stanza_t *info, *id, *f;
 
     if (cmd && !allowed) {
         /* XEP-0050 §2.2: "If the command is not available to the
          * requester, the responder SHOULD respond with a 403 "Forbidden"
          * error." */
-        send_error(up, st, XERR_FORBIDDEN, "cancel", NULL, NULL);
-        return;
+        return fail(q, res, XERR_FORBIDDEN, "cancel", NULL, NULL);
     }
-    q = stanza_elem(ctx, "query", NS_DISCO_INFO);
-    xmpp_stanza_set_attribute(q, "node", node);
+    info = stanza_elem(ctx, "query", NS_DISCO_INFO);
+    xmpp_stanza_set_attribute(info, "node", node);
     id = stanza_elem(ctx, "identity", NULL);
     xmpp_stanza_set_attribute(id, "category", "automation");
     /* XEP-0050 §2.2: the commands node is "command-list"; for a command
@@ -884,16 +871,17 @@ static void disco_info(adhoc *ad, uplink *up, xmpp_stanza_t *st,
     xmpp_stanza_set_attribute(id, "type",
                               cmd ? "command-node" : "command-list");
     xmpp_stanza_set_attribute(id, "name", cmd ? cmd->name : "Commands");
-    stanza_add(q, id);
+    stanza_add(info, id);
     if (cmd) {
         f = stanza_elem(ctx, "feature", NULL);
         xmpp_stanza_set_attribute(f, "var", NS_COMMANDS);
-        stanza_add(q, f);
+        stanza_add(info, f);
         f = stanza_elem(ctx, "feature", NULL);
         xmpp_stanza_set_attribute(f, "var", FORM_NS);
-        stanza_add(q, f);
+        stanza_add(info, f);
     }
-    send_result(up, st, q);
+    res->payload = info;
+    return XERR_NONE;
 }
 
 /* ---- execution ---- */
@@ -920,10 +908,10 @@ static xmpp_stanza_t *command_elem(xmpp_ctx_t *ctx, const session *s,
     return c;
 }
 
-static void send_response(adhoc *ad, uplink *up, xmpp_stanza_t *st, session *s,
-                          response *rp)
+static enum xerr respond(adhoc *ad, const iq_req *q, iq_res *res, session *s,
+                         response *rp)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_ctx_t *ctx = q->ctx;
     xmpp_stanza_t *c =
         command_elem(ctx, s, rp->done ? "completed" : "executing");
 
@@ -952,20 +940,22 @@ static void send_response(adhoc *ad, uplink *up, xmpp_stanza_t *st, session *s,
         stanza_add(c, rp->x);
         rp->x = NULL;
     }
-    send_result(up, st, c);
+    res->payload = c;
     /* XEP-0050 §3.3: "A session ends when the responder sends a <command
      * status='completed'/>". */
     if (rp->done)
         g_hash_table_remove(ad->sessions, s->id);
+    return XERR_NONE;
 }
 
-static void execute(adhoc *ad, uplink *up, xmpp_stanza_t *st,
-                    xmpp_stanza_t *child, const char *room)
+static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
+                         const char *room)
 {
+    xmpp_stanza_t *child = q->child;
     const char *node = node_of(child);
     const char *sid = xmpp_stanza_get_attribute(child, "sessionid");
     const char *action = xmpp_stanza_get_attribute(child, "action");
-    const char *from = xmpp_stanza_get_from(st);
+    const char *from = q->from;
     enum scope scope = room ? SCOPE_ROOM : SCOPE_SERVICE;
     const command *cmd;
     char *bare = fold_bare(from);
@@ -973,62 +963,62 @@ static void execute(adhoc *ad, uplink *up, xmpp_stanza_t *st,
     response rp = {0};
     request rq = {0};
     session *s;
-    enum xerr e;
+    enum xerr e = XERR_INTERNAL_SERVER_ERROR;
 
     /* XEP-0050 §4.1: a "status" from the requester: "the responder MUST
      * ignore it" (it is never read here). */
     /* XEP-0050 §4.1: commands are executed with an iq set; "The "node"
      * attribute uniquely identifies the command. This attribute MUST be
      * present." */
-    if (g_strcmp0(xmpp_stanza_get_type(st), "set")) {
-        send_error(up, st, XERR_BAD_REQUEST, NULL, NULL,
-                   "commands are executed with an iq of type set");
+    if (g_strcmp0(q->type, "set")) {
+        e = fail(q, res, XERR_BAD_REQUEST, NULL, NULL,
+                 "commands are executed with an iq of type set");
         goto leave;
     }
     if (!node || !bare) {
-        send_error(up, st, XERR_BAD_REQUEST, NULL, NULL,
-                   node ? "the sender is not a valid JID"
-                        : "a command needs a node");
+        e = fail(q, res, XERR_BAD_REQUEST, NULL, NULL,
+                 node ? "the sender is not a valid JID"
+                      : "a command needs a node");
         goto leave;
     }
     /* XEP-0050 §4.4: an unknown node is item-not-found (cancel). */
     if (!(cmd = find_command(node, scope))) {
-        send_error(up, st, XERR_ITEM_NOT_FOUND, "cancel", NULL,
-                   "no such command here");
+        e = fail(q, res, XERR_ITEM_NOT_FOUND, "cancel", NULL,
+                 "no such command here");
         goto leave;
     }
     e = authorize(ad, scope, room, bare, &allowed);
     if (e != XERR_NONE) {
-        send_error(up, st, e, NULL, NULL,
-                   e == XERR_ITEM_NOT_FOUND ? "no such group" : NULL);
+        e = fail(q, res, e, NULL, NULL,
+                 e == XERR_ITEM_NOT_FOUND ? "no such group" : NULL);
         goto leave;
     }
     /* XEP-0050 §4.4: "The requesting JID is not allowed to execute the
      * command": forbidden, of type cancel. */
     if (!allowed) {
-        send_error(up, st, XERR_FORBIDDEN, "cancel", NULL,
-                   room ? "only the group's owners may run this command"
-                        : "only the service admins may run this command");
+        e = fail(q, res, XERR_FORBIDDEN, "cancel", NULL,
+                 room ? "only the group's owners may run this command"
+                      : "only the service admins may run this command");
         goto leave;
     }
     /* XEP-0050 §4.4: malformed-action, "The responding JID does not
      * understand the specified action." */
     if (action && !known_action(action)) {
-        send_error(up, st, XERR_BAD_REQUEST, NULL, "malformed-action",
-                   "unknown action");
+        e = fail(q, res, XERR_BAD_REQUEST, NULL, "malformed-action",
+                 "unknown action");
         goto leave;
     }
     if (!sid) {
         /* §2.4.1: "The requester MAY include the "action='execute'",
          * although this is implied." Any other action needs a session. */
         if (action && strcmp(action, "execute")) {
-            send_error(up, st, XERR_BAD_REQUEST, NULL, "bad-action",
-                       "no session to continue");
+            e = fail(q, res, XERR_BAD_REQUEST, NULL, "bad-action",
+                     "no session to continue");
             goto leave;
         }
         if (!(s = session_new(ad, cmd, from, room))) {
-            send_error(up, st, XERR_RESOURCE_CONSTRAINT, NULL, NULL,
-                       "too many command sessions open; try later");
+            e = fail(q, res, XERR_RESOURCE_CONSTRAINT, NULL, NULL,
+                     "too many command sessions open; try later");
             goto leave;
         }
     } else {
@@ -1037,21 +1027,22 @@ static void execute(adhoc *ad, uplink *up, xmpp_stanza_t *st,
          * requester/responder pair". */
         if (!s || s->cmd != cmd || strcmp(s->requester, from) ||
             g_strcmp0(s->room, room)) {
-            send_error(up, st, XERR_BAD_REQUEST, NULL, "bad-sessionid",
-                       "no such session");
+            e = fail(q, res, XERR_BAD_REQUEST, NULL, "bad-sessionid",
+                     "no such session");
             goto leave;
         }
         if (s->expires_us <= g_get_monotonic_time()) {
             g_hash_table_remove(ad->sessions, sid);
-            send_error(up, st, XERR_NOT_ALLOWED, "cancel", "session-expired",
-                       "the session expired; start again");
+            e = fail(q, res, XERR_NOT_ALLOWED, "cancel", "session-expired",
+                     "the session expired; start again");
             goto leave;
         }
         if (action && !strcmp(action, "cancel")) {
             /* §2.4.3: "The responder MUST reply with the success of the
              * command" (status canceled); the session ends. */
-            send_result(up, st, command_elem(uplink_ctx(up), s, "canceled"));
+            res->payload = command_elem(q->ctx, s, "canceled");
             g_hash_table_remove(ad->sessions, sid);
+            e = XERR_NONE;
             goto leave;
         }
         if (!action || !strcmp(action, "execute"))
@@ -1059,15 +1050,15 @@ static void execute(adhoc *ad, uplink *up, xmpp_stanza_t *st,
         if ((!strcmp(action, "next") && !s->allow_next) ||
             (!strcmp(action, "complete") && !s->allow_complete) ||
             !strcmp(action, "prev")) {
-            send_error(up, st, XERR_BAD_REQUEST, NULL, "bad-action",
-                       "that action is not offered at this stage");
+            e = fail(q, res, XERR_BAD_REQUEST, NULL, "bad-action",
+                     "that action is not offered at this stage");
             goto leave;
         }
         s->expires_us = g_get_monotonic_time() + ADHOC_SESSION_TTL_US;
     }
     rq = (request){
         .ad = ad,
-        .ctx = uplink_ctx(up),
+        .ctx = q->ctx,
         .s = s,
         /* §3.5.1: "Responders SHOULD consider any <x type='cancel'/> to be
          * <x type='submit'/>"; the type is not looked at. */
@@ -1080,43 +1071,38 @@ static void execute(adhoc *ad, uplink *up, xmpp_stanza_t *st,
         if (rp.x)
             xmpp_stanza_release(rp.x);
         g_hash_table_remove(ad->sessions, s->id);
-        send_error(up, st, e, NULL, NULL, NULL);
     } else {
-        send_response(ad, up, st, s, &rp);
+        e = respond(ad, q, res, s, &rp);
     }
     g_free(rp.note);
 leave:
     g_free(bare);
+    return e;
 }
 
-void adhoc_iq(adhoc *ad, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
-              const jid *to)
+enum xerr adhoc_iq(const iq_req *q, iq_res *res)
 {
-    const char *room = to->node;
+    adhoc *ad = q->data;
+    const char *room = q->to->node;
     enum scope scope = room ? SCOPE_ROOM : SCOPE_SERVICE;
-    const char *node = node_of(child);
+    const char *node = node_of(q->child);
     char *bare;
     gboolean allowed = FALSE;
     enum xerr e;
 
-    if (stanza_is(child, "command", NS_COMMANDS)) {
-        execute(ad, up, st, child, room);
-        return;
-    }
-    bare = fold_bare(xmpp_stanza_get_from(st));
+    if (stanza_is(q->child, "command", NS_COMMANDS))
+        return execute(ad, q, res, room);
+    bare = fold_bare(q->from);
     e = authorize(ad, scope, room, bare, &allowed);
     g_free(bare);
-    if (e != XERR_NONE) {
-        send_error(up, st, e, NULL, NULL,
-                   e == XERR_ITEM_NOT_FOUND ? "no such group" : NULL);
-        return;
-    }
-    if (stanza_is(child, "query", NS_DISCO_ITEMS))
-        disco_items(ad, up, st, room, allowed);
-    else
-        disco_info(ad, up, st, node,
-                   strcmp(node, NS_COMMANDS) ? find_command(node, scope) : NULL,
-                   allowed);
+    if (e != XERR_NONE)
+        return fail(q, res, e, NULL, NULL,
+                    e == XERR_ITEM_NOT_FOUND ? "no such group" : NULL);
+    if (stanza_is(q->child, "query", NS_DISCO_ITEMS))
+        return disco_items(q, res, room, allowed);
+    return disco_info(
+        q, res, node,
+        strcmp(node, NS_COMMANDS) ? find_command(node, scope) : NULL, allowed);
 }
 
 adhoc *adhoc_new(const config *cfg, store *st, registry *reg)

@@ -10,6 +10,7 @@
 #include <strophe.h>
 
 #include "config.h"
+#include "iq.h"
 #include "jid.h"
 #include "registry.h"
 #include "store.h"
@@ -27,18 +28,15 @@ typedef struct adhoc adhoc;
 adhoc *adhoc_new(const config *cfg, store *st, registry *reg);
 void adhoc_free(adhoc *ad);
 
-/* Is this iq for adhoc_iq? iq is a checked get/set, child its one payload,
- * to_room whether it is addressed to a room JID (not an occupant, not the
- * component). Claimed: a <command xmlns=NS_COMMANDS/>; a disco#items get
- * with node NS_COMMANDS; a disco#info get with node NS_COMMANDS or the node
- * of a command of that JID. */
-gboolean adhoc_claims(xmpp_stanza_t *iq, xmpp_stanza_t *child,
-                      gboolean to_room);
+/* Is this iq for adhoc_iq? q is addressed to the component or a room JID
+ * (not an occupant). Claimed: a <command xmlns=NS_COMMANDS/>; a
+ * disco#items get with node NS_COMMANDS; a disco#info get with node
+ * NS_COMMANDS or the node of a command of that JID. */
+gboolean adhoc_claims(const iq_req *q);
 
-/* Answers a claimed iq with exactly one result or error. st, child and to
- * (the parsed 'to', node folded; no node: the component) are borrowed for
- * the call. */
-void adhoc_iq(adhoc *ad, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
-              const jid *to);
+/* The iq_fn for a claimed iq (iq.h); q->data is the adhoc. Answers with a
+ * payload (the <command/> or disco query) or an error, XEP-0050's own
+ * conditions in res->app. */
+enum xerr adhoc_iq(const iq_req *q, iq_res *res);
 
 #endif

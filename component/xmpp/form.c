@@ -108,8 +108,8 @@ char *form_text(xmpp_stanza_t *form, const char *var, gboolean raw)
     return s;
 }
 
-int form_text_max(xmpp_stanza_t *form, const char *var, gboolean raw,
-                  gsize max, char **out)
+int form_text_max(xmpp_stanza_t *form, const char *var, gboolean raw, gsize max,
+                  char **out)
 {
     char *s = form_text(form, var, raw);
 
@@ -127,7 +127,8 @@ int form_bool_parse(const char *v, gboolean *out)
     static const struct {
         const char *text;
         gboolean value;
-    } booleans[] = {{"0", FALSE}, {"1", TRUE}, {"false", FALSE}, {"true", TRUE}};
+    } booleans[] = {
+        {"0", FALSE}, {"1", TRUE}, {"false", FALSE}, {"true", TRUE}};
 
     for (size_t i = 0; v && i < G_N_ELEMENTS(booleans); i++)
         if (!strcmp(booleans[i].text, v)) {

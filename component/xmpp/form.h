@@ -63,8 +63,8 @@ char *form_text(xmpp_stanza_t *form, const char *var, gboolean raw);
 /* The first value of var into *out (g_free; NULL when absent), stripped
  * unless raw. Returns 0, or -1 (with *out NULL) when it is not valid UTF-8
  * or longer than max bytes: the caller refuses the submit naming var. */
-int form_text_max(xmpp_stanza_t *form, const char *var, gboolean raw,
-                  gsize max, char **out);
+int form_text_max(xmpp_stanza_t *form, const char *var, gboolean raw, gsize max,
+                  char **out);
 
 /* XEP-0004 §3.3: "the allowable values are 0 and 1 or false and true".
  * Sets *out and returns 0, or -1 for anything else. */

@@ -1,9 +1,11 @@
 /* router: checks each incoming stanza and dispatches it by kind and 'to'. */
 #include "router.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "adhoc.h"
+#include "iq.h"
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
@@ -16,6 +18,7 @@ struct router {
     store *st;
     muc *muc;
     adhoc *adhoc; /* NULL until router_set_registry */
+    service_env service;
 };
 
 muc *router_muc(router *r)
@@ -30,6 +33,7 @@ int router_new(const config *cfg, store *st, router **out, GError **err)
     *out = NULL;
     r->cfg = cfg;
     r->st = st;
+    r->service = (service_env){cfg, st};
     if (muc_new(cfg, st, &r->muc, err) < 0) {
         g_free(r);
         return -1;
@@ -97,21 +101,6 @@ static void reply_error(inbound *in, enum xerr e, const char *text)
     }
 }
 
-static void reply_result(inbound *in, xmpp_stanza_t *payload)
-{
-    xmpp_stanza_t *res = xmpp_stanza_new(uplink_ctx(in->up));
-
-    xmpp_stanza_set_name(res, "iq");
-    xmpp_stanza_set_type(res, "result");
-    xmpp_stanza_set_id(res, xmpp_stanza_get_id(in->st));
-    xmpp_stanza_set_to(res, xmpp_stanza_get_from(in->st));
-    xmpp_stanza_set_from(res, xmpp_stanza_get_to(in->st));
-    if (payload)
-        xmpp_stanza_add_child(res, payload);
-    uplink_send(in->up, res);
-    xmpp_stanza_release(res);
-}
-
 /* Whether the stanza may go on to a room. A room or a sender the store
  * cannot key is refused here, before any transaction, with a text naming
  * the bound (schema/store.h), when answer says the stanza may be answered
@@ -142,28 +131,40 @@ static int count_elements(xmpp_stanza_t *st, xmpp_stanza_t **first)
 
 /* ---- iq ---- */
 
-static void iq_service(inbound *in, xmpp_stanza_t *child)
+static void *service_of(router *r)
 {
-    service_env env = {uplink_ctx(in->up), in->r->cfg, in->r->st};
-    xmpp_stanza_t *payload = NULL;
-    enum xerr e = service_iq(&env, in->st, child, &payload);
-
-    if (e == XERR_NONE)
-        reply_result(in, payload);
-    else
-        reply_error(in, e, NULL);
-    if (payload)
-        xmpp_stanza_release(payload);
+    return &r->service;
 }
 
-static void iq_room(inbound *in, xmpp_stanza_t *child)
+static void *adhoc_of(router *r)
 {
-    muc_iq(in->r->muc, in->up, in->st, child, &in->to);
+    return r->adhoc;
 }
+
+#define TO(t) (1u << (t))
+
+/* Who answers an iq get/set: the first row whose targets include the
+ * stanza's, whose owner exists (adhoc: once the registry is set) and whose
+ * claim, if any, accepts it. Each fn is an iq_fn (iq.h) called with .data
+ * the owner's context; it may dispatch further through its own table. */
+static const struct {
+    unsigned targets;
+    void *(*owner)(router *r);
+    gboolean (*claims)(const iq_req *q);
+    iq_fn fn;
+} iq_owners[] = {
+    /* XEP-0050 commands and their disco nodes, on the component and on
+     * rooms (adhoc.c). */
+    {TO(TARGET_SERVICE) | TO(TARGET_ROOM), adhoc_of, adhoc_claims, adhoc_iq},
+    {TO(TARGET_SERVICE), service_of, NULL, service_iq},
+};
 
 static void on_iq(inbound *in)
 {
-    xmpp_stanza_t *child;
+    enum xerr e = XERR_SERVICE_UNAVAILABLE;
+    xmpp_stanza_t *child, *reply;
+    iq_res res = {0};
+    iq_req q;
     int n;
 
     /* RFC 6120 §8.2.3: type is REQUIRED and one of get, set, result,
@@ -198,21 +199,40 @@ static void on_iq(inbound *in)
     }
     if (in->target != TARGET_SERVICE && !room_keyable(in, TRUE))
         return;
-    /* XEP-0050 commands and their disco nodes, on the component and on
-     * rooms (adhoc.c). */
-    if (in->r->adhoc && in->target != TARGET_OCCUPANT &&
-        adhoc_claims(in->st, child, in->target == TARGET_ROOM)) {
-        adhoc_iq(in->r->adhoc, in->up, in->st, child, &in->to);
+    q = (iq_req){
+        .ctx = uplink_ctx(in->up),
+        .up = in->up,
+        .st = in->st,
+        .child = child,
+        .type = in->type,
+        .from = xmpp_stanza_get_from(in->st),
+        .to = &in->to,
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(iq_owners); i++) {
+        if (!(iq_owners[i].targets & TO(in->target)) ||
+            !(q.data = iq_owners[i].owner(in->r)) ||
+            (iq_owners[i].claims && !iq_owners[i].claims(&q)))
+            continue;
+        e = iq_owners[i].fn(&q, &res);
+        goto reply;
+    }
+    if (in->target != TARGET_SERVICE) {
+        /* The MUC engine still answers its iqs itself (muc_iq); once it
+         * is an iq_fn it becomes the last row of iq_owners. */
+        muc_iq(in->r->muc, in->up, in->st, child, &in->to);
         return;
     }
-    switch (in->target) {
-    case TARGET_SERVICE:
-        iq_service(in, child);
-        break;
-    case TARGET_ROOM:
-    case TARGET_OCCUPANT:
-        iq_room(in, child);
-        break;
+reply:
+    /* RFC 6120 §8.2.3: "An entity that receives an IQ request of type
+     * "get" or "set" MUST reply with an IQ response of type "result" or
+     * "error"": exactly one, here, whatever the handler did. */
+    if (e != XERR_NONE)
+        log_debug(LOG_ROUTER, "iq <%s/> refused: %s",
+                  xmpp_stanza_get_name(child), xerr_condition(e));
+    reply = iq_reply(&q, e, &res);
+    if (reply) {
+        uplink_send(in->up, reply);
+        xmpp_stanza_release(reply);
     }
 }
 

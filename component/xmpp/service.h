@@ -7,23 +7,20 @@
 
 #include "config.h"
 #include "groups.h"
+#include "iq.h"
 #include "store.h"
 #include "xerr.h"
 
-/* What handlers may use; all borrowed for the call. */
+/* The context of the service's table (iq_req.data); borrowed. */
 typedef struct service_env {
-    xmpp_ctx_t *ctx;
     const config *cfg;
     store *st;
 } service_env;
 
-/* Handles an iq get/set addressed to the component JID; child is its one
- * payload element. On success returns XERR_NONE and sets *payload to the
- * element for the result (owned by the caller; NULL for an empty result).
- * Otherwise returns the error to answer with; no handler for the namespace
- * gives XERR_SERVICE_UNAVAILABLE (RFC 6120 §8.4). */
-enum xerr service_iq(const service_env *env, xmpp_stanza_t *iq,
-                     xmpp_stanza_t *child, xmpp_stanza_t **payload);
+/* The iq_fn for an iq get/set addressed to the component JID (iq.h);
+ * q->data is a service_env. No route for the child: service-unavailable
+ * (RFC 6120 §8.4). */
+enum xerr service_iq(const iq_req *q, iq_res *res);
 
 /* The features the component JID advertises, NULL-terminated: the same
  * table that dispatches its iqs, so disco never claims what is not there. */
