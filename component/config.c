@@ -175,8 +175,8 @@ static void parse_component(parse *p)
     /* Prosody closes a component stream that carries a stanza over its
      * component_stanza_size_limit (512 KiB): imgroups never sends one over
      * this, whatever a client sent. */
-    if (get_uint(p, "component", "stanza_limit", 16384, 16777216, 262144,
-                 FALSE, &n) == 0)
+    if (get_uint(p, "component", "stanza_limit", 16384, 16777216, 262144, FALSE,
+                 &n) == 0)
         cfg->stanza_limit = (guint)n;
     if (get_uint(p, "component", "send_buffer", 65536, 1073741824, 4194304,
                  FALSE, &n) == 0)
@@ -201,12 +201,9 @@ static void parse_service(parse *p)
             problem(p, "service", "admins",
                     "'%s' is not a bare JID (like admin@example.org)",
                     admins[i]);
-        else {
+        else
             /* folded like every real JID the rooms compare */
-            char *node = jid_node_fold(j.node);
-            cfg->admins[o++] = g_strconcat(node, "@", j.domain, NULL);
-            g_free(node);
-        }
+            cfg->admins[o++] = jid_bare_folded(&j);
         jid_clear(&j);
     }
     g_strfreev(admins);
@@ -260,8 +257,8 @@ static void parse_limits(parse *p)
         cfg->join_burst = (guint)n;
     cfg->join_rate = get_rate(p, "limits", "join_rate", 1.0);
     /* What one received stanza may hold, checked while it is parsed. */
-    if (get_uint(p, "limits", "stanza_size", 4096, 8388608, 65536, FALSE,
-                 &n) == 0)
+    if (get_uint(p, "limits", "stanza_size", 4096, 8388608, 65536, FALSE, &n) ==
+        0)
         cfg->stanza_size = (guint)n;
     if (get_uint(p, "limits", "stanza_elements", 8, 100000, 256, FALSE, &n) ==
         0)
@@ -473,6 +470,14 @@ int config_load(const char *path, config **out, GPtrArray *problems)
     rc = config_load_data(path, data, len, out, problems);
     g_free(data);
     return rc;
+}
+
+gboolean config_is_admin(const config *cfg, const char *bare)
+{
+    for (char **a = cfg->admins; bare && a && *a; a++)
+        if (!strcmp(*a, bare))
+            return TRUE;
+    return FALSE;
 }
 
 void config_free(config *cfg)

@@ -37,21 +37,21 @@ typedef struct config {
     char *jid;
     char *host;
     guint16 port;
-    char *secret;    /* never logged */
-    char *name;      /* disco identity name */
-    guint queue_max; /* stanzas held while the link is down */
+    char *secret;       /* never logged */
+    char *name;         /* disco identity name */
+    guint queue_max;    /* stanzas held while the link is down */
     guint stanza_limit; /* bytes: no stanza sent is larger (server's limit) */
     guint send_buffer;  /* bytes queued for the server before reading stops */
     /* [storage] */
     char *storage_path;
     /* [service] */
-    char **admins; /* bare JIDs, NULL-terminated */
+    char **admins; /* bare JIDs folded (jid_bare_fold), NULL-terminated */
     enum config_room_creation room_creation;
     /* [limits] */
-    guint max_body;  /* characters in one message body */
-    double rate;     /* groupchat messages per second per occupant */
-    guint burst;     /* messages an occupant may send at once */
-    guint max_rooms; /* groups one non-admin user may own */
+    guint max_body;   /* characters in one message body */
+    double rate;      /* groupchat messages per second per occupant */
+    guint burst;      /* messages an occupant may send at once */
+    guint max_rooms;  /* groups one non-admin user may own */
     double join_rate; /* room joins per second per bare JID, all rooms */
     guint join_burst; /* joins a bare JID may make at once */
     /* one received stanza: bytes (as escaped on output), elements, depth,
@@ -86,6 +86,10 @@ int config_load_data(const char *path, const char *data, gsize len,
                      config **out, GPtrArray *problems);
 
 void config_free(config *cfg);
+
+/* Whether bare, a bare JID folded as jid_bare_fold gives it (NULL: no),
+ * is one of [service] admins: the one place this is decided. */
+gboolean config_is_admin(const config *cfg, const char *bare);
 
 /* Applies [log] to the log thresholds. */
 void config_apply_log(const config *cfg);

@@ -113,11 +113,13 @@ static const struct {
     {GOOD "[limits]\nstanza_depth = 1\n", "[limits] stanza_depth"},
     {GOOD "[component]\nsend_buffer = 10\n", "[component] send_buffer"},
     {GOOD "[limits]\njoin_rate = 0\n", "[limits] join_rate"},
-    {GOOD "[account:a]\nprotocol=p\nusername=u\ngroup="
-          "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg"
-          "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg\n",
+    {GOOD
+     "[account:a]\nprotocol=p\nusername=u\ngroup="
+     "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg"
+     "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg\n",
      "[account:a] group"},
-    {GOOD "[account:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]"
+    {GOOD "[account:"
+          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]"
           "\nprotocol=p\nusername=u\ngroup=g\n",
      "longer than 64 bytes"},
     {"this is [not ini", "not a valid INI file"},
@@ -176,6 +178,29 @@ static void the_secret_never_appears_in_a_problem(void)
     g_ptr_array_unref(problems);
 }
 
+static void admins_are_known_by_their_folded_bare_jid(void)
+{
+    static const struct {
+        const char *bare;
+        gboolean admin;
+    } cases[] = {
+        {"admin@localhost", TRUE},  {"b@x", TRUE},
+        {"Admin@localhost", FALSE}, {"admin@x", FALSE},
+        {"localhost", FALSE},       {NULL, FALSE},
+    };
+    config *cfg;
+    GPtrArray *problems;
+
+    g_assert_cmpint(
+        load(GOOD "[service]\nadmins = Admin@LocalHost;B@X\n", &cfg, &problems),
+        ==, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpint(config_is_admin(cfg, cases[i].bare), ==,
+                        cases[i].admin);
+    config_free(cfg);
+    g_ptr_array_unref(problems);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -189,6 +214,8 @@ int main(int argc, char **argv)
                     every_problem_is_reported_not_just_the_first);
     g_test_add_func("/config/a_missing_file_is_reported_with_its_path",
                     a_missing_file_is_reported_with_its_path);
+    g_test_add_func("/config/admins_are_known_by_their_folded_bare_jid",
+                    admins_are_known_by_their_folded_bare_jid);
     g_test_add_func("/config/the_secret_never_appears_in_a_problem",
                     the_secret_never_appears_in_a_problem);
     return g_test_run();

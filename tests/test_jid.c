@@ -91,6 +91,31 @@ static void localparts_fold_case_and_width(void)
     g_free(b);
 }
 
+static void
+a_bare_jid_folds_its_localpart_and_domain_and_drops_the_resource(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"Admin@Example.ORG/Phone", "admin@example.org"},
+        {"admin@example.org", "admin@example.org"},
+        {"\xef\xbc\xa1"
+         "dmin@x",
+         "admin@x"}, /* fullwidth A */
+        {"Groups.Localhost", "groups.localhost"},
+        {"groups.localhost/res", "groups.localhost"},
+        {"not a jid@@", NULL},
+        {"", NULL},
+        {NULL, NULL},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *got = jid_bare_fold(cases[i].in);
+        g_assert_cmpstr(got, ==, cases[i].want);
+        g_free(got);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -102,5 +127,9 @@ int main(int argc, char **argv)
                     bare_jid_drops_the_resource);
     g_test_add_func("/jid/localparts_fold_case_and_width",
                     localparts_fold_case_and_width);
+    g_test_add_func(
+        "/jid/a_bare_jid_folds_its_localpart_and_domain_and_drops_"
+        "the_resource",
+        a_bare_jid_folds_its_localpart_and_domain_and_drops_the_resource);
     return g_test_run();
 }

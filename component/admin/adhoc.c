@@ -128,35 +128,6 @@ static session *session_new(adhoc *ad, const command *cmd, const char *from,
 
 /* ---- who may run what ---- */
 
-/* The form a bare JID is compared in (as config.c folds the admins and
- * schema/affiliations.md keys JIDs): localpart folded, domain lower-case,
- * no resource. Newly allocated, NULL if s is not a JID. */
-static char *fold_bare(const char *s)
-{
-    char *node, *out;
-    jid j;
-
-    if (!s || jid_parse(s, &j) < 0)
-        return NULL;
-    if (!j.node) {
-        out = g_strdup(j.domain);
-    } else {
-        node = jid_node_fold(j.node);
-        out = node ? g_strconcat(node, "@", j.domain, NULL) : NULL;
-        g_free(node);
-    }
-    jid_clear(&j);
-    return out;
-}
-
-static gboolean is_admin(const adhoc *ad, const char *bare)
-{
-    for (char **a = ad->cfg->admins; bare && a && *a; a++)
-        if (!strcmp(*a, bare))
-            return TRUE;
-    return FALSE;
-}
-
 /* Does the room exist, and is bare one of its owners? Returns XERR_NONE
  * with *owner set, XERR_ITEM_NOT_FOUND, or XERR_INTERNAL_SERVER_ERROR. */
 static enum xerr room_owner(adhoc *ad, const char *room, const char *bare,
@@ -812,11 +783,11 @@ static enum xerr authorize(adhoc *ad, enum scope scope, const char *room,
 
     *allowed = FALSE;
     if (scope == SCOPE_SERVICE) {
-        *allowed = is_admin(ad, bare);
+        *allowed = config_is_admin(ad->cfg, bare);
         return XERR_NONE;
     }
     e = room_owner(ad, room, bare, allowed);
-    if (e == XERR_NONE && is_admin(ad, bare))
+    if (e == XERR_NONE && config_is_admin(ad->cfg, bare))
         *allowed = TRUE;
     return e;
 }
@@ -958,7 +929,7 @@ static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
     const char *from = q->from;
     enum scope scope = room ? SCOPE_ROOM : SCOPE_SERVICE;
     const command *cmd;
-    char *bare = fold_bare(from);
+    char *bare = jid_bare_fold(from);
     gboolean allowed = FALSE;
     response rp = {0};
     request rq = {0};
@@ -1092,7 +1063,7 @@ enum xerr adhoc_iq(const iq_req *q, iq_res *res)
 
     if (stanza_is(q->child, "command", NS_COMMANDS))
         return execute(ad, q, res, room);
-    bare = fold_bare(q->from);
+    bare = jid_bare_fold(q->from);
     e = authorize(ad, scope, room, bare, &allowed);
     g_free(bare);
     if (e != XERR_NONE)

@@ -94,6 +94,30 @@ char *jid_bare(const jid *j)
                    : g_strdup(j->domain);
 }
 
+char *jid_bare_folded(const jid *j)
+{
+    char *node, *out;
+
+    if (!j->node)
+        return g_strdup(j->domain);
+    node = jid_node_fold(j->node);
+    out = node ? g_strconcat(node, "@", j->domain, NULL) : NULL;
+    g_free(node);
+    return out;
+}
+
+char *jid_bare_fold(const char *s)
+{
+    char *out;
+    jid j;
+
+    if (!s || jid_parse(s, &j) < 0)
+        return NULL;
+    out = jid_bare_folded(&j);
+    jid_clear(&j);
+    return out;
+}
+
 char *jid_node_fold(const char *s)
 {
     char *folded, *decomposed, *again, *norm;

@@ -37,4 +37,12 @@ gboolean jid_node_fits(const char *s, gsize max);
 /* "node@domain" or "domain"; newly allocated (g_free). */
 char *jid_bare(const jid *j);
 
+/* The one form a bare JID is compared and stored in (the service admins,
+ * affiliations, occupants' real JIDs, ad-hoc requesters): localpart folded
+ * (jid_node_fold), domain lower-cased, no resource. jid_bare_folded takes
+ * a parsed JID, jid_bare_fold a string. Newly allocated (g_free); NULL
+ * when s is not a JID or its localpart not valid UTF-8. */
+char *jid_bare_folded(const jid *j);
+char *jid_bare_fold(const char *s);
+
 #endif

@@ -296,16 +296,13 @@ static void on_presence(inbound *in)
 /* ---- entry ---- */
 
 /* The length of j's bare JID in the form it is stored in (localpart folded
- * as jid_node_fold does, domain already lower-cased by jid_parse). */
+ * and domain lower-cased as jid_bare_folded gives it). */
 static size_t bare_folded_len(const jid *j)
 {
-    size_t n = strlen(j->domain);
-    char *folded;
+    char *folded = jid_bare_folded(j);
+    size_t n =
+        folded ? strlen(folded) : strlen(j->domain) + 1 + strlen(j->node);
 
-    if (!j->node)
-        return n;
-    folded = jid_node_fold(j->node);
-    n += 1 + (folded ? strlen(folded) : strlen(j->node));
     g_free(folded);
     return n;
 }
