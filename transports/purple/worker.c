@@ -24,6 +24,7 @@ enum {
 static struct {
     GMainLoop *loop;
     link_conn *link;
+    bot *bot;
     gboolean greeted; /* the core's hello arrived */
     gboolean stopping;
     gint64 closed_at; /* when the core link closed, monotonic µs */
@@ -67,7 +68,7 @@ static void on_message(enum proto_type t, GVariant *body, void *data)
         g_warning("a second hello: ignored");
         return;
     }
-    bot_handle(t, body);
+    bot_handle(w.bot, t, body);
 }
 
 /* The worker never outlives its core's end of the socket. */
@@ -77,7 +78,7 @@ static gboolean settle_poll(gpointer data)
 {
     int status = GPOINTER_TO_INT(data);
 
-    if (bot_unsettled() &&
+    if (bot_unsettled(w.bot) &&
         g_get_monotonic_time() - w.closed_at < SETTLE_MS * 1000)
         return G_SOURCE_CONTINUE;
     stop(status);
@@ -92,7 +93,7 @@ static void on_closed(int status, void *data)
     (void)data;
     g_message("core link closed%s", status < 0 ? " (broken)" : "");
     status = status < 0 ? EXIT_BROKEN : EXIT_OK;
-    if (!bot_unsettled()) {
+    if (!w.bot || !bot_unsettled(w.bot)) {
         stop(status);
         return;
     }
@@ -167,7 +168,7 @@ int main(int argc, char **argv)
         g_main_loop_unref(w.loop);
         goto leave;
     }
-    bot_init(w.link, stop);
+    w.bot = bot_new(w.link, stop);
     g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
     g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
     /* A stop during start-up (the core gone, a bad account) quit a loop
@@ -175,9 +176,9 @@ int main(int argc, char **argv)
      * deaf even to SIGTERM. */
     if (!w.stopping)
         g_main_loop_run(w.loop);
-    bot_shutdown();
+    bot_shutdown(w.bot);
     ui_quit();
-    bot_free();
+    bot_free(w.bot);
     link_drain(w.link, 500);
     link_free(w.link);
     g_main_loop_unref(w.loop);

@@ -1,0 +1,219 @@
+/* pingpong: IRC deliveries confirmed by the PONG behind them
+ * (pingpong.h). */
+#include "pingpong.h"
+
+#include <string.h>
+
+#include <gmodule.h>
+
+#include "bot.h"
+
+/* A message is reported delivered only once the network has it; a report
+ * sent earlier loses the message if the worker dies, or the recipient is
+ * gone, in between.
+ *
+ * IRC has no receipts, and libpurple's IRC plugin (2.14) does not even
+ * write at once: it queues every line and flushes the queue from a timer.
+ * Behind a message's lines the worker queues "PING :imgroups-ID" through
+ * the plugin's irc_send(). A server answers in order, so when its PONG
+ * comes back (seen through "irc-receiving-text") the server has taken
+ * every line before it, and has already answered any of them it refused:
+ * 401 (no such nick), 403 (no such channel) or 404 (cannot send to
+ * channel), naming the target. Such a message is reported failed, and the
+ * core keeps it for when the member is back; the refused nick is marked
+ * offline in libpurple, so that the next ISON that finds it reports it
+ * available again. The plugin ignores a PONG whose text has no space, as
+ * ours. A queue lost with its connection takes its PINGs along: the core
+ * sends those messages again when the account is back. */
+#define IRC_TOKEN "imgroups-"
+
+typedef int (*irc_send_fn)(void *irc_conn, const char *line);
+
+typedef struct pingpong {
+    bot *b;
+    irc_send_fn send_line; /* the IRC plugin's irc_send() */
+    GQueue waits;          /* struct wait, oldest first */
+} pingpong;
+
+struct wait {
+    guint64 id;
+    char *target;  /* a nick or channel, as given */
+    char *refused; /* the server's reason, or NULL */
+    gboolean im;
+};
+
+static void wait_free(gpointer data)
+{
+    struct wait *w = data;
+
+    g_free(w->target);
+    g_free(w->refused);
+    g_free(w);
+}
+
+/* The server refused a line to target: the oldest message to it still
+ * waiting for its PONG is the one. */
+static void refused(pingpong *pp, const char *target, const char *why)
+{
+    for (GList *l = pp->waits.head; l; l = l->next) {
+        struct wait *w = l->data;
+
+        if (!w->refused && bot_same_who(pp->b, w->target, target)) {
+            w->refused = g_strdup(why && *why ? why : "refused");
+            return;
+        }
+    }
+}
+
+/* The server says nick is gone while the plugin still has it online
+ * (its ISON poll has not run). The plugin keeps that flag of its own and
+ * reports only changes: so the buddy is marked offline here, then taken
+ * off the plugin's list and put back, which resets the flag and asks ISON
+ * at once. When the nick is back, ISON finds it and it is reported
+ * available, and the core sends what waited. */
+static void recheck(bot *b, const char *nick)
+{
+    PurpleBuddy *buddy = b->acct ? purple_find_buddy(b->acct, nick) : NULL;
+
+    if (!buddy)
+        return;
+    purple_prpl_got_user_status(
+        b->acct, purple_buddy_get_name(buddy),
+        purple_primitive_get_id_from_type(PURPLE_STATUS_OFFLINE), NULL);
+    purple_account_remove_buddy(b->acct, buddy, purple_buddy_get_group(buddy));
+    purple_account_add_buddy(b->acct, buddy);
+}
+
+/* The PONG for id: every message up to it is settled. */
+static void settled(pingpong *pp, guint64 id)
+{
+    struct wait *w;
+
+    while ((w = g_queue_peek_head(&pp->waits))) {
+        gboolean last = w->id == id;
+
+        g_queue_pop_head(&pp->waits);
+        if (!w->refused) {
+            delivery_settled(pp->b, w->id);
+        } else {
+            delivery_failed(pp->b, w->id, w->refused);
+            if (w->im)
+                recheck(pp->b, w->target);
+        }
+        wait_free(w);
+        if (last)
+            break;
+    }
+}
+
+/* One line from the server: ":prefix COMMAND params... :trailing". */
+static void on_receiving(PurpleConnection *gc, char **text, gpointer data)
+{
+    const char *line = *text;
+    char **words, *trailing = NULL, *head;
+    const char *colon;
+    pingpong *pp = data;
+    guint n;
+
+    if (!line || purple_connection_get_account(gc) != pp->b->acct)
+        return;
+    if (*line == ':') {
+        line = strchr(line, ' ');
+        if (!line)
+            return;
+        line++;
+    }
+    colon = strstr(line, " :");
+    head = colon ? g_strndup(line, (gsize)(colon - line)) : g_strdup(line);
+    if (colon)
+        trailing = g_strstrip(g_strdup(colon + 2));
+    words = g_strsplit(g_strstrip(head), " ", -1);
+    g_free(head);
+    n = g_strv_length(words);
+    if (n >= 1 && strcmp(words[0], "PONG") == 0) {
+        const char *tok = trailing ? trailing : n >= 3 ? words[2] : "";
+
+        if (g_str_has_prefix(tok, IRC_TOKEN))
+            settled(pp, g_ascii_strtoull(tok + strlen(IRC_TOKEN), NULL, 10));
+    } else if (n >= 3 &&
+               (strcmp(words[0], "401") == 0 || strcmp(words[0], "403") == 0 ||
+                strcmp(words[0], "404") == 0)) {
+        refused(pp, words[2], trailing);
+    }
+    g_strfreev(words);
+    g_free(trailing);
+}
+
+/* Hooks the IRC plugin's send queue (see above); without irc_send() in
+ * the plugin, the next confirmer (plain) takes its deliveries. */
+static void *pingpong_start(bot *b, PurplePlugin *prpl)
+{
+    gpointer fn = NULL;
+    pingpong *pp;
+
+    if (strcmp(purple_plugin_get_id(prpl), "prpl-irc") != 0)
+        return NULL;
+    if (!prpl->handle || !g_module_symbol(prpl->handle, "irc_send", &fn) ||
+        !fn) {
+        g_warning("prpl-irc has no irc_send(): deliveries are reported when "
+                  "queued, not when the server has them");
+        return NULL;
+    }
+    pp = g_new0(pingpong, 1);
+    pp->b = b;
+    pp->send_line = (irc_send_fn)fn;
+    g_queue_init(&pp->waits);
+    purple_signal_connect(prpl, "irc-receiving-text", b,
+                          PURPLE_CALLBACK(on_receiving), pp);
+    return pp;
+}
+
+static int pingpong_track(void *st, PurpleConnection *gc, guint64 id,
+                          const char *target, gboolean im)
+{
+    pingpong *pp = st;
+    struct wait *w = g_new0(struct wait, 1);
+    char *line =
+        g_strdup_printf("PING :" IRC_TOKEN "%" G_GUINT64_FORMAT "\r\n", id);
+
+    w->id = id;
+    w->target = g_strdup(target);
+    w->im = im;
+    g_queue_push_tail(&pp->waits, w);
+    pp->send_line(purple_connection_get_protocol_data(gc), line);
+    g_free(line);
+    return 0;
+}
+
+/* What waited for a PONG went with the connection; the core sends it
+ * again. */
+static void pingpong_on_down(void *st)
+{
+    pingpong *pp = st;
+
+    g_queue_clear_full(&pp->waits, wait_free);
+}
+
+static guint pingpong_pending(void *st)
+{
+    pingpong *pp = st;
+
+    return pp->waits.length;
+}
+
+static void pingpong_stop(void *st)
+{
+    pingpong *pp = st;
+
+    g_queue_clear_full(&pp->waits, wait_free);
+    g_free(pp);
+}
+
+const delivery_confirmer pingpong_confirmer = {
+    .name = "pingpong",
+    .start = pingpong_start,
+    .track = pingpong_track,
+    .on_down = pingpong_on_down,
+    .pending = pingpong_pending,
+    .stop = pingpong_stop,
+};
