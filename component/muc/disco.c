@@ -17,7 +17,7 @@ static gboolean outsider_of_private(muc *m, room *r, xmpp_stanza_t *st,
     char *bare;
     enum affiliation a;
 
-    if (o || (r->cfg->is_public && !r->cfg->members_only))
+    if (o || !options_hidden(r->cfg))
         return FALSE;
     if (!(bare = muc_bare(xmpp_stanza_get_from(st))))
         return TRUE;

@@ -99,6 +99,13 @@ char **muc_occupant_nicks(muc *m, const char *group);
 /* bare's affiliation with group; *exists FALSE when there is no group. */
 enum affiliation muc_group_affiliation(muc *m, const char *group,
                                        const char *bare, gboolean *exists);
+/* Whether legacy member bare may be in group at all, the room's options
+ * deciding (members-only: its members, admins and owners): XERR_NONE, or
+ * with *why ITEM_NOT_FOUND (no such group), FORBIDDEN (banned) or the
+ * first option's refusal (REGISTRATION_REQUIRED: members only). The
+ * bridge asks before it makes someone a member or accepts a buddy. */
+enum xerr muc_may_enter(muc *m, const char *group, const char *bare,
+                        const char **why);
 /* The group's configuration (borrowed until the room changes), or NULL. */
 const group_cfg *muc_group(muc *m, const char *group);
 

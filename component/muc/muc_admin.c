@@ -11,6 +11,7 @@
 #include "bounds.h"
 #include "jid.h"
 #include "log.h"
+#include "options.h"
 #include "stanza.h"
 
 /* Affiliations rank in enum order: AFF_OWNER (0) is highest, AFF_OUTCAST
@@ -69,17 +70,6 @@ static gboolean occ_is(const occ *o, const char *bare)
 
     g_free(b);
     return same;
-}
-
-/* The role an affiliation gives on entering (XEP-0045 §5.1.1, "Initial
- * Role Based on Affiliation"), as muc.c's join assigns it. */
-static enum role default_role(const room *r, enum affiliation a)
-{
-    if (a == AFF_OWNER || a == AFF_ADMIN)
-        return ROLE_MODERATOR;
-    if (a == AFF_NONE && r->cfg->moderated)
-        return ROLE_VISITOR;
-    return ROLE_PARTICIPANT;
 }
 
 static int parse_role(const char *s, enum role *out)
@@ -379,6 +369,7 @@ static int store_txn(MDB_txn *txn, const store *st, void *userdata)
 static GArray *apply_in_memory(room *r, GPtrArray *changes)
 {
     GArray *out = g_array_new(FALSE, TRUE, sizeof(outcome));
+    const char *why = NULL;
 
     for (guint i = 0; i < changes->len; i++) {
         const change *c = g_ptr_array_index(changes, i);
@@ -406,13 +397,13 @@ static GArray *apply_in_memory(room *r, GPtrArray *changes)
             o->aff = c->aff;
             if (c->aff == AFF_OUTCAST)
                 oc.code = 301;
-            else if (c->aff == AFF_NONE && r->cfg->members_only)
+            else if (options_admit(r->cfg, c->aff, &why) != XERR_NONE)
                 /* §9.4: "If the room is members-only, the service MUST
                  * remove the user from the room, including a status code
                  * of 321". */
                 oc.code = 321;
             else
-                o->role = default_role(r, c->aff);
+                o->role = options_initial_role(r->cfg, c->aff);
             g_array_append_val(out, oc);
         }
     }

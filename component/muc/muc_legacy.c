@@ -75,11 +75,8 @@ static enum xerr enter(muc *m, uplink *up, room *r, const char *bare,
     }
     {
         char *oid = muc_occupant_id(m, r, bare);
-        enum role role = aff == AFF_OWNER || aff == AFF_ADMIN ? ROLE_MODERATOR
-                         : r->cfg->moderated && aff == AFF_NONE
-                             ? ROLE_VISITOR
-                             : ROLE_PARTICIPANT;
-        o = room_occ_add(r, nick, bare, NULL, aff, role, oid);
+        o = room_occ_add(r, nick, bare, NULL, aff,
+                         options_initial_role(r->cfg, aff), oid);
         g_free(oid);
     }
     o->legacy_kind = kind;
@@ -230,6 +227,24 @@ enum affiliation muc_group_affiliation(muc *m, const char *group,
 
     *exists = r != NULL;
     return r ? muc_affiliation(m, r, bare) : AFF_NONE;
+}
+
+enum xerr muc_may_enter(muc *m, const char *group, const char *bare,
+                        const char **why)
+{
+    room *r = lookup(m, group);
+    enum affiliation aff;
+
+    if (!r) {
+        *why = "no such group";
+        return XERR_ITEM_NOT_FOUND;
+    }
+    aff = muc_affiliation(m, r, bare);
+    if (aff == AFF_OUTCAST) {
+        *why = "you are banned from this group";
+        return XERR_FORBIDDEN;
+    }
+    return options_admit(r->cfg, aff, why);
 }
 
 const group_cfg *muc_group(muc *m, const char *group)

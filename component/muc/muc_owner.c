@@ -54,25 +54,6 @@ static void notify_status(uplink *up, room *r, int code)
     uplink_fanout_free(f);
 }
 
-/* XEP-0045 §9.8 / §10.2: when a room becomes members-only, occupants who
- * are not members are removed with status 322. */
-static void remove_non_members(muc *m, uplink *up, room *r)
-{
-    GPtrArray *out = g_ptr_array_new();
-    GHashTableIter it;
-    gpointer value;
-
-    g_hash_table_iter_init(&it, r->by_nick);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        occ *o = value;
-        if (o->aff == AFF_NONE)
-            g_ptr_array_add(out, o);
-    }
-    for (guint i = 0; i < out->len; i++)
-        muc_remove(m, up, r, g_ptr_array_index(out, i), 322, NULL, NULL);
-    g_ptr_array_unref(out);
-}
-
 static void submit(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
                    xmpp_stanza_t *form)
 {
@@ -80,8 +61,8 @@ static void submit(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     const char *why = NULL;
     config_args a = {g};
     GError *err = NULL;
-    gboolean was_members_only = r->cfg->members_only;
-    gboolean was_public_jids = r->cfg->whois_anyone;
+    group_cfg *was;
+    options_change c = {m, up, r, NULL};
     enum xerr e = options_submit(g, form, &why);
 
     if (e != XERR_NONE) {
@@ -98,16 +79,16 @@ static void submit(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
         group_cfg_free(g);
         return;
     }
-    group_cfg_free(r->cfg);
+    was = r->cfg;
     r->cfg = g;
+    c.was = was;
     muc_result(up, st, NULL);
     log_info(LOG_ROUTER, "group %s reconfigured", r->name);
-    if (g->members_only && !was_members_only)
-        remove_non_members(m, up, r);
-    if (g->whois_anyone != was_public_jids)
-        notify_status(up, r, g->whois_anyone ? 172 : 173);
-    else
-        notify_status(up, r, 104);
+    /* Each option's side effect (members-only: 322), then the one status
+     * message (XEP-0045 §10.2.1). */
+    options_changed(&c);
+    notify_status(up, r, options_status(was, g));
+    group_cfg_free(was);
 }
 
 static void destroy(muc *m, uplink *up, room *r, xmpp_stanza_t *st,

@@ -21,7 +21,7 @@
  * JIDs; in a non-anonymous room everyone does. */
 gboolean muc_sees_jids(const room *r, const occ *viewer)
 {
-    return r->cfg->whois_anyone || viewer->role == ROLE_MODERATOR;
+    return viewer->role == ROLE_MODERATOR || options_jids_public(r->cfg);
 }
 
 /* Presence of occupant o as the recipient sees it. status: extra codes,
@@ -366,21 +366,16 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
         }
     }
     history_request(x, &h);
-    if (h.maxstanzas > r->cfg->history_len)
-        h.maxstanzas = MAX(r->cfg->history_len, 0);
+    if (h.maxstanzas > options_history_max(r->cfg))
+        h.maxstanzas = options_history_max(r->cfg);
     if (o) {
         /* Another session of the same user under the same nick joins the
          * occupant; the others see no change. */
         room_session_add(r, o, full);
     } else {
         char *oid = muc_occupant_id(m, r, bare);
-        /* XEP-0045 §5.1.1: owners and admins are moderators; in a
-         * moderated room, newcomers without affiliation are visitors. */
-        enum role role = aff == AFF_OWNER || aff == AFF_ADMIN ? ROLE_MODERATOR
-                         : r->cfg->moderated && aff == AFF_NONE
-                             ? ROLE_VISITOR
-                             : ROLE_PARTICIPANT;
-        o = room_occ_add(r, nick, bare, full, aff, role, oid);
+        o = room_occ_add(r, nick, bare, full, aff,
+                         options_initial_role(r->cfg, aff), oid);
         g_free(oid);
     }
     muc_keep_presence(o, st);
@@ -409,7 +404,7 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
                                 muc_sees_jids(r, to), NULL, NULL, none));
         }
     }
-    if (r->cfg->whois_anyone)
+    if (options_jids_public(r->cfg))
         self_codes[n++] = 100; /* XEP-0045 §7.2.4: real JIDs are public */
     if (created)
         self_codes[n++] = 201; /* XEP-0045 §10.1.1: a new room */
@@ -509,9 +504,8 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     if (type) {
         if (o) {
             leave(up, r, o, st, full);
-            /* XEP-0045 §10.2 muc#roomconfig_persistentroom: a temporary
-             * room goes when its last occupant leaves. */
-            if (room_occupant_count(r) == 0 && !r->cfg->persistent)
+            /* A temporary room goes with its last occupant. */
+            if (room_occupant_count(r) == 0 && options_temporary(r->cfg))
                 muc_room_erase(m, r);
         }
         goto leave;

@@ -1,0 +1,31 @@
+/* opt_password: muc#roomconfig_roomsecret: a password-protected room lets in
+ * only who gives the password (owners need none). */
+#include "opt_password.h"
+
+#include <stddef.h>
+
+static const char *feature(const group_cfg *g)
+{
+    return g->password && *g->password ? "muc_passwordprotected"
+                                       : "muc_unsecured";
+}
+
+static enum xerr veto(const options_join *j, const char **why)
+{
+    /* XEP-0045 §7.2.5: a missing or wrong password gets not-authorized. */
+    if (j->g->password && *j->g->password && j->aff != AFF_OWNER &&
+        g_strcmp0(j->password, j->g->password) != 0) {
+        *why = "a password is required to join this group";
+        return XERR_NOT_AUTHORIZED;
+    }
+    return XERR_NONE;
+}
+
+const room_option opt_password = {
+    .var = "muc#roomconfig_roomsecret",
+    .label = "Password",
+    .kind = OPTION_SECRET,
+    .offset = offsetof(group_cfg, password),
+    .feature = feature,
+    .veto = veto,
+};
