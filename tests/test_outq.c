@@ -30,7 +30,7 @@ static void framing_goes_before_the_stanzas_that_waited(void)
     char *got;
 
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
-    outq_push_stanza(q, bytes("<a/>"), NULL, NULL);
+    outq_push_stanza(q, bytes("<a/>"));
     outq_push_frame(q, "<stream>");
     outq_push_frame(q, "<handshake/>");
     /* not live: only the framing may go */
@@ -40,7 +40,11 @@ static void framing_goes_before_the_stanzas_that_waited(void)
     g_free(got);
     g_assert_cmpuint(outq_stanzas(q), ==, 1);
     outq_set_live(q, TRUE);
-    outq_push_stanza(q, bytes("<b to=\""), g_strdup("x@y"), bytes("\"/>"));
+    {
+        outq_text *t = outq_text_new("<b to=\"\"/>", 10, 7);
+        outq_push_copy(q, t, "x@y");
+        outq_text_unref(t);
+    }
     g_assert_cmpint(outq_write(q, sv[0]), ==, 0);
     got = drain(sv[1]);
     g_assert_cmpstr(got, ==, "<a/><b to=\"x@y\"/>");
@@ -57,9 +61,9 @@ static void past_queue_max_the_oldest_stanza_goes_not_the_framing(void)
     outq *q = outq_new(2);
 
     outq_push_frame(q, "<stream>");
-    outq_push_stanza(q, bytes("<m1/>"), NULL, NULL);
-    outq_push_stanza(q, bytes("<m2/>"), NULL, NULL);
-    outq_push_stanza(q, bytes("<m3/>"), NULL, NULL);
+    outq_push_stanza(q, bytes("<m1/>"));
+    outq_push_stanza(q, bytes("<m2/>"));
+    outq_push_stanza(q, bytes("<m3/>"));
     g_assert_cmpuint(outq_stanzas(q), ==, 2);
     g_assert_cmpuint(outq_length(q), ==, 3);
     g_assert_cmpuint(outq_bytes(q), ==, strlen("<stream><m2/><m3/>"));
@@ -82,7 +86,7 @@ static void a_reset_drops_framing_and_resends_a_cut_stanza_whole(void)
         g_string_append_c(big, 'x');
     g_string_append(big, "</big>");
     outq_set_live(q, TRUE);
-    outq_push_stanza(q, g_bytes_new(big->str, big->len), NULL, NULL);
+    outq_push_stanza(q, g_bytes_new(big->str, big->len));
     outq_push_frame(q, "</stream>");
     g_assert_cmpint(outq_write(q, sv[0]), ==, 0);
     g_assert_cmpuint(outq_bytes(q), >, 0);
@@ -113,10 +117,10 @@ static void a_failed_turn_withdraws_what_it_queued(void)
     guint before;
 
     outq_set_live(q, TRUE);
-    outq_push_stanza(q, bytes("<keep/>"), NULL, NULL);
+    outq_push_stanza(q, bytes("<keep/>"));
     before = outq_length(q);
-    outq_push_stanza(q, bytes("<x/>"), NULL, NULL);
-    outq_push_stanza(q, bytes("<y/>"), NULL, NULL);
+    outq_push_stanza(q, bytes("<x/>"));
+    outq_push_stanza(q, bytes("<y/>"));
     g_assert_cmpuint(outq_withdraw_after(q, before), ==, 2);
     g_assert_cmpuint(outq_stanzas(q), ==, 1);
     g_assert_cmpuint(outq_bytes(q), ==, strlen("<keep/>"));
@@ -131,9 +135,97 @@ static void a_closed_peer_is_an_error(void)
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
     close(sv[1]);
     outq_set_live(q, TRUE);
-    outq_push_stanza(q, bytes("<a/>"), NULL, NULL);
+    outq_push_stanza(q, bytes("<a/>"));
     g_assert_cmpint(outq_write(q, sv[0]), ==, -1);
     close(sv[0]);
+    outq_free(q);
+}
+
+static void a_copy_escapes_its_recipient_as_an_attribute_value(void)
+{
+    static const struct {
+        const char *to, *want;
+    } cases[] = {
+        {"x@y/r", "<m to=\"x@y/r\"/>"},
+        {"x@y/a&b", "<m to=\"x@y/a&amp;b\"/>"},
+        {"x@y/\"q\"", "<m to=\"x@y/&quot;q&quot;\"/>"},
+        {"x@y/<'>", "<m to=\"x@y/&lt;&apos;&gt;\"/>"},
+        {"", "<m to=\"\"/>"},
+    };
+    outq_text *t = outq_text_new("<m to=\"\"/>", 10, 7);
+    int sv[2];
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        outq *q = outq_new(10);
+        char *got;
+        outq_set_live(q, TRUE);
+        outq_push_copy(q, t, cases[i].to);
+        g_assert_cmpuint(outq_bytes(q), ==,
+                         outq_text_len(t) + outq_recipient_len(cases[i].to));
+        g_assert_cmpuint(outq_bytes(q), ==, strlen(cases[i].want));
+        g_assert_cmpint(outq_write(q, sv[0]), ==, 0);
+        got = drain(sv[1]);
+        g_assert_cmpstr(got, ==, cases[i].want);
+        g_free(got);
+        outq_free(q);
+    }
+    outq_text_unref(t);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* More copies than one sendmsg() takes pieces: all leave, in order. */
+static void many_copies_of_one_text_arrive_whole_and_in_order(void)
+{
+    outq *q = outq_new(10);
+    outq_text *t = outq_text_new("<m to=\"\"><body>hi</body></m>", 28, 7);
+    GString *want = g_string_new(NULL);
+    GString *got = g_string_new(NULL);
+    int sv[2];
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    outq_set_live(q, TRUE);
+    for (int i = 0; i < 2000; i++) {
+        char to[32];
+        g_snprintf(to, sizeof to, "u%d@x/r", i);
+        outq_push_copy(q, t, to);
+        g_string_append_printf(want, "<m to=\"%s\"><body>hi</body></m>", to);
+    }
+    /* the queue holds the references now */
+    outq_text_unref(t);
+    g_assert_cmpuint(outq_stanzas(q), ==, 2000);
+    g_assert_cmpuint(outq_bytes(q), ==, want->len);
+    while (outq_bytes(q)) {
+        char *part;
+        g_assert_cmpint(outq_write(q, sv[0]), ==, 0);
+        part = drain(sv[1]);
+        g_string_append(got, part);
+        g_free(part);
+    }
+    g_assert_cmpstr(got->str, ==, want->str);
+    g_assert_cmpuint(outq_length(q), ==, 0);
+    outq_free(q);
+    close(sv[0]);
+    close(sv[1]);
+    g_string_free(want, TRUE);
+    g_string_free(got, TRUE);
+}
+
+static void withdrawn_copies_leave_the_earlier_stanzas(void)
+{
+    outq *q = outq_new(10);
+    outq_text *t = outq_text_new("<m to=\"\"/>", 10, 7);
+    guint before;
+
+    outq_set_live(q, TRUE);
+    outq_push_stanza(q, bytes("<keep/>"));
+    before = outq_length(q);
+    outq_push_copy(q, t, "a@x");
+    outq_push_copy(q, t, "b@x");
+    outq_text_unref(t);
+    g_assert_cmpuint(outq_withdraw_after(q, before), ==, 2);
+    g_assert_cmpuint(outq_bytes(q), ==, strlen("<keep/>"));
     outq_free(q);
 }
 
@@ -153,5 +245,12 @@ int main(int argc, char **argv)
                     a_failed_turn_withdraws_what_it_queued);
     g_test_add_func("/outq/a_closed_peer_is_an_error",
                     a_closed_peer_is_an_error);
+    g_test_add_func(
+        "/outq/a_copy_escapes_its_recipient_as_an_attribute_value",
+        a_copy_escapes_its_recipient_as_an_attribute_value);
+    g_test_add_func("/outq/many_copies_of_one_text_arrive_whole_and_in_order",
+                    many_copies_of_one_text_arrive_whole_and_in_order);
+    g_test_add_func("/outq/withdrawn_copies_leave_the_earlier_stanzas",
+                    withdrawn_copies_leave_the_earlier_stanzas);
     return g_test_run();
 }

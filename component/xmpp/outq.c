@@ -8,15 +8,29 @@
 
 #include "log.h"
 
-/* One queued write: a whole stanza (head), a fanned-out one (head, the
- * escaped 'to', tail), or framing. */
+/* At most this many pieces per sendmsg() (Linux's UIO_MAXIOV): a turn's
+ * fan-out leaves in one or a few calls, not one per stanza. */
+#define OUTQ_IOV 1024
+
+struct outq_text {
+    guint refs;
+    gsize len; /* bytes of text */
+    gsize at;  /* where the recipient goes */
+    char text[];
+};
+
+/* One queued write: a whole stanza or framing (whole), or a fanned-out
+ * copy (shared, with its escaped recipient inline). The queue's link is
+ * part of the item: one allocation per copy. */
 typedef struct item {
-    GBytes *head;
-    char *to;
-    GBytes *tail;
+    GList link;
+    GBytes *whole;
+    outq_text *shared;
     gsize len; /* all parts */
     gsize off; /* written so far */
     gboolean frame;
+    gsize to_len;
+    char to[]; /* the escaped recipient of a copy */
 } item;
 
 struct outq {
@@ -28,25 +42,104 @@ struct outq {
     gboolean live;
 };
 
+outq_text *outq_text_new(const char *text, gsize len, gsize at)
+{
+    outq_text *t = g_malloc(sizeof(outq_text) + len);
+
+    t->refs = 1;
+    t->len = len;
+    t->at = MIN(at, len);
+    memcpy(t->text, text, len);
+    return t;
+}
+
+outq_text *outq_text_ref(outq_text *t)
+{
+    t->refs++;
+    return t;
+}
+
+void outq_text_unref(outq_text *t)
+{
+    if (t && --t->refs == 0)
+        g_free(t);
+}
+
+gsize outq_text_len(const outq_text *t)
+{
+    return t->len;
+}
+
+/* The entity for c in an attribute value, or NULL: the five of XML. */
+static const char *entity(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&apos;";
+    default:
+        return NULL;
+    }
+}
+
+gsize outq_recipient_len(const char *to)
+{
+    gsize n = 0;
+
+    for (const char *c = to; *c; c++) {
+        const char *e = entity(*c);
+        n += e ? strlen(e) : 1;
+    }
+    return n;
+}
+
 static void item_free(item *it)
 {
-    g_bytes_unref(it->head);
-    if (it->tail)
-        g_bytes_unref(it->tail);
-    g_free(it->to);
+    if (it->whole)
+        g_bytes_unref(it->whole);
+    outq_text_unref(it->shared);
     g_free(it);
 }
 
-static item *item_new(GBytes *head, char *to, GBytes *tail, gboolean frame)
+static item *item_new_whole(GBytes *whole, gboolean frame)
 {
     item *it = g_new0(item, 1);
 
-    it->head = head;
-    it->to = to;
-    it->tail = tail;
-    it->len = g_bytes_get_size(head) + (to ? strlen(to) : 0) +
-              (tail ? g_bytes_get_size(tail) : 0);
+    it->link.data = it;
+    it->whole = whole;
+    it->len = g_bytes_get_size(whole);
     it->frame = frame;
+    return it;
+}
+
+static item *item_new_copy(outq_text *t, const char *to)
+{
+    gsize to_len = outq_recipient_len(to);
+    item *it = g_malloc(sizeof(item) + to_len + 1);
+    char *w = it->to;
+
+    memset(it, 0, sizeof(item));
+    it->link.data = it;
+    it->shared = outq_text_ref(t);
+    for (const char *c = to; *c; c++) {
+        const char *e = entity(*c);
+        if (e) {
+            gsize n = strlen(e);
+            memcpy(w, e, n);
+            w += n;
+        } else
+            *w++ = *c;
+    }
+    *w = '\0';
+    it->to_len = to_len;
+    it->len = t->len + to_len;
     return it;
 }
 
@@ -63,7 +156,11 @@ void outq_free(outq *q)
 {
     if (!q)
         return;
-    g_queue_clear_full(&q->items, (GDestroyNotify)item_free);
+    while (q->items.head) {
+        item *it = q->items.head->data;
+        g_queue_unlink(&q->items, &it->link);
+        item_free(it);
+    }
     g_free(q);
 }
 
@@ -74,17 +171,18 @@ void outq_set_live(outq *q, gboolean live)
 
 void outq_push_frame(outq *q, const char *text)
 {
-    item *it = item_new(g_bytes_new(text, strlen(text)), NULL, NULL, TRUE);
-    guint at = 0;
+    item *it = item_new_whole(g_bytes_new(text, strlen(text)), TRUE);
+    GList *l = q->items.head;
 
-    if (q->live)
-        g_queue_push_tail(&q->items, it);
-    else {
-        for (GList *l = q->items.head; l && ((item *)l->data)->frame;
-             l = l->next)
-            at++;
-        g_queue_push_nth(&q->items, it, (gint)at);
-    }
+    if (!q->live)
+        while (l && ((item *)l->data)->frame)
+            l = l->next;
+    else
+        l = NULL;
+    if (l)
+        g_queue_insert_before_link(&q->items, l, &it->link);
+    else
+        g_queue_push_tail_link(&q->items, &it->link);
     q->bytes += it->len;
 }
 
@@ -93,7 +191,7 @@ static void drop(outq *q, GList *l)
 {
     item *it = l->data;
 
-    g_queue_delete_link(&q->items, l);
+    g_queue_unlink(&q->items, l);
     q->bytes -= it->len - it->off;
     if (!it->frame)
         q->stanzas--;
@@ -114,10 +212,8 @@ static void drop_oldest_stanza(outq *q)
         }
 }
 
-void outq_push_stanza(outq *q, GBytes *head, char *to, GBytes *tail)
+static void push(outq *q, item *it)
 {
-    item *it = item_new(head, to, tail, FALSE);
-
     if (!q->live) {
         if (q->queue_max == 0) {
             item_free(it);
@@ -127,9 +223,19 @@ void outq_push_stanza(outq *q, GBytes *head, char *to, GBytes *tail)
         while (q->stanzas >= q->queue_max)
             drop_oldest_stanza(q);
     }
-    g_queue_push_tail(&q->items, it);
+    g_queue_push_tail_link(&q->items, &it->link);
     q->bytes += it->len;
     q->stanzas++;
+}
+
+void outq_push_stanza(outq *q, GBytes *text)
+{
+    push(q, item_new_whole(text, FALSE));
+}
+
+void outq_push_copy(outq *q, outq_text *t, const char *to)
+{
+    push(q, item_new_copy(t, to));
 }
 
 gboolean outq_writable(const outq *q)
@@ -153,15 +259,17 @@ static int gather(outq *q, struct iovec *iov, int max)
 
         if (!it->frame && !q->live)
             break;
-        parts[np] = g_bytes_get_data(it->head, &lens[np]);
-        np++;
-        if (it->to) {
-            parts[np] = it->to;
-            lens[np++] = strlen(it->to);
-        }
-        if (it->tail) {
-            parts[np] = g_bytes_get_data(it->tail, &lens[np]);
+        if (it->whole) {
+            parts[np] = g_bytes_get_data(it->whole, &lens[np]);
             np++;
+        } else {
+            parts[0] = it->shared->text;
+            lens[0] = it->shared->at;
+            parts[1] = it->to;
+            lens[1] = it->to_len;
+            parts[2] = it->shared->text + it->shared->at;
+            lens[2] = it->shared->len - it->shared->at;
+            np = 3;
         }
         for (int i = 0; i < np; i++) {
             if (skip >= lens[i]) {
@@ -179,7 +287,7 @@ static int gather(outq *q, struct iovec *iov, int max)
 
 int outq_write(outq *q, int fd)
 {
-    struct iovec iov[64];
+    struct iovec iov[OUTQ_IOV];
     struct msghdr msg = {0};
 
     while (fd >= 0 && outq_writable(q)) {

@@ -1,7 +1,7 @@
 /* outq: what the component link has to write, in order: whole stanzas,
  * fanned-out copies that share one serialised text, and stream framing.
  * Bounded while the link is down (queue_max stanzas, the oldest dropped);
- * written with one sendmsg() of many pieces while it is up. */
+ * written with one sendmsg() of up to IOV_MAX pieces while it is up. */
 #ifndef IMGROUPS_OUTQ_H
 #define IMGROUPS_OUTQ_H
 
@@ -22,11 +22,30 @@ void outq_set_live(outq *q, gboolean live);
  * stanzas, after framing already queued. text is copied. */
 void outq_push_frame(outq *q, const char *text);
 
-/* A stanza: head, or head + to + tail (a fanned-out copy; head and tail are
- * shared, to is the escaped recipient). Takes head, to and tail (tail and
- * to may be NULL). While not live, past queue_max the oldest stanza goes
- * (a warning the first time). */
-void outq_push_stanza(outq *q, GBytes *head, char *to, GBytes *tail);
+/* The shared text of a fanned-out stanza: everything but the recipient,
+ * which each copy puts at one place (the value of 'to'). Counted
+ * references, for the main loop's thread only. */
+typedef struct outq_text outq_text;
+
+/* Copies len bytes of text; the recipient goes at offset at (0..len).
+ * The caller owns the result (outq_text_unref). */
+outq_text *outq_text_new(const char *text, gsize len, gsize at);
+outq_text *outq_text_ref(outq_text *t);
+void outq_text_unref(outq_text *t);
+/* Bytes of the text without a recipient. */
+gsize outq_text_len(const outq_text *t);
+
+/* Bytes to takes written as an attribute value (XML-escaped). */
+gsize outq_recipient_len(const char *to);
+
+/* A whole stanza. Takes text. While not live, past queue_max the oldest
+ * stanza goes (a warning the first time). */
+void outq_push_stanza(outq *q, GBytes *text);
+
+/* A copy of t to one recipient: to (borrowed; escaped here for a
+ * double-quoted attribute value) at t's place. One allocation per copy;
+ * takes a reference on t. Dropped like outq_push_stanza. */
+void outq_push_copy(outq *q, outq_text *t, const char *to);
 
 /* Whether something may be written now. */
 gboolean outq_writable(const outq *q);

@@ -54,8 +54,8 @@ enum uplink_fail {
 
 struct uplink_fanout {
     uplink *up;
-    GBytes *head, *tail;
-    const char *name; /* for the log; static */
+    outq_text *text;
+    const char *name; /* for the log; interned */
 };
 
 typedef struct fd_source {
@@ -91,6 +91,7 @@ struct uplink {
     GSocketConnection *conn;  /* NULL while down */
     int fd;
     GSource *fd_src;
+    GIOCondition watching; /* what fd_src waits for now */
     stream_parser *parser;
     guint timeout_id; /* handshake or close timeout */
     guint retry_id;
@@ -155,7 +156,8 @@ static void watch_fd(uplink *up, int fd)
     up->fd_src = g_source_new(&fd_funcs, sizeof(fd_source));
     fs = (fd_source *)up->fd_src;
     fs->up = up;
-    fs->tag = g_source_add_unix_fd(up->fd_src, fd, G_IO_IN | G_IO_ERR);
+    up->watching = G_IO_IN | G_IO_ERR;
+    fs->tag = g_source_add_unix_fd(up->fd_src, fd, up->watching);
     g_source_set_name(up->fd_src, "uplink socket");
     g_source_attach(up->fd_src, NULL);
 }
@@ -171,6 +173,11 @@ static void watch_update(uplink *up)
         cond |= G_IO_IN;
     if (outq_writable(up->out))
         cond |= G_IO_OUT;
+    /* GLib wakes its loop (a write to an eventfd) at every change: only
+     * real changes, not one per stanza queued. */
+    if (cond == up->watching)
+        return;
+    up->watching = cond;
     g_source_modify_unix_fd(up->fd_src, ((fd_source *)up->fd_src)->tag, cond);
 }
 
@@ -757,7 +764,7 @@ int uplink_send(uplink *up, xmpp_stanza_t *st)
         g_bytes_unref(b);
         return rc;
     }
-    outq_push_stanza(up->out, b, NULL, NULL);
+    outq_push_stanza(up->out, b);
     watch_update(up);
     return 0;
 }
@@ -765,9 +772,20 @@ int uplink_send(uplink *up, xmpp_stanza_t *st)
 /* Marks where 'to' goes in the serialised text; no JID contains it. */
 #define TO_MARK "\x01imgroups-to\x01"
 
+uplink_fanout *uplink_fanout_text(uplink *up, const char *name,
+                                  const char *text, gsize len, gsize at)
+{
+    uplink_fanout *f = g_new0(uplink_fanout, 1);
+
+    f->up = up;
+    f->text = outq_text_new(text, len, at);
+    f->name = g_intern_string(name ? name : "");
+    return f;
+}
+
 uplink_fanout *uplink_fanout_new(uplink *up, xmpp_stanza_t *st)
 {
-    uplink_fanout *f;
+    uplink_fanout *f = NULL;
     GBytes *b;
     const char *text, *at;
     gsize len;
@@ -784,39 +802,32 @@ uplink_fanout *uplink_fanout_new(uplink *up, xmpp_stanza_t *st)
         return NULL;
     text = g_bytes_get_data(b, &len);
     at = g_strstr_len(text, (gssize)len, TO_MARK);
-    if (!at) {
-        g_bytes_unref(b);
-        return NULL;
+    if (at) {
+        /* the text without the mark: the recipient goes where it was */
+        GString *t = g_string_new_len(text, at - text);
+        gsize pos = t->len;
+        g_string_append_len(t, at + strlen(TO_MARK),
+                            (gssize)(len - pos - strlen(TO_MARK)));
+        f = uplink_fanout_text(up, xmpp_stanza_get_name(st), t->str, t->len,
+                               pos);
+        g_string_free(t, TRUE);
     }
-    f = g_new0(uplink_fanout, 1);
-    f->up = up;
-    f->head = g_bytes_new_from_bytes(b, 0, (gsize)(at - text));
-    f->tail = g_bytes_new_from_bytes(b, (gsize)(at - text) + strlen(TO_MARK),
-                                     len - (gsize)(at - text) -
-                                         strlen(TO_MARK));
     g_bytes_unref(b);
-    f->name = g_intern_string(xmpp_stanza_get_name(st));
     return f;
 }
 
 int uplink_fanout_send(uplink_fanout *f, const char *to)
 {
     uplink *up = f->up;
-    char *esc;
     int rc;
 
     if (up->state == UPLINK_STOPPED)
         return 0;
-    /* libstrophe writes attribute values in double quotes */
-    esc = g_markup_escape_text(to, -1);
     rc = too_big(up, f->name,
-                 g_bytes_get_size(f->head) + strlen(esc) +
-                     g_bytes_get_size(f->tail));
-    if (rc < 0) {
-        g_free(esc);
+                 outq_text_len(f->text) + outq_recipient_len(to));
+    if (rc < 0)
         return rc;
-    }
-    outq_push_stanza(up->out, g_bytes_ref(f->head), esc, g_bytes_ref(f->tail));
+    outq_push_copy(up->out, f->text, to);
     watch_update(up);
     return 0;
 }
@@ -825,8 +836,7 @@ void uplink_fanout_free(uplink_fanout *f)
 {
     if (!f)
         return;
-    g_bytes_unref(f->head);
-    g_bytes_unref(f->tail);
+    outq_text_unref(f->text);
     g_free(f);
 }
 

@@ -71,6 +71,11 @@ typedef struct uplink_fanout uplink_fanout;
 
 /* st is borrowed for the call; NULL if it cannot be serialised. */
 uplink_fanout *uplink_fanout_new(uplink *up, xmpp_stanza_t *st);
+/* The same from text already serialised (copied): len bytes, a stanza
+ * whose 'to' value (double-quoted, empty) belongs at offset at; name is
+ * its element, for the log. Never NULL. */
+uplink_fanout *uplink_fanout_text(uplink *up, const char *name,
+                                  const char *text, gsize len, gsize at);
 /* Same returns as uplink_send. */
 int uplink_fanout_send(uplink_fanout *f, const char *to);
 void uplink_fanout_free(uplink_fanout *f);
