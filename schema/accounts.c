@@ -277,37 +277,35 @@ int accounts_delete(MDB_txn *txn, const store *s, const char *name)
     return rc;
 }
 
+typedef struct foreach_args {
+    accounts_fn fn;
+    void *userdata;
+} foreach_args;
+
+static int foreach_one(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    foreach_args *fa = userdata;
+    GVariant *v = NULL;
+    account_rec *a = NULL;
+    int rc;
+
+    if (store_decode_variant(d, ACCOUNTS_TYPE, &v) != 0)
+        return 0;
+    rc = accounts_decode(k->mv_data, k->mv_size, v, &a);
+    g_variant_unref(v);
+    if (rc != 0)
+        return 0;
+    rc = fa->fn(a, fa->userdata);
+    account_rec_free(a);
+    return rc;
+}
+
 int accounts_foreach(MDB_txn *txn, const store *s, accounts_fn fn,
                      void *userdata)
 {
-    MDB_cursor *cur = NULL;
-    MDB_val k, d;
-    int rc;
+    foreach_args fa = {fn, userdata};
 
-    g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, EINVAL);
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_ACCOUNTS), &cur);
-    if (rc != 0)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        GVariant *v = NULL;
-        account_rec *a = NULL;
-        int stop;
-
-        if (store_decode_variant(&d, ACCOUNTS_TYPE, &v) != 0)
-            continue;
-        if (accounts_decode(k.mv_data, k.mv_size, v, &a) != 0) {
-            g_variant_unref(v);
-            continue;
-        }
-        g_variant_unref(v);
-        stop = fn(a, userdata);
-        account_rec_free(a);
-        if (stop) {
-            mdb_cursor_close(cur);
-            return stop;
-        }
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
+    return store_walk(txn, store_dbi(s, STORE_DB_ACCOUNTS), NULL, 0,
+                      foreach_one, &fa);
 }

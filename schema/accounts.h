@@ -64,9 +64,10 @@ int accounts_password(MDB_txn *txn, const store *s, const char *name,
 int accounts_delete(MDB_txn *txn, const store *s, const char *name);
 
 /* Calls fn for each account in name (byte) order; a is borrowed for the
- * call. Stops when fn returns non-zero and returns that. Records this build
+ * call. fn returns 0 to go on, a positive value to stop (then 0 is
+ * returned) or a negative code, which is returned. Records this build
  * cannot decode are skipped (accounts_get on their name says
- * MDB_CORRUPTED). Returns 0 or an LMDB error code. */
+ * MDB_CORRUPTED). Returns 0 or a negative code (store_walk). */
 typedef int (*accounts_fn)(const account_rec *a, void *userdata);
 int accounts_foreach(MDB_txn *txn, const store *s, accounts_fn fn,
                      void *userdata);

@@ -106,97 +106,99 @@ int affiliations_set(MDB_txn *txn, const store *s, const char *group,
     return rc;
 }
 
+typedef struct foreach_args {
+    size_t prefix_len;
+    affiliations_fn fn;
+    void *userdata;
+} foreach_args;
+
+static int foreach_one(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    foreach_args *fa = userdata;
+    GVariant *v = NULL, *dict = NULL, *rv;
+    enum affiliation a;
+    const char *name;
+    char *bare, *reason = NULL;
+    int rc;
+
+    if (store_decode_variant(d, AFF_TYPE, &v) != 0)
+        return 0;
+    g_variant_get(v, "(q&s@a{sv})", NULL, &name, &dict);
+    if (affiliation_parse(name, &a) < 0) {
+        g_variant_unref(dict);
+        g_variant_unref(v);
+        return 0;
+    }
+    rv = g_variant_lookup_value(dict, "reason", G_VARIANT_TYPE_STRING);
+    if (rv) {
+        reason = g_variant_dup_string(rv, NULL);
+        g_variant_unref(rv);
+    }
+    g_variant_unref(dict);
+    bare = g_strndup((char *)k->mv_data + fa->prefix_len,
+                     k->mv_size - fa->prefix_len);
+    rc = fa->fn(bare, a, reason, fa->userdata);
+    g_free(bare);
+    g_free(reason);
+    g_variant_unref(v);
+    return rc;
+}
+
 int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
                          affiliations_fn fn, void *userdata)
 {
     GString *prefix;
-    MDB_cursor *cur = NULL;
-    MDB_val k, d;
+    foreach_args fa = {0, fn, userdata};
     int rc = key_check(group, NULL);
 
     if (rc != 0)
         return rc;
     prefix = make_key(group, NULL);
-    k = (MDB_val){prefix->len, prefix->str};
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &cur);
-    if (rc != 0)
-        goto leave;
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        GVariant *v = NULL, *dict = NULL, *rv;
-        enum affiliation a;
-        const char *name;
-        char *bare, *reason = NULL;
-        int stop;
-
-        if (k.mv_size < prefix->len ||
-            memcmp(k.mv_data, prefix->str, prefix->len) != 0)
-            break;
-        if (store_decode_variant(&d, AFF_TYPE, &v) != 0)
-            continue;
-        g_variant_get(v, "(q&s@a{sv})", NULL, &name, &dict);
-        if (affiliation_parse(name, &a) < 0) {
-            g_variant_unref(dict);
-            g_variant_unref(v);
-            continue;
-        }
-        rv = g_variant_lookup_value(dict, "reason", G_VARIANT_TYPE_STRING);
-        if (rv) {
-            reason = g_variant_dup_string(rv, NULL);
-            g_variant_unref(rv);
-        }
-        g_variant_unref(dict);
-        bare =
-            g_strndup((char *)k.mv_data + prefix->len, k.mv_size - prefix->len);
-        stop = fn(bare, a, reason, userdata);
-        g_free(bare);
-        g_free(reason);
-        g_variant_unref(v);
-        if (stop) {
-            rc = stop;
-            goto leave;
-        }
-    }
-    if (rc == MDB_NOTFOUND)
-        rc = 0;
-leave:
-    if (cur)
-        mdb_cursor_close(cur);
+    fa.prefix_len = prefix->len;
+    rc = store_walk(txn, store_dbi(s, STORE_DB_AFFILIATIONS), prefix->str,
+                    prefix->len, foreach_one, &fa);
     g_string_free(prefix, TRUE);
     return rc;
+}
+
+typedef struct owned_args {
+    const char *bare;
+    size_t blen;
+    guint count;
+} owned_args;
+
+static int count_one(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    owned_args *oa = userdata;
+    const char *key = k->mv_data;
+    GVariant *v = NULL;
+    const char *name;
+
+    /* key: group \0 bare; the bare part must match exactly */
+    if (k->mv_size <= oa->blen + 1 || key[k->mv_size - oa->blen - 1] != '\0' ||
+        memcmp(key + k->mv_size - oa->blen, oa->bare, oa->blen) != 0)
+        return 0;
+    if (store_decode_variant(d, AFF_TYPE, &v) != 0)
+        return 0;
+    g_variant_get(v, "(q&s@a{sv})", NULL, &name, NULL);
+    if (strcmp(name, "owner") == 0)
+        oa->count++;
+    g_variant_unref(v);
+    return 0;
 }
 
 int affiliations_count_owned(MDB_txn *txn, const store *s, const char *bare,
                              guint *count)
 {
-    MDB_cursor *cur = NULL;
-    MDB_val k, d;
-    size_t blen = strlen(bare);
+    owned_args oa = {bare, strlen(bare), 0};
     int rc;
 
     *count = 0;
-    if (blen > STORE_JID_MAX)
+    if (oa.blen > STORE_JID_MAX)
         return STORE_KEY_TOO_LONG;
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &cur);
-    if (rc != 0)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        const char *key = k.mv_data;
-        GVariant *v = NULL;
-        const char *name;
-
-        /* key: group \0 bare; the bare part must match exactly */
-        if (k.mv_size <= blen + 1 || key[k.mv_size - blen - 1] != '\0' ||
-            memcmp(key + k.mv_size - blen, bare, blen) != 0)
-            continue;
-        if (store_decode_variant(&d, AFF_TYPE, &v) != 0)
-            continue;
-        g_variant_get(v, "(q&s@a{sv})", NULL, &name, NULL);
-        if (strcmp(name, "owner") == 0)
-            (*count)++;
-        g_variant_unref(v);
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    rc = store_walk(txn, store_dbi(s, STORE_DB_AFFILIATIONS), NULL, 0,
+                    count_one, &oa);
+    if (rc == 0)
+        *count = oa.count;
+    return rc;
 }

@@ -37,8 +37,9 @@ int affiliations_set(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation a, const char *reason);
 
 /* Calls fn for each record of group in JID order (reason: the stored
- * one, or NULL); stops early when fn
- * returns non-zero (and returns that). Strings are borrowed for the call. */
+ * one, or NULL). fn returns 0 to go on, a positive value to stop early
+ * (then 0 is returned), or a negative code, which is returned. Strings are
+ * borrowed for the call. Returns 0 or a negative code (store_walk). */
 typedef int (*affiliations_fn)(const char *bare, enum affiliation a,
                                const char *reason, void *userdata);
 int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,

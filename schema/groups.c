@@ -253,45 +253,44 @@ int groups_list_all(MDB_txn *txn, const store *s, GPtrArray **out)
     return list_groups(txn, s, FALSE, out);
 }
 
+typedef struct list_args {
+    gboolean public_only;
+    GPtrArray *list;
+} list_args;
+
+static int list_one(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    list_args *la = userdata;
+    GVariant *v = NULL;
+    group_cfg *g = NULL;
+
+    if (store_decode_variant(d, GROUPS_TYPE, &v) != 0)
+        return 0;
+    if (groups_decode(k->mv_data, k->mv_size, v, &g) == 0 &&
+        (g->is_public || !la->public_only))
+        g_ptr_array_add(la->list, g);
+    else
+        group_cfg_free(g);
+    g_variant_unref(v);
+    return 0;
+}
+
 static int list_groups(MDB_txn *txn, const store *s, gboolean public_only,
                        GPtrArray **out)
 {
-    GPtrArray *list = NULL;
-    MDB_cursor *cur = NULL;
-    MDB_val k, d;
+    list_args la = {public_only, NULL};
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, -EINVAL);
     *out = NULL;
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_GROUPS), &cur);
-    if (rc != 0)
-        goto leave;
-    list = g_ptr_array_new_with_free_func(group_cfg_free_ptr);
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        GVariant *v = NULL;
-        group_cfg *g = NULL;
-
-        if (store_decode_variant(&d, GROUPS_TYPE, &v) != 0)
-            continue;
-        if (groups_decode(k.mv_data, k.mv_size, v, &g) == 0 &&
-            (g->is_public || !public_only))
-            g_ptr_array_add(list, g);
-        else
-            group_cfg_free(g);
-        g_variant_unref(v);
+    la.list = g_ptr_array_new_with_free_func(group_cfg_free_ptr);
+    rc = store_walk(txn, store_dbi(s, STORE_DB_GROUPS), NULL, 0, list_one, &la);
+    if (rc < 0) {
+        g_ptr_array_unref(la.list);
+        return rc;
     }
-    if (rc != MDB_NOTFOUND)
-        goto leave;
-    rc = 0;
-    *out = list;
-    list = NULL;
-leave:
-    if (list)
-        g_ptr_array_unref(list);
-    if (cur)
-        mdb_cursor_close(cur);
-    return rc;
+    *out = la.list;
+    return 0;
 }
 
 group_cfg *group_cfg_copy(const group_cfg *g)

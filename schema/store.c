@@ -467,6 +467,57 @@ void store_read_end(MDB_txn *txn)
         s->readers--;
 }
 
+/* LMDB's codes are negative, but a call can also fail with an errno value,
+ * which is positive: every store function returns it negated. */
+static int negative(int rc)
+{
+    return rc > 0 ? -rc : rc;
+}
+
+int store_walk(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t len,
+               store_walk_fn fn, void *userdata)
+{
+    unsigned char last[STORE_KEY_MAX];
+    size_t last_len = len;
+    gboolean first = TRUE;
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    int rc, stop = 0;
+
+    if (len > sizeof(last))
+        return -EINVAL;
+    if (len)
+        memcpy(last, prefix, len);
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return negative(rc);
+    for (;;) {
+        /* From the first key at or after the prefix, then from the first
+         * key after the last one given to fn: a put or delete by fn may
+         * have moved any cursor. */
+        k = (MDB_val){.mv_size = last_len, .mv_data = last};
+        rc = mdb_cursor_get(cur, &k, &d, last_len ? MDB_SET_RANGE : MDB_FIRST);
+        if (rc == 0 && !first && k.mv_size == last_len &&
+            !memcmp(k.mv_data, last, last_len))
+            rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+        if (rc != 0 || k.mv_size < len || memcmp(k.mv_data, prefix, len))
+            break;
+        if (k.mv_size > sizeof(last)) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(last, k.mv_data, k.mv_size);
+        last_len = k.mv_size;
+        first = FALSE;
+        if ((stop = fn(&k, &d, userdata)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (stop)
+        return stop > 0 ? 0 : stop;
+    return rc == MDB_NOTFOUND ? 0 : negative(rc);
+}
+
 int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
                       GVariant *v)
 {

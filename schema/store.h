@@ -11,7 +11,7 @@
 /* The schema version this build writes. A store recording a newer one is
  * refused at open; an older one is migrated in the open transaction
  * (schema/README.md, "Versions and migrations"). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Version of the meta records this build writes (schema/meta.md). */
 #define STORE_META_RECORD_VERSION 1
@@ -172,6 +172,19 @@ int store_get_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
  * returns 0 with *out owned by the caller, or MDB_CORRUPTED. */
 int store_decode_variant(const MDB_val *val, const GVariantType *t,
                          GVariant **out);
+
+/* The one cursor walker. Calls fn for every record of dbi whose key starts
+ * with prefix[0..len) (len 0: every record), in key order. key and val are
+ * borrowed until fn returns. fn returns 0 to go on, a positive value to
+ * stop (store_walk then returns 0), or a negative code to fail (returned
+ * as is). fn may write to the transaction, dbi included: the walk goes on
+ * from the first key after the one fn was given, whatever fn put or
+ * deleted. Returns 0, fn's negative code, or a negative LMDB or errno
+ * code (-EINVAL for a prefix longer than STORE_KEY_MAX). */
+typedef int (*store_walk_fn)(const MDB_val *key, const MDB_val *val,
+                             void *userdata);
+int store_walk(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t len,
+               store_walk_fn fn, void *userdata);
 
 /* The string under key in an a{sv} record, owned by the caller; NULL when
  * missing or of another type. */

@@ -187,6 +187,12 @@ static int stop_at_b(const account_rec *a, void *userdata)
     return strcmp(a->name, "b") == 0 ? 42 : 0;
 }
 
+static int fail_at_b(const account_rec *a, void *userdata)
+{
+    (*(int *)userdata)++;
+    return strcmp(a->name, "b") == 0 ? -42 : 0;
+}
+
 typedef struct raw_value {
     enum store_db db;
     const char *key;
@@ -227,7 +233,11 @@ static void foreach_goes_in_name_order_and_stops_when_told(fixture *f,
     g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
     g_assert_cmpint(accounts_foreach(txn, f->s, collect, out), ==, 0);
     g_assert_cmpstr(out->str, ==, "a:g,a.b:g,b:g,c:g");
-    g_assert_cmpint(accounts_foreach(txn, f->s, stop_at_b, &calls), ==, 42);
+    /* a positive value stops the walk, and is not an error */
+    g_assert_cmpint(accounts_foreach(txn, f->s, stop_at_b, &calls), ==, 0);
+    g_assert_cmpint(calls, ==, 3);
+    calls = 0;
+    g_assert_cmpint(accounts_foreach(txn, f->s, fail_at_b, &calls), ==, -42);
     g_assert_cmpint(calls, ==, 3);
     store_read_end(txn);
     g_string_free(out, TRUE);

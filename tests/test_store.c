@@ -830,6 +830,129 @@ static void a_batch_that_fills_the_map_keeps_every_record(fixture *f,
     store_close(s);
 }
 
+/* ---- store_walk ---- */
+
+static const char *const walk_keys[] = {"a", "b/1", "b/2", "b/3", "ba", "c"};
+
+static int put_walk_keys(MDB_txn *txn, const store *s, void *userdata)
+{
+    int rc = 0;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(walk_keys) && rc == 0; i++) {
+        MDB_val k = {strlen(walk_keys[i]), (void *)walk_keys[i]};
+        MDB_val d = {1, (void *)"v"};
+        rc = mdb_put(txn, store_dbi(s, STORE_DB_NICKS), &k, &d, 0);
+    }
+    return rc;
+}
+
+/* Records the keys walked; stops (or fails) at the key named. */
+typedef struct walk_log {
+    GString *seen;
+    const char *stop_at;
+    int stop_with;
+    MDB_txn *txn; /* set: deletes each key walked and puts "b/25" */
+    MDB_dbi dbi;
+} walk_log;
+
+static int log_key(const MDB_val *key, const MDB_val *val, void *userdata)
+{
+    walk_log *w = userdata;
+    char *k = g_strndup(key->mv_data, key->mv_size);
+    int rc = 0;
+
+    g_string_append_printf(w->seen, "%s%s", w->seen->len ? " " : "", k);
+    if (w->stop_at && !strcmp(k, w->stop_at))
+        rc = w->stop_with;
+    if (w->txn) {
+        MDB_val del = {strlen(k), k}, extra = {4, (void *)"b/25"};
+        MDB_val d = {1, (void *)"v"};
+        g_assert_cmpint(mdb_del(w->txn, w->dbi, &del, NULL), ==, 0);
+        g_assert_cmpint(mdb_put(w->txn, w->dbi, &extra, &d, 0), ==, 0);
+    }
+    g_free(k);
+    return rc;
+}
+
+static store *store_with_walk_keys(fixture *f)
+{
+    store *s = open_ok(f->path, 0);
+    GError *err = NULL;
+
+    g_assert_cmpint(store_write(s, put_walk_keys, NULL, &err), ==, 0);
+    g_assert_no_error(err);
+    return s;
+}
+
+static void walk_visits_the_keys_with_the_prefix_in_order(fixture *f,
+                                                          gconstpointer data)
+{
+    static const struct {
+        const char *prefix;
+        const char *stop_at;
+        int stop_with;
+        int rc;
+        const char *seen;
+    } cases[] = {
+        {"b/", NULL, 0, 0, "b/1 b/2 b/3"},
+        {"b", NULL, 0, 0, "b/1 b/2 b/3 ba"},
+        {"", NULL, 0, 0, "a b/1 b/2 b/3 ba c"},
+        {"bb", NULL, 0, 0, ""},
+        {"z", NULL, 0, 0, ""},
+        {"c", NULL, 0, 0, "c"},
+        {"b/", "b/2", 1, 0, "b/1 b/2"},
+        {"b/", "b/2", -5, -5, "b/1 b/2"},
+    };
+    store *s = store_with_walk_keys(f);
+    MDB_txn *txn;
+
+    g_assert_cmpint(store_read_begin(s, &txn, NULL), ==, 0);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        walk_log w = {g_string_new(NULL), cases[i].stop_at, cases[i].stop_with,
+                      NULL, 0};
+        g_assert_cmpint(store_walk(txn, store_dbi(s, STORE_DB_NICKS),
+                                   cases[i].prefix, strlen(cases[i].prefix),
+                                   log_key, &w),
+                        ==, cases[i].rc);
+        g_assert_cmpstr(w.seen->str, ==, cases[i].seen);
+        g_string_free(w.seen, TRUE);
+    }
+    store_read_end(txn);
+    store_close(s);
+}
+
+static int walk_and_rewrite(MDB_txn *txn, const store *s, void *userdata)
+{
+    walk_log *w = userdata;
+
+    w->txn = txn;
+    w->dbi = store_dbi(s, STORE_DB_NICKS);
+    return store_walk(txn, w->dbi, "b/", 2, log_key, w);
+}
+
+static void walk_goes_on_after_the_callback_deletes_and_puts(fixture *f,
+                                                             gconstpointer data)
+{
+    store *s = store_with_walk_keys(f);
+    walk_log w = {g_string_new(NULL), NULL, 0, NULL, 0};
+    walk_log after = {g_string_new(NULL), NULL, 0, NULL, 0};
+    MDB_txn *txn;
+
+    g_assert_cmpint(store_write(s, walk_and_rewrite, &w, NULL), ==, 0);
+    /* b/25, put while b/1 was walked, is after b/2 and is walked too
+     * (then deleted, and put again) */
+    g_assert_cmpstr(w.seen->str, ==, "b/1 b/2 b/25 b/3");
+    g_assert_cmpint(store_read_begin(s, &txn, NULL), ==, 0);
+    g_assert_cmpint(
+        store_walk(txn, store_dbi(s, STORE_DB_NICKS), "", 0, log_key, &after),
+        ==, 0);
+    store_read_end(txn);
+    g_assert_cmpstr(after.seen->str, ==, "a b/25 ba c");
+    g_string_free(w.seen, TRUE);
+    g_string_free(after.seen, TRUE);
+    store_close(s);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -860,6 +983,8 @@ int main(int argc, char **argv)
         T(a_batch_is_seen_inside_and_durable_after_it_ends),
         T(a_failed_write_in_a_batch_leaves_the_others),
         T(a_batch_that_fills_the_map_keeps_every_record),
+        T(walk_visits_the_keys_with_the_prefix_in_order),
+        T(walk_goes_on_after_the_callback_deletes_and_puts),
 #undef T
     };
 

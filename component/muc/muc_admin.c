@@ -17,9 +17,6 @@
 /* Affiliations rank in enum order: AFF_OWNER (0) is highest, AFF_OUTCAST
  * lowest; a smaller value outranks a larger one. */
 #define OUTRANKS(a, b) ((a) < (b))
-/* A list callback's "stop: the reply would be over stanza_limit" (apart
- * from LMDB's negative codes and errno values). */
-#define LIST_TOO_BIG 0x4c495354
 
 /* The request being handled; everything borrowed for its duration. */
 typedef struct admin_req {
@@ -531,7 +528,7 @@ static int list_aff(const char *bare, enum affiliation a, const char *reason,
      * server would close the link for. */
     l->bytes += 64 + stanza_escaped_len(bare) + stanza_escaped_len(reason);
     if (l->bytes > l->max)
-        return LIST_TOO_BIG;
+        return 1; /* stop: get_aff_list sees bytes > max */
     /* §9.2, §9.5: "each item MUST include the 'affiliation' and 'jid'
      * attributes". */
     item = stanza_elem(l->ctx, "item", NULL);
@@ -578,7 +575,7 @@ static enum xerr get_aff_list(admin_req *q, enum affiliation a,
     }
     rc = affiliations_foreach(txn, q->m->st, q->r->name, list_aff, &l);
     store_read_end(txn);
-    if (rc == LIST_TOO_BIG) {
+    if (rc == 0 && l.bytes > l.max) {
         *why = "the list is too long to send in one stanza";
         return XERR_RESOURCE_CONSTRAINT;
     }
