@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jid.h"
+#include "secret.h"
 #include "store.h"
 
 #define ACCOUNT_PREFIX    "account:"
@@ -315,9 +316,7 @@ static void account_free(config_account *a)
     g_free(a->name);
     g_free(a->protocol);
     g_free(a->username);
-    if (a->password)
-        memset(a->password, 0, strlen(a->password));
-    g_free(a->password);
+    secret_free(a->password);
     g_free(a->group);
     g_free(a->chat);
     if (a->options)
@@ -487,9 +486,7 @@ void config_free(config *cfg)
     g_free(cfg->path);
     g_free(cfg->jid);
     g_free(cfg->host);
-    if (cfg->secret)
-        memset(cfg->secret, 0, strlen(cfg->secret));
-    g_free(cfg->secret);
+    secret_free(cfg->secret);
     g_free(cfg->name);
     g_free(cfg->storage_path);
     g_free(cfg->worker);

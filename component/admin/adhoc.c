@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "affiliations.h"
+#include "clock.h"
 #include "form.h"
 #include "groups.h"
 #include "log.h"
+#include "secret.h"
 #include "stanza.h"
 #include "xerr.h"
 
@@ -105,7 +107,7 @@ static void sweep_sessions(adhoc *ad, gint64 now)
 static session *session_new(adhoc *ad, const command *cmd, const char *from,
                             const char *room)
 {
-    gint64 now = g_get_monotonic_time();
+    gint64 now = clock_now();
     char *uuid;
     session *s;
 
@@ -357,13 +359,6 @@ static account_rec *account_from_form(xmpp_stanza_t *form, const char *name,
     return a;
 }
 
-static void wipe_free(char *secret)
-{
-    if (secret)
-        memset(secret, 0, strlen(secret));
-    g_free(secret);
-}
-
 /* ---- stage helpers ---- */
 
 /* The stage answers a form and waits; default is what "execute" means. */
@@ -472,7 +467,7 @@ static enum xerr cmd_add(request *rq, response *rp)
                                registry_get(rq->ad->reg, a->name)->rec->group,
                                rq->ad->cfg->jid));
     }
-    wipe_free(password);
+    secret_free(password);
     account_rec_free(a);
     return XERR_NONE;
 }
@@ -544,7 +539,7 @@ static enum xerr cmd_change(request *rq, response *rp)
                                password ? ", with its new password" : ""));
     }
     g_free(title);
-    wipe_free(password);
+    secret_free(password);
     account_rec_free(a);
     return XERR_NONE;
 }
@@ -1002,7 +997,7 @@ static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
                      "no such session");
             goto leave;
         }
-        if (s->expires_us <= g_get_monotonic_time()) {
+        if (s->expires_us <= clock_now()) {
             g_hash_table_remove(ad->sessions, sid);
             e = fail(q, res, XERR_NOT_ALLOWED, "cancel", "session-expired",
                      "the session expired; start again");
@@ -1025,7 +1020,7 @@ static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
                      "that action is not offered at this stage");
             goto leave;
         }
-        s->expires_us = g_get_monotonic_time() + ADHOC_SESSION_TTL_US;
+        s->expires_us = clock_now() + ADHOC_SESSION_TTL_US;
     }
     rq = (request){
         .ad = ad,

@@ -6,9 +6,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "clock.h"
 #include "groups.h"
 #include "jid.h"
 #include "log.h"
+#include "secret.h"
 
 #define NAME_MAX_LEN  64
 #define TEXT_MAX_LEN  1024
@@ -32,13 +34,6 @@ const char *registry_state_name(enum registry_state s)
     return (size_t)s < G_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
 }
 
-static void wipe_free(char *secret)
-{
-    if (secret)
-        memset(secret, 0, strlen(secret));
-    g_free(secret);
-}
-
 static void account_free(gpointer p)
 {
     registry_account *ra = p;
@@ -56,7 +51,7 @@ static int name_cmp(gconstpointer a, gconstpointer b, gpointer unused)
 static void set_state(registry_account *ra, enum registry_state s)
 {
     if (ra->state != s)
-        ra->state_since_us = g_get_real_time();
+        ra->state_since_us = clock_real();
     ra->state = s;
 }
 
@@ -68,7 +63,7 @@ static registry_account *put_account(registry *r, account_rec *rec)
     ra->rec = rec;
     ra->from_config = rec->from_config;
     ra->state = rec->enabled ? REGISTRY_OFFLINE : REGISTRY_DISABLED;
-    ra->state_since_us = g_get_real_time();
+    ra->state_since_us = clock_real();
     g_tree_replace(r->accounts, g_strdup(rec->name), ra);
     return ra;
 }
@@ -100,7 +95,7 @@ static void start_account(registry *r, registry_account *ra)
         goto failed;
     }
     r->hooks.start(ra->rec, password, r->hook_data);
-    wipe_free(password);
+    secret_free(password);
     return;
 failed:
     set_state(ra, REGISTRY_OFFLINE);
@@ -238,7 +233,7 @@ static int sync_one(MDB_txn *txn, const store *st, sync_args *sa,
         rc = groups_ensure(txn, st, rec->group, NULL);
 leave:
     account_rec_free(old);
-    wipe_free(old_pw);
+    secret_free(old_pw);
     return rc;
 }
 
@@ -268,7 +263,7 @@ static int sync_txn(MDB_txn *txn, const store *st, void *userdata)
 static void sync_init(sync_args *sa, const config *cfg)
 {
     sa->recs = g_ptr_array_new_with_free_func((GDestroyNotify)account_rec_free);
-    sa->passwords = g_ptr_array_new_with_free_func((GDestroyNotify)wipe_free);
+    sa->passwords = g_ptr_array_new_with_free_func((GDestroyNotify)secret_free);
     sa->changed = g_ptr_array_new_with_free_func(g_free);
     sa->removed = g_ptr_array_new_with_free_func(g_free);
     sa->all = g_ptr_array_new_with_free_func((GDestroyNotify)account_rec_free);
