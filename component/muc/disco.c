@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "jid.h"
 #include "stanza.h"
 
 /* Whether the asker of a disco query on r is an outsider of a room that
@@ -19,7 +20,7 @@ static gboolean outsider_of_private(muc *m, room *r, xmpp_stanza_t *st,
 
     if (o || !options_hidden(r->cfg))
         return FALSE;
-    if (!(bare = muc_bare(xmpp_stanza_get_from(st))))
+    if (!(bare = jid_bare_fold(xmpp_stanza_get_from(st))))
         return TRUE;
     a = muc_affiliation(m, r, bare);
     g_free(bare);

@@ -9,6 +9,7 @@
 
 #include "archive.h"
 #include "log.h"
+#include "jid.h"
 #include "stanza.h"
 
 #define HISTORY_MAX 100 /* at most this many, whatever is asked */
@@ -233,7 +234,7 @@ static gboolean may_read_archive(muc *m, room *r, const char *full)
      * and affiliated users (members and up) may read it. */
     if (room_occ_by_full(r, full))
         return TRUE;
-    if (!(bare = muc_bare(full)))
+    if (!(bare = jid_bare_fold(full)))
         return FALSE;
     a = muc_affiliation(m, r, bare);
     g_free(bare);

@@ -11,6 +11,7 @@
 #include "bucket.h"
 #include "groups.h"
 #include "log.h"
+#include "jid.h"
 #include "stanza.h"
 
 typedef struct archive_args {
@@ -295,7 +296,7 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
                         "one invitation per message");
         return;
     }
-    if (!to || !(bare = muc_bare(to))) {
+    if (!to || !(bare = jid_bare_fold(to))) {
         muc_reply_error(up, st, XERR_JID_MALFORMED,
                         "an invitation needs a valid 'to'");
         return;
@@ -339,7 +340,7 @@ static void decline(uplink *up, room *r, xmpp_stanza_t *st, xmpp_stanza_t *x)
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *d = xmpp_stanza_get_child_by_name(x, "decline");
     xmpp_stanza_t *msg, *ux, *dec;
-    char *reason, *from_bare = muc_bare(xmpp_stanza_get_from(st));
+    char *reason, *from_bare = jid_bare_fold(xmpp_stanza_get_from(st));
     char *inviter = from_bare ? room_invite_take(r, from_bare,
                                                  g_get_monotonic_time())
                               : NULL;

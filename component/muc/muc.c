@@ -14,6 +14,7 @@
 
 #include "affiliations.h"
 #include "bucket.h"
+#include "clock.h"
 #include "groups.h"
 #include "jid.h"
 #include "archive.h"
@@ -110,27 +111,6 @@ void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata)
     m->bridge_data = userdata;
 }
 
-/* DESIGN: real JIDs are compared and stored folded. */
-char *muc_bare(const char *s)
-{
-    jid j;
-    char *node = NULL, *out = NULL;
-
-    if (jid_parse(s, &j) < 0)
-        return NULL;
-    if (!j.node) {
-        out = g_strdup(j.domain);
-        goto leave;
-    }
-    node = jid_node_fold(j.node);
-    if (node)
-        out = g_strconcat(node, "@", j.domain, NULL);
-leave:
-    g_free(node);
-    jid_clear(&j);
-    return out;
-}
-
 /* ---- rooms ---- */
 
 room *muc_room_lookup(muc *m, const char *name, gboolean *missing)
@@ -180,7 +160,7 @@ static int create_txn(MDB_txn *txn, const store *st, void *userdata)
         .description = "",
         .is_public = TRUE,
         .persistent = TRUE,
-        .created = g_get_real_time() / G_USEC_PER_SEC,
+        .created = clock_real() / G_USEC_PER_SEC,
         .allow_pm = "anyone",
         .history_len = MUC_HISTORY_DEFAULT,
         .keep_days = -1,
@@ -194,14 +174,6 @@ static int create_txn(MDB_txn *txn, const store *st, void *userdata)
     return rc;
 }
 
-static gboolean is_admin(muc *m, const char *bare)
-{
-    for (char **a = m->cfg->admins; a && *a; a++)
-        if (strcmp(*a, bare) == 0)
-            return TRUE;
-    return FALSE;
-}
-
 /* [service] room_creation, then [limits] max_rooms for non-admins. Sets
  * *why when refused. */
 gboolean muc_may_create(muc *m, const char *bare, const char **why)
@@ -211,7 +183,7 @@ gboolean muc_may_create(muc *m, const char *bare, const char **why)
     guint owned = 0;
     int rc;
 
-    if (is_admin(m, bare))
+    if (config_is_admin(m->cfg, bare))
         return TRUE;
     if (m->cfg->room_creation != CONFIG_ROOMS_ANYONE) {
         *why = "only the service admins may create groups here";
@@ -340,7 +312,7 @@ enum affiliation muc_affiliation(muc *m, const room *r, const char *bare)
 
     /* The service's admins own every group: groups made for bot accounts
      * in the config file have no other owner. */
-    if (is_admin(m, bare))
+    if (config_is_admin(m->cfg, bare))
         return AFF_OWNER;
     if (store_read_begin(m->st, &txn, &err) < 0) {
         g_error_free(err);

@@ -62,7 +62,7 @@ static void change_free(gpointer data)
 
 static gboolean occ_is(const occ *o, const char *bare)
 {
-    char *b = muc_bare(o->bare);
+    char *b = jid_bare_fold(o->bare);
     gboolean same = b && strcmp(b, bare) == 0;
 
     g_free(b);
@@ -220,7 +220,7 @@ static enum xerr parse_item(const admin_req *q, xmpp_stanza_t *item, change *c,
         if (nick)
             c->o = room_occ_by_nick(q->r, nick);
         else if (jid) {
-            char *bare = muc_bare(jid);
+            char *bare = jid_bare_fold(jid);
             if (!bare) {
                 *why = "that JID is malformed";
                 return XERR_JID_MALFORMED;
@@ -245,7 +245,7 @@ static enum xerr parse_item(const admin_req *q, xmpp_stanza_t *item, change *c,
         return XERR_BAD_REQUEST;
     }
     if (jid) {
-        c->bare = muc_bare(jid);
+        c->bare = jid_bare_fold(jid);
         if (!c->bare) {
             *why = "that JID is malformed";
             return XERR_JID_MALFORMED;
@@ -258,7 +258,7 @@ static enum xerr parse_item(const admin_req *q, xmpp_stanza_t *item, change *c,
             *why = "no such occupant";
             return XERR_ITEM_NOT_FOUND;
         }
-        c->bare = muc_bare(o->bare);
+        c->bare = jid_bare_fold(o->bare);
         if (!c->bare)
             return XERR_INTERNAL_SERVER_ERROR;
     } else {
@@ -707,7 +707,7 @@ void muc_admin_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     admin_req q = {m,    up,      r, st, child, room_occ_by_full(r, from),
                    NULL, AFF_NONE};
 
-    q.actor_bare = muc_bare(from);
+    q.actor_bare = jid_bare_fold(from);
     /* The occupant's affiliation is kept in step with the store; someone
      * outside the room is looked up (§9: admins need not be present). */
     if (q.actor)

@@ -80,10 +80,4 @@ void muc_fanout_to(uplink_fanout *f, const occ *to);
  * engine; r is freed. Returns 0, or -1 (logged) when the store refused. */
 int muc_room_erase(muc *m, room *r);
 
-/* The form a bare JID is compared and stored in (schema/affiliations.md):
- * s (bare or full) without its resource, localpart case-folded and
- * normalised, domain lower-cased. Newly allocated (g_free); NULL if s is
- * not a valid JID. */
-char *muc_bare(const char *s);
-
 #endif

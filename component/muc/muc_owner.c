@@ -7,6 +7,7 @@
 #include "muc_int.h"
 #include "presence.h"
 #include "options.h"
+#include "jid.h"
 #include "stanza.h"
 
 #define NS_DATA "jabber:x:data"
@@ -145,7 +146,7 @@ void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     xmpp_stanza_t *form, *d;
     char *bare;
 
-    if (!(bare = muc_bare(xmpp_stanza_get_from(st))))
+    if (!(bare = jid_bare_fold(xmpp_stanza_get_from(st))))
         return;
     aff = o ? o->aff : muc_affiliation(m, r, bare);
     g_free(bare);

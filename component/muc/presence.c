@@ -9,8 +9,10 @@
 
 #include "bounds.h"
 #include "bucket.h"
+#include "clock.h"
 #include "log.h"
 #include "nick.h"
+#include "jid.h"
 #include "stanza.h"
 
 #define NS_CAPS    "http://jabber.org/protocol/caps"
@@ -312,7 +314,7 @@ void muc_keep_presence(occ *o, xmpp_stanza_t *st)
  * whatever the resource (issue 9, item 6). */
 static gboolean join_allowed(muc *m, const char *bare)
 {
-    gint64 now = g_get_monotonic_time();
+    gint64 now = clock_now();
     bucket *b = bucket_table_get(m->joins, bare, m->cfg->join_rate,
                                  m->cfg->join_burst, BOUND_JOIN_BUCKETS, now);
 
@@ -473,7 +475,7 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         return;
     }
     /* Real JIDs are compared and stored folded (schema/affiliations.md). */
-    bare = muc_bare(full);
+    bare = jid_bare_fold(full);
     if (!bare)
         return;
     r = muc_room_lookup(m, to->node, &missing);

@@ -2,6 +2,7 @@
 #include "retention.h"
 
 #include "archive.h"
+#include "clock.h"
 #include "groups.h"
 #include "log.h"
 
@@ -114,7 +115,7 @@ static gboolean timer_cb(gpointer data)
 {
     retention *rt = data;
 
-    retention_sweep_due(rt, g_get_real_time());
+    retention_sweep_due(rt, clock_real());
     return G_SOURCE_CONTINUE;
 }
 
