@@ -21,7 +21,7 @@ import time
 import longbase  # first: puts tests/real on the import path
 import bridgebase
 import test_bridge_crash
-from realtap import Abort
+from tap import Abort
 from xmppclient import Fail, presence_from
 
 ROUNDS = longbase.knob("IMGROUPS_LONG_ROUNDS", 20)

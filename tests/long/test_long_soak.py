@@ -23,7 +23,7 @@ import longbase  # first: puts tests/real on the import path
 import bridgebase
 import test_bridge_crash
 from bridgebase import COMPONENT, BridgeRun
-from realtap import Abort
+from tap import Abort
 from xmppclient import (groupchat_from, join_answer, kind,
                         presence_from, ptype)
 

@@ -5,15 +5,17 @@ cleanup whatever happens; main() runs one under a watchdog."""
 import asyncio
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import time
 
 import servers
 from ircclient import IrcFail
-from realtap import Abort, Tap, on_signal
 from xmppclient import Client, Fail
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from tap import Abort, Tap  # noqa: E402  (tests/tap.py)
+import tap  # noqa: E402
 
 COMPONENT = "groups.localhost"
 WAIT = 15
@@ -27,7 +29,7 @@ class BridgeRun:
         self.binary = binary
         self.worker = worker
         self.PLAN = len(self.NAMES)
-        self.tap = Tap(self.PLAN)
+        self.tap = Tap(self.NAMES)
         self.tmp = tempfile.mkdtemp(prefix="imgroups-%s-" % self.SLUG)
         os.chmod(self.tmp, 0o755)
         self.secret = os.urandom(12).hex()
@@ -36,10 +38,6 @@ class BridgeRun:
         self.irc_users = []
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-
-    def finish_plan(self, why):
-        while self.tap.n < self.PLAN:
-            self.tap.check(False, self.NAMES[self.tap.n], why)
 
     def cleanup(self):
         try:
@@ -167,29 +165,6 @@ def workers_of(pid, account):
 
 def main(argv, run_class, watchdog):
     """argv: [script, /path/to/imgroups, /path/to/imgroups-purple]."""
-    if len(argv) != 3:
-        sys.stderr.write("usage: %s /path/to/imgroups /path/to/imgroups-"
-                         "purple\n" % argv[0])
-        return 2
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGALRM, on_signal)
-    signal.alarm(watchdog)
-    start = time.monotonic()
-    run = run_class(argv[1], argv[2])
-    try:
-        run.main()
-    except Abort:
-        run.finish_plan("an earlier check failed")
-    except KeyboardInterrupt as e:
-        run.finish_plan("interrupted (%s)" % (e or "watchdog"))
-    except Exception as e:
-        import traceback
-        run.tap.diag(traceback.format_exc())
-        run.finish_plan("the test crashed: %s" % e)
-    finally:
-        signal.alarm(0)
-        run.cleanup()
-    run.finish_plan("not reached")
-    run.tap.diag("%d of %d checks failed, %.1f s"
-                 % (run.tap.failed, run.PLAN, time.monotonic() - start))
-    return 1 if run.tap.failed else 0
+    tap.usage(argv, "/path/to/imgroups /path/to/imgroups-purple",
+              lambda a: len(a) == 2)
+    return tap.run(lambda: run_class(argv[1], argv[2]), watchdog)

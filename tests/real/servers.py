@@ -85,6 +85,34 @@ def port_accepts(port, timeout=0.5):
         return False
 
 
+def tcp_peer_ports(pid):
+    """The remote ports of the TCP sockets process `pid` holds, in any state
+    (a connect() in progress counts)."""
+    inodes = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[len("socket:["):-1])
+    except OSError:
+        return set()
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            col = row.split()
+            if len(col) > 9 and col[9] in inodes:
+                ports.add(int(col[2].rsplit(":", 1)[1], 16))
+    return ports
+
+
 def tail(path, lines=30):
     """The last `lines` lines of a file, or a note that it is missing."""
     try:
@@ -276,6 +304,10 @@ class XmppServer(Process):
         self.component_port = component_port or free_port()
 
     def _ready(self):
+        return self.accepts()
+
+    def accepts(self):
+        """Both the c2s and the component port accept a connection now."""
         return self._ports_accept(self.c2s_port, self.component_port)
 
     def register(self, user, password):
@@ -628,16 +660,11 @@ class Imgroups(Process):
         return env
 
     def _ready(self):
-        # Running is all we can tell here; use wait_log() for the link.
-        return True
-
-    def start(self):
-        super().start()
-        time.sleep(0.2)
-        if not self.alive():
-            raise ServerError("imgroups exited with status %s at start\n%s"
-                              % (self.proc.returncode, self.log_tails()))
-        return self
+        # Started (config read, store open, main loop running) once it has a
+        # connection to the server's component port or has logged how its
+        # first one went; use wait_log() for the handshake.
+        return (self.port in tcp_peer_ports(self.pid)
+                or re.search(r"^\S+ \w+ link: ", self.log_text(), re.M))
 
     def log_text(self, since=0):
         """The log from byte offset `since` on."""

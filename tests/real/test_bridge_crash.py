@@ -19,7 +19,7 @@ try:
     from bridgebase import (  # noqa: E402
         COMPONENT, WAIT, BridgeRun, alive, children)
     from ircclient import IrcClient  # noqa: E402
-    from realtap import Abort  # noqa: E402
+    from tap import Abort  # noqa: E402
     from xmppclient import Fail, body, kind, presence_from  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_bridge_crash.py: %s (run it with /usr/bin/python3,"

@@ -30,7 +30,7 @@ try:
     import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
     from ircclient import IrcClient  # noqa: E402
-    from realtap import Abort  # noqa: E402
+    from tap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
         CLIENT, Fail, codes, item, kind, presence_from, show)
     from xmppclient import occupant_said as groupchat  # noqa: E402

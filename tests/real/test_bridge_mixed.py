@@ -22,7 +22,7 @@ try:
     import fake_ymsg  # noqa: E402
     from fake_msn import FakeMsnThread, MsnClient  # noqa: E402
     from fake_ymsg import FakeYmsg, YmsgClient, YmsgFail, get  # noqa: E402
-    from realtap import Abort  # noqa: E402
+    from tap import Abort  # noqa: E402
     import servers  # noqa: E402
     from xmppclient import Fail, body, kind, presence_from  # noqa: E402
 except ImportError as e:

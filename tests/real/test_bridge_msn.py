@@ -36,7 +36,7 @@ try:
     from bridgebase import (  # noqa: E402
         COMPONENT, WAIT, BridgeRun, workers_of)
     from fake_msn import FakeMsnThread, MsnClient  # noqa: E402
-    from realtap import Abort  # noqa: E402
+    from tap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
         CLIENT, Fail, body, kind, presence_from, ptype)
     from xmppclient import occupant_said as groupchat  # noqa: E402

@@ -30,7 +30,7 @@ try:
     from bridgebase import (  # noqa: E402
         COMPONENT, WAIT, BridgeRun, alive, workers_of)
     from ircclient import IrcClient  # noqa: E402
-    from realtap import Abort  # noqa: E402
+    from tap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
         CLIENT, Fail, bare, body, iq_error, kind, presence_from, show)
     from xmppclient import occupant_said as groupchat  # noqa: E402

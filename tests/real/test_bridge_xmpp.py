@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
-    from realtap import Abort  # noqa: E402
+    from tap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
         Fail, body, kind, occupant_said, occupant_show, presence_from, show)
 except ImportError as e:

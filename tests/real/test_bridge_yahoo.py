@@ -31,7 +31,7 @@ try:
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
     import fake_ymsg  # noqa: E402
     from fake_ymsg import FakeYmsg, YmsgClient, YmsgFail, get  # noqa: E402
-    from realtap import Abort  # noqa: E402
+    from tap import Abort  # noqa: E402
     import servers  # noqa: E402
     from xmppclient import (  # noqa: E402
         Fail, occupant_said, occupant_show, presence_from)

@@ -17,6 +17,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import tap  # noqa: E402  (tests/tap.py)
 from fake_msn import FakeMsn, MsnClient, mime_text, qry_answer  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,22 +62,6 @@ def alice_login(text):
         elif raw.startswith("[http] GET /login -> ") and steps:
             steps.append(("http", raw.split(" -> ", 1)[1]))
     return steps
-
-
-class Tap:
-    def __init__(self, plan):
-        self.n = self.failed = 0
-        print("1..%d" % plan, flush=True)
-
-    def check(self, ok, desc, diag=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if ok else "not ok", self.n, desc),
-              flush=True)
-        if not ok:
-            self.failed += 1
-            for l in str(diag or "").splitlines():
-                print("# " + l, flush=True)
-        return ok
 
 
 async def readline(r, timeout=5):
@@ -209,15 +196,11 @@ def main(argv):
     text, where = transcript_text(argv)
     steps = alice_login(text)
     server_lines = sum(1 for k, _ in steps if k != ">>>")
-    tap = Tap(server_lines + 5)
-    print("# transcript: %s (%d steps)" % (where, len(steps)), flush=True)
-    try:
-        asyncio.run(asyncio.wait_for(main_async(tap, steps), 60))
-    except Exception as e:
-        print("# crashed: %s: %s" % (type(e).__name__, e), flush=True)
-    while tap.n < server_lines + 5:
-        tap.check(False, "not reached")
-    return 1 if tap.failed else 0
+
+    def run(t):
+        t.diag("transcript: %s (%d steps)" % (where, len(steps)))
+        asyncio.run(asyncio.wait_for(main_async(t, steps), 60))
+    return tap.run(lambda: tap.FnRun(server_lines + 5, run), 90)
 
 
 if __name__ == "__main__":

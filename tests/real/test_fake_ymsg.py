@@ -22,6 +22,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import tap  # noqa: E402  (tests/tap.py)
 import fake_ymsg  # noqa: E402
 from fake_ymsg import FakeYmsg, Reader, encode, get  # noqa: E402
 
@@ -84,25 +87,6 @@ def parse(text):
             steps.append((who, d, SERVICES[name], int(st, 16),
                           ast.literal_eval(pairs)))
     return steps
-
-
-class Tap:
-    def __init__(self, plan):
-        self.n = self.failed = 0
-        print("1..%d" % plan, flush=True)
-
-    def check(self, ok, desc, why=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if ok else "not ok", self.n, desc),
-              flush=True)
-        if not ok:
-            self.failed += 1
-            for line in str(why or "").splitlines():
-                print("# " + line, flush=True)
-        return ok
-
-    def diag(self, text):
-        print("# " + text, flush=True)
 
 
 class Sock:
@@ -261,10 +245,6 @@ def main(argv):
         text = COPY
     steps = parse(text)
     replies = [s for s in steps if s[1] == "<<<"]
-    tap = Tap(len(replies) + 8)
-    tap.diag("transcript: %s (%d server packets)"
-             % (path if text is not COPY else "the copy in this file",
-                len(replies)))
     challenges = {s[0]: get(s[4], "94") for s in steps
                   if s[1] == "<<<" and s[2] == fake_ymsg.AUTH}
     fake = FakeYmsg(dict(PASSWORDS, carol="carolpw", dave="davepw",
@@ -272,15 +252,15 @@ def main(argv):
                     {"alice": ["bob"], "bob": ["alice"],
                      "carol": ["alice", "bob", ("Work", "dave")]},
                     challenges=challenges)
-    port = fake.start()
-    try:
-        replay(tap, port, steps)
-        more_checks(tap, port)
-    finally:
-        fake.stop()
-    while tap.n < len(replies) + 8:
-        tap.check(False, "not reached")
-    return 1 if tap.failed else 0
+
+    def run(t):
+        t.diag("transcript: %s (%d server packets)"
+               % (path if text is not COPY else "the copy in this file",
+                  len(replies)))
+        port = fake.start()
+        replay(t, port, steps)
+        more_checks(t, port)
+    return tap.run(lambda: tap.FnRun(len(replies) + 8, run, fake.stop), 90)
 
 
 if __name__ == "__main__":

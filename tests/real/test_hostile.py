@@ -29,13 +29,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-import realtap  # noqa: E402
-from realtap import Abort  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from tap import Abort  # noqa: E402  (tests/tap.py)
 
 try:
     from slixmpp.exceptions import IqError, IqTimeout
     from slixmpp.xmlstream.handler import Callback
     from slixmpp.xmlstream.matcher import MatcherId
+    import xmppclient  # noqa: E402
     from xmppclient import (  # noqa: E402
         CLIENT, NS_OID, NS_USER, Client, ClientRun, Fail, bare, body, codes, end_loop,
         iq_error, item, join_answer, kind, ptype, show, stanza_error)
@@ -339,8 +341,9 @@ class Run(ClientRun):
         except servers.ServerError as e:
             t.check(False, "prosody starts", e)
             raise Abort
-        t.check(True, "prosody starts on 127.0.0.1 (c2s %d, component %d)"
-                % (srv.c2s_port, srv.component_port))
+        t.check(srv.alive() and srv.accepts(),
+                "prosody starts and accepts on 127.0.0.1 (c2s %d, component "
+                "%d)" % (srv.c2s_port, srv.component_port), srv.log_tails())
         try:
             for u in USERS:
                 srv.register(u, u + "-pw")
@@ -1262,7 +1265,7 @@ def leaks_in(seen, others):
 
 
 def main(argv):
-    return realtap.main(argv, Run, WATCHDOG + 60)
+    return xmppclient.main(argv, Run, WATCHDOG + 60)
 
 
 if __name__ == "__main__":

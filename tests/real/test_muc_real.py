@@ -27,10 +27,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-import realtap  # noqa: E402
-from realtap import Abort  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from tap import Abort  # noqa: E402  (tests/tap.py)
 
 try:
+    import xmppclient  # noqa: E402
     from xmppclient import (  # noqa: E402
         Client, ClientRun, Fail, bare, body, codes, groupchat_from, item,
         item_reason, join_answer, kind, occupant_id, presence_from, ptype,
@@ -120,8 +122,10 @@ class Run(ClientRun):
         except servers.ServerError as e:
             t.check(False, "%s starts" % self.kind, e)
             raise Abort
-        t.check(True, "%s starts on 127.0.0.1 (c2s %d, component %d)"
-                % (self.kind, srv.c2s_port, srv.component_port))
+        t.check(srv.alive() and srv.accepts(),
+                "%s starts and accepts on 127.0.0.1 (c2s %d, component %d)"
+                % (self.kind, srv.c2s_port, srv.component_port),
+                srv.log_tails())
         try:
             for u in USERS:
                 srv.register(u, u + "-pw")
@@ -733,7 +737,7 @@ class Run(ClientRun):
 
 
 def main(argv):
-    return realtap.main(argv, Run, WATCHDOG + 60)
+    return xmppclient.main(argv, Run, WATCHDOG + 60)
 
 
 if __name__ == "__main__":

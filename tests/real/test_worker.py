@@ -19,7 +19,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import realtap  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import tap as realtap  # noqa: E402  (tests/tap.py)
 import servers  # noqa: E402
 import wire  # noqa: E402
 

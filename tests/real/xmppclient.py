@@ -5,7 +5,13 @@ expects, and small readers of those stanzas."""
 import asyncio
 import copy
 import logging
+import os
+import sys
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import tap  # noqa: E402  (tests/tap.py: the TAP lines and the run loop)
 
 # Before slixmpp's import, which warns about its stringprep fallback.
 logging.basicConfig(level=logging.CRITICAL)
@@ -275,19 +281,17 @@ def end_loop(loop):
 
 class ClientRun:
     """What the real-server runs with client sessions share: a TAP plan of
-    PLAN checks, a private temp dir, the shared secret, the asyncio loop the
+    NAMES checks, a private temp dir, the shared secret, the asyncio loop the
     clients run on, and one check per step. A subclass sets NAMES, PLAN and
     its own fields."""
 
     PLAN = 0
 
     def __init__(self, kind, binary, prefix):
-        import os
         import tempfile
-        from realtap import Tap
         self.kind = kind
         self.binary = binary
-        self.tap = Tap(self.PLAN)
+        self.tap = tap.Tap(self.NAMES)
         self.tmp = tempfile.mkdtemp(prefix="imgroups-%s-%s-" % (prefix, kind))
         os.chmod(self.tmp, 0o755)
         self.secret = os.urandom(12).hex()
@@ -315,7 +319,11 @@ class ClientRun:
     async def in_thread(self, fn, *args):
         return await self.loop.run_in_executor(None, fn, *args)
 
-    def finish_plan(self, why):
-        while self.tap.n < self.PLAN:
-            self.tap.check(False, "%s (not run: %s)"
-                           % (self.NAMES[self.tap.n], why))
+
+def main(argv, run_class, watchdog):
+    """argv: [script, prosody|ejabberd, /path/to/imgroups]; runs
+    run_class(server, binary) through tap.run."""
+    tap.usage(argv, "prosody|ejabberd /path/to/imgroups",
+              lambda a: len(a) == 2 and a[0] in ("prosody", "ejabberd")
+              and os.access(a[1], os.X_OK))
+    return tap.run(lambda: run_class(argv[1], argv[2]), watchdog, argv[1])

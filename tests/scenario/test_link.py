@@ -138,11 +138,13 @@ def server_closes():
 @test('a component started before the server listens connects once it does')
 def server_late():
     server = FakeServer(listen=False)
-    proc = start(server)
+    proc = start(server, log__level='debug')  # retries after the first: debug
     t0 = time.monotonic()
-    proc.wait_log(r'^\S+ \w+ link: cannot reach 127\.0\.0\.1:%d \(.+\); retrying in \d+\.\d s$'
-                  % server.port, timeout=10)
-    time.sleep(2.0)
+    unreachable = (r'^\S+ \w+ link: cannot reach 127\.0\.0\.1:%d \(.+\); retrying in \d+\.\d s$'
+                   % server.port)
+    m = proc.wait_log(unreachable, timeout=10)
+    # a second attempt, refused too, before the server listens
+    proc.wait_log(unreachable, timeout=10, since=m.end())
     elapsed = time.monotonic() - t0
     server.start_listening()
     server.wait_for_connection(15)
