@@ -2,25 +2,24 @@
 #include "legacy.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
-#include <glib-unix.h>
 
+#include "backoff.h"
+#include "channel.h"
+#include "clock.h"
 #include "log.h"
+#include "secret.h"
 
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS   60000
 /* A worker that ran this long before dying starts the backoff afresh:
  * otherwise one crash a day would, after a week, wait a minute. */
 #define STABLE_AFTER_US (60 * G_USEC_PER_SEC)
-#define KILL_AFTER_S     5
-#define READ_CHUNK       65536
+#define KILL_AFTER_S    5
 
 typedef struct worker {
     legacy *lg;
@@ -29,18 +28,14 @@ typedef struct worker {
     char *protocol, *username, *password;
     GHashTable *options; /* char * -> char *, owned */
     GSubprocess *proc;
-    GCancellable *cancel; /* the wait on proc */
-    int fd;               /* our end of the socketpair, -1 when none */
-    guint in_id, out_id;  /* fd watches */
-    proto_reader *reader;
-    GByteArray *outq;
+    GCancellable *cancel;   /* the wait on proc */
+    channel *ch;            /* our end of the socketpair; NULL when none */
     gboolean stopping;      /* we asked it to go: no restart */
     gboolean restart_after; /* stopping for a new start with new settings */
     gboolean quarantined;
     guint restart_id, kill_id;
     GArray *crashes; /* gint64 monotonic µs of recent crashes */
-    guint backoff_ms;
-    gint64 started_us; /* monotonic, when the current process started */
+    backoff restart; /* 1 s doubling to 60 s, stable after 60 s */
 } worker;
 
 struct legacy {
@@ -53,35 +48,17 @@ struct legacy {
 
 static void spawn(worker *w);
 
-static void password_free(char *p)
+/* Our end of the socketpair is done with. */
+static void hang_up(worker *w)
 {
-    if (p)
-        memset(p, 0, strlen(p));
-    g_free(p);
-}
-
-static void channel_close(worker *w)
-{
-    if (w->in_id)
-        g_source_remove(w->in_id);
-    if (w->out_id)
-        g_source_remove(w->out_id);
-    w->in_id = w->out_id = 0;
-    if (w->fd >= 0)
-        close(w->fd);
-    w->fd = -1;
-    if (w->reader)
-        proto_reader_free(w->reader);
-    w->reader = NULL;
-    if (w->outq)
-        g_byte_array_set_size(w->outq, 0);
+    g_clear_pointer(&w->ch, channel_free);
 }
 
 static void worker_free(gpointer data)
 {
     worker *w = data;
 
-    channel_close(w);
+    hang_up(w);
     if (w->cancel) {
         g_cancellable_cancel(w->cancel);
         g_object_unref(w->cancel);
@@ -97,11 +74,9 @@ static void worker_free(gpointer data)
     g_free(w->name);
     g_free(w->protocol);
     g_free(w->username);
-    password_free(w->password);
+    secret_free(w->password);
     if (w->options)
         g_hash_table_unref(w->options);
-    if (w->outq)
-        g_byte_array_unref(w->outq);
     g_array_unref(w->crashes);
     g_free(w);
 }
@@ -159,147 +134,79 @@ const char *legacy_worker_path(const legacy *lg)
     return lg->worker_path;
 }
 
-/* ---- output ---- */
-
-static gboolean on_writable(GIOChannel *ch, GIOCondition cond, gpointer data);
-
-static void out_arm(worker *w)
-{
-    if (w->fd < 0 || w->out_id || w->outq->len == 0)
-        return;
-    {
-        GIOChannel *ch = g_io_channel_unix_new(w->fd);
-        w->out_id =
-            g_io_add_watch(ch, G_IO_OUT | G_IO_ERR | G_IO_HUP, on_writable, w);
-        g_io_channel_unref(ch);
-    }
-}
-
-static gboolean on_writable(GIOChannel *ch, GIOCondition cond, gpointer data)
-{
-    worker *w = data;
-
-    while (w->outq->len > 0) {
-        ssize_t n = send(w->fd, w->outq->data, w->outq->len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return G_SOURCE_CONTINUE;
-        if (n < 0) {
-            /* The worker is going; its exit is handled by the wait. */
-            log_debug(LOG_LEGACY, "worker %s: write: %s", w->name,
-                      g_strerror(errno));
-            g_byte_array_set_size(w->outq, 0);
-            break;
-        }
-        g_byte_array_remove_range(w->outq, 0, (guint)n);
-    }
-    w->out_id = 0;
-    return G_SOURCE_REMOVE;
-}
-
-static int queue_frame(worker *w, enum proto_type t, GVariant *body)
-{
-    GError *err = NULL;
-    GBytes *frame = proto_encode(t, body, &err);
-    gsize n;
-    const guint8 *p;
-
-    if (!frame) {
-        log_error(LOG_LEGACY, "worker %s: cannot encode %s: %s", w->name,
-                  proto_name(t), err->message);
-        g_error_free(err);
-        return -1;
-    }
-    p = g_bytes_get_data(frame, &n);
-    g_byte_array_append(w->outq, p, (guint)n);
-    g_bytes_unref(frame);
-    out_arm(w);
-    return 0;
-}
+/* ---- the channel ---- */
 
 int legacy_send(legacy *lg, const char *account, enum proto_type t,
                 GVariant *body)
 {
     worker *w = g_hash_table_lookup(lg->workers, account);
+    int rc;
 
-    if (!w || w->fd < 0 || w->stopping) {
+    if (!w || !w->ch || !channel_is_open(w->ch) || w->stopping) {
         if (body && g_variant_is_floating(body))
             g_variant_unref(g_variant_ref_sink(body));
         return -1;
     }
-    return queue_frame(w, t, body);
-}
-
-/* ---- input ---- */
-
-typedef struct turn_args {
-    worker *w;
-    gboolean broken;
-} turn_args;
-
-static void dispatch_frames(void *data)
-{
-    turn_args *a = data;
-    worker *w = a->w;
-    enum proto_type t;
-    GVariant *body;
-    GError *err = NULL;
-    int rc;
-
-    while (w->reader && (rc = proto_reader_next(w->reader, &t, &body, &err))) {
-        if (rc < 0) {
-            log_error(LOG_LEGACY, "worker %s: broken message stream: %s",
-                      w->name, err->message);
-            g_clear_error(&err);
-            a->broken = TRUE;
-            return;
-        }
-        if (t == PROTO_HELLO) {
-            guint16 v = 0;
-            g_variant_get(body, "(q)", &v);
-            if (v != PROTO_VERSION) {
-                log_error(LOG_LEGACY,
-                          "worker %s speaks protocol %u, this imgroups %u: "
-                          "%s is from another build",
-                          w->name, v, PROTO_VERSION, w->lg->worker_path);
-                a->broken = TRUE;
-            }
-        } else
-            w->lg->ev.message(w->name, t, body, w->lg->userdata);
-        g_variant_unref(body);
-        if (a->broken)
-            return;
+    rc = channel_send(w->ch, t, body);
+    if (rc < 0) {
+        log_error(LOG_LEGACY, "worker %s: cannot send %s: %s", w->name,
+                  proto_name(t), g_strerror(-rc));
+        return -1;
     }
+    return 0;
 }
 
-static gboolean on_readable(GIOChannel *ch, GIOCondition cond, gpointer data)
+static void on_message(channel *ch, enum proto_type t, GVariant *body,
+                       void *data)
 {
     worker *w = data;
-    guint8 buf[READ_CHUNK];
-    turn_args a = {w, FALSE};
-    ssize_t n;
+    guint16 v = 0;
 
-    n = recv(w->fd, buf, sizeof(buf), 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return G_SOURCE_CONTINUE;
-    if (n <= 0) {
-        /* EOF: the worker is exiting; the wait reports how. */
-        w->in_id = 0;
-        channel_close(w);
-        return G_SOURCE_REMOVE;
+    if (t != PROTO_HELLO) {
+        w->lg->ev.message(w->name, t, body, w->lg->userdata);
+        return;
     }
-    proto_reader_feed(w->reader, buf, (gsize)n);
-    w->lg->ev.turn(dispatch_frames, &a, w->lg->userdata);
-    if (a.broken && w->proc) {
-        /* A worker that cannot be understood is not trusted further. */
+    g_variant_get(body, "(q)", &v);
+    if (v == PROTO_VERSION)
+        return;
+    log_error(LOG_LEGACY,
+              "worker %s speaks protocol %u, this imgroups %u: %s is from "
+              "another build",
+              w->name, v, PROTO_VERSION, w->lg->worker_path);
+    /* A worker that cannot be understood is not trusted further. */
+    channel_close(ch);
+    if (w->proc)
         g_subprocess_force_exit(w->proc);
-        w->in_id = 0;
-        channel_close(w);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
 }
+
+static void on_turn(void (*fn)(void *), void *arg, void *data)
+{
+    worker *w = data;
+
+    w->lg->ev.turn(fn, arg, w->lg->userdata);
+}
+
+/* EOF: the worker is exiting, and the wait reports how. A stream that
+ * cannot be understood makes the worker one that is not trusted. */
+static void on_closed(channel *ch, int status, const char *why, void *data)
+{
+    worker *w = data;
+
+    if (status == -EPROTO) {
+        log_error(LOG_LEGACY, "worker %s: broken message stream: %s", w->name,
+                  why);
+        if (w->proc)
+            g_subprocess_force_exit(w->proc);
+        return;
+    }
+    log_debug(LOG_LEGACY, "worker %s: %s", w->name, why);
+}
+
+static const channel_events channel_ev = {
+    .message = on_message,
+    .turn = on_turn,
+    .closed = on_closed,
+};
 
 /* ---- life and death ---- */
 
@@ -370,7 +277,7 @@ static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
         g_source_remove(w->kill_id);
         w->kill_id = 0;
     }
-    channel_close(w);
+    hang_up(w);
     if (w->stopping) {
         log_info(LOG_LEGACY, "worker %s stopped (%s)", w->name, why);
         g_free(why);
@@ -393,12 +300,11 @@ static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
         g_free(why);
         why = text;
     } else {
-        if (g_get_monotonic_time() - w->started_us >= STABLE_AFTER_US)
-            w->backoff_ms = BACKOFF_FIRST_MS;
+        guint delay = backoff_next(&w->restart, clock_now(), FALSE);
+
         log_warning(LOG_LEGACY, "account %s: worker %s; restarting in %u ms",
-                    w->name, why, w->backoff_ms);
-        w->restart_id = g_timeout_add(w->backoff_ms, restart_cb, w);
-        w->backoff_ms = MIN(w->backoff_ms * 2, BACKOFF_MAX_MS);
+                    w->name, why, delay);
+        w->restart_id = g_timeout_add(delay, restart_cb, w);
     }
     lg->ev.lost(w->name, why, quarantine, lg->userdata);
     g_free(why);
@@ -504,23 +410,16 @@ static void spawn(worker *w)
         g_free(why);
         return;
     }
-    w->fd = sv[0];
-    g_unix_set_fd_nonblocking(w->fd, TRUE, NULL);
-    w->reader = proto_reader_new();
-    {
-        GIOChannel *ch = g_io_channel_unix_new(w->fd);
-        w->in_id =
-            g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, w);
-        g_io_channel_unref(ch);
-    }
+    w->ch = channel_new(sv[0], &channel_ev, w);
     w->cancel = g_cancellable_new();
-    w->started_us = g_get_monotonic_time();
+    backoff_up(&w->restart, clock_now());
     g_subprocess_wait_async(w->proc, w->cancel, on_worker_exit, w);
     log_info(LOG_LEGACY, "account %s: worker started (pid %s)", w->name,
              g_subprocess_get_identifier(w->proc));
     /* The worker reads these after sending its own hello. */
-    queue_frame(w, PROTO_HELLO, g_variant_new("(q)", (guint16)PROTO_VERSION));
-    queue_frame(w, PROTO_ACCOUNT_ADD, account_add_body(w));
+    legacy_send(lg, w->name, PROTO_HELLO,
+                g_variant_new("(q)", (guint16)PROTO_VERSION));
+    legacy_send(lg, w->name, PROTO_ACCOUNT_ADD, account_add_body(w));
 }
 
 static GHashTable *options_copy(GHashTable *src)
@@ -548,14 +447,12 @@ void legacy_start(legacy *lg, const char *name, const char *protocol,
         w = g_new0(worker, 1);
         w->lg = lg;
         w->name = g_strdup(name);
-        w->fd = -1;
-        w->outq = g_byte_array_new();
         w->crashes = g_array_new(FALSE, FALSE, sizeof(gint64));
         g_hash_table_insert(lg->workers, w->name, w);
     }
     g_free(w->protocol);
     g_free(w->username);
-    password_free(w->password);
+    secret_free(w->password);
     if (w->options)
         g_hash_table_unref(w->options);
     w->protocol = g_strdup(protocol);
@@ -563,7 +460,8 @@ void legacy_start(legacy *lg, const char *name, const char *protocol,
     w->password = g_strdup(password ? password : "");
     w->options = options_copy(options);
     w->quarantined = FALSE;
-    w->backoff_ms = BACKOFF_FIRST_MS;
+    backoff_init(&w->restart, BACKOFF_FIRST_MS, BACKOFF_MAX_MS,
+                 STABLE_AFTER_US);
     g_array_set_size(w->crashes, 0);
     if (w->restart_id) {
         g_source_remove(w->restart_id);
@@ -594,7 +492,7 @@ void legacy_stop(legacy *lg, const char *name)
     }
     w->stopping = TRUE;
     w->restart_after = FALSE;
-    channel_close(w);
+    hang_up(w);
     g_subprocess_send_signal(w->proc, SIGTERM);
     if (!w->kill_id)
         w->kill_id = g_timeout_add_seconds(KILL_AFTER_S, kill_cb, w);

@@ -2,6 +2,8 @@
  * messages to the modules (bot.h). */
 #include "bot.h"
 
+#include <errno.h>
+
 #include "secret.h"
 #include "ui.h"
 
@@ -21,7 +23,10 @@ bot *bot_owner(void)
 
 void bot_send(bot *b, enum proto_type t, GVariant *body)
 {
-    link_send(b->link, t, body);
+    int rc = channel_send(b->ch, t, body);
+
+    if (rc == -EINVAL || rc == -ENOBUFS)
+        g_warning("core link: %s not sent: %s", proto_name(t), g_strerror(-rc));
 }
 
 char *bot_norm(bot *b, const char *who)
@@ -92,11 +97,11 @@ void bot_handle(bot *b, enum proto_type t, GVariant *body)
     handlers[t](b, body);
 }
 
-bot *bot_new(link_conn *l, bot_exit_fn on_exit)
+bot *bot_new(channel *ch, bot_exit_fn on_exit)
 {
     bot *b = g_new0(bot, 1);
 
-    b->link = l;
+    b->ch = ch;
     b->on_exit = on_exit;
     owner = b;
     account_init(b);

@@ -14,7 +14,7 @@
 #include "chat.h"
 #include "delivery.h"
 #include "im.h"
-#include "link.h"
+#include "channel.h"
 #include "protocol.h"
 
 /* Called when the bot wants the worker to stop (account_remove), with the
@@ -22,7 +22,7 @@
 typedef void (*bot_exit_fn)(int status);
 
 struct bot {
-    link_conn *link; /* borrowed until bot_free() */
+    channel *ch; /* to the core; borrowed until bot_free() */
     bot_exit_fn on_exit;
     char *name; /* the core's name for the account; set by account_add */
     char *protocol;
@@ -37,10 +37,10 @@ struct bot {
     delivery_state delivery;
 };
 
-/* The bot, hooked into libpurple (after ui_init). l is borrowed until
+/* The bot, hooked into libpurple (after ui_init). ch is borrowed until
  * bot_free(). There is one per process: libpurple's UI ops carry no user
  * data, and find it through bot_of_account(). Caller bot_free()s. */
-bot *bot_new(link_conn *l, bot_exit_fn on_exit);
+bot *bot_new(channel *ch, bot_exit_fn on_exit);
 
 /* Handles one message from the core (anything after the hello exchange).
  * body is borrowed. */

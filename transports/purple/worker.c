@@ -9,7 +9,8 @@
 #include <glib.h>
 
 #include "bot.h"
-#include "link.h"
+#include "channel.h"
+#include "clock.h"
 #include "protocol.h"
 #include "ui.h"
 
@@ -23,7 +24,7 @@ enum {
 
 static struct {
     GMainLoop *loop;
-    link_conn *link;
+    channel *ch;
     bot *bot;
     gboolean greeted; /* the core's hello arrived */
     gboolean stopping;
@@ -42,7 +43,8 @@ static void stop(int status)
     w.status = status;
 }
 
-static void on_message(enum proto_type t, GVariant *body, void *data)
+static void on_message(channel *ch, enum proto_type t, GVariant *body,
+                       void *data)
 {
     guint16 version;
 
@@ -78,8 +80,7 @@ static gboolean settle_poll(gpointer data)
 {
     int status = GPOINTER_TO_INT(data);
 
-    if (bot_unsettled(w.bot) &&
-        g_get_monotonic_time() - w.closed_at < SETTLE_MS * 1000)
+    if (bot_unsettled(w.bot) && clock_now() - w.closed_at < SETTLE_MS * 1000)
         return G_SOURCE_CONTINUE;
     stop(status);
     return G_SOURCE_REMOVE;
@@ -88,18 +89,27 @@ static gboolean settle_poll(gpointer data)
 /* The core is gone: what the network has been handed but not yet confirmed
  * is waited for (up to SETTLE_MS), so that its confirmation reaches the
  * delivery journal and the next core does not send it again. */
-static void on_closed(int status, void *data)
+static void on_closed(channel *ch, int status, const char *why, void *data)
 {
     (void)data;
+    if (status == -EPROTO)
+        g_warning("core link: %s", why);
+    else
+        g_message("core link: %s", why);
     g_message("core link closed%s", status < 0 ? " (broken)" : "");
     status = status < 0 ? EXIT_BROKEN : EXIT_OK;
     if (!w.bot || !bot_unsettled(w.bot)) {
         stop(status);
         return;
     }
-    w.closed_at = g_get_monotonic_time();
+    w.closed_at = clock_now();
     g_timeout_add(50, settle_poll, GINT_TO_POINTER(status));
 }
+
+static const channel_events events = {
+    .message = on_message,
+    .closed = on_closed,
+};
 
 /* A prpl may fork helpers of its own (libpurple's stock DNS resolver did;
  * ours is GResolver, threads only) and never wait for them: SA_NOCLDWAIT
@@ -160,15 +170,15 @@ int main(int argc, char **argv)
     reap_children();
     ui_log_init(debug);
     w.loop = g_main_loop_new(NULL, FALSE);
-    w.link = link_new(fd, on_message, on_closed, NULL);
-    link_send(w.link, PROTO_HELLO, g_variant_new("(q)", PROTO_VERSION));
+    w.ch = channel_new(fd, &events, NULL);
+    channel_send(w.ch, PROTO_HELLO, g_variant_new("(q)", PROTO_VERSION));
     if (ui_init(user_dir, plugin_dir, debug) < 0) {
         status = EXIT_BROKEN;
-        link_free(w.link);
+        channel_free(w.ch);
         g_main_loop_unref(w.loop);
         goto leave;
     }
-    w.bot = bot_new(w.link, stop);
+    w.bot = bot_new(w.ch, stop);
     g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
     g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
     /* A stop during start-up (the core gone, a bad account) quit a loop
@@ -179,8 +189,8 @@ int main(int argc, char **argv)
     bot_shutdown(w.bot);
     ui_quit();
     bot_free(w.bot);
-    link_drain(w.link, 500);
-    link_free(w.link);
+    channel_flush(w.ch, 500);
+    channel_free(w.ch);
     g_main_loop_unref(w.loop);
     status = w.status;
     g_message("exiting (%d)", status);
