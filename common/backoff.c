@@ -24,6 +24,7 @@ void backoff_reset(backoff *b)
 guint backoff_next(backoff *b, gint64 now, gboolean fatal)
 {
     guint base;
+    double jittered;
 
     if (b->up_at && now - b->up_at >= b->stable_us)
         b->next_ms = 0;
@@ -33,7 +34,7 @@ guint backoff_next(backoff *b, gint64 now, gboolean fatal)
         base = b->max_ms;
     b->next_ms = base >= b->max_ms / 2 ? b->max_ms : base * 2;
     /* ±25 %, so that many peers failing together spread out; never past
-     * the cap. */
-    return (guint)MIN((double)b->max_ms,
-                      base * g_random_double_range(0.75, 1.25));
+     * the cap. Drawn once: MIN() evaluates its arguments twice. */
+    jittered = base * g_random_double_range(0.75, 1.25);
+    return (guint)MIN((double)b->max_ms, jittered);
 }
