@@ -5,6 +5,7 @@
 
 #include "passport.h"
 #include "sb.h"
+#include "secret.h"
 
 #define PING_SECONDS  50
 #define MAX_REDIRECTS 3
@@ -699,7 +700,7 @@ void ns_ticket(msn_session *s, const char *ticket)
     s->state = NS_USR_S;
     args = g_strdup_printf("TWN S %s", ticket);
     conn_send(s->ns, "USR", args);
-    g_free(args);
+    secret_free(args);
 }
 
 static gboolean on_ping(gpointer data)

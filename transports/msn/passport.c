@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ns.h"
+#include "secret.h"
 
 #define USER_AGENT "MSMSGS"
 
@@ -12,14 +13,6 @@
 
 static void on_login(PurpleUtilFetchUrlData *req, gpointer data,
                      const gchar *text, gsize len, const gchar *error);
-
-/* Frees a string that held the password. */
-static void wipe(char *secret)
-{
-    if (secret)
-        memset(secret, 0, strlen(secret));
-    g_free(secret);
-}
 
 static void fail_http(msn_session *s, const char *step, const char *error)
 {
@@ -68,8 +61,8 @@ static void ask_ticket(msn_session *s, const char *url)
     purple_debug_info("msn", "Passport login at %s\n", host);
     s->http = purple_util_fetch_url_request(url, FALSE, USER_AGENT, TRUE,
                                             request, TRUE, on_login, s);
-    wipe(request);
-    wipe(pwd);
+    secret_free(request);
+    secret_free(pwd);
     g_free(email);
     g_free(host);
     g_free(path);
@@ -140,7 +133,7 @@ static void on_login(PurpleUtilFetchUrlData *req, gpointer data,
     }
     /* The ticket lives about 30 s: used at once. */
     ns_ticket(s, ticket);
-    wipe(ticket);
+    secret_free(ticket);
 }
 
 void passport_login(msn_session *s)

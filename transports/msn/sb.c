@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ns.h"
+#include "secret.h"
 
 /* The headers of every text message this plugin sends. */
 #define TEXT_HEADERS                                                           \
@@ -162,7 +163,7 @@ static void sb_free(struct sb *sb)
     g_queue_clear_full(&sb->sent, item_free);
     g_free(sb->why);
     g_free(sb->peer);
-    g_free(sb->ticket);
+    secret_free(sb->ticket);
     g_free(sb->sessid);
     g_free(sb);
 }
@@ -407,7 +408,7 @@ static void on_event(conn *c, const char *why, void *owner)
         args = g_strdup_printf("%s %s", sb->s->email, sb->ticket);
         conn_send(sb->c, "USR", args);
     }
-    g_free(args);
+    secret_free(args); /* it holds the ticket */
 }
 
 static void connect_sb(struct sb *sb, const char *host, int port)
@@ -495,7 +496,7 @@ void sb_on_xfr(msn_session *s, guint trid, const char *host, int port,
         struct sb *sb = l->data;
 
         if (sb->state == SB_XFR && sb->xfr_trid == trid) {
-            g_free(sb->ticket);
+            secret_free(sb->ticket);
             sb->ticket = g_strdup(ticket);
             connect_sb(sb, host, port);
             return;

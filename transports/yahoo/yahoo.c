@@ -13,6 +13,7 @@
 #include <purple.h>
 
 #include "imgroups_prpl.h"
+#include "secret.h"
 #include "yauth.h"
 #include "ymsg.h"
 
@@ -498,8 +499,8 @@ static void on_auth(struct yconn *y, const ymsg_pkt *pkt)
     ymsg_pkt_add(resp, 1, me(y));
     ymsg_pkt_add(resp, 135, CLIENT_VERSION);
     send_pkt(y, resp);
-    memset(r6, 0, sizeof r6);
-    memset(r96, 0, sizeof r96);
+    secret_wipe(r6, sizeof r6);
+    secret_wipe(r96, sizeof r96);
 }
 
 /* Login refusals (AUTHRESP key 66). */

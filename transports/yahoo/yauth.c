@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "secret.h"
+
 static const char y64_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
 
@@ -117,8 +119,8 @@ char *yauth_md5crypt(const char *password, const char *salt)
                  ((guint32)fin[order[i][1]] << 8) | fin[order[i][2]],
              4);
     to64(out, fin[11], 2);
-    memset(alt, 0, sizeof alt);
-    memset(fin, 0, sizeof fin);
+    secret_wipe(alt, sizeof alt);
+    secret_wipe(fin, sizeof fin);
     return g_string_free(out, FALSE);
 }
 
@@ -163,7 +165,7 @@ static void one_response(const char *id, const char *chal, char checksum,
                            : order[i] == CHAL ? chal
                                               : hash);
     md5_y64(s->str, out);
-    memset(s->str, 0, s->len);
+    secret_wipe(s->str, s->len);
     g_string_free(s, TRUE);
 }
 
@@ -183,11 +185,10 @@ int yauth_response(const char *id, const char *password, const char *challenge,
     md5_y64(password, pw_hash);
     crypted = yauth_md5crypt(password, YAHOO_SALT);
     md5_y64(crypted, crypt_hash);
-    memset(crypted, 0, strlen(crypted));
-    g_free(crypted);
+    secret_free(crypted);
     one_response(id, challenge, checksum, pw_hash, schemes[sv].order, r6);
     one_response(id, challenge, checksum, crypt_hash, schemes[sv].order, r96);
-    memset(pw_hash, 0, sizeof pw_hash);
-    memset(crypt_hash, 0, sizeof crypt_hash);
+    secret_wipe(pw_hash, sizeof pw_hash);
+    secret_wipe(crypt_hash, sizeof crypt_hash);
     return 0;
 }
