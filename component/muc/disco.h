@@ -4,12 +4,10 @@
 
 #include "muc_int.h"
 
-/* disco#info on r asked by st (o: the asker's occupant or NULL): identity,
- * features, the muc#roominfo form (XEP-0045 §6.4). Sends the reply. */
-void disco_info(muc *m, uplink *up, room *r, xmpp_stanza_t *st, const occ *o);
-
-/* disco#items on r: the occupants' nicks, to occupants only (XEP-0045
- * §6.5). Sends the reply. */
-void disco_items(uplink *up, room *r, xmpp_stanza_t *st, const occ *o);
+/* iq_fns (iq.h) on a room (q->data a muc_call). disco#info: identity,
+ * features, the muc#roominfo form (XEP-0045 §6.4); disco#items: the
+ * occupants' nicks, to occupants only (XEP-0045 §6.5). */
+enum xerr disco_info(const iq_req *q, iq_res *res);
+enum xerr disco_items(const iq_req *q, iq_res *res);
 
 #endif

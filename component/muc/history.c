@@ -200,11 +200,11 @@ static int parse_stamp(xmpp_ctx_t *ctx, char *text, gint64 *out)
     return 0;
 }
 
-void history_mam_form(uplink *up, xmpp_stanza_t *st)
+enum xerr history_mam_form(const iq_req *iq, iq_res *res)
 {
     static const char *const fields[] = {"start", "end", "after-id",
                                          "before-id", NULL};
-    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_ctx_t *ctx = iq->ctx;
     xmpp_stanza_t *q = stanza_elem(ctx, "query", NS_MAM);
     xmpp_stanza_t *form = stanza_elem(ctx, "x", NS_DATA);
     xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
@@ -222,7 +222,8 @@ void history_mam_form(uplink *up, xmpp_stanza_t *st)
         stanza_add(form, f);
     }
     stanza_add(q, form);
-    muc_result(up, st, q);
+    res->payload = q;
+    return XERR_NONE;
 }
 
 static gboolean may_read_archive(muc *m, room *r, const char *full)
@@ -241,15 +242,19 @@ static gboolean may_read_archive(muc *m, room *r, const char *full)
     return a == AFF_OWNER || a == AFF_ADMIN || a == AFF_MEMBER;
 }
 
-void history_mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
-                      xmpp_stanza_t *q)
+enum xerr history_mam_query(const iq_req *iq, iq_res *res)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
-    const char *from = xmpp_stanza_get_from(st);
+    const muc_call *c = iq->data;
+    muc *m = c->m;
+    room *r = c->r;
+    uplink *up = iq->up;
+    xmpp_stanza_t *q = iq->child;
+    xmpp_ctx_t *ctx = iq->ctx;
+    const char *from = iq->from;
+    enum xerr x = XERR_NONE;
     const char *queryid = xmpp_stanza_get_attribute(q, "queryid");
     xmpp_stanza_t *form = xmpp_stanza_get_child_by_name_and_ns(q, "x", NS_DATA);
     xmpp_stanza_t *set = xmpp_stanza_get_child_by_name_and_ns(q, "set", NS_RSM);
-    xmpp_stanza_t *e;
     archive_query aq = {0};
     char *after = NULL, *before = NULL, *max = NULL;
     GPtrArray *list = NULL;
@@ -261,22 +266,18 @@ void history_mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     int rc;
 
     if (!may_read_archive(m, r, from)) {
-        muc_reply_error(up, st, XERR_FORBIDDEN,
-                        "only members of this group may read its archive");
-        return;
+        return iq_fail(res, XERR_FORBIDDEN,
+                       "only members of this group may read its archive");
     }
     mod = o ? muc_sees_jids(r, o) : r->cfg->whois_anyone;
     if (form_has_other_fields(form)) {
-        muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED,
-                        "filters supported: start, end, after-id, before-id");
-        return;
+        return iq_fail(res, XERR_FEATURE_NOT_IMPLEMENTED,
+                       "filters supported: start, end, after-id, before-id");
     }
     if (parse_stamp(ctx, stanza_form_value(form, "start"), &aq.start_us) < 0 ||
         parse_stamp(ctx, stanza_form_value(form, "end"), &aq.end_us) < 0) {
-        muc_reply_error(up, st, XERR_BAD_REQUEST,
-                        "start/end are not XEP-0082 "
-                        "date-times");
-        return;
+        return iq_fail(res, XERR_BAD_REQUEST,
+                       "start/end are not XEP-0082 date-times");
     }
     after = stanza_form_value(form, "after-id");
     before = stanza_form_value(form, "before-id");
@@ -308,33 +309,33 @@ void history_mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
     if (store_read_begin(m->st, &txn, &err) < 0) {
         log_error(LOG_STORE, "mam: %s", err->message);
         g_error_free(err);
-        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        x = iq_fail(res, XERR_INTERNAL_SERVER_ERROR, NULL);
         goto leave;
     }
     rc = archive_query_run(txn, m->st, r->name, &aq, &list, &complete, &count);
     store_read_end(txn);
     if (rc == ARCHIVE_ITEM_NOT_FOUND) {
         /* XEP-0313 §6.1: an unknown id in after/before is item-not-found. */
-        muc_reply_error(up, st, XERR_ITEM_NOT_FOUND, "no message with that id");
+        x = iq_fail(res, XERR_ITEM_NOT_FOUND, "no message with that id");
         goto leave;
     }
     if (rc != 0) {
         log_error_about(LOG_STORE, r->name, "mam query failed (%d)", rc);
-        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        x = iq_fail(res, XERR_INTERNAL_SERVER_ERROR, NULL);
         goto leave;
     }
     for (guint i = 0; i < list->len; i++) {
         const archive_msg *a = g_ptr_array_index(list, i);
         xmpp_stanza_t *msg = xmpp_message_new(ctx, NULL, from, NULL);
-        xmpp_stanza_t *res = stanza_elem(ctx, "result", NS_MAM);
+        xmpp_stanza_t *result = stanza_elem(ctx, "result", NS_MAM);
         xmpp_stanza_t *fwd = stanza_elem(ctx, "forwarded", NS_FORWARD);
         xmpp_stanza_t *inner, *delay;
         char *ts = stamp(a->time_us);
 
         xmpp_stanza_set_from(msg, r->jid);
         if (queryid)
-            xmpp_stanza_set_attribute(res, "queryid", queryid);
-        xmpp_stanza_set_id(res, a->stanza_id);
+            xmpp_stanza_set_attribute(result, "queryid", queryid);
+        xmpp_stanza_set_id(result, a->stanza_id);
         delay = stanza_elem(ctx, "delay", NS_DELAY);
         xmpp_stanza_set_attribute(delay, "stamp", ts);
         stanza_add(fwd, delay);
@@ -343,8 +344,8 @@ void history_mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
          * the client namespace. */
         xmpp_stanza_set_ns(inner, "jabber:client");
         stanza_add(fwd, inner);
-        stanza_add(res, fwd);
-        stanza_add(msg, res);
+        stanza_add(result, fwd);
+        stanza_add(msg, result);
         stanza_send(up, msg);
         g_free(ts);
     }
@@ -365,8 +366,7 @@ void history_mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
         g_snprintf(n, sizeof(n), "%" G_GUINT64_FORMAT, count);
         stanza_add_text(ctx, rsm, "count", n);
         stanza_add(fin, rsm);
-        e = fin;
-        muc_result(up, st, e);
+        res->payload = fin;
     }
 leave:
     if (list)
@@ -377,4 +377,5 @@ leave:
         xmpp_free(ctx, before);
     if (max)
         xmpp_free(ctx, max);
+    return x;
 }

@@ -29,10 +29,10 @@ xmpp_stanza_t *history_message(uplink *up, const room *r,
                                const archive_msg *a, const char *to,
                                gboolean to_moderator, gboolean delay);
 
-/* XEP-0313: the MAM query form (get) and a query (set) on r. Each sends
- * its one reply. */
-void history_mam_form(uplink *up, xmpp_stanza_t *st);
-void history_mam_query(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
-                       xmpp_stanza_t *q);
+/* XEP-0313 iq_fns (iq.h) on a room (iq->data a muc_call): the MAM query
+ * form (get), and a query (set), whose messages go out before the <fin/>
+ * the dispatcher sends as the result. */
+enum xerr history_mam_form(const iq_req *iq, iq_res *res);
+enum xerr history_mam_query(const iq_req *iq, iq_res *res);
 
 #endif

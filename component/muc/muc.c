@@ -5,6 +5,7 @@
 #include "muc_int.h"
 #include "disco.h"
 #include "history.h"
+#include "iq.h"
 #include "message.h"
 #include "presence.h"
 #include "options.h"
@@ -324,80 +325,97 @@ enum affiliation muc_affiliation(muc *m, const room *r, const char *bare)
     return a;
 }
 
-void muc_result(uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *payload)
-{
-    xmpp_stanza_t *res =
-        xmpp_iq_new(uplink_ctx(up), "result", xmpp_stanza_get_id(st));
+/* ---- iq ---- */
 
-    xmpp_stanza_set_to(res, xmpp_stanza_get_from(st));
-    xmpp_stanza_set_from(res, xmpp_stanza_get_to(st));
-    if (payload)
-        stanza_add(res, payload);
-    stanza_send(up, res);
+/* XEP-0199 on the room: it answers. */
+static enum xerr room_ping(const iq_req *q, iq_res *res)
+{
+    return XERR_NONE;
+}
+
+/* XEP-0410 §4: a ping to one's own occupant JID is answered by the room. */
+static enum xerr self_ping(const iq_req *q, iq_res *res)
+{
+    muc_call *c = q->data;
+
+    if (room_occ_by_nick(c->r, q->to->resource) != c->o)
+        return XERR_FEATURE_NOT_IMPLEMENTED;
+    return XERR_NONE;
+}
+
+/* iqs to the room's bare JID (type x child x namespace). */
+static const iq_route room_routes[] = {
+    {"get", "query", NS_DISCO_INFO, disco_info},
+    {"get", NULL, NS_DISCO_ITEMS, disco_items},
+    {"get", NULL, NS_PING, room_ping},
+    {"get", "query", NS_MUC_ADMIN, muc_admin_iq},
+    {"set", "query", NS_MUC_ADMIN, muc_admin_iq},
+    {"get", "query", NS_MUC_OWNER, muc_owner_iq},
+    {"set", "query", NS_MUC_OWNER, muc_owner_iq},
+    {"get", "query", NS_MAM, history_mam_form},
+    {"set", "query", NS_MAM, history_mam_query},
+};
+
+/* iqs to an occupant JID, from one of the room's occupants. */
+static const iq_route occupant_routes[] = {
+    {"get", "ping", NS_PING, self_ping},
+};
+
+/* The room's answer to q: through the tables, on the room c->r. */
+static enum xerr room_iq(const iq_req *q, iq_res *res)
+{
+    muc_call *c = q->data;
+
+    if (!q->to->resource)
+        return iq_dispatch(room_routes, G_N_ELEMENTS(room_routes), q, res);
+    /* XEP-0410 §4: a client that is not joined gets not-acceptable, so it
+     * knows to join again; anything but a ping to an occupant is not
+     * relayed. */
+    if (!c->o)
+        return iq_fail(res, XERR_NOT_ACCEPTABLE, "you are not joined");
+    if (!iq_routed(occupant_routes, G_N_ELEMENTS(occupant_routes), q))
+        return XERR_FEATURE_NOT_IMPLEMENTED;
+    return iq_dispatch(occupant_routes, G_N_ELEMENTS(occupant_routes), q, res);
 }
 
 void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
             const jid *to)
 {
-    const char *type = xmpp_stanza_get_type(st);
-    const char *ns = xmpp_stanza_get_ns(child);
-    const char *name = xmpp_stanza_get_name(child);
     gboolean missing = FALSE;
-    room *r = muc_room_lookup(m, to->node, &missing);
-    occ *o;
+    muc_call c = {m, muc_room_lookup(m, to->node, &missing), NULL, NULL,
+                  NULL};
+    iq_req q = {
+        .ctx = uplink_ctx(up),
+        .up = up,
+        .st = st,
+        .child = child,
+        .type = xmpp_stanza_get_type(st),
+        .from = xmpp_stanza_get_from(st),
+        .to = to,
+        .data = &c,
+    };
+    iq_res res = {0};
+    enum xerr e;
+    xmpp_stanza_t *reply;
 
-    if (!r) {
-        muc_reply_error(
-            up, st, missing ? XERR_ITEM_NOT_FOUND : XERR_INTERNAL_SERVER_ERROR,
-            missing ? "no such group" : NULL);
-        return;
+    if (!c.r)
+        e = iq_fail(&res, missing ? XERR_ITEM_NOT_FOUND
+                                  : XERR_INTERNAL_SERVER_ERROR,
+                    missing ? "no such group" : NULL);
+    else {
+        c.o = room_occ_by_full(c.r, q.from);
+        e = room_iq(&q, &res);
     }
-    o = room_occ_by_full(r, xmpp_stanza_get_from(st));
-    if (to->resource) {
-        /* XEP-0410 §4: a ping to one's own occupant JID is answered by the
-         * room; a client that is not joined gets not-acceptable, so it
-         * knows to join again. */
-        if (!o) {
-            muc_reply_error(up, st, XERR_NOT_ACCEPTABLE, "you are not joined");
-            return;
-        }
-        if (!strcmp(type, "get") && !strcmp(name, "ping") && ns &&
-            !strcmp(ns, NS_PING) && room_occ_by_nick(r, to->resource) == o) {
-            muc_result(up, st, NULL);
-            return;
-        }
-        muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
-        return;
-    }
-    if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_INFO) &&
-        !xmpp_stanza_get_attribute(child, "node")) {
-        disco_info(m, up, r, st, o);
-        return;
-    }
-    if (!strcmp(type, "get") && ns && !strcmp(ns, NS_DISCO_ITEMS)) {
-        disco_items(up, r, st, o);
-        return;
-    }
-    if (!strcmp(type, "get") && ns && !strcmp(ns, NS_PING)) {
-        muc_result(up, st, NULL);
-        return;
-    }
-    if (ns && !strcmp(ns, NS_MUC_ADMIN) && !strcmp(name, "query")) {
-        muc_admin_iq(m, up, r, st, child);
-        return;
-    }
-    if (ns && !strcmp(ns, NS_MUC_OWNER) && !strcmp(name, "query")) {
-        muc_owner_iq(m, up, r, st, child);
-        return;
-    }
-    if (ns && !strcmp(ns, NS_MAM) && !strcmp(name, "query")) {
-        if (!strcmp(type, "get"))
-            history_mam_form(up, st);
-        else
-            history_mam_query(m, up, r, st, child);
-        return;
-    }
-    muc_reply_error(up, st, XERR_SERVICE_UNAVAILABLE, NULL);
+    /* RFC 6120 §8.2.3: exactly one reply, here, whatever the handler
+     * did; then what the handler left for after it. */
+    if (e != XERR_NONE)
+        log_debug(LOG_ROUTER, "room iq <%s/> refused: %s",
+                  xmpp_stanza_get_name(child), xerr_condition(e));
+    reply = iq_reply(&q, e, &res);
+    if (reply)
+        stanza_send(up, reply);
+    if (c.after)
+        c.after(c.after_data);
 }
 
 void muc_shutdown(muc *m, uplink *up)

@@ -28,6 +28,8 @@ typedef struct admin_req {
     occ *actor;                 /* the requester as an occupant, or NULL */
     char *actor_bare;           /* folded bare JID of the requester (owned) */
     enum affiliation actor_aff; /* the requester's affiliation */
+    iq_res *res;                /* the answer's payload and text */
+    muc_call *call;             /* for what is told after the answer */
 } admin_req;
 
 /* One validated <item/> of a set. */
@@ -407,38 +409,59 @@ static GArray *apply_in_memory(room *r, GPtrArray *changes)
     return out;
 }
 
-static void announce(admin_req *q, GArray *outcomes, const char *actor_nick)
-{
-    static const int self[] = {110, 0}, none[] = {0};
+/* What a stored set still has to tell once the requester has its result;
+ * owns what it holds. */
+typedef struct announcement {
+    muc *m;
+    uplink *up;
+    room *r;
+    GArray *outcomes;  /* of outcome */
+    GPtrArray *changes; /* the reasons the outcomes borrow */
+    char *actor_nick;
+} announcement;
 
-    /* §8.2: the kicked occupant is told first, then "After removing the
-     * kicked occupant(s), the service MUST then inform the moderator of
-     * success", and "After informing the moderator, the service MUST then
-     * inform all of the remaining occupants". Every other change is
-     * acknowledged first, then announced (§8.3, §9.1, §9.3). */
-    for (guint i = 0; i < outcomes->len; i++) {
-        outcome *oc = &g_array_index(outcomes, outcome, i);
+/* §8.2: the kicked occupant is told first, then "After removing the
+ * kicked occupant(s), the service MUST then inform the moderator of
+ * success", and "After informing the moderator, the service MUST then
+ * inform all of the remaining occupants". Every other change is
+ * acknowledged first, then announced (§8.3, §9.1, §9.3). This is the
+ * part before the result. */
+static void announce_kicked(announcement *a)
+{
+    for (guint i = 0; i < a->outcomes->len; i++) {
+        outcome *oc = &g_array_index(a->outcomes, outcome, i);
         if (oc->code != 307)
             continue;
-        muc_remove_tell_self(q->m, q->up, q->r, oc->o, oc->code, actor_nick,
-                          oc->reason);
+        muc_remove_tell_self(a->m, a->up, a->r, oc->o, oc->code,
+                             a->actor_nick, oc->reason);
         oc->self_told = TRUE;
     }
-    muc_result(q->up, q->st, NULL);
-    for (guint i = 0; i < outcomes->len; i++) {
-        outcome *oc = &g_array_index(outcomes, outcome, i);
+}
+
+/* The part after the result (muc_call.after); frees a. */
+static void announce_rest(void *data)
+{
+    static const int self[] = {110, 0}, none[] = {0};
+    announcement *a = data;
+
+    for (guint i = 0; i < a->outcomes->len; i++) {
+        outcome *oc = &g_array_index(a->outcomes, outcome, i);
         if (oc->code == 0) {
             /* §8.3, §9.3: "send updated presence from this individual to
              * all occupants". */
-            muc_broadcast_presence(q->up, q->r, oc->o, NULL, NULL, self, none);
+            muc_broadcast_presence(a->up, a->r, oc->o, NULL, NULL, self, none);
             continue;
         }
         if (!oc->self_told)
-            muc_remove_tell_self(q->m, q->up, q->r, oc->o, oc->code, actor_nick,
-                              oc->reason);
-        muc_remove_tell_others(q->up, q->r, oc->o, oc->code, actor_nick,
-                                 oc->reason);
+            muc_remove_tell_self(a->m, a->up, a->r, oc->o, oc->code,
+                                 a->actor_nick, oc->reason);
+        muc_remove_tell_others(a->up, a->r, oc->o, oc->code, a->actor_nick,
+                               oc->reason);
     }
+    g_array_unref(a->outcomes);
+    g_ptr_array_unref(a->changes);
+    g_free(a->actor_nick);
+    g_free(a);
 }
 
 static enum xerr admin_set(admin_req *q)
@@ -447,7 +470,7 @@ static enum xerr admin_set(admin_req *q)
     const char *why = NULL;
     GPtrArray *changes = g_ptr_array_new_with_free_func(change_free);
     gboolean affs = FALSE;
-    GArray *outcomes = NULL;
+    announcement *a;
     char *actor_nick = q->actor ? g_strdup(q->actor->nick) : NULL;
 
     /* Every item is checked before anything changes: a set is applied
@@ -491,19 +514,19 @@ static enum xerr admin_set(admin_req *q)
             goto leave;
         }
     }
-    outcomes = apply_in_memory(q->r, changes);
-    announce(q, outcomes, actor_nick);
     log_info(LOG_ROUTER, "group %s: %u role/affiliation changes applied",
              q->r->name, changes->len);
-    e = XERR_NONE;
+    a = g_new0(announcement, 1);
+    *a = (announcement){q->m, q->up, q->r, apply_in_memory(q->r, changes),
+                        changes, actor_nick};
+    announce_kicked(a);
+    q->call->after = announce_rest;
+    q->call->after_data = a;
+    return XERR_NONE;
 leave:
-    if (e != XERR_NONE)
-        muc_reply_error(q->up, q->st, e, why);
-    if (outcomes)
-        g_array_unref(outcomes);
     g_ptr_array_unref(changes);
     g_free(actor_nick);
-    return e;
+    return iq_fail(q->res, e, why);
 }
 
 /* ---- get: the lists ---- */
@@ -679,14 +702,11 @@ static enum xerr admin_get(admin_req *q)
         e = get_role_list(q, ro, res, &why);
     if (e != XERR_NONE)
         goto leave;
-    muc_result(q->up, q->st, res);
-    res = NULL;
+    q->res->payload = res;
+    return XERR_NONE;
 leave:
-    if (e != XERR_NONE)
-        muc_reply_error(q->up, q->st, e, why);
-    if (res)
-        xmpp_stanza_release(res);
-    return e;
+    xmpp_stanza_release(res);
+    return iq_fail(q->res, e, why);
 }
 
 /* ---- entry ---- */
@@ -699,30 +719,23 @@ static const struct {
     {"set", admin_set},
 };
 
-void muc_admin_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
-                  xmpp_stanza_t *child)
+enum xerr muc_admin_iq(const iq_req *iq, iq_res *res)
 {
-    const char *type = xmpp_stanza_get_type(st);
-    const char *from = xmpp_stanza_get_from(st);
-    admin_req q = {m,    up,      r, st, child, room_occ_by_full(r, from),
-                   NULL, AFF_NONE};
+    muc_call *c = iq->data;
+    admin_req q = {c->m,   iq->up,   c->r, iq->st, iq->child,
+                   c->o,   NULL,     AFF_NONE, res, c};
+    enum xerr e = XERR_BAD_REQUEST;
 
-    q.actor_bare = jid_bare_fold(from);
+    q.actor_bare = jid_bare_fold(iq->from);
     /* The occupant's affiliation is kept in step with the store; someone
      * outside the room is looked up (§9: admins need not be present). */
     if (q.actor)
         q.actor_aff = q.actor->aff;
     else if (q.actor_bare)
-        q.actor_aff = muc_affiliation(m, r, q.actor_bare);
-    for (size_t i = 0; i < G_N_ELEMENTS(handlers); i++) {
-        if (type && strcmp(type, handlers[i].type) == 0) {
-            handlers[i].handler(&q);
-            goto leave;
-        }
-    }
-    /* Results and errors are not answered (RFC 6120 §8.2.3). */
-    if (!type || (strcmp(type, "result") && strcmp(type, "error")))
-        muc_reply_error(up, st, XERR_BAD_REQUEST, NULL);
-leave:
+        q.actor_aff = muc_affiliation(c->m, c->r, q.actor_bare);
+    for (size_t i = 0; i < G_N_ELEMENTS(handlers); i++)
+        if (strcmp(iq->type, handlers[i].type) == 0)
+            e = handlers[i].handler(&q);
     g_free(q.actor_bare);
+    return e;
 }

@@ -3,6 +3,7 @@
 #ifndef IMGROUPS_MUC_INT_H
 #define IMGROUPS_MUC_INT_H
 
+#include "iq.h"
 #include "muc.h"
 #include "room.h"
 #include "xerr.h"
@@ -37,9 +38,6 @@ struct muc {
 void muc_reply_error(uplink *up, xmpp_stanza_t *st, enum xerr e,
                      const char *text);
 
-/* An iq result to st carrying payload (may be NULL; reference taken). */
-void muc_result(uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *payload);
-
 /* The room named name (folded localpart), loaded from the store on first
  * use; NULL with *missing TRUE when no such group exists, NULL with
  * *missing FALSE on a store error. Owned by the engine. */
@@ -48,13 +46,24 @@ room *muc_room_lookup(muc *m, const char *name, gboolean *missing);
 /* bare's affiliation with r, from the store (AFF_NONE on any error). */
 enum affiliation muc_affiliation(muc *m, const room *r, const char *bare);
 
+/* What a room's iq handler (an iq_fn, iq.h) gets as iq_req.data: the
+ * engine, the room, and the asker's occupant (NULL if not in the room). A
+ * handler that must tell others only once the requester has its answer
+ * (XEP-0045 §8.2: the kicked, then the moderator, then the others) sets
+ * after: muc_iq runs it once, after the one reply. */
+typedef struct muc_call {
+    muc *m;
+    room *r;
+    occ *o;
+    void (*after)(void *data); /* frees data too */
+    void *after_data;
+} muc_call;
+
 /* muc#admin (XEP-0045 §8, §9): roles and affiliations; muc_admin.c. */
-void muc_admin_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
-                  xmpp_stanza_t *child);
+enum xerr muc_admin_iq(const iq_req *q, iq_res *res);
 
 /* muc#owner (XEP-0045 §10): configuration form, destruction; muc_owner.c. */
-void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
-                  xmpp_stanza_t *child);
+enum xerr muc_owner_iq(const iq_req *q, iq_res *res);
 
 /* The occupant-id of bare in r (XEP-0421; g_free). */
 char *muc_occupant_id(muc *m, const room *r, const char *bare);

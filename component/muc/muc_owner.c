@@ -2,15 +2,13 @@
  * destruction. */
 #include <string.h>
 
-#include "archive.h"
+#include "form.h"
 #include "log.h"
 #include "muc_int.h"
 #include "presence.h"
 #include "options.h"
 #include "jid.h"
 #include "stanza.h"
-
-#define NS_DATA "jabber:x:data"
 
 typedef struct config_args {
     const group_cfg *g;
@@ -55,63 +53,74 @@ static void notify_status(uplink *up, room *r, int code)
     uplink_fanout_free(f);
 }
 
-static void submit(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
-                   xmpp_stanza_t *form)
+/* What a stored configuration does once its submitter has the result:
+ * each option's side effect (members-only: 322), then the one status
+ * message (XEP-0045 §10.2.1). */
+static void after_submit(void *data)
 {
+    options_change *c = data;
+
+    options_changed(c);
+    notify_status(c->up, c->r, options_status(c->was, c->r->cfg));
+    group_cfg_free((group_cfg *)c->was);
+    g_free(c);
+}
+
+static enum xerr submit(const iq_req *q, iq_res *res, xmpp_stanza_t *form)
+{
+    muc_call *call = q->data;
+    room *r = call->r;
     group_cfg *g = group_cfg_copy(r->cfg);
     const char *why = NULL;
     config_args a = {g};
     GError *err = NULL;
-    group_cfg *was;
-    options_change c = {m, up, r, NULL};
+    options_change *c;
     enum xerr e = options_submit(g, form, &why);
 
     if (e != XERR_NONE) {
-        muc_reply_error(up, st, e, why);
         group_cfg_free(g);
-        return;
+        return iq_fail(res, e, why);
     }
     /* Stored before anyone is told (nothing acked before it is durable). */
-    if (store_write(m->st, config_txn, &a, &err) < 0) {
+    if (store_write(call->m->st, config_txn, &a, &err) < 0) {
         log_error_about(LOG_STORE, r->name, "configuration: %s",
                         err ? err->message : "?");
         g_clear_error(&err);
-        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
         group_cfg_free(g);
-        return;
+        return XERR_INTERNAL_SERVER_ERROR;
     }
-    was = r->cfg;
+    c = g_new0(options_change, 1);
+    *c = (options_change){call->m, q->up, r, r->cfg};
     r->cfg = g;
-    c.was = was;
-    muc_result(up, st, NULL);
     log_info(LOG_ROUTER, "group %s reconfigured", r->name);
-    /* Each option's side effect (members-only: 322), then the one status
-     * message (XEP-0045 §10.2.1). */
-    options_changed(&c);
-    notify_status(up, r, options_status(was, g));
-    group_cfg_free(was);
+    call->after = after_submit;
+    call->after_data = c;
+    return XERR_NONE;
 }
 
-static void destroy(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
-                    xmpp_stanza_t *d)
+static enum xerr destroy(const iq_req *q, iq_res *res, xmpp_stanza_t *d)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
+    muc_call *c = q->data;
+    room *r = c->r;
+    xmpp_ctx_t *ctx = q->ctx;
     const char *alt = xmpp_stanza_get_attribute(d, "jid");
     char *reason = stanza_child_text(d, "reason");
     GPtrArray *out = g_ptr_array_new();
     GHashTableIter it;
     gpointer value;
+    enum xerr e = XERR_NONE;
 
     /* XEP-0045 §10.9: every occupant gets unavailable presence with a
      * <destroy/> carrying the reason and the alternate venue. They are
-     * built first, and sent once the room is gone from the store. */
+     * built first, and sent once the room is gone from the store; the
+     * owner's result comes last. */
     g_hash_table_iter_init(&it, r->by_nick);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const occ *o = value;
         for (guint i = 0; i < o->sessions->len; i++) {
             const char *to = g_ptr_array_index(o->sessions, i);
-            xmpp_stanza_t *p =
-                muc_occ_presence(up, r, o, to, TRUE, "unavailable", NULL, NULL);
+            xmpp_stanza_t *p = muc_occ_presence(q->up, r, o, to, TRUE,
+                                                "unavailable", NULL, NULL);
             xmpp_stanza_t *x =
                 xmpp_stanza_get_child_by_name_and_ns(p, "x", NS_MUC_USER);
             xmpp_stanza_t *de = stanza_elem(ctx, "destroy", NULL);
@@ -123,63 +132,51 @@ static void destroy(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
             g_ptr_array_add(out, p);
         }
     }
-    if (muc_room_erase(m, r) < 0) {
+    if (muc_room_erase(c->m, r) < 0) {
         for (guint i = 0; i < out->len; i++)
             xmpp_stanza_release(g_ptr_array_index(out, i));
-        muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
+        e = XERR_INTERNAL_SERVER_ERROR;
     } else {
+        c->r = NULL; /* erased */
         for (guint i = 0; i < out->len; i++)
-            stanza_send(up, g_ptr_array_index(out, i));
-        muc_result(up, st, NULL);
+            stanza_send(q->up, g_ptr_array_index(out, i));
     }
     g_ptr_array_unref(out);
     if (reason)
         xmpp_free(ctx, reason);
+    return e;
 }
 
-void muc_owner_iq(muc *m, uplink *up, room *r, xmpp_stanza_t *st,
-                  xmpp_stanza_t *child)
+enum xerr muc_owner_iq(const iq_req *q, iq_res *res)
 {
-    const char *type = xmpp_stanza_get_type(st);
-    occ *o = room_occ_by_full(r, xmpp_stanza_get_from(st));
+    muc_call *c = q->data;
     enum affiliation aff;
     xmpp_stanza_t *form, *d;
-    char *bare;
+    char *bare = jid_bare_fold(q->from);
 
-    if (!(bare = jid_bare_fold(xmpp_stanza_get_from(st))))
-        return;
-    aff = o ? o->aff : muc_affiliation(m, r, bare);
+    if (!bare)
+        return XERR_JID_MALFORMED;
+    aff = c->o ? c->o->aff : muc_affiliation(c->m, c->r, bare);
     g_free(bare);
     /* XEP-0045 §10.1: only owners configure or destroy the room. */
-    if (aff != AFF_OWNER) {
-        muc_reply_error(up, st, XERR_FORBIDDEN,
-                        "only owners may configure this group");
-        return;
+    if (aff != AFF_OWNER)
+        return iq_fail(res, XERR_FORBIDDEN,
+                       "only owners may configure this group");
+    if (!strcmp(q->type, "get")) {
+        res->payload = stanza_elem(q->ctx, "query", NS_MUC_OWNER);
+        stanza_add(res->payload, options_form(q->ctx, c->r->cfg));
+        return XERR_NONE;
     }
-    if (!strcmp(type, "get")) {
-        xmpp_stanza_t *q = stanza_elem(uplink_ctx(up), "query", NS_MUC_OWNER);
-        stanza_add(q, options_form(uplink_ctx(up), r->cfg));
-        muc_result(up, st, q);
-        return;
-    }
-    if ((d = xmpp_stanza_get_child_by_name(child, "destroy"))) {
-        destroy(m, up, r, st, d);
-        return;
-    }
-    form = xmpp_stanza_get_child_by_name_and_ns(child, "x", NS_DATA);
-    if (!form) {
-        muc_reply_error(up, st, XERR_BAD_REQUEST,
-                        "expected a data form or <destroy/>");
-        return;
-    }
+    if ((d = xmpp_stanza_get_child_by_name(q->child, "destroy")))
+        return destroy(q, res, d);
+    form = form_of(q->child);
+    if (!form)
+        return iq_fail(res, XERR_BAD_REQUEST,
+                       "expected a data form or <destroy/>");
     /* XEP-0045 §10.1.3: a cancelled form changes nothing. */
-    if (!g_strcmp0(xmpp_stanza_get_type(form), "cancel")) {
-        muc_result(up, st, NULL);
-        return;
-    }
-    if (g_strcmp0(xmpp_stanza_get_type(form), "submit") != 0) {
-        muc_reply_error(up, st, XERR_BAD_REQUEST, "the form is not a submit");
-        return;
-    }
-    submit(m, up, r, st, form);
+    if (!g_strcmp0(xmpp_stanza_get_type(form), "cancel"))
+        return XERR_NONE;
+    if (g_strcmp0(xmpp_stanza_get_type(form), "submit") != 0)
+        return iq_fail(res, XERR_BAD_REQUEST, "the form is not a submit");
+    return submit(q, res, form);
 }
