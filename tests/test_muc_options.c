@@ -256,6 +256,69 @@ static void a_whois_change_is_announced_as_172_or_173_anything_else_104(void)
     group_cfg_free(now);
 }
 
+/* Who may send private messages (muc#roomconfig_allowpm). */
+static const struct {
+    const char *allow_pm;
+    enum role role;
+    gboolean want;
+} pms[] = {
+    {"anyone", ROLE_VISITOR, TRUE},
+    {"anyone", ROLE_PARTICIPANT, TRUE},
+    {"moderators", ROLE_PARTICIPANT, FALSE},
+    {"moderators", ROLE_MODERATOR, TRUE},
+    {"none", ROLE_MODERATOR, FALSE},
+};
+
+static void private_messages_follow_allow_pm(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(pms); i++) {
+        group_cfg *g = plain_cfg();
+        g_free(g->allow_pm);
+        g->allow_pm = g_strdup(pms[i].allow_pm);
+        if (options_may_pm(g, pms[i].role) != pms[i].want)
+            g_error("allow_pm %s, %s: not %d", pms[i].allow_pm,
+                    role_name(pms[i].role), pms[i].want);
+        group_cfg_free(g);
+    }
+}
+
+static void only_moderators_change_the_subject_unless_participants_may(void)
+{
+    group_cfg *g = plain_cfg();
+
+    g_assert_true(options_may_set_subject(g, ROLE_MODERATOR));
+    g_assert_false(options_may_set_subject(g, ROLE_PARTICIPANT));
+    g->change_subject = TRUE;
+    g_assert_true(options_may_set_subject(g, ROLE_PARTICIPANT));
+    group_cfg_free(g);
+}
+
+static void a_members_only_room_takes_invitations_from_admins_only(void)
+{
+    group_cfg *g = plain_cfg();
+    const char *why = NULL;
+
+    g_assert_cmpint(options_may_invite(g, AFF_NONE, &why), ==, XERR_NONE);
+    g_assert_false(options_invite_adds_member(g));
+    g->members_only = TRUE;
+    g_assert_cmpint(options_may_invite(g, AFF_MEMBER, &why), ==,
+                    XERR_FORBIDDEN);
+    g_assert_nonnull(why);
+    g_assert_cmpint(options_may_invite(g, AFF_ADMIN, &why), ==, XERR_NONE);
+    g_assert_true(options_invite_adds_member(g));
+    group_cfg_free(g);
+}
+
+static void an_invitation_carries_the_password_of_a_password_room(void)
+{
+    group_cfg *g = plain_cfg();
+
+    g_assert_null(options_invite_password(g));
+    set_password(g);
+    g_assert_cmpstr(options_invite_password(g), ==, "s3cret");
+    group_cfg_free(g);
+}
+
 static xmpp_stanza_t *submit_form(const char *var, const char *value)
 {
     xmpp_stanza_t *x = stanza_elem(ctx, "x", "jabber:x:data");
@@ -364,6 +427,18 @@ int main(int argc, char **argv)
     g_test_add_func("/muc_options/a_submit_sets_the_value_and_the_form_"
                     "shows_it_back",
                     a_submit_sets_the_value_and_the_form_shows_it_back);
+    g_test_add_func("/muc_options/private_messages_follow_allow_pm",
+                    private_messages_follow_allow_pm);
+    g_test_add_func(
+        "/muc_options/only_moderators_change_the_subject_unless_"
+        "participants_may",
+        only_moderators_change_the_subject_unless_participants_may);
+    g_test_add_func(
+        "/muc_options/a_members_only_room_takes_invitations_from_admins_only",
+        a_members_only_room_takes_invitations_from_admins_only);
+    g_test_add_func(
+        "/muc_options/an_invitation_carries_the_password_of_a_password_room",
+        an_invitation_carries_the_password_of_a_password_room);
     rc = g_test_run();
     xmpp_ctx_free(ctx);
     xmpp_shutdown();

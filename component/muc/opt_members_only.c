@@ -57,6 +57,24 @@ static void changed(const options_change *c)
     g_ptr_array_unref(out);
 }
 
+/* In a members-only room only owners and admins invite (XEP-0045 §9.3
+ * lets them make members), and their invitation makes the invitee a
+ * member, so that it can be used. */
+static enum xerr may_invite(const group_cfg *g, enum affiliation aff,
+                            const char **why)
+{
+    if (g->members_only && aff != AFF_OWNER && aff != AFF_ADMIN) {
+        *why = "only owners and admins invite to this group";
+        return XERR_FORBIDDEN;
+    }
+    return XERR_NONE;
+}
+
+static gboolean invite_adds_member(const group_cfg *g)
+{
+    return g->members_only;
+}
+
 const room_option opt_members_only = {
     .var = "muc#roomconfig_membersonly",
     .label = "Members only",
@@ -66,4 +84,6 @@ const room_option opt_members_only = {
     .admit = admit,
     .hides = hides,
     .changed = changed,
+    .may_invite = may_invite,
+    .invite_adds_member = invite_adds_member,
 };

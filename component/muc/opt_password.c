@@ -21,6 +21,12 @@ static enum xerr veto(const options_join *j, const char **why)
     return XERR_NONE;
 }
 
+/* XEP-0045 §7.8.2: a mediated invitation carries the room's password. */
+static const char *invite_password(const group_cfg *g)
+{
+    return g->password && *g->password ? g->password : NULL;
+}
+
 const room_option opt_password = {
     .var = "muc#roomconfig_roomsecret",
     .label = "Password",
@@ -28,4 +34,5 @@ const room_option opt_password = {
     .offset = offsetof(group_cfg, password),
     .feature = feature,
     .veto = veto,
+    .invite_password = invite_password,
 };

@@ -295,3 +295,52 @@ void options_changed(const options_change *c)
         if (table[i]->changed)
             table[i]->changed(c);
 }
+
+gboolean options_may_pm(const group_cfg *g, enum role role)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++)
+        if (table[i]->may_pm && !table[i]->may_pm(g, role))
+            return FALSE;
+    return TRUE;
+}
+
+gboolean options_may_set_subject(const group_cfg *g, enum role role)
+{
+    if (role == ROLE_MODERATOR)
+        return TRUE;
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++)
+        if (table[i]->may_set_subject && table[i]->may_set_subject(g, role))
+            return TRUE;
+    return FALSE;
+}
+
+enum xerr options_may_invite(const group_cfg *g, enum affiliation aff,
+                             const char **why)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+        enum xerr e = table[i]->may_invite ? table[i]->may_invite(g, aff, why)
+                                           : XERR_NONE;
+        if (e != XERR_NONE)
+            return e;
+    }
+    return XERR_NONE;
+}
+
+gboolean options_invite_adds_member(const group_cfg *g)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++)
+        if (table[i]->invite_adds_member && table[i]->invite_adds_member(g))
+            return TRUE;
+    return FALSE;
+}
+
+const char *options_invite_password(const group_cfg *g)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+        const char *pw =
+            table[i]->invite_password ? table[i]->invite_password(g) : NULL;
+        if (pw)
+            return pw;
+    }
+    return NULL;
+}

@@ -79,6 +79,20 @@ typedef struct room_option {
     int (*status)(const group_cfg *was, const group_cfg *now);
     /* After a new configuration is stored and its submitter answered. */
     void (*changed)(const options_change *c);
+    /* Whether an occupant of this role may send private messages. */
+    gboolean (*may_pm)(const group_cfg *g, enum role role);
+    /* Whether an occupant of this role, not a moderator, may change the
+     * subject (moderators always may, XEP-0045 §8.1). */
+    gboolean (*may_set_subject)(const group_cfg *g, enum role role);
+    /* Whether an occupant with affiliation aff may invite (XERR_NONE), or
+     * the error with *why. */
+    enum xerr (*may_invite)(const group_cfg *g, enum affiliation aff,
+                            const char **why);
+    /* Whether an invitation makes the invitee a member (so it can be
+     * used). */
+    gboolean (*invite_adds_member)(const group_cfg *g);
+    /* The password an invitation carries, or NULL. */
+    const char *(*invite_password)(const group_cfg *g);
 } room_option;
 
 /* The features of the room's configuration (static strings), appended to
@@ -129,6 +143,25 @@ int options_status(const group_cfg *was, const group_cfg *now);
 /* Runs every option's side effect of the change (members-only: non-members
  * leave with 322). */
 void options_changed(const options_change *c);
+
+/* Whether an occupant of role may send private messages in g (every
+ * option that has a say agrees). */
+gboolean options_may_pm(const group_cfg *g, enum role role);
+
+/* Whether an occupant of role may change the subject: moderators always
+ * (XEP-0045 §8.1), others when an option allows it. */
+gboolean options_may_set_subject(const group_cfg *g, enum role role);
+
+/* XEP-0045 §7.8.2: whether an occupant with affiliation aff may invite
+ * (XERR_NONE), else the first option's error with *why. */
+enum xerr options_may_invite(const group_cfg *g, enum affiliation aff,
+                             const char **why);
+
+/* Whether an invitation makes its invitee a member (members-only, §9.3). */
+gboolean options_invite_adds_member(const group_cfg *g);
+
+/* The password an invitation carries (borrowed from g), or NULL. */
+const char *options_invite_password(const group_cfg *g);
 
 /* The table, for tests: *n entries, in form order. */
 const room_option *const *options_table(size_t *n);
