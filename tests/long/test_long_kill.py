@@ -26,7 +26,6 @@ from xmppclient import Fail, presence_from
 
 ROUNDS = longbase.knob("IMGROUPS_LONG_ROUNDS", 20)
 PER_ROUND = 60      # seconds one round may take before the watchdog counts
-DUP_ROOM = 3        # seconds after the last round for late duplicates
 
 
 class Run(test_bridge_crash.Run):
@@ -74,11 +73,24 @@ class Run(test_bridge_crash.Run):
                 if failed["w"] or failed["c"]:
                     break
                 failed[tag] = await self.attempt(tag, kill)
-        await asyncio.sleep(DUP_ROOM)   # room for late duplicates
+        await self.barrier()
         for tag, first in (("w", 4), ("c", 7)):
             self.tap.check(failed[tag] is None, self.NAMES[first],
                            failed[tag])
             self.count(tag, first)
+
+    async def barrier(self):
+        """A last line, said and waited for at bob: the bot delivers in
+        order, so a late copy of an earlier line would come before it."""
+        a = self.x["alice"]
+        a.send("<message to='%s' type='groupchat'><body>the end</body>"
+               "</message>" % test_bridge_crash.LOBBY)
+        try:
+            await self.bob.wait_privmsg(
+                "lobbybot", lambda s: s == "<alice> the end",
+                "the last line", test_bridge_crash.BACK_WAIT)
+        except Exception as e:  # the counts below say what went wrong
+            self.tap.diag("no barrier: %s" % e)
 
     async def kill_core(self):
         await super().kill_core()

@@ -105,14 +105,21 @@ class IrcClient:
             return "  (nothing)"
         return "\n".join("  %s %s %s" % m for m in self.inbox[-last:])
 
-    async def quit(self, why="bye"):
+    async def quit(self, why="bye", timeout=5):
+        """Sends QUIT and returns once the server has closed the connection
+        (so it has handled the QUIT), or after timeout."""
         if self.writer is None:
             return
         try:
             self.send("QUIT :%s" % why)
             await self.writer.drain()
-            self.writer.close()
+            if self.task:
+                await asyncio.wait_for(asyncio.shield(self.task), timeout)
         except Exception:  # closing must never fail a test
+            pass
+        try:
+            self.writer.close()
+        except Exception:
             pass
         if self.task:
             self.task.cancel()

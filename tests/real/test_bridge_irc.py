@@ -263,8 +263,7 @@ class Run(BridgeRun):
             raise Fail("a line said while muted was delivered")
 
     async def offline_leaves(self):
-        await self.bob.quit()
-        await asyncio.sleep(0.5)  # the server has the QUIT; ISON has not run
+        await self.bob.quit()  # returns once the server has the QUIT
         mark = self.ig.log_mark()
         await self.say_and_wait(LOBBY, "zero")
         await self.loop.run_in_executor(None, self.ig.wait_log,
@@ -286,12 +285,15 @@ class Run(BridgeRun):
                 "a missed line", ISON_WAIT))
         await self.x["alice"].wait(presence_from(LOBBY + "/bobby"),
                                    "bobby back in the room")
-        await asyncio.sleep(3)    # room for a duplicate to show up
+        # a barrier: a copy of an earlier line would come before this one
+        await self.say_and_wait(LOBBY, "four")
+        await self.bob.wait_privmsg("lobbybot", lambda s: s == "<alice> four",
+                                    "the line after them", ISON_WAIT)
         lines = [s for s in self.bob.privmsgs("lobbybot")
                  if s.startswith("<alice> ")]
         want = ["<alice> zero", "<alice> one", "<alice> two",
                 "<alice> three"]
-        if got != want or lines != want:
+        if got != want or lines != want + ["<alice> four"]:
             raise Fail("got %r, in all %r" % (got, lines))
 
     async def leave(self):

@@ -199,7 +199,17 @@ class Run(BridgeRun):
             "alice's line at yuki", 30)
 
     async def no_echo(self):
-        await asyncio.sleep(2)   # room for an echo to show up
+        # a barrier: each bot delivers in order, so an echo of an earlier
+        # line would come before this one
+        a = self.x["alice"]
+        a.send("<message to='%s' type='groupchat'><body>barrier</body>"
+               "</message>" % LOBBY)
+        await a.wait(line_in_room("barrier"), "the reflection")
+        await self.carol.wait(
+            lambda: "<alice> barrier" in self.carol.texts_from(MSN_BOT),
+            "the barrier line at carol")
+        await self.yuki.wait_message(Y_BOT, lambda s: s == "<alice> barrier",
+                                     "the barrier line at yuki", 30)
         echoes = [t for t in self.carol.texts_from(MSN_BOT)
                   if t.endswith("msn says hi") or t.endswith("hello from carol")]
         echoes += [t for t in self.yuki.messages_from(Y_BOT)

@@ -230,6 +230,14 @@ class Run(BridgeRun):
                % (LOBBY, text))
         await a.wait(groupchat(LOBBY, "alice", text), "the reflection")
 
+    async def barrier_line(self, text):
+        """Says text and waits for it at carol: the bot delivers in order,
+        so a copy of an earlier line would have come before it."""
+        await self.say(text)
+        await self.carol.wait(
+            lambda: "<alice> " + text in self.carol.texts_from(BOT),
+            "the line said after them", 60)
+
     async def room_to_member(self):
         await self.say("hi from xmpp")
         await self.carol.wait(
@@ -280,7 +288,7 @@ class Run(BridgeRun):
         c = self.carol
         await c.wait(lambda: "<alice> during the outage" in c.texts_from(BOT),
                      "the line said during the outage", 60)
-        await asyncio.sleep(3)  # room for a duplicate
+        await self.barrier_line("after the outage")
         n = c.texts_from(BOT).count("<alice> during the outage")
         if n != 1:
             raise Fail("arrived %d times" % n)
@@ -329,7 +337,7 @@ class Run(BridgeRun):
         want = ["<alice> " + t for t in lines]
         await c.wait(lambda: set(want) <= set(c.texts_from(BOT)),
                      "the three held lines", 90)
-        await asyncio.sleep(3)  # room for a duplicate
+        await self.barrier_line("after the held lines")
         got = [t for t in c.texts_from(BOT) if t in want]
         if got != want:
             raise Fail("arrived %r, wanted each once in order" % got)

@@ -210,7 +210,9 @@ def more_checks(tap, port):
               get(p[3], 66) == "0", "FRIENDADD is answered 66=0", repr(p))
     c.send(fake_ymsg.MESSAGE, fake_ymsg.ST_MESSAGE,
            [(1, "carol"), (5, "erin"), (14, "while you were out"), (97, 1)])
-    time.sleep(0.3)
+    # a barrier: the server answers carol's PING after her MESSAGE
+    c.send(fake_ymsg.PING, 0, [(0, "carol")])
+    until(c, fake_ymsg.PING)
     e = login(port, "erin", "erinpw")
     got = until(e, fake_ymsg.NEWCONTACT)
     offline = [p for p in got if p[0] == fake_ymsg.MESSAGE]
