@@ -1,7 +1,9 @@
 /* test_muc_room: a room's occupants (muc/room.c): nicks compared by their
- * RFC 8266 key, sessions, and the legacy occupants' index by bare JID. */
+ * RFC 8266 key, sessions, the legacy occupants' index by bare JID, and
+ * pending invitations. */
 #include <glib.h>
 
+#include "bounds.h"
 #include "room.h"
 
 static room *new_room(void)
@@ -64,6 +66,25 @@ static void a_removed_legacy_occupant_leaves_the_index(void)
     room_free(r);
 }
 
+static void an_invitation_is_taken_once_by_its_invitee_before_it_lapses(void)
+{
+    room *r = new_room();
+    gint64 ttl = (gint64)BOUND_INVITE_TTL_S * G_USEC_PER_SEC;
+    char *inviter;
+
+    /* a room nobody invited to has nothing to take */
+    g_assert_null(room_invite_take(r, "eve@example.org", 0));
+    room_invite_add(r, "eve@example.org", "ann@example.org", 0);
+    g_assert_null(room_invite_take(r, "bob@example.org", 1));
+    inviter = room_invite_take(r, "eve@example.org", 1);
+    g_assert_cmpstr(inviter, ==, "ann@example.org");
+    g_free(inviter);
+    g_assert_null(room_invite_take(r, "eve@example.org", 2));
+    room_invite_add(r, "eve@example.org", "ann@example.org", 0);
+    g_assert_null(room_invite_take(r, "eve@example.org", ttl));
+    room_free(r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -76,5 +97,8 @@ int main(int argc, char **argv)
                     a_legacy_occupant_keeps_its_index_entry_across_a_rename);
     g_test_add_func("/muc_room/a_removed_legacy_occupant_leaves_the_index",
                     a_removed_legacy_occupant_leaves_the_index);
+    g_test_add_func("/muc_room/an_invitation_is_taken_once_by_its_invitee_"
+                    "before_it_lapses",
+                    an_invitation_is_taken_once_by_its_invitee_before_it_lapses);
     return g_test_run();
 }

@@ -45,8 +45,6 @@ room *room_new(const char *component_jid, group_cfg *cfg)
     r->by_nick = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, occ_free);
     r->by_full = g_hash_table_new(g_str_hash, g_str_equal);
     r->rates = bucket_table_new();
-    r->invites = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                       invitation_free);
     return r;
 }
 
@@ -57,7 +55,8 @@ void room_free(room *r)
     g_hash_table_destroy(r->by_full);
     g_hash_table_destroy(r->by_nick);
     g_hash_table_destroy(r->rates);
-    g_hash_table_destroy(r->invites);
+    if (r->invites)
+        g_hash_table_destroy(r->invites);
     if (r->legacy)
         g_hash_table_destroy(r->legacy);
     group_cfg_free(r->cfg);
@@ -207,6 +206,9 @@ void room_invite_add(room *r, const char *bare, const char *inviter,
 {
     invitation *v = g_new(invitation, 1);
 
+    if (!r->invites)
+        r->invites = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           invitation_free);
     if (g_hash_table_size(r->invites) >= BOUND_INVITES_PER_ROOM &&
         !g_hash_table_contains(r->invites, bare)) {
         g_hash_table_foreach_remove(r->invites, lapsed, &now);
@@ -230,7 +232,7 @@ void room_invite_add(room *r, const char *bare, const char *inviter,
 
 char *room_invite_take(room *r, const char *bare, gint64 now)
 {
-    invitation *v = g_hash_table_lookup(r->invites, bare);
+    invitation *v = r->invites ? g_hash_table_lookup(r->invites, bare) : NULL;
     char *inviter = v && v->until > now ? g_strdup(v->inviter) : NULL;
 
     if (v)

@@ -47,7 +47,8 @@ typedef struct room {
      * across leave and rejoin while the room is loaded (bucket.h). */
     GHashTable *rates;
     /* Pending mediated invitations (XEP-0045 §7.8.2): invitee bare JID ->
-     * who invited and until when; at most BOUND_INVITES_PER_ROOM. */
+     * who invited and until when; at most BOUND_INVITES_PER_ROOM. NULL
+     * until the first invitation (an idle room costs less). */
     GHashTable *invites;
     /* Legacy occupants (added without a session) by bare JID -> occ *
      * (borrowed), so the bridge finds them in O(1); NULL until the first
