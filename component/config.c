@@ -77,6 +77,43 @@ static int get_uint(parse *p, const char *group, const char *key, guint64 min,
     return 0;
 }
 
+/* [storage] map_size: a number of bytes, or of KiB, MiB, GiB or TiB with
+ * the suffix K, M, G or T ("1T"), from STORE_MAP_MIN to STORE_MAP_MAX;
+ * absent: STORE_MAP_DEFAULT. */
+static void parse_map_size(parse *p)
+{
+    static const struct {
+        char suffix;
+        unsigned shift;
+    } units[] = {{'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}};
+    char *v = get_string(p, "storage", "map_size", FALSE);
+    unsigned shift = 0;
+    guint64 n = 0;
+    size_t len;
+
+    p->cfg->map_size = STORE_MAP_DEFAULT;
+    if (!v)
+        return;
+    len = strlen(v);
+    for (size_t i = 0; len && i < G_N_ELEMENTS(units); i++)
+        if (g_ascii_toupper(v[len - 1]) == units[i].suffix) {
+            shift = units[i].shift;
+            v[--len] = '\0';
+        }
+    if (!g_ascii_string_to_unsigned(v, 10, 1, STORE_MAP_MAX >> shift, &n,
+                                    NULL) ||
+        (n << shift) < STORE_MAP_MIN) {
+        char *max = g_format_size_full(STORE_MAP_MAX, G_FORMAT_SIZE_IEC_UNITS);
+        problem(p, "storage", "map_size",
+                "not a size from 1 MiB to %s (a number of bytes, or with K, "
+                "M, G or T)",
+                max);
+        g_free(max);
+    } else
+        p->cfg->map_size = (size_t)(n << shift);
+    g_free(v);
+}
+
 /* Known keys per fixed group; anything else is reported, so that a typo
  * ("secrte") is caught instead of silently ignored. */
 static const struct {
@@ -86,7 +123,7 @@ static const struct {
     {"component",
      {"jid", "host", "port", "secret", "name", "queue_max", "stanza_limit",
       "send_buffer"}},
-    {"storage", {"path"}},
+    {"storage", {"path", "map_size"}},
     {"service", {"admins", "room_creation"}},
     {"log", {"level"}}, /* plus one key per area name */
     {"limits",
@@ -406,6 +443,7 @@ static int validate(parse *p)
     check_unknown(p);
     parse_component(p);
     cfg->storage_path = get_string(p, "storage", "path", TRUE);
+    parse_map_size(p);
     parse_service(p);
     parse_log(p);
     parse_limits(p);

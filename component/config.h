@@ -44,6 +44,7 @@ typedef struct config {
     guint send_buffer;  /* bytes queued for the server before reading stops */
     /* [storage] */
     char *storage_path;
+    size_t map_size; /* bytes, set once at open (default STORE_MAP_DEFAULT) */
     /* [service] */
     char **admins; /* bare JIDs folded (jid_bare_fold), NULL-terminated */
     enum config_room_creation room_creation;

@@ -201,7 +201,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_info(LOG_MAIN, "imgroups %s starting as %s", IMGROUPS_VERSION,
              a.cfg->jid);
-    if (store_open(a.cfg->storage_path, 0, &a.st, &err) < 0) {
+    if (store_open(a.cfg->storage_path, a.cfg->map_size, &a.st, &err) < 0) {
         log_error(LOG_STORE, "%s", err ? err->message : "cannot open");
         g_clear_error(&err);
         goto leave;

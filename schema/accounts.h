@@ -40,7 +40,7 @@ account_rec *account_rec_copy(const account_rec *a);
  * password: written to "secrets" ("" is a stored empty password); NULL
  * leaves the stored one as it is. Returns 0, EINVAL (missing name,
  * protocol, username, group or mode, or a string that is not UTF-8), or an
- * LMDB error code (MDB_MAP_FULL lets store_write grow the map and retry).
+ * LMDB error code (MDB_MAP_FULL: the store reached its map size).
  * The password is never part of an error. */
 int accounts_put(MDB_txn *txn, const store *s, const account_rec *a,
                  const char *password);

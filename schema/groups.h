@@ -46,8 +46,8 @@ void group_cfg_free(group_cfg *g);
 
 /* Inside a write transaction: creates the group with default config (public,
  * persistent, name = localpart) unless it exists. *created (may be NULL) says
- * which. Returns 0, or an LMDB error code (MDB_MAP_FULL lets store_write
- * grow the map and retry). */
+ * which. Returns 0, or an LMDB error code (MDB_MAP_FULL: the store reached
+ * its map size). */
 int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
                   gboolean *created);
 

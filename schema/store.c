@@ -1,9 +1,9 @@
 /* store: the LMDB environment, its named databases, the meta records
- * (schema version, migrations), map growth and GVariant values. */
+ * (schema version, migrations), the map set once, GVariant values and the
+ * cursor walker. */
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,10 +20,6 @@ GQuark store_error_quark(void)
  * create them without reopening the environment. */
 #define STORE_SPARE_DBS 8
 
-/* A store_write callback can at most double the map this many times in one
- * call: 2^64 bytes is more than any address space. */
-#define STORE_MAX_GROWTHS 64
-
 /* Meta keys (schema/meta.md). The value type of "schema_version" is frozen:
  * every build, past and future, can read it. */
 #define META_SCHEMA_KEY   "schema_version"
@@ -35,14 +31,13 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[STORE_DB_COUNT];
     char *path;
-    size_t map_size;
+    size_t map_size; /* set once at open (store_open) */
     unsigned schema_version;
-    unsigned readers;   /* read snapshots open in this process */
-    gboolean writing;   /* inside store_write */
-    gboolean batching;  /* between store_batch_begin and store_batch_end */
-    MDB_txn *batch;     /* the batch's open write transaction, or NULL */
-    size_t batch_bytes; /* about what the open batch has put */
-    gboolean broken;    /* the map was lost; only store_close is safe */
+    unsigned readers;  /* read snapshots open in this process */
+    gboolean writing;  /* inside store_write */
+    gboolean batching; /* between store_batch_begin and store_batch_end */
+    MDB_txn *batch;    /* the batch's open write transaction, or NULL */
+    gboolean broken;   /* the map was lost; only store_close is safe */
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {
@@ -78,8 +73,7 @@ int store_key_part_check(const char *s, size_t max)
 }
 
 /* Migrations: migrations[v] turns a store at schema version v into one at
- * v + 1, inside the open transaction (so it may be run again from the start
- * if the map fills). Schema version 1 is the first. */
+ * v + 1, inside the open transaction. Schema version 1 is the first. */
 typedef int (*store_migration_fn)(MDB_txn *txn, store *s);
 
 /* 1 -> 2: the archive's gap index (schema/archive.md, "Counting"), built
@@ -92,6 +86,13 @@ static int migrate_archive_gaps(MDB_txn *txn, store *s)
 static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {
     [1] = migrate_archive_gaps,
 };
+
+/* LMDB's codes are negative, but a call can also fail with an errno value,
+ * which is positive: every store function returns it negated. */
+static int negative(int rc)
+{
+    return rc > 0 ? -rc : rc;
+}
 
 /* The text of an LMDB code or an errno value. */
 static const char *rc_text(int rc)
@@ -118,61 +119,15 @@ static gboolean store_usable(const store *s, GError **err)
     return FALSE;
 }
 
-/* Doubles the map (up to STORE_MAP_MAX). Only called with no transaction of
- * this process open, as mdb_env_set_mapsize requires. */
-static int grow_map(store *s, GError **err)
-{
-    size_t want;
-    void *probe;
-    int rc;
-
-    if (s->readers > 0) {
-        g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
-                    "store %s: the map is full and cannot grow while a read "
-                    "snapshot is open",
-                    s->path);
-        return -1;
-    }
-    if (s->map_size >= STORE_MAP_MAX) {
-        g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
-                    "store %s: the map is full at its maximum of %zu MiB",
-                    s->path, s->map_size >> 20);
-        return -1;
-    }
-    want = s->map_size > STORE_MAP_MAX / 2 ? STORE_MAP_MAX : s->map_size * 2;
-    /* mdb_env_set_mapsize unmaps before it maps again, and a failed mmap
-     * would leave the environment without a map: first make sure the
-     * address space is there. */
-    probe = mmap(NULL, want, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (probe == MAP_FAILED) {
-        int e = errno;
-        g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
-                    "store %s: the map is full and cannot grow to %zu MiB: %s",
-                    s->path, want >> 20, g_strerror(e));
-        return -1;
-    }
-    munmap(probe, want);
-    rc = mdb_env_set_mapsize(s->env, want);
-    if (rc != 0) {
-        s->broken = TRUE;
-        g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
-                    "store %s: cannot grow the map to %zu MiB: %s", s->path,
-                    want >> 20, rc_text(rc));
-        return -1;
-    }
-    refresh_map_size(s);
-    return 0;
-}
-
-/* Another process grew the map: adopt its size (no transaction open). */
+/* Another process set a larger map: adopt its size (no transaction
+ * open). */
 static int adopt_map_size(store *s, GError **err)
 {
     int rc;
 
     if (s->readers > 0) {
         g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
-                    "store %s: another process grew the map while a read "
+                    "store %s: another process resized the map while a read "
                     "snapshot is open",
                     s->path);
         return -1;
@@ -181,7 +136,7 @@ static int adopt_map_size(store *s, GError **err)
     if (rc != 0) {
         s->broken = TRUE;
         g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
-                    "store %s: cannot adopt the grown map: %s", s->path,
+                    "store %s: cannot adopt the resized map: %s", s->path,
                     rc_text(rc));
         return -1;
     }
@@ -210,7 +165,7 @@ static void set_abort_error(const store *s, int rc, GError **err)
 }
 
 /* Begins a top-level write transaction, adopting a map another process
- * grew. Returns 0, or negative with *err set. */
+ * resized. Returns 0, or negative with *err set. */
 static int begin_write(store *s, MDB_txn **txn, GError **err)
 {
     int resized = 0;
@@ -229,54 +184,50 @@ static int begin_write(store *s, MDB_txn **txn, GError **err)
             g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
                         "store %s: cannot begin a write transaction: %s",
                         s->path, rc_text(rc));
-            return rc > 0 ? -rc : rc;
+            return negative(rc);
         }
         return 0;
     }
 }
 
-/* One write transaction, rerun after growing the map while it is full. */
+/* MDB_MAP_FULL: the store reached [storage] map_size. It is handled as a
+ * full disk (nothing of the transaction is written, the caller withdraws
+ * its replies), with its own clear error. */
+static void set_full_error(const store *s, GError **err)
+{
+    g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
+                "store %s: the store reached its map size of %zu MiB "
+                "([storage] map_size); nothing of this transaction was "
+                "written",
+                s->path, s->map_size >> 20);
+}
+
+/* One write transaction: fn, then the commit. */
 static int write_txn(store *s, store_write_fn fn, void *userdata, GError **err)
 {
     MDB_txn *txn = NULL;
-    int growths = 0;
     int rc;
 
-    for (;;) {
-        rc = begin_write(s, &txn, err);
-        if (rc != 0)
-            return rc;
-        rc = fn(txn, s, userdata);
-        if (rc == 0) {
-            /* mdb_txn_commit frees txn whether it succeeds or not. */
-            rc = mdb_txn_commit(txn);
-            txn = NULL;
-            if (rc == 0)
-                return 0;
-            if (rc != MDB_MAP_FULL) {
-                g_set_error(err, STORE_ERROR, STORE_ERROR_IO,
-                            "store %s: commit failed: %s", s->path,
-                            rc_text(rc));
-                return rc > 0 ? -rc : rc;
-            }
-        } else {
-            mdb_txn_abort(txn);
-            txn = NULL;
-            if (rc != MDB_MAP_FULL) {
-                set_abort_error(s, rc, err);
-                return rc > 0 ? -rc : rc;
-            }
-        }
-        /* MDB_MAP_FULL: nothing was written; grow and run fn again. */
-        if (++growths > STORE_MAX_GROWTHS) {
-            g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
-                        "store %s: the map is still full after %d growths",
-                        s->path, STORE_MAX_GROWTHS);
-            return MDB_MAP_FULL;
-        }
-        if (grow_map(s, err) < 0)
-            return MDB_MAP_FULL;
+    rc = begin_write(s, &txn, err);
+    if (rc != 0)
+        return rc;
+    rc = fn(txn, s, userdata);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        if (rc == MDB_MAP_FULL)
+            set_full_error(s, err);
+        else
+            set_abort_error(s, rc, err);
+        return negative(rc);
     }
+    /* mdb_txn_commit frees txn whether it succeeds or not. */
+    rc = mdb_txn_commit(txn);
+    if (rc == MDB_MAP_FULL)
+        set_full_error(s, err);
+    else if (rc != 0)
+        g_set_error(err, STORE_ERROR, STORE_ERROR_IO,
+                    "store %s: commit failed: %s", s->path, rc_text(rc));
+    return negative(rc);
 }
 
 /* Begins the batch's outer write transaction if it is not open yet. */
@@ -284,7 +235,6 @@ static int batch_open(store *s, GError **err)
 {
     if (s->batch)
         return 0;
-    s->batch_bytes = 0;
     return begin_write(s, &s->batch, err) == 0 ? 0 : -1;
 }
 
@@ -297,93 +247,42 @@ static int batch_commit(store *s, GError **err)
         return 0;
     rc = mdb_txn_commit(s->batch);
     s->batch = NULL;
-    if (rc != 0) {
+    if (rc == MDB_MAP_FULL)
+        set_full_error(s, err);
+    else if (rc != 0)
         g_set_error(err, STORE_ERROR, STORE_ERROR_IO,
                     "store %s: commit of a batch failed: %s", s->path,
                     rc_text(rc));
-        return rc > 0 ? -rc : rc;
-    }
-    return 0;
+    return negative(rc);
 }
 
 /* One event inside the batch: a nested transaction, so that an event that
- * fails leaves the others of its batch intact. When the map fills, what the
- * batch holds so far is committed, the map grown, and the event run again
- * in a fresh batch. */
-/* Bytes the committed data uses, from the last committed meta page. */
-static size_t used_bytes(const store *s)
-{
-    MDB_envinfo info;
-    MDB_stat st;
-
-    if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
-        return 0;
-    return (info.me_last_pgno + 1) * (size_t)st.ms_psize;
-}
-
-/* A batch must not fill the map: LMDB cannot grow it while the batch's
- * transaction is open, and a batch whose commit fails loses all its
- * events. So before each event, a batch that has put about a quarter of
- * the map is committed early, and the map is grown while no transaction is
- * open once it is half used. */
-static int batch_room(store *s, GError **err)
-{
-    size_t used = used_bytes(s);
-
-    if (s->batch && used + 2 * s->batch_bytes > s->map_size / 4 * 3) {
-        if (batch_commit(s, err) < 0)
-            return -1;
-        used = used_bytes(s);
-    }
-    while (!s->batch && used > s->map_size / 2 && s->map_size < STORE_MAP_MAX)
-        if (grow_map(s, err) < 0)
-            return -1;
-    return 0;
-}
-
+ * fails (the map full included) leaves the others of its batch intact. */
 static int batch_write(store *s, store_write_fn fn, void *userdata,
                        GError **err)
 {
-    int growths = 0;
+    MDB_txn *child = NULL;
     int rc;
 
-    for (;;) {
-        MDB_txn *child = NULL;
-
-        if (batch_room(s, err) < 0)
-            return -1;
-        if (batch_open(s, err) < 0)
-            return -1;
-        rc = mdb_txn_begin(s->env, s->batch, 0, &child);
-        if (rc != 0) {
-            g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
-                        "store %s: cannot begin a nested transaction: %s",
-                        s->path, rc_text(rc));
-            return rc > 0 ? -rc : rc;
-        }
-        rc = fn(child, s, userdata);
-        if (rc == 0) {
-            rc = mdb_txn_commit(child); /* into the batch */
-            if (rc == 0)
-                return 0;
-        } else {
-            mdb_txn_abort(child);
-        }
-        if (rc != MDB_MAP_FULL) {
-            set_abort_error(s, rc, err);
-            return rc > 0 ? -rc : rc;
-        }
-        if (batch_commit(s, err) < 0)
-            return -1;
-        if (++growths > STORE_MAX_GROWTHS) {
-            g_set_error(err, STORE_ERROR, STORE_ERROR_FULL,
-                        "store %s: the map is still full after %d growths",
-                        s->path, STORE_MAX_GROWTHS);
-            return MDB_MAP_FULL;
-        }
-        if (grow_map(s, err) < 0)
-            return MDB_MAP_FULL;
+    if (batch_open(s, err) < 0)
+        return -1;
+    rc = mdb_txn_begin(s->env, s->batch, 0, &child);
+    if (rc != 0) {
+        g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
+                    "store %s: cannot begin a nested transaction: %s", s->path,
+                    rc_text(rc));
+        return negative(rc);
     }
+    rc = fn(child, s, userdata);
+    if (rc == 0)
+        rc = mdb_txn_commit(child); /* into the batch */
+    else
+        mdb_txn_abort(child);
+    if (rc == MDB_MAP_FULL)
+        set_full_error(s, err);
+    else if (rc != 0)
+        set_abort_error(s, rc, err);
+    return negative(rc);
 }
 
 void store_batch_begin(store *s)
@@ -447,7 +346,7 @@ int store_read_begin(store *s, MDB_txn **txn, GError **err)
         g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
                     "store %s: cannot begin a read transaction: %s", s->path,
                     rc_text(rc));
-        return rc > 0 ? -rc : rc;
+        return negative(rc);
     }
     s->readers++;
     return 0;
@@ -465,13 +364,6 @@ void store_read_end(MDB_txn *txn)
     mdb_txn_abort(txn);
     if (s && s->readers > 0)
         s->readers--;
-}
-
-/* LMDB's codes are negative, but a call can also fail with an errno value,
- * which is positive: every store function returns it negated. */
-static int negative(int rc)
-{
-    return rc > 0 ? -rc : rc;
 }
 
 int store_walk(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t len,
@@ -532,11 +424,6 @@ int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
     d.mv_size = g_variant_get_size(normal);
     d.mv_data = (void *)g_variant_get_data(normal);
     rc = mdb_put(txn, dbi, &k, &d, 0);
-    {
-        store *owner = mdb_env_get_userctx(mdb_txn_env(txn));
-        if (owner && owner->batch)
-            owner->batch_bytes += klen + d.mv_size + 64;
-    }
     g_variant_unref(normal);
     g_variant_unref(v);
     return rc;
@@ -830,7 +717,7 @@ static void set_open_error(const char *path, int rc, GError **err)
                     rc_text(rc));
 }
 
-int store_open(const char *path, size_t initial_map, store **out, GError **err)
+int store_open(const char *path, size_t map_size, store **out, GError **err)
 {
     store *s = NULL;
     store_init in = {0};
@@ -852,7 +739,7 @@ int store_open(const char *path, size_t initial_map, store **out, GError **err)
     rc = mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + STORE_SPARE_DBS);
     if (rc == 0)
         rc = mdb_env_set_mapsize(s->env,
-                                 initial_map ? initial_map : STORE_MAP_DEFAULT);
+                                 map_size ? map_size : STORE_MAP_DEFAULT);
     if (rc == 0)
         rc = mdb_env_set_userctx(s->env, s);
     if (rc == 0)
@@ -870,7 +757,9 @@ int store_open(const char *path, size_t initial_map, store **out, GError **err)
         rc = -1;
         goto leave;
     }
-    /* LMDB keeps a map at least as big as the data already there. */
+    /* LMDB keeps a map at least as big as the data already there. The map
+     * is address space only: LMDB writes pages with pwrite and the file
+     * grows with the data, not with the map. */
     refresh_map_size(s);
     /* Reader slots left by a crashed process would pin old pages. */
     mdb_reader_check(s->env, &dead);
@@ -888,7 +777,7 @@ int store_open(const char *path, size_t initial_map, store **out, GError **err)
 leave:
     g_clear_error(&in.err);
     store_close(s);
-    return rc == 0 ? 0 : (rc > 0 ? -rc : rc);
+    return negative(rc);
 }
 
 void store_close(store *s)

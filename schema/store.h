@@ -1,5 +1,6 @@
-/* store: the one LMDB environment, its named databases, schema version and
- * map growth. Everything that touches disk goes through here. */
+/* store: the one LMDB environment, its named databases, schema version,
+ * the map set once, and the cursor walker. Everything that touches disk
+ * goes through here. */
 #ifndef IMGROUPS_STORE_H
 #define IMGROUPS_STORE_H
 
@@ -11,19 +12,24 @@
 /* The schema version this build writes. A store recording a newer one is
  * refused at open; an older one is migrated in the open transaction
  * (schema/README.md, "Versions and migrations"). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 2
 
 /* Version of the meta records this build writes (schema/meta.md). */
 #define STORE_META_RECORD_VERSION 1
 
-/* The map starts at this size unless store_open is told otherwise, and never
- * grows past STORE_MAP_MAX (1 TiB; 1 GiB where size_t has 32 bits). */
-#define STORE_MAP_DEFAULT ((size_t)64 << 20)
+/* The map is set once, at open ([storage] map_size), and never grows: it is
+ * address space, not disk (LMDB allocates nothing for unused map space; the
+ * file grows with the data). The default and the most that may be asked
+ * for: 1 TiB, where size_t has 64 bits; 1 GiB where it has 32. */
 #if SIZE_MAX > 0xffffffffu
-#define STORE_MAP_MAX ((size_t)1 << 40)
+#define STORE_MAP_DEFAULT ((size_t)1 << 40)
+#define STORE_MAP_MAX     ((size_t)1 << 46) /* 64 TiB */
 #else
-#define STORE_MAP_MAX ((size_t)1 << 30)
+#define STORE_MAP_DEFAULT ((size_t)1 << 30)
+#define STORE_MAP_MAX     ((size_t)1 << 30)
 #endif
+/* The least a map may be set to ([storage] map_size). */
+#define STORE_MAP_MIN ((size_t)1 << 20)
 
 /* Key lengths (schema/README.md, "Keys"). LMDB refuses a key longer than
  * mdb_env_get_maxkeysize(), 511 bytes in every build of LMDB we link
@@ -82,7 +88,7 @@ enum store_error {
     STORE_ERROR_NOT_STORE,     /* not an LMDB environment, or not ours */
     STORE_ERROR_NEWER_SCHEMA,  /* written by a newer imgroups */
     STORE_ERROR_CORRUPTED,     /* the meta records cannot be decoded */
-    STORE_ERROR_FULL,          /* the map cannot grow any more */
+    STORE_ERROR_FULL,          /* the store reached its map size */
     STORE_ERROR_IO,            /* commit failed: disk full, I/O error... */
     STORE_ERROR_ABORTED,       /* a store_write callback returned non-zero */
 };
@@ -94,12 +100,12 @@ typedef struct store store;
  * environment at path, creates the named databases, records
  * STORE_SCHEMA_VERSION in a new store, migrates an older one, and refuses a
  * store whose recorded version is newer than this build's.
- * initial_map is the starting map size in bytes (0: STORE_MAP_DEFAULT); a
- * store already holding more data than that opens with a map of its data's
- * size. On failure returns negative and sets *err (STORE_ERROR) with a
- * message naming the path and the cause. *out is owned by the caller:
- * store_close() frees it. */
-int store_open(const char *path, size_t initial_map, store **out, GError **err);
+ * map_size is the map in bytes (0: STORE_MAP_DEFAULT), set once: the store
+ * never holds more (a store already holding more data than that opens with
+ * a map of its data's size). On failure returns negative and sets *err
+ * (STORE_ERROR) with a message naming the path and the cause. *out is owned by
+ * the caller: store_close() frees it. */
+int store_open(const char *path, size_t map_size, store **out, GError **err);
 
 /* Closes the environment and frees s (NULL is allowed). No transaction may
  * be open. */
@@ -115,24 +121,20 @@ const char *store_db_name(enum store_db db);
  * STORE_SCHEMA_VERSION). */
 unsigned store_schema_version(const store *s);
 
-/* The current map size in bytes (grows as the store fills). */
+/* The map size in bytes, as set at open. */
 size_t store_map_size(const store *s);
 
-/* Runs fn inside one write transaction and commits it (synced). If the map
- * fills (MDB_MAP_FULL from fn or from commit), the transaction is aborted,
- * the map doubled, and fn run again from the start: fn must therefore do
- * all its work through txn and keep no side effects outside it until
- * store_write returns 0; and fn must return the MDB_MAP_FULL it got (an
- * LMDB call that failed leaves the transaction unusable).
- * fn returns 0 to commit. Any other value aborts, nothing is written, and
- * store_write returns it (a positive errno value e is returned as -e) with
- * *err set (STORE_ERROR_ABORTED, naming the LMDB code if it is one).
- * On an LMDB failure returns negative and sets *err naming the cause:
- * STORE_ERROR_IO for a failed commit (disk full, I/O error; the errno text
- * is in the message), STORE_ERROR_FULL when the map is at STORE_MAP_MAX or
- * cannot be grown while a read snapshot of this process is open. After a
- * failure nothing of the transaction is on disk and the store stays
- * usable. fn must not call store_write (refused: -EDEADLK). */
+/* Runs fn inside one write transaction and commits it (synced). fn runs
+ * exactly once. fn returns 0 to commit. Any other value aborts, nothing is
+ * written, and store_write returns it (a positive errno value e is
+ * returned as -e) with *err set (STORE_ERROR_ABORTED, naming the LMDB code
+ * if it is one). On an LMDB failure returns negative and sets *err naming
+ * the cause: STORE_ERROR_IO for a failed commit (disk full, I/O error; the
+ * errno text is in the message), STORE_ERROR_FULL when the store reached
+ * its map size (MDB_MAP_FULL from fn or from the commit: handled like a
+ * full disk). After a failure nothing of the transaction is on disk and
+ * the store stays usable. fn must not call store_write (refused:
+ * -EDEADLK). */
 typedef int (*store_write_fn)(MDB_txn *txn, const store *s, void *userdata);
 int store_write(store *s, store_write_fn fn, void *userdata, GError **err);
 
@@ -140,12 +142,11 @@ int store_write(store *s, store_write_fn fn, void *userdata, GError **err);
  * store_batch_end, every store_write runs in a nested transaction of one
  * outer write transaction, which store_batch_end commits (one sync for the
  * whole batch). A store_write that fails leaves the batch's other writes
- * intact; when the map fills, the batch so far is committed early and the
- * map grown. store_read_begin inside a batch (once it has written) returns
- * the batch's own transaction, so reads see the batch's writes, and
- * store_read_end leaves it open. Nothing the batch wrote is durable until
- * store_batch_end returns 0; on failure it is all lost and *err says
- * why. */
+ * intact (the map full included). store_read_begin inside a batch (once it has
+ * written) returns the batch's own transaction, so reads see the batch's
+ * writes, and store_read_end leaves it open. Nothing the batch wrote is durable
+ * until store_batch_end returns 0; on failure it is all lost and *err says why.
+ */
 void store_batch_begin(store *s);
 int store_batch_end(store *s, GError **err);
 
@@ -156,7 +157,8 @@ int store_read_begin(store *s, MDB_txn **txn, GError **err);
 void store_read_end(MDB_txn *txn);
 
 /* Serialises v (in normal form; sinks a floating ref) and puts it under key.
- * Returns the mdb_put result (0, MDB_MAP_FULL, ...). */
+ * Returns the mdb_put result (0, MDB_MAP_FULL, ...), which the caller
+ * returns from its store_write callback. */
 int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
                       GVariant *v);
 

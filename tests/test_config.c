@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "store.h"
 
 #define GOOD                                                                   \
     "[component]\njid = groups.localhost\nhost = 127.0.0.1\nport = 5347\n"     \
@@ -113,6 +114,11 @@ static const struct {
     {GOOD "[limits]\nstanza_depth = 1\n", "[limits] stanza_depth"},
     {GOOD "[component]\nsend_buffer = 10\n", "[component] send_buffer"},
     {GOOD "[limits]\njoin_rate = 0\n", "[limits] join_rate"},
+    {GOOD "[storage]\nmap_size = 1Q\n", "[storage] map_size"},
+    {GOOD "[storage]\nmap_size = 1000\n", "[storage] map_size"},
+    {GOOD "[storage]\nmap_size = 0\n", "[storage] map_size"},
+    {GOOD "[storage]\nmap_size = 100000T\n", "[storage] map_size"},
+    {GOOD "[storage]\nmap_size = G\n", "[storage] map_size"},
     {GOOD
      "[account:a]\nprotocol=p\nusername=u\ngroup="
      "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg"
@@ -201,6 +207,31 @@ static void admins_are_known_by_their_folded_bare_jid(void)
     g_ptr_array_unref(problems);
 }
 
+static void the_map_size_is_read_with_its_unit_and_defaults_to_the_stores(void)
+{
+    static const struct {
+        const char *text;
+        size_t want;
+    } cases[] = {
+        {GOOD, STORE_MAP_DEFAULT},
+        {GOOD "[storage]\nmap_size = 1T\n", (size_t)1 << 40},
+        {GOOD "[storage]\nmap_size = 64g\n", (size_t)64 << 30},
+        {GOOD "[storage]\nmap_size = 512M\n", (size_t)512 << 20},
+        {GOOD "[storage]\nmap_size = 2048K\n", (size_t)2 << 20},
+        {GOOD "[storage]\nmap_size = 1048576\n", (size_t)1 << 20},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        config *cfg;
+        GPtrArray *problems;
+
+        g_assert_cmpint(load(cases[i].text, &cfg, &problems), ==, 0);
+        g_assert_cmpuint(cfg->map_size, ==, cases[i].want);
+        config_free(cfg);
+        g_ptr_array_unref(problems);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -214,6 +245,9 @@ int main(int argc, char **argv)
                     every_problem_is_reported_not_just_the_first);
     g_test_add_func("/config/a_missing_file_is_reported_with_its_path",
                     a_missing_file_is_reported_with_its_path);
+    g_test_add_func(
+        "/config/the_map_size_is_read_with_its_unit_and_defaults_to_the_stores",
+        the_map_size_is_read_with_its_unit_and_defaults_to_the_stores);
     g_test_add_func("/config/admins_are_known_by_their_folded_bare_jid",
                     admins_are_known_by_their_folded_bare_jid);
     g_test_add_func("/config/the_secret_never_appears_in_a_problem",

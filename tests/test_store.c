@@ -1,5 +1,5 @@
 /* test_store: the LMDB environment — directory, schema version, refusals,
- * map growth, write transactions and GVariant values. */
+ * the map set once, write transactions, GVariant values, the walker. */
 #include <errno.h>
 #include <string.h>
 #include <signal.h>
@@ -418,15 +418,15 @@ static size_t tiny_map(void)
     return 32 * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static void map_grows_under_load_and_keeps_every_record(fixture *f,
-                                                        gconstpointer data)
+static void
+a_store_keeps_the_map_it_was_opened_with_and_its_file_small(fixture *f,
+                                                            gconstpointer data)
 {
-    store *s = open_ok(f->path, tiny_map());
-    size_t first = store_map_size(s);
+    store *s = open_ok(f->path, 0);
     char *file = g_build_filename(f->path, "data.mdb", NULL);
     struct stat st;
 
-    g_assert_cmpuint(first, <=, 2 * tiny_map());
+    g_assert_cmpuint(store_map_size(s), ==, STORE_MAP_DEFAULT);
     /* 2000 records of 1 KiB in 200 transactions: about 2.5 MiB. */
     for (guint i = 0; i < 200; i++) {
         kv_batch b = {.db = STORE_DB_ARCHIVE,
@@ -434,46 +434,42 @@ static void map_grows_under_load_and_keeps_every_record(fixture *f,
                       .count = 10,
                       .value_len = 1000};
         write_batch(s, &b);
+        g_assert_cmpuint(b.calls, ==, 1);
     }
-    /* At least four doublings. */
-    g_assert_cmpuint(store_map_size(s), >=, first * 16);
-    assert_batch(s, STORE_DB_ARCHIVE, 0, 2000, 1000);
-    store_close(s);
-
-    /* Reopened with the tiny map again: the map covers the data. */
-    s = open_ok(f->path, tiny_map());
+    g_assert_cmpuint(store_map_size(s), ==, STORE_MAP_DEFAULT);
+    /* The map is address space: the file holds the data, not the map. */
     g_assert_cmpint(g_stat(file, &st), ==, 0);
-    g_assert_cmpuint(store_map_size(s), >=, (size_t)st.st_size);
-    assert_batch(s, STORE_DB_ARCHIVE, 0, 2000, 1000);
-    /* And it grows again from there. */
-    for (guint i = 200; i < 300; i++) {
-        kv_batch b = {.db = STORE_DB_ARCHIVE,
-                      .first = i * 10,
-                      .count = 10,
-                      .value_len = 1000};
-        write_batch(s, &b);
-    }
+    g_assert_cmpuint((guint64)st.st_size, <, 16 << 20);
     store_close(s);
     s = open_ok(f->path, 0);
-    assert_batch(s, STORE_DB_ARCHIVE, 0, 3000, 1000);
+    assert_batch(s, STORE_DB_ARCHIVE, 0, 2000, 1000);
     store_close(s);
     g_free(file);
 }
 
 static void
-one_transaction_bigger_than_the_map_is_retried_until_it_fits(fixture *f,
-                                                             gconstpointer data)
+a_write_past_the_map_fails_as_full_once_and_writes_nothing(fixture *f,
+                                                           gconstpointer data)
 {
     store *s = open_ok(f->path, tiny_map());
-    kv_batch b = {
+    kv_batch big = {
         .db = STORE_DB_OUTBOX, .first = 0, .count = 1000, .value_len = 1000};
+    kv_batch small = {
+        .db = STORE_DB_OUTBOX, .first = 2000, .count = 2, .value_len = 10};
+    GError *err = NULL;
 
-    write_batch(s, &b);
-    /* 1 MiB into a 128 KiB map: at least three doublings, each a rerun. */
-    g_assert_cmpuint(b.calls, >=, 4);
-    store_close(s);
-    s = open_ok(f->path, tiny_map());
-    assert_batch(s, STORE_DB_OUTBOX, 0, 1000, 1000);
+    g_assert_cmpint(store_write(s, put_batch, &big, &err), ==, MDB_MAP_FULL);
+    g_assert_error(err, STORE_ERROR, STORE_ERROR_FULL);
+    g_assert_nonnull(strstr(err->message, "map_size"));
+    g_test_message("%s", err->message);
+    g_clear_error(&err);
+    /* fn ran once: a transaction body is never run again */
+    g_assert_cmpuint(big.calls, ==, 1);
+    g_assert_true(key_absent(s, STORE_DB_OUTBOX, "k00000000"));
+    g_assert_cmpuint(store_map_size(s), <=, 2 * tiny_map());
+    /* and the store is still usable for what fits */
+    write_batch(s, &small);
+    assert_batch(s, STORE_DB_OUTBOX, 2000, 2, 10);
     store_close(s);
 }
 
@@ -530,23 +526,17 @@ static int always_full(MDB_txn *txn, const store *s, void *userdata)
 }
 
 static void
-write_gives_up_with_an_error_when_the_map_cannot_grow(fixture *f,
-                                                      gconstpointer data)
+a_callback_returning_map_full_is_a_full_store_not_a_retry(fixture *f,
+                                                          gconstpointer data)
 {
-    store *s = open_ok(f->path, tiny_map());
+    store *s = open_ok(f->path, 0);
     GError *err = NULL;
     guint calls = 0;
-    int rc;
 
-    rc = store_write(s, always_full, &calls, &err);
-    g_assert_cmpint(rc, <, 0);
+    g_assert_cmpint(store_write(s, always_full, &calls, &err), ==,
+                    MDB_MAP_FULL);
     g_assert_error(err, STORE_ERROR, STORE_ERROR_FULL);
-    g_assert_nonnull(strstr(err->message, "full"));
-    g_assert_cmpuint(calls, >=, 2);
-    g_assert_cmpuint(calls, <=, 66);
-    g_assert_cmpuint(store_map_size(s), <=, STORE_MAP_MAX);
-    g_test_message("gave up after %u runs at a map of %zu bytes: %s", calls,
-                   store_map_size(s), err->message);
+    g_assert_cmpuint(calls, ==, 1);
     g_error_free(err);
     store_close(s);
 }
@@ -581,24 +571,26 @@ static void write_refuses_to_nest_instead_of_hanging(fixture *f,
     store_close(n.s);
 }
 
-static void map_does_not_grow_under_an_open_read_snapshot(fixture *f,
-                                                          gconstpointer data)
+static void a_read_snapshot_does_not_stop_a_write(fixture *f,
+                                                  gconstpointer data)
 {
-    store *s = open_ok(f->path, tiny_map());
+    store *s = open_ok(f->path, 0);
     kv_batch b = {
         .db = STORE_DB_ARCHIVE, .first = 0, .count = 500, .value_len = 1000};
     GError *err = NULL;
     MDB_txn *txn;
 
     g_assert_cmpint(store_read_begin(s, &txn, &err), ==, 0);
-    g_assert_cmpint(store_write(s, put_batch, &b, &err), <, 0);
-    g_assert_error(err, STORE_ERROR, STORE_ERROR_FULL);
-    g_assert_nonnull(strstr(err->message, "read snapshot"));
-    g_clear_error(&err);
-    store_read_end(txn);
-    g_assert_true(key_absent(s, STORE_DB_ARCHIVE, "k00000000"));
-
     write_batch(s, &b);
+    /* the snapshot still sees the store as it was */
+    {
+        GVariant *v = NULL;
+        g_assert_cmpint(store_get_variant(txn, store_dbi(s, STORE_DB_ARCHIVE),
+                                          "k00000000", 9,
+                                          G_VARIANT_TYPE("(qs)"), &v),
+                        ==, MDB_NOTFOUND);
+    }
+    store_read_end(txn);
     assert_batch(s, STORE_DB_ARCHIVE, 0, 500, 1000);
     store_close(s);
 }
@@ -805,28 +797,46 @@ static void a_failed_write_in_a_batch_leaves_the_others(fixture *f,
     store_close(s);
 }
 
-static void a_batch_that_fills_the_map_keeps_every_record(fixture *f,
-                                                          gconstpointer d)
+static void a_batch_event_past_the_map_fails_alone(fixture *f, gconstpointer d)
 {
     store *s = open_ok(f->path, tiny_map());
-    size_t first = store_map_size(s);
     GError *err = NULL;
+    guint stored = 0;
+    int rc = 0;
 
-    /* 1000 records of 1 KiB in one batch: the map must grow mid-batch. */
+    /* events of 10 records of 1 KiB in one batch, until one does not fit */
     store_batch_begin(s);
-    for (guint i = 0; i < 100; i++) {
+    for (guint i = 0; i < 100 && rc == 0; i++) {
         kv_batch b = {.db = STORE_DB_ARCHIVE,
                       .first = i * 10,
                       .count = 10,
                       .value_len = 1000};
-        write_batch(s, &b);
+        rc = store_write(s, put_batch, &b, &err);
+        if (rc == 0)
+            stored = i + 1;
+        else
+            g_assert_cmpuint(b.calls, ==, 1);
     }
-    g_assert_cmpint(store_batch_end(s, &err), ==, 0);
-    g_assert_no_error(err);
-    g_assert_cmpuint(store_map_size(s), >, first);
-    store_close(s);
-    s = open_ok(f->path, 0);
-    assert_batch(s, STORE_DB_ARCHIVE, 0, 1000, 1000);
+    g_assert_cmpint(rc, ==, MDB_MAP_FULL);
+    g_assert_error(err, STORE_ERROR, STORE_ERROR_FULL);
+    g_clear_error(&err);
+    g_assert_cmpuint(stored, >, 0);
+    /* the batch's earlier events are still in it */
+    assert_batch(s, STORE_DB_ARCHIVE, 0, stored * 10, 1000);
+    g_assert_true(key_absent(s, STORE_DB_ARCHIVE, "k00000999"));
+    rc = store_batch_end(s, &err);
+    g_test_message("%u events before the map was full; the batch's commit: %d",
+                   stored, rc);
+    if (rc == 0) {
+        store_close(s);
+        s = open_ok(f->path, 0);
+        assert_batch(s, STORE_DB_ARCHIVE, 0, stored * 10, 1000);
+    } else {
+        /* a commit that does not fit loses the batch, as a full disk
+         * does: the caller withdraws its replies */
+        g_assert_error(err, STORE_ERROR, STORE_ERROR_FULL);
+        g_clear_error(&err);
+    }
     store_close(s);
 }
 
@@ -971,18 +981,18 @@ int main(int argc, char **argv)
         T(open_refuses_a_data_file_that_is_not_lmdb),
         T(open_refuses_an_lmdb_environment_that_is_not_imgroups),
         T(open_refuses_a_directory_it_cannot_write),
-        T(map_grows_under_load_and_keeps_every_record),
-        T(one_transaction_bigger_than_the_map_is_retried_until_it_fits),
+        T(a_store_keeps_the_map_it_was_opened_with_and_its_file_small),
+        T(a_write_past_the_map_fails_as_full_once_and_writes_nothing),
         T(write_callback_abort_returns_its_value_and_writes_nothing),
-        T(write_gives_up_with_an_error_when_the_map_cannot_grow),
+        T(a_callback_returning_map_full_is_a_full_store_not_a_retry),
         T(write_refuses_to_nest_instead_of_hanging),
-        T(map_does_not_grow_under_an_open_read_snapshot),
+        T(a_read_snapshot_does_not_stop_a_write),
         T(a_failed_commit_is_an_error_naming_the_errno_text),
         T(get_variant_returns_a_copy_that_outlives_the_transaction),
         T(get_variant_reports_malformed_bytes_as_corrupted),
         T(a_batch_is_seen_inside_and_durable_after_it_ends),
         T(a_failed_write_in_a_batch_leaves_the_others),
-        T(a_batch_that_fills_the_map_keeps_every_record),
+        T(a_batch_event_past_the_map_fails_alone),
         T(walk_visits_the_keys_with_the_prefix_in_order),
         T(walk_goes_on_after_the_callback_deletes_and_puts),
 #undef T

@@ -1,6 +1,7 @@
-"""Scenario: the disk fills up under a busy room. imgroups must log it, stay
-up, acknowledge nothing it could not store, and lose nothing it did
-acknowledge (checked through MAM after a restart with room to write)."""
+"""Scenario: the disk fills up under a busy room, or the store reaches its
+[storage] map_size. imgroups must log it, stay up, acknowledge nothing it
+could not store, and lose nothing it did acknowledge (checked through MAM
+after a restart with room to write)."""
 
 import os
 import resource
@@ -21,21 +22,22 @@ def limited():
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
 
 
-def start(store, preexec=None):
+def start(store, preexec=None, map_size=None):
     server = FakeServer()
     d = tmpdir()
     cfg = base_config(server.port, store)
+    cfg['storage']['map_size'] = map_size
     cfg['limits'] = {'rate': '10000', 'burst': '10000'}
     proc = Imgroups(cfg, workdir=d, preexec=preexec)
     server.wait_for_connection(10)
     return server, proc
 
 
-@test('when the disk fills, imgroups logs it, stays up, acknowledges only what '
-      'it stored, and every acknowledged message survives a restart')
-def disk_full():
+def fill_then_check(preexec, map_size, logged):
+    """Floods a room until the store refuses, then checks what was
+    acknowledged against MAM after a restart with room to write."""
     store = os.path.join(tmpdir(), 'store')
-    s, proc = start(store, limited)
+    s, proc = start(store, preexec, map_size)
     create(s, 'full')
     acked = []
     refused = 0
@@ -59,7 +61,7 @@ def disk_full():
     print('# %d messages stored before the disk filled' % len(acked))
     check(refused >= 1, 'the store never filled (%d messages stored)' % len(acked))
     check(len(acked) > 10, 'only %d messages were stored before the disk filled' % len(acked))
-    proc.wait_log(r'error store: .*(commit|write)', timeout=5)
+    proc.wait_log(logged, timeout=5)
     check(proc.alive(), 'imgroups died when the disk filled')
     proc.stop()
     s.shutdown()
@@ -82,6 +84,18 @@ def disk_full():
     missing = [x for x in acked if x not in stored]
     check(not missing, '%d acknowledged messages are missing after the restart: %s'
           % (len(missing), missing[:5]))
+
+
+@test('when the disk fills, imgroups logs it, stays up, acknowledges only what '
+      'it stored, and every acknowledged message survives a restart')
+def disk_full():
+    fill_then_check(limited, None, r'error store: .*(commit|write)')
+
+
+@test('when the store reaches [storage] map_size, it is a full disk: logged as '
+      'such, nothing unstored acknowledged, nothing acknowledged lost')
+def map_full():
+    fill_then_check(None, '1M', r'error store: .*map_size')
 
 
 if __name__ == '__main__':
