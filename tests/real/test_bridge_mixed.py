@@ -187,29 +187,25 @@ class Run(BridgeRun):
                               "yuki's line at carol")
 
     async def from_xmpp(self):
+        await self.alice_says("xmpp says hi")
+
+    async def alice_says(self, text):
+        """alice says text in the room; it reaches carol and yuki."""
         a = self.x["alice"]
-        a.send("<message to='%s' type='groupchat'><body>xmpp says hi</body>"
-               "</message>" % LOBBY)
-        await a.wait(line_in_room("xmpp says hi"), "the reflection")
+        a.send("<message to='%s' type='groupchat'><body>%s</body>"
+               "</message>" % (LOBBY, text))
+        await a.wait(line_in_room(text), "the reflection")
         await self.carol.wait(
-            lambda: "<alice> xmpp says hi" in self.carol.texts_from(MSN_BOT),
+            lambda: "<alice> " + text in self.carol.texts_from(MSN_BOT),
             "alice's line at carol")
         await self.yuki.wait_message(
-            Y_BOT, lambda s: s == "<alice> xmpp says hi",
+            Y_BOT, lambda s: s == "<alice> " + text,
             "alice's line at yuki", 30)
 
     async def no_echo(self):
         # a barrier: each bot delivers in order, so an echo of an earlier
         # line would come before this one
-        a = self.x["alice"]
-        a.send("<message to='%s' type='groupchat'><body>barrier</body>"
-               "</message>" % LOBBY)
-        await a.wait(line_in_room("barrier"), "the reflection")
-        await self.carol.wait(
-            lambda: "<alice> barrier" in self.carol.texts_from(MSN_BOT),
-            "the barrier line at carol")
-        await self.yuki.wait_message(Y_BOT, lambda s: s == "<alice> barrier",
-                                     "the barrier line at yuki", 30)
+        await self.alice_says("barrier")
         echoes = [t for t in self.carol.texts_from(MSN_BOT)
                   if t.endswith("msn says hi") or t.endswith("hello from carol")]
         echoes += [t for t in self.yuki.messages_from(Y_BOT)
