@@ -313,6 +313,40 @@ static void a_fanout_sends_one_text_with_only_to_changed(void)
     server_clear(&s);
 }
 
+static void a_fanout_of_text_fills_each_recipient_in_its_place(void)
+{
+    static const char text[] = "<message to=\"\" id=\"txt\"><body>hi</body>"
+                               "</message>";
+    server s;
+    uplink *up = NULL;
+    uplink_params p = {.jid = "groups.localhost",
+                      .host = "127.0.0.1",
+                      .secret = "secret",
+                      .queue_max = 100,
+                      .stanza_limit = 70};
+    uplink_fanout *f;
+
+    server_init(&s, NULL, "to=\"z@localhost\" id=\"txt\">");
+    p.port = s.port;
+    g_assert_cmpint(uplink_new(&p, NULL, NULL, NULL, &up), ==, 0);
+    f = uplink_fanout_text(up, "message", text, strlen(text), 13);
+    g_assert_cmpint(uplink_fanout_send(f, "y&z@localhost"), ==, 0);
+    /* the limit counts the recipient, escaped */
+    g_assert_cmpint(uplink_fanout_send(f, "a-much-longer-name@localhost/r"),
+                    ==, -EMSGSIZE);
+    g_assert_cmpint(uplink_fanout_send(f, "z@localhost"), ==, 0);
+    uplink_fanout_free(f);
+    server_start(&s);
+    run_until_done(&s, 15);
+    g_assert_nonnull(strstr(s.got->str,
+                            "<message to=\"y&amp;z@localhost\" id=\"txt\">"
+                            "<body>hi</body></message><message "
+                            "to=\"z@localhost\" id=\"txt\">"));
+    g_assert_null(strstr(s.got->str, "much-longer"));
+    uplink_free(up);
+    server_clear(&s);
+}
+
 static void an_oversized_stanza_received_is_refused_and_the_link_stays(void)
 {
     server s;
@@ -366,6 +400,9 @@ int main(int argc, char **argv)
         a_stanza_over_the_limit_is_not_sent_and_the_next_one_is);
     g_test_add_func("/uplink/a_fanout_sends_one_text_with_only_to_changed",
                     a_fanout_sends_one_text_with_only_to_changed);
+    g_test_add_func(
+        "/uplink/a_fanout_of_text_fills_each_recipient_in_its_place",
+        a_fanout_of_text_fills_each_recipient_in_its_place);
     g_test_add_func(
         "/uplink/an_oversized_stanza_received_is_refused_and_the_link_stays",
         an_oversized_stanza_received_is_refused_and_the_link_stays);

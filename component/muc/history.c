@@ -11,6 +11,7 @@
 #include "log.h"
 #include "jid.h"
 #include "stanza.h"
+#include "xmltext.h"
 
 #define HISTORY_MAX 100 /* at most this many, whatever is asked */
 #define NS_DELAY       "urn:xmpp:delay"
@@ -84,57 +85,77 @@ static char *stamp(gint64 time_us)
     return s;
 }
 
-xmpp_stanza_t *history_message(uplink *up, const room *r,
-                                       const archive_msg *a, const char *to,
-                                       gboolean to_moderator, gboolean delay)
+void history_text(GString *b, const room *r, const archive_msg *a,
+                  const char *to, gsize *to_at, const char *id,
+                  const char *ns, gboolean real_jid, gboolean delay)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
-    xmpp_stanza_t *msg = xmpp_message_new(ctx, "groupchat", to, a->origin_id);
+    xmltext_open(b, "message", ns);
+    xmltext_attr(b, "type", "groupchat");
+    if (to)
+        xmltext_attr(b, "to", to);
+    else {
+        g_string_append(b, " to=\"");
+        *to_at = b->len;
+        g_string_append_c(b, '"');
+    }
+    xmltext_attr(b, "id", id ? id : a->origin_id);
     /* nick "": the room itself speaks, from its bare JID. */
-    char *from =
-        *a->nick ? g_strconcat(r->jid, "/", a->nick, NULL) : g_strdup(r->jid);
-    xmpp_stanza_t *sid, *e;
-
-    xmpp_stanza_set_from(msg, from);
-    if (a->body)
-        stanza_add_text(ctx, msg, "body", a->body);
-    if (a->subject)
-        stanza_add_text(ctx, msg, "subject", a->subject);
+    g_string_append(b, " from=\"");
+    xmltext_escape(b, r->jid);
+    if (*a->nick) {
+        g_string_append_c(b, '/');
+        xmltext_escape(b, a->nick);
+    }
+    g_string_append_c(b, '"');
+    xmltext_end(b);
+    xmltext_child(b, "body", NULL, a->body);
+    xmltext_child(b, "subject", NULL, a->subject);
     if (delay) {
         char *ts = stamp(a->time_us);
-        e = stanza_elem(ctx, "delay", NS_DELAY);
-        xmpp_stanza_set_attribute(e, "stamp", ts);
-        xmpp_stanza_set_attribute(e, "from", r->jid);
-        stanza_add(msg, e);
+        xmltext_open(b, "delay", NS_DELAY);
+        xmltext_attr(b, "stamp", ts);
+        xmltext_attr(b, "from", r->jid);
+        xmltext_end_empty(b);
         g_free(ts);
     }
     /* XEP-0359 §3.1: the archiving entity stamps the id it stored the
      * message under, with by = its own JID (the room's). */
-    sid = stanza_elem(ctx, "stanza-id", NS_SID);
-    xmpp_stanza_set_attribute(sid, "id", a->stanza_id);
-    xmpp_stanza_set_attribute(sid, "by", r->jid);
-    stanza_add(msg, sid);
+    xmltext_open(b, "stanza-id", NS_SID);
+    xmltext_attr(b, "id", a->stanza_id);
+    xmltext_attr(b, "by", r->jid);
+    xmltext_end_empty(b);
     if (a->origin_id) {
-        e = stanza_elem(ctx, "origin-id", NS_SID);
-        xmpp_stanza_set_attribute(e, "id", a->origin_id);
-        stanza_add(msg, e);
+        xmltext_open(b, "origin-id", NS_SID);
+        xmltext_attr(b, "id", a->origin_id);
+        xmltext_end_empty(b);
     }
     if (a->occupant_id) {
-        e = stanza_elem(ctx, "occupant-id", NS_OCCUPANT_ID);
-        xmpp_stanza_set_attribute(e, "id", a->occupant_id);
-        stanza_add(msg, e);
+        xmltext_open(b, "occupant-id", NS_OCCUPANT_ID);
+        xmltext_attr(b, "id", a->occupant_id);
+        xmltext_end_empty(b);
     }
-    if (delay && to_moderator && a->sender_jid) {
+    if (delay && real_jid && a->sender_jid) {
         /* XEP-0045 §7.2.15: the real JID in history only where the
          * recipient may see real JIDs. */
-        e = stanza_elem(ctx, "x", "http://jabber.org/protocol/muc#user");
-        xmpp_stanza_t *item = stanza_elem(ctx, "item", NULL);
-        xmpp_stanza_set_attribute(item, "jid", a->sender_jid);
-        stanza_add(e, item);
-        stanza_add(msg, e);
+        xmltext_open(b, "x", NS_MUC_USER);
+        xmltext_end(b);
+        xmltext_open(b, "item", NULL);
+        xmltext_attr(b, "jid", a->sender_jid);
+        xmltext_end_empty(b);
+        xmltext_close(b, "x");
     }
-    g_free(from);
-    return msg;
+    xmltext_close(b, "message");
+}
+
+/* Sends the text in b to one recipient, through the fan-out path. */
+static void send_text(uplink *up, const GString *b, gsize to_at,
+                      const char *to)
+{
+    uplink_fanout *f = uplink_fanout_text(up, "message", b->str, b->len,
+                                          to_at);
+
+    uplink_fanout_send(f, to);
+    uplink_fanout_free(f);
 }
 
 void history_send(muc *m, uplink *up, const room *r, const occ *o,
@@ -155,9 +176,14 @@ void history_send(muc *m, uplink *up, const room *r, const occ *o,
                         h->since_us, NULL, NULL, &list) != 0)
         log_error_about(LOG_STORE, r->name, "a group's history cannot be read");
     store_read_end(txn);
-    for (guint i = 0; list && i < list->len; i++)
-        stanza_send(up, history_message(up, r, g_ptr_array_index(list, i), to,
-                                         muc_sees_jids(r, o), TRUE));
+    for (guint i = 0; list && i < list->len; i++) {
+        GString *b = g_string_sized_new(512);
+        gsize at = 0;
+        history_text(b, r, g_ptr_array_index(list, i), NULL, &at, NULL, NULL,
+                     muc_sees_jids(r, o), TRUE);
+        send_text(up, b, at, to);
+        g_string_free(b, TRUE);
+    }
     if (list)
         g_ptr_array_unref(list);
 }
@@ -326,27 +352,34 @@ enum xerr history_mam_query(const iq_req *iq, iq_res *res)
     }
     for (guint i = 0; i < list->len; i++) {
         const archive_msg *a = g_ptr_array_index(list, i);
-        xmpp_stanza_t *msg = xmpp_message_new(ctx, NULL, from, NULL);
-        xmpp_stanza_t *result = stanza_elem(ctx, "result", NS_MAM);
-        xmpp_stanza_t *fwd = stanza_elem(ctx, "forwarded", NS_FORWARD);
-        xmpp_stanza_t *inner, *delay;
+        GString *b = g_string_sized_new(768);
         char *ts = stamp(a->time_us);
+        gsize at = 0;
 
-        xmpp_stanza_set_from(msg, r->jid);
-        if (queryid)
-            xmpp_stanza_set_attribute(result, "queryid", queryid);
-        xmpp_stanza_set_id(result, a->stanza_id);
-        delay = stanza_elem(ctx, "delay", NS_DELAY);
-        xmpp_stanza_set_attribute(delay, "stamp", ts);
-        stanza_add(fwd, delay);
-        inner = history_message(up, r, a, from, mod, FALSE);
+        /* XEP-0313 §4.2: each result a message from the archive (the
+         * room) to the querier, the archived message forwarded inside. */
+        g_string_append(b, "<message to=\"");
+        at = b->len;
+        g_string_append_c(b, '"');
+        xmltext_attr(b, "from", r->jid);
+        xmltext_end(b);
+        xmltext_open(b, "result", NS_MAM);
+        xmltext_attr(b, "queryid", queryid);
+        xmltext_attr(b, "id", a->stanza_id);
+        xmltext_end(b);
+        xmltext_open(b, "forwarded", NS_FORWARD);
+        xmltext_end(b);
+        xmltext_open(b, "delay", NS_DELAY);
+        xmltext_attr(b, "stamp", ts);
+        xmltext_end_empty(b);
         /* Inside <forwarded/> the message is the one the room sent, in
          * the client namespace. */
-        xmpp_stanza_set_ns(inner, "jabber:client");
-        stanza_add(fwd, inner);
-        stanza_add(result, fwd);
-        stanza_add(msg, result);
-        stanza_send(up, msg);
+        history_text(b, r, a, from, NULL, NULL, "jabber:client", mod, FALSE);
+        xmltext_close(b, "forwarded");
+        xmltext_close(b, "result");
+        xmltext_close(b, "message");
+        send_text(up, b, at, from);
+        g_string_free(b, TRUE);
         g_free(ts);
     }
     {

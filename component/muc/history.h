@@ -22,12 +22,16 @@ void history_send(muc *m, uplink *up, const room *r, const occ *o,
 /* Sends r's subject to to (XEP-0045 §7.2.15: last, empty if none). */
 void history_send_subject(uplink *up, const room *r, const char *to);
 
-/* A stored message as a groupchat stanza to one recipient. delay: add the
- * XEP-0203 stamp (history), else it is live; to_moderator: the real JID
- * in history. Caller owns the result. */
-xmpp_stanza_t *history_message(uplink *up, const room *r,
-                               const archive_msg *a, const char *to,
-                               gboolean to_moderator, gboolean delay);
+/* Writes a stored message as a groupchat stanza into b, as text (the
+ * fast path: serialised once, sent to many). to: written in; NULL: an
+ * empty 'to' whose value belongs at *to_at (uplink_fanout_text fills it
+ * per recipient). id: the stanza's id (NULL: the origin-id). ns: the
+ * message's xmlns (NULL on the component stream). delay: the XEP-0203
+ * stamp (history), else it is live; real_jid: the sender's real JID
+ * (history to those who see real JIDs). */
+void history_text(GString *b, const room *r, const archive_msg *a,
+                  const char *to, gsize *to_at, const char *id,
+                  const char *ns, gboolean real_jid, gboolean delay);
 
 /* XEP-0313 iq_fns (iq.h) on a room (iq->data a muc_call): the MAM query
  * form (get), and a query (set), whose messages go out before the <fin/>

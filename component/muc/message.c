@@ -143,14 +143,16 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
     }
     {
         /* Live, the message is the same for everyone (real JIDs only go
-         * into history): serialised once (DESIGN). */
-        xmpp_stanza_t *out = history_message(up, r, &a, r->jid, FALSE, FALSE);
-        uplink_fanout *f;
-        /* XEP-0045 §7.4: the sender's own copy carries its id, so the
+         * into history): written once as text, without a stanza tree, and
+         * queued to each session with only 'to' changed (issue 10, item
+         * 4). XEP-0045 §7.4: the sender's own copy carries its id, so the
          * client can match its reflection. */
-        if (id)
-            xmpp_stanza_set_id(out, id);
-        f = muc_fanout_of(up, out);
+        GString *b = g_string_sized_new(512);
+        gsize at = 0;
+        uplink_fanout *f;
+        history_text(b, r, &a, NULL, &at, id, NULL, FALSE, FALSE);
+        f = uplink_fanout_text(up, "message", b->str, b->len, at);
+        g_string_free(b, TRUE);
         g_hash_table_iter_init(&it, r->by_nick);
         while (g_hash_table_iter_next(&it, NULL, &value))
             muc_fanout_to(f, value);
