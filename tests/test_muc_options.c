@@ -92,24 +92,41 @@ static void each_option_shows_its_field_in_the_owner_form_in_order(void)
     g_assert_cmpstr(xmpp_stanza_get_attribute(f, "var"), ==, "FORM_TYPE");
     for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
         f = xmpp_stanza_get_next(f);
-        g_assert_cmpstr(xmpp_stanza_get_attribute(f, "var"), ==,
-                        fields[i].var);
+        g_assert_cmpstr(xmpp_stanza_get_attribute(f, "var"), ==, fields[i].var);
     }
     xmpp_stanza_release(form);
     group_cfg_free(g);
 }
 
-static void set_members_only(group_cfg *g) { g->members_only = TRUE; }
+static void set_members_only(group_cfg *g)
+{
+    g->members_only = TRUE;
+}
 static void set_password(group_cfg *g)
 {
     g_free(g->password);
     g->password = g_strdup("s3cret");
 }
-static void set_moderated(group_cfg *g) { g->moderated = TRUE; }
-static void set_hidden(group_cfg *g) { g->is_public = FALSE; }
-static void set_temporary(group_cfg *g) { g->persistent = FALSE; }
-static void set_whois_anyone(group_cfg *g) { g->whois_anyone = TRUE; }
-static void set_max_users_2(group_cfg *g) { g->max_users = 2; }
+static void set_moderated(group_cfg *g)
+{
+    g->moderated = TRUE;
+}
+static void set_hidden(group_cfg *g)
+{
+    g->is_public = FALSE;
+}
+static void set_temporary(group_cfg *g)
+{
+    g->persistent = FALSE;
+}
+static void set_whois_anyone(group_cfg *g)
+{
+    g->whois_anyone = TRUE;
+}
+static void set_max_users_2(group_cfg *g)
+{
+    g->max_users = 2;
+}
 
 /* Each option's disco feature, off (a new room) and on. */
 static const struct {
@@ -161,8 +178,8 @@ static const struct {
     enum xerr want;
 } joins[] = {
     {"an open room lets anyone in", NULL, AFF_NONE, NULL, 0, XERR_NONE},
-    {"members only refuses the unaffiliated", set_members_only, AFF_NONE,
-     NULL, 0, XERR_REGISTRATION_REQUIRED},
+    {"members only refuses the unaffiliated", set_members_only, AFF_NONE, NULL,
+     0, XERR_REGISTRATION_REQUIRED},
     {"members only lets members in", set_members_only, AFF_MEMBER, NULL, 0,
      XERR_NONE},
     {"members only lets admins in", set_members_only, AFF_ADMIN, NULL, 0,
@@ -171,16 +188,16 @@ static const struct {
      XERR_NOT_AUTHORIZED},
     {"a password room refuses a wrong one", set_password, AFF_NONE, "nope", 0,
      XERR_NOT_AUTHORIZED},
-    {"a password room lets the right one in", set_password, AFF_NONE,
-     "s3cret", 0, XERR_NONE},
-    {"a password room lets its owner in without", set_password, AFF_OWNER,
-     NULL, 0, XERR_NONE},
+    {"a password room lets the right one in", set_password, AFF_NONE, "s3cret",
+     0, XERR_NONE},
+    {"a password room lets its owner in without", set_password, AFF_OWNER, NULL,
+     0, XERR_NONE},
     {"a full room refuses a member", set_max_users_2, AFF_MEMBER, NULL, 2,
      XERR_SERVICE_UNAVAILABLE},
     {"a full room lets an admin in", set_max_users_2, AFF_ADMIN, NULL, 2,
      XERR_NONE},
-    {"a room with room left lets anyone in", set_max_users_2, AFF_NONE, NULL,
-     1, XERR_NONE},
+    {"a room with room left lets anyone in", set_max_users_2, AFF_NONE, NULL, 1,
+     XERR_NONE},
 };
 
 static void each_option_vetoes_the_joins_it_should_and_no_other(void)
@@ -410,10 +427,9 @@ int main(int argc, char **argv)
     g_test_add_func("/muc_options/each_option_vetoes_the_joins_it_should_"
                     "and_no_other",
                     each_option_vetoes_the_joins_it_should_and_no_other);
-    g_test_add_func(
-        "/muc_options/members_only_admits_members_and_refuses_the_"
-        "unaffiliated",
-        members_only_admits_members_and_refuses_the_unaffiliated);
+    g_test_add_func("/muc_options/members_only_admits_members_and_refuses_the_"
+                    "unaffiliated",
+                    members_only_admits_members_and_refuses_the_unaffiliated);
     g_test_add_func("/muc_options/each_question_is_answered_yes_by_its_"
                     "option_only",
                     each_question_is_answered_yes_by_its_option_only);
@@ -429,10 +445,9 @@ int main(int argc, char **argv)
                     a_submit_sets_the_value_and_the_form_shows_it_back);
     g_test_add_func("/muc_options/private_messages_follow_allow_pm",
                     private_messages_follow_allow_pm);
-    g_test_add_func(
-        "/muc_options/only_moderators_change_the_subject_unless_"
-        "participants_may",
-        only_moderators_change_the_subject_unless_participants_may);
+    g_test_add_func("/muc_options/only_moderators_change_the_subject_unless_"
+                    "participants_may",
+                    only_moderators_change_the_subject_unless_participants_may);
     g_test_add_func(
         "/muc_options/a_members_only_room_takes_invitations_from_admins_only",
         a_members_only_room_takes_invitations_from_admins_only);

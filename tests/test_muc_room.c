@@ -30,8 +30,8 @@ static void an_xmpp_occupant_is_not_in_the_legacy_index(void)
     room *r = new_room();
 
     g_assert_null(room_occ_by_legacy(r, "ann@example.org"));
-    room_occ_add(r, "ann", "ann@example.org", "ann@example.org/phone",
-                 AFF_NONE, ROLE_PARTICIPANT, "id1");
+    room_occ_add(r, "ann", "ann@example.org", "ann@example.org/phone", AFF_NONE,
+                 ROLE_PARTICIPANT, "id1");
     g_assert_null(room_occ_by_legacy(r, "ann@example.org"));
     g_assert_nonnull(room_occ_by_full(r, "ann@example.org/phone"));
     room_free(r);
@@ -97,8 +97,9 @@ int main(int argc, char **argv)
                     a_legacy_occupant_keeps_its_index_entry_across_a_rename);
     g_test_add_func("/muc_room/a_removed_legacy_occupant_leaves_the_index",
                     a_removed_legacy_occupant_leaves_the_index);
-    g_test_add_func("/muc_room/an_invitation_is_taken_once_by_its_invitee_"
-                    "before_it_lapses",
-                    an_invitation_is_taken_once_by_its_invitee_before_it_lapses);
+    g_test_add_func(
+        "/muc_room/an_invitation_is_taken_once_by_its_invitee_"
+        "before_it_lapses",
+        an_invitation_is_taken_once_by_its_invitee_before_it_lapses);
     return g_test_run();
 }

@@ -415,7 +415,7 @@ typedef struct announcement {
     muc *m;
     uplink *up;
     room *r;
-    GArray *outcomes;  /* of outcome */
+    GArray *outcomes;   /* of outcome */
     GPtrArray *changes; /* the reasons the outcomes borrow */
     char *actor_nick;
 } announcement;
@@ -432,8 +432,8 @@ static void announce_kicked(announcement *a)
         outcome *oc = &g_array_index(a->outcomes, outcome, i);
         if (oc->code != 307)
             continue;
-        muc_remove_tell_self(a->m, a->up, a->r, oc->o, oc->code,
-                             a->actor_nick, oc->reason);
+        muc_remove_tell_self(a->m, a->up, a->r, oc->o, oc->code, a->actor_nick,
+                             oc->reason);
         oc->self_told = TRUE;
     }
 }
@@ -517,8 +517,8 @@ static enum xerr admin_set(admin_req *q)
     log_info(LOG_ROUTER, "group %s: %u role/affiliation changes applied",
              q->r->name, changes->len);
     a = g_new0(announcement, 1);
-    *a = (announcement){q->m, q->up, q->r, apply_in_memory(q->r, changes),
-                        changes, actor_nick};
+    *a = (announcement){
+        q->m, q->up, q->r, apply_in_memory(q->r, changes), changes, actor_nick};
     announce_kicked(a);
     q->call->after = announce_rest;
     q->call->after_data = a;
@@ -722,8 +722,8 @@ static const struct {
 enum xerr muc_admin_iq(const iq_req *iq, iq_res *res)
 {
     muc_call *c = iq->data;
-    admin_req q = {c->m,   iq->up,   c->r, iq->st, iq->child,
-                   c->o,   NULL,     AFF_NONE, res, c};
+    admin_req q = {c->m, iq->up, c->r,     iq->st, iq->child,
+                   c->o, NULL,   AFF_NONE, res,    c};
     enum xerr e = XERR_BAD_REQUEST;
 
     q.actor_bare = jid_bare_fold(iq->from);

@@ -8,9 +8,9 @@
 #include "room.h"
 #include "xerr.h"
 
-#define NS_MUC_USER  "http://jabber.org/protocol/muc#user"
-#define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
-#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define NS_MUC_USER    "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN   "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER   "http://jabber.org/protocol/muc#owner"
 #define NS_MUC         "http://jabber.org/protocol/muc"
 #define NS_SID         "urn:xmpp:sid:0"
 #define NS_OCCUPANT_ID "urn:xmpp:occupant-id:0"
@@ -22,7 +22,7 @@
 /* Messages sent on join unless asked otherwise, and a new room's
  * history_len. */
 #define MUC_HISTORY_DEFAULT 20
-#define MUC_SALT_LEN 32
+#define MUC_SALT_LEN        32
 
 struct muc {
     const config *cfg;
@@ -50,7 +50,7 @@ enum affiliation muc_affiliation(muc *m, const room *r, const char *bare);
  * engine, the room, and the asker's occupant (NULL if not in the room). A
  * handler that must tell others only once the requester has its answer
  * (XEP-0045 §8.2: the kicked, then the moderator, then the others) sets
- * after: muc_iq runs it once, after the one reply. */
+ * after: it runs once, after the one reply (iq_answer). */
 typedef struct muc_call {
     muc *m;
     room *r;

@@ -37,8 +37,8 @@ static enum xerr legacy_nick(const char *in, char **out, const char **why)
     return nick_prepare(in, out, why) < 0 ? XERR_NOT_ACCEPTABLE : XERR_NONE;
 }
 
-static enum xerr enter(muc *m, uplink *up, room *r, const char *bare,
-                       char kind, const char *account, const char *handle,
+static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
+                       const char *account, const char *handle,
                        const char *nick, const char *show, const char **why)
 {
     static const int none[] = {0};

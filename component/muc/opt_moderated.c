@@ -11,8 +11,7 @@ static const char *feature(const group_cfg *g)
 
 /* XEP-0045 §5.1.1: in a moderated room an unaffiliated user enters as a
  * visitor. */
-static enum role role(const group_cfg *g, enum affiliation aff,
-                      enum role role)
+static enum role role(const group_cfg *g, enum affiliation aff, enum role role)
 {
     return g->moderated && aff == AFF_NONE && role == ROLE_PARTICIPANT
                ? ROLE_VISITOR

@@ -25,9 +25,9 @@
 
 /* The order of the form, and the order in which options are asked. */
 static const room_option *const table[] = {
-    &opt_name,         &opt_description, &opt_persistent, &opt_public,
-    &opt_members_only, &opt_password,    &opt_moderated,  &opt_whois,
-    &opt_change_subject, &opt_allow_pm,  &opt_max_users,  &opt_history,
+    &opt_name,           &opt_description, &opt_persistent, &opt_public,
+    &opt_members_only,   &opt_password,    &opt_moderated,  &opt_whois,
+    &opt_change_subject, &opt_allow_pm,    &opt_max_users,  &opt_history,
     &opt_keep_days,
 };
 

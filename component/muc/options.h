@@ -50,7 +50,7 @@ typedef struct room_option {
     const char *var;   /* the field's var */
     const char *label; /* shown to the owner */
     enum option_kind kind;
-    size_t offset; /* of the value in group_cfg */
+    size_t offset;              /* of the value in group_cfg */
     const char *const *choices; /* OPTION_CHOICE, OPTION_WHOIS; NULL-ended */
     /* The disco#info feature for g (a static string), or NULL. */
     const char *(*feature)(const group_cfg *g);
@@ -64,8 +64,7 @@ typedef struct room_option {
     enum xerr (*veto)(const options_join *j, const char **why);
     /* The role a newcomer with affiliation aff gets, given role as decided
      * so far (XEP-0045 §5.1.1). */
-    enum role (*role)(const group_cfg *g, enum affiliation aff,
-                      enum role role);
+    enum role (*role)(const group_cfg *g, enum affiliation aff, enum role role);
     /* Whether the room keeps to itself (hidden from outsiders). */
     gboolean (*hides)(const group_cfg *g);
     /* Whether every occupant sees real JIDs (non-anonymous). */

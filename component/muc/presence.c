@@ -89,15 +89,15 @@ void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
 {
     /* DESIGN: serialised once per variant (own, with real JID, without),
      * each recipient gets that text with only 'to' changed. */
-    uplink_fanout *self = muc_fanout_of(
-        up, muc_occ_presence(up, r, o, r->jid, TRUE, type, new_nick,
-                             self_codes));
-    uplink_fanout *with_jid = muc_fanout_of(
-        up, muc_occ_presence(up, r, o, r->jid, TRUE, type, new_nick,
-                             others_codes));
-    uplink_fanout *plain = muc_fanout_of(
-        up, muc_occ_presence(up, r, o, r->jid, FALSE, type, new_nick,
-                             others_codes));
+    uplink_fanout *self =
+        muc_fanout_of(up, muc_occ_presence(up, r, o, r->jid, TRUE, type,
+                                           new_nick, self_codes));
+    uplink_fanout *with_jid =
+        muc_fanout_of(up, muc_occ_presence(up, r, o, r->jid, TRUE, type,
+                                           new_nick, others_codes));
+    uplink_fanout *plain =
+        muc_fanout_of(up, muc_occ_presence(up, r, o, r->jid, FALSE, type,
+                                           new_nick, others_codes));
     GHashTableIter it;
     gpointer value;
 
@@ -106,9 +106,9 @@ void muc_broadcast_presence(uplink *up, room *r, const occ *o, const char *type,
         const occ *to = value;
         /* Moderators see real JIDs; everyone sees their own. */
         muc_fanout_to(to == o                ? self
-                  : muc_sees_jids(r, to) ? with_jid
-                                         : plain,
-                  to);
+                      : muc_sees_jids(r, to) ? with_jid
+                                             : plain,
+                      to);
     }
     uplink_fanout_free(self);
     uplink_fanout_free(with_jid);
@@ -157,7 +157,7 @@ static enum xerr check_status(xmpp_stanza_t *c, const char **why)
 {
     *why = "the status text is too long for this service";
     return text_within(c, BOUND_STATUS_BYTES) ? XERR_NONE
-                                               : XERR_POLICY_VIOLATION;
+                                              : XERR_POLICY_VIOLATION;
 }
 
 static enum xerr check_priority(xmpp_stanza_t *c, const char **why)
@@ -479,7 +479,8 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
     if (!bare)
         return;
     r = muc_room_lookup(m, to->node, &missing);
-    if (!r && missing && !type && to->resource && muc_may_create(m, bare, &why)) {
+    if (!r && missing && !type && to->resource &&
+        muc_may_create(m, bare, &why)) {
         /* A creation counts against the join limit too: over it, no room
          * is made for a join that would then be refused. */
         if (!join_allowed(m, bare)) {
@@ -594,9 +595,9 @@ void muc_remove_tell_others(uplink *up, room *r, occ *o, int code,
         if (to == o)
             continue;
         for (guint i = 0; i < to->sessions->len; i++) {
-            xmpp_stanza_t *p =
-                muc_occ_presence(up, r, o, g_ptr_array_index(to->sessions, i),
-                                 muc_sees_jids(r, to), "unavailable", NULL, others);
+            xmpp_stanza_t *p = muc_occ_presence(
+                up, r, o, g_ptr_array_index(to->sessions, i),
+                muc_sees_jids(r, to), "unavailable", NULL, others);
             add_actor_reason(uplink_ctx(up), p, actor_nick, reason);
             stanza_send(up, p);
         }

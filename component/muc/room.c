@@ -201,8 +201,7 @@ static gboolean lapsed(gpointer key, gpointer value, gpointer now)
     return ((invitation *)value)->until <= *(gint64 *)now;
 }
 
-void room_invite_add(room *r, const char *bare, const char *inviter,
-                     gint64 now)
+void room_invite_add(room *r, const char *bare, const char *inviter, gint64 now)
 {
     invitation *v = g_new(invitation, 1);
 
