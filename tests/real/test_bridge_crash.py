@@ -151,7 +151,11 @@ class Run(BridgeRun):
             if set(want) <= set(got) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)
-        await asyncio.sleep(3)   # room for duplicates to show up
+        # a barrier: the bot delivers in order, so a copy comes before it
+        self.x["alice"].send("<message to='%s' type='groupchat'><body>end of "
+                             "%s</body></message>" % (LOBBY, tag))
+        await self.bob.wait_privmsg("lobbybot", lambda s: s == "<alice> end of "
+                                    + tag, "the line after them", BACK_WAIT)
         got = [s for s in self.bob.privmsgs("lobbybot")
                if s.startswith("<alice> " + tag)]
         acked_got = [s for s in got if s in want]

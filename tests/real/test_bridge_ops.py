@@ -288,7 +288,10 @@ class Run(BridgeRun):
                 "a line of the digest"))
         await self.x["alice"].wait(presence_from(LOBBY + "/ircbob"),
                                    "ircbob back in the room")
-        await asyncio.sleep(3)    # room for strays to show up
+        # a barrier: the bot delivers in order, so a stray comes before it
+        await self.say_and_wait(LOBBY, "after the digest")
+        await self.bob.wait_privmsg("lobbybot", lambda s: s.endswith(
+            "after the digest"), "the line after the digest")
         want = ["<alice> " + t for t in AWAY[-DIGEST_AFTER:]]
         everything = self.bob.privmsgs("lobbybot")
         i = everything.index(head)
@@ -447,7 +450,10 @@ class Run(BridgeRun):
             got.append(await self.bob.wait_privmsg(
                 "lobbybot", lambda s: s.startswith("<alice> during outage"),
                 "a line said during the outage", BACK_WAIT))
-        await asyncio.sleep(3)    # room for duplicates to show up
+        # a barrier: the bot delivers in order, so a copy comes before it
+        await self.say_and_wait(LOBBY, "after the outage")
+        await self.bob.wait_privmsg("lobbybot", lambda s: s.endswith(
+            "after the outage"), "the line after the outage", BACK_WAIT)
         every = [s for s in self.bob.privmsgs("lobbybot")
                  if s.startswith("<alice> during outage")]
         if got != want or every != want:
