@@ -322,7 +322,7 @@ class Run:
             raise Abort
         t0 = time.monotonic()
         try:
-            err = self.run_async(self.disco_again(t0), RECONNECT_WITHIN + 30)
+            err = self.run_async(self.disco_again(mark), RECONNECT_WITHIN + 30)
         except Exception as e:
             err = "%s: %s" % (type(e).__name__, e)
         t.check(err is None,
@@ -339,36 +339,30 @@ class Run:
                 "imgroups log shows the link lost and re-established",
                 "log since the crash:\n%s" % "\n".join(log.splitlines()[-15:]))
 
-    async def disco_again(self, t0):
-        """None once disco#info to the component gets a result; bounces
-        (remote-server-timeout on Prosody, forbidden or
-        service-unavailable on ejabberd) while imgroups is away."""
-        last = "nothing tried"
-        while time.monotonic() - t0 < RECONNECT_WITHIN:
-            c = Client(self.loop, self.server.c2s_port)
-            try:
-                await c.login()
-                while time.monotonic() - t0 < RECONNECT_WITHIN:
-                    try:
-                        res = await c.iq_get(
-                            "<query xmlns='%s'/>" % DISCO_INFO, timeout=5)
-                        q = res.xml.find("{%s}query" % DISCO_INFO)
-                        ids = [(i.get("category"), i.get("type")) for i in
-                               children(q, "{%s}identity" % DISCO_INFO)]
-                        if ("conference", "text") in ids:
-                            return None
-                        return "disco#info result without the identity: %s" \
-                            % res
-                    except (IqError, IqTimeout) as e:
-                        last = iq_error(e)
-                    await asyncio.sleep(1)
-            except Exception as e:
-                last = "%s: %s" % (type(e).__name__, e)
-                await asyncio.sleep(1)
-            finally:
-                await c.close()
-        return "no disco#info result within %d s; last: %s" % (
-            RECONNECT_WITHIN, last)
+    async def disco_again(self, mark):
+        """None once imgroups has logged its link back (after log offset
+        mark) and disco#info to the component then gets a result."""
+        try:
+            await self.loop.run_in_executor(
+                None, self.ig.wait_log, r"\bconnected to", RECONNECT_WITHIN,
+                mark)
+        except servers.ServerError as e:
+            return "the link did not come back: %s" % e
+        c = Client(self.loop, self.server.c2s_port)
+        try:
+            await c.login()
+            res = await c.iq_get("<query xmlns='%s'/>" % DISCO_INFO,
+                                 timeout=IQ_TIMEOUT)
+            q = res.xml.find("{%s}query" % DISCO_INFO)
+            ids = [(i.get("category"), i.get("type")) for i in
+                   children(q, "{%s}identity" % DISCO_INFO)]
+            if ("conference", "text") not in ids:
+                return "disco#info result without the identity: %s" % res
+            return None
+        except (IqError, IqTimeout) as e:
+            return iq_error(e)
+        finally:
+            await c.close()
 
     def secret_checks(self):
         t = self.tap
