@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "clock.h"
 #include "log.h"
 #include "jid.h"
 #include "stanza.h"
@@ -58,7 +59,7 @@ void history_request(xmpp_stanza_t *x, history_req *h)
         h->maxchars = (int)MIN(g_ascii_strtoll(v, NULL, 10), G_MAXINT);
     if ((v = xmpp_stanza_get_attribute(hist, "seconds"))) {
         gint64 s = g_ascii_strtoll(v, NULL, 10);
-        h->since_us = g_get_real_time() - s * G_USEC_PER_SEC;
+        h->since_us = clock_real() - s * G_USEC_PER_SEC;
     }
     if ((v = xmpp_stanza_get_attribute(hist, "since"))) {
         GDateTime *dt = g_date_time_new_from_iso8601(v, NULL);

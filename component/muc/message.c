@@ -9,6 +9,7 @@
 #include "archive.h"
 #include "bounds.h"
 #include "bucket.h"
+#include "clock.h"
 #include "groups.h"
 #include "log.h"
 #include "jid.h"
@@ -53,9 +54,13 @@ static int subject_txn(MDB_txn *txn, const store *st, void *userdata)
  * it (issue 9, item 6). */
 static gboolean rate_allows(muc *m, room *r, occ *o)
 {
-    gint64 now = g_get_monotonic_time();
-    bucket *b = bucket_table_get(r->rates, o->bare, m->cfg->rate,
-                                 m->cfg->burst, BOUND_BUCKETS_PER_ROOM, now);
+    gint64 now = clock_now();
+    bucket *b;
+
+    if (!r->rates)
+        r->rates = bucket_table_new();
+    b = bucket_table_get(r->rates, o->bare, m->cfg->rate, m->cfg->burst,
+                         BOUND_BUCKETS_PER_ROOM, now);
 
     return bucket_take(b, m->cfg->rate, m->cfg->burst, now);
 }
@@ -121,7 +126,7 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
     }
     if (!body && !subject)
         return XERR_NONE;
-    a.time_us = g_get_real_time();
+    a.time_us = clock_real();
     /* o NULL: the room itself (a legacy topic set by nobody present) */
     a.nick = o ? o->nick : "";
     a.occupant_id = o ? o->occupant_id : NULL;
@@ -326,7 +331,7 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     stanza_add(msg, ux);
     /* Remembered so that only this invitee's decline goes back, and only
      * to this inviter. */
-    room_invite_add(r, bare, o->bare, g_get_monotonic_time());
+    room_invite_add(r, bare, o->bare, clock_now());
     stanza_send(up, msg);
 leave:
     g_free(reason);
@@ -344,7 +349,7 @@ static void decline(uplink *up, room *r, xmpp_stanza_t *st, xmpp_stanza_t *x)
     xmpp_stanza_t *msg, *ux, *dec;
     char *reason, *from_bare = jid_bare_fold(xmpp_stanza_get_from(st));
     char *inviter = from_bare ? room_invite_take(r, from_bare,
-                                                 g_get_monotonic_time())
+                                                 clock_now())
                               : NULL;
 
     if (!inviter) {

@@ -44,7 +44,6 @@ room *room_new(const char *component_jid, group_cfg *cfg)
     r->cfg = cfg;
     r->by_nick = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, occ_free);
     r->by_full = g_hash_table_new(g_str_hash, g_str_equal);
-    r->rates = bucket_table_new();
     return r;
 }
 
@@ -54,7 +53,8 @@ void room_free(room *r)
         return;
     g_hash_table_destroy(r->by_full);
     g_hash_table_destroy(r->by_nick);
-    g_hash_table_destroy(r->rates);
+    if (r->rates)
+        g_hash_table_destroy(r->rates);
     if (r->invites)
         g_hash_table_destroy(r->invites);
     if (r->legacy)

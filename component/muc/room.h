@@ -44,7 +44,8 @@ typedef struct room {
     GHashTable *by_nick; /* nick_key -> occ * (owned) */
     GHashTable *by_full; /* full JID -> occ * (borrowed) */
     /* Message rate per real bare JID, whatever its sessions or nick, kept
-     * across leave and rejoin while the room is loaded (bucket.h). */
+     * across leave and rejoin while the room is loaded (bucket.h); NULL
+     * until someone speaks (an idle room carries no empty table). */
     GHashTable *rates;
     /* Pending mediated invitations (XEP-0045 §7.8.2): invitee bare JID ->
      * who invited and until when; at most BOUND_INVITES_PER_ROOM. NULL

@@ -7,6 +7,7 @@
 #include <gmodule.h>
 
 #include "bot.h"
+#include "irc_reply.h"
 
 /* A message is reported delivered only once the network has it; a report
  * sent earlier loses the message if the worker dies, or the recipient is
@@ -106,42 +107,25 @@ static void settled(pingpong *pp, guint64 id)
     }
 }
 
-/* One line from the server: ":prefix COMMAND params... :trailing". */
+/* One line from the server. */
 static void on_receiving(PurpleConnection *gc, char **text, gpointer data)
 {
-    const char *line = *text;
-    char **words, *trailing = NULL, *head;
-    const char *colon;
     pingpong *pp = data;
-    guint n;
+    irc_reply r;
 
-    if (!line || purple_connection_get_account(gc) != pp->b->acct)
+    if (!*text || purple_connection_get_account(gc) != pp->b->acct)
         return;
-    if (*line == ':') {
-        line = strchr(line, ' ');
-        if (!line)
-            return;
-        line++;
+    switch (irc_reply_parse(*text, IRC_TOKEN, &r)) {
+    case IRC_REPLY_PONG:
+        settled(pp, r.id);
+        break;
+    case IRC_REPLY_REFUSED:
+        refused(pp, r.target, r.why);
+        break;
+    case IRC_REPLY_OTHER:
+        break;
     }
-    colon = strstr(line, " :");
-    head = colon ? g_strndup(line, (gsize)(colon - line)) : g_strdup(line);
-    if (colon)
-        trailing = g_strstrip(g_strdup(colon + 2));
-    words = g_strsplit(g_strstrip(head), " ", -1);
-    g_free(head);
-    n = g_strv_length(words);
-    if (n >= 1 && strcmp(words[0], "PONG") == 0) {
-        const char *tok = trailing ? trailing : n >= 3 ? words[2] : "";
-
-        if (g_str_has_prefix(tok, IRC_TOKEN))
-            settled(pp, g_ascii_strtoull(tok + strlen(IRC_TOKEN), NULL, 10));
-    } else if (n >= 3 &&
-               (strcmp(words[0], "401") == 0 || strcmp(words[0], "403") == 0 ||
-                strcmp(words[0], "404") == 0)) {
-        refused(pp, words[2], trailing);
-    }
-    g_strfreev(words);
-    g_free(trailing);
+    irc_reply_clear(&r);
 }
 
 /* Hooks the IRC plugin's send queue (see above); without irc_send() in
