@@ -378,44 +378,28 @@ static enum xerr room_iq(const iq_req *q, iq_res *res)
     return iq_dispatch(occupant_routes, G_N_ELEMENTS(occupant_routes), q, res);
 }
 
-void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
-            const jid *to)
+enum xerr muc_iq(const iq_req *rq, iq_res *res)
 {
+    muc *m = rq->data;
     gboolean missing = FALSE;
-    muc_call c = {m, muc_room_lookup(m, to->node, &missing), NULL, NULL,
+    muc_call c = {m, muc_room_lookup(m, rq->to->node, &missing), NULL, NULL,
                   NULL};
-    iq_req q = {
-        .ctx = uplink_ctx(up),
-        .up = up,
-        .st = st,
-        .child = child,
-        .type = xmpp_stanza_get_type(st),
-        .from = xmpp_stanza_get_from(st),
-        .to = to,
-        .data = &c,
-    };
-    iq_res res = {0};
+    iq_req q = *rq;
     enum xerr e;
-    xmpp_stanza_t *reply;
 
     if (!c.r)
-        e = iq_fail(&res, missing ? XERR_ITEM_NOT_FOUND
-                                  : XERR_INTERNAL_SERVER_ERROR,
-                    missing ? "no such group" : NULL);
-    else {
-        c.o = room_occ_by_full(c.r, q.from);
-        e = room_iq(&q, &res);
-    }
-    /* RFC 6120 §8.2.3: exactly one reply, here, whatever the handler
-     * did; then what the handler left for after it. */
-    if (e != XERR_NONE)
-        log_debug(LOG_ROUTER, "room iq <%s/> refused: %s",
-                  xmpp_stanza_get_name(child), xerr_condition(e));
-    reply = iq_reply(&q, e, &res);
-    if (reply)
-        stanza_send(up, reply);
-    if (c.after)
-        c.after(c.after_data);
+        return iq_fail(res,
+                       missing ? XERR_ITEM_NOT_FOUND
+                               : XERR_INTERNAL_SERVER_ERROR,
+                       missing ? "no such group" : NULL);
+    c.o = room_occ_by_full(c.r, q.from);
+    q.data = &c;
+    e = room_iq(&q, res);
+    /* The router sends the one reply, then what the handler left for
+     * after it. */
+    res->after = c.after;
+    res->after_data = c.after_data;
+    return e;
 }
 
 void muc_shutdown(muc *m, uplink *up)

@@ -9,6 +9,7 @@
 #include "archive.h"
 #include "config.h"
 #include "groups.h"
+#include "iq.h"
 #include "jid.h"
 #include "store.h"
 #include "uplink.h"
@@ -26,8 +27,12 @@ void muc_free(muc *m);
  * borrowed for the call. */
 void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to);
 void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to);
-void muc_iq(muc *m, uplink *up, xmpp_stanza_t *st, xmpp_stanza_t *child,
-            const jid *to);
+
+/* The iq_fn (iq.h) for an iq get/set addressed to a room or an occupant;
+ * q->data is the muc. A sub-dispatcher: it finds the room and the asker's
+ * occupant and dispatches through the room's and the occupant's tables;
+ * what a handler must send after the reply is left in res->after. */
+enum xerr muc_iq(const iq_req *q, iq_res *res);
 
 /* ---- the legacy bridge's view (bridge.c) ----
  * A legacy occupant has no XMPP session: its presence comes from the

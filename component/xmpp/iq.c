@@ -48,6 +48,20 @@ void iq_res_clear(iq_res *res)
     *res = (iq_res){0};
 }
 
+void iq_answer(const iq_req *q, enum xerr e, iq_res *res)
+{
+    void (*after)(void *data) = res->after;
+    void *after_data = res->after_data;
+    xmpp_stanza_t *reply = iq_reply(q, e, res);
+
+    if (reply) {
+        uplink_send(q->up, reply);
+        xmpp_stanza_release(reply);
+    }
+    if (after)
+        after(after_data);
+}
+
 xmpp_stanza_t *iq_reply(const iq_req *q, enum xerr e, iq_res *res)
 {
     xmpp_stanza_t *reply, *error;

@@ -22,8 +22,10 @@
  *                            res);
  *     }
  *
- * Side effects a handler sends itself (presence broadcasts, MAM results)
- * go out before the reply; nothing a handler sends is the reply. */
+ * Side effects a handler sends itself (MAM results) go out before the
+ * reply; what must follow it (XEP-0045 §8.2: the others are told of a kick
+ * after the requester's result) is left in res->after, which iq_answer
+ * runs once the reply is sent. Nothing a handler sends is the reply. */
 #ifndef IMGROUPS_IQ_H
 #define IMGROUPS_IQ_H
 
@@ -55,6 +57,9 @@ typedef struct iq_res {
     char *text;         /* <text/> (g_free), or NULL */
     const char *type;   /* overrides the condition's default type */
     xmpp_stanza_t *app; /* an application-specific condition, or NULL */
+    /* Run right after the reply, whatever it was (may be NULL). */
+    void (*after)(void *data);
+    void *after_data;
 } iq_res;
 
 typedef enum xerr (*iq_fn)(const iq_req *q, iq_res *res);
@@ -87,7 +92,11 @@ enum xerr iq_fail(iq_res *res, enum xerr e, const char *text);
  * new stanza owned by the caller, or NULL when q has nobody to answer. */
 xmpp_stanza_t *iq_reply(const iq_req *q, enum xerr e, iq_res *res);
 
-/* Frees what res owns and zeroes it. */
+/* Sends the one reply to q on q->up (iq_reply), then runs res->after. The
+ * router's and a self-contained dispatcher's last step. */
+void iq_answer(const iq_req *q, enum xerr e, iq_res *res);
+
+/* Frees what res owns and zeroes it (after is not run). */
 void iq_res_clear(iq_res *res);
 
 #endif

@@ -141,6 +141,11 @@ static void *adhoc_of(router *r)
     return r->adhoc;
 }
 
+static void *muc_of(router *r)
+{
+    return r->muc;
+}
+
 #define TO(t) (1u << (t))
 
 /* Who answers an iq get/set: the first row whose targets include the
@@ -157,12 +162,14 @@ static const struct {
      * rooms (adhoc.c). */
     {TO(TARGET_SERVICE) | TO(TARGET_ROOM), adhoc_of, adhoc_claims, adhoc_iq},
     {TO(TARGET_SERVICE), service_of, NULL, service_iq},
+    /* Rooms and occupants: the MUC engine's own tables (muc.c). */
+    {TO(TARGET_ROOM) | TO(TARGET_OCCUPANT), muc_of, NULL, muc_iq},
 };
 
 static void on_iq(inbound *in)
 {
     enum xerr e = XERR_SERVICE_UNAVAILABLE;
-    xmpp_stanza_t *child, *reply;
+    xmpp_stanza_t *child;
     iq_res res = {0};
     iq_req q;
     int n;
@@ -214,26 +221,15 @@ static void on_iq(inbound *in)
             (iq_owners[i].claims && !iq_owners[i].claims(&q)))
             continue;
         e = iq_owners[i].fn(&q, &res);
-        goto reply;
+        break;
     }
-    if (in->target != TARGET_SERVICE) {
-        /* The MUC engine still answers its iqs itself (muc_iq); once it
-         * is an iq_fn it becomes the last row of iq_owners. */
-        muc_iq(in->r->muc, in->up, in->st, child, &in->to);
-        return;
-    }
-reply:
     /* RFC 6120 §8.2.3: "An entity that receives an IQ request of type
      * "get" or "set" MUST reply with an IQ response of type "result" or
      * "error"": exactly one, here, whatever the handler did. */
     if (e != XERR_NONE)
         log_debug(LOG_ROUTER, "iq <%s/> refused: %s",
                   xmpp_stanza_get_name(child), xerr_condition(e));
-    reply = iq_reply(&q, e, &res);
-    if (reply) {
-        uplink_send(in->up, reply);
-        xmpp_stanza_release(reply);
-    }
+    iq_answer(&q, e, &res);
 }
 
 /* ---- message and presence ---- */

@@ -31,6 +31,12 @@ muc *router_muc(router *r);
 /* Tells every occupant the service is stopping (before the link closes). */
 void router_shutdown(router *r, uplink *up);
 
+/* iq get/set: the router finds the owner of the request (ad-hoc commands,
+ * the service's own table, the MUC engine for rooms and occupants: the
+ * static const iq_owners table in router.c), calls its iq_fn (iq.h) and
+ * sends the one reply with iq_answer. An owner with a table of its own (the
+ * MUC per room) is a sub-dispatcher: see iq.h for how it plugs in. */
+
 /* The uplink stanza callback; userdata is the router. */
 void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata);
 
