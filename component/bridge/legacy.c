@@ -245,7 +245,7 @@ static char *exit_text(GSubprocess *proc)
  * within crash_window seconds. */
 static gboolean crash_loop(worker *w)
 {
-    gint64 now = g_get_monotonic_time();
+    gint64 now = clock_now();
     gint64 window = (gint64)w->lg->cfg->crash_window * G_USEC_PER_SEC;
 
     g_array_append_val(w->crashes, now);
