@@ -78,6 +78,35 @@ static void an_error_is_never_answered_with_an_error(void)
     xmpp_ctx_free(ctx);
 }
 
+static void an_error_reply_echoes_no_attribute_the_sender_made_up(void)
+{
+    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);
+    xmpp_stanza_t *st = parse(ctx, "<message type='groupchat' id='m1' "
+                                   "from='a@b/c' to='r@groups.localhost' "
+                                   "junk='x' xml:lang='de'><body>hi</body>"
+                                   "</message>");
+    xmpp_stanza_t *r = xerr_reply(ctx, st, XERR_NOT_ACCEPTABLE, "no");
+    xmpp_stanza_t *text;
+
+    g_assert_nonnull(r);
+    g_assert_cmpstr(xmpp_stanza_get_name(r), ==, "message");
+    g_assert_cmpstr(xmpp_stanza_get_type(r), ==, "error");
+    g_assert_cmpstr(xmpp_stanza_get_id(r), ==, "m1");
+    g_assert_cmpstr(xmpp_stanza_get_from(r), ==, "r@groups.localhost");
+    g_assert_cmpstr(xmpp_stanza_get_to(r), ==, "a@b/c");
+    g_assert_null(xmpp_stanza_get_attribute(r, "junk"));
+    g_assert_null(xmpp_stanza_get_attribute(r, "xml:lang"));
+    g_assert_cmpint(xmpp_stanza_get_attribute_count(r), ==, 4);
+    /* the body is not sent back */
+    g_assert_null(xmpp_stanza_get_child_by_name(r, "body"));
+    text = xmpp_stanza_get_child_by_name(
+        xmpp_stanza_get_child_by_name(r, "error"), "text");
+    g_assert_cmpstr(xmpp_stanza_get_attribute(text, "xml:lang"), ==, "en");
+    xmpp_stanza_release(r);
+    xmpp_stanza_release(st);
+    xmpp_ctx_free(ctx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -88,5 +117,8 @@ int main(int argc, char **argv)
                     an_error_reply_swaps_addresses_and_keeps_the_id);
     g_test_add_func("/xerr/an_error_is_never_answered_with_an_error",
                     an_error_is_never_answered_with_an_error);
+    g_test_add_func(
+        "/xerr/an_error_reply_echoes_no_attribute_the_sender_made_up",
+        an_error_reply_echoes_no_attribute_the_sender_made_up);
     return g_test_run();
 }

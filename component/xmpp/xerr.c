@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "stanza.h"
+#include <glib.h>
 
 static const struct {
     const char *condition;
@@ -25,43 +25,50 @@ const char *xerr_type(enum xerr e)
     return e > XERR_NONE && e < XERR_COUNT ? table[e].type : "cancel";
 }
 
+/* The attributes an error reply keeps of the request's: xmpp_stanza_reply
+ * copies them all, and a client's own (any name, up to the stream's
+ * bounds) are not echoed back. */
+static const char *const kept[] = {"id", "to", "from", "type", "xmlns"};
+
+static gboolean is_kept(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++)
+        if (!strcmp(kept[i], name))
+            return TRUE;
+    return FALSE;
+}
+
 xmpp_stanza_t *xerr_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *st, enum xerr e,
                           const char *text)
 {
     const char *type = xmpp_stanza_get_type(st);
-    const char *from = xmpp_stanza_get_from(st);
-    const char *to = xmpp_stanza_get_to(st);
-    const char *id = xmpp_stanza_get_id(st);
-    xmpp_stanza_t *reply, *error, *cond;
+    xmpp_stanza_t *reply, *t;
+    int n;
 
-    if ((type && strcmp(type, "error") == 0) || !from)
+    if ((type && strcmp(type, "error") == 0) || !xmpp_stanza_get_from(st))
         return NULL;
-    reply = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(reply, xmpp_stanza_get_name(st));
-    xmpp_stanza_set_type(reply, "error");
-    if (id)
-        xmpp_stanza_set_id(reply, id);
-    xmpp_stanza_set_to(reply, from);
-    if (to)
-        xmpp_stanza_set_from(reply, to);
+    reply = xmpp_stanza_reply_error(st, xerr_type(e), xerr_condition(e), text);
+    if (!reply)
+        return NULL;
+    n = xmpp_stanza_get_attribute_count(reply);
+    if (n > 0) {
+        const char **attrs = g_new(const char *, 2 * n);
+        char **drop = g_new0(char *, n + 1);
+        int got = xmpp_stanza_get_attributes(reply, attrs, 2 * n), d = 0;
 
-    error = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(error, "error");
-    xmpp_stanza_set_type(error, xerr_type(e));
-    cond = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(cond, xerr_condition(e));
-    xmpp_stanza_set_ns(cond, XERR_NS);
-    stanza_add(error, cond);
-    if (text) {
-        xmpp_stanza_t *t = xmpp_stanza_new(ctx);
-        xmpp_stanza_t *body = xmpp_stanza_new(ctx);
-        xmpp_stanza_set_name(t, "text");
-        xmpp_stanza_set_ns(t, XERR_NS);
-        xmpp_stanza_set_attribute(t, "xml:lang", "en");
-        xmpp_stanza_set_text(body, text);
-        stanza_add(t, body);
-        stanza_add(error, t);
+        for (int i = 0; i + 1 < got; i += 2)
+            if (!is_kept(attrs[i]))
+                drop[d++] = g_strdup(attrs[i]);
+        for (int i = 0; i < d; i++)
+            xmpp_stanza_del_attribute(reply, drop[i]);
+        g_strfreev(drop);
+        g_free(attrs);
     }
-    stanza_add(reply, error);
+    /* The language of <text/> (RFC 6120 §8.3.2), as these replies always
+     * said. */
+    t = xmpp_stanza_get_child_by_name(
+        xmpp_stanza_get_child_by_name(reply, "error"), "text");
+    if (t)
+        xmpp_stanza_set_attribute(t, "xml:lang", "en");
     return reply;
 }
