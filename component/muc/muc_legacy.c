@@ -30,6 +30,17 @@ static xmpp_stanza_t *presence_of(uplink *up, const char *show)
     return p;
 }
 
+/* Whether o is shown with show already (NULL: available). */
+static gboolean same_show(const occ *o, const char *show)
+{
+    char *cur = o->presence ? stanza_child_text(o->presence, "show") : NULL;
+    gboolean same = g_strcmp0(cur, show) == 0;
+
+    if (cur)
+        xmpp_free(xmpp_stanza_get_context(o->presence), cur);
+    return same;
+}
+
 /* A legacy occupant's nick follows the same rule as anyone's (RFC 8266,
  * nick.h); the bridge cleans names from elsewhere with nick_clean. */
 static enum xerr legacy_nick(const char *in, char **out, const char **why)
@@ -48,7 +59,11 @@ static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
 
     o = room_occ_by_legacy(r, bare);
     if (o) {
-        /* Already there: a presence update, if anything changed. */
+        /* Already there: a presence update only if the show changed (the
+         * bridge calls this on every line a member says: issue 10, no
+         * work that changes nothing). */
+        if (same_show(o, show))
+            return XERR_NONE;
         p = presence_of(up, show);
         muc_keep_presence(o, p);
         xmpp_stanza_release(p);
