@@ -152,8 +152,14 @@ class Run(BridgeRun):
                 break
             await asyncio.sleep(0.2)
         # a barrier: the bot delivers in order, so a copy comes before it
-        self.x["alice"].send("<message to='%s' type='groupchat'><body>end of "
-                             "%s</body></message>" % (LOBBY, tag))
+        # (alice joins again first: a restarted imgroups knows no occupant)
+        a = self.x["alice"]
+        a.forget()
+        a.send("<presence to='%s/alice'><x xmlns='http://jabber.org/protocol/"
+               "muc'/></presence>" % LOBBY)
+        await a.wait(presence_from(LOBBY + "/alice"), "alice in the room")
+        a.send("<message to='%s' type='groupchat'><body>end of %s</body>"
+               "</message>" % (LOBBY, tag))
         await self.bob.wait_privmsg("lobbybot", lambda s: s == "<alice> end of "
                                     + tag, "the line after them", BACK_WAIT)
         got = [s for s in self.bob.privmsgs("lobbybot")
