@@ -41,7 +41,7 @@ static int ensure_groups_txn(MDB_txn *txn, const store *st, void *userdata)
         const config_account *a = g_ptr_array_index(cfg->accounts, i);
         gboolean created = FALSE;
         char *name = jid_node_fold(a->group); /* as rooms are looked up */
-        int rc = name ? groups_ensure(txn, st, name, &created) : EINVAL;
+        int rc = name ? groups_ensure(txn, st, name, &created) : -EINVAL;
         g_free(name);
         if (rc != 0)
             return rc;

@@ -190,7 +190,7 @@ int accounts_put(MDB_txn *txn, const store *s, const account_rec *a,
     size_t klen;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL && a != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && a != NULL, -EINVAL);
     /* The name keys this record and the members and outbox keys of the
      * account; the group keys its room (store.h). */
     if (store_key_part_check(a->name, STORE_ACCOUNT_MAX) ||
@@ -200,7 +200,7 @@ int accounts_put(MDB_txn *txn, const store *s, const account_rec *a,
         !valid_text(a->username, TRUE) || !valid_text(a->group, TRUE) ||
         !valid_text(a->mode, TRUE) || !valid_text(a->chat, FALSE) ||
         !valid_options(a->options) || !valid_text(password, FALSE))
-        return EINVAL;
+        return -EINVAL;
     klen = strlen(a->name);
     rc = store_put_variant(txn, store_dbi(s, STORE_DB_ACCOUNTS), a->name, klen,
                            accounts_encode(a));
@@ -218,7 +218,7 @@ int accounts_get(MDB_txn *txn, const store *s, const char *name,
     int rc;
 
     g_return_val_if_fail(
-        txn != NULL && s != NULL && name != NULL && out != NULL, EINVAL);
+        txn != NULL && s != NULL && name != NULL && out != NULL, -EINVAL);
     *out = NULL;
     if (strlen(name) > STORE_ACCOUNT_MAX)
         return STORE_KEY_TOO_LONG;
@@ -240,7 +240,7 @@ int accounts_password(MDB_txn *txn, const store *s, const char *name,
     int rc;
 
     g_return_val_if_fail(
-        txn != NULL && s != NULL && name != NULL && out != NULL, EINVAL);
+        txn != NULL && s != NULL && name != NULL && out != NULL, -EINVAL);
     *out = NULL;
     if (strlen(name) > STORE_ACCOUNT_MAX)
         return STORE_KEY_TOO_LONG;
@@ -268,10 +268,10 @@ int accounts_delete(MDB_txn *txn, const store *s, const char *name)
 
     if (k.mv_size > STORE_ACCOUNT_MAX)
         return STORE_KEY_TOO_LONG;
-    rc = mdb_del(txn, store_dbi(s, STORE_DB_ACCOUNTS), &k, NULL);
+    rc = store_rc(mdb_del(txn, store_dbi(s, STORE_DB_ACCOUNTS), &k, NULL));
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
-    rs = mdb_del(txn, store_dbi(s, STORE_DB_SECRETS), &k, NULL);
+    rs = store_rc(mdb_del(txn, store_dbi(s, STORE_DB_SECRETS), &k, NULL));
     if (rs != 0 && rs != MDB_NOTFOUND)
         return rs;
     return rc;

@@ -38,7 +38,7 @@ account_rec *account_rec_copy(const account_rec *a);
 /* Inside a write transaction: writes a (keyed by a->name; borrowed) as a
  * record of version ACCOUNTS_RECORD_VERSION, replacing any record there.
  * password: written to "secrets" ("" is a stored empty password); NULL
- * leaves the stored one as it is. Returns 0, EINVAL (missing name,
+ * leaves the stored one as it is. Returns 0, -EINVAL (missing name,
  * protocol, username, group or mode, or a string that is not UTF-8), or an
  * LMDB error code (MDB_MAP_FULL: the store reached its map size).
  * The password is never part of an error. */
@@ -55,12 +55,12 @@ int accounts_get(MDB_txn *txn, const store *s, const char *name,
 
 /* The stored password of name: *out owned by the caller (g_free; wipe it
  * first), "" when none is stored. Returns 0, MDB_CORRUPTED for a secret
- * this build cannot decode, or another LMDB error code. */
+ * this build cannot decode, or another negative code. */
 int accounts_password(MDB_txn *txn, const store *s, const char *name,
                       char **out);
 
 /* Inside a write transaction: deletes the record and its secret. Returns 0,
- * MDB_NOTFOUND when there was no record, or an LMDB error code. */
+ * MDB_NOTFOUND when there was no record, or a negative LMDB or errno code. */
 int accounts_delete(MDB_txn *txn, const store *s, const char *name);
 
 /* Calls fn for each account in name (byte) order; a is borrowed for the

@@ -86,7 +86,8 @@ int affiliations_set(MDB_txn *txn, const store *s, const char *group,
     k = make_key(group, bare);
     if (a == AFF_NONE) {
         MDB_val key = {k->len, k->str};
-        rc = mdb_del(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &key, NULL);
+        rc = store_rc(
+            mdb_del(txn, store_dbi(s, STORE_DB_AFFILIATIONS), &key, NULL));
         if (rc == MDB_NOTFOUND)
             rc = 0;
     } else {

@@ -26,13 +26,13 @@ int affiliation_parse(const char *s, enum affiliation *out);
  * touching the transaction. */
 
 /* The affiliation of bare (already folded by the caller) in group; AFF_NONE
- * when there is no record. Returns 0, or an LMDB error code (MDB_CORRUPTED
- * for a record this build cannot decode). */
+ * when there is no record. Returns 0, or a negative LMDB or errno code
+ * (MDB_CORRUPTED for a record this build cannot decode). */
 int affiliations_get(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation *out);
 
 /* Inside a write transaction: sets (AFF_NONE: deletes) the record; reason
- * may be NULL. Returns 0 or an LMDB error code. */
+ * may be NULL. Returns 0 or a negative LMDB or errno code. */
 int affiliations_set(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation a, const char *reason);
 
@@ -46,7 +46,8 @@ int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
                          affiliations_fn fn, void *userdata);
 
 /* How many groups bare owns (a scan of the whole database: for room
- * creation, which is rare). Returns 0 and *count, or an LMDB error code. */
+ * creation, which is rare). Returns 0 and *count, or a negative LMDB or errno
+ * code. */
 int affiliations_count_owned(MDB_txn *txn, const store *s, const char *bare,
                              guint *count);
 

@@ -173,14 +173,14 @@ leave:
 
 int groups_put(MDB_txn *txn, const store *s, const group_cfg *g)
 {
-    g_return_val_if_fail(txn != NULL && s != NULL && g != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && g != NULL, -EINVAL);
     if (g->localpart && strlen(g->localpart) > STORE_GROUP_MAX)
         return STORE_KEY_TOO_LONG;
     if (!g->localpart || !*g->localpart || !valid_text(g->name) ||
         !valid_text(g->description) || !valid_text(g->subject) ||
         !valid_text(g->subject_nick) || !valid_text(g->password) ||
         !valid_text(g->allow_pm))
-        return EINVAL;
+        return -EINVAL;
     return store_put_variant(txn, store_dbi(s, STORE_DB_GROUPS), g->localpart,
                              strlen(g->localpart), groups_encode(g));
 }
@@ -192,16 +192,17 @@ int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
     group_cfg g;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL && localpart != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && localpart != NULL,
+                         -EINVAL);
     if (created)
         *created = FALSE;
     if (strlen(localpart) > STORE_GROUP_MAX)
         return STORE_KEY_TOO_LONG;
     if (!*localpart || !g_utf8_validate(localpart, -1, NULL))
-        return EINVAL;
+        return -EINVAL;
     k.mv_size = strlen(localpart);
     k.mv_data = (void *)localpart;
-    rc = mdb_get(txn, store_dbi(s, STORE_DB_GROUPS), &k, &d);
+    rc = store_rc(mdb_get(txn, store_dbi(s, STORE_DB_GROUPS), &k, &d));
     if (rc != MDB_NOTFOUND)
         return rc; /* 0: it exists, and is left as it is */
     g = (group_cfg){
@@ -227,7 +228,7 @@ int groups_get(MDB_txn *txn, const store *s, const char *localpart,
     int rc;
 
     g_return_val_if_fail(
-        txn != NULL && s != NULL && localpart != NULL && out != NULL, EINVAL);
+        txn != NULL && s != NULL && localpart != NULL && out != NULL, -EINVAL);
     *out = NULL;
     if (strlen(localpart) > STORE_GROUP_MAX)
         return STORE_KEY_TOO_LONG;
@@ -314,5 +315,5 @@ int groups_delete(MDB_txn *txn, const store *s, const char *localpart)
 
     if (k.mv_size > STORE_GROUP_MAX)
         return STORE_KEY_TOO_LONG;
-    return mdb_del(txn, store_dbi(s, STORE_DB_GROUPS), &k, NULL);
+    return store_rc(mdb_del(txn, store_dbi(s, STORE_DB_GROUPS), &k, NULL));
 }

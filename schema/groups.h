@@ -38,7 +38,7 @@ group_cfg *group_cfg_copy(const group_cfg *g);
  * transaction. */
 
 /* Inside a write transaction: deletes the group's record. Returns 0,
- * MDB_NOTFOUND, STORE_KEY_TOO_LONG, or an LMDB error code. */
+ * MDB_NOTFOUND, STORE_KEY_TOO_LONG, or a negative LMDB or errno code. */
 int groups_delete(MDB_txn *txn, const store *s, const char *localpart);
 
 /* Frees g and its strings; NULL is allowed. */
@@ -46,15 +46,16 @@ void group_cfg_free(group_cfg *g);
 
 /* Inside a write transaction: creates the group with default config (public,
  * persistent, name = localpart) unless it exists. *created (may be NULL) says
- * which. Returns 0, or an LMDB error code (MDB_MAP_FULL: the store reached
- * its map size). */
+ * which. Returns 0, or a negative LMDB or errno code (MDB_MAP_FULL: the store
+ * reached its map size). */
 int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
                   gboolean *created);
 
 /* Inside a write transaction: writes g (keyed by g->localpart) as a record
  * of version GROUPS_RECORD_VERSION, replacing any record there; g is
- * borrowed. NULL name or description are written as "". Returns 0, EINVAL
- * if a string is NULL where required or not UTF-8, or an LMDB error code. */
+ * borrowed. NULL name or description are written as "". Returns 0, -EINVAL
+ * if a string is NULL where required or not UTF-8, or a negative LMDB or errno
+ * code. */
 int groups_put(MDB_txn *txn, const store *s, const group_cfg *g);
 
 /* Reads one group; *out owned by the caller (group_cfg_free). Returns 0,
@@ -69,7 +70,7 @@ int groups_get(MDB_txn *txn, const store *s, const char *localpart,
 /* Lists the public groups in localpart (byte) order. *out is a GPtrArray of
  * group_cfg* that owns its elements (free with g_ptr_array_unref). Records
  * this build cannot decode are left out: they are not known to be public.
- * Returns 0 or an LMDB error code (then *out is NULL). */
+ * Returns 0 or a negative LMDB or errno code (then *out is NULL). */
 int groups_list_public(MDB_txn *txn, const store *s, GPtrArray **out);
 
 /* The same for every group, public or not. */

@@ -89,7 +89,7 @@ static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {
 
 /* LMDB's codes are negative, but a call can also fail with an errno value,
  * which is positive: every store function returns it negated. */
-static int negative(int rc)
+int store_rc(int rc)
 {
     return rc > 0 ? -rc : rc;
 }
@@ -184,7 +184,7 @@ static int begin_write(store *s, MDB_txn **txn, GError **err)
             g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
                         "store %s: cannot begin a write transaction: %s",
                         s->path, rc_text(rc));
-            return negative(rc);
+            return store_rc(rc);
         }
         return 0;
     }
@@ -218,7 +218,7 @@ static int write_txn(store *s, store_write_fn fn, void *userdata, GError **err)
             set_full_error(s, err);
         else
             set_abort_error(s, rc, err);
-        return negative(rc);
+        return store_rc(rc);
     }
     /* mdb_txn_commit frees txn whether it succeeds or not. */
     rc = mdb_txn_commit(txn);
@@ -227,7 +227,7 @@ static int write_txn(store *s, store_write_fn fn, void *userdata, GError **err)
     else if (rc != 0)
         g_set_error(err, STORE_ERROR, STORE_ERROR_IO,
                     "store %s: commit failed: %s", s->path, rc_text(rc));
-    return negative(rc);
+    return store_rc(rc);
 }
 
 /* Begins the batch's outer write transaction if it is not open yet. */
@@ -253,7 +253,7 @@ static int batch_commit(store *s, GError **err)
         g_set_error(err, STORE_ERROR, STORE_ERROR_IO,
                     "store %s: commit of a batch failed: %s", s->path,
                     rc_text(rc));
-    return negative(rc);
+    return store_rc(rc);
 }
 
 /* One event inside the batch: a nested transaction, so that an event that
@@ -271,7 +271,7 @@ static int batch_write(store *s, store_write_fn fn, void *userdata,
         g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
                     "store %s: cannot begin a nested transaction: %s", s->path,
                     rc_text(rc));
-        return negative(rc);
+        return store_rc(rc);
     }
     rc = fn(child, s, userdata);
     if (rc == 0)
@@ -282,7 +282,7 @@ static int batch_write(store *s, store_write_fn fn, void *userdata,
         set_full_error(s, err);
     else if (rc != 0)
         set_abort_error(s, rc, err);
-    return negative(rc);
+    return store_rc(rc);
 }
 
 void store_batch_begin(store *s)
@@ -346,7 +346,7 @@ int store_read_begin(store *s, MDB_txn **txn, GError **err)
         g_set_error(err, STORE_ERROR, STORE_ERROR_FAILED,
                     "store %s: cannot begin a read transaction: %s", s->path,
                     rc_text(rc));
-        return negative(rc);
+        return store_rc(rc);
     }
     s->readers++;
     return 0;
@@ -382,7 +382,7 @@ int store_walk(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t len,
         memcpy(last, prefix, len);
     rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc != 0)
-        return negative(rc);
+        return store_rc(rc);
     for (;;) {
         /* From the first key at or after the prefix, then from the first
          * key after the last one given to fn: a put or delete by fn may
@@ -407,7 +407,7 @@ int store_walk(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t len,
     mdb_cursor_close(cur);
     if (stop)
         return stop > 0 ? 0 : stop;
-    return rc == MDB_NOTFOUND ? 0 : negative(rc);
+    return rc == MDB_NOTFOUND ? 0 : store_rc(rc);
 }
 
 int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
@@ -418,7 +418,7 @@ int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
     MDB_val d;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && v != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && v != NULL, -EINVAL);
     g_variant_ref_sink(v);
     normal = g_variant_get_normal_form(v);
     d.mv_size = g_variant_get_size(normal);
@@ -426,7 +426,7 @@ int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
     rc = mdb_put(txn, dbi, &k, &d, 0);
     g_variant_unref(normal);
     g_variant_unref(v);
-    return rc;
+    return store_rc(rc);
 }
 
 int store_decode_variant(const MDB_val *val, const GVariantType *t,
@@ -435,8 +435,8 @@ int store_decode_variant(const MDB_val *val, const GVariantType *t,
     GBytes *bytes;
     GVariant *v;
 
-    g_return_val_if_fail(val != NULL && t != NULL && out != NULL, EINVAL);
-    g_return_val_if_fail(g_variant_type_is_definite(t), EINVAL);
+    g_return_val_if_fail(val != NULL && t != NULL && out != NULL, -EINVAL);
+    g_return_val_if_fail(g_variant_type_is_definite(t), -EINVAL);
     *out = NULL;
     /* A copy: it outlives the transaction, and malloc aligns it as GVariant
      * needs for fixed-size types (a value in the map need not be). */
@@ -458,11 +458,11 @@ int store_get_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
     MDB_val d;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && out != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && out != NULL, -EINVAL);
     *out = NULL;
     rc = mdb_get(txn, dbi, &k, &d);
     if (rc != 0)
-        return rc;
+        return store_rc(rc);
     return store_decode_variant(&d, t, out);
 }
 
@@ -777,7 +777,7 @@ int store_open(const char *path, size_t map_size, store **out, GError **err)
 leave:
     g_clear_error(&in.err);
     store_close(s);
-    return negative(rc);
+    return store_rc(rc);
 }
 
 void store_close(store *s)

@@ -157,7 +157,8 @@ int store_read_begin(store *s, MDB_txn **txn, GError **err);
 void store_read_end(MDB_txn *txn);
 
 /* Serialises v (in normal form; sinks a floating ref) and puts it under key.
- * Returns the mdb_put result (0, MDB_MAP_FULL, ...), which the caller
+ * Returns the mdb_put result as store_rc gives it (0, MDB_MAP_FULL, ...),
+ * which the caller
  * returns from its store_write callback. */
 int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
                       GVariant *v);
@@ -174,6 +175,10 @@ int store_get_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
  * returns 0 with *out owned by the caller, or MDB_CORRUPTED. */
 int store_decode_variant(const MDB_val *val, const GVariantType *t,
                          GVariant **out);
+
+/* rc as every store and schema function returns it: 0, an LMDB code
+ * (negative), or an errno value negated (LMDB also fails with those). */
+int store_rc(int rc);
 
 /* The one cursor walker. Calls fn for every record of dbi whose key starts
  * with prefix[0..len) (len 0: every record), in key order. key and val are

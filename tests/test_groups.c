@@ -178,7 +178,7 @@ static void ensure_refuses_an_empty_or_invalid_localpart(fixture *f,
         GError *err = NULL;
 
         g_assert_cmpint(store_write(f->s, ensure_txn, &c, &err), <, 0);
-        g_assert_cmpint(c.rc, ==, EINVAL);
+        g_assert_cmpint(c.rc, ==, -EINVAL);
         g_assert_false(c.created);
         g_assert_error(err, STORE_ERROR, STORE_ERROR_ABORTED);
         g_error_free(err);

@@ -840,6 +840,24 @@ static void a_batch_event_past_the_map_fails_alone(fixture *f, gconstpointer d)
     store_close(s);
 }
 
+static void every_code_is_returned_as_zero_or_negative(fixture *f,
+                                                       gconstpointer data)
+{
+    static const struct {
+        int in, out;
+    } cases[] = {
+        {0, 0},
+        {EINVAL, -EINVAL},
+        {ENOSPC, -ENOSPC},
+        {MDB_NOTFOUND, MDB_NOTFOUND},
+        {MDB_MAP_FULL, MDB_MAP_FULL},
+        {STORE_KEY_TOO_LONG, STORE_KEY_TOO_LONG},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpint(store_rc(cases[i].in), ==, cases[i].out);
+}
+
 /* ---- store_walk ---- */
 
 static const char *const walk_keys[] = {"a", "b/1", "b/2", "b/3", "ba", "c"};
@@ -993,6 +1011,7 @@ int main(int argc, char **argv)
         T(a_batch_is_seen_inside_and_durable_after_it_ends),
         T(a_failed_write_in_a_batch_leaves_the_others),
         T(a_batch_event_past_the_map_fails_alone),
+        T(every_code_is_returned_as_zero_or_negative),
         T(walk_visits_the_keys_with_the_prefix_in_order),
         T(walk_goes_on_after_the_callback_deletes_and_puts),
 #undef T
