@@ -33,12 +33,7 @@ static xmpp_stanza_t *presence_of(uplink *up, const char *show)
 /* Whether o is shown with show already (NULL: available). */
 static gboolean same_show(const occ *o, const char *show)
 {
-    char *cur = o->presence ? stanza_child_text(o->presence, "show") : NULL;
-    gboolean same = g_strcmp0(cur, show) == 0;
-
-    if (cur)
-        xmpp_free(xmpp_stanza_get_context(o->presence), cur);
-    return same;
+    return g_strcmp0(o->shown.show, show) == 0;
 }
 
 /* A legacy occupant's nick follows the same rule as anyone's (RFC 8266,

@@ -43,18 +43,8 @@ xmpp_stanza_t *muc_occ_presence(uplink *up, const room *r, const occ *o,
     xmpp_stanza_set_to(p, to);
     if (type)
         xmpp_stanza_set_type(p, type);
-    else if (o->presence) {
-        /* show, status, priority, caps...: what the occupant sent, minus
-         * what the room itself owns. */
-        for (xmpp_stanza_t *c = xmpp_stanza_get_children(o->presence); c;
-             c = xmpp_stanza_get_next(c)) {
-            if (!xmpp_stanza_is_tag(c) || stanza_is(c, "x", NS_MUC) ||
-                stanza_is(c, "x", NS_MUC_USER) ||
-                stanza_is(c, "occupant-id", NS_OCCUPANT_ID))
-                continue;
-            stanza_add(p, xmpp_stanza_copy(c));
-        }
-    }
+    else
+        muc_add_shown(ctx, p, o); /* show, status, priority, caps... */
     x = stanza_elem(ctx, "x", NS_MUC_USER);
     item = stanza_elem(ctx, "item", NULL);
     xmpp_stanza_set_attribute(item, "affiliation", affiliation_name(o->aff));
@@ -198,75 +188,126 @@ static enum xerr check_photo(xmpp_stanza_t *c, const char **why)
                : XERR_POLICY_VIOLATION;
 }
 
-static xmpp_stanza_t *copy_text(xmpp_ctx_t *ctx, xmpp_stanza_t *c, gsize max)
+/* c's text cut to max bytes (whole UTF-8 characters); "" when it has
+ * none. g_free. */
+static char *text_cut(xmpp_stanza_t *c, gsize max)
 {
     char *t = xmpp_stanza_get_text(c);
     char *cut = stanza_utf8_cut(t ? t : "", max);
-    xmpp_stanza_t *e = stanza_elem(ctx, xmpp_stanza_get_name(c), NULL);
 
-    if (*cut) {
-        xmpp_stanza_t *txt = xmpp_stanza_new(ctx);
-        xmpp_stanza_set_text(txt, cut);
-        stanza_add(e, txt);
-    }
-    g_free(cut);
     if (t)
-        xmpp_free(ctx, t);
-    return e;
+        xmpp_free(xmpp_stanza_get_context(c), t);
+    return cut;
 }
 
-static xmpp_stanza_t *copy_show(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+/* <name>text</name>, the text left out when empty (as it came). */
+static void show_text(xmpp_ctx_t *ctx, xmpp_stanza_t *p, const char *name,
+                      const char *text)
 {
-    return copy_text(ctx, c, 4);
+    xmpp_stanza_t *e;
+
+    if (!text)
+        return;
+    e = stanza_elem(ctx, name, NULL);
+    if (*text) {
+        xmpp_stanza_t *t = xmpp_stanza_new(ctx);
+        xmpp_stanza_set_text(t, text);
+        stanza_add(e, t);
+    }
+    stanza_add(p, e);
 }
 
-static xmpp_stanza_t *copy_status(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+static void keep_show(occ_shown *s, xmpp_stanza_t *c)
 {
-    return copy_text(ctx, c, BOUND_STATUS_BYTES);
+    s->show = text_cut(c, 4);
 }
 
-static xmpp_stanza_t *copy_priority(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+static void keep_status(occ_shown *s, xmpp_stanza_t *c)
 {
-    return copy_text(ctx, c, 4);
+    s->status = text_cut(c, BOUND_STATUS_BYTES);
 }
 
-static xmpp_stanza_t *copy_caps(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+static void keep_priority(occ_shown *s, xmpp_stanza_t *c)
 {
-    xmpp_stanza_t *e = stanza_elem(ctx, "c", NS_CAPS);
+    s->priority = text_cut(c, 4);
+}
 
+static void keep_caps(occ_shown *s, xmpp_stanza_t *c)
+{
+    s->has_caps = TRUE;
     for (size_t i = 0; i < G_N_ELEMENTS(caps_attrs); i++) {
         const char *v = xmpp_stanza_get_attribute(c, caps_attrs[i]);
         if (v && strlen(v) <= BOUND_CAPS_BYTES)
-            xmpp_stanza_set_attribute(e, caps_attrs[i], v);
+            s->caps[i] = g_strdup(v);
     }
-    return e;
 }
 
-static xmpp_stanza_t *copy_photo(xmpp_ctx_t *ctx, xmpp_stanza_t *c)
+static void keep_photo(occ_shown *s, xmpp_stanza_t *c)
 {
-    xmpp_stanza_t *e = stanza_elem(ctx, "x", NS_VCARD_X);
     xmpp_stanza_t *photo = xmpp_stanza_get_child_by_name(c, "photo");
 
+    s->has_vcard = TRUE;
     if (photo)
-        stanza_add(e, copy_text(ctx, photo, BOUND_PHOTO_BYTES));
-    return e;
+        s->photo = text_cut(photo, BOUND_PHOTO_BYTES);
+}
+
+static void show_show(xmpp_ctx_t *ctx, xmpp_stanza_t *p, const occ_shown *s)
+{
+    show_text(ctx, p, "show", s->show);
+}
+
+static void show_status(xmpp_ctx_t *ctx, xmpp_stanza_t *p, const occ_shown *s)
+{
+    show_text(ctx, p, "status", s->status);
+}
+
+static void show_priority(xmpp_ctx_t *ctx, xmpp_stanza_t *p,
+                          const occ_shown *s)
+{
+    show_text(ctx, p, "priority", s->priority);
+}
+
+static void show_caps(xmpp_ctx_t *ctx, xmpp_stanza_t *p, const occ_shown *s)
+{
+    xmpp_stanza_t *e;
+
+    if (!s->has_caps)
+        return;
+    e = stanza_elem(ctx, "c", NS_CAPS);
+    for (size_t i = 0; i < G_N_ELEMENTS(caps_attrs); i++)
+        if (s->caps[i])
+            xmpp_stanza_set_attribute(e, caps_attrs[i], s->caps[i]);
+    stanza_add(p, e);
+}
+
+static void show_photo(xmpp_ctx_t *ctx, xmpp_stanza_t *p, const occ_shown *s)
+{
+    xmpp_stanza_t *e;
+
+    if (!s->has_vcard)
+        return;
+    e = stanza_elem(ctx, "x", NS_VCARD_X);
+    show_text(ctx, e, "photo", s->photo);
+    stanza_add(p, e);
 }
 
 /* What of a client's presence the room keeps and shows every joiner
  * (issue 9: the kept presence is re-sent on every join, so it holds only
  * these, the first of each, each bounded): show, status, priority, XEP-0115
  * caps, the XEP-0153 photo hash. The muc <x/> (history, password) and
- * everything else stays behind. */
+ * everything else stays behind. Kept as strings (occ_shown), not as a
+ * stanza tree: an occupant costs a few bytes for them (issue 10). */
 static const struct {
     const char *name, *ns; /* ns NULL: the stanza's own namespace */
     enum xerr (*check)(xmpp_stanza_t *c, const char **why);
-    xmpp_stanza_t *(*copy)(xmpp_ctx_t *ctx, xmpp_stanza_t *c);
+    void (*keep)(occ_shown *s, xmpp_stanza_t *c);
+    void (*show)(xmpp_ctx_t *ctx, xmpp_stanza_t *p, const occ_shown *s);
 } kept[] = {
-    {"show", NULL, check_show, copy_show},
-    {"status", NULL, check_status, copy_status},
-    {"priority", NULL, check_priority, copy_priority},
-    {"c", NS_CAPS, check_caps, copy_caps},
-    {"x", NS_VCARD_X, check_photo, copy_photo},
+    {"show", NULL, check_show, keep_show, show_show},
+    {"status", NULL, check_status, keep_status, show_status},
+    {"priority", NULL, check_priority, keep_priority, show_priority},
+    {"c", NS_CAPS, check_caps, keep_caps, show_caps},
+    {"x", NS_VCARD_X, check_photo, keep_photo, show_photo},
 };
 
 static int kept_index(xmpp_stanza_t *c)
@@ -293,21 +334,23 @@ static enum xerr presence_check(xmpp_stanza_t *st, const char **why)
 
 void muc_keep_presence(occ *o, xmpp_stanza_t *st)
 {
-    xmpp_ctx_t *ctx = xmpp_stanza_get_context(st);
-    xmpp_stanza_t *p = xmpp_presence_new(ctx);
     guint seen = 0;
 
+    occ_shown_clear(&o->shown);
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
          c = xmpp_stanza_get_next(c)) {
         int i = xmpp_stanza_is_tag(c) ? kept_index(c) : -1;
         if (i < 0 || (seen & (1u << i)))
             continue;
         seen |= 1u << i;
-        stanza_add(p, kept[i].copy(ctx, c));
+        kept[i].keep(&o->shown, c);
     }
-    if (o->presence)
-        xmpp_stanza_release(o->presence);
-    o->presence = p;
+}
+
+void muc_add_shown(xmpp_ctx_t *ctx, xmpp_stanza_t *p, const occ *o)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++)
+        kept[i].show(ctx, p, &o->shown);
 }
 
 /* [limits] join_rate, join_burst: joins per bare JID across every room,

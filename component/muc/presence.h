@@ -26,6 +26,9 @@ gboolean muc_sees_jids(const room *r, const occ *viewer);
  * priority, caps, photo hash; each bounded). */
 void muc_keep_presence(occ *o, xmpp_stanza_t *st);
 
+/* Adds to p (a <presence/>) what o's kept presence shows. */
+void muc_add_shown(xmpp_ctx_t *ctx, xmpp_stanza_t *p, const occ *o);
+
 /* Removes occupant o from r (every session): each session gets
  * unavailable presence with status 110 and code, every other occupant
  * unavailable with code (XEP-0045: 301 banned, 307 kicked, 321 affiliation

@@ -28,9 +28,19 @@ static void occ_free(gpointer data)
     g_free(o->occupant_id);
     g_free(o->legacy_account);
     g_free(o->legacy_handle);
-    if (o->presence)
-        xmpp_stanza_release(o->presence);
+    occ_shown_clear(&o->shown);
     g_free(o);
+}
+
+void occ_shown_clear(occ_shown *s)
+{
+    g_free(s->show);
+    g_free(s->status);
+    g_free(s->priority);
+    for (size_t i = 0; i < G_N_ELEMENTS(s->caps); i++)
+        g_free(s->caps[i]);
+    g_free(s->photo);
+    *s = (occ_shown){0};
 }
 
 static void invitation_free(gpointer data);

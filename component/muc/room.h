@@ -19,6 +19,19 @@ enum role {
 
 const char *role_name(enum role r);
 
+/* What a room keeps of an occupant's presence and shows every joiner
+ * (presence.c decides what, each bounded where it enters); NULL when it
+ * was not sent. Strings, not a stanza tree: one per occupant. */
+typedef struct occ_shown {
+    char *show, *status, *priority; /* their text, "" when empty */
+    char *caps[4];                  /* XEP-0115 <c/>: hash, node, ver, ext */
+    char *photo;                    /* XEP-0153 <photo/> in its <x/> */
+    gboolean has_caps, has_vcard;   /* the <c/>, the vcard <x/> was sent */
+} occ_shown;
+
+/* Frees what s holds and zeroes it. */
+void occ_shown_clear(occ_shown *s);
+
 /* An occupant: one nick, one real bare JID, one or more sessions (full
  * JIDs) joined under that nick. Owned by its room. */
 typedef struct occ {
@@ -29,7 +42,7 @@ typedef struct occ {
     enum affiliation aff;
     enum role role;
     char *occupant_id;       /* XEP-0421, stable per room and bare JID */
-    xmpp_stanza_t *presence; /* last <presence/> sent (show, status...) */
+    occ_shown shown;         /* what its last <presence/> shows */
     /* A legacy occupant (no sessions): 'i' a member in contacts mode, 'c'
      * a participant of a bridged legacy chat; 0 for XMPP occupants. */
     char legacy_kind;
