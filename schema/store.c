@@ -89,6 +89,21 @@ static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {
 
 /* LMDB's codes are negative, but a call can also fail with an errno value,
  * which is positive: every store function returns it negated. */
+void store_put_be64(void *p, guint64 x)
+{
+    guint64 be = GUINT64_TO_BE(x);
+
+    memcpy(p, &be, sizeof(be));
+}
+
+guint64 store_get_be64(const void *p)
+{
+    guint64 be;
+
+    memcpy(&be, p, sizeof(be));
+    return GUINT64_FROM_BE(be);
+}
+
 int store_rc(int rc)
 {
     return rc > 0 ? -rc : rc;

@@ -176,6 +176,11 @@ int store_get_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 int store_decode_variant(const MDB_val *val, const GVariantType *t,
                          GVariant **out);
 
+/* A 64-bit number as a key part: big-endian, so keys sort as the numbers
+ * (GUINT64_TO_BE); 8 bytes at p, which need not be aligned. */
+void store_put_be64(void *p, guint64 x);
+guint64 store_get_be64(const void *p);
+
 /* rc as every store and schema function returns it: 0, an LMDB code
  * (negative), or an errno value negated (LMDB also fails with those). */
 int store_rc(int rc);

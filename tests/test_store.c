@@ -858,6 +858,27 @@ static void every_code_is_returned_as_zero_or_negative(fixture *f,
         g_assert_cmpint(store_rc(cases[i].in), ==, cases[i].out);
 }
 
+static void
+numbers_in_keys_are_big_endian_and_sort_as_numbers(fixture *f,
+                                                   gconstpointer data)
+{
+    static const guint64 numbers[] = {
+        0, 1, 255, 256, 0x0102030405060708u, G_MAXUINT64};
+    unsigned char a[9], b[9];
+
+    store_put_be64(a + 1, 0x0102030405060708u); /* unaligned */
+    for (int i = 0; i < 8; i++)
+        g_assert_cmpuint(a[1 + i], ==, i + 1);
+    for (gsize i = 0; i < G_N_ELEMENTS(numbers); i++) {
+        store_put_be64(a, numbers[i]);
+        g_assert_cmpuint(store_get_be64(a), ==, numbers[i]);
+        if (i + 1 < G_N_ELEMENTS(numbers)) {
+            store_put_be64(b, numbers[i + 1]);
+            g_assert_cmpint(memcmp(a, b, 8), <, 0);
+        }
+    }
+}
+
 /* ---- store_walk ---- */
 
 static const char *const walk_keys[] = {"a", "b/1", "b/2", "b/3", "ba", "c"};
@@ -1012,6 +1033,7 @@ int main(int argc, char **argv)
         T(a_failed_write_in_a_batch_leaves_the_others),
         T(a_batch_event_past_the_map_fails_alone),
         T(every_code_is_returned_as_zero_or_negative),
+        T(numbers_in_keys_are_big_endian_and_sort_as_numbers),
         T(walk_visits_the_keys_with_the_prefix_in_order),
         T(walk_goes_on_after_the_callback_deletes_and_puts),
 #undef T
