@@ -86,6 +86,23 @@ def room_line_waits_for_chat():
           'sent after the join: %r' % w.sent)
 
 
+@test("a line handed to the chat but not confirmed when the bot is kicked "
+      "out of it is said again once the bot is back in")
+def unconfirmed_line_again_after_rejoin():
+    b, w = chan()
+    w.auto_deliver = False
+    b.say('chan', A, 'unconfirmed', 'u1')
+    check(w.sends() == ['<alice> unconfirmed'], 'handed out: %r' % w.sent)
+    w.send('chat_left', (ACCT, CHAT, 'kicked'))
+    b.barrier()
+    check(w.sends() == [], 'sent to a chat the bot is not in: %r' % w.sent)
+    w.auto_deliver = True
+    w.send('chat_joined', (ACCT, CHAT))
+    b.barrier()
+    check(w.sends('send_chat', CHAT) == ['<alice> unconfirmed'],
+          'after the rejoin: %r' % w.sent)
+
+
 @test("a nick change in the chat is the occupant's nick change (303)")
 def rename_mirrored():
     b, w = chan()

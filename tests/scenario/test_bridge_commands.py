@@ -126,5 +126,23 @@ def leave_stops_everything():
     check(w.sends() == [], 'a departed member got %r' % w.sent)
 
 
+
+@test("/forgetme takes the member out of the room and off the bot's buddies "
+      "at once; their next message makes them a new member, welcomed again")
+def forgetme_then_new_member():
+    b, w = member()
+    got, replies = command(b, w, '/forgetme')
+    expect_stanzas(got, [occupant('lobby', 'bob', A, unavailable=True)])
+    check(w.frames('buddy_remove') == [(ACCT, 'bob')],
+          'buddy_remove frames: %r' % w.history[-6:])
+    check(len(replies) == 1 and 'erased' in replies[0],
+          'replies: %r' % replies)
+    w.said('bob', 'hello again')
+    expect_stanzas(b.barrier(), [occupant('lobby', 'bob', A),
+                                 groupchat('lobby', 'bob', A, 'hello again')])
+    replies = w.sends()
+    check(len(replies) == 1 and replies[0].startswith('Welcome to the group'),
+          'replies: %r' % replies)
+
 if __name__ == '__main__':
     SUITE.run()

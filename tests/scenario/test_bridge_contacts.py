@@ -118,6 +118,23 @@ def offline_lines_on_return():
           'sent on return: %r' % sent)
 
 
+@test("an account going down takes its members out of the room; lines said "
+      "meanwhile reach them once it is up and they are online")
+def account_down_and_up():
+    b, w = lobby()
+    bob_member(b, w)
+    w.send('account_down', (ACCT, 'the network is gone'))
+    expect_stanzas(b.barrier(), [occupant('lobby', 'bob', A, unavailable=True)])
+    b.say('lobby', A, 'while down', 'd1')
+    w.send('account_up', (ACCT,))
+    b.barrier()
+    check(w.frames('buddy_add') == [(ACCT, 'bob')],
+          'the members are not made buddies again: %r' % w.history[-6:])
+    check(w.sends() == [], 'sent before bob is online: %r' % w.sent)
+    expect_stanzas(bob_is(b, w, 'available'), [occupant('lobby', 'bob', A)])
+    check(w.sends() == ['<alice> while down'], 'sent: %r' % w.sent)
+
+
 @test("more lines than digest_after while away arrive as one digest of the "
       "last ones, not one by one")
 def digest_on_return():
