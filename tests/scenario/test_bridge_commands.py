@@ -112,31 +112,30 @@ def me_is_an_action():
     check(w.sends() == ['* alice waves back'], 'bob got %r' % w.sent)
 
 
+def departs(b, w, text, reply):
+    """bob sends text (/leave, /forgetme): he leaves the room and the bot's
+    buddies, and gets one reply in which reply is found."""
+    got, replies = command(b, w, text)
+    expect_stanzas(got, [occupant('lobby', 'bob', A, unavailable=True)])
+    check(w.frames('buddy_remove') == [(ACCT, 'bob')],
+          'buddy_remove frames: %r' % w.history[-6:])
+    check(len(replies) == 1 and reply in replies[0], 'replies: %r' % replies)
+
+
 @test("/leave takes the member out of the room and off the bot's buddies, "
       "and the room's lines stop")
 def leave_stops_everything():
     b, w = member()
-    got, replies = command(b, w, '/leave')
-    expect_stanzas(got, [occupant('lobby', 'bob', A, unavailable=True)])
-    check(w.frames('buddy_remove') == [(ACCT, 'bob')],
-          'buddy_remove frames: %r' % w.history[-6:])
-    check(len(replies) == 1 and replies[0].startswith('You have left'),
-          'replies: %r' % replies)
+    departs(b, w, '/leave', 'You have left')
     b.say('lobby', A, 'after the leave', 'l1')
     check(w.sends() == [], 'a departed member got %r' % w.sent)
-
 
 
 @test("/forgetme takes the member out of the room and off the bot's buddies "
       "at once; their next message makes them a new member, welcomed again")
 def forgetme_then_new_member():
     b, w = member()
-    got, replies = command(b, w, '/forgetme')
-    expect_stanzas(got, [occupant('lobby', 'bob', A, unavailable=True)])
-    check(w.frames('buddy_remove') == [(ACCT, 'bob')],
-          'buddy_remove frames: %r' % w.history[-6:])
-    check(len(replies) == 1 and 'erased' in replies[0],
-          'replies: %r' % replies)
+    departs(b, w, '/forgetme', 'erased')
     w.said('bob', 'hello again')
     expect_stanzas(b.barrier(), [occupant('lobby', 'bob', A),
                                  groupchat('lobby', 'bob', A, 'hello again')])
