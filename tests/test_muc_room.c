@@ -30,6 +30,7 @@ static void an_xmpp_occupant_is_not_in_the_legacy_index(void)
     room *r = new_room();
 
     g_assert_null(room_occ_by_legacy(r, "ann@example.org"));
+    g_assert_null(room_occ_by_full(r, "ann@example.org/phone"));
     room_occ_add(r, "ann", "ann@example.org", "ann@example.org/phone", AFF_NONE,
                  ROLE_PARTICIPANT, "id1");
     g_assert_null(room_occ_by_legacy(r, "ann@example.org"));

@@ -53,7 +53,6 @@ room *room_new(const char *component_jid, group_cfg *cfg)
     r->jid = g_strconcat(cfg->localpart, "@", component_jid, NULL);
     r->cfg = cfg;
     r->by_nick = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, occ_free);
-    r->by_full = g_hash_table_new(g_str_hash, g_str_equal);
     return r;
 }
 
@@ -61,7 +60,8 @@ void room_free(room *r)
 {
     if (!r)
         return;
-    g_hash_table_destroy(r->by_full);
+    if (r->by_full)
+        g_hash_table_destroy(r->by_full);
     g_hash_table_destroy(r->by_nick);
     if (r->rates)
         g_hash_table_destroy(r->rates);
@@ -77,7 +77,7 @@ void room_free(room *r)
 
 occ *room_occ_by_full(room *r, const char *full)
 {
-    return g_hash_table_lookup(r->by_full, full);
+    return r->by_full ? g_hash_table_lookup(r->by_full, full) : NULL;
 }
 
 /* The comparison form of nick (RFC 8266); callers have checked nick with
@@ -142,6 +142,8 @@ void room_session_add(room *r, occ *o, const char *full)
     char *s = g_strdup(full);
 
     g_ptr_array_add(o->sessions, s);
+    if (!r->by_full)
+        r->by_full = g_hash_table_new(g_str_hash, g_str_equal);
     g_hash_table_insert(r->by_full, s, o);
 }
 
