@@ -1,0 +1,141 @@
+/* test_muc_legacy: legacy occupants as the bridge sees them (muc.h, "the
+ * legacy bridge's view"; muc/muc_legacy.c): entering, re-entering without
+ * a change, and the room's answer to "may this member enter?"
+ * (muc_may_enter, the options deciding). The link is down, so what the
+ * room sends waits in its queue, where it is counted. */
+#include <glib.h>
+#include <string.h>
+
+#include "affiliations.h"
+#include "groups.h"
+#include "muc.h"
+#include "muc_int.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    testutil_store st;
+    config cfg;
+    muc *m;
+    uplink *up;
+} fixture;
+
+static int make_group(MDB_txn *txn, const store *st, void *userdata)
+{
+    group_cfg g = {.localpart = "g",
+                   .name = "",
+                   .description = "",
+                   .password = "",
+                   .allow_pm = "anyone",
+                   .is_public = TRUE,
+                   .persistent = TRUE};
+    int rc = groups_put(txn, st, &g);
+
+    if (rc == 0)
+        rc = affiliations_set(txn, st, "g", "banned@legacy.example",
+                              AFF_OUTCAST, NULL);
+    if (rc == 0)
+        rc = affiliations_set(txn, st, "g", "member@legacy.example",
+                              AFF_MEMBER, NULL);
+    return rc;
+}
+
+static void setup(fixture *f, gconstpointer data)
+{
+    uplink_params p = {.jid = "groups.example.org",
+                       .host = "127.0.0.1",
+                       .port = 9, /* nothing answers: the link stays down */
+                       .secret = "s",
+                       .queue_max = 1000};
+    gboolean missing = FALSE;
+    room *r;
+
+    testutil_store_setup(&f->st, data);
+    memset(&f->cfg, 0, sizeof(f->cfg));
+    f->cfg.jid = "groups.example.org";
+    g_assert_cmpint(muc_new(&f->cfg, f->st.s, &f->m, NULL), ==, 0);
+    g_assert_cmpint(store_write(f->st.s, make_group, NULL, NULL), ==, 0);
+    g_assert_cmpint(uplink_new(&p, NULL, NULL, NULL, &f->up), ==, 0);
+    /* one XMPP occupant, to be told of legacy ones */
+    r = muc_room_lookup(f->m, "g", &missing);
+    g_assert_nonnull(r);
+    room_occ_add(r, "ann", "ann@example.org", "ann@example.org/a", AFF_NONE,
+                 ROLE_PARTICIPANT, "1");
+}
+
+static void teardown(fixture *f, gconstpointer data)
+{
+    uplink_free(f->up);
+    muc_free(f->m);
+    testutil_store_teardown(&f->st, data);
+}
+
+static enum xerr enter(fixture *f, const char *bare, const char *show)
+{
+    const char *why = NULL;
+
+    return muc_legacy_enter(f->m, f->up, "g", bare, 'i', "acct", "h", "bob",
+                            show, &why);
+}
+
+static void a_member_entering_again_unchanged_is_not_announced_again(
+    fixture *f, gconstpointer d)
+{
+    guint before;
+
+    g_assert_cmpint(enter(f, "bob@legacy.example", NULL), ==, XERR_NONE);
+    before = uplink_queued(f->up);
+    g_assert_cmpuint(before, >, 0); /* ann was told */
+    g_assert_cmpint(enter(f, "bob@legacy.example", NULL), ==, XERR_NONE);
+    g_assert_cmpuint(uplink_queued(f->up), ==, before);
+    g_assert_cmpint(enter(f, "bob@legacy.example", "away"), ==, XERR_NONE);
+    g_assert_cmpuint(uplink_queued(f->up), >, before);
+    before = uplink_queued(f->up);
+    g_assert_cmpint(enter(f, "bob@legacy.example", "away"), ==, XERR_NONE);
+    g_assert_cmpuint(uplink_queued(f->up), ==, before);
+    g_assert_cmpstr(muc_legacy_nick(f->m, "g", "bob@legacy.example"), ==,
+                    "bob");
+}
+
+/* Who may enter, as the bridge asks before making someone a member. */
+static const struct {
+    const char *group, *bare;
+    gboolean members_only;
+    enum xerr want;
+} entries[] = {
+    {"g", "new@legacy.example", FALSE, XERR_NONE},
+    {"g", "banned@legacy.example", FALSE, XERR_FORBIDDEN},
+    {"nope", "new@legacy.example", FALSE, XERR_ITEM_NOT_FOUND},
+    {"g", "new@legacy.example", TRUE, XERR_REGISTRATION_REQUIRED},
+    {"g", "member@legacy.example", TRUE, XERR_NONE},
+};
+
+static void the_room_options_decide_who_may_enter(fixture *f, gconstpointer d)
+{
+    gboolean missing = FALSE;
+    room *r = muc_room_lookup(f->m, "g", &missing);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(entries); i++) {
+        const char *why = NULL;
+        enum xerr e;
+        r->cfg->members_only = entries[i].members_only;
+        e = muc_may_enter(f->m, entries[i].group, entries[i].bare, &why);
+        if (e != entries[i].want)
+            g_error("%s in %s (members only %d): %s", entries[i].bare,
+                    entries[i].group, entries[i].members_only,
+                    xerr_condition(e));
+        g_assert_true(e == XERR_NONE || why);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add("/muc_legacy/a_member_entering_again_unchanged_is_not_"
+               "announced_again",
+               fixture, NULL, setup,
+               a_member_entering_again_unchanged_is_not_announced_again,
+               teardown);
+    g_test_add("/muc_legacy/the_room_options_decide_who_may_enter", fixture,
+               NULL, setup, the_room_options_decide_who_may_enter, teardown);
+    return g_test_run();
+}
