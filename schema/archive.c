@@ -18,21 +18,20 @@ typedef struct akey {
     unsigned char b[KEY_MAX];
 } akey;
 
+/* Keys hold seqs big-endian, so that key order is seq order. */
 static void put_be64(unsigned char *p, guint64 x)
 {
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (unsigned char)(x & 0xff);
-        x >>= 8;
-    }
+    guint64 be = GUINT64_TO_BE(x);
+
+    memcpy(p, &be, sizeof be);
 }
 
 static guint64 get_be64(const unsigned char *p)
 {
-    guint64 x = 0;
+    guint64 be;
 
-    for (int i = 0; i < 8; i++)
-        x = x << 8 | p[i];
-    return x;
+    memcpy(&be, p, sizeof be);
+    return GUINT64_FROM_BE(be);
 }
 
 static void key_msg(akey *k, const void *group, size_t glen, guint64 seq)
@@ -65,17 +64,17 @@ static gboolean key_is_msg(const MDB_val *k, const void *group, size_t glen,
     return TRUE;
 }
 
-/* 0, EINVAL (NULL, empty or not UTF-8) or STORE_KEY_TOO_LONG (longer than
+/* 0, -EINVAL (NULL, empty or not UTF-8) or STORE_KEY_TOO_LONG (longer than
  * ARCHIVE_GROUP_MAX); *glen gets its length. */
 static int group_check(const char *group, size_t *glen)
 {
     if (!group)
-        return EINVAL;
+        return -EINVAL;
     *glen = strlen(group);
     if (*glen > ARCHIVE_GROUP_MAX)
         return STORE_KEY_TOO_LONG;
     return *glen > 0 && g_utf8_validate(group, (gssize)*glen, NULL) ? 0
-                                                                    : EINVAL;
+                                                                    : -EINVAL;
 }
 
 static gboolean valid_text(const char *s)
@@ -309,6 +308,60 @@ static int high_seq(MDB_txn *txn, const store *s, gcur *c, guint64 *high,
     return 0;
 }
 
+int archive_head(MDB_txn *txn, const store *s, const char *group,
+                 guint64 *seq)
+{
+    gcur c = {NULL, group, 0, 0, {0, NULL}};
+    gint64 last_time;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && seq != NULL, -EINVAL);
+    *seq = 0;
+    rc = group_check(group, &c.glen);
+    if (rc != 0)
+        return rc;
+    rc = gcur_open(&c, txn, s);
+    if (rc == 0)
+        rc = high_seq(txn, s, &c, seq, &last_time);
+    gcur_close(&c);
+    return rc;
+}
+
+int archive_foreach_after(MDB_txn *txn, const store *s, const char *group,
+                          guint64 after, archive_fn fn, void *userdata)
+{
+    gcur c = {NULL, group, 0, 0, {0, NULL}};
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
+    rc = group_check(group, &c.glen);
+    if (rc != 0 || after == G_MAXUINT64)
+        return rc;
+    rc = gcur_open(&c, txn, s);
+    if (rc != 0)
+        goto leave;
+    /* Deleted seqs (retention, erasure) are simply not there: a walk from
+     * behind them goes on with the next message kept. */
+    for (rc = gcur_ge(&c, after + 1); rc == 0; rc = gcur_step(&c, MDB_NEXT)) {
+        archive_msg *m = NULL;
+        int r;
+
+        if (msg_decode(&c.val, c.seq, &m) != 0)
+            continue;
+        r = fn(m, userdata);
+        archive_msg_free(m);
+        if (r != 0) {
+            rc = r < 0 ? r : 0;
+            goto leave;
+        }
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+leave:
+    gcur_close(&c);
+    return rc;
+}
+
 static gboolean msg_ok(const archive_msg *m)
 {
     return valid_text(m->nick) && valid_text(m->occupant_id) &&
@@ -328,12 +381,12 @@ int archive_append(MDB_txn *txn, const store *s, const char *group,
     akey key;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL && m != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && m != NULL, -EINVAL);
     rc = group_check(group, &c.glen);
     if (rc != 0)
         return rc;
     if (!msg_ok(m))
-        return EINVAL;
+        return -EINVAL;
     rc = gcur_open(&c, txn, s);
     if (rc != 0)
         goto leave;
@@ -441,7 +494,7 @@ int archive_get(MDB_txn *txn, const store *s, const char *group, guint64 seq,
     akey key;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, -EINVAL);
     *out = NULL;
     rc = group_check(group, &glen);
     if (rc != 0)
@@ -462,7 +515,7 @@ int archive_get_id(MDB_txn *txn, const store *s, const char *group,
     size_t glen;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, -EINVAL);
     *out = NULL;
     rc = group_check(group, &glen);
     if (rc != 0)
@@ -688,7 +741,7 @@ int archive_gaps_rebuild(MDB_txn *txn, const store *s)
     gboolean any = FALSE;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL, -EINVAL);
     rc = mdb_drop(txn, gaps, 0);
     if (rc == 0)
         rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_ARCHIVE), &cur);
@@ -883,7 +936,7 @@ int archive_query_run(MDB_txn *txn, const store *s, const char *group,
     guint max;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL && q != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && q != NULL, -EINVAL);
     if (out)
         *out = NULL;
     if (complete)
@@ -962,7 +1015,7 @@ int archive_history(MDB_txn *txn, const store *s, const char *group,
     gsize chars = 0;
     int rc;
 
-    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, EINVAL);
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, -EINVAL);
     *out = NULL;
     rc = group_check(group, &c.glen);
     if (rc != 0)

@@ -4,6 +4,8 @@
 #ifndef IMGROUPS_ARCHIVE_H
 #define IMGROUPS_ARCHIVE_H
 
+#include <errno.h>
+
 #include "store.h"
 
 /* Record version of the messages this build writes, and of the per-group
@@ -14,10 +16,11 @@
 #define ARCHIVE_GAP_VERSION 1
 
 /* An after/before id that names no message of the group, or a forged one
- * (the right seq with the wrong random part). Distinct from every LMDB code
- * and errno value, so that a MAM handler can answer item-not-found
- * (XEP-0313 §6.1 / XEP-0059 §2.5). */
-#define ARCHIVE_ITEM_NOT_FOUND (-31000)
+ * (the right seq with the wrong random part): -ENOENT, negative errno like
+ * every other code here, distinct from every LMDB code (and from
+ * MDB_NOTFOUND, which archive_get returns for a seq), so that a MAM
+ * handler can answer item-not-found (XEP-0313 §6.1 / XEP-0059 §2.5). */
+#define ARCHIVE_ITEM_NOT_FOUND (-ENOENT)
 
 /* Page sizes of archive_query_run: max 0 gives the default, more than the
  * cap gives the cap. */
@@ -77,7 +80,7 @@ void archive_msg_free(archive_msg *m);
  * Under store_write, use m->seq and m->stanza_id only once store_write
  * returned 0 (a rerun after MDB_MAP_FULL assigns them again).
  * Returns 0, STORE_KEY_TOO_LONG (group longer than ARCHIVE_GROUP_MAX),
- * EINVAL (group empty or not UTF-8; a string not UTF-8; neither body nor
+ * -EINVAL (group empty or not UTF-8; a string not UTF-8; neither body nor
  * subject), MDB_CORRUPTED if
  * the group's high-water mark cannot be read, or an LMDB error code
  * (MDB_MAP_FULL lets store_write grow the map and retry). */
@@ -87,16 +90,35 @@ int archive_append(MDB_txn *txn, const store *s, const char *group,
 /* Reads the message of group with this seq; *out owned by the caller
  * (archive_msg_free). Returns 0, MDB_NOTFOUND, MDB_CORRUPTED (not a
  * message record, or a record version newer than ARCHIVE_RECORD_VERSION),
- * EINVAL for a bad group, or an LMDB error code. */
+ * -EINVAL for a bad group, or an LMDB error code. */
 int archive_get(MDB_txn *txn, const store *s, const char *group, guint64 seq,
                 archive_msg **out);
 
 /* Reads the message of group with this stanza-id; *out owned by the caller.
  * Returns 0, ARCHIVE_ITEM_NOT_FOUND (not an id of ours, no such message, or
- * the stored id differs: forged), MDB_CORRUPTED, EINVAL, or an LMDB
+ * the stored id differs: forged), MDB_CORRUPTED, -EINVAL, or an LMDB
  * error. */
 int archive_get_id(MDB_txn *txn, const store *s, const char *group,
                    const char *stanza_id, archive_msg **out);
+
+/* *seq = the highest seq group ever had (0: none): the seq its next
+ * message will follow, kept by the high-water mark when the newest
+ * messages were deleted. Returns 0, STORE_KEY_TOO_LONG, -EINVAL,
+ * MDB_CORRUPTED (the mark cannot be read) or an LMDB error code. */
+int archive_head(MDB_txn *txn, const store *s, const char *group,
+                 guint64 *seq);
+
+/* Called once per message by archive_foreach_after; m is borrowed for the
+ * call. 0 goes on, a positive value stops the walk (which returns 0), a
+ * negative one stops it and is returned. */
+typedef int (*archive_fn)(const archive_msg *m, void *userdata);
+
+/* Calls fn for each message of group with a seq greater than after, oldest
+ * first; deleted seqs are not there and records that cannot be decoded
+ * are skipped. Returns 0, STORE_KEY_TOO_LONG, -EINVAL, fn's negative value
+ * or an LMDB error code. Runs in any transaction. */
+int archive_foreach_after(MDB_txn *txn, const store *s, const char *group,
+                          guint64 after, archive_fn fn, void *userdata);
 
 /* A MAM query (XEP-0313 with XEP-0059 paging). Strings are borrowed for the
  * call. */
@@ -124,7 +146,7 @@ typedef struct archive_query {
  * Records that cannot be decoded are left out of the page (they are still
  * counted). Returns 0; ARCHIVE_ITEM_NOT_FOUND when after_id or before_id
  * names no message of the group (unknown, forged, deleted); MDB_CORRUPTED
- * when the message it names cannot be read; EINVAL for a bad group; or an
+ * when the message it names cannot be read; -EINVAL for a bad group; or an
  * LMDB error. On failure *out is NULL. Runs in any transaction. */
 int archive_query_run(MDB_txn *txn, const store *s, const char *group,
                       const archive_query *q, GPtrArray **out,
@@ -151,7 +173,7 @@ typedef gsize (*archive_measure_fn)(const archive_msg *m, void *userdata);
  * With no limit at all it returns the whole archive of the group: callers
  * cap maxstanzas to the room's history length.
  * *out: a GPtrArray of archive_msg* in chronological order, owning its
- * elements. Records that cannot be decoded are left out. Returns 0, EINVAL,
+ * elements. Records that cannot be decoded are left out. Returns 0, -EINVAL,
  * or an LMDB error (then *out is NULL). Runs in any transaction. */
 int archive_history(MDB_txn *txn, const store *s, const char *group,
                     int maxstanzas, int maxchars, gint64 since_us,

@@ -87,38 +87,12 @@ static gboolean key_index(mkey *k, const char *group, const char *account,
     return key_build(k, parts, 3);
 }
 
-static gboolean has_prefix(const MDB_val *k, const mkey *prefix)
-{
-    return k->mv_size >= prefix->len &&
-           memcmp(k->mv_data, prefix->b, prefix->len) == 0;
-}
-
 static int del_key(MDB_txn *txn, MDB_dbi dbi, const mkey *key)
 {
     MDB_val k = {.mv_size = key->len, .mv_data = (void *)key->b};
     int rc = mdb_del(txn, dbi, &k, NULL);
 
     return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* Moves cur to the first key after last (a copy), wherever the transaction
- * has put or deleted keys since: fn may write while a walk is under way. */
-static int seek_after(MDB_cursor *cur, const mkey *last, MDB_val *k, MDB_val *d)
-{
-    int rc;
-
-    *k = (MDB_val){.mv_size = last->len, .mv_data = (void *)last->b};
-    rc = mdb_cursor_get(cur, k, d, MDB_SET_RANGE);
-    if (rc == 0 && k->mv_size == last->len &&
-        memcmp(k->mv_data, last->b, last->len) == 0)
-        rc = mdb_cursor_get(cur, k, d, MDB_NEXT);
-    return rc;
-}
-
-static void key_copy(mkey *dst, const MDB_val *k)
-{
-    dst->len = k->mv_size <= KEY_MAX ? k->mv_size : KEY_MAX;
-    memcpy(dst->b, k->mv_data, dst->len);
 }
 
 /* Records */
@@ -330,113 +304,102 @@ int members_get(MDB_txn *txn, const store *s, const char *account,
                           out);
 }
 
+/* A walk's state, for the store_walk callbacks below. */
+typedef struct mwalk {
+    MDB_txn *txn;
+    const store *s;
+    const char *group; /* by group: the group the records must name */
+    size_t skip;       /* bytes of the key before account\0handle */
+    members_fn fn;
+    void *userdata;
+} mwalk;
+
+/* Decodes the record of the primary key at kb (account \0 handle, both
+ * non-empty, the handle without NUL) and gives it to fn; anything else is
+ * not a member and is stepped over. */
+static int walk_record(mwalk *w, const char *kb, size_t klen,
+                       const MDB_val *d)
+{
+    const char *sep = memchr(kb, '\0', klen);
+    member_rec *m = NULL;
+    int stop = 0;
+
+    if (!sep || sep == kb || (size_t)(sep - kb) + 1 >= klen ||
+        memchr(sep + 1, '\0', klen - (size_t)(sep - kb) - 1))
+        return 0;
+    if (members_decode(d, kb, (size_t)(sep - kb), sep + 1,
+                       klen - (size_t)(sep - kb) - 1, &m) != 0)
+        return 0;
+    if (!w->group || strcmp(m->group, w->group) == 0)
+        stop = w->fn(m, w->userdata);
+    member_rec_free(m);
+    return stop;
+}
+
+static int walk_primary(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    return walk_record(userdata, k->mv_data, k->mv_size, d);
+}
+
+/* An index key group \0 account \0 handle: the record is read from the
+ * primary key, the rest of it. It must still name the group: an entry left
+ * by a record that changed group or could not be read is stale. */
+static int walk_index(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    mwalk *w = userdata;
+    mkey pkey;
+    MDB_val pk, pd;
+    int rc;
+
+    (void)d;
+    pkey.len = k->mv_size - w->skip;
+    memcpy(pkey.b, (const char *)k->mv_data + w->skip, pkey.len);
+    pk = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
+    rc = mdb_get(w->txn, store_dbi(w->s, STORE_DB_MEMBERS), &pk, &pd);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    return walk_record(w, (const char *)pkey.b, pkey.len, &pd);
+}
+
 int members_foreach_account(MDB_txn *txn, const store *s, const char *account,
                             members_fn fn, void *userdata)
 {
-    MDB_cursor *cur = NULL;
-    mkey prefix, last;
-    MDB_val k, d;
-    int rc;
+    mwalk w = {txn, s, NULL, 0, fn, userdata};
+    mkey prefix;
 
     g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
     if (!part_ok(account))
         return -EINVAL;
     if (!key_primary(&prefix, account, NULL))
         return STORE_KEY_TOO_LONG;
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_MEMBERS), &cur);
-    if (rc != 0)
-        goto leave;
-    k = (MDB_val){.mv_size = prefix.len, .mv_data = prefix.b};
-    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-    while (rc == 0 && has_prefix(&k, &prefix)) {
-        const char *handle = (const char *)k.mv_data + prefix.len;
-        size_t hlen = k.mv_size - prefix.len;
-        member_rec *m = NULL;
-        int stop = 0;
-
-        key_copy(&last, &k);
-        /* A handle is non-empty and holds no NUL; other keys are not
-         * members. */
-        if (hlen > 0 && !memchr(handle, '\0', hlen) &&
-            members_decode(&d, account, prefix.len - 1, handle, hlen, &m) ==
-                0) {
-            stop = fn(m, userdata);
-            member_rec_free(m);
-        }
-        if (stop) {
-            rc = stop;
-            goto leave;
-        }
-        rc = seek_after(cur, &last, &k, &d);
-    }
-    if (rc == MDB_NOTFOUND || rc == 0)
-        rc = 0;
-leave:
-    if (cur)
-        mdb_cursor_close(cur);
-    return rc;
+    return store_walk(txn, store_dbi(s, STORE_DB_MEMBERS), prefix.b,
+                      prefix.len, walk_primary, &w);
 }
 
 int members_foreach_group(MDB_txn *txn, const store *s, const char *group,
                           members_fn fn, void *userdata)
 {
-    MDB_dbi primary = store_dbi(s, STORE_DB_MEMBERS);
-    MDB_cursor *cur = NULL;
-    mkey prefix, last, pkey;
-    MDB_val k, d;
-    int rc;
+    mwalk w = {txn, s, group, 0, fn, userdata};
+    mkey prefix;
 
     g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
     if (!part_ok(group))
         return -EINVAL;
     if (!key_index(&prefix, group, NULL, NULL))
         return STORE_KEY_TOO_LONG;
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_MEMBER_INDEX), &cur);
-    if (rc != 0)
-        goto leave;
-    k = (MDB_val){.mv_size = prefix.len, .mv_data = prefix.b};
-    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-    while (rc == 0 && has_prefix(&k, &prefix)) {
-        const char *account = (const char *)k.mv_data + prefix.len;
-        size_t rest = k.mv_size - prefix.len;
-        const char *sep = memchr(account, '\0', rest);
-        member_rec *m = NULL;
-        MDB_val pk, pd;
-        int stop = 0;
+    w.skip = prefix.len;
+    return store_walk(txn, store_dbi(s, STORE_DB_MEMBER_INDEX), prefix.b,
+                      prefix.len, walk_index, &w);
+}
 
-        key_copy(&last, &k);
-        /* The primary key is the index key without the group: account
-         * \0 handle, both non-empty. The record must still name the
-         * group: an entry left by a record that changed group or could
-         * not be read is stale. */
-        if (sep && sep > account && (size_t)(sep - account) + 1 < rest &&
-            !memchr(sep + 1, '\0', rest - (size_t)(sep - account) - 1)) {
-            size_t alen = (size_t)(sep - account);
+int members_foreach(MDB_txn *txn, const store *s, members_fn fn,
+                    void *userdata)
+{
+    mwalk w = {txn, s, NULL, 0, fn, userdata};
 
-            pkey.len = rest;
-            memcpy(pkey.b, account, rest);
-            pk = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
-            rc = mdb_get(txn, primary, &pk, &pd);
-            if (rc != 0 && rc != MDB_NOTFOUND)
-                goto leave;
-            if (rc == 0 &&
-                members_decode(&pd, (const char *)pkey.b, alen,
-                               (const char *)pkey.b + alen + 1, rest - alen - 1,
-                               &m) == 0 &&
-                strcmp(m->group, group) == 0)
-                stop = fn(m, userdata);
-            member_rec_free(m);
-        }
-        if (stop) {
-            rc = stop;
-            goto leave;
-        }
-        rc = seek_after(cur, &last, &k, &d);
-    }
-    if (rc == MDB_NOTFOUND || rc == 0)
-        rc = 0;
-leave:
-    if (cur)
-        mdb_cursor_close(cur);
-    return rc;
+    g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
+    return store_walk(txn, store_dbi(s, STORE_DB_MEMBERS), NULL, 0,
+                      walk_primary, &w);
 }

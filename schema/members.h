@@ -19,7 +19,8 @@ typedef struct member_rec {
     gboolean muted;    /* /mute: no deliveries while TRUE */
     gboolean welcomed; /* told the privacy notice once */
     gint64 since_us;   /* when they became a member (real time, µs) */
-    gint64 seen_us;    /* last message or presence from them, 0 never */
+    gint64 seen_us;    /* last message or presence from them, 0 never;
+                          the bridge keeps it to within an hour */
 } member_rec;
 
 /* Frees m and its strings; NULL is allowed. */
@@ -59,13 +60,14 @@ int members_delete(MDB_txn *txn, const store *s, const char *account,
 /* Called once per member by the walks below. m and its strings are borrowed
  * for the call only. fn may write through the transaction (e.g. delete or
  * move the member it was given): the walk goes on from the next key. A
- * non-zero return stops the walk and is returned by it. */
+ * positive return stops the walk (which returns 0), a negative one stops
+ * it and is returned by it. */
 typedef int (*members_fn)(const member_rec *m, void *userdata);
 
 /* Calls fn for every member of group, through the group index, in
  * (account, handle) byte order. Only members whose record names group are
  * given: a stale index entry or a record that cannot be decoded is skipped.
- * Returns 0, fn's non-zero value, -EINVAL, or an LMDB error code. */
+ * Returns 0, fn's negative value, -EINVAL, or an LMDB error code. */
 int members_foreach_group(MDB_txn *txn, const store *s, const char *group,
                           members_fn fn, void *userdata);
 
@@ -74,5 +76,11 @@ int members_foreach_group(MDB_txn *txn, const store *s, const char *group,
  * members_foreach_group. */
 int members_foreach_account(MDB_txn *txn, const store *s, const char *account,
                             members_fn fn, void *userdata);
+
+/* Calls fn for every member of every account, in key order; records that
+ * cannot be decoded are skipped (the outbox migration). Returns as
+ * members_foreach_group. */
+int members_foreach(MDB_txn *txn, const store *s, members_fn fn,
+                    void *userdata);
 
 #endif

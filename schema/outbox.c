@@ -1,12 +1,18 @@
 /* outbox: "(qa{sv})" entries keyed account\0 kind target\0 id(be64) in
- * "outbox", and the id high-water mark "(qt)" under the key "\0". */
+ * "outbox", each target's cursor "(qa{sv})" under account\0 kind target\0,
+ * the id high-water mark "(qt)" under "\0" and the last slot "(qu)" under
+ * "\0s". */
 #include <errno.h>
 #include <string.h>
 
 #include "outbox.h"
 
+#include "archive.h"
+#include "members.h"
+
 #define OUTBOX_TYPE G_VARIANT_TYPE("(qa{sv})")
 #define MARK_TYPE   G_VARIANT_TYPE("(qt)")
+#define SLOTS_TYPE  G_VARIANT_TYPE("(qu)")
 
 /* LMDB's default key size limit. */
 #define KEY_MAX 511
@@ -14,6 +20,8 @@
 /* The high-water mark's key: every entry key starts with a non-empty
  * account name, so no entry key starts with \0. */
 static const char mark_key[1] = {'\0'};
+/* The last slot given to a cursor: also before every account. */
+static const char slots_key[2] = {'\0', 's'};
 
 /* A key built here. */
 typedef struct okey {
@@ -35,21 +43,20 @@ void outbox_msg_free(outbox_msg *m)
 
 /* Keys */
 
+/* Ids are big-endian in keys, so that key order is id order. */
 static void put_be64(unsigned char *p, guint64 x)
 {
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (unsigned char)(x & 0xff);
-        x >>= 8;
-    }
+    guint64 be = GUINT64_TO_BE(x);
+
+    memcpy(p, &be, sizeof be);
 }
 
 static guint64 get_be64(const unsigned char *p)
 {
-    guint64 x = 0;
+    guint64 be;
 
-    for (int i = 0; i < 8; i++)
-        x = x << 8 | p[i];
-    return x;
+    memcpy(&be, p, sizeof be);
+    return GUINT64_FROM_BE(be);
 }
 
 static gboolean part_ok(const char *p)
@@ -99,30 +106,14 @@ static void key_set_id(okey *k, size_t prefix_len, guint64 id)
     k->len = prefix_len + 8;
 }
 
-static gboolean has_prefix(const MDB_val *k, const okey *prefix)
+/* account\0 kind target\0 after the argument checks: 0, -EINVAL or
+ * STORE_KEY_TOO_LONG. It is a target's cursor key and its entries' prefix. */
+static int target_prefix(okey *k, const char *account, char kind,
+                         const char *target)
 {
-    return k->mv_size >= prefix->len &&
-           memcmp(k->mv_data, prefix->b, prefix->len) == 0;
-}
-
-static void key_copy(okey *dst, const MDB_val *k)
-{
-    dst->len = k->mv_size <= KEY_MAX ? k->mv_size : KEY_MAX;
-    memcpy(dst->b, k->mv_data, dst->len);
-}
-
-/* Moves cur to the first key after last (a copy), wherever the transaction
- * has put or deleted keys since: fn may write while a walk is under way. */
-static int seek_after(MDB_cursor *cur, const okey *last, MDB_val *k, MDB_val *d)
-{
-    int rc;
-
-    *k = (MDB_val){.mv_size = last->len, .mv_data = (void *)last->b};
-    rc = mdb_cursor_get(cur, k, d, MDB_SET_RANGE);
-    if (rc == 0 && k->mv_size == last->len &&
-        memcmp(k->mv_data, last->b, last->len) == 0)
-        rc = mdb_cursor_get(cur, k, d, MDB_NEXT);
-    return rc;
+    if (!part_ok(account) || !kind_ok(kind) || !part_ok(target))
+        return -EINVAL;
+    return key_target(k, account, kind, target) ? 0 : STORE_KEY_TOO_LONG;
 }
 
 /* Splits the part of an entry key after account\0 (rest, len bytes) into
@@ -300,35 +291,49 @@ int outbox_remove(MDB_txn *txn, const store *s, const char *account, char kind,
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* A walk's state, for the store_walk callbacks below. */
+typedef struct owalk {
+    MDB_txn *txn;
+    const store *s;
+    const char *account;
+    size_t plen;     /* the walk's prefix */
+    guint64 after;   /* foreach_target: ids above this */
+    guint64 n;       /* counted or dropped */
+    outbox_fn fn;
+    outbox_target_fn tfn;
+    outbox_cursor_fn cfn;
+    void *userdata;
+    okey target;     /* pending: the target being counted, len 0 none */
+} owalk;
+
+static int drop_one(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    owalk *w = userdata;
+    okey key;
+    MDB_val kk;
+    int rc;
+
+    (void)d;
+    /* a copy: k points into the page the deletion changes */
+    key.len = MIN(k->mv_size, sizeof key.b);
+    memcpy(key.b, k->mv_data, key.len);
+    kk = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_del(w->txn, store_dbi(w->s, STORE_DB_OUTBOX), &kk, NULL);
+    if (rc == 0)
+        w->n++;
+    return rc;
+}
+
 /* Deletes every key that starts with prefix; *dropped counts them. */
 static int drop_prefix(MDB_txn *txn, const store *s, const okey *prefix,
                        guint64 *dropped)
 {
-    MDB_cursor *cur = NULL;
-    MDB_val k, d;
-    int rc;
+    owalk w = {.txn = txn, .s = s};
+    int rc = store_walk(txn, store_dbi(s, STORE_DB_OUTBOX), prefix->b,
+                        prefix->len, drop_one, &w);
 
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_OUTBOX), &cur);
-    if (rc != 0)
-        goto leave;
-    for (;;) {
-        /* From the prefix again after each deletion: the cursor's place
-         * after mdb_cursor_del need not be relied on. */
-        k = (MDB_val){.mv_size = prefix->len, .mv_data = (void *)prefix->b};
-        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-        if (rc != 0 || !has_prefix(&k, prefix))
-            break;
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != 0)
-            goto leave;
-        if (dropped)
-            (*dropped)++;
-    }
-    if (rc == MDB_NOTFOUND)
-        rc = 0;
-leave:
-    if (cur)
-        mdb_cursor_close(cur);
+    if (dropped)
+        *dropped = w.n;
     return rc;
 }
 
@@ -364,153 +369,421 @@ int outbox_drop_account(MDB_txn *txn, const store *s, const char *account,
 
 /* Reading */
 
+static int walk_entry(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    owalk *w = userdata;
+    const unsigned char *key = k->mv_data;
+    size_t alen = strlen(w->account);
+    outbox_msg *m = NULL;
+    guint64 id;
+    int stop;
+
+    if (k->mv_size != w->plen + 8)
+        return 0; /* the target's cursor */
+    id = get_be64(key + w->plen);
+    if (id <= w->after ||
+        outbox_decode(d, w->account, alen, (char)key[alen + 1], key + alen + 2,
+                      w->plen - alen - 3, id, &m) != 0)
+        return 0;
+    stop = w->fn(m, w->userdata);
+    outbox_msg_free(m);
+    return stop;
+}
+
 int outbox_foreach_target(MDB_txn *txn, const store *s, const char *account,
                           char kind, const char *target, guint64 after_id,
                           outbox_fn fn, void *userdata)
 {
-    MDB_cursor *cur = NULL;
-    okey prefix, start, last;
-    MDB_val k, d;
-    size_t alen;
+    owalk w = {.txn = txn, .s = s, .account = account, .after = after_id,
+               .fn = fn, .userdata = userdata};
+    okey prefix;
     int rc;
 
     g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
-    if (!part_ok(account) || !kind_ok(kind) || !part_ok(target))
-        return -EINVAL;
-    if (!key_target(&prefix, account, kind, target))
-        return STORE_KEY_TOO_LONG;
-    if (after_id == G_MAXUINT64)
-        return 0;
-    alen = strlen(account);
-    start = prefix;
-    key_set_id(&start, prefix.len, after_id + 1);
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_OUTBOX), &cur);
-    if (rc != 0)
-        goto leave;
-    k = (MDB_val){.mv_size = start.len, .mv_data = start.b};
-    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-    while (rc == 0 && has_prefix(&k, &prefix)) {
-        outbox_msg *m = NULL;
-        int stop = 0;
+    rc = target_prefix(&prefix, account, kind, target);
+    if (rc != 0 || after_id == G_MAXUINT64)
+        return rc;
+    w.plen = prefix.len;
+    return store_walk(txn, store_dbi(s, STORE_DB_OUTBOX), prefix.b, prefix.len,
+                      walk_entry, &w);
+}
 
-        key_copy(&last, &k);
-        if (k.mv_size == prefix.len + 8 &&
-            outbox_decode(&d, account, alen, kind,
-                          (const unsigned char *)target, strlen(target),
-                          get_be64(last.b + prefix.len), &m) == 0) {
-            stop = fn(m, userdata);
-            outbox_msg_free(m);
-        }
-        if (stop) {
-            rc = stop;
-            goto leave;
-        }
-        rc = seek_after(cur, &last, &k, &d);
-    }
-    if (rc == MDB_NOTFOUND || rc == 0)
-        rc = 0;
-leave:
-    if (cur)
-        mdb_cursor_close(cur);
-    return rc;
+static int count_entry(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    owalk *w = userdata;
+
+    (void)d;
+    if (k->mv_size == w->plen + 8)
+        w->n++;
+    return 0;
 }
 
 int outbox_count_target(MDB_txn *txn, const store *s, const char *account,
                         char kind, const char *target, guint64 *count)
 {
-    MDB_cursor *cur = NULL;
+    owalk w = {0};
     okey prefix;
-    MDB_val k, d;
-    guint64 n = 0;
     int rc;
 
     g_return_val_if_fail(txn != NULL && s != NULL && count != NULL, -EINVAL);
     *count = 0;
-    if (!part_ok(account) || !kind_ok(kind) || !part_ok(target))
-        return -EINVAL;
-    if (!key_target(&prefix, account, kind, target))
-        return STORE_KEY_TOO_LONG;
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_OUTBOX), &cur);
+    rc = target_prefix(&prefix, account, kind, target);
     if (rc != 0)
-        goto leave;
-    k = (MDB_val){.mv_size = prefix.len, .mv_data = prefix.b};
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-         rc == 0 && has_prefix(&k, &prefix);
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (k.mv_size == prefix.len + 8)
-            n++;
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        goto leave;
-    rc = 0;
-    *count = n;
-leave:
-    if (cur)
-        mdb_cursor_close(cur);
+        return rc;
+    w.plen = prefix.len;
+    rc = store_walk(txn, store_dbi(s, STORE_DB_OUTBOX), prefix.b, prefix.len,
+                    count_entry, &w);
+    if (rc == 0)
+        *count = w.n;
     return rc;
+}
+
+/* Gives the target counted so far, if any, to the caller's function. */
+static int pending_flush(owalk *w)
+{
+    char *name;
+    int stop;
+
+    if (w->target.len == 0 || w->n == 0)
+        return 0;
+    name = g_strndup((const char *)w->target.b + w->plen + 1,
+                     w->target.len - w->plen - 2);
+    stop = w->tfn(w->account, (char)w->target.b[w->plen], name, w->n,
+                  w->userdata);
+    g_free(name);
+    w->target.len = 0;
+    w->n = 0;
+    return stop;
+}
+
+static int pending_entry(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    owalk *w = userdata;
+    const unsigned char *rest = (const unsigned char *)k->mv_data + w->plen;
+    const unsigned char *target;
+    size_t tlen;
+    guint64 id;
+    char kind;
+    int stop;
+
+    (void)d;
+    if (!parse_entry(rest, k->mv_size - w->plen, &kind, &target, &tlen, &id))
+        return 0; /* a cursor, or no entry */
+    /* account\0 kind target\0: the target's entries come in a row */
+    if (w->target.len != w->plen + tlen + 2 ||
+        memcmp(w->target.b, k->mv_data, w->target.len) != 0) {
+        okey next;
+
+        /* a copy first: fn may write, and k points into a page */
+        next.len = w->plen + tlen + 2;
+        memcpy(next.b, k->mv_data, next.len);
+        if ((stop = pending_flush(w)) != 0)
+            return stop;
+        w->target = next;
+    }
+    w->n++;
+    return 0;
 }
 
 int outbox_foreach_pending_target(MDB_txn *txn, const store *s,
                                   const char *account, outbox_target_fn fn,
                                   void *userdata)
 {
-    MDB_cursor *cur = NULL;
-    okey prefix, tprefix;
-    MDB_val k, d;
-    int rc;
+    owalk w = {.txn = txn, .s = s, .account = account, .tfn = fn,
+               .userdata = userdata};
+    okey prefix;
+    int rc, stop;
 
     g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
     if (!part_ok(account))
         return -EINVAL;
     if (!key_account(&prefix, account))
         return STORE_KEY_TOO_LONG;
-    rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_OUTBOX), &cur);
+    w.plen = prefix.len;
+    rc = store_walk(txn, store_dbi(s, STORE_DB_OUTBOX), prefix.b, prefix.len,
+                    pending_entry, &w);
+    if (rc != 0 || w.target.len == 0)
+        return rc;
+    stop = pending_flush(&w); /* the last target */
+    return stop < 0 ? stop : 0;
+}
+
+/* Cursors */
+
+void outbox_cursor_free(outbox_cursor *c)
+{
+    if (!c)
+        return;
+    g_free(c->group);
+    g_free(c);
+}
+
+gboolean outbox_cursor_wants(const outbox_cursor *c, guint64 seq)
+{
+    if (seq <= c->seq)
+        return FALSE;
+    if (c->hold && seq > c->hold)
+        return FALSE;
+    return !(seq > c->skip_from && seq <= c->skip_to);
+}
+
+void outbox_cursor_mute(outbox_cursor *c, guint64 head)
+{
+    if (!c->hold)
+        c->hold = MAX(head, 1);
+}
+
+void outbox_cursor_unmute(outbox_cursor *c, guint64 head)
+{
+    if (!c->hold)
+        return;
+    if (c->seq >= c->hold) {
+        /* caught up when muted: simply on from now */
+        c->seq = MAX(c->seq, head);
+        c->skip_from = c->skip_to = 0;
+    } else {
+        /* One range is remembered: an earlier one still ahead of the
+         * cursor is replaced (its messages then go after all). */
+        c->skip_from = c->hold;
+        c->skip_to = head;
+    }
+    c->hold = 0;
+}
+
+guint64 outbox_room_id(guint32 slot, guint64 seq)
+{
+    return OUTBOX_ROOM_ID_BIT | (guint64)slot << OUTBOX_SEQ_BITS |
+           (seq & OUTBOX_SEQ_MAX);
+}
+
+gboolean outbox_room_id_split(guint64 id, guint32 *slot, guint64 *seq)
+{
+    if (!(id & OUTBOX_ROOM_ID_BIT))
+        return FALSE;
+    *slot = (guint32)((id & ~OUTBOX_ROOM_ID_BIT) >> OUTBOX_SEQ_BITS);
+    *seq = id & OUTBOX_SEQ_MAX;
+    return TRUE;
+}
+
+static GVariant *cursor_encode(const outbox_cursor *c)
+{
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&b, "{sv}", "group", g_variant_new_string(c->group));
+    g_variant_builder_add(&b, "{sv}", "slot", g_variant_new_uint32(c->slot));
+    g_variant_builder_add(&b, "{sv}", "seq", g_variant_new_uint64(c->seq));
+    if (c->hold)
+        g_variant_builder_add(&b, "{sv}", "hold",
+                              g_variant_new_uint64(c->hold));
+    if (c->skip_to)
+        g_variant_builder_add(&b, "{sv}", "skip",
+                              g_variant_new("(tt)", c->skip_from, c->skip_to));
+    return g_variant_new("(qa{sv})", (guint16)OUTBOX_CURSOR_VERSION, &b);
+}
+
+static int cursor_decode(const MDB_val *d, outbox_cursor **out)
+{
+    GVariant *v = NULL, *dict = NULL, *x;
+    outbox_cursor *c = NULL;
+    guint16 version;
+    int rc;
+
+    *out = NULL;
+    rc = store_decode_variant(d, OUTBOX_TYPE, &v);
     if (rc != 0)
         goto leave;
-    k = (MDB_val){.mv_size = prefix.len, .mv_data = prefix.b};
-    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-    while (rc == 0 && has_prefix(&k, &prefix)) {
-        const unsigned char *target;
-        size_t tlen;
-        guint64 id, pending = 0;
-        char kind;
-        char *name;
-        int stop;
-
-        if (!parse_entry((const unsigned char *)k.mv_data + prefix.len,
-                         k.mv_size - prefix.len, &kind, &target, &tlen, &id)) {
-            /* Not an entry: step over it. */
-            key_copy(&tprefix, &k);
-            rc = seek_after(cur, &tprefix, &k, &d);
-            continue;
-        }
-        /* account\0 kind target\0: the target's entries follow in a row. */
-        tprefix.len = prefix.len + 1 + tlen + 1;
-        memcpy(tprefix.b, k.mv_data, tprefix.len);
-        for (; rc == 0 && has_prefix(&k, &tprefix);
-             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-            if (k.mv_size == tprefix.len + 8)
-                pending++;
-        }
-        if (rc != 0 && rc != MDB_NOTFOUND)
-            goto leave;
-        name = g_strndup((const char *)tprefix.b + prefix.len + 1, tlen);
-        stop = fn(account, kind, name, pending, userdata);
-        g_free(name);
-        if (stop) {
-            rc = stop;
-            goto leave;
-        }
-        /* Skip to the next target: the first key after every
-         * account\0 kind target\0 id is account\0 kind target\1. */
-        tprefix.b[tprefix.len - 1] = 1;
-        k = (MDB_val){.mv_size = tprefix.len, .mv_data = tprefix.b};
-        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    rc = MDB_CORRUPTED;
+    g_variant_get(v, "(q@a{sv})", &version, &dict);
+    if (version == 0 || version > OUTBOX_CURSOR_VERSION)
+        goto leave;
+    c = g_new0(outbox_cursor, 1);
+    c->group = store_dict_string(dict, "group");
+    if (!c->group || !*c->group ||
+        !g_variant_lookup(dict, "slot", "u", &c->slot) ||
+        !g_variant_lookup(dict, "seq", "t", &c->seq))
+        goto leave;
+    g_variant_lookup(dict, "hold", "t", &c->hold);
+    if ((x = g_variant_lookup_value(dict, "skip", G_VARIANT_TYPE("(tt)")))) {
+        g_variant_get(x, "(tt)", &c->skip_from, &c->skip_to);
+        g_variant_unref(x);
     }
-    if (rc == MDB_NOTFOUND || rc == 0)
-        rc = 0;
+    *out = c;
+    c = NULL;
+    rc = 0;
 leave:
-    if (cur)
-        mdb_cursor_close(cur);
+    outbox_cursor_free(c);
+    if (dict)
+        g_variant_unref(dict);
+    if (v)
+        g_variant_unref(v);
     return rc;
+}
+
+int outbox_cursor_get(MDB_txn *txn, const store *s, const char *account,
+                      char kind, const char *target, outbox_cursor **out)
+{
+    okey key;
+    MDB_val k, d;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, -EINVAL);
+    *out = NULL;
+    rc = target_prefix(&key, account, kind, target);
+    if (rc != 0)
+        return rc;
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_get(txn, store_dbi(s, STORE_DB_OUTBOX), &k, &d);
+    if (rc != 0)
+        return rc;
+    return cursor_decode(&d, out);
+}
+
+int outbox_cursor_put(MDB_txn *txn, const store *s, const char *account,
+                      char kind, const char *target, const outbox_cursor *c)
+{
+    okey key;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && c != NULL, -EINVAL);
+    if (!part_ok(c->group) || !g_utf8_validate(c->group, -1, NULL))
+        return -EINVAL;
+    rc = target_prefix(&key, account, kind, target);
+    if (rc != 0)
+        return rc;
+    return store_put_variant(txn, store_dbi(s, STORE_DB_OUTBOX), key.b, key.len,
+                             cursor_encode(c));
+}
+
+/* The next slot, recorded as the last given. */
+static int next_slot(MDB_txn *txn, const store *s, guint32 *slot)
+{
+    MDB_dbi dbi = store_dbi(s, STORE_DB_OUTBOX);
+    GVariant *v = NULL;
+    guint16 version = 0;
+    guint32 last = 0;
+    int rc;
+
+    rc = store_get_variant(txn, dbi, slots_key, sizeof slots_key, SLOTS_TYPE,
+                           &v);
+    if (rc == 0) {
+        g_variant_get(v, "(qu)", &version, &last);
+        g_variant_unref(v);
+        if (version == 0 || version > OUTBOX_MARK_VERSION)
+            return MDB_CORRUPTED;
+    } else if (rc != MDB_NOTFOUND)
+        return rc;
+    if (last >= OUTBOX_SLOT_MAX)
+        return -EOVERFLOW;
+    *slot = last + 1;
+    return store_put_variant(
+        txn, dbi, slots_key, sizeof slots_key,
+        g_variant_new("(qu)", (guint16)OUTBOX_MARK_VERSION, *slot));
+}
+
+int outbox_cursor_start(MDB_txn *txn, const store *s, const char *account,
+                        char kind, const char *target, const char *group)
+{
+    outbox_cursor *old = NULL, c = {0};
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL, -EINVAL);
+    rc = outbox_cursor_get(txn, s, account, kind, target, &old);
+    outbox_cursor_free(old);
+    if (rc != MDB_NOTFOUND)
+        return rc; /* 0: it has one */
+    c.group = (char *)group;
+    rc = archive_head(txn, s, group, &c.seq);
+    if (rc == 0)
+        rc = next_slot(txn, s, &c.slot);
+    if (rc == 0)
+        rc = outbox_cursor_put(txn, s, account, kind, target, &c);
+    return rc;
+}
+
+int outbox_cursor_advance(MDB_txn *txn, const store *s, const char *account,
+                          char kind, const char *target, guint64 seq)
+{
+    outbox_cursor *c = NULL;
+    int rc = outbox_cursor_get(txn, s, account, kind, target, &c);
+
+    if (rc != 0)
+        return rc;
+    if (seq > c->seq) {
+        c->seq = seq;
+        if (c->seq >= c->skip_to)
+            c->skip_from = c->skip_to = 0;
+        rc = outbox_cursor_put(txn, s, account, kind, target, c);
+    }
+    outbox_cursor_free(c);
+    return rc;
+}
+
+static int walk_cursor(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    owalk *w = userdata;
+    const unsigned char *rest = (const unsigned char *)k->mv_data + w->plen;
+    size_t len = k->mv_size - w->plen;
+    outbox_cursor *c = NULL;
+    char *target;
+    int stop;
+
+    /* kind target \0, the target's only NUL at the end: a cursor */
+    if (len < 3 || !kind_ok((char)rest[0]) || rest[len - 1] != '\0' ||
+        memchr(rest + 1, '\0', len - 2) || cursor_decode(d, &c) != 0)
+        return 0;
+    target = g_strndup((const char *)rest + 1, len - 2);
+    stop = w->cfn(w->account, (char)rest[0], target, c, w->userdata);
+    g_free(target);
+    outbox_cursor_free(c);
+    return stop;
+}
+
+int outbox_cursor_foreach(MDB_txn *txn, const store *s, const char *account,
+                          outbox_cursor_fn fn, void *userdata)
+{
+    owalk w = {.txn = txn, .s = s, .account = account, .cfn = fn,
+               .userdata = userdata};
+    okey prefix;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
+    if (!part_ok(account))
+        return -EINVAL;
+    if (!key_account(&prefix, account))
+        return STORE_KEY_TOO_LONG;
+    w.plen = prefix.len;
+    return store_walk(txn, store_dbi(s, STORE_DB_OUTBOX), prefix.b, prefix.len,
+                      walk_cursor, &w);
+}
+
+typedef struct migrate_args {
+    MDB_txn *txn;
+    const store *s;
+} migrate_args;
+
+static int migrate_member(const member_rec *m, void *userdata)
+{
+    migrate_args *ma = userdata;
+    outbox_cursor *c = NULL;
+    int rc = outbox_cursor_start(ma->txn, ma->s, m->account, OUTBOX_KIND_IM,
+                                 m->handle, m->group);
+
+    /* version 2 queued nothing for a muted member: held from the head */
+    if (rc == 0 && m->muted)
+        rc = outbox_cursor_get(ma->txn, ma->s, m->account, OUTBOX_KIND_IM,
+                               m->handle, &c);
+    if (rc == 0 && c) {
+        outbox_cursor_mute(c, c->seq);
+        rc = outbox_cursor_put(ma->txn, ma->s, m->account, OUTBOX_KIND_IM,
+                               m->handle, c);
+    }
+    outbox_cursor_free(c);
+    return rc;
+}
+
+int outbox_migrate_cursors(MDB_txn *txn, store *s)
+{
+    migrate_args ma = {txn, s};
+
+    return members_foreach(txn, s, migrate_member, &ma);
 }

@@ -10,6 +10,7 @@
 #include "store.h"
 
 #include "archive.h"
+#include "outbox.h"
 
 GQuark store_error_quark(void)
 {
@@ -85,6 +86,8 @@ static int migrate_archive_gaps(MDB_txn *txn, store *s)
 
 static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {
     [1] = migrate_archive_gaps,
+    /* 2 -> 3: room messages go by reference (schema/outbox.md) */
+    [2] = outbox_migrate_cursors,
 };
 
 /* LMDB's codes are negative, but a call can also fail with an errno value,

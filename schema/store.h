@@ -12,7 +12,7 @@
 /* The schema version this build writes. A store recording a newer one is
  * refused at open; an older one is migrated in the open transaction
  * (schema/README.md, "Versions and migrations"). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Version of the meta records this build writes (schema/meta.md). */
 #define STORE_META_RECORD_VERSION 1

@@ -420,7 +420,7 @@ static void append_refuses_what_it_cannot_key_or_store(fixture *f,
         g_test_message("case %" G_GSIZE_FORMAT, i);
         g_assert_cmpint(store_write(f->s, append_txn, &c, &err), <, 0);
         g_assert_cmpint(
-            c.rc, ==, bad[i].group == long_group ? STORE_KEY_TOO_LONG : EINVAL);
+            c.rc, ==, bad[i].group == long_group ? STORE_KEY_TOO_LONG : -EINVAL);
         g_assert_error(err, STORE_ERROR, STORE_ERROR_ABORTED);
         g_assert_null(m.stanza_id);
         g_assert_cmpuint(m.seq, ==, 0);
@@ -1252,6 +1252,45 @@ static void the_high_water_mark_never_goes_down_when_older_messages_go_later(
     g_assert_cmpuint(say(f, "m", "n", "x", 100, "c"), ==, 3);
 }
 
+static int list_seq(const archive_msg *m, void *userdata)
+{
+    g_string_append_printf(userdata, "%" G_GUINT64_FORMAT " ", m->seq);
+    return m->seq == 7 ? 1 : 0; /* a positive value stops the walk */
+}
+
+static void a_walk_after_a_seq_skips_what_retention_deleted_and_the_head_stays(
+    fixture *f, gconstpointer data)
+{
+    GString *seen = g_string_new(NULL);
+    guint removed = 0;
+    guint64 head = 0;
+    MDB_txn *txn = NULL;
+
+    for (int i = 1; i <= 6; i++)
+        say(f, "w", "n", "x", i * 100, i == 2 || i == 3 ? "gone" : "kept");
+    say(f, "v", "n", "x", 100, "kept");
+    g_assert_cmpint(archive_forget_sender(f->s, "gone", 0, &removed, NULL), ==,
+                    0);
+    g_assert_cmpint(archive_forget_sender(f->s, "kept", 0, &removed, NULL), ==,
+                    0);
+    say(f, "w", "n", "x", 700, "a");
+    say(f, "w", "n", "x", 800, "a");
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    /* a cursor at 1, behind deleted 2..6: it goes on with 7 */
+    g_assert_cmpint(archive_foreach_after(txn, f->s, "w", 1, list_seq, seen),
+                    ==, 0);
+    g_assert_cmpint(archive_head(txn, f->s, "w", &head), ==, 0);
+    g_assert_cmpuint(head, ==, 8);
+    g_assert_cmpint(archive_head(txn, f->s, "v", &head), ==, 0);
+    g_assert_cmpuint(head, ==, 1); /* every message gone, the mark stays */
+    g_assert_cmpint(archive_head(txn, f->s, "none", &head), ==, 0);
+    g_assert_cmpuint(head, ==, 0);
+    g_assert_cmpint(archive_head(txn, f->s, "", &head), ==, -EINVAL);
+    store_read_end(txn);
+    g_assert_cmpstr(seen->str, ==, "7 ");
+    g_string_free(seen, TRUE);
+}
+
 /* Makes the store look like one of schema version 1: no gap index. */
 static int downgrade_txn(MDB_txn *txn, const store *s, void *userdata)
 {
@@ -1331,6 +1370,7 @@ int main(int argc, char **argv)
         T(the_count_matches_a_walk_after_erasures_sweeps_and_new_messages),
         T(a_store_of_schema_version_1_gets_its_gap_index_when_opened),
         T(the_high_water_mark_never_goes_down_when_older_messages_go_later),
+        T(a_walk_after_a_seq_skips_what_retention_deleted_and_the_head_stays),
 #undef T
     };
 

@@ -6,6 +6,9 @@
 
 #include <glib.h>
 
+#include <glib/gstdio.h>
+
+#include "archive.h"
 #include "outbox.h"
 #include "store.h"
 #include "testutil.h"
@@ -345,7 +348,7 @@ static void add_then_foreach_round_trips_every_field(fixture *f,
         g_assert_cmpint(outbox_foreach_target(txn, f->s, cases[i].account,
                                               cases[i].kind, cases[i].target, i,
                                               collect, &w),
-                        ==, 9);
+                        ==, 0);
         store_read_end(txn);
         g_string_free(w.out, TRUE);
     }
@@ -568,7 +571,7 @@ static void drop_account_erases_that_account_only(fixture *f,
     g_assert_cmpuint(add(f, "x", 'i', "bob"), ==, 13);
 }
 
-static void walks_stop_at_a_non_zero_return_and_return_it(fixture *f,
+static void walks_stop_at_a_positive_return_and_give_0(fixture *f,
                                                           gconstpointer data)
 {
     walk w = {.out = g_string_new(NULL), .stop_after = 2};
@@ -581,11 +584,11 @@ static void walks_stop_at_a_non_zero_return_and_return_it(fixture *f,
     g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
     g_assert_cmpint(
         outbox_foreach_target(txn, f->s, "x", 'i', "bob", 0, collect, &w), ==,
-        9);
+        0);
     g_assert_cmpstr(w.out->str, ==, "1,6");
     g_assert_cmpint(
         outbox_foreach_pending_target(txn, f->s, "x", collect_pending, &p), ==,
-        9);
+        0);
     g_assert_cmpstr(p.out->str, ==, "c:bob=1,c:bobby=1");
     store_read_end(txn);
     g_string_free(w.out, TRUE);
@@ -825,6 +828,272 @@ a_corrupted_mark_gives_mdb_corrupted_and_writes_nothing(fixture *f,
     g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 42);
 }
 
+
+/* ---- delivery cursors ---- */
+
+typedef struct cursor_call {
+    const char *account, *target, *group;
+    char kind;
+    guint64 seq;
+    int rc;
+} cursor_call;
+
+static int start_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    cursor_call *c = userdata;
+
+    c->rc = outbox_cursor_start(txn, s, c->account, c->kind, c->target,
+                                c->group);
+    return c->rc;
+}
+
+static int advance_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    cursor_call *c = userdata;
+
+    c->rc = outbox_cursor_advance(txn, s, c->account, c->kind, c->target,
+                                  c->seq);
+    return c->rc;
+}
+
+static int say_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    archive_msg m = {0};
+    int rc;
+
+    m.nick = "alice";
+    m.body = "hi";
+    rc = archive_append(txn, s, userdata, &m);
+    g_free(m.stanza_id);
+    return rc;
+}
+
+static void say(fixture *f, const char *group)
+{
+    g_assert_cmpint(store_write(f->s, say_txn, (void *)group, NULL), ==, 0);
+}
+
+static void start(fixture *f, const char *account, char kind,
+                  const char *target, const char *group)
+{
+    cursor_call c = {account, target, group, kind, 0, 0};
+
+    g_assert_cmpint(store_write(f->s, start_txn, &c, NULL), ==, 0);
+}
+
+static outbox_cursor *cursor(fixture *f, const char *account, char kind,
+                             const char *target)
+{
+    MDB_txn *txn = NULL;
+    outbox_cursor *c = NULL;
+    int rc;
+
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    rc = outbox_cursor_get(txn, f->s, account, kind, target, &c);
+    store_read_end(txn);
+    g_assert_true(rc == 0 || rc == MDB_NOTFOUND);
+    return c;
+}
+
+static void a_cursor_starts_at_the_archive_head_once_with_its_own_slot(
+    fixture *f, gconstpointer data)
+{
+    outbox_cursor *bob, *carol;
+
+    say(f, "lobby");
+    say(f, "lobby");
+    start(f, "a", 'i', "bob", "lobby");
+    say(f, "lobby");
+    start(f, "a", 'i', "bob", "lobby"); /* has one: unchanged */
+    start(f, "a", 'c', "#chan", "lobby");
+    bob = cursor(f, "a", 'i', "bob");
+    carol = cursor(f, "a", 'c', "#chan");
+    g_assert_cmpstr(bob->group, ==, "lobby");
+    g_assert_cmpuint(bob->seq, ==, 2);
+    g_assert_cmpuint(carol->seq, ==, 3);
+    g_assert_cmpuint(bob->slot, !=, 0);
+    g_assert_cmpuint(bob->slot, !=, carol->slot);
+    g_assert_null(cursor(f, "a", 'i', "carol"));
+    outbox_cursor_free(bob);
+    outbox_cursor_free(carol);
+}
+
+static void a_cursor_moves_forward_only_and_needs_to_exist(fixture *f,
+                                                           gconstpointer data)
+{
+    cursor_call c = {"a", "bob", "lobby", 'i', 5, 0};
+    outbox_cursor *got;
+
+    start(f, "a", 'i', "bob", "lobby");
+    g_assert_cmpint(store_write(f->s, advance_txn, &c, NULL), ==, 0);
+    c.seq = 3;
+    g_assert_cmpint(store_write(f->s, advance_txn, &c, NULL), ==, 0);
+    got = cursor(f, "a", 'i', "bob");
+    g_assert_cmpuint(got->seq, ==, 5);
+    outbox_cursor_free(got);
+    c.target = "nobody";
+    g_assert_cmpint(store_write(f->s, advance_txn, &c, NULL), <, 0);
+    g_assert_cmpint(c.rc, ==, MDB_NOTFOUND);
+}
+
+static void muting_holds_and_unmuting_skips_what_was_said_meanwhile(
+    fixture *f, gconstpointer data)
+{
+    /* cursor at 2, muted at 5 (3..5 still go), unmuted at 9 (6..9 never) */
+    static const struct {
+        guint64 seq;
+        gboolean muted, unmuted;
+    } cases[] = {
+        {2, FALSE, FALSE}, {3, TRUE, TRUE},  {5, TRUE, TRUE},
+        {6, FALSE, FALSE}, {9, FALSE, FALSE}, {10, FALSE, TRUE},
+    };
+    outbox_cursor c = {NULL, 1, 2, 0, 0, 0};
+
+    outbox_cursor_mute(&c, 5);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpint(outbox_cursor_wants(&c, cases[i].seq), ==,
+                        cases[i].muted);
+    outbox_cursor_unmute(&c, 9);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpint(outbox_cursor_wants(&c, cases[i].seq), ==,
+                        cases[i].unmuted);
+    /* caught up when muted: simply on from the unmute */
+    c = (outbox_cursor){NULL, 1, 5, 0, 0, 0};
+    outbox_cursor_mute(&c, 5);
+    outbox_cursor_unmute(&c, 9);
+    g_assert_cmpuint(c.seq, ==, 9);
+    g_assert_false(outbox_cursor_wants(&c, 7));
+    g_assert_true(outbox_cursor_wants(&c, 10));
+}
+
+static void a_room_delivery_id_names_its_slot_and_seq(fixture *f,
+                                                      gconstpointer data)
+{
+    guint32 slot;
+    guint64 seq;
+    guint64 id = outbox_room_id(7, 123456);
+
+    g_assert_true(outbox_room_id_split(id, &slot, &seq));
+    g_assert_cmpuint(slot, ==, 7);
+    g_assert_cmpuint(seq, ==, 123456);
+    g_assert_true(outbox_room_id_split(outbox_room_id(OUTBOX_SLOT_MAX, 1),
+                                       &slot, &seq));
+    g_assert_cmpuint(slot, ==, OUTBOX_SLOT_MAX);
+    /* an entry's id is no room delivery */
+    g_assert_false(outbox_room_id_split(42, &slot, &seq));
+}
+
+static int count_cursor(const char *account, char kind, const char *target,
+                        const outbox_cursor *c, void *userdata)
+{
+    g_string_append_printf(userdata, "%c:%s ", kind, target);
+    return 0;
+}
+
+static void cursors_are_walked_apart_from_entries_and_dropped_with_them(
+    fixture *f, gconstpointer data)
+{
+    GString *seen = g_string_new(NULL);
+    MDB_txn *txn = NULL;
+    write_call w = {0};
+
+    start(f, "a", 'i', "bob", "lobby");
+    start(f, "a", 'c', "#chan", "lobby");
+    start(f, "ab", 'i', "bob", "lobby");
+    add(f, "a", 'i', "bob");
+    add(f, "a", 'i', "bob");
+    g_assert_cmpuint(count(f, "a", 'i', "bob"), ==, 2);
+    ASSERT_PENDING(f, "a", "i:bob=2");
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(outbox_cursor_foreach(txn, f->s, "a", count_cursor, seen),
+                    ==, 0);
+    store_read_end(txn);
+    g_assert_cmpstr(seen->str, ==, "c:#chan i:bob ");
+    w.account = "a";
+    w.kind = 'i';
+    w.target = "bob";
+    g_assert_cmpint(store_write(f->s, drop_target_txn, &w, NULL), ==, 0);
+    g_assert_null(cursor(f, "a", 'i', "bob"));
+    g_string_free(seen, TRUE);
+}
+
+
+static int list_entry(const outbox_msg *m, void *userdata)
+{
+    g_string_append_printf(userdata, "%" G_GUINT64_FORMAT ":%s|%s ",
+                           m->archive_seq, m->nick, m->body);
+    return 0;
+}
+
+static char *entries_of(fixture *f, const char *account, char kind,
+                        const char *target)
+{
+    GString *s = g_string_new(NULL);
+    MDB_txn *txn = NULL;
+
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(
+        outbox_foreach_target(txn, f->s, account, kind, target, 0, list_entry,
+                              s),
+        ==, 0);
+    store_read_end(txn);
+    return g_string_free(s, FALSE);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    char *data = NULL;
+    gsize len = 0;
+
+    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
+    g_free(data);
+}
+
+static void a_version_2_store_keeps_every_pending_delivery(fixture *f,
+                                                           gconstpointer data)
+{
+    /* tests/fixtures/store-v2/README.md says what it holds */
+    const char *srcdir = g_getenv("IMGROUPS_SRCDIR");
+    char *dir = srcdir ? g_build_filename(srcdir, "tests", NULL)
+                       : g_path_get_dirname(__FILE__);
+    char *from = g_build_filename(dir, "fixtures", "store-v2", "data.mdb",
+                                  NULL);
+    char *to = g_build_filename(f->dir, "data.mdb", NULL);
+    char *got;
+    outbox_cursor *c;
+
+    store_close(f->s);
+    f->s = NULL;
+    g_remove(to);
+    copy_file(from, to);
+    testutil_store_reopen(f);
+    g_assert_cmpuint(store_schema_version(f->s), ==, STORE_SCHEMA_VERSION);
+    got = entries_of(f, "lobby-irc", 'i', "bob");
+    g_assert_cmpstr(got, ==,
+                    "1:alice|line 1 2:alice|line 2 3:alice|line 3 "
+                    "4:alice|line 4 0:|Welcome to the group ");
+    g_free(got);
+    got = entries_of(f, "lobby-irc", 'i', "carol");
+    g_assert_cmpstr(got, ==, "3:alice|line 3 4:alice|line 4 ");
+    g_free(got);
+    got = entries_of(f, "chat-irc", 'c', "#chan");
+    g_assert_cmpstr(got, ==, "4:alice|line 4 ");
+    g_free(got);
+    /* what was queued stays queued; the cursors start after it */
+    for (int i = 0; i < 3; i++) {
+        static const char *const who[] = {"bob", "carol", "dave"};
+        c = cursor(f, "lobby-irc", 'i', who[i]);
+        g_assert_nonnull(c);
+        g_assert_cmpuint(c->seq, ==, 4);
+        g_assert_true(outbox_cursor_wants(c, 5) == (i != 2)); /* dave muted */
+        outbox_cursor_free(c);
+    }
+    g_free(to);
+    g_free(from);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -841,12 +1110,18 @@ int main(int argc, char **argv)
         T(remove_of_an_absent_entry_is_0),
         T(drop_target_erases_that_target_only),
         T(drop_account_erases_that_account_only),
-        T(walks_stop_at_a_non_zero_return_and_return_it),
+        T(walks_stop_at_a_positive_return_and_give_0),
         T(walks_go_on_when_fn_removes_what_it_was_given),
         T(bad_arguments_are_refused_with_einval),
         T(a_key_longer_than_lmdb_allows_is_refused),
         T(a_corrupted_entry_is_skipped_but_counted_and_dropped),
         T(a_corrupted_mark_gives_mdb_corrupted_and_writes_nothing),
+        T(a_cursor_starts_at_the_archive_head_once_with_its_own_slot),
+        T(a_cursor_moves_forward_only_and_needs_to_exist),
+        T(muting_holds_and_unmuting_skips_what_was_said_meanwhile),
+        T(a_room_delivery_id_names_its_slot_and_seq),
+        T(cursors_are_walked_apart_from_entries_and_dropped_with_them),
+        T(a_version_2_store_keeps_every_pending_delivery),
 #undef T
     };
 

@@ -331,6 +331,8 @@ static void reg_start(const account_rec *rec, const char *password,
     a->burst = MAX(rec->pace_burst, 1);
     a->rate = rec->pace_rate > 0 ? rec->pace_rate : 1.0;
     a->pace.at = 0;
+    if (a->chat_mode && a->chat)
+        delivery_start(b, a, 'c', a->chat);
     registry_set_state(b->reg, a->name, REGISTRY_STARTING, NULL);
     legacy_start(b->lg, rec->name, rec->protocol, rec->username, password,
                  rec->options);
@@ -369,7 +371,7 @@ bridge *bridge_new(const config *cfg, store *st, muc *m, registry *reg)
 {
     bridge *b = g_new0(bridge, 1);
     static const legacy_events ev = {ev_turn, ev_message, ev_lost};
-    muc_bridge_hooks mh = {delivery_said, delivery_woken, chat_subject,
+    muc_bridge_hooks mh = {NULL, delivery_woken, chat_subject,
                            contacts_removed, contacts_private};
     registry_hooks rh = {reg_start, reg_stop, reg_member_add};
 

@@ -26,7 +26,7 @@ typedef struct bacct {
     gboolean chat_in;     /* chat mode: the bot is in the chat */
     GHashTable *online;   /* handle -> show (char *: "" available) */
     GHashTable *dirty;    /* target key ("i"handle / "c"chat) -> itself */
-    GHashTable *cursor;   /* target key -> guint64 * last id handed out */
+    GHashTable *sent;     /* target key -> last handed out (delivery.c) */
     GHashTable *inflight; /* guint64 * id -> flight * */
     GHashTable *in_chat;  /* chat nick -> bare JID of its occupant */
     bucket pace;          /* burst at once, then rate per second */

@@ -77,10 +77,46 @@ static void cmd_nick(cmd_ctx *c)
     g_free(bare);
 }
 
+/* The member record and the delivery cursor change together: muted, the
+ * cursor holds at the archive's head; unmuted, what was said meanwhile is
+ * skipped (outbox.h). */
+static int mute_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    const member_rec *m = userdata;
+    outbox_cursor *cur = NULL;
+    guint64 head = 0;
+    int rc = members_put(txn, st, m);
+
+    if (rc == 0)
+        rc = outbox_cursor_start(txn, st, m->account, OUTBOX_KIND_IM,
+                                 m->handle, m->group);
+    if (rc == 0)
+        rc = outbox_cursor_get(txn, st, m->account, OUTBOX_KIND_IM, m->handle,
+                               &cur);
+    if (rc == 0)
+        rc = archive_head(txn, st, m->group, &head);
+    if (rc == 0) {
+        if (m->muted)
+            outbox_cursor_mute(cur, head);
+        else
+            outbox_cursor_unmute(cur, head);
+        rc = outbox_cursor_put(txn, st, m->account, OUTBOX_KIND_IM, m->handle,
+                               cur);
+    }
+    outbox_cursor_free(cur);
+    return rc;
+}
+
 static void cmd_mute(cmd_ctx *c, gboolean on)
 {
     c->m->muted = on;
-    bridge_put_member(c->b, c->m);
+    if (!bridge_write(c->b, mute_txn, c->m, "member")) {
+        reply(c, "Something went wrong; nothing was changed. Try again "
+                 "later.");
+        return;
+    }
+    if (!on)
+        delivery_back(c->b, c->a, c->m->handle);
     reply(c, on ? "Muted: the group's messages stop until you send /unmute. "
                   "What you send is still said in the group."
                 : "Unmuted: the group's messages reach you again.");

@@ -7,11 +7,16 @@
 #include <string.h>
 
 #include "affiliations.h"
+#include "clock.h"
 #include "commands.h"
 #include "delivery.h"
 #include "log.h"
 #include "naming.h"
 #include "outbox.h"
+
+/* How finely seen_us follows a member's lines: a line rewrites the member
+ * record at most once per this. */
+#define CONTACTS_SEEN_GRAIN_US ((gint64)G_USEC_PER_SEC * 3600)
 
 static const char *show_of(const char *status)
 {
@@ -95,6 +100,19 @@ static void welcome(bridge *b, bacct *a, const member_rec *m)
     g_free(kept);
 }
 
+/* A member is written with its delivery cursor at the archive's head: it
+ * gets what is said from now on. */
+static int member_new_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    const member_rec *m = userdata;
+    int rc = members_put(txn, st, m);
+
+    if (rc == 0)
+        rc = outbox_cursor_start(txn, st, m->account, OUTBOX_KIND_IM,
+                                 m->handle, m->group);
+    return rc;
+}
+
 /* A new member of a's group, or NULL (told why) when the group refuses. */
 static member_rec *member_join(bridge *b, bacct *a, const char *handle,
                                const char *alias)
@@ -131,8 +149,8 @@ static member_rec *member_join(bridge *b, bacct *a, const char *handle,
     base = naming_base(alias, handle);
     m->nick = naming_unique_in(b, a, base, bare);
     g_free(base);
-    m->since_us = m->seen_us = g_get_real_time();
-    if (!bridge_put_member(b, m)) {
+    m->since_us = m->seen_us = clock_real();
+    if (!bridge_write(b, member_new_txn, m, "member")) {
         member_rec_free(m);
         m = NULL;
         goto leave;
@@ -151,8 +169,9 @@ void contacts_on_im(bridge *b, bacct *a, GVariant *body)
     const char *handle, *alias, *text;
     member_rec *m;
     const char *why = NULL;
-    enum xerr e;
+    enum xerr e = XERR_NONE;
     char *bare;
+    gint64 now;
 
     g_variant_get(body, "(&s&s&s&s)", NULL, &handle, &alias, &text);
     if (!*handle || !*text || !bridge_handle_fits(a, handle))
@@ -171,13 +190,18 @@ void contacts_on_im(bridge *b, bacct *a, GVariant *body)
     m = bridge_member_load(b, a->name, handle);
     if (!m && !(m = member_join(b, a, handle, alias)))
         return;
-    if (!m->welcomed) {
-        /* DESIGN, Privacy: told once, on first contact. */
-        welcome(b, a, m);
-        m->welcomed = TRUE;
+    now = clock_real();
+    if (!m->welcomed || now - m->seen_us >= CONTACTS_SEEN_GRAIN_US) {
+        /* Issue 10, item 6: the record is written when something changed,
+         * not for every line (seen_us to within CONTACTS_SEEN_GRAIN_US). */
+        if (!m->welcomed) {
+            /* DESIGN, Privacy: told once, on first contact. */
+            welcome(b, a, m);
+            m->welcomed = TRUE;
+        }
+        m->seen_us = now;
+        bridge_put_member(b, m);
     }
-    m->seen_us = g_get_real_time();
-    bridge_put_member(b, m);
     if (text[0] == '/' && text[1] != '/' && !g_str_has_prefix(text, "/me ")) {
         if (!commands_run(b, a, m, text))
             delivery_notice(b, a, handle,
@@ -188,12 +212,14 @@ void contacts_on_im(bridge *b, bacct *a, GVariant *body)
     }
     if (text[0] == '/' && text[1] == '/')
         text++;
-    e = member_enter(b, a, m, &why);
-    if (e == XERR_NONE) {
-        bare = bridge_member_jid(b, a, handle);
+    bare = bridge_member_jid(b, a, handle);
+    /* Already in the room as this nick: their presence has not changed
+     * (that comes with buddy presence), so it is not broadcast again. */
+    if (g_strcmp0(muc_legacy_nick(b->m, a->group, bare), m->nick) != 0)
+        e = member_enter(b, a, m, &why);
+    if (e == XERR_NONE)
         e = muc_legacy_say(b->m, b->up, a->group, bare, text, NULL, &why);
-        g_free(bare);
-    }
+    g_free(bare);
     if (e != XERR_NONE) {
         char *t = g_strdup_printf("Not said in the group: %s.",
                                   why ? why : xerr_condition(e));
@@ -208,13 +234,16 @@ void contacts_on_presence(bridge *b, bacct *a, GVariant *body)
 {
     const char *handle, *alias, *status;
     member_rec *m;
-    const char *why = NULL;
-    gboolean was = FALSE;
+    const char *why = NULL, *before;
+    gboolean was, same;
+    char *bare;
 
     g_variant_get(body, "(&s&s&s&s)", NULL, &handle, &alias, &status);
     if (!bridge_handle_fits(a, handle))
         return;
-    was = g_hash_table_contains(a->online, handle);
+    before = g_hash_table_lookup(a->online, handle);
+    was = before != NULL;
+    same = was && !g_strcmp0(show_of(before), show_of(status));
     if (!strcmp(status, "offline"))
         g_hash_table_remove(a->online, handle);
     else
@@ -222,13 +251,19 @@ void contacts_on_presence(bridge *b, bacct *a, GVariant *body)
     m = bridge_member_load(b, a->name, handle);
     if (!m)
         return;
+    bare = bridge_member_jid(b, a, handle);
     if (!strcmp(status, "offline"))
         contacts_exit(b, a, handle, NULL);
     else {
-        member_enter(b, a, m, &why);
+        /* Issue 10, item 6: a presence that changes nothing for the room
+         * (same show, already in as this nick) is not broadcast again. */
+        if (!same ||
+            g_strcmp0(muc_legacy_nick(b->m, a->group, bare), m->nick) != 0)
+            member_enter(b, a, m, &why);
         if (!was)
             delivery_back(b, a, handle);
     }
+    g_free(bare);
     member_rec_free(m);
 }
 
@@ -289,7 +324,7 @@ static int member_add_txn(MDB_txn *txn, const store *st, void *userdata)
 {
     add_args *ad = userdata;
     enum affiliation aff = AFF_NONE;
-    int rc = members_put(txn, st, ad->m);
+    int rc = member_new_txn(txn, st, ad->m);
 
     if (rc == 0)
         rc = affiliations_get(txn, st, ad->m->group, ad->bare, &aff);
@@ -327,7 +362,7 @@ int contacts_add(bridge *b, const char *group, const char *account,
         base = naming_base(NULL, handle);
         m->nick = naming_unique_in(b, a, base, bare);
         g_free(base);
-        m->since_us = g_get_real_time();
+        m->since_us = clock_real();
     }
     ad.m = m;
     ad.bare = bare;

@@ -1,11 +1,14 @@
-/* delivery: the outbox pump. What rooms say and the bot's notices go to
- * legacy targets in order, paced per account, each once: handed to the
- * worker, removed when it reports them delivered (bridge_int.h). */
+/* delivery: the outbox pump. What rooms say (read from the archive after
+ * each target's cursor) and the bot's notices (outbox entries) go to legacy
+ * targets in order, paced per account, each once: handed to the worker,
+ * and the cursor moved or the entry removed when it reports them
+ * delivered (delivery.h). */
 #include "delivery.h"
 
 #include <string.h>
 
 #include "archive.h"
+#include "clock.h"
 #include "log.h"
 #include "chat.h"
 #include "contacts.h"
@@ -13,9 +16,17 @@
 
 /* A delivery handed to the worker and not yet reported. */
 typedef struct flight {
-    char *key;     /* target key */
-    gboolean upto; /* a digest: every entry up to the id goes with it */
+    char *key;      /* target key */
+    guint64 seq;    /* a room message (or a digest up to it); 0 an entry */
+    gboolean done;  /* reported, waiting for an earlier one of its target */
 } flight;
+
+/* What was handed out last to a target, since the outbox was read for it
+ * afresh. */
+typedef struct sent {
+    guint64 seq; /* archive seq (from its cursor on) */
+    guint64 id;  /* entry id */
+} sent;
 
 static void flight_free(gpointer data)
 {
@@ -28,7 +39,7 @@ static void flight_free(gpointer data)
 void delivery_init(bacct *a)
 {
     a->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    a->cursor = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    a->sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     a->inflight = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                         flight_free);
 }
@@ -36,7 +47,7 @@ void delivery_init(bacct *a)
 void delivery_clear(bacct *a)
 {
     g_clear_pointer(&a->dirty, g_hash_table_unref);
-    g_clear_pointer(&a->cursor, g_hash_table_unref);
+    g_clear_pointer(&a->sent, g_hash_table_unref);
     g_clear_pointer(&a->inflight, g_hash_table_unref);
 }
 
@@ -61,7 +72,7 @@ void delivery_queue(bridge *b, bacct *a, char kind, const char *target,
     msg.kind = kind;
     msg.target = (char *)target;
     msg.group = a->group;
-    msg.time_us = g_get_real_time();
+    msg.time_us = clock_real();
     msg.nick = (char *)nick;
     msg.body = (char *)body;
     if (!bridge_write(b, add_outbox_txn, &msg, "outbox"))
@@ -79,7 +90,7 @@ void delivery_notice(bridge *b, bacct *a, const char *handle,
 void delivery_rewind_all(bacct *a)
 {
     g_hash_table_remove_all(a->inflight);
-    g_hash_table_remove_all(a->cursor);
+    g_hash_table_remove_all(a->sent);
 }
 
 void delivery_rewind(bacct *a, char kind, const char *target)
@@ -92,19 +103,32 @@ void delivery_rewind(bacct *a, char kind, const char *target)
     while (g_hash_table_iter_next(&it, NULL, &v))
         if (!strcmp(((flight *)v)->key, key))
             g_hash_table_iter_remove(&it);
-    g_hash_table_remove(a->cursor, key);
+    g_hash_table_remove(a->sent, key);
     g_free(key);
 }
 
-/* ---- the outbox pump: runs outside turns, on committed data ---- */
+typedef struct start_args {
+    const bacct *a;
+    char kind;
+    const char *target;
+} start_args;
 
-typedef struct pick {
-    guint64 count; /* digest: entries seen */
-    guint keep;    /* digest: the last this many are shown */
-    GQueue lines;  /* digest: char * */
-    guint64 last_id;
-    outbox_msg *first; /* plain: the next entry */
-} pick;
+static int start_txn(MDB_txn *txn, const store *st, void *userdata)
+{
+    start_args *sa = userdata;
+
+    return outbox_cursor_start(txn, st, sa->a->name, sa->kind, sa->target,
+                               sa->a->group);
+}
+
+void delivery_start(bridge *b, bacct *a, char kind, const char *target)
+{
+    start_args sa = {a, kind, target};
+
+    bridge_write(b, start_txn, &sa, "outbox cursor");
+}
+
+/* ---- the outbox pump: runs outside turns, on committed data ---- */
 
 char *delivery_render(const char *nick, const char *body)
 {
@@ -128,23 +152,62 @@ char *delivery_digest(guint64 count, GQueue *lines)
     return g_string_free(text, FALSE);
 }
 
-static int pick_first(const outbox_msg *msg, void *userdata)
+gboolean delivery_for(const archive_msg *msg, const char *account, char kind,
+                      const char *target)
+{
+    if (!msg->body)
+        return FALSE;
+    /* Never echo a member's own words back, nor a chat's to itself. */
+    if (g_strcmp0(msg->sender_account, account) != 0)
+        return TRUE;
+    return kind == OUTBOX_KIND_IM && g_strcmp0(msg->sender_handle, target);
+}
+
+/* What send_next found: the next entry, the next room message, or a
+ * digest of the room messages waiting. */
+typedef struct pick {
+    const bacct *a;
+    const char *key;
+    const outbox_cursor *c;
+    gboolean all;      /* walk every waiting room message (digest count) */
+    guint keep;        /* digest: the last this many are shown */
+    guint64 count;     /* room messages waiting */
+    GQueue lines;      /* digest: char * */
+    guint64 last_seq;  /* the last of them */
+    outbox_msg *entry; /* the next entry */
+    archive_msg *room; /* the next room message */
+} pick;
+
+static int pick_entry(const outbox_msg *msg, void *userdata)
 {
     pick *p = userdata;
 
-    p->first = g_new0(outbox_msg, 1);
-    p->first->id = msg->id;
-    p->first->nick = g_strdup(msg->nick);
-    p->first->body = g_strdup(msg->body);
+    p->entry = g_new0(outbox_msg, 1);
+    p->entry->id = msg->id;
+    p->entry->time_us = msg->time_us;
+    p->entry->nick = g_strdup(msg->nick);
+    p->entry->body = g_strdup(msg->body);
     return 1;
 }
 
-static int pick_digest(const outbox_msg *msg, void *userdata)
+static int pick_room(const archive_msg *msg, void *userdata)
 {
     pick *p = userdata;
 
+    if (!outbox_cursor_wants(p->c, msg->seq) ||
+        !delivery_for(msg, p->a->name, p->key[0], p->key + 1))
+        return 0;
+    if (!p->room) {
+        p->room = g_new0(archive_msg, 1);
+        p->room->seq = msg->seq;
+        p->room->time_us = msg->time_us;
+        p->room->nick = g_strdup(msg->nick);
+        p->room->body = g_strdup(msg->body);
+    }
+    if (!p->all)
+        return 1;
     p->count++;
-    p->last_id = msg->id;
+    p->last_seq = msg->seq;
     g_queue_push_tail(&p->lines, delivery_render(msg->nick, msg->body));
     while (p->lines.length > p->keep)
         g_free(g_queue_pop_head(&p->lines));
@@ -161,72 +224,91 @@ static gboolean reachable(const bacct *a, const char *key)
 }
 
 static void hand_out(bridge *b, bacct *a, const char *key, guint64 id,
-                     gboolean upto, const char *text)
+                     guint64 seq, const char *text)
 {
     guint64 *idp = g_new(guint64, 1);
-    guint64 *cur = g_new(guint64, 1);
     flight *f = g_new0(flight, 1);
+    sent *pos = g_hash_table_lookup(a->sent, key);
     enum proto_type t =
         key[0] == OUTBOX_KIND_CHAT ? PROTO_SEND_CHAT : PROTO_SEND_IM;
 
-    *idp = *cur = id;
+    *idp = id;
     f->key = g_strdup(key);
-    f->upto = upto;
+    f->seq = seq;
     g_hash_table_replace(a->inflight, idp, f);
-    g_hash_table_replace(a->cursor, g_strdup(key), cur);
+    if (seq)
+        pos->seq = seq;
+    else
+        pos->id = id;
     legacy_send(b->lg, a->name, t,
                 g_variant_new("(tsss)", id, a->name, key + 1, text));
 }
 
-/* Hands the next entry of key to the worker: 1 sent, 0 nothing waiting,
- * -1 the store could not be read. */
+/* Hands the next delivery of key to the worker, entries and room messages
+ * in time order: 1 sent, 0 nothing waiting, -1 the store could not be
+ * read. */
 static int send_next(bridge *b, bacct *a, const char *key)
 {
-    guint64 *cur = g_hash_table_lookup(a->cursor, key);
-    guint64 after = cur ? *cur : 0;
+    sent *pos = g_hash_table_lookup(a->sent, key);
+    gboolean fresh = pos == NULL;
+    outbox_cursor *c = NULL;
     MDB_txn *txn = NULL;
     GError *err = NULL;
-    pick p = {0, 0, G_QUEUE_INIT, 0, NULL};
-    guint64 waiting = 0;
-    int rc = 0, sent = 0;
+    pick p = {a, key, NULL, FALSE, 0, 0, G_QUEUE_INIT, 0, NULL, NULL};
+    int rc, sent_one = 0;
 
     if (store_read_begin(b->st, &txn, &err) < 0) {
         log_error(LOG_BRIDGE, "outbox: %s", err->message);
         g_error_free(err);
         return -1;
     }
-    if (!cur && b->cfg->digest_after > 0)
-        rc =
-            outbox_count_target(txn, b->st, a->name, key[0], key + 1, &waiting);
-    if (rc == 0 && waiting > b->cfg->digest_after) {
+    rc = outbox_cursor_get(txn, b->st, a->name, key[0], key + 1, &c);
+    if (rc == MDB_NOTFOUND)
+        rc = 0; /* no cursor (not a member): entries only */
+    if (rc == 0 && fresh) {
+        pos = g_new0(sent, 1);
+        pos->seq = c ? c->seq : 0;
+        g_hash_table_replace(a->sent, g_strdup(key), pos);
+    }
+    if (rc == 0)
+        rc = outbox_foreach_target(txn, b->st, a->name, key[0], key + 1,
+                                   pos->id, pick_entry, &p);
+    if (rc == 0 && c) {
+        p.c = c;
         /* DESIGN: past a limit, a member who was away gets a digest. */
+        p.all = fresh && b->cfg->digest_after > 0;
         p.keep = b->cfg->digest_after;
-        rc = outbox_foreach_target(txn, b->st, a->name, key[0], key + 1, 0,
-                                   pick_digest, &p);
-    } else if (rc == 0)
-        rc = outbox_foreach_target(txn, b->st, a->name, key[0], key + 1, after,
-                                   pick_first, &p);
+        rc = archive_foreach_after(txn, b->st, c->group, pos->seq, pick_room,
+                                   &p);
+    }
     store_read_end(txn);
-    /* pick_first stops the walk with 1; anything negative is an error. */
     if (rc < 0) {
         log_error(LOG_BRIDGE, "outbox of %s cannot be read: %s", a->name,
                   mdb_strerror(rc));
-        sent = -1;
-    } else if (p.count > 0) {
+        sent_one = -1;
+    } else if (p.all && p.count > b->cfg->digest_after) {
         char *text = delivery_digest(p.count, &p.lines);
-        hand_out(b, a, key, p.last_id, TRUE, text);
+        hand_out(b, a, key, outbox_room_id(c->slot, p.last_seq), p.last_seq,
+                 text);
         g_free(text);
-        sent = 1;
-    } else if (p.first) {
-        char *text = delivery_render(p.first->nick, p.first->body);
-        hand_out(b, a, key, p.first->id, FALSE, text);
+        sent_one = 1;
+    } else if (p.entry && (!p.room || p.entry->time_us <= p.room->time_us)) {
+        char *text = delivery_render(p.entry->nick, p.entry->body);
+        hand_out(b, a, key, p.entry->id, 0, text);
         g_free(text);
-        sent = 1;
+        sent_one = 1;
+    } else if (p.room) {
+        char *text = delivery_render(p.room->nick, p.room->body);
+        hand_out(b, a, key, outbox_room_id(c->slot, p.room->seq), p.room->seq,
+                 text);
+        g_free(text);
+        sent_one = 1;
     }
     g_queue_clear_full(&p.lines, g_free);
-    if (p.first)
-        outbox_msg_free(p.first);
-    return sent;
+    outbox_msg_free(p.entry);
+    archive_msg_free(p.room);
+    outbox_cursor_free(c);
+    return sent_one;
 }
 
 static gboolean pump_cb(gpointer data);
@@ -307,6 +389,9 @@ void delivery_load(bridge *b, bacct *a)
     MDB_txn *txn = NULL;
     GError *err = NULL;
 
+    /* Members are marked as they come online (delivery_back). */
+    if (a->chat_mode && a->chat)
+        delivery_mark(a, OUTBOX_KIND_CHAT, a->chat);
     if (store_read_begin(b->st, &txn, &err) < 0) {
         log_error(LOG_BRIDGE, "outbox: %s", err->message);
         g_error_free(err);
@@ -334,107 +419,128 @@ void delivery_back(bridge *b, bacct *a, const char *handle)
     char *key = bridge_target_key(OUTBOX_KIND_IM, handle);
 
     /* Back from an absence: what waited is counted afresh, so that past
-     * digest_after it comes as a digest. The cursor goes only when
-     * nothing is in flight to them (it would be sent twice). */
+     * digest_after it comes as a digest. Not while something is in flight
+     * to them (it would be sent twice). */
     if (!in_flight(a, key))
-        g_hash_table_remove(a->cursor, key);
+        g_hash_table_remove(a->sent, key);
     g_hash_table_replace(a->dirty, key, key);
     delivery_wake(b);
 }
 
 /* ---- deliveries reported ---- */
 
-typedef struct remove_args {
+typedef struct report_args {
     const bacct *a;
-    const char *key;
-    guint64 id;
-    gboolean upto;
-    GArray *ids;
-} remove_args;
-
-static int collect_upto(const outbox_msg *msg, void *userdata)
-{
-    remove_args *r = userdata;
-
-    if (msg->id > r->id)
-        return 1;
-    g_array_append_val(r->ids, msg->id);
-    return 0;
-}
-
-static int remove_txn(MDB_txn *txn, const store *st, void *userdata)
-{
-    remove_args *r = userdata;
-    int rc;
-
-    if (!r->upto)
-        return outbox_remove(txn, st, r->a->name, r->key[0], r->key + 1, r->id);
-    g_array_set_size(r->ids, 0);
-    rc = outbox_foreach_target(txn, st, r->a->name, r->key[0], r->key + 1, 0,
-                               collect_upto, r);
-    /* collect_upto stops the walk with 1; anything negative is an error. */
-    if (rc < 0)
-        return rc;
-    for (guint i = 0; i < r->ids->len; i++) {
-        rc = outbox_remove(txn, st, r->a->name, r->key[0], r->key + 1,
-                           g_array_index(r->ids, guint64, i));
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* settle_txn's state: the transaction is only known inside it. */
-typedef struct settle_args {
-    const char *account;
-    guint64 id;
-    MDB_txn *txn;
+    char kind;
+    const char *target;
+    guint64 id;  /* an entry to remove, or 0 */
+    guint64 seq; /* the cursor to move forward, or 0 */
+    guint32 slot;
+    MDB_txn *txn; /* slot_txn: the transaction, known only inside it */
     const store *st;
-} settle_args;
+} report_args;
 
-static int settle_target(const char *account, char kind, const char *target,
-                         guint64 pending, void *userdata)
+static int report_txn(MDB_txn *txn, const store *st, void *userdata)
 {
-    settle_args *sa = userdata;
+    report_args *r = userdata;
+    int rc = 0;
+
+    if (r->id)
+        rc = outbox_remove(txn, st, r->a->name, r->kind, r->target, r->id);
+    if (rc == 0 && r->seq)
+        rc = outbox_cursor_advance(txn, st, r->a->name, r->kind, r->target,
+                                   r->seq);
+    return rc == MDB_NOTFOUND ? 0 : rc; /* dropped meanwhile: nothing to do */
+}
+
+static int settle_entry(const char *account, char kind, const char *target,
+                        guint64 pending, void *userdata)
+{
+    report_args *r = userdata;
 
     (void)pending;
-    return outbox_remove(sa->txn, sa->st, account, kind, target, sa->id);
+    return outbox_remove(r->txn, r->st, account, kind, target, r->id);
 }
 
+static int settle_slot(const char *account, char kind, const char *target,
+                       const outbox_cursor *c, void *userdata)
+{
+    report_args *r = userdata;
+
+    if (c->slot != r->slot)
+        return 0;
+    return outbox_cursor_advance(r->txn, r->st, account, kind, target, r->seq);
+}
+
+/* A report of a delivery this run does not know: entry ids are unique in
+ * the store and a room delivery's id names its target's slot. */
 static int settle_txn(MDB_txn *txn, const store *st, void *userdata)
 {
-    settle_args *sa = userdata;
+    report_args *r = userdata;
 
-    sa->txn = txn;
-    sa->st = st;
-    return outbox_foreach_pending_target(txn, st, sa->account, settle_target,
-                                         sa);
+    r->txn = txn;
+    r->st = st;
+    if (outbox_room_id_split(r->id, &r->slot, &r->seq)) {
+        r->id = 0;
+        return outbox_cursor_foreach(txn, st, r->a->name, settle_slot, r);
+    }
+    return outbox_foreach_pending_target(txn, st, r->a->name, settle_entry, r);
+}
+
+/* The seq the target's cursor may move to now that f is reported: the
+ * highest of its reported room deliveries with none unreported before
+ * them (those are forgotten); 0 when it may not move. */
+static guint64 confirmed_upto(bacct *a, const flight *f)
+{
+    GHashTableIter it;
+    gpointer v;
+    guint64 pending = G_MAXUINT64, upto = 0;
+
+    g_hash_table_iter_init(&it, a->inflight);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        flight *o = v;
+        if (o->seq && !o->done && !strcmp(o->key, f->key))
+            pending = MIN(pending, o->seq);
+    }
+    g_hash_table_iter_init(&it, a->inflight);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        flight *o = v;
+        if (o->seq && o->done && o->seq < pending && !strcmp(o->key, f->key)) {
+            upto = MAX(upto, o->seq);
+            if (o != f)
+                g_hash_table_iter_remove(&it);
+        }
+    }
+    return upto;
 }
 
 void delivery_on_delivered(bridge *b, bacct *a, GVariant *body)
 {
     guint64 id;
     flight *f;
-    remove_args r = {a, NULL, 0, FALSE, NULL};
+    report_args r = {a, 0, NULL, 0, 0, 0, NULL, NULL};
 
     g_variant_get(body, "(t)", &id);
     f = g_hash_table_lookup(a->inflight, &id);
     if (!f) {
         /* Handed out before a rewind or by an earlier run of imgroups (a
          * worker reports, when it starts, what the network took after its
-         * last core died): it went out, so it must not go again. Entry ids
-         * are unique: whichever target holds it loses it. */
-        settle_args sa = {a->name, id, NULL, NULL};
-        bridge_write(b, settle_txn, &sa, "outbox");
+         * last core died): it went out, so it must not go again. */
+        r.id = id;
+        bridge_write(b, settle_txn, &r, "outbox");
         return;
     }
-    r.key = f->key;
-    r.id = id;
-    r.upto = f->upto;
-    r.ids = g_array_new(FALSE, FALSE, sizeof(guint64));
-    bridge_write(b, remove_txn, &r, "outbox");
-    g_array_unref(r.ids);
-    g_hash_table_remove(a->inflight, &id);
+    f->done = TRUE;
+    r.kind = f->key[0];
+    r.target = f->key + 1;
+    if (f->seq)
+        r.seq = confirmed_upto(a, f); /* one cursor write */
+    else
+        r.id = id; /* one entry removed */
+    if (r.id || r.seq)
+        bridge_write(b, report_txn, &r, "outbox");
+    if (!f->seq || r.seq)
+        g_hash_table_remove(a->inflight, &id);
 }
 
 void delivery_on_failed(bridge *b, bacct *a, GVariant *body)
@@ -466,80 +572,28 @@ void delivery_on_failed(bridge *b, bacct *a, GVariant *body)
 
 /* ---- room events (muc hooks) ---- */
 
-typedef struct said_args {
-    MDB_txn *txn;
-    const store *st;
-    bridge *b;
-    const archive_msg *msg;
-    char from_kind;
-} said_args;
-
-static int said_member(const member_rec *m, void *userdata)
-{
-    said_args *s = userdata;
-    outbox_msg o = {0};
-    bacct *a = g_hash_table_lookup(s->b->accts, m->account);
-    int rc;
-
-    if (m->muted || !a || a->chat_mode)
-        return 0;
-    /* Never echo a member's own words back. */
-    if (s->from_kind == 'i' && !g_strcmp0(s->msg->sender_account, m->account) &&
-        !g_strcmp0(s->msg->sender_handle, m->handle))
-        return 0;
-    o.account = m->account;
-    o.kind = OUTBOX_KIND_IM;
-    o.target = m->handle;
-    o.group = m->group;
-    o.archive_seq = s->msg->seq;
-    o.time_us = s->msg->time_us;
-    o.nick = s->msg->nick;
-    o.body = s->msg->body;
-    rc = outbox_add(s->txn, s->st, &o);
-    if (rc == 0)
-        delivery_mark(a, OUTBOX_KIND_IM, m->handle);
-    return rc;
-}
-
-int delivery_said(MDB_txn *txn, const store *st, const char *group,
-                  const archive_msg *msg, char from_kind, void *userdata)
+void delivery_woken(const char *group, void *userdata)
 {
     bridge *b = userdata;
-    said_args s = {txn, st, b, msg, from_kind};
-    GHashTableIter it;
-    gpointer v;
-    int rc;
+    GHashTableIter it, ht;
+    gpointer v, k;
 
-    /* DESIGN: the outbox entry is written in the transaction that
-     * archives the message. */
-    rc = members_foreach_group(txn, st, group, said_member, &s);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return rc;
+    /* After the message is archived: nothing is written for it (each
+     * target's cursor finds it there); whoever can be reached now is
+     * looked at by the pump. */
     g_hash_table_iter_init(&it, b->accts);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         bacct *a = v;
-        outbox_msg o = {0};
-        if (!a->chat_mode || strcmp(a->group, group) != 0)
+        if (!a->up || strcmp(a->group, group) != 0)
             continue;
-        if (from_kind == 'c' && !g_strcmp0(msg->sender_account, a->name))
+        if (a->chat_mode) {
+            if (a->chat)
+                delivery_mark(a, OUTBOX_KIND_CHAT, a->chat);
             continue;
-        o.account = a->name;
-        o.kind = OUTBOX_KIND_CHAT;
-        o.target = a->chat;
-        o.group = a->group;
-        o.archive_seq = msg->seq;
-        o.time_us = msg->time_us;
-        o.nick = msg->nick;
-        o.body = msg->body;
-        rc = outbox_add(txn, st, &o);
-        if (rc != 0)
-            return rc;
-        delivery_mark(a, OUTBOX_KIND_CHAT, a->chat);
+        }
+        g_hash_table_iter_init(&ht, a->online);
+        while (g_hash_table_iter_next(&ht, &k, NULL))
+            delivery_mark(a, OUTBOX_KIND_IM, k);
     }
-    return 0;
-}
-
-void delivery_woken(const char *group, void *userdata)
-{
-    delivery_wake(userdata);
+    delivery_wake(b);
 }

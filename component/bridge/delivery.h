@@ -27,10 +27,16 @@ void delivery_rewind(bacct *a, char kind, const char *target);
 void delivery_back(bridge *b, bacct *a, const char *handle);
 void delivery_on_delivered(bridge *b, bacct *a, GVariant *body);
 void delivery_on_failed(bridge *b, bacct *a, GVariant *body);
-/* muc hooks: a message to queue, and the outbox has work. */
-int delivery_said(MDB_txn *txn, const store *st, const char *group,
-                  const archive_msg *msg, char from_kind, void *userdata);
+/* muc hook, after a message was archived: the group's reachable targets
+ * have work. */
 void delivery_woken(const char *group, void *userdata);
+/* Gives the target a cursor at the head of a's group's archive unless it
+ * has one (it gets what is said from now on). */
+void delivery_start(bridge *b, bacct *a, char kind, const char *target);
+/* Whether archive message msg goes to (account, kind, target): it has a
+ * body and was not said by the target itself. */
+gboolean delivery_for(const archive_msg *msg, const char *account, char kind,
+                      const char *target);
 /* "<nick> body", "* nick action" or the bare body of a notice (g_free). */
 char *delivery_render(const char *nick, const char *body);
 /* The digest of count messages of which lines (char *, oldest first) are
