@@ -174,23 +174,7 @@ static void on_iq(inbound *in)
     iq_req q;
     int n;
 
-    /* RFC 6120 §8.2.3: type is REQUIRED and one of get, set, result,
-     * error; id is REQUIRED. */
-    if (!in->type ||
-        (strcmp(in->type, "get") && strcmp(in->type, "set") &&
-         strcmp(in->type, "result") && strcmp(in->type, "error"))) {
-        reply_error(in, XERR_BAD_REQUEST,
-                    "iq type must be get, set, "
-                    "result or error");
-        return;
-    }
-    /* RFC 6120 §8.2.3: "An entity that receives a stanza of type result or
-     * error MUST NOT respond" with a further result or error; nothing here
-     * sends requests yet, so these are dropped. */
-    if (!strcmp(in->type, "result") || !strcmp(in->type, "error")) {
-        log_debug(LOG_ROUTER, "dropping an iq %s nobody asked for", in->type);
-        return;
-    }
+    /* RFC 6120 §8.2.3: id is REQUIRED. */
     if (!xmpp_stanza_get_id(in->st)) {
         reply_error(in, XERR_BAD_REQUEST, "iq without an id");
         return;
@@ -234,59 +218,98 @@ static void on_iq(inbound *in)
 
 /* ---- message and presence ---- */
 
-static void on_message(inbound *in)
+static void to_muc_message(inbound *in)
 {
-    const char *t = in->type ? in->type : "normal";
+    if (room_keyable(in, TRUE))
+        muc_message(in->r->muc, in->up, in->st, &in->to);
+}
 
-    /* RFC 6121 §5.2.2: type absent means normal. groupchat, headline and
-     * error messages are never answered with an error. */
-    if (strcmp(t, "normal") && strcmp(t, "chat") && strcmp(t, "groupchat") &&
-        strcmp(t, "headline") && strcmp(t, "error")) {
-        reply_error(in, XERR_BAD_REQUEST, "unknown message type");
-        return;
-    }
-    if (!strcmp(t, "error") || !strcmp(t, "headline"))
-        return;
-    if (in->target != TARGET_SERVICE) {
-        if (room_keyable(in, TRUE))
-            muc_message(in->r->muc, in->up, in->st, &in->to);
-        return;
-    }
+static void to_muc_presence(inbound *in)
+{
+    if (room_keyable(in, TRUE))
+        muc_presence(in->r->muc, in->up, in->st, &in->to);
+}
+
+/* Leaving is never answered, not even with a refusal. */
+static void to_muc_leave(inbound *in)
+{
+    if (room_keyable(in, FALSE))
+        muc_presence(in->r->muc, in->up, in->st, &in->to);
+}
+
+static void answer_probe(inbound *in)
+{
+    /* The service is always there: answer a probe with available presence
+     * (RFC 6121 §4.3.2). */
+    xmpp_stanza_t *p = xmpp_presence_new(uplink_ctx(in->up));
+
+    xmpp_stanza_set_to(p, xmpp_stanza_get_from(in->st));
+    xmpp_stanza_set_from(p, in->r->cfg->jid);
+    uplink_send(in->up, p);
+    xmpp_stanza_release(p);
+}
+
+static void refuse(inbound *in)
+{
     reply_error(in, XERR_SERVICE_UNAVAILABLE, NULL);
 }
 
-static void on_presence(inbound *in)
+static void drop(inbound *in)
 {
-    const char *t = in->type;
+}
 
-    if (t && (!strcmp(t, "error") || !strcmp(t, "subscribed") ||
-              !strcmp(t, "unsubscribed") || !strcmp(t, "unsubscribe")))
-        return;
-    if (t && !strcmp(t, "unavailable")) {
-        if (in->target != TARGET_SERVICE && room_keyable(in, FALSE))
-            muc_presence(in->r->muc, in->up, in->st, &in->to);
-        return;
-    }
-    if (in->target == TARGET_SERVICE) {
-        if (t && !strcmp(t, "probe")) {
-            /* The service is always there: answer a probe with available
-             * presence (RFC 6121 §4.3.2). */
-            xmpp_stanza_t *p = xmpp_stanza_new(uplink_ctx(in->up));
-            xmpp_stanza_set_name(p, "presence");
-            xmpp_stanza_set_to(p, xmpp_stanza_get_from(in->st));
-            xmpp_stanza_set_from(p, in->r->cfg->jid);
-            uplink_send(in->up, p);
-            xmpp_stanza_release(p);
-        }
-        return;
-    }
-    if (t && strcmp(t, "subscribe") && strcmp(t, "probe")) {
-        reply_error(in, XERR_BAD_REQUEST, "unknown presence type");
-        return;
-    }
-    if (!room_keyable(in, TRUE))
-        return;
-    muc_presence(in->r->muc, in->up, in->st, &in->to);
+/* RFC 6120 §8.2.3: "An entity that receives a stanza of type result or
+ * error MUST NOT respond" with a further result or error; nothing here
+ * sends requests yet, so these are dropped. */
+static void drop_answer(inbound *in)
+{
+    log_debug(LOG_ROUTER, "dropping an iq %s nobody asked for", in->type);
+}
+
+/* What becomes of a stanza, by kind and type (NULL: absent; "*": any other,
+ * absent included where no row names NULL), addressed to the service JID
+ * or to a room or occupant. why: the bad-request text when fn is NULL. */
+static const struct {
+    const char *kind, *type;
+    void (*service)(inbound *in), (*room)(inbound *in);
+    const char *why;
+} routes[] = {
+    /* RFC 6120 §8.2.3: an iq's type is REQUIRED and one of these. */
+    {"iq", "get", on_iq, on_iq, NULL},
+    {"iq", "set", on_iq, on_iq, NULL},
+    {"iq", "result", drop_answer, drop_answer, NULL},
+    {"iq", "error", drop_answer, drop_answer, NULL},
+    {"iq", "*", NULL, NULL, "iq type must be get, set, result or error"},
+    /* RFC 6121 §5.2.2: type absent means normal. groupchat, headline and
+     * error messages are never answered with an error. */
+    {"message", NULL, refuse, to_muc_message, NULL},
+    {"message", "normal", refuse, to_muc_message, NULL},
+    {"message", "chat", refuse, to_muc_message, NULL},
+    {"message", "groupchat", refuse, to_muc_message, NULL},
+    {"message", "headline", drop, drop, NULL},
+    {"message", "error", drop, drop, NULL},
+    {"message", "*", NULL, NULL, "unknown message type"},
+    /* The service JID has no presence of its own to manage. */
+    {"presence", NULL, drop, to_muc_presence, NULL},
+    {"presence", "unavailable", drop, to_muc_leave, NULL},
+    {"presence", "probe", answer_probe, to_muc_presence, NULL},
+    {"presence", "subscribe", drop, to_muc_presence, NULL},
+    {"presence", "subscribed", drop, drop, NULL},
+    {"presence", "unsubscribe", drop, drop, NULL},
+    {"presence", "unsubscribed", drop, drop, NULL},
+    {"presence", "error", drop, drop, NULL},
+    {"presence", "*", drop, NULL, "unknown presence type"},
+};
+
+/* The row for kind and type, or -1 when the kind is not a stanza. */
+static int route_of(const char *kind, const char *type)
+{
+    for (size_t i = 0; kind && i < G_N_ELEMENTS(routes); i++)
+        if (!strcmp(routes[i].kind, kind) &&
+            (!g_strcmp0(routes[i].type, type) ||
+             !g_strcmp0(routes[i].type, "*")))
+            return (int)i;
+    return -1;
 }
 
 /* ---- entry ---- */
@@ -303,29 +326,18 @@ static size_t bare_folded_len(const jid *j)
     return n;
 }
 
-static const struct {
-    const char *kind;
-    void (*fn)(inbound *in);
-} kinds[] = {
-    {"iq", on_iq},
-    {"message", on_message},
-    {"presence", on_presence},
-};
-
 void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
 {
     inbound in = {.r = userdata, .up = up, .st = st};
     const char *name = xmpp_stanza_get_name(st);
     const char *from = xmpp_stanza_get_from(st);
     const char *to = xmpp_stanza_get_to(st);
-    void (*fn)(inbound *) = NULL;
+    void (*fn)(inbound * in);
     jid fromj;
     size_t from_len;
+    int route = route_of(name, xmpp_stanza_get_type(st));
 
-    for (size_t i = 0; name && i < G_N_ELEMENTS(kinds); i++)
-        if (!strcmp(kinds[i].kind, name))
-            fn = kinds[i].fn;
-    if (!fn) {
+    if (route < 0) {
         log_info(LOG_ROUTER, "ignoring a <%s> element from the server",
                  name ? name : "?");
         return;
@@ -371,7 +383,12 @@ void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
             g_snprintf(in.too_long, sizeof(in.too_long),
                        "your address is longer than %d bytes", STORE_JID_MAX);
     }
-    fn(&in);
+    fn = in.target == TARGET_SERVICE ? routes[route].service
+                                     : routes[route].room;
+    if (fn)
+        fn(&in);
+    else
+        reply_error(&in, XERR_BAD_REQUEST, routes[route].why);
 leave:
     jid_clear(&in.to);
 }
