@@ -711,20 +711,15 @@ leave:
 
 /* ---- entry ---- */
 
-static const struct {
-    const char *type;
-    enum xerr (*handler)(admin_req *q);
-} handlers[] = {
-    {"get", admin_get},
-    {"set", admin_set},
-};
-
-enum xerr muc_admin_iq(const iq_req *iq, iq_res *res)
+/* Runs fn on the request iq: the requester as an occupant, its folded
+ * bare JID and its affiliation looked up first. */
+static enum xerr with_request(const iq_req *iq, iq_res *res,
+                              enum xerr (*fn)(admin_req *q))
 {
     muc_call *c = iq->data;
-    admin_req q = {c->m, iq->up, c->r,     iq->st, iq->child,
-                   c->o, NULL,   AFF_NONE, res,    c};
-    enum xerr e = XERR_BAD_REQUEST;
+    admin_req q = {c->m, iq->up, c->r, iq->st, iq->child, c->o, NULL,
+                   AFF_NONE, res, c};
+    enum xerr e;
 
     q.actor_bare = jid_bare_fold(iq->from);
     /* The occupant's affiliation is kept in step with the store; someone
@@ -733,9 +728,17 @@ enum xerr muc_admin_iq(const iq_req *iq, iq_res *res)
         q.actor_aff = q.actor->aff;
     else if (q.actor_bare)
         q.actor_aff = muc_affiliation(c->m, c->r, q.actor_bare);
-    for (size_t i = 0; i < G_N_ELEMENTS(handlers); i++)
-        if (strcmp(iq->type, handlers[i].type) == 0)
-            e = handlers[i].handler(&q);
+    e = fn(&q);
     g_free(q.actor_bare);
     return e;
+}
+
+enum xerr muc_admin_get(const iq_req *iq, iq_res *res)
+{
+    return with_request(iq, res, admin_get);
+}
+
+enum xerr muc_admin_set(const iq_req *iq, iq_res *res)
+{
+    return with_request(iq, res, admin_set);
 }

@@ -59,11 +59,14 @@ typedef struct muc_call {
     void *after_data;
 } muc_call;
 
-/* muc#admin (XEP-0045 §8, §9): roles and affiliations; muc_admin.c. */
-enum xerr muc_admin_iq(const iq_req *q, iq_res *res);
+/* muc#admin (XEP-0045 §8, §9), muc_admin.c: the role and affiliation
+ * lists (get), role and affiliation changes (set). */
+enum xerr muc_admin_get(const iq_req *q, iq_res *res);
+enum xerr muc_admin_set(const iq_req *q, iq_res *res);
 
 /* muc#owner (XEP-0045 §10): configuration form, destruction; muc_owner.c. */
-enum xerr muc_owner_iq(const iq_req *q, iq_res *res);
+enum xerr muc_owner_get(const iq_req *q, iq_res *res);
+enum xerr muc_owner_set(const iq_req *q, iq_res *res);
 
 /* The occupant-id of bare in r (XEP-0421; g_free). */
 char *muc_occupant_id(muc *m, const room *r, const char *bare);

@@ -147,26 +147,42 @@ static enum xerr destroy(const iq_req *q, iq_res *res, xmpp_stanza_t *d)
     return e;
 }
 
-enum xerr muc_owner_iq(const iq_req *q, iq_res *res)
+/* XEP-0045 §10.1: only owners configure or destroy the room. */
+static enum xerr owner_only(const iq_req *q, iq_res *res)
 {
     muc_call *c = q->data;
-    enum affiliation aff;
-    xmpp_stanza_t *form, *d;
     char *bare = jid_bare_fold(q->from);
+    enum affiliation aff;
 
     if (!bare)
         return XERR_JID_MALFORMED;
     aff = c->o ? c->o->aff : muc_affiliation(c->m, c->r, bare);
     g_free(bare);
-    /* XEP-0045 §10.1: only owners configure or destroy the room. */
     if (aff != AFF_OWNER)
         return iq_fail(res, XERR_FORBIDDEN,
                        "only owners may configure this group");
-    if (!strcmp(q->type, "get")) {
-        res->payload = stanza_elem(q->ctx, "query", NS_MUC_OWNER);
-        stanza_add(res->payload, options_form(q->ctx, c->r->cfg));
-        return XERR_NONE;
-    }
+    return XERR_NONE;
+}
+
+enum xerr muc_owner_get(const iq_req *q, iq_res *res)
+{
+    muc_call *c = q->data;
+    enum xerr e = owner_only(q, res);
+
+    if (e != XERR_NONE)
+        return e;
+    res->payload = stanza_elem(q->ctx, "query", NS_MUC_OWNER);
+    stanza_add(res->payload, options_form(q->ctx, c->r->cfg));
+    return XERR_NONE;
+}
+
+enum xerr muc_owner_set(const iq_req *q, iq_res *res)
+{
+    enum xerr e = owner_only(q, res);
+    xmpp_stanza_t *form, *d;
+
+    if (e != XERR_NONE)
+        return e;
     if ((d = xmpp_stanza_get_child_by_name(q->child, "destroy")))
         return destroy(q, res, d);
     form = form_of(q->child);
