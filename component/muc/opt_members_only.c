@@ -15,8 +15,11 @@ static const char *feature(const group_cfg *g)
 static enum xerr admit(const group_cfg *g, enum affiliation aff,
                        const char **why)
 {
-    /* XEP-0045 §7.2.6: a non-member joining a members-only room gets
-     * registration-required. */
+    /* XEP-0045 §7.2.6: "If the room is members-only but the user is not on
+     * the member list, the service MUST deny access to the room and inform
+     * the user that they are not allowed to enter the room; this is done by
+     * returning a presence stanza of type "error" specifying a
+     * <registration-required/> error condition." */
     if (g->members_only && aff != AFF_OWNER && aff != AFF_ADMIN &&
         aff != AFF_MEMBER) {
         *why = "this group is for its members only";

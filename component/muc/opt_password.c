@@ -12,7 +12,11 @@ static const char *feature(const group_cfg *g)
 
 static enum xerr veto(const options_join *j, const char **why)
 {
-    /* XEP-0045 §7.2.5: a missing or wrong password gets not-authorized. */
+    /* XEP-0045 §7.2.5: "If the room requires a password and the user did
+     * not supply one (or the password provided is incorrect), the service
+     * MUST deny access to the room and inform the user that they are
+     * unauthorized; this is done by returning a presence stanza of type
+     * "error" specifying a <not-authorized/> error." */
     if (j->g->password && *j->g->password && j->aff != AFF_OWNER &&
         g_strcmp0(j->password, j->g->password) != 0) {
         *why = "a password is required to join this group";
