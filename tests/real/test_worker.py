@@ -223,7 +223,7 @@ class Run:
 
     def __init__(self, binary):
         self.binary = binary
-        self.tap = realtap.Tap(self.PLAN)
+        self.tap = realtap.Tap(self.NAMES)
         self.tmp = tempfile.mkdtemp(prefix="imgroups-worker-")
         self.irc = None
         self.irc2 = None
@@ -485,11 +485,6 @@ class Run:
         self.retry()
         self.broken_peer()
 
-    def finish_plan(self, why):
-        while self.tap.n < self.PLAN:
-            self.tap.check(False, "%s (not run: %s)"
-                           % (self.NAMES[self.tap.n], why))
-
     def cleanup(self):
         for c in self.clients:
             try:
@@ -515,34 +510,9 @@ class Run:
 
 
 def main(argv):
-    if len(argv) != 2 or not os.access(argv[1], os.X_OK):
-        sys.stderr.write("usage: %s /path/to/imgroups-purple\n" % argv[0])
-        return 2
-    signal.signal(signal.SIGTERM, realtap.on_signal)
-    signal.signal(signal.SIGALRM, realtap.on_signal)
-    signal.alarm(WATCHDOG)
-    start = time.monotonic()
-    run = Run(argv[1])
-    try:
-        run.main()
-        if run.tap.n != run.PLAN:
-            run.tap.diag("ran %d checks, planned %d" % (run.tap.n, run.PLAN))
-            run.tap.failed += 1
-    except realtap.Abort as e:
-        run.tap.diag("aborted: %s" % e)
-        run.finish_plan("an earlier check failed")
-    except KeyboardInterrupt as e:
-        run.finish_plan("interrupted (%s)" % (e or "watchdog/Ctrl-C"))
-    except Exception as e:
-        import traceback
-        run.tap.diag(traceback.format_exc())
-        run.finish_plan("the test crashed: %s" % e)
-    finally:
-        signal.alarm(0)
-        run.cleanup()
-    run.tap.diag("%d of %d checks failed, %.1f s"
-                 % (run.tap.failed, run.PLAN, time.monotonic() - start))
-    return 1 if run.tap.failed else 0
+    realtap.usage(argv, "/path/to/imgroups-purple",
+                  lambda a: len(a) == 1 and os.access(a[0], os.X_OK))
+    return realtap.run(lambda: Run(argv[1]), WATCHDOG)
 
 
 if __name__ == "__main__":
