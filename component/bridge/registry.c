@@ -167,8 +167,7 @@ static gboolean same_settings(const account_rec *a, const account_rec *b)
 }
 
 /* One write transaction that brings LMDB in line with the file: what the
- * sync found is in the out-fields (reset at the start, since store_write
- * may run it again). */
+ * sync found is in the out-fields. */
 typedef struct sync_args {
     GPtrArray *recs;      /* account_rec * of the file (enabled set here) */
     GPtrArray *passwords; /* char *, same index; "" when none */
@@ -242,9 +241,6 @@ static int sync_txn(MDB_txn *txn, const store *st, void *userdata)
     sync_args *sa = userdata;
     int rc = 0;
 
-    g_ptr_array_set_size(sa->changed, 0);
-    g_ptr_array_set_size(sa->removed, 0);
-    g_ptr_array_set_size(sa->all, 0);
     for (guint i = 0; rc == 0 && i < sa->recs->len; i++)
         rc = sync_one(txn, st, sa, g_ptr_array_index(sa->recs, i),
                       g_ptr_array_index(sa->passwords, i));
