@@ -39,6 +39,7 @@ WATCHDOG = 600
 
 class Run(BridgeRun):
     SLUG = "bridge-crash"
+    ACCOUNT = "lobby-irc"   # the bot account (test_bridge_crowd: over MSN)
     NAMES = [
         "prosody starts", "ngircd starts", "imgroups starts, bot online",
         "alice joins, ircbob becomes a member",
@@ -137,7 +138,8 @@ class Run(BridgeRun):
         await self.in_thread(self.ig.wait_log, r"killed by signal 9", 15,
                              mark)
         await self.in_thread(self.ig.wait_log,
-                             r"account lobby-irc is online", 60, mark)
+                             r"account %s is online" % self.ACCOUNT, 60,
+                             mark)
 
     async def in_thread(self, fn, *args):
         return await self.loop.run_in_executor(None, fn, *args)
@@ -194,7 +196,8 @@ class Run(BridgeRun):
         await self.in_thread(self.ig.start)
         await self.in_thread(self.ig.wait_log, r"connected to", WAIT, mark)
         await self.in_thread(self.ig.wait_log,
-                             r"account lobby-irc is online", 60, mark)
+                             r"account %s is online" % self.ACCOUNT, 60,
+                             mark)
 
 
 if __name__ == "__main__":
