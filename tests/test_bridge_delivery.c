@@ -36,6 +36,40 @@ static void a_digest_counts_everything_and_shows_the_last_lines(void)
     g_queue_clear(&lines);
 }
 
+
+static void a_target_gets_lines_with_a_body_said_by_someone_else(void)
+{
+    static const struct {
+        const char *account, *handle, *body;
+        char kind;
+        const char *target;
+        gboolean want;
+    } cases[] = {
+        /* an XMPP occupant's line goes to every member and chat */
+        {NULL, NULL, "hi", 'i', "bob", TRUE},
+        {NULL, NULL, "hi", 'c', "#chan", TRUE},
+        /* a subject change alone is no line */
+        {NULL, NULL, NULL, 'i', "bob", FALSE},
+        /* a member's own line is not echoed to them; others get it */
+        {"irc", "bob", "hi", 'i', "bob", FALSE},
+        {"irc", "bob", "hi", 'i', "carol", TRUE},
+        {"msn", "bob", "hi", 'i', "bob", TRUE},
+        /* a chat's lines do not go back to that chat */
+        {"irc", "someone", "hi", 'c', "#chan", FALSE},
+        {"msn", "someone", "hi", 'c', "#chan", TRUE},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        archive_msg m = {.sender_account = (char *)cases[i].account,
+                         .sender_handle = (char *)cases[i].handle,
+                         .body = (char *)cases[i].body,
+                         .subject = cases[i].body ? NULL : "topic"};
+        g_assert_cmpint(
+            delivery_for(&m, "irc", cases[i].kind, cases[i].target), ==,
+            cases[i].want);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -45,5 +79,8 @@ int main(int argc, char **argv)
     g_test_add_func(
         "/delivery/a_digest_counts_everything_and_shows_the_last_lines",
         a_digest_counts_everything_and_shows_the_last_lines);
+    g_test_add_func(
+        "/delivery/a_target_gets_lines_with_a_body_said_by_someone_else",
+        a_target_gets_lines_with_a_body_said_by_someone_else);
     return g_test_run();
 }
