@@ -55,8 +55,8 @@ typedef struct room {
     char *jid;           /* name@component */
     group_cfg *cfg;      /* owned */
     GHashTable *by_nick; /* nick_key -> occ * (owned) */
-    GHashTable *by_full; /* full JID -> occ * (borrowed); NULL until the
-                          * first session */
+    GHashTable *by_full; /* full JID -> occ * (borrowed); NULL while
+                          * the room has no session */
     /* Message rate per real bare JID, whatever its sessions or nick, kept
      * across leave and rejoin while the room is loaded (bucket.h); NULL
      * until someone speaks (an idle room carries no empty table). */
