@@ -27,8 +27,8 @@
 
 struct adhoc {
     const config *cfg;
-    store *st;
     registry *reg;
+    muc *muc;             /* who owns a room (muc_group_affiliation) */
     GHashTable *sessions; /* sessionid -> session *, both owned */
 };
 
@@ -129,40 +129,6 @@ static session *session_new(adhoc *ad, const command *cmd, const char *from,
 }
 
 /* ---- who may run what ---- */
-
-/* Does the room exist, and is bare one of its owners? Returns XERR_NONE
- * with *owner set, XERR_ITEM_NOT_FOUND, or XERR_INTERNAL_SERVER_ERROR. */
-static enum xerr room_owner(adhoc *ad, const char *room, const char *bare,
-                            gboolean *owner)
-{
-    enum affiliation aff = AFF_NONE;
-    group_cfg *g = NULL;
-    MDB_txn *txn = NULL;
-    GError *err = NULL;
-    enum xerr e = XERR_INTERNAL_SERVER_ERROR;
-    int rc;
-
-    *owner = FALSE;
-    if (store_read_begin(ad->st, &txn, &err) < 0) {
-        log_error(LOG_SERVICE, "commands: %s", err->message);
-        g_error_free(err);
-        return e;
-    }
-    rc = groups_get(txn, ad->st, room, &g);
-    if (rc == MDB_NOTFOUND) {
-        e = XERR_ITEM_NOT_FOUND;
-        goto leave;
-    }
-    if (rc != 0 && rc != MDB_CORRUPTED)
-        goto leave;
-    if (bare && affiliations_get(txn, ad->st, room, bare, &aff) == 0)
-        *owner = aff == AFF_OWNER;
-    e = XERR_NONE;
-leave:
-    group_cfg_free(g);
-    store_read_end(txn);
-    return e;
-}
 
 /* ---- replies ---- */
 
@@ -769,22 +735,23 @@ gboolean adhoc_claims(const iq_req *q)
     return FALSE;
 }
 
-/* May the requester run commands of this scope here? On a room: its
- * owners, and the service admins, who own every group (as muc.c has it). */
+/* May the requester run commands of this scope here? On the component:
+ * the service admins. On a room: its owners, the service admins among them
+ * (the MUC engine's one rule: muc_affiliation). XERR_ITEM_NOT_FOUND when
+ * there is no such group. */
 static enum xerr authorize(adhoc *ad, enum scope scope, const char *room,
                            const char *bare, gboolean *allowed)
 {
-    enum xerr e;
+    gboolean exists = FALSE;
 
     *allowed = FALSE;
     if (scope == SCOPE_SERVICE) {
         *allowed = config_is_admin(ad->cfg, bare);
         return XERR_NONE;
     }
-    e = room_owner(ad, room, bare, allowed);
-    if (e == XERR_NONE && config_is_admin(ad->cfg, bare))
-        *allowed = TRUE;
-    return e;
+    *allowed = muc_group_affiliation(ad->muc, room, bare ? bare : "",
+                                     &exists) == AFF_OWNER;
+    return exists ? XERR_NONE : XERR_ITEM_NOT_FOUND;
 }
 
 static enum xerr disco_items(const iq_req *q, iq_res *res, const char *room,
@@ -1071,13 +1038,13 @@ enum xerr adhoc_iq(const iq_req *q, iq_res *res)
         strcmp(node, NS_COMMANDS) ? find_command(node, scope) : NULL, allowed);
 }
 
-adhoc *adhoc_new(const config *cfg, store *st, registry *reg)
+adhoc *adhoc_new(const config *cfg, registry *reg, muc *m)
 {
     adhoc *ad = g_new0(adhoc, 1);
 
     ad->cfg = cfg;
-    ad->st = st;
     ad->reg = reg;
+    ad->muc = m;
     ad->sessions =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, session_free);
     return ad;

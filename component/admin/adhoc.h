@@ -12,6 +12,7 @@
 #include "config.h"
 #include "iq.h"
 #include "jid.h"
+#include "muc.h"
 #include "registry.h"
 #include "store.h"
 #include "uplink.h"
@@ -23,9 +24,10 @@
 
 typedef struct adhoc adhoc;
 
-/* cfg (its jid and admins), st and reg are borrowed and must outlive the
- * returned object, which the caller owns (adhoc_free). */
-adhoc *adhoc_new(const config *cfg, store *st, registry *reg);
+/* cfg (its jid and admins), reg and m (which rooms exist and who owns
+ * them) are borrowed and must outlive the returned object, which the
+ * caller owns (adhoc_free). */
+adhoc *adhoc_new(const config *cfg, registry *reg, muc *m);
 void adhoc_free(adhoc *ad);
 
 /* Is this iq for adhoc_iq? q is addressed to the component or a room JID
