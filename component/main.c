@@ -33,6 +33,16 @@ typedef struct app {
     gboolean stopping;
 } app;
 
+/* The map a full store is measured against ([storage] map_size). */
+static void log_store_opened(const char *path, const store *st)
+{
+    char *map = g_format_size_full(store_map_size(st), G_FORMAT_SIZE_IEC_UNITS);
+
+    log_info(LOG_STORE, "store %s open, schema version %u, map %s", path,
+             store_schema_version(st), map);
+    g_free(map);
+}
+
 static int ensure_groups_txn(MDB_txn *txn, const store *st, void *userdata)
 {
     const config *cfg = userdata;
@@ -206,6 +216,7 @@ int main(int argc, char **argv)
         g_clear_error(&err);
         goto leave;
     }
+    log_store_opened(a.cfg->storage_path, a.st);
     if (ensure_groups(&a, a.cfg) < 0)
         goto leave;
     if (router_new(a.cfg, a.st, &a.r, &err) < 0) {
