@@ -405,6 +405,26 @@ foreach_account_yields_only_that_account_in_handle_order(fixture *f,
     WALK_ACCOUNT(f, "z", NULL);
 }
 
+static void foreach_yields_every_member_of_every_account_in_key_order(
+    fixture *f, gconstpointer d)
+{
+    seen w = {.names = g_ptr_array_new_with_free_func(g_free)};
+    MDB_txn *txn;
+    GString *all = g_string_new(NULL);
+
+    put_crowd(f);
+    g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+    g_assert_cmpint(members_foreach(txn, f->s, collect, &w), ==, 0);
+    store_read_end(txn);
+    for (guint i = 0; i < w.names->len; i++)
+        g_string_append_printf(all, "%s ", (char *)w.names->pdata[i]);
+    g_assert_cmpstr(all->str, ==,
+                    "x|\x01 x|H x|h x|h h x|hh x|h\x7f x|zz x|\xc3\xa9 "
+                    "x|\xff\xfe x y|h xy|h xy|hh x\xc3\xa9|h y|h ");
+    g_string_free(all, TRUE);
+    g_ptr_array_unref(w.names);
+}
+
 static void a_walk_stops_at_a_positive_return_and_gives_0(fixture *f,
                                                              gconstpointer d)
 {
@@ -656,6 +676,7 @@ int main(int argc, char **argv)
         T(group_index_follows_a_group_change_and_a_delete),
         T(foreach_group_yields_only_that_group_in_account_handle_order),
         T(foreach_account_yields_only_that_account_in_handle_order),
+        T(foreach_yields_every_member_of_every_account_in_key_order),
         T(a_walk_stops_at_a_positive_return_and_gives_0),
         T(a_walk_goes_on_when_fn_deletes_the_member_it_was_given),
         T(empty_or_missing_strings_are_refused_with_einval),
