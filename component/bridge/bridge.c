@@ -155,6 +155,7 @@ static void bacct_free(gpointer data)
     g_free(a->chat);
     g_hash_table_unref(a->online);
     g_hash_table_unref(a->in_chat);
+    g_hash_table_unref(a->entered);
     delivery_clear(a);
     g_free(a);
 }
@@ -313,6 +314,8 @@ static void reg_start(const account_rec *rec, const char *password,
         a->online =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         a->in_chat =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        a->entered =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         delivery_init(a);
         g_hash_table_insert(b->accts, a->name, a);

@@ -29,6 +29,7 @@ typedef struct bacct {
     GHashTable *sent;     /* target key -> last handed out (delivery.c) */
     GHashTable *inflight; /* guint64 * id -> flight * */
     GHashTable *in_chat;  /* chat nick -> bare JID of its occupant */
+    GHashTable *entered;  /* member occupant's bare JID -> handle */
     bucket pace;          /* burst at once, then rate per second */
     guint rejoin_id;
 } bacct;

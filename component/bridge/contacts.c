@@ -51,7 +51,10 @@ static enum xerr member_enter(bridge *b, bacct *a, member_rec *m,
                              m->handle, m->nick,
                              status ? show_of(status) : NULL, why);
     }
-    g_free(bare);
+    if (e == XERR_NONE)
+        g_hash_table_replace(a->entered, bare, g_strdup(m->handle));
+    else
+        g_free(bare);
     return e;
 }
 
@@ -60,6 +63,7 @@ void contacts_exit(bridge *b, bacct *a, const char *handle, const char *status)
     char *bare = bridge_member_jid(b, a, handle);
 
     muc_legacy_exit(b->m, b->up, a->group, bare, status);
+    g_hash_table_remove(a->entered, bare);
     g_free(bare);
 }
 
@@ -76,6 +80,7 @@ void contacts_exit_all(bridge *b, bacct *a, const char *why)
         muc_legacy_exit(b->m, b->up, a->group, v, why);
     g_hash_table_remove_all(a->online);
     g_hash_table_remove_all(a->in_chat);
+    g_hash_table_remove_all(a->entered);
     a->chat_in = FALSE;
 }
 
@@ -423,13 +428,18 @@ static int find_member(const member_rec *m, void *userdata)
     return f->handle ? 1 : 0;
 }
 
-/* The handle of the member of a whose bare JID is bare (g_free), or NULL. */
+/* The handle of the member of a whose bare JID is bare (g_free), or NULL:
+ * found at once for a member in the room (issue 10, item 6), by a walk of
+ * the group's members otherwise. */
 static char *handle_of(bridge *b, bacct *a, const char *bare)
 {
     find_args f = {b, a, bare, NULL};
     MDB_txn *txn = NULL;
     GError *err = NULL;
+    const char *in = g_hash_table_lookup(a->entered, bare);
 
+    if (in)
+        return g_strdup(in);
     if (store_read_begin(b->st, &txn, &err) < 0) {
         g_error_free(err);
         return NULL;
