@@ -333,7 +333,7 @@ static guint pump_account(bridge *b, bacct *a)
 
     if (!a->up || g_hash_table_size(a->dirty) == 0)
         return 0;
-    bucket_refill(&a->pace, a->rate, a->burst, g_get_monotonic_time());
+    bucket_refill(&a->pace, a->rate, a->burst, clock_now());
     while (progress) {
         GList *keys = g_hash_table_get_keys(a->dirty);
         progress = FALSE;
