@@ -410,7 +410,8 @@ int store_walk(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t len,
         if (rc == 0 && !first && k.mv_size == last_len &&
             !memcmp(k.mv_data, last, last_len))
             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
-        if (rc != 0 || k.mv_size < len || memcmp(k.mv_data, prefix, len))
+        if (rc != 0 || k.mv_size < len ||
+            (len && memcmp(k.mv_data, prefix, len)))
             break;
         if (k.mv_size > sizeof(last)) {
             rc = MDB_CORRUPTED;

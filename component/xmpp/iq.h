@@ -2,7 +2,7 @@
  * answers is an entry in a static const table (type × child element ×
  * namespace → handler); the handler returns an xerr plus an optional
  * payload, and the caller of iq_dispatch (the router) sends exactly one
- * reply built by iq_reply. RFC 6120 §8.2.3: "An entity that receives an
+ * reply (iq_answer). RFC 6120 §8.2.3: "An entity that receives an
  * IQ request of type "get" or "set" MUST reply with an IQ response of type
  * "result" or "error"."
  *
