@@ -123,21 +123,22 @@ static member_rec *member_join(bridge *b, bacct *a, const char *handle,
                                const char *alias)
 {
     char *bare = bridge_member_jid(b, a, handle);
-    gboolean exists = FALSE;
-    enum affiliation aff = muc_group_affiliation(b->m, a->group, bare, &exists);
-    const group_cfg *g = muc_group(b->m, a->group);
+    const char *why = NULL;
     member_rec *m = NULL;
     char *base;
 
-    if (!exists || !g) {
+    /* The room's options decide who may be in the group (members-only is
+     * one of them); the bridge only words the refusal for the network. */
+    switch (muc_may_enter(b->m, a->group, bare, &why)) {
+    case XERR_NONE:
+        break;
+    case XERR_ITEM_NOT_FOUND:
         delivery_notice(b, a, handle, "This group does not exist any more.");
         goto leave;
-    }
-    if (aff == AFF_OUTCAST) {
+    case XERR_FORBIDDEN:
         delivery_notice(b, a, handle, "You are banned from this group.");
         goto leave;
-    }
-    if (g->members_only && aff == AFF_NONE) {
+    default: {
         char *text = g_strdup_printf(
             "This group is for members only. Ask one of its owners to add "
             "you: they need your %s handle, %s.",
@@ -145,6 +146,7 @@ static member_rec *member_join(bridge *b, bacct *a, const char *handle,
         delivery_notice(b, a, handle, text);
         g_free(text);
         goto leave;
+    }
     }
     m = g_new0(member_rec, 1);
     m->account = g_strdup(a->name);
@@ -276,18 +278,15 @@ void contacts_on_auth_request(bridge *b, bacct *a, GVariant *body)
 {
     const char *handle;
     char *bare;
-    gboolean exists = FALSE;
-    enum affiliation aff;
-    const group_cfg *g = muc_group(b->m, a->group);
+    const char *why = NULL;
     gboolean accept;
 
     g_variant_get(body, "(&s&s&s)", NULL, &handle, NULL);
     bare = bridge_member_jid(b, a, handle);
-    aff = muc_group_affiliation(b->m, a->group, bare, &exists);
-    /* Open groups accept anyone not banned; members-only groups their
-     * members. */
-    accept = bridge_handle_fits(a, handle) && exists && g &&
-             aff != AFF_OUTCAST && (!g->members_only || aff != AFF_NONE);
+    /* Whom the room admits, its options decide: open groups anyone not
+     * banned, members-only groups their members. */
+    accept = bridge_handle_fits(a, handle) &&
+             muc_may_enter(b->m, a->group, bare, &why) == XERR_NONE;
     log_info(LOG_BRIDGE, "account %s: %s a buddy request", a->name,
              accept ? "accepting" : "refusing");
     legacy_send(b->lg, a->name, PROTO_AUTH_ANSWER,
