@@ -354,6 +354,15 @@ static int walk_index(const MDB_val *k, const MDB_val *d, void *userdata)
     (void)d;
     pkey.len = k->mv_size - w->skip;
     memcpy(pkey.b, (const char *)k->mv_data + w->skip, pkey.len);
+    /* A corrupt entry whose rest is not account \0 handle names no
+     * record; LMDB refuses an empty key outright (MDB_BAD_VALSIZE). */
+    {
+        const char *sep = memchr(pkey.b, '\0', pkey.len);
+
+        if (!sep || sep == (const char *)pkey.b ||
+            (size_t)(sep - (const char *)pkey.b) + 1 >= pkey.len)
+            return 0;
+    }
     pk = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
     rc = mdb_get(w->txn, store_dbi(w->s, STORE_DB_MEMBERS), &pk, &pd);
     if (rc == MDB_NOTFOUND)
