@@ -18,27 +18,11 @@ typedef struct akey {
     unsigned char b[KEY_MAX];
 } akey;
 
-/* Keys hold seqs big-endian, so that key order is seq order. */
-static void put_be64(unsigned char *p, guint64 x)
-{
-    guint64 be = GUINT64_TO_BE(x);
-
-    memcpy(p, &be, sizeof be);
-}
-
-static guint64 get_be64(const unsigned char *p)
-{
-    guint64 be;
-
-    memcpy(&be, p, sizeof be);
-    return GUINT64_FROM_BE(be);
-}
-
 static void key_msg(akey *k, const void *group, size_t glen, guint64 seq)
 {
     memcpy(k->b, group, glen);
     k->b[glen] = '\0';
-    put_be64(k->b + glen + 1, seq);
+    store_put_be64(k->b + glen + 1, seq);
     k->len = glen + 9;
 }
 
@@ -60,7 +44,7 @@ static gboolean key_is_msg(const MDB_val *k, const void *group, size_t glen,
     if (k->mv_size != glen + 9 || memcmp(p, group, glen) != 0 || p[glen] != 0)
         return FALSE;
     if (seq)
-        *seq = get_be64(p + glen + 1);
+        *seq = store_get_be64(p + glen + 1);
     return TRUE;
 }
 
@@ -1088,7 +1072,7 @@ struct archive_job {
     gboolean done;
     guint removed;
     /* The step in progress: applied only once store_write committed it,
-     * since store_write may run the step again from the start. */
+     * since a failed commit (a full disk) leaves the step undone. */
     GByteArray *next_resume;
     gboolean next_done;
     guint next_removed;
@@ -1274,7 +1258,7 @@ static int job_delete(MDB_txn *txn, const store *s, MDB_cursor *cur,
 
     key.len = k->mv_size;
     memcpy(key.b, k->mv_data, key.len);
-    seq = get_be64(key.b + glen + 1);
+    seq = store_get_be64(key.b + glen + 1);
     rc = mdb_cursor_del(cur, 0);
     if (rc != 0)
         return rc;

@@ -78,12 +78,12 @@ void archive_msg_free(archive_msg *m);
  * it, so that key order is time order (a clock stepped back). Both are
  * written into m only when 0 is returned; m stays the caller's.
  * Under store_write, use m->seq and m->stanza_id only once store_write
- * returned 0 (a rerun after MDB_MAP_FULL assigns them again).
+ * returned 0 (a failed transaction assigned nothing).
  * Returns 0, STORE_KEY_TOO_LONG (group longer than ARCHIVE_GROUP_MAX),
  * -EINVAL (group empty or not UTF-8; a string not UTF-8; neither body nor
  * subject), MDB_CORRUPTED if
  * the group's high-water mark cannot be read, or an LMDB error code
- * (MDB_MAP_FULL lets store_write grow the map and retry). */
+ * (MDB_MAP_FULL: the store is full). */
 int archive_append(MDB_txn *txn, const store *s, const char *group,
                    archive_msg *m);
 

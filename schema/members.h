@@ -38,8 +38,8 @@ void member_rec_free(member_rec *m);
  * MEMBERS_RECORD_VERSION under (m->account, m->handle), replacing any
  * record there, and keeps the group index in step: when the record it
  * replaces names another group, that group's index entry is deleted. Returns
- * 0, -EINVAL, or an LMDB error code (MDB_MAP_FULL lets store_write grow the
- * map and retry; after any LMDB error the caller must abort). */
+ * 0, -EINVAL, or an LMDB error code (after any LMDB error the caller must
+ * abort). */
 int members_put(MDB_txn *txn, const store *s, const member_rec *m);
 
 /* Reads one member; *out is owned by the caller (member_rec_free) and

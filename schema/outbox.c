@@ -43,22 +43,6 @@ void outbox_msg_free(outbox_msg *m)
 
 /* Keys */
 
-/* Ids are big-endian in keys, so that key order is id order. */
-static void put_be64(unsigned char *p, guint64 x)
-{
-    guint64 be = GUINT64_TO_BE(x);
-
-    memcpy(p, &be, sizeof be);
-}
-
-static guint64 get_be64(const unsigned char *p)
-{
-    guint64 be;
-
-    memcpy(&be, p, sizeof be);
-    return GUINT64_FROM_BE(be);
-}
-
 static gboolean part_ok(const char *p)
 {
     return p != NULL && *p != '\0';
@@ -102,7 +86,7 @@ static gboolean key_target(okey *k, const char *account, char kind,
 /* A target prefix made into the key of its entry id. */
 static void key_set_id(okey *k, size_t prefix_len, guint64 id)
 {
-    put_be64(k->b + prefix_len, id);
+    store_put_be64(k->b + prefix_len, id);
     k->len = prefix_len + 8;
 }
 
@@ -132,7 +116,7 @@ static gboolean parse_entry(const unsigned char *rest, size_t len, char *kind,
     *kind = (char)rest[0];
     *target = rest + 1;
     *tlen = (size_t)(sep - rest) - 1;
-    *id = get_be64(sep + 1);
+    *id = store_get_be64(sep + 1);
     return TRUE;
 }
 
@@ -380,7 +364,7 @@ static int walk_entry(const MDB_val *k, const MDB_val *d, void *userdata)
 
     if (k->mv_size != w->plen + 8)
         return 0; /* the target's cursor */
-    id = get_be64(key + w->plen);
+    id = store_get_be64(key + w->plen);
     if (id <= w->after ||
         outbox_decode(d, w->account, alen, (char)key[alen + 1], key + alen + 2,
                       w->plen - alen - 3, id, &m) != 0)

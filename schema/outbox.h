@@ -49,9 +49,8 @@ void outbox_msg_free(outbox_msg *m);
  * on success sets m->id (the caller's m->id is ignored). group must be
  * non-empty UTF-8, body UTF-8, nick UTF-8 or NULL (stored as ""). Returns 0,
  * -EINVAL, -EOVERFLOW when every id has been used, MDB_CORRUPTED when the
- * high-water mark cannot be read (rather than risk reusing an id), or
- * another LMDB error code (MDB_MAP_FULL lets store_write grow the map and
- * retry). */
+ * high-water mark cannot be read (rather than risk reusing an id),, or
+ * another LMDB error code. */
 int outbox_add(MDB_txn *txn, const store *s, outbox_msg *m);
 
 /* Inside a write transaction: deletes entry id of the target. Returns 0
