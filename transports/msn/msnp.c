@@ -326,15 +326,9 @@ char *msnp_url_decode(const char *arg)
 
 char *msnp_url_encode(const char *text, gboolean keep_at)
 {
-    GString *out = g_string_sized_new(strlen(text) * 3);
-
-    for (const unsigned char *s = (const unsigned char *)text; *s; s++) {
-        if (g_ascii_isalnum(*s) || strchr("-_.~", *s) || (keep_at && *s == '@'))
-            g_string_append_c(out, (char)*s);
-        else
-            g_string_append_printf(out, "%%%02X", *s);
-    }
-    return g_string_free(out, FALSE);
+    /* RFC 3986's unreserved characters stay, the rest as %XX (upper case),
+     * as MSNP expects. */
+    return g_uri_escape_string(text, keep_at ? "@" : NULL, FALSE);
 }
 
 const char *msnp_arg_value(const char *arg, char key)
