@@ -212,30 +212,6 @@ static size_t msg_key(unsigned char *buf, const char *group, guint64 seq)
     return glen + 9;
 }
 
-typedef struct raw_value {
-    const void *key;
-    size_t klen;
-    const void *data;
-    size_t len;
-} raw_value;
-
-static int raw_txn(MDB_txn *txn, const store *s, void *userdata)
-{
-    const raw_value *r = userdata;
-    MDB_val k = {.mv_size = r->klen, .mv_data = (void *)r->key};
-    MDB_val d = {.mv_size = r->len, .mv_data = (void *)r->data};
-
-    return mdb_put(txn, store_dbi(s, STORE_DB_ARCHIVE), &k, &d, 0);
-}
-
-static void put_raw(fixture *f, const void *key, size_t klen, const void *data,
-                    size_t len)
-{
-    raw_value r = {.key = key, .klen = klen, .data = data, .len = len};
-
-    g_assert_cmpint(store_write(f->s, raw_txn, &r, NULL), ==, 0);
-}
-
 /* Puts bytes (or, parsed non-NULL, a GVariant in text form) as the message
  * seq of group, bypassing archive_append. */
 static void put_raw_msg(fixture *f, const char *group, guint64 seq,
@@ -244,14 +220,8 @@ static void put_raw_msg(fixture *f, const char *group, guint64 seq,
     unsigned char key[512];
     size_t klen = msg_key(key, group, seq);
 
-    if (parsed) {
-        GVariant *v = g_variant_ref_sink(g_variant_new_parsed(parsed));
-
-        put_raw(f, key, klen, g_variant_get_data(v), g_variant_get_size(v));
-        g_variant_unref(v);
-    } else {
-        put_raw(f, key, klen, bytes, len);
-    }
+    testutil_put_raw(f, STORE_DB_ARCHIVE, key, klen, parsed ? NULL : bytes, len,
+                     parsed);
 }
 
 /* Tests: appending */
@@ -1104,7 +1074,7 @@ a_corrupt_record_is_reported_and_skipped_not_a_crash(fixture *f,
 
     /* A high-water mark it cannot read stops appending to that group only. */
     memcpy(mark, "lobby", 6);
-    put_raw(f, mark, 6, "junk", 4);
+    testutil_put_raw(f, STORE_DB_ARCHIVE, mark, 6, "junk", 4, NULL);
     {
         archive_msg n = {.nick = "n", .body = "x"};
         append_call c = {.group = "lobby", .msgs = &n, .n = 1};
@@ -1340,10 +1310,7 @@ a_store_of_schema_version_1_gets_its_gap_index_when_opened(fixture *f,
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(fixture *, gconstpointer);
-    } tests[] = {
+    static const testutil_store_case tests[] = {
 #define T(name) {"/archive/" #name, name}
         T(append_assigns_seqs_one_two_three_and_distinct_stanza_ids),
         T(a_stanza_id_is_sixteen_hex_digits_of_seq_then_eight_random_ones),
@@ -1375,8 +1342,6 @@ int main(int argc, char **argv)
     };
 
     g_test_init(&argc, &argv, NULL);
-    for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
-        g_test_add(tests[i].name, fixture, NULL, testutil_store_setup,
-                   tests[i].fn, testutil_store_teardown);
+    testutil_store_add(tests, G_N_ELEMENTS(tests));
     return g_test_run();
 }

@@ -52,34 +52,12 @@ static void put(fixture *f, const group_cfg *g)
     g_assert_no_error(err);
 }
 
-typedef struct raw_value {
-    const char *key;
-    const void *data;
-    size_t len;
-} raw_value;
-
-static int raw_txn(MDB_txn *txn, const store *s, void *userdata)
+/* Puts bytes (or, bytes NULL, a GVariant in text form) under key in
+ * "groups", bypassing groups_put. */
+static void put_raw(fixture *f, const char *key, const char *bytes, size_t len,
+                    const char *parsed)
 {
-    const raw_value *r = userdata;
-    MDB_val k = {.mv_size = strlen(r->key), .mv_data = (void *)r->key};
-    MDB_val d = {.mv_size = r->len, .mv_data = (void *)r->data};
-
-    return mdb_put(txn, store_dbi(s, STORE_DB_GROUPS), &k, &d, 0);
-}
-
-/* Puts bytes under key in "groups", bypassing groups_put. */
-static void put_raw(fixture *f, const char *key, const void *data, size_t len)
-{
-    raw_value r = {.key = key, .data = data, .len = len};
-
-    g_assert_cmpint(store_write(f->s, raw_txn, &r, NULL), ==, 0);
-}
-
-static void put_raw_variant(fixture *f, const char *key, GVariant *v)
-{
-    g_variant_ref_sink(v);
-    put_raw(f, key, g_variant_get_data(v), g_variant_get_size(v));
-    g_variant_unref(v);
+    testutil_put_raw(f, STORE_DB_GROUPS, key, strlen(key), bytes, len, parsed);
 }
 
 static int get(fixture *f, const char *localpart, group_cfg **out)
@@ -239,8 +217,7 @@ static void list_public_is_in_localpart_order_and_leaves_out_hidden_groups(
     ensure(f, "mid");
     ensure(f, "alpha2");
     /* Hidden by hand, in the record's own format. */
-    put_raw_variant(f, "gamma",
-                    g_variant_new_parsed("(@q 1, {'public': <false>})"));
+    put_raw(f, "gamma", NULL, 0, "(@q 1, {'public': <false>})");
 
     got = list_public(f);
     g_assert_cmpstr(got, ==, "alpha,alpha2,mid,zeta");
@@ -251,8 +228,7 @@ static void missing_fields_decode_to_defaults(fixture *f, gconstpointer data)
 {
     group_cfg *g;
 
-    put_raw_variant(f, "sparse",
-                    g_variant_new_parsed("(@q 1, @a{sv} {'name': <'N'>})"));
+    put_raw(f, "sparse", NULL, 0, "(@q 1, @a{sv} {'name': <'N'>})");
     g = get_ok(f, "sparse");
     g_assert_cmpstr(g->localpart, ==, "sparse");
     g_assert_cmpstr(g->name, ==, "N");
@@ -264,9 +240,9 @@ static void missing_fields_decode_to_defaults(fixture *f, gconstpointer data)
 
     /* A field of the wrong type counts as missing; unknown ones are
      * ignored. */
-    put_raw_variant(f, "odd",
-                    g_variant_new_parsed("(@q 1, {'public': <'yes'>, "
-                                         "'name': <@u 5>, 'extra': <1>})"));
+    put_raw(f, "odd", NULL, 0,
+            "(@q 1, {'public': <'yes'>, "
+            "'name': <@u 5>, 'extra': <1>})");
     g = get_ok(f, "odd");
     g_assert_cmpstr(g->name, ==, "");
     g_assert_false(g->is_public);
@@ -296,10 +272,7 @@ a_corrupt_record_is_reported_as_corrupted_not_a_crash(fixture *f,
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         group_cfg *g = (group_cfg *)f;
 
-        if (bad[i].bytes)
-            put_raw(f, bad[i].key, bad[i].bytes, bad[i].len);
-        else
-            put_raw_variant(f, bad[i].key, g_variant_new_parsed(bad[i].parsed));
+        put_raw(f, bad[i].key, bad[i].bytes, bad[i].len, bad[i].parsed);
         g_test_message("record %s", bad[i].key);
         g_assert_cmpint(get(f, bad[i].key, &g), ==, MDB_CORRUPTED);
         g_assert_null(g);
@@ -493,10 +466,7 @@ a_group_or_jid_longer_than_its_key_bound_is_refused_and_the_longest_fit(
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(fixture *, gconstpointer);
-    } tests[] = {
+    static const testutil_store_case tests[] = {
 #define T(name) {"/groups/" #name, name}
         T(ensure_creates_a_public_persistent_group_named_after_it),
         T(ensure_is_idempotent_and_keeps_the_existing_record),
@@ -511,8 +481,6 @@ int main(int argc, char **argv)
     };
 
     g_test_init(&argc, &argv, NULL);
-    for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
-        g_test_add(tests[i].name, fixture, NULL, testutil_store_setup,
-                   tests[i].fn, testutil_store_teardown);
+    testutil_store_add(tests, G_N_ELEMENTS(tests));
     return g_test_run();
 }

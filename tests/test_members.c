@@ -39,27 +39,11 @@ static int delete_txn(MDB_txn *txn, const store *s, void *userdata)
     return c->rc;
 }
 
-static int run_write(fixture *f, store_write_fn fn, write_call *c)
-{
-    GError *err = NULL;
-    int rc = store_write(f->s, fn, c, &err);
-
-    if (c->rc == 0) {
-        g_assert_cmpint(rc, ==, 0);
-        g_assert_no_error(err);
-    } else {
-        g_assert_cmpint(rc, !=, 0);
-        g_assert_nonnull(err);
-        g_error_free(err);
-    }
-    return c->rc;
-}
-
 static int put(fixture *f, const member_rec *m)
 {
     write_call c = {.m = m};
 
-    return run_write(f, put_txn, &c);
+    return testutil_store_write(f, put_txn, &c, &c.rc);
 }
 
 static void put_ok(fixture *f, const char *account, const char *handle,
@@ -76,42 +60,7 @@ static int delete (fixture *f, const char *account, const char *handle)
 {
     write_call c = {.account = account, .handle = handle};
 
-    return run_write(f, delete_txn, &c);
-}
-
-typedef struct raw_value {
-    enum store_db db;
-    const void *key;
-    size_t klen;
-    const void *data;
-    size_t len;
-} raw_value;
-
-static int raw_txn(MDB_txn *txn, const store *s, void *userdata)
-{
-    const raw_value *r = userdata;
-    MDB_val k = {.mv_size = r->klen, .mv_data = (void *)r->key};
-    MDB_val d = {.mv_size = r->len, .mv_data = (void *)r->data};
-
-    return mdb_put(txn, store_dbi(s, r->db), &k, &d, 0);
-}
-
-/* Puts bytes under key in db, bypassing members_put. */
-static void put_raw(fixture *f, enum store_db db, const void *key, size_t klen,
-                    const void *data, size_t len)
-{
-    raw_value r = {db, key, klen, data, len};
-
-    g_assert_cmpint(store_write(f->s, raw_txn, &r, NULL), ==, 0);
-}
-
-static void put_raw_variant(fixture *f, const void *key, size_t klen,
-                            GVariant *v)
-{
-    g_variant_ref_sink(v);
-    put_raw(f, STORE_DB_MEMBERS, key, klen, g_variant_get_data(v),
-            g_variant_get_size(v));
-    g_variant_unref(v);
+    return testutil_store_write(f, delete_txn, &c, &c.rc);
 }
 
 /* Reading */
@@ -582,14 +531,10 @@ a_corrupted_record_is_reported_as_corrupted_not_a_crash(fixture *f,
         member_rec *m = (member_rec *)f;
 
         ikey[1] = ikey[6] = '\0';
-        if (bad[i].bytes)
-            put_raw(f, STORE_DB_MEMBERS, ikey + 2, ilen - 2, bad[i].bytes,
-                    bad[i].len);
-        else
-            put_raw_variant(f, ikey + 2, ilen - 2,
-                            g_variant_new_parsed(bad[i].parsed));
+        testutil_put_raw(f, STORE_DB_MEMBERS, ikey + 2, ilen - 2, bad[i].bytes,
+                         bad[i].len, bad[i].parsed);
         /* An index entry for it, as if members_put had written it. */
-        put_raw(f, STORE_DB_MEMBER_INDEX, ikey, ilen, "", 0);
+        testutil_put_raw(f, STORE_DB_MEMBER_INDEX, ikey, ilen, "", 0, NULL);
         g_free(ikey);
         g_test_message("record %s", bad[i].handle);
         g_assert_cmpint(get(f, "acct", bad[i].handle, &m), ==, MDB_CORRUPTED);
@@ -620,10 +565,12 @@ static void a_stale_index_entry_is_not_given_as_a_member(fixture *f,
     put_ok(f, "acct", "alice", "b");
     /* a\0acct\0alice: alice's record says "b". a\0acct\0ghost: no record.
      * a\0acct: not an index key at all. */
-    put_raw(f, STORE_DB_MEMBER_INDEX, "a\0acct\0alice", 12, "", 0);
-    put_raw(f, STORE_DB_MEMBER_INDEX, "a\0acct\0ghost", 12, "", 0);
-    put_raw(f, STORE_DB_MEMBER_INDEX, "a\0acct", 6, "", 0);
-    put_raw(f, STORE_DB_MEMBER_INDEX, "a\0acct\0", 7, "", 0);
+    testutil_put_raw(f, STORE_DB_MEMBER_INDEX, "a\0acct\0alice", 12, "", 0,
+                     NULL);
+    testutil_put_raw(f, STORE_DB_MEMBER_INDEX, "a\0acct\0ghost", 12, "", 0,
+                     NULL);
+    testutil_put_raw(f, STORE_DB_MEMBER_INDEX, "a\0acct", 6, "", 0, NULL);
+    testutil_put_raw(f, STORE_DB_MEMBER_INDEX, "a\0acct\0", 7, "", 0, NULL);
     put_ok(f, "acct", "bob", "a");
     WALK_GROUP(f, "a", "acct|bob");
     WALK_GROUP(f, "b", "acct|alice");
@@ -664,10 +611,7 @@ a_store_without_the_member_index_opens_and_creates_it(fixture *f,
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(fixture *, gconstpointer);
-    } tests[] = {
+    static const testutil_store_case tests[] = {
 #define T(name) {"/members/" #name, name}
         T(put_then_get_round_trips_every_field),
         T(put_replaces_the_whole_record),
@@ -688,8 +632,6 @@ int main(int argc, char **argv)
     };
 
     g_test_init(&argc, &argv, NULL);
-    for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
-        g_test_add(tests[i].name, fixture, NULL, testutil_store_setup,
-                   tests[i].fn, testutil_store_teardown);
+    testutil_store_add(tests, G_N_ELEMENTS(tests));
     return g_test_run();
 }

@@ -62,27 +62,11 @@ static int drop_account_txn(MDB_txn *txn, const store *s, void *userdata)
     return c->rc;
 }
 
-static int run_write(fixture *f, store_write_fn fn, write_call *c)
-{
-    GError *err = NULL;
-    int rc = store_write(f->s, fn, c, &err);
-
-    if (c->rc == 0) {
-        g_assert_cmpint(rc, ==, 0);
-        g_assert_no_error(err);
-    } else {
-        g_assert_cmpint(rc, !=, 0);
-        g_assert_nonnull(err);
-        g_error_free(err);
-    }
-    return c->rc;
-}
-
 static int add_msg(fixture *f, outbox_msg *m)
 {
     write_call c = {.m = m};
 
-    return run_write(f, add_txn, &c);
+    return testutil_store_write(f, add_txn, &c, &c.rc);
 }
 
 /* Queues "body" from group "g" to the target; returns its id. */
@@ -107,7 +91,7 @@ static int remove_entry(fixture *f, const char *account, char kind,
     write_call c = {
         .account = account, .kind = kind, .target = target, .id = id};
 
-    return run_write(f, remove_txn, &c);
+    return testutil_store_write(f, remove_txn, &c, &c.rc);
 }
 
 static guint64 drop_target(fixture *f, const char *account, char kind,
@@ -115,7 +99,7 @@ static guint64 drop_target(fixture *f, const char *account, char kind,
 {
     write_call c = {.account = account, .kind = kind, .target = target};
 
-    g_assert_cmpint(run_write(f, drop_target_txn, &c), ==, 0);
+    g_assert_cmpint(testutil_store_write(f, drop_target_txn, &c, &c.rc), ==, 0);
     return c.dropped;
 }
 
@@ -123,41 +107,9 @@ static guint64 drop_account(fixture *f, const char *account)
 {
     write_call c = {.account = account};
 
-    g_assert_cmpint(run_write(f, drop_account_txn, &c), ==, 0);
+    g_assert_cmpint(testutil_store_write(f, drop_account_txn, &c, &c.rc), ==,
+                    0);
     return c.dropped;
-}
-
-typedef struct raw_value {
-    const void *key;
-    size_t klen;
-    const void *data;
-    size_t len;
-} raw_value;
-
-static int raw_txn(MDB_txn *txn, const store *s, void *userdata)
-{
-    const raw_value *r = userdata;
-    MDB_val k = {.mv_size = r->klen, .mv_data = (void *)r->key};
-    MDB_val d = {.mv_size = r->len, .mv_data = (void *)r->data};
-
-    return mdb_put(txn, store_dbi(s, STORE_DB_OUTBOX), &k, &d, 0);
-}
-
-/* Puts bytes under key in "outbox", bypassing outbox_add. */
-static void put_raw(fixture *f, const void *key, size_t klen, const void *data,
-                    size_t len)
-{
-    raw_value r = {key, klen, data, len};
-
-    g_assert_cmpint(store_write(f->s, raw_txn, &r, NULL), ==, 0);
-}
-
-static void put_raw_variant(fixture *f, const void *key, size_t klen,
-                            GVariant *v)
-{
-    g_variant_ref_sink(v);
-    put_raw(f, key, klen, g_variant_get_data(v), g_variant_get_size(v));
-    g_variant_unref(v);
 }
 
 /* account\0 kind target\0 id(be64); *len gets its length. */
@@ -680,10 +632,13 @@ static void bad_arguments_are_refused_with_einval(fixture *f,
         g_test_message("case %" G_GSIZE_FORMAT, i);
         g_assert_cmpint(add_msg(f, &m), ==, -EINVAL);
     }
-    g_assert_cmpint(run_write(f, remove_txn, &c), ==, -EINVAL);
-    g_assert_cmpint(run_write(f, drop_target_txn, &c), ==, -EINVAL);
+    g_assert_cmpint(testutil_store_write(f, remove_txn, &c, &c.rc), ==,
+                    -EINVAL);
+    g_assert_cmpint(testutil_store_write(f, drop_target_txn, &c, &c.rc), ==,
+                    -EINVAL);
     c.account = "";
-    g_assert_cmpint(run_write(f, drop_account_txn, &c), ==, -EINVAL);
+    g_assert_cmpint(testutil_store_write(f, drop_account_txn, &c, &c.rc), ==,
+                    -EINVAL);
     g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
     g_assert_cmpint(
         outbox_foreach_target(txn, f->s, "a", 'i', "", 0, collect, NULL), ==,
@@ -746,26 +701,25 @@ a_corrupted_entry_is_skipped_but_counted_and_dropped(fixture *f,
         size_t klen;
         char *key = entry_key("a", 'i', "bob", bad[i].id, &klen);
 
-        if (bad[i].bytes)
-            put_raw(f, key, klen, bad[i].bytes, bad[i].len);
-        else
-            put_raw_variant(f, key, klen, g_variant_new_parsed(bad[i].parsed));
+        testutil_put_raw(f, STORE_DB_OUTBOX, key, klen, bad[i].bytes,
+                         bad[i].len, bad[i].parsed);
         g_free(key);
     }
     /* A sparse but readable one: missing fields take their defaults. */
     {
         size_t klen;
         char *key = entry_key("a", 'i', "bob", 108, &klen);
-        put_raw_variant(f, key, klen,
-                        g_variant_new_parsed("(@q 1, @a{sv} {'group': <'g'>, "
-                                             "'body': <'b'>, 'time': <'no'>, "
-                                             "'extra': <1>})"));
+        testutil_put_raw(f, STORE_DB_OUTBOX, key, klen, NULL, 0,
+                         "(@q 1, @a{sv} {'group': <'g'>, 'body': <'b'>, "
+                         "'time': <'no'>, 'extra': <1>})");
         g_free(key);
     }
     /* Keys under the account that are not entries. */
-    put_raw(f, "a\0ibob\0\0\0", 9, "", 0);
-    put_raw(f, "a\0zzz\0\0\0\0\0\0\0\0\1", 14, "", 0);
-    put_raw(f, "a\0i\0\0\0\0\0\0\0\0\1", 12, "", 0);
+    testutil_put_raw(f, STORE_DB_OUTBOX, "a\0ibob\0\0\0", 9, "", 0, NULL);
+    testutil_put_raw(f, STORE_DB_OUTBOX, "a\0zzz\0\0\0\0\0\0\0\0\1", 14, "", 0,
+                     NULL);
+    testutil_put_raw(f, STORE_DB_OUTBOX, "a\0i\0\0\0\0\0\0\0\0\1", 12, "", 0,
+                     NULL);
 
     g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
     g_assert_cmpint(
@@ -813,10 +767,8 @@ a_corrupted_mark_gives_mdb_corrupted_and_writes_nothing(fixture *f,
                         .group = "g",
                         .body = "b"};
 
-        if (marks[i].bytes)
-            put_raw(f, "", 1, marks[i].bytes, marks[i].len);
-        else
-            put_raw_variant(f, "", 1, g_variant_new_parsed(marks[i].parsed));
+        testutil_put_raw(f, STORE_DB_OUTBOX, "", 1, marks[i].bytes,
+                         marks[i].len, marks[i].parsed);
         g_test_message("mark %" G_GSIZE_FORMAT, i);
         g_assert_cmpint(add_msg(f, &m), ==, marks[i].rc);
         g_assert_cmpuint(m.id, ==, 0);
@@ -824,7 +776,7 @@ a_corrupted_mark_gives_mdb_corrupted_and_writes_nothing(fixture *f,
     }
     /* The mark is not an entry of any account. */
     ASSERT_PENDING(f, "a", "i:bob=1");
-    put_raw_variant(f, "", 1, g_variant_new_parsed("(@q 1, @t 41)"));
+    testutil_put_raw(f, STORE_DB_OUTBOX, "", 1, NULL, 0, "(@q 1, @t 41)");
     g_assert_cmpuint(add(f, "a", 'i', "bob"), ==, 42);
 }
 
@@ -1096,10 +1048,7 @@ static void a_version_2_store_keeps_every_pending_delivery(fixture *f,
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(fixture *, gconstpointer);
-    } tests[] = {
+    static const testutil_store_case tests[] = {
 #define T(name) {"/outbox/" #name, name}
         T(add_then_foreach_round_trips_every_field),
         T(ids_increase_and_are_never_reused_after_delete_and_reopen),
@@ -1126,8 +1075,6 @@ int main(int argc, char **argv)
     };
 
     g_test_init(&argc, &argv, NULL);
-    for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
-        g_test_add(tests[i].name, fixture, NULL, testutil_store_setup,
-                   tests[i].fn, testutil_store_teardown);
+    testutil_store_add(tests, G_N_ELEMENTS(tests));
     return g_test_run();
 }
