@@ -21,7 +21,6 @@ IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 import asyncio
 import os
 import re
-import shutil
 import signal
 import sys
 
@@ -114,39 +113,13 @@ class Run(ClientRun):
     def main(self):
         t = self.tap
         t.diag("%s, temp dir %s" % (self.kind, self.tmp))
-        cls = {"prosody": servers.Prosody,
-               "ejabberd": servers.Ejabberd}[self.kind]
-        try:
-            srv = self.server = cls(self.tmp, COMPONENT, self.secret)
-            srv.start()
-        except servers.ServerError as e:
-            t.check(False, "%s starts" % self.kind, e)
-            raise Abort
-        t.check(srv.alive() and srv.accepts(),
-                "%s starts and accepts on 127.0.0.1 (c2s %d, component %d)"
-                % (self.kind, srv.c2s_port, srv.component_port),
-                srv.log_tails())
-        try:
-            for u in USERS:
-                srv.register(u, u + "-pw")
-            ok, why = True, None
-        except servers.ServerError as e:
-            ok, why = False, e
-        if not t.check(ok, "users %s registered" % ", ".join(USERS), why):
-            raise Abort
-
-        self.ig = servers.Imgroups(self.tmp, self.binary, COMPONENT,
-                                   "127.0.0.1", srv.component_port,
-                                   self.secret, log_level="debug")
-        try:
-            self.ig.start()
-            self.ig.wait_log(r"connected to", 15)
-            ok, why = True, None
-        except servers.ServerError as e:
-            ok, why = False, e
-        if not t.check(ok, "imgroups (room_creation = anyone, no accounts) "
-                       "connects to %s as %s" % (self.kind, COMPONENT), why):
-            raise Abort
+        srv = self.start_server(COMPONENT, USERS)
+        self.start_imgroups(
+            servers.Imgroups(self.tmp, self.binary, COMPONENT, "127.0.0.1",
+                             srv.component_port, self.secret,
+                             log_level="debug"),
+            "imgroups (room_creation = anyone, no accounts) connects to %s "
+            "as %s" % (self.kind, COMPONENT))
         try:
             self.run_async(self.flows(), WATCHDOG)
         finally:
@@ -711,29 +684,7 @@ class Run(ClientRun):
             self.tap.diag("  " + e)
 
     def cleanup(self):
-        for p in (self.ig, self.server):
-            if p is not None:
-                try:
-                    p.stop()
-                except Exception as e:  # keep stopping the others
-                    self.tap.diag("stopping %s: %s" % (p.name, e))
-        try:
-            tasks = asyncio.all_tasks(self.loop)
-            for task in tasks:
-                task.cancel()
-            self.loop.run_until_complete(
-                asyncio.gather(*tasks, return_exceptions=True))
-            self.loop.close()
-        except Exception:
-            pass
-        try:
-            self.report_logs()
-        except Exception as e:
-            self.tap.diag("reading logs: %s" % e)
-        if self.tap.failed or os.environ.get("IMGROUPS_KEEP_TMP"):
-            self.tap.diag("logs kept in %s" % self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.finish((self.ig, self.server), self.report_logs)
 
 
 def main(argv):

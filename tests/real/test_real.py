@@ -10,29 +10,22 @@ loopback). Every process is stopped by its PID at the end, also on failure.
 Exits 0 only if every check passed. IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
-import asyncio
-import logging
 import os
 import re
-import shutil
 import signal
 import sys
-import tempfile
 import time
-import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
-from tap import Abort, Tap  # noqa: E402  (tests/tap.py)
+from tap import Abort  # noqa: E402  (tests/tap.py)
 
-# Before slixmpp's import, which warns about its stringprep fallback.
-logging.basicConfig(level=logging.CRITICAL)
 try:
-    import slixmpp
     import xmppclient  # noqa: E402
-    from slixmpp.exceptions import IqError, IqTimeout
+    from slixmpp.exceptions import IqError, IqTimeout  # noqa: E402
+    from xmppclient import Client, ClientRun, iq_error  # noqa: E402
 except ImportError:
     sys.stderr.write("test_real.py needs slixmpp: run it with /usr/bin/python3 "
                      "(Debian's python3-slixmpp)\n")
@@ -40,89 +33,20 @@ except ImportError:
 
 COMPONENT = "groups.localhost"
 ROOM = "lobby@" + COMPONENT
-USER, PASSWORD = "alice", "alice-pw"
+USER = "alice"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 VERSION = "jabber:iq:version"
 PING = "urn:xmpp:ping"
-STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-IQ_TIMEOUT = 10
 RECONNECT_WITHIN = 60
 WATCHDOG = 240  # seconds for the whole run, whatever hangs
-
-
-class Client:
-    """One slixmpp session, driven from the test's event loop."""
-
-    def __init__(self, loop, port):
-        self.loop = loop
-        self.port = port
-        self.xmpp = None
-
-    async def login(self, timeout=20):
-        x = slixmpp.ClientXMPP(
-            "%s@localhost/test" % USER, PASSWORD,
-            plugin_config={"feature_mechanisms": {"unencrypted_plain": True}})
-        self.xmpp = x
-        done = self.loop.create_future()
-
-        def finish(result):
-            if not done.done():
-                done.set_result(result)
-
-        x.add_event_handler("session_start", lambda _: finish(None))
-        x.add_event_handler("failed_all_auth",
-                            lambda _: finish("authentication failed"))
-        x.add_event_handler("connection_failed",
-                            lambda e: finish("connection failed: %s" % e))
-        x.add_event_handler("disconnected",
-                            lambda e: finish("disconnected: %s" % e))
-        x.connect(("127.0.0.1", self.port), use_ssl=False,
-                  force_starttls=False, disable_starttls=True)
-        try:
-            err = await asyncio.wait_for(done, timeout)
-        except asyncio.TimeoutError:
-            err = "no session within %d s" % timeout
-        if err:
-            raise RuntimeError(err)
-
-    async def iq_get(self, payload, to=COMPONENT, timeout=IQ_TIMEOUT):
-        """Sends <iq type='get'> with `payload` (an XML string); returns the
-        result's payload element list. Raises IqError or IqTimeout."""
-        iq = self.xmpp.Iq()
-        iq["id"] = self.xmpp.new_id()
-        iq["type"] = "get"
-        iq["to"] = to
-        iq.xml.append(ET.fromstring(payload))
-        return await iq.send(timeout=timeout)
-
-    async def close(self):
-        if self.xmpp is None:
-            return
-        try:
-            fut = self.xmpp.disconnect(wait=1.0)
-            if fut is not None:
-                await asyncio.wait_for(fut, 5)
-        except Exception:  # closing a session must never fail a test
-            pass
-        self.xmpp = None
 
 
 def children(el, tag):
     return [c for c in el if c.tag == tag]
 
 
-def iq_error(e):
-    """A short description of an IqError / IqTimeout / other exception."""
-    if isinstance(e, IqError):
-        return "error %s/%s: %s" % (e.iq["error"]["type"],
-                                    e.iq["error"]["condition"], e.iq)
-    if isinstance(e, IqTimeout):
-        return "no answer within %d s" % IQ_TIMEOUT
-    return "%s: %s" % (type(e).__name__, e)
-
-
-class Run:
+class Run(ClientRun):
     # Short names of the checks, in order, for the lines of those not run.
     NAMES = [
         "server starts", "user registered", "ngircd starts",
@@ -137,21 +61,9 @@ class Run:
     PLAN = len(NAMES)
 
     def __init__(self, kind, binary):
-        self.kind = kind
-        self.binary = binary
-        self.tap = Tap(self.NAMES)
-        self.tmp = tempfile.mkdtemp(prefix="imgroups-real-%s-" % kind)
-        os.chmod(self.tmp, 0o755)
-        self.secret = os.urandom(12).hex()
-        self.server = None  # made in main(): a missing server is a failure
+        super().__init__(kind, binary, "real")
         self.irc = servers.Ngircd(self.tmp)
-        self.ig = None
         self.bad = None
-        self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self.loop)
-
-    def run_async(self, coro, timeout=60):
-        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
     def imgroups(self, name, secret):
         accounts = [("lobby-irc", {
@@ -171,25 +83,7 @@ class Run:
     def main(self):
         t = self.tap
         t.diag("%s, temp dir %s" % (self.kind, self.tmp))
-        cls = {"prosody": servers.Prosody,
-               "ejabberd": servers.Ejabberd}[self.kind]
-        try:
-            srv = self.server = cls(self.tmp, COMPONENT, self.secret)
-            srv.start()
-        except servers.ServerError as e:
-            t.check(False, "%s starts" % self.kind, e)
-            raise Abort
-        t.check(srv.alive() and srv.accepts(),
-                "%s starts and accepts on 127.0.0.1 (c2s %d, component %d)"
-                % (self.kind, srv.c2s_port, srv.component_port),
-                srv.log_tails())
-        try:
-            srv.register(USER, PASSWORD)
-            ok, why = True, None
-        except servers.ServerError as e:
-            ok, why = False, e
-        if not t.check(ok, "user %s@localhost registered" % USER, why):
-            raise Abort
+        srv = self.start_server(COMPONENT, [USER])
         try:
             self.irc.start()
             ok, why = True, None
@@ -198,18 +92,11 @@ class Run:
         t.check(ok, "ngircd starts (IRC port %d, for the lobby account)"
                 % self.irc.port, why)
 
-        self.ig = self.imgroups("imgroups", self.secret)
-        try:
-            self.ig.start()
-            self.ig.wait_log(r"connected to", 15)
-            ok, why = True, None
-        except servers.ServerError as e:
-            ok, why = False, e
-        if not t.check(ok, "imgroups connects to %s as %s"
-                       % (self.kind, COMPONENT), why):
-            raise Abort
+        self.start_imgroups(self.imgroups("imgroups", self.secret),
+                            "imgroups connects to %s as %s"
+                            % (self.kind, COMPONENT))
 
-        client = Client(self.loop, srv.c2s_port)
+        client = Client(self.loop, srv.c2s_port, USER)
         try:
             self.run_async(client.login())
             ok, why = True, None
@@ -237,7 +124,8 @@ class Run:
         t = self.tap
         # disco#info
         try:
-            res = await c.iq_get("<query xmlns='%s'/>" % DISCO_INFO)
+            res = await c.iq("get", COMPONENT,
+                             "<query xmlns='%s'/>" % DISCO_INFO)
             q = res.xml.find("{%s}query" % DISCO_INFO)
             ids = [(i.get("category"), i.get("type"))
                    for i in children(q, "{%s}identity" % DISCO_INFO)]
@@ -260,7 +148,8 @@ class Run:
 
         # disco#items
         try:
-            res = await c.iq_get("<query xmlns='%s'/>" % DISCO_ITEMS)
+            res = await c.iq("get", COMPONENT,
+                             "<query xmlns='%s'/>" % DISCO_ITEMS)
             q = res.xml.find("{%s}query" % DISCO_ITEMS)
             items = [i.get("jid")
                      for i in children(q, "{%s}item" % DISCO_ITEMS)]
@@ -273,7 +162,8 @@ class Run:
 
         # jabber:iq:version
         try:
-            res = await c.iq_get("<query xmlns='%s'/>" % VERSION)
+            res = await c.iq("get", COMPONENT,
+                             "<query xmlns='%s'/>" % VERSION)
             q = res.xml.find("{%s}query" % VERSION)
             name = q.findtext("{%s}name" % VERSION)
             ver = q.findtext("{%s}version" % VERSION)
@@ -287,7 +177,8 @@ class Run:
 
         # urn:xmpp:ping
         try:
-            res = await c.iq_get("<ping xmlns='%s'/>" % PING)
+            res = await c.iq("get", COMPONENT,
+                             "<ping xmlns='%s'/>" % PING)
             t.check(res["type"] == "result", "urn:xmpp:ping: a result",
                     str(res))
         except Exception as e:
@@ -297,7 +188,8 @@ class Run:
         desc = ("unsupported iq get (jabber:iq:last): error "
                 "service-unavailable")
         try:
-            res = await c.iq_get("<query xmlns='jabber:iq:last'/>")
+            res = await c.iq("get", COMPONENT,
+                             "<query xmlns='jabber:iq:last'/>")
             t.check(False, desc, "got a result: %s" % res)
         except IqError as e:
             cond = e.iq["error"]["condition"]
@@ -348,11 +240,11 @@ class Run:
                 mark)
         except servers.ServerError as e:
             return "the link did not come back: %s" % e
-        c = Client(self.loop, self.server.c2s_port)
+        c = Client(self.loop, self.server.c2s_port, USER)
         try:
             await c.login()
-            res = await c.iq_get("<query xmlns='%s'/>" % DISCO_INFO,
-                                 timeout=IQ_TIMEOUT)
+            res = await c.iq("get", COMPONENT,
+                             "<query xmlns='%s'/>" % DISCO_INFO)
             q = res.xml.find("{%s}query" % DISCO_INFO)
             ids = [(i.get("category"), i.get("type")) for i in
                    children(q, "{%s}identity" % DISCO_INFO)]
@@ -390,27 +282,7 @@ class Run:
 
     # --- running -------------------------------------------------------------
     def cleanup(self):
-        for p in (self.bad, self.ig, self.irc, self.server):
-            if p is not None:
-                try:
-                    p.stop()
-                except Exception as e:  # keep stopping the others
-                    self.tap.diag("stopping %s: %s" % (p.name, e))
-        try:
-            # slixmpp leaves tasks behind (its send queue filters): end them
-            # before closing the loop, or they complain at exit.
-            tasks = asyncio.all_tasks(self.loop)
-            for task in tasks:
-                task.cancel()
-            self.loop.run_until_complete(
-                asyncio.gather(*tasks, return_exceptions=True))
-            self.loop.close()
-        except Exception:
-            pass
-        if self.tap.failed or os.environ.get("IMGROUPS_KEEP_TMP"):
-            self.tap.diag("logs kept in %s" % self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.finish((self.bad, self.ig, self.irc, self.server))
 
 
 def main(argv):

@@ -319,6 +319,73 @@ class ClientRun:
     async def in_thread(self, fn, *args):
         return await self.loop.run_in_executor(None, fn, *args)
 
+    def start_server(self, component, users):
+        """Starts the private server of self.kind for `component` (kept in
+        self.server) and registers `users`, each with the password user +
+        "-pw": two checks; raises tap.Abort when either fails."""
+        import servers
+        t = self.tap
+        cls = {"prosody": servers.Prosody,
+               "ejabberd": servers.Ejabberd}[self.kind]
+        try:
+            srv = self.server = cls(self.tmp, component, self.secret)
+            srv.start()
+        except servers.ServerError as e:
+            t.check(False, "%s starts" % self.kind, e)
+            raise tap.Abort
+        t.check(srv.alive() and srv.accepts(),
+                "%s starts and accepts on 127.0.0.1 (c2s %d, component %d)"
+                % (self.kind, srv.c2s_port, srv.component_port),
+                srv.log_tails())
+        try:
+            for u in users:
+                srv.register(u, u + "-pw")
+            ok, why = True, None
+        except servers.ServerError as e:
+            ok, why = False, e
+        if not t.check(ok, "%s registered" % ", ".join(
+                "%s@localhost" % u for u in users), why):
+            raise tap.Abort
+        return srv
+
+    def start_imgroups(self, ig, desc):
+        """Starts `ig` (kept in self.ig) and waits for its link to the
+        server: one check, `desc`; raises tap.Abort when it fails."""
+        import servers
+        self.ig = ig
+        try:
+            ig.start()
+            ig.wait_log(r"connected to", 15)
+            ok, why = True, None
+        except servers.ServerError as e:
+            ok, why = False, e
+        if not self.tap.check(ok, desc, why):
+            raise tap.Abort
+
+    def finish(self, procs, report=None):
+        """The end of a run, also on failure: stops each of `procs` that
+        was made (the others too when one fails), ends the loop, calls
+        report() for diagnostics (its failure is a diag line, not a
+        failed check) and removes the temp dir unless a check failed or
+        IMGROUPS_KEEP_TMP is set."""
+        import shutil
+        for p in procs:
+            if p is not None:
+                try:
+                    p.stop()
+                except Exception as e:  # keep stopping the others
+                    self.tap.diag("stopping %s: %s" % (p.name, e))
+        end_loop(self.loop)
+        if report is not None:
+            try:
+                report()
+            except Exception as e:
+                self.tap.diag("reading logs: %s" % e)
+        if self.tap.failed or os.environ.get("IMGROUPS_KEEP_TMP"):
+            self.tap.diag("logs kept in %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
 
 def main(argv, run_class, watchdog):
     """argv: [script, prosody|ejabberd, /path/to/imgroups]; runs
