@@ -92,6 +92,7 @@ struct uplink {
     int fd;
     GSource *fd_src;
     GIOCondition watching; /* what fd_src waits for now */
+    gboolean dispatching;  /* in dispatch(): it updates the watch at its end */
     stream_parser *parser;
     guint timeout_id; /* handshake or close timeout */
     guint retry_id;
@@ -159,6 +160,11 @@ static void watch_fd(uplink *up, int fd)
     up->watching = G_IO_IN | G_IO_ERR;
     fs->tag = g_source_add_unix_fd(up->fd_src, fd, up->watching);
     g_source_set_name(up->fd_src, "uplink socket");
+    /* GLib blocks a source that may not recurse while it runs: it takes
+     * its fd out of the poll set and puts it back, waking its own loop
+     * twice per dispatch (an eventfd write each, then an extra poll).
+     * Nothing here runs a nested loop, so recursion is harmless. */
+    g_source_set_can_recurse(up->fd_src, TRUE);
     g_source_attach(up->fd_src, NULL);
 }
 
@@ -167,7 +173,7 @@ static void watch_update(uplink *up)
 {
     GIOCondition cond = G_IO_ERR | G_IO_HUP;
 
-    if (!up->fd_src)
+    if (!up->fd_src || up->dispatching)
         return;
     if (!up->paused)
         cond |= G_IO_IN;
@@ -438,7 +444,21 @@ static gboolean resume_cb(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static void dispatch_turns(uplink *up, GIOCondition cond);
+
+/* One socket event: its turns, then the writes they queued, then the watch
+ * set once. Changing the watch wakes GLib's loop (an eventfd write, and a
+ * poll that returns at once); a turn that queued output and wrote it did
+ * that twice for nothing. */
 static void dispatch(uplink *up, GIOCondition cond)
+{
+    up->dispatching = TRUE;
+    dispatch_turns(up, cond);
+    up->dispatching = FALSE;
+    watch_update(up);
+}
+
+static void dispatch_turns(uplink *up, GIOCondition cond)
 {
     read_turn rt = {.up = up};
 
@@ -473,7 +493,6 @@ static void dispatch(uplink *up, GIOCondition cond)
     if (up->parser && stream_parser_suspended(up->parser) &&
         outq_bytes(up->out) <= up->send_buffer / 2 && !up->resume_id)
         up->resume_id = g_idle_add(resume_cb, up);
-    watch_update(up);
 }
 
 /* ---- connect, fail, retry ---- */
