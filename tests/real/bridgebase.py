@@ -1,6 +1,7 @@
 """What the bridge's real tests share: a Run with TAP checks, a temp dir,
-an asyncio loop, private Prosody / ngircd / imgroups with its worker, and
-cleanup whatever happens; main() runs one under a watchdog."""
+an asyncio loop, private Prosody / ngircd / fake MSN / imgroups with its
+worker, alice's iqs and the member-add command, and cleanup whatever
+happens; main() runs one under a watchdog."""
 
 import asyncio
 import os
@@ -10,7 +11,8 @@ import tempfile
 
 import servers
 from ircclient import IrcFail
-from xmppclient import Client, Fail
+from slixmpp.exceptions import IqError, IqTimeout
+from xmppclient import Client, Fail, iq_error, presence_from, show
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
@@ -19,6 +21,8 @@ import tap  # noqa: E402
 
 COMPONENT = "groups.localhost"
 WAIT = 15
+NS_CMD = "http://jabber.org/protocol/commands"
+NS_DATA = "jabber:x:data"
 
 
 class BridgeRun:
@@ -34,8 +38,10 @@ class BridgeRun:
         os.chmod(self.tmp, 0o755)
         self.secret = os.urandom(12).hex()
         self.prosody = self.irc = self.ig = None
+        self.fake = None       # fake_msn's server thread, when started
         self.x = {}
         self.irc_users = []
+        self.msn_users = []
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
 
@@ -48,12 +54,19 @@ class BridgeRun:
         for p in (self.ig, self.irc, self.prosody):
             if p:
                 p.stop()
+        if self.fake:
+            self.fake.stop()
         if os.environ.get("IMGROUPS_KEEP_TMP"):
             self.tap.diag("kept %s" % self.tmp)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     async def close_all(self):
+        for u in self.msn_users:
+            try:
+                await asyncio.wait_for(u.quit(), 5)
+            except Exception:
+                pass
         for u in self.irc_users:
             await u.quit()
         await asyncio.gather(*(c.close() for c in self.x.values()),
@@ -95,6 +108,33 @@ class BridgeRun:
         self.irc = servers.Ngircd(self.tmp)
         self.irc.start()
 
+    def start_fake_msn(self, accounts, seed=None):
+        """Starts fake_msn.py's stand-in MSN server in self.fake (seed
+        `seed`, else MSN_SEED, else 7; its traffic in msn-trace.log) with
+        `accounts`, (email, password, display name) each; stopped at
+        cleanup."""
+        from fake_msn import FakeMsnThread
+        if seed is None:
+            seed = os.environ.get("MSN_SEED", "7")
+        self.fake = FakeMsnThread(
+            seed=int(seed),
+            trace_file=os.path.join(self.tmp, "msn-trace.log")).start()
+        f = self.fake.server
+        self.tap.diag("fake MSN: ns %d sb %d http %d, seed %s"
+                      % (f.ns_port, f.sb_port, f.http_port, seed))
+        for email, pw, name in accounts:
+            self.fake.call(f.add_account, email, pw, name)
+
+    async def msn_user(self, email, password):
+        """A person on self.fake, logged in (fake_msn.MsnClient); signed
+        out at cleanup."""
+        from fake_msn import MsnClient
+        f = self.fake.server
+        c = MsnClient("127.0.0.1", f.ns_port, f.nexus_url(), email, password)
+        self.msn_users.append(c)
+        await c.login()
+        return c
+
     def new_imgroups(self, accounts, limits=None, legacy=None, admins=None):
         """admins: the service admins' bare JIDs (servers.Imgroups' default,
         admin@localhost, when None)."""
@@ -114,6 +154,45 @@ class BridgeRun:
             self.x[user] = Client(self.loop, self.prosody.c2s_port, user,
                                   host or "localhost")
             await self.x[user].login()
+
+    async def join(self, user, room):
+        """user (logged in first unless it is) joins room as nick user;
+        returns once its own presence is back."""
+        if user not in self.x:
+            await self.login(user)
+        self.x[user].send("<presence to='%s/%s'><x xmlns='http://jabber.org/"
+                          "protocol/muc'/></presence>" % (room, user))
+        await self.x[user].wait(presence_from("%s/%s" % (room, user)),
+                                "its own presence in %s" % room)
+
+    async def iq(self, typ, to, payload, user="alice"):
+        """An iq from user's session and its result; an error or no
+        answer is a Fail."""
+        try:
+            return await self.x[user].iq(typ, to, payload)
+        except (IqError, IqTimeout) as e:
+            raise Fail("iq %s to %s: %s" % (typ, to, iq_error(e)))
+
+    async def member_add(self, room, account, handle):
+        """alice runs room's member-add command (XEP-0050): executes it,
+        then submits account and handle. Returns the <command/> of each
+        answer (the second may be None); Fail when the first has no
+        session id."""
+        res = await self.iq("set", room,
+                            "<command xmlns='%s' node='member-add' "
+                            "action='execute'/>" % NS_CMD)
+        first = res.xml.find("{%s}command" % NS_CMD)
+        if first is None or not first.get("sessionid"):
+            raise Fail("member-add did not start for %s: %s"
+                       % (handle, show(res.xml)))
+        res = await self.iq(
+            "set", room,
+            "<command xmlns='%s' node='member-add' sessionid='%s'>"
+            "<x xmlns='%s' type='submit'><field var='account'><value>"
+            "%s</value></field><field var='handle'><value>%s</value>"
+            "</field></x></command>" % (NS_CMD, first.get("sessionid"),
+                                        NS_DATA, account, handle))
+        return first, res.xml.find("{%s}command" % NS_CMD)
 
     def run(self, coro, timeout):
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))

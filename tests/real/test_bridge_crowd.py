@@ -21,10 +21,8 @@ try:
     import bridgebase  # noqa: E402
     import test_bridge_crash  # noqa: E402
     from bridgebase import WAIT  # noqa: E402
-    from fake_msn import FakeMsnThread, MsnClient  # noqa: E402
-    from slixmpp.exceptions import IqError, IqTimeout  # noqa: E402
     from tap import Abort  # noqa: E402
-    from xmppclient import Fail, iq_error, presence_from  # noqa: E402
+    from xmppclient import Fail  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_bridge_crowd.py: %s (run it with /usr/bin/python3,"
                      " which sees Debian's python3-slixmpp)\n" % e)
@@ -35,8 +33,6 @@ BOT = "lobbybot@example.com"
 CAROL = "carol@example.com"
 CROWD = int(os.environ.get("IMGROUPS_CROWD", "999"))
 AT_ONCE = 25       # member-add commands in flight together
-NS_CMD = "http://jabber.org/protocol/commands"
-NS_DATA = "jabber:x:data"
 WATCHDOG = 600
 
 
@@ -65,7 +61,6 @@ class Run(test_bridge_crash.Run):
 
     def main(self):
         self.tap.diag("temp dir %s" % self.tmp)
-        self.fake = None
         self.carol = None
         self.check_start(self.NAMES[0], lambda: self.start_prosody(["alice"]))
         self.check_start(self.NAMES[1], self.start_fake)
@@ -91,25 +86,10 @@ class Run(test_bridge_crash.Run):
         self.tap.check(rc == 0, self.NAMES[-1], "exit status %s" % rc)
 
     def start_fake(self):
-        self.fake = FakeMsnThread(
-            seed=int(os.environ.get("MSN_SEED", "7")),
-            trace_file=os.path.join(self.tmp, "msn-trace.log")).start()
         accounts = [(BOT, "botpw1", "Lobby"), (CAROL, "carolpw1", "Carol")]
         accounts += [("crowd%04d@example.com" % i, "pw%04d" % i, "c%d" % i)
                      for i in range(CROWD)]
-        for email, pw, name in accounts:
-            self.fake.call(self.fake.server.add_account, email, pw, name)
-
-    def cleanup(self):
-        if self.carol:
-            try:
-                self.loop.run_until_complete(
-                    asyncio.wait_for(self.carol.quit(), 5))
-            except Exception:
-                pass
-        super().cleanup()
-        if self.fake:
-            self.fake.stop()
+        self.start_fake_msn(accounts)
 
     async def flows(self):
         n = self.NAMES
@@ -126,15 +106,8 @@ class Run(test_bridge_crash.Run):
             self.tap.check(False, n[8], "imgroups did not come back")
 
     async def setup(self):
-        await self.login("alice")
-        a = self.x["alice"]
-        a.send("<presence to='%s/alice'><x xmlns='"
-               "http://jabber.org/protocol/muc'/></presence>" % LOBBY)
-        await a.wait(presence_from(LOBBY + "/alice"), "its own presence")
-        f = self.fake.server
-        self.carol = MsnClient("127.0.0.1", f.ns_port, f.nexus_url(), CAROL,
-                               "carolpw1")
-        await self.carol.login()
+        await self.join("alice", LOBBY)
+        self.carol = await self.msn_user(CAROL, "carolpw1")
         await self.carol.add(BOT)
         await self.carol.wait(lambda: self.carol.presence.get(BOT) == "NLN",
                               "the bot's presence")
@@ -145,35 +118,16 @@ class Run(test_bridge_crash.Run):
             60)
         self.bob = Carol(self.carol)
 
-    async def iq(self, typ, to, payload):
-        try:
-            return await self.x["alice"].iq(typ, to, payload)
-        except (IqError, IqTimeout) as e:
-            raise Fail("iq %s to %s: %s" % (typ, to, iq_error(e)))
-
-    async def member_add(self, handle):
-        res = await self.iq("set", LOBBY,
-                            "<command xmlns='%s' node='member-add' "
-                            "action='execute'/>" % NS_CMD)
-        cmd = res.xml.find("{%s}command" % NS_CMD)
-        if cmd is None or not cmd.get("sessionid"):
-            raise Fail("member-add did not start for %s" % handle)
-        res = await self.iq(
-            "set", LOBBY,
-            "<command xmlns='%s' node='member-add' sessionid='%s'>"
-            "<x xmlns='%s' type='submit'><field var='account'><value>"
-            "%s</value></field><field var='handle'><value>%s</value>"
-            "</field></x></command>" % (NS_CMD, cmd.get("sessionid"),
-                                        NS_DATA, self.ACCOUNT, handle))
-        cmd = res.xml.find("{%s}command" % NS_CMD)
-        if cmd is None or cmd.get("status") != "completed":
+    async def add_member(self, handle):
+        _, done = await self.member_add(LOBBY, self.ACCOUNT, handle)
+        if done is None or done.get("status") != "completed":
             raise Fail("member-add of %s did not complete" % handle)
 
     async def add_crowd(self):
         t0 = time.monotonic()
         handles = ["crowd%04d@example.com" % i for i in range(CROWD)]
         for i in range(0, len(handles), AT_ONCE):
-            await asyncio.gather(*(self.member_add(h)
+            await asyncio.gather(*(self.add_member(h)
                                    for h in handles[i:i + AT_ONCE]))
         self.tap.diag("%d members added in %.1f s"
                       % (CROWD, time.monotonic() - t0))

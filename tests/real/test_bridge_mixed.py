@@ -11,7 +11,6 @@ legacy side, from the speaker's occupant in the room. Prints TAP.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
-import asyncio
 import os
 import sys
 
@@ -20,11 +19,10 @@ try:
     import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
     import fake_ymsg  # noqa: E402
-    from fake_msn import FakeMsnThread, MsnClient  # noqa: E402
     from fake_ymsg import FakeYmsg, YmsgClient, YmsgFail, get  # noqa: E402
     from tap import Abort  # noqa: E402
     import servers  # noqa: E402
-    from xmppclient import Fail, body, kind, presence_from  # noqa: E402
+    from xmppclient import Fail, body, kind  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_bridge_mixed.py: %s (run it with /usr/bin/python3,"
                      " which sees Debian's python3-slixmpp)\n" % e)
@@ -58,11 +56,11 @@ class Run(BridgeRun):
 
     def main(self):
         self.tap.diag("temp dir %s" % self.tmp)
-        self.msn = self.ymsg = None
+        self.ymsg = None
         self.carol = None
         self.check_start(self.NAMES[0], lambda: self.start_prosody(["alice"]))
         self.check_start(self.NAMES[1], self.start_fakes)
-        f = self.msn.server
+        f = self.fake.server
         self.ig = self.new_imgroups([
             ("msn", {"protocol": "prpl-imgroups-msn", "username": MSN_BOT,
                      "password": "botpw1", "group": "lobby",
@@ -87,27 +85,15 @@ class Run(BridgeRun):
 
     def start_fakes(self):
         try:
-            self.msn = FakeMsnThread(
-                seed=3, trace_file=os.path.join(self.tmp, "msn-trace.log")
-            ).start()
-            for email, pw, name in ((MSN_BOT, "botpw1", "Lobby"),
-                                    (CAROL, "carolpw1", "Carol")):
-                self.msn.call(self.msn.server.add_account, email, pw, name)
+            self.start_fake_msn(((MSN_BOT, "botpw1", "Lobby"),
+                                 (CAROL, "carolpw1", "Carol")), seed=3)
             self.ymsg = FakeYmsg({Y_BOT: "ybotpw1", YUKI: "yukipw1"})
             self.ymsg.start()
         except Exception as e:
             raise servers.ServerError(str(e))
 
     def cleanup(self):
-        if self.carol:
-            try:
-                self.loop.run_until_complete(
-                    asyncio.wait_for(self.carol.quit(), 5))
-            except Exception:
-                pass
         super().cleanup()
-        if self.msn:
-            self.msn.stop()
         if self.ymsg:
             self.ymsg.stop()
 
@@ -129,11 +115,7 @@ class Run(BridgeRun):
             raise Fail(str(e))
 
     async def xmpp_join(self):
-        await self.login("alice")
-        a = self.x["alice"]
-        a.send("<presence to='%s/alice'><x xmlns='"
-               "http://jabber.org/protocol/muc'/></presence>" % LOBBY)
-        await a.wait(presence_from(LOBBY + "/alice"), "its own presence")
+        await self.join("alice", LOBBY)
 
     async def member_nick(self, text):
         """The nick of the occupant that said text in the room."""
@@ -142,10 +124,7 @@ class Run(BridgeRun):
         return msg.get("from").split("/", 1)[1]
 
     async def carol_joins(self):
-        f = self.msn.server
-        self.carol = MsnClient("127.0.0.1", f.ns_port, f.nexus_url(), CAROL,
-                               "carolpw1")
-        await self.carol.login()
+        self.carol = await self.msn_user(CAROL, "carolpw1")
         await self.carol.add(MSN_BOT)
         await self.carol.wait(
             lambda: self.carol.presence.get(MSN_BOT) == "NLN",

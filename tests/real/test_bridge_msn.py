@@ -35,7 +35,6 @@ try:
     import bridgebase  # noqa: E402
     from bridgebase import (  # noqa: E402
         COMPONENT, WAIT, BridgeRun, workers_of)
-    from fake_msn import FakeMsnThread, MsnClient  # noqa: E402
     from tap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
         CLIENT, Fail, body, kind, presence_from, ptype)
@@ -81,7 +80,6 @@ class Run(BridgeRun):
 
     def main(self):
         self.tap.diag("temp dir %s" % self.tmp)
-        self.fake = None
         self.carol = None
         self.check_start(self.NAMES[0],
                          lambda: self.start_prosody(["alice", "admin"]))
@@ -109,32 +107,13 @@ class Run(BridgeRun):
         self.tap.check(rc == 0, self.NAMES[-1], "exit status %s" % rc)
 
     def start_fake(self):
-        self.fake = FakeMsnThread(
-            seed=int(os.environ.get("MSN_SEED", "7")),
-            trace_file=os.path.join(self.tmp, "msn-trace.log")).start()
-        self.tap.diag("fake MSN: ns %d sb %d http %d, seed %s"
-                      % (self.fake.server.ns_port, self.fake.server.sb_port,
-                         self.fake.server.http_port,
-                         os.environ.get("MSN_SEED", "7")))
-        for email, pw, name in ((BOT, "botpw1", "Lobby"),
-                                ("badbot@example.com", "badpw1", "Bad"),
-                                (CAROL, "carolpw1", "Carol"),
-                                (DORA, "dorapw1", "Dora")):
-            self.fake.call(self.fake.server.add_account, email, pw, name)
+        self.start_fake_msn(((BOT, "botpw1", "Lobby"),
+                             ("badbot@example.com", "badpw1", "Bad"),
+                             (CAROL, "carolpw1", "Carol"),
+                             (DORA, "dorapw1", "Dora")))
         # dora has been the bot's contact for long: the roster must bring
         # her to a worker that has never seen her
         self.fake.call(self.fake.server.add_contacts, BOT, DORA)
-
-    def cleanup(self):
-        if self.carol:
-            try:
-                self.loop.run_until_complete(
-                    asyncio.wait_for(self.carol.quit(), 5))
-            except Exception:
-                pass
-        super().cleanup()
-        if self.fake:
-            self.fake.stop()
 
     # --- the flows -------------------------------------------------------
     async def flows(self):
@@ -177,17 +156,11 @@ class Run(BridgeRun):
             raise Fail("the password is in the log")
 
     async def xmpp_join(self):
-        await self.login("alice")
-        a = self.x["alice"]
-        a.send("<presence to='%s/alice'><x xmlns='"
-               "http://jabber.org/protocol/muc'/></presence>" % LOBBY)
-        await a.wait(presence_from(LOBBY + "/alice"), "its own presence")
+        await self.join("alice", LOBBY)
 
     async def carol_adds_bot(self):
         f = self.fake.server
-        self.carol = MsnClient("127.0.0.1", f.ns_port, f.nexus_url(), CAROL,
-                               "carolpw1")
-        await self.carol.login()
+        self.carol = await self.msn_user(CAROL, "carolpw1")
         mark = self.ig.log_mark()
         await self.carol.add(BOT)
         await self.wait_log(r"account msn: accepting a buddy request", 30,
