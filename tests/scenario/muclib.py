@@ -86,9 +86,23 @@ def two(s, room):
           'the subject: %s' % ' | '.join(render(g) for g in to_b))
 
 
+def say(s, room, ident, body, frm=A, extra=''):
+    """frm sends body (and extra) to the room as groupchat message ident."""
+    s.send("<message type='groupchat' id='%s' from='%s' to='%s@%s'><body>%s</body>%s</message>"
+           % (ident, frm, room, C, body, extra))
+
+
 def groupchat_to(room, nick, to, body, ident):
     return ("<message type='groupchat' id='%s' from='%s@%s/%s' to='%s'><body>%s</body>"
             "<stanza-id xmlns='urn:xmpp:sid:0' id='{any}' by='%s@%s'/>%s</message>"
             % (ident, room, C, nick, to, body, room, C, OID))
+
+
+def alice_says(s, room, n, ident, body):
+    """alice, alone in room, says body % i as message ident % i for i in
+    range(n), each reflected to her before the next."""
+    for i in range(n):
+        say(s, room, ident % i, body % i)
+        s.expect(groupchat_to(room, 'alice', A, body % i, ident % i))
 
 

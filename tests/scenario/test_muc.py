@@ -9,7 +9,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SUITE, check, render, test, tmpdir  # noqa: E402
 from muclib import (A, B, C, E, ERR, MUC, OID, USER_NS, create, empty_subject,  # noqa: E402
-                    groupchat_to, join, presence, rig, self_presence, start, two)
+                    alice_says, groupchat_to, join, presence, rig, say, self_presence, start,
+                    two)
 
 @test('the first join creates the room: owner, moderator, statuses 110 and 201, '
       'then an empty subject')
@@ -42,8 +43,8 @@ def nick_conflict():
 def fan_out():
     s = rig()
     two(s, 'r4')
-    s.send("<message type='groupchat' id='m1' from='%s' to='r4@%s'><body>hello</body>"
-           "<stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='r4@%s'/></message>" % (A, C, C))
+    say(s, 'r4', 'm1', 'hello', extra="<stanza-id xmlns='urn:xmpp:sid:0' id='forged' "
+        "by='r4@%s'/>" % C)
     got = s.expect_unordered([groupchat_to('r4', 'alice', A, 'hello', 'm1'),
                               groupchat_to('r4', 'alice', B, 'hello', 'm1')])
     ids = {g.find('{urn:xmpp:sid:0}stanza-id').get('id') for g in got}
@@ -56,8 +57,7 @@ def fan_out():
 def non_occupant_message():
     s = rig()
     create(s, 'r5')
-    s.send("<message type='groupchat' id='x1' from='%s' to='r5@%s'><body>hi</body></message>"
-           % (E, C))
+    say(s, 'r5', 'x1', 'hi', frm=E)
     s.expect("<message type='error' id='x1' from='r5@%s' to='%s'><error type='modify'>"
              "<not-acceptable %s/></error></message>" % (C, E, ERR))
 
@@ -102,8 +102,7 @@ def leave():
         "<presence type='unavailable' from='r8@%s/bob' to='%s'><x %s>"
         "<item affiliation='none' role='none' jid='%s'/><status code='110'/></x>%s</presence>"
         % (C, B, USER_NS, B, OID)])
-    s.send("<message type='groupchat' id='g' from='%s' to='r8@%s'><body>gone?</body></message>"
-           % (B, C))
+    say(s, 'r8', 'g', 'gone?', frm=B)
     s.expect("<message type='error' id='g' from='r8@%s' to='%s'><error type='modify'>"
              "<not-acceptable %s/></error></message>" % (C, B, ERR))
 
@@ -112,10 +111,7 @@ def leave():
 def history():
     s = rig()
     create(s, 'r9')
-    for i in range(3):
-        s.send("<message type='groupchat' id='h%d' from='%s' to='r9@%s'><body>n%d</body></message>"
-               % (i, A, C, i))
-        s.expect(groupchat_to('r9', 'alice', A, 'n%d' % i, 'h%d' % i))
+    alice_says(s, 'r9', 3, 'h%d', 'n%d')
     join(s, 'r9', 'bob', B, "<history maxstanzas='2'/>")
     s.expect_unordered([presence('r9', 'alice', B, 'owner', 'moderator'),
                         presence('r9', 'bob', A, 'none', 'participant', jid=B)])
@@ -187,8 +183,7 @@ def persistence():
     s.expect("<message type='groupchat' id='t1' from='keep@%s/alice' to='%s'>"
              "<subject>Plans</subject><stanza-id xmlns='urn:xmpp:sid:0' id='{any}' by='keep@%s'/>"
              "%s</message>" % (C, A, C, OID))
-    s.send("<message type='groupchat' id='t2' from='%s' to='keep@%s'><body>remember</body>"
-           "</message>" % (A, C))
+    say(s, 'keep', 't2', 'remember')
     s.expect(groupchat_to('keep', 'alice', A, 'remember', 't2'))
     proc.proc.send_signal(signal.SIGTERM)
     s.expect("<presence type='unavailable' from='keep@%s/alice' to='%s'><x %s>"
@@ -240,10 +235,7 @@ def mam_page(s, room, qid, rsm, frm=A):
 def mam_paging():
     s = rig()
     create(s, 'r12')
-    for i in range(7):
-        s.send("<message type='groupchat' id='k%d' from='%s' to='r12@%s'><body>m%d</body></message>"
-               % (i, A, C, i))
-        s.expect(groupchat_to('r12', 'alice', A, 'm%d' % i, 'k%d' % i))
+    alice_says(s, 'r12', 7, 'k%d', 'm%d')
     seen = []
     after = ''
     for page in range(3):
@@ -361,10 +353,7 @@ def room_items():
 def history_limits():
     s = rig()
     create(s, 'r19')
-    for i in range(3):
-        s.send("<message type='groupchat' id='hl%d' from='%s' to='r19@%s'><body>n%d</body></message>"
-               % (i, A, C, i))
-        s.expect(groupchat_to('r19', 'alice', A, 'n%d' % i, 'hl%d' % i))
+    alice_says(s, 'r19', 3, 'hl%d', 'n%d')
     # maxchars 0: no history at all (XEP-0045 §7.2.14)
     join(s, 'r19', 'bob', B, "<history maxchars='0'/>")
     s.expect_unordered([presence('r19', 'alice', B, 'owner', 'moderator'),
@@ -388,10 +377,7 @@ def history_limits():
 def mam_time():
     s = rig()
     create(s, 'r20')
-    for i in range(2):
-        s.send("<message type='groupchat' id='t%d' from='%s' to='r20@%s'><body>t%d</body></message>"
-               % (i, A, C, i))
-        s.expect(groupchat_to('r20', 'alice', A, 't%d' % i, 't%d' % i))
+    alice_says(s, 'r20', 2, 't%d', 't%d')
     form = ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
             "<value>urn:xmpp:mam:2</value></field><field var='%s'><value>%s</value></field></x>")
     for var, stamp, want in (('start', '2000-01-01T00:00:00Z', 2),

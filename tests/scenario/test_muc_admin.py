@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SUITE, check, mismatch, parse_literal, render, test, tmpdir  # noqa: E402
 import muclib  # noqa: E402
 from muclib import (A, B, C, E, ERR, OID, USER_NS, create, empty_subject,  # noqa: E402
-                    groupchat_to, join, start, two)
+                    groupchat_to, join, say, start, two)
 
 ADMIN = "xmlns='http://jabber.org/protocol/muc#admin'"
 ERROR_TYPE = {'bad-request': 'modify', 'forbidden': 'auth', 'not-allowed': 'cancel',
@@ -66,11 +66,12 @@ def error(room, ident, to, cond):
             % (ident, room, C, to, ERROR_TYPE[cond], cond, ERR))
 
 
-def groupchat(s, room, frm, ident, body):
-    s.send("<message type='groupchat' id='%s' from='%s' to='%s@%s'><body>%s</body></message>"
-           % (ident, frm, room, C, body))
 
 
+def refused(s, room, ident, frm, typ, items, cond):
+    """An admin iq from frm, answered with the error cond."""
+    admin_iq(s, room, ident, frm, typ, items)
+    s.expect(error(room, ident, frm, cond))
 
 
 def list_items(s, room, ident, frm, query_item):
@@ -105,7 +106,7 @@ def kick():
     s.expect(result('k1', 'kick1', A))
     s.expect(pres('k1', 'bob', A, item('none', 'none', B, why), [307], 'unavailable'))
     # bob is out: his messages are refused as a non-occupant's
-    groupchat(s, 'k1', B, 'g1', 'still here?')
+    say(s, 'k1', 'g1', 'still here?', frm=B)
     s.expect("<message type='error' id='g1' from='k1@%s' to='%s'><error type='modify'>"
              "<not-acceptable %s/></error></message>" % (C, B, ERR))
 
@@ -115,10 +116,8 @@ def kick():
 def participant_cannot_kick():
     s = rig()
     two(s, 'k2')
-    admin_iq(s, 'k2', 'pk', B, 'set', "<item nick='alice' role='none'/>")
-    s.expect(error('k2', 'pk', B, 'forbidden'))
-    admin_iq(s, 'k2', 'nk', A, 'set', "<item nick='nobody' role='none'/>")
-    s.expect(error('k2', 'nk', A, 'item-not-found'))
+    refused(s, 'k2', 'pk', B, 'set', "<item nick='alice' role='none'/>", 'forbidden')
+    refused(s, 'k2', 'nk', A, 'set', "<item nick='nobody' role='none'/>", 'item-not-found')
     s.expect_nothing(0.3)
 
 
@@ -141,10 +140,8 @@ def moderator_cannot_kick_owner():
         pres('k3', 'bob', A, item('none', 'moderator', B)),
         pres('k3', 'bob', B, item('none', 'moderator', B), [110]),
         pres('k3', 'bob', E, item('none', 'moderator'))])
-    admin_iq(s, 'k3', 'ko', B, 'set', "<item nick='alice' role='none'/>")
-    s.expect(error('k3', 'ko', B, 'not-allowed'))
-    admin_iq(s, 'k3', 'gm', B, 'set', "<item nick='eve' role='moderator'/>")
-    s.expect(error('k3', 'gm', B, 'forbidden'))
+    refused(s, 'k3', 'ko', B, 'set', "<item nick='alice' role='none'/>", 'not-allowed')
+    refused(s, 'k3', 'gm', B, 'set', "<item nick='eve' role='moderator'/>", 'forbidden')
     # the moderator list shows both moderators to a moderator
     got = list_items(s, 'k3', 'ml', B, "<item role='moderator'/>")
     check(sorted((i['nick'], i['role'], i['affiliation'], i['jid']) for i in got) ==
@@ -162,14 +159,14 @@ def voice():
     s.expect(result('v1', 'rv', A))
     s.expect_unordered([pres('v1', 'bob', A, item('none', 'visitor', B)),
                         pres('v1', 'bob', B, item('none', 'visitor', B), [110])])
-    groupchat(s, 'v1', B, 'm1', 'let me speak')
+    say(s, 'v1', 'm1', 'let me speak', frm=B)
     s.expect("<message type='error' id='m1' from='v1@%s' to='%s'><error type='auth'>"
              "<forbidden %s/></error></message>" % (C, B, ERR))
     admin_iq(s, 'v1', 'gv', A, 'set', "<item nick='bob' role='participant'/>")
     s.expect(result('v1', 'gv', A))
     s.expect_unordered([pres('v1', 'bob', A, item('none', 'participant', B)),
                         pres('v1', 'bob', B, item('none', 'participant', B), [110])])
-    groupchat(s, 'v1', B, 'm2', 'thanks')
+    say(s, 'v1', 'm2', 'thanks', frm=B)
     s.expect_unordered([groupchat_to('v1', 'bob', A, 'thanks', 'm2'),
                         groupchat_to('v1', 'bob', B, 'thanks', 'm2')])
 
@@ -204,8 +201,7 @@ def ban_list():
     got = list_items(s, 'b2', 'bl', A, "<item affiliation='outcast'/>")
     check(got == [{'affiliation': 'outcast', 'jid': 'eve@localhost', 'reason': 'spam'}],
           'ban list (the JID is stored bare and folded) %s' % got)
-    admin_iq(s, 'b2', 'bl2', B, 'get', "<item affiliation='outcast'/>")
-    s.expect(error('b2', 'bl2', B, 'forbidden'))
+    refused(s, 'b2', 'bl2', B, 'get', "<item affiliation='outcast'/>", 'forbidden')
     join(s, 'b2', 'eve', E)
     s.expect("<presence type='error' from='b2@%s/eve' to='%s'><error type='auth'>"
              "<forbidden %s/></error></presence>" % (C, E, ERR))
@@ -269,12 +265,10 @@ def admin_limits():
     s.expect(result('a1', 'ad1', A))
     s.expect_unordered([pres('a1', 'bob', A, item('admin', 'moderator', B)),
                         pres('a1', 'bob', B, item('admin', 'moderator', B), [110])])
-    admin_iq(s, 'a1', 'b', B, 'set', "<item affiliation='outcast' jid='alice@localhost'/>")
-    s.expect(error('a1', 'b', B, 'not-allowed'))
-    admin_iq(s, 'a1', 'g', B, 'set', "<item affiliation='admin' jid='eve@localhost'/>")
-    s.expect(error('a1', 'g', B, 'forbidden'))
-    admin_iq(s, 'a1', 'ol', B, 'get', "<item affiliation='owner'/>")
-    s.expect(error('a1', 'ol', B, 'forbidden'))
+    refused(s, 'a1', 'b', B, 'set', "<item affiliation='outcast' jid='alice@localhost'/>",
+            'not-allowed')
+    refused(s, 'a1', 'g', B, 'set', "<item affiliation='admin' jid='eve@localhost'/>", 'forbidden')
+    refused(s, 'a1', 'ol', B, 'get', "<item affiliation='owner'/>", 'forbidden')
     got = list_items(s, 'a1', 'ol2', A, "<item affiliation='owner'/>")
     check(got == [{'affiliation': 'owner', 'jid': 'alice@localhost'}], 'owner list %s' % got)
     s.expect_nothing(0.3)
@@ -284,10 +278,10 @@ def admin_limits():
 def last_owner():
     s = rig()
     create(s, 'o1')
-    admin_iq(s, 'o1', 'lo', A, 'set', "<item affiliation='admin' jid='alice@localhost'/>")
-    s.expect(error('o1', 'lo', A, 'conflict'))
-    admin_iq(s, 'o1', 'sb', A, 'set', "<item affiliation='outcast' jid='alice@localhost'/>")
-    s.expect(error('o1', 'sb', A, 'conflict'))
+    refused(s, 'o1', 'lo', A, 'set', "<item affiliation='admin' jid='alice@localhost'/>",
+            'conflict')
+    refused(s, 'o1', 'sb', A, 'set', "<item affiliation='outcast' jid='alice@localhost'/>",
+            'conflict')
     s.expect_nothing(0.3)
 
 
@@ -317,8 +311,7 @@ def malformed():
         exp = error('x1', 'bad%d' % n, A, cond)
         why = mismatch(parse_literal(exp), got)
         check(why is None, '%s: expected %s, got %s (%s)' % (what, exp, render(got), why))
-    admin_iq(s, 'x1', 'badget', A, 'get', "<item affiliation='none'/>")
-    s.expect(error('x1', 'badget', A, 'bad-request'))
+    refused(s, 'x1', 'badget', A, 'get', "<item affiliation='none'/>", 'bad-request')
     s.expect_nothing(0.3)
 
 

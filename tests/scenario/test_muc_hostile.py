@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FakeServer, Imgroups, SUITE, base_config, check,  # noqa: E402
                      parse_literal, render, test, tmpdir)
 from muclib import (A, B, C, E, ERR, MUC, OID, USER_NS, create, empty_subject,  # noqa: E402
-                    groupchat_to, join, presence, rig, self_presence, start, two)
+                    groupchat_to, join, presence, rig, say, self_presence, start, two)
 
 A2 = 'alice@localhost/tablet'
 ADMIN = 'http://jabber.org/protocol/muc#admin'
@@ -95,11 +95,6 @@ def refused_join(s, room, nick, frm, cond, extra=''):
     got = loose(s, "<presence type='error' from='%s@%s/%s' to='%s'/>" % (room, C, nick, frm))
     check(cond in error_of(got), 'join as %r: %s, expected %s'
           % (nick, render(got), cond))
-
-
-def say(s, room, ident, body, frm=A, extra=''):
-    s.send("<message type='groupchat' id='%s' from='%s' to='%s@%s'><body>%s</body>%s</message>"
-           % (ident, frm, room, C, body, extra))
 
 
 # ---- item 8: nicks ----

@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SUITE, test  # noqa: E402
-from muclib import (A, C, E, ERR, create, groupchat_to, join, start)  # noqa: E402
+from muclib import (A, C, E, ERR, create, groupchat_to, join, say, start)  # noqa: E402
 
 
 def rig(limits):
@@ -14,11 +14,6 @@ def rig(limits):
     SUITE.track(s)
     SUITE.track(proc)
     return s
-
-
-def say(s, room, ident, body, frm=A):
-    s.send("<message type='groupchat' id='%s' from='%s' to='%s@%s'><body>%s</body></message>"
-           % (ident, frm, room, C, body))
 
 
 @test('a body longer than [limits] max_body is refused with policy-violation')

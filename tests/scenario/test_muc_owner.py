@@ -8,7 +8,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SUITE, check, render, test, tmpdir  # noqa: E402
 from muclib import (A, B, C, E, ERR, OID, USER_NS, create, empty_subject,  # noqa: E402
-                      join, presence, rig, self_presence, start, two)
+                      join, presence, rig, say, self_presence, start, two)
 
 OWNER = 'http://jabber.org/protocol/muc#owner'
 
@@ -108,8 +108,7 @@ def moderated():
                         presence('o5', 'eve', A, 'none', 'visitor', jid=E)])
     s.expect(self_presence('o5', 'eve', E, 'none', 'visitor', [110]))
     s.expect(empty_subject('o5', E))
-    s.send("<message type='groupchat' id='v1' from='%s' to='o5@%s'><body>hi</body></message>"
-           % (E, C))
+    say(s, 'o5', 'v1', 'hi', frm=E)
     s.expect("<message type='error' id='v1' from='o5@%s' to='%s'><error type='auth'>"
              "<forbidden %s/></error></message>" % (C, E, ERR))
 

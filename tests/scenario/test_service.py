@@ -51,6 +51,14 @@ def iq_error(ident, etype, cond, frm=C, to=USER):
             % (ident, frm, to, etype, cond, ERR))
 
 
+def refused(ident, typ, payload, etype, cond, to=C, frm=None):
+    """An iq to `to` is answered from there (frm, when given) with the error
+    cond of type etype."""
+    s = rig()
+    s.send(iq(ident, typ, payload, to=to))
+    s.expect(iq_error(ident, etype, cond, frm=frm or to))
+
+
 @test('disco#info on the component lists the conference identity and its features')
 def disco_info():
     s = rig()
@@ -92,16 +100,12 @@ def ping_result():
 
 @test('an iq get in a namespace nobody serves gets service-unavailable')
 def unknown_get():
-    s = rig()
-    s.send(iq('u1', 'get', "<query xmlns='jabber:iq:last'/>"))
-    s.expect(iq_error('u1', 'cancel', 'service-unavailable'))
+    refused('u1', 'get', "<query xmlns='jabber:iq:last'/>", 'cancel', 'service-unavailable')
 
 
 @test('an iq set in a namespace nobody serves gets service-unavailable')
 def unknown_set():
-    s = rig()
-    s.send(iq('u2', 'set', "<query xmlns='jabber:iq:last'/>"))
-    s.expect(iq_error('u2', 'cancel', 'service-unavailable'))
+    refused('u2', 'set', "<query xmlns='jabber:iq:last'/>", 'cancel', 'service-unavailable')
 
 
 @test('an iq result to the component gets no reply')
@@ -121,38 +125,30 @@ def iq_error_ignored():
 
 @test('an iq get without a child is a bad-request')
 def iq_no_child():
-    s = rig()
-    s.send(iq('b1', 'get', ''))
-    s.expect(iq_error('b1', 'modify', 'bad-request'))
+    refused('b1', 'get', '', 'modify', 'bad-request')
 
 
 @test('an iq get with two children is a bad-request')
 def iq_two_children():
-    s = rig()
-    s.send(iq('b2', 'get', "<ping xmlns='urn:xmpp:ping'/><query xmlns='jabber:iq:version'/>"))
-    s.expect(iq_error('b2', 'modify', 'bad-request'))
+    refused('b2', 'get', "<ping xmlns='urn:xmpp:ping'/><query xmlns='jabber:iq:version'/>",
+            'modify', 'bad-request')
 
 
 @test('an iq of type bogus is a bad-request')
 def iq_bogus_type():
-    s = rig()
-    s.send(iq('b3', 'bogus', "<ping xmlns='urn:xmpp:ping'/>"))
-    s.expect(iq_error('b3', 'modify', 'bad-request'))
+    refused('b3', 'bogus', "<ping xmlns='urn:xmpp:ping'/>", 'modify', 'bad-request')
 
 
 @test('an iq to a malformed JID gets jid-malformed')
 def iq_bad_jid():
-    s = rig()
-    s.send(iq('j1', 'get', "<ping xmlns='urn:xmpp:ping'/>", to='a@@' + C))
-    s.expect(iq_error('j1', 'modify', 'jid-malformed', frm='{any}'))
+    refused('j1', 'get', "<ping xmlns='urn:xmpp:ping'/>", 'modify', 'jid-malformed',
+            to='a@@' + C, frm='{any}')
 
 
 @test('an iq to a room that does not exist gets item-not-found')
 def iq_unknown_room():
-    s = rig()
-    s.send(iq('n1', 'get', "<query xmlns='http://jabber.org/protocol/disco#info'/>",
-              to='nosuch@' + C))
-    s.expect(iq_error('n1', 'cancel', 'item-not-found', frm='nosuch@' + C))
+    refused('n1', 'get', "<query xmlns='http://jabber.org/protocol/disco#info'/>", 'cancel',
+            'item-not-found', to='nosuch@' + C)
 
 
 @test('a presence to a room that does not exist gets a presence error item-not-found')
