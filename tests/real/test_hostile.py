@@ -21,7 +21,6 @@ import asyncio
 import itertools
 import os
 import re
-import shutil
 import string
 import subprocess
 import sys
@@ -31,7 +30,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
-from tap import Abort  # noqa: E402  (tests/tap.py)
 
 try:
     from slixmpp.exceptions import IqError, IqTimeout
@@ -39,7 +37,7 @@ try:
     from slixmpp.xmlstream.matcher import MatcherId
     import xmppclient  # noqa: E402
     from xmppclient import (  # noqa: E402
-        CLIENT, NS_OID, NS_USER, Client, ClientRun, Fail, bare, body, codes, end_loop,
+        CLIENT, NS_OID, NS_USER, Client, ClientRun, Fail, bare, body, codes,
         iq_error, item, join_answer, kind, ptype, show, stanza_error)
 except ImportError:
     sys.stderr.write("test_hostile.py needs slixmpp: run it with "
@@ -303,7 +301,6 @@ class Run(ClientRun):
 
     def __init__(self, kind_, binary):
         super().__init__(kind_, binary, "hostile")
-        self.clients = {}
         self.extra = []            # more sessions of the same users
         self.ids = itertools.count(1)
 
@@ -334,39 +331,16 @@ class Run(ClientRun):
     def main(self):
         t = self.tap
         t.diag("%s, temp dir %s" % (self.kind, self.tmp))
-        try:
-            srv = self.server = servers.Prosody(self.tmp, COMPONENT,
-                                                self.secret)
-            srv.start()
-        except servers.ServerError as e:
-            t.check(False, "prosody starts", e)
-            raise Abort
-        t.check(srv.alive() and srv.accepts(),
-                "prosody starts and accepts on 127.0.0.1 (c2s %d, component "
-                "%d)" % (srv.c2s_port, srv.component_port), srv.log_tails())
-        try:
-            for u in USERS:
-                srv.register(u, u + "-pw")
-            ok, why = True, None
-        except servers.ServerError as e:
-            ok, why = False, e
-        if not t.check(ok, "users %s registered" % ", ".join(USERS), why):
-            raise Abort
+        srv = self.start_server(COMPONENT, USERS)
         limits = self.limits()
         t.diag("[limits] %s" % limits)
-        self.ig = servers.Imgroups(self.tmp, self.binary, COMPONENT,
-                                   "127.0.0.1", srv.component_port,
-                                   self.secret, log_level="info",
-                                   sections=[("limits", limits)])
-        try:
-            self.ig.start()
-            self.ig.wait_log(r"connected to", 15)
-            ok, why = True, None
-        except servers.ServerError as e:
-            ok, why = False, e
-        if not t.check(ok, "imgroups connects to prosody as %s (burst %d, "
-                       "rate %s)" % (COMPONENT, BURST, RATE), why):
-            raise Abort
+        self.start_imgroups(
+            servers.Imgroups(self.tmp, self.binary, COMPONENT, "127.0.0.1",
+                             srv.component_port, self.secret,
+                             log_level="info",
+                             sections=[("limits", limits)]),
+            "imgroups connects to prosody as %s (burst %d, rate %s)"
+            % (COMPONENT, BURST, RATE))
         try:
             self.run_async(self.flows(), WATCHDOG)
         finally:
@@ -387,16 +361,7 @@ class Run(ClientRun):
 
     async def flows(self):
         t = self.tap
-        for u in USERS:
-            self.clients[u] = Client(self.loop, self.server.c2s_port, u)
-        try:
-            await asyncio.gather(*(c.login() for c in self.clients.values()))
-            ok, why = True, None
-        except Exception as e:
-            ok, why = False, "%s\n%s" % (e, self.server.log_tails(15))
-        if not t.check(ok, "%s log in (plain text, no TLS)"
-                       % ", ".join(USERS), why):
-            raise Abort
+        await self.log_in(USERS)
         self.c = self.clients
         # Available, so that messages to their bare JIDs (invitations,
         # declines) are delivered to these sessions.
@@ -1180,25 +1145,17 @@ class Run(ClientRun):
 
     # --- running -----------------------------------------------------------
     def cleanup(self):
-        for p in (self.ig, self.server):
-            try:
-                if p is not None:
-                    p.stop()
-            except Exception as e:  # keep stopping the other
-                self.tap.diag("stopping %s: %s" % (p.name, e))
-        end_loop(self.loop)
+        self.finish((self.ig, self.server), self.report_errors)
+
+    def report_errors(self):
+        """The run's own error-level lines: what an attacker could make
+        imgroups write (names, never contents, belong there)."""
         if self.ig is not None:
-            # The run's own error-level lines: what an attacker could make
-            # imgroups write (names, never contents, belong there).
             lines = [l for l in self.ig.log_text().splitlines()
                      if ERROR_LINE.match(l)]
             self.tap.diag("imgroups log: %d error lines" % len(lines))
             for l in lines[:10]:
                 self.tap.diag("  " + l[:240])
-        if self.tap.failed or os.environ.get("IMGROUPS_KEEP_TMP"):
-            self.tap.diag("logs kept in %s" % self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 ACTIONS = {

@@ -33,7 +33,7 @@ from tap import Abort  # noqa: E402  (tests/tap.py)
 try:
     import xmppclient  # noqa: E402
     from xmppclient import (  # noqa: E402
-        Client, ClientRun, Fail, bare, body, codes, groupchat_from, item,
+        ClientRun, Fail, bare, body, codes, groupchat_from, item,
         item_reason, join_answer, kind, occupant_id, presence_from, ptype,
         show, stanza_error)
 except ImportError:
@@ -105,7 +105,6 @@ class Run(ClientRun):
 
     def __init__(self, kind, binary):
         super().__init__(kind, binary, "muc-real")
-        self.clients = {}
         # What the room said so far, in order: (body, stanza-id).
         self.said = []
 
@@ -131,16 +130,7 @@ class Run(ClientRun):
 
     async def flows(self):
         t = self.tap
-        for u in USERS:
-            self.clients[u] = Client(self.loop, self.server.c2s_port, u)
-        try:
-            await asyncio.gather(*(c.login() for c in self.clients.values()))
-            ok, why = True, None
-        except Exception as e:
-            ok, why = False, "%s\n%s" % (e, self.server.log_tails(15))
-        if not t.check(ok, "alice, bob and carol log in (plain text, no TLS)",
-                       why):
-            raise Abort
+        await self.log_in(USERS)
         a, b, c = (self.clients[u] for u in USERS)
         for u in USERS:
             t.diag("%s is %s" % (u, self.clients[u].jid))

@@ -297,6 +297,7 @@ class ClientRun:
         self.secret = os.urandom(12).hex()
         self.server = None  # made in main(): a missing server is a failure
         self.ig = None
+        self.clients = {}   # user -> Client, made by log_in
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
 
@@ -360,6 +361,20 @@ class ClientRun:
         except servers.ServerError as e:
             ok, why = False, e
         if not self.tap.check(ok, desc, why):
+            raise tap.Abort
+
+    async def log_in(self, users):
+        """A Client for each of `users` in self.clients, all logged in to
+        self.server: one check; raises tap.Abort when one fails."""
+        for u in users:
+            self.clients[u] = Client(self.loop, self.server.c2s_port, u)
+        try:
+            await asyncio.gather(*(self.clients[u].login() for u in users))
+            ok, why = True, None
+        except Exception as e:
+            ok, why = False, "%s\n%s" % (e, self.server.log_tails(15))
+        if not self.tap.check(ok, "%s log in (plain text, no TLS)"
+                              % ", ".join(users), why):
             raise tap.Abort
 
     def finish(self, procs, report=None):
