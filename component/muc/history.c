@@ -3,6 +3,8 @@
  * (XEP-0313): its form and its queries. */
 #include "history.h"
 #include "muc_int.h"
+#include "form.h"
+#include "options.h"
 #include "presence.h"
 
 #include <string.h>
@@ -189,7 +191,19 @@ void history_send(muc *m, uplink *up, const room *r, const occ *o,
         g_ptr_array_unref(list);
 }
 
-static gboolean form_has_other_fields(xmpp_stanza_t *form)
+/* The text of st as a GLib string (g_free), or NULL. */
+static char *text_of(xmpp_ctx_t *ctx, xmpp_stanza_t *st)
+{
+    char *t = xmpp_stanza_get_text(st), *out;
+
+    if (!t)
+        return NULL;
+    out = g_strdup(t);
+    xmpp_free(ctx, t);
+    return out;
+}
+
+static gboolean mam_other_fields(xmpp_stanza_t *form)
 {
     static const char *const known[] = {"FORM_TYPE", "start",     "end",
                                         "after-id",  "before-id", NULL};
@@ -210,15 +224,17 @@ static gboolean form_has_other_fields(xmpp_stanza_t *form)
     return FALSE;
 }
 
-static int parse_stamp(xmpp_ctx_t *ctx, char *text, gint64 *out)
+/* The form's date-time field var (XEP-0082) into *out (0 when absent). */
+static int parse_stamp(xmpp_stanza_t *form, const char *var, gint64 *out)
 {
+    char *text = form_text(form, var, FALSE);
     GDateTime *dt;
 
     *out = 0;
     if (!text)
         return 0;
     dt = g_date_time_new_from_iso8601(text, NULL);
-    xmpp_free(ctx, text);
+    g_free(text);
     if (!dt)
         return -1;
     *out = g_date_time_to_unix(dt) * G_USEC_PER_SEC +
@@ -233,21 +249,12 @@ enum xerr history_mam_form(const iq_req *iq, iq_res *res)
                                          "before-id", NULL};
     xmpp_ctx_t *ctx = iq->ctx;
     xmpp_stanza_t *q = stanza_elem(ctx, "query", NS_MAM);
-    xmpp_stanza_t *form = stanza_elem(ctx, "x", NS_DATA);
-    xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
+    xmpp_stanza_t *form = form_new(ctx, "form", NULL, NULL);
 
     /* XEP-0313 §5.1: the fields the archive can filter on. */
-    xmpp_stanza_set_type(form, "form");
-    xmpp_stanza_set_attribute(f, "var", "FORM_TYPE");
-    xmpp_stanza_set_type(f, "hidden");
-    stanza_add_text(ctx, f, "value", NS_MAM);
-    stanza_add(form, f);
-    for (int i = 0; fields[i]; i++) {
-        f = stanza_elem(ctx, "field", NULL);
-        xmpp_stanza_set_attribute(f, "var", fields[i]);
-        xmpp_stanza_set_type(f, "text-single");
-        stanza_add(form, f);
-    }
+    form_add_type(ctx, form, NS_MAM);
+    for (int i = 0; fields[i]; i++)
+        form_field(ctx, form, fields[i], "text-single", NULL, NULL, FALSE);
     stanza_add(q, form);
     res->payload = q;
     return XERR_NONE;
@@ -296,37 +303,36 @@ enum xerr history_mam_query(const iq_req *iq, iq_res *res)
         return iq_fail(res, XERR_FORBIDDEN,
                        "only members of this group may read its archive");
     }
-    mod = o ? muc_sees_jids(r, o) : r->cfg->whois_anyone;
-    if (form_has_other_fields(form)) {
+    mod = o ? muc_sees_jids(r, o) : options_jids_public(r->cfg);
+    if (mam_other_fields(form)) {
         return iq_fail(res, XERR_FEATURE_NOT_IMPLEMENTED,
                        "filters supported: start, end, after-id, before-id");
     }
-    if (parse_stamp(ctx, stanza_form_value(form, "start"), &aq.start_us) < 0 ||
-        parse_stamp(ctx, stanza_form_value(form, "end"), &aq.end_us) < 0) {
+    if (parse_stamp(form, "start", &aq.start_us) < 0 ||
+        parse_stamp(form, "end", &aq.end_us) < 0) {
         return iq_fail(res, XERR_BAD_REQUEST,
                        "start/end are not XEP-0082 date-times");
     }
-    after = stanza_form_value(form, "after-id");
-    before = stanza_form_value(form, "before-id");
+    after = form_text(form, "after-id", FALSE);
+    before = form_text(form, "before-id", FALSE);
     if (set) {
         xmpp_stanza_t *a = xmpp_stanza_get_child_by_name(set, "after");
         xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(set, "before");
         xmpp_stanza_t *mx = xmpp_stanza_get_child_by_name(set, "max");
         if (a && !after)
-            after = xmpp_stanza_get_text(a);
+            after = text_of(ctx, a);
         if (b) {
-            char *t = xmpp_stanza_get_text(b);
+            char *t = text_of(ctx, b);
             /* XEP-0059 §2.5: an empty <before/> asks for the last page. */
             if (t && *t && !before)
                 before = t;
             else {
                 aq.before_last = TRUE;
-                if (t)
-                    xmpp_free(ctx, t);
+                g_free(t);
             }
         }
         if (mx)
-            max = xmpp_stanza_get_text(mx);
+            max = text_of(ctx, mx);
     }
     aq.after_id = after;
     aq.before_id = before;
@@ -405,11 +411,8 @@ enum xerr history_mam_query(const iq_req *iq, iq_res *res)
 leave:
     if (list)
         g_ptr_array_unref(list);
-    if (after)
-        xmpp_free(ctx, after);
-    if (before)
-        xmpp_free(ctx, before);
-    if (max)
-        xmpp_free(ctx, max);
+    g_free(after);
+    g_free(before);
+    g_free(max);
     return x;
 }

@@ -2,6 +2,7 @@
  * changes (muc_say), private messages, invitations and declines. */
 #include "message.h"
 #include "muc_int.h"
+#include "options.h"
 #include "history.h"
 
 #include <string.h>
@@ -106,8 +107,8 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
         subject_args sa = {r, subject, o ? o->nick : ""};
         /* XEP-0045 §8.1: moderators change the subject. A bridged legacy
          * chat's topic is that chat's own, set under its own rules. */
-        if (o && o->legacy_kind != 'c' && o->role != ROLE_MODERATOR &&
-            !r->cfg->change_subject) {
+        if (o && o->legacy_kind != 'c' &&
+            !options_may_set_subject(r->cfg, o->role)) {
             *why = "only moderators may change the subject";
             return XERR_FORBIDDEN;
         }
@@ -206,9 +207,7 @@ static void private_message(muc *m, uplink *up, room *r, occ *o,
         goto leave;
     }
     /* muc#roomconfig_allowpm: who may send private messages. */
-    if (!g_strcmp0(r->cfg->allow_pm, "none") ||
-        (!g_strcmp0(r->cfg->allow_pm, "moderators") &&
-         o->role != ROLE_MODERATOR)) {
+    if (!options_may_pm(r->cfg, o->role)) {
         muc_reply_error(up, st, XERR_NOT_ALLOWED,
                         "private messages are not allowed in this group");
         goto leave;
@@ -292,10 +291,11 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     const char *to = xmpp_stanza_get_attribute(c, "to");
     char *reason = NULL, *bare = NULL;
     GError *err = NULL;
+    const char *why = NULL, *password;
+    enum xerr e = options_may_invite(r->cfg, o->aff, &why);
 
-    if (r->cfg->members_only && o->aff != AFF_OWNER && o->aff != AFF_ADMIN) {
-        muc_reply_error(up, st, XERR_FORBIDDEN,
-                        "only owners and admins invite to this group");
+    if (e != XERR_NONE) {
+        muc_reply_error(up, st, e, why);
         return;
     }
     if (count_children(x, "invite") > 1) {
@@ -308,7 +308,7 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
                         "an invitation needs a valid 'to'");
         return;
     }
-    if (r->cfg->members_only) {
+    if (options_invite_adds_member(r->cfg)) {
         member_args ma = {r->name, bare};
         if (store_write(m->st, member_txn, &ma, &err) < 0) {
             log_error_about(LOG_STORE, r->name, "invitation: %s",
@@ -326,8 +326,8 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     if ((reason = stanza_reason(ctx, c)))
         stanza_add_text(ctx, inv, "reason", reason);
     stanza_add(ux, inv);
-    if (r->cfg->password && *r->cfg->password)
-        stanza_add_text(ctx, ux, "password", r->cfg->password);
+    if ((password = options_invite_password(r->cfg)))
+        stanza_add_text(ctx, ux, "password", password);
     stanza_add(msg, ux);
     /* Remembered so that only this invitee's decline goes back, and only
      * to this inviter. */

@@ -57,21 +57,6 @@ char *stanza_child_text(xmpp_stanza_t *st, const char *name)
     return c ? xmpp_stanza_get_text(c) : NULL;
 }
 
-char *stanza_form_value(xmpp_stanza_t *form, const char *var)
-{
-    for (xmpp_stanza_t *f = form ? xmpp_stanza_get_children(form) : NULL; f;
-         f = xmpp_stanza_get_next(f)) {
-        xmpp_stanza_t *value;
-        if (!xmpp_stanza_is_tag(f) ||
-            g_strcmp0(xmpp_stanza_get_name(f), "field") != 0 ||
-            g_strcmp0(xmpp_stanza_get_attribute(f, "var"), var) != 0)
-            continue;
-        value = xmpp_stanza_get_child_by_name(f, "value");
-        return value ? xmpp_stanza_get_text(value) : NULL;
-    }
-    return NULL;
-}
-
 /* XEP-0359 §3: "Stanza ID generating entities, which encounter a
  * <stanza-id/> element where the 'by' attribute matches the 'by' attribute
  * they would otherwise set, MUST delete that element even if they are not

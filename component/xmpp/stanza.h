@@ -26,10 +26,6 @@ int stanza_is(xmpp_stanza_t *c, const char *name, const char *ns);
 /* The text of st's first <name/> child, or NULL; free with xmpp_free. */
 char *stanza_child_text(xmpp_stanza_t *st, const char *name);
 
-/* The first <value/> of the data-form field var in form (may be NULL), or
- * NULL; free with xmpp_free. */
-char *stanza_form_value(xmpp_stanza_t *form, const char *var);
-
 /* Whether child c of a client's stanza is something only the room may say
  * and must not be relayed (XEP-0359 §3, XEP-0421 §4, XEP-0203, XEP-0045
  * §7.5): a <stanza-id/> whose 'by' is at domain (a room of this service),
