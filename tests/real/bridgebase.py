@@ -10,6 +10,7 @@ import sys
 import tempfile
 
 import servers
+from fake_ymsg import YmsgFail
 from ircclient import IrcFail
 from slixmpp.exceptions import IqError, IqTimeout
 from xmppclient import Client, Fail, iq_error, presence_from, show
@@ -76,7 +77,7 @@ class BridgeRun:
         """One check: coro returns None or raises with the reason."""
         try:
             why = await coro
-        except (Fail, IrcFail) as e:
+        except (Fail, IrcFail, YmsgFail) as e:
             why = str(e)
         except Exception as e:
             why = "%s: %s" % (type(e).__name__, e)
@@ -155,7 +156,7 @@ class BridgeRun:
                                   host or "localhost")
             await self.x[user].login()
 
-    async def join(self, user, room):
+    async def join_room(self, user, room):
         """user (logged in first unless it is) joins room as nick user;
         returns once its own presence is back."""
         if user not in self.x:

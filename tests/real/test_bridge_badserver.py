@@ -23,7 +23,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
-    from xmppclient import presence_from  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_bridge_badserver.py: %s (run it with "
                      "/usr/bin/python3, which sees Debian's python3-slixmpp)\n"
@@ -160,11 +159,7 @@ class Run(BridgeRun):
         await self.step(self.NAMES[n + 1], self.room_works())
 
     async def join(self):
-        await self.login("alice")
-        a = self.x["alice"]
-        a.send("<presence to='%s/alice'><x xmlns='"
-               "http://jabber.org/protocol/muc'/></presence>" % LOBBY)
-        await a.wait(presence_from(LOBBY + "/alice"), "its own presence")
+        await self.join_room("alice", LOBBY)
 
     async def offline(self, name):
         lines = await self.loop.run_in_executor(

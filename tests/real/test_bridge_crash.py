@@ -84,11 +84,7 @@ class Run(BridgeRun):
             self.tap.check(False, self.NAMES[7], "imgroups did not come back")
 
     async def setup(self):
-        await self.login("alice")
-        a = self.x["alice"]
-        a.send("<presence to='%s/alice'><x xmlns='"
-               "http://jabber.org/protocol/muc'/></presence>" % LOBBY)
-        await a.wait(presence_from(LOBBY + "/alice"), "its own presence")
+        await self.join_room("alice", LOBBY)
         self.bob = IrcClient(self.irc.port, "ircbob")
         self.irc_users.append(self.bob)
         await self.bob.connect()
@@ -96,7 +92,8 @@ class Run(BridgeRun):
         await self.bob.wait_privmsg("lobbybot",
                                     lambda s: s.startswith("Welcome"),
                                     "the welcome", 60)
-        await a.wait(presence_from(LOBBY + "/ircbob"), "ircbob in the room")
+        await self.x["alice"].wait(presence_from(LOBBY + "/ircbob"),
+                                   "ircbob in the room")
 
     async def burst(self, tag):
         """Says BURST lines and collects the ones the room acknowledged

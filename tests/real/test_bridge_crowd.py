@@ -106,7 +106,7 @@ class Run(test_bridge_crash.Run):
             self.tap.check(False, n[8], "imgroups did not come back")
 
     async def setup(self):
-        await self.join("alice", LOBBY)
+        await self.join_room("alice", LOBBY)
         self.carol = await self.msn_user(CAROL, "carolpw1")
         await self.carol.add(BOT)
         await self.carol.wait(lambda: self.carol.presence.get(BOT) == "NLN",

@@ -21,7 +21,6 @@ every 45 s, so the offline case waits up to two polls each way.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
-import asyncio
 import os
 import sys
 
@@ -131,15 +130,9 @@ class Run(BridgeRun):
             await self.step(self.NAMES[4 + i], fn())
 
     async def xmpp_join(self):
-        await self.login("alice", "admin")
-        a, adm = self.x["alice"], self.x["admin"]
-        for c, nick in ((a, "alice"), (adm, "admin")):
+        for nick in ("alice", "admin"):
             for room in (LOBBY, CHAN):
-                c.send("<presence to='%s/%s'><x xmlns='"
-                       "http://jabber.org/protocol/muc'/></presence>"
-                       % (room, nick))
-                await c.wait(presence_from("%s/%s" % (room, nick)),
-                             "its own presence in %s" % room)
+                await self.join_room(nick, room)
 
     async def first_contact(self):
         self.bob = IrcClient(self.irc.port, "ircbob")

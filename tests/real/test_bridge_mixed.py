@@ -19,7 +19,7 @@ try:
     import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
     import fake_ymsg  # noqa: E402
-    from fake_ymsg import FakeYmsg, YmsgClient, YmsgFail, get  # noqa: E402
+    from fake_ymsg import FakeYmsg, YmsgClient, get  # noqa: E402
     from tap import Abort  # noqa: E402
     import servers  # noqa: E402
     from xmppclient import Fail, body, kind  # noqa: E402
@@ -102,20 +102,14 @@ class Run(BridgeRun):
             raise Abort
         if not await self.step(self.NAMES[4], self.carol_joins()):
             raise Abort
-        if not await self.step(self.NAMES[5], self.guard(self.yuki_joins())):
+        if not await self.step(self.NAMES[5], self.yuki_joins()):
             raise Abort
         for i, fn in enumerate([self.from_msn, self.from_yahoo,
                                 self.from_xmpp, self.no_echo]):
-            await self.step(self.NAMES[6 + i], self.guard(fn()))
-
-    async def guard(self, coro):
-        try:
-            return await coro
-        except YmsgFail as e:
-            raise Fail(str(e))
+            await self.step(self.NAMES[6 + i], fn())
 
     async def xmpp_join(self):
-        await self.join("alice", LOBBY)
+        await self.join_room("alice", LOBBY)
 
     async def member_nick(self, text):
         """The nick of the occupant that said text in the room."""

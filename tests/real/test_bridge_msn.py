@@ -156,7 +156,7 @@ class Run(BridgeRun):
             raise Fail("the password is in the log")
 
     async def xmpp_join(self):
-        await self.join("alice", LOBBY)
+        await self.join_room("alice", LOBBY)
 
     async def carol_adds_bot(self):
         f = self.fake.server

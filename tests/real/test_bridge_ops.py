@@ -215,7 +215,7 @@ class Run(BridgeRun):
         # reach this session
         a.send("<presence/>")
         for room in (LOBBY, CLUB):
-            await self.join("alice", room)
+            await self.join_room("alice", room)
         self.bob = await self.irc_user("ircbob")
         self.bob.privmsg("lobbybot", "hello group")
         await self.bob.wait_privmsg(

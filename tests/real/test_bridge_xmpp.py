@@ -89,11 +89,7 @@ class Run(BridgeRun):
             await self.step(self.NAMES[4 + i], fn())
 
     async def alice_joins(self):
-        await self.login("alice")
-        a = self.x["alice"]
-        a.send("<presence to='%s/alice'><x xmlns='"
-               "http://jabber.org/protocol/muc'/></presence>" % LOBBY)
-        await a.wait(presence_from(LOBBY + "/alice"), "its own presence")
+        await self.join_room("alice", LOBBY)
 
     async def first_message(self):
         d = self.x["dave"]

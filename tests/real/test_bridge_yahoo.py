@@ -30,7 +30,7 @@ try:
     import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
     import fake_ymsg  # noqa: E402
-    from fake_ymsg import FakeYmsg, YmsgClient, YmsgFail, get  # noqa: E402
+    from fake_ymsg import FakeYmsg, YmsgClient, get  # noqa: E402
     from tap import Abort  # noqa: E402
     import servers  # noqa: E402
     from xmppclient import (  # noqa: E402
@@ -133,20 +133,10 @@ class Run(BridgeRun):
                  self.back, self.room_to_member, self.outage,
                  self.offline_message, self.pings, self.logoff]
         for i, fn in enumerate(steps):
-            await self.step(self.NAMES[5 + i], self.guard(fn()))
-
-    async def guard(self, coro):
-        try:
-            return await coro
-        except YmsgFail as e:
-            raise Fail(str(e))
+            await self.step(self.NAMES[5 + i], fn())
 
     async def xmpp_join(self):
-        await self.login("alice")
-        a = self.x["alice"]
-        a.send("<presence to='%s/alice'><x xmlns='"
-               "http://jabber.org/protocol/muc'/></presence>" % LOBBY)
-        await a.wait(presence_from(LOBBY + "/alice"), "its own presence")
+        await self.join_room("alice", LOBBY)
 
     async def add_bot(self):
         self.carol = YmsgClient(self.fake.port, "carol", "carolpw1")
