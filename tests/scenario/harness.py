@@ -699,6 +699,19 @@ def ping(server, ident, frm=USER, timeout=5):
                   timeout)
 
 
+def stop_by_signal(server, proc, sig=signal.SIGTERM):
+    """Sends sig to imgroups, waits for its </stream:stream>, answers with
+    the server's own and closes; checks that imgroups then exits 0.
+    Returns the stanzas it sent before closing."""
+    proc.proc.send_signal(sig)
+    extra = server.expect_stream_close(5)
+    server.send('</stream:stream>')
+    server.close()
+    rc = proc.wait_exit(10)
+    check(rc == 0, 'exit status %s after %s' % (rc, signal.Signals(sig).name))
+    return extra
+
+
 def disco_items(server, ident):
     server.send("<iq type='get' id='%s' from='%s' to='%s'>"
                 "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>"

@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (COMPONENT_JID, Failure, FakeServer, Imgroups, base_config,  # noqa: E402
-                     check, ping, test, tmpdir, SUITE)
+                     check, ping, stop_by_signal, test, tmpdir, SUITE)
 
 LOG_LINE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)? '
                       r'(?:error|warning|info|debug) [a-z][a-z0-9_-]*: \S')
@@ -22,6 +22,16 @@ def start(server, **overrides):
         section, _, name = key.partition('__')
         cfg.setdefault(section, {})[name] = value
     return Imgroups(cfg, workdir=d)
+
+
+def linked(ident, **overrides):
+    """A FakeServer and an imgroups (start's overrides) linked to it, a ping
+    ident answered."""
+    server = FakeServer()
+    proc = start(server, **overrides)
+    server.wait_for_connection(10)
+    ping(server, ident)
+    return server, proc
 
 
 def connected_rx(port):
@@ -119,10 +129,7 @@ def backoff_resets():
 @test('when the server closes the connection the component logs it, reconnects '
       'and answers again')
 def server_closes():
-    server = FakeServer()
-    proc = start(server)
-    server.wait_for_connection(10)
-    ping(server, 'c1')
+    server, proc = linked('c1')
     mark = proc.log_mark()
     server.close()
     proc.wait_log(r'^\S+ \w+ link: disconnected from 127\.0\.0\.1:%d \(.+\); '
@@ -163,10 +170,7 @@ def server_late():
 
 @test('malformed XML from the server makes the component reconnect, not crash')
 def malformed_xml():
-    server = FakeServer()
-    proc = start(server)
-    server.wait_for_connection(10)
-    ping(server, 'm1')
+    server, proc = linked('m1')
     mark = proc.log_mark()
     server.send("<iq type='get' id='x'><<<")
     # more bytes, so that a parser waiting for the end of a token sees the error
@@ -183,10 +187,7 @@ def malformed_xml():
 @test("the server's </stream:stream> is answered with the component's own, "
       'then it reconnects')
 def server_closes_stream():
-    server = FakeServer()
-    proc = start(server)
-    server.wait_for_connection(10)
-    ping(server, 'cs1')
+    server, proc = linked('cs1')
     # RFC 6120 section 4.4: the receiving entity answers the closing tag
     # with its own before the TCP connection is closed
     server.send('</stream:stream>')
@@ -200,10 +201,7 @@ def server_closes_stream():
 @test('restricted XML from the server (a comment) gets a restricted-xml '
       'stream error, then a reconnect')
 def restricted_xml():
-    server = FakeServer()
-    proc = start(server)
-    server.wait_for_connection(10)
-    ping(server, 'rx1')
+    server, proc = linked('rx1')
     conn = server.conn
     server.send('<!-- not allowed -->')
     server.expect_stream_close(5)
@@ -215,44 +213,21 @@ def restricted_xml():
 
 @test('SIGTERM while connected closes the stream and exits 0')
 def sigterm_connected():
-    server = FakeServer()
-    proc = start(server)
-    server.wait_for_connection(10)
-    ping(server, 't1')
-    proc.proc.send_signal(signal.SIGTERM)
-    extra = server.expect_stream_close(5)
-    server.send('</stream:stream>')
-    server.close()
-    rc = proc.wait_exit(10)
-    check(rc == 0, 'exit status %s after SIGTERM' % rc)
+    server, proc = linked('t1')
+    extra = stop_by_signal(server, proc, signal.SIGTERM)
     check(not extra, 'stanzas sent before closing: %s' % extra)
 
 
 @test('SIGINT while connected closes the stream and exits 0')
 def sigint_connected():
-    server = FakeServer()
-    proc = start(server)
-    server.wait_for_connection(10)
-    ping(server, 'i1')
-    proc.proc.send_signal(signal.SIGINT)
-    server.expect_stream_close(5)
-    server.send('</stream:stream>')
-    server.close()
-    rc = proc.wait_exit(10)
-    check(rc == 0, 'exit status %s after SIGINT' % rc)
+    server, proc = linked('i1')
+    stop_by_signal(server, proc, signal.SIGINT)
 
 
 @test('with [log] level = error a normal connection logs nothing')
 def log_level_error():
-    server = FakeServer()
-    proc = start(server, log__level='error')
-    server.wait_for_connection(10)
-    ping(server, 'e1')
-    proc.proc.send_signal(signal.SIGTERM)
-    server.expect_stream_close(5)
-    server.send('</stream:stream>')
-    server.close()
-    check(proc.wait_exit(10) == 0, 'exit status %s' % proc.returncode)
+    server, proc = linked('e1', log__level='error')
+    stop_by_signal(server, proc, signal.SIGTERM)
     log = proc.log().strip()
     check(not log, 'log lines at level error:\n' + log)
 

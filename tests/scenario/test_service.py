@@ -2,12 +2,11 @@
 ping), and how it refuses what it does not serve or cannot parse."""
 
 import os
-import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FakeServer, Imgroups, SUITE, USER, base_config, check,  # noqa: E402
-                     disco_items, ping, test, tmpdir)
+                     disco_items, ping, stop_by_signal, test, tmpdir)
 
 NAME = 'Groups Under Test'
 C = 'groups.localhost'
@@ -198,12 +197,7 @@ def still_alive():
 def clean_stop():
     s = rig()
     proc = _rig['proc']
-    proc.proc.send_signal(signal.SIGTERM)
-    extra = s.expect_stream_close(5)
-    s.send('</stream:stream>')
-    s.close()
-    rc = proc.wait_exit(10)
-    check(rc == 0, 'exit status %s after SIGTERM' % rc)
+    extra = stop_by_signal(s, proc)
     check(not extra, 'stanzas sent while stopping: %s' % extra)
 
 

@@ -1,13 +1,12 @@
 """Scenario: the storage directory and what persists in it across runs."""
 
 import os
-import signal
 import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FakeServer, Imgroups, SANITIZER_RE, SUITE, USER, base_config,  # noqa: E402
-                     check, disco_items, test, tmpdir)
+                     check, disco_items, stop_by_signal, test, tmpdir)
 
 C = 'groups.localhost'
 ITEMS_LOBBY = ("<iq type='result' id='%%s' from='%s' to='%s'>"
@@ -32,12 +31,7 @@ def run_once(store, with_account, ident):
     server.wait_for_connection(10)
     disco_items(server, ident)
     server.expect(ITEMS_LOBBY % ident)
-    proc.proc.send_signal(signal.SIGTERM)
-    server.expect_stream_close(5)
-    server.send('</stream:stream>')
-    server.close()
-    rc = proc.wait_exit(10)
-    check(rc == 0, 'exit status %s after SIGTERM' % rc)
+    stop_by_signal(server, proc)
 
 
 @test('the storage directory is created with mode 0700')
