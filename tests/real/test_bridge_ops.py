@@ -32,7 +32,7 @@ try:
     from ircclient import IrcClient  # noqa: E402
     from tap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
-        CLIENT, Fail, bare, body, kind, presence_from, show)
+        CLIENT, Fail, bare, body, kind, mam_result, presence_from, show)
     from xmppclient import occupant_said as groupchat  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_bridge_ops.py: %s (run it with /usr/bin/python3, "
@@ -58,15 +58,6 @@ AWAY = ["away %d" % i for i in range(1, 9)]
 OUTAGE = ["during outage 1", "during outage 2", "during outage 3"]
 
 
-
-
-def mam_result(room, queryid):
-    def pred(el):
-        if kind(el) != "message" or el.get("from") != room:
-            return False
-        r = el.find("{%s}result" % NS_MAM)
-        return r is not None and r.get("queryid") == queryid
-    return pred
 
 
 

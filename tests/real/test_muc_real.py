@@ -34,8 +34,8 @@ try:
     import xmppclient  # noqa: E402
     from xmppclient import (  # noqa: E402
         ClientRun, Fail, bare, body, codes, groupchat_from, item,
-        item_reason, join_answer, kind, occupant_id, presence_from, ptype,
-        show, stanza_error)
+        item_reason, join_answer, kind, mam_result, occupant_id, presence_from,
+        ptype, show, stanza_error)
 except ImportError:
     sys.stderr.write("test_muc_real.py needs slixmpp: run it with "
                      "/usr/bin/python3 (Debian's python3-slixmpp)\n")
@@ -73,15 +73,6 @@ def is_subject(el):
     return (kind(el) == "message" and el.get("from") == ROOM
             and el.get("type") == "groupchat"
             and el.find(CLIENT + "subject") is not None)
-
-
-def mam_result(queryid):
-    def pred(el):
-        if kind(el) != "message" or el.get("from") != ROOM:
-            return False
-        r = el.find("{%s}result" % NS_MAM)
-        return r is not None and r.get("queryid") == queryid
-    return pred
 
 
 def join_xml(nick, extra="", room=ROOM):
@@ -397,7 +388,7 @@ class Run(ClientRun):
                              "<query xmlns='%s' queryid='%s'><set xmlns='%s'>"
                              "%s</set></query>" % (NS_MAM, qid, NS_RSM, rsm))
             fin = res.xml.find("{%s}fin" % NS_MAM)
-            results = [el for _, el in a.take_all(mam_result(qid))]
+            results = [el for _, el in a.take_all(mam_result(ROOM, qid))]
             if fin is None:
                 raise Fail("page %d: iq result without <fin>: %s"
                            % (page, show(res.xml)))

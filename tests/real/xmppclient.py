@@ -25,6 +25,7 @@ CLIENT = "{jabber:client}"
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_USER = NS_MUC + "#user"
 NS_OID = "urn:xmpp:occupant-id:0"
+NS_MAM = "urn:xmpp:mam:2"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 WAIT = 10        # seconds for any one expected stanza or answer
 
@@ -100,6 +101,16 @@ def groupchat_from(frm, text):
 def occupant_said(room, nick, text):
     """A groupchat message text from room/nick."""
     return groupchat_from("%s/%s" % (room, nick), text)
+
+
+def mam_result(room, queryid):
+    """A MAM (XEP-0313) result message from room for the query queryid."""
+    def pred(el):
+        if kind(el) != "message" or el.get("from") != room:
+            return False
+        r = el.find("{%s}result" % NS_MAM)
+        return r is not None and r.get("queryid") == queryid
+    return pred
 
 
 def occupant_show(room, nick, value):

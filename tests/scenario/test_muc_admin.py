@@ -74,6 +74,15 @@ def refused(s, room, ident, frm, typ, items, cond):
     s.expect(error(room, ident, frm, cond))
 
 
+def bob_becomes(s, room, ident, items, aff, role):
+    """alice's admin set of items succeeds, and bob's new affiliation and
+    role reach her and him (with 110)."""
+    admin_iq(s, room, ident, A, 'set', items)
+    s.expect(result(room, ident, A))
+    s.expect_unordered([pres(room, 'bob', A, item(aff, role, B)),
+                        pres(room, 'bob', B, item(aff, role, B), [110])])
+
+
 def list_items(s, room, ident, frm, query_item):
     """Asks for a list; returns its items as dicts of their attributes (and
     'reason' when an item has one)."""
@@ -155,17 +164,11 @@ def moderator_cannot_kick_owner():
 def voice():
     s = rig()
     two(s, 'v1')
-    admin_iq(s, 'v1', 'rv', A, 'set', "<item nick='bob' role='visitor'/>")
-    s.expect(result('v1', 'rv', A))
-    s.expect_unordered([pres('v1', 'bob', A, item('none', 'visitor', B)),
-                        pres('v1', 'bob', B, item('none', 'visitor', B), [110])])
+    bob_becomes(s, 'v1', 'rv', "<item nick='bob' role='visitor'/>", 'none', 'visitor')
     say(s, 'v1', 'm1', 'let me speak', frm=B)
     s.expect("<message type='error' id='m1' from='v1@%s' to='%s'><error type='auth'>"
              "<forbidden %s/></error></message>" % (C, B, ERR))
-    admin_iq(s, 'v1', 'gv', A, 'set', "<item nick='bob' role='participant'/>")
-    s.expect(result('v1', 'gv', A))
-    s.expect_unordered([pres('v1', 'bob', A, item('none', 'participant', B)),
-                        pres('v1', 'bob', B, item('none', 'participant', B), [110])])
+    bob_becomes(s, 'v1', 'gv', "<item nick='bob' role='participant'/>", 'none', 'participant')
     say(s, 'v1', 'm2', 'thanks', frm=B)
     s.expect_unordered([groupchat_to('v1', 'bob', A, 'thanks', 'm2'),
                         groupchat_to('v1', 'bob', B, 'thanks', 'm2')])
@@ -217,16 +220,11 @@ def ban_list():
 def membership():
     s = rig()
     two(s, 'm1')
-    admin_iq(s, 'm1', 'mem1', A, 'set', "<item affiliation='member' jid='bob@localhost'/>")
-    s.expect(result('m1', 'mem1', A))
-    s.expect_unordered([pres('m1', 'bob', A, item('member', 'participant', B)),
-                        pres('m1', 'bob', B, item('member', 'participant', B), [110])])
+    bob_becomes(s, 'm1', 'mem1', "<item affiliation='member' jid='bob@localhost'/>",
+                'member', 'participant')
     got = list_items(s, 'm1', 'ml', A, "<item affiliation='member'/>")
     check(got == [{'affiliation': 'member', 'jid': 'bob@localhost'}], 'member list %s' % got)
-    admin_iq(s, 'm1', 'mem2', A, 'set', "<item affiliation='none' nick='bob'/>")
-    s.expect(result('m1', 'mem2', A))
-    s.expect_unordered([pres('m1', 'bob', A, item('none', 'participant', B)),
-                        pres('m1', 'bob', B, item('none', 'participant', B), [110])])
+    bob_becomes(s, 'm1', 'mem2', "<item affiliation='none' nick='bob'/>", 'none', 'participant')
     check(list_items(s, 'm1', 'ml2', A, "<item affiliation='member'/>") == [],
           'the member list is not empty after revocation')
 
@@ -235,10 +233,8 @@ def membership():
 def members_only_revoke():
     s = rig()
     two(s, 'm2')
-    admin_iq(s, 'm2', 'mem', A, 'set', "<item affiliation='member' jid='bob@localhost'/>")
-    s.expect(result('m2', 'mem', A))
-    s.expect_unordered([pres('m2', 'bob', A, item('member', 'participant', B)),
-                        pres('m2', 'bob', B, item('member', 'participant', B), [110])])
+    bob_becomes(s, 'm2', 'mem', "<item affiliation='member' jid='bob@localhost'/>",
+                'member', 'participant')
     s.send("<iq type='set' id='cfg' from='%s' to='m2@%s'>"
            "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
            "type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig"
@@ -261,10 +257,8 @@ def members_only_revoke():
 def admin_limits():
     s = rig()
     two(s, 'a1')
-    admin_iq(s, 'a1', 'ad1', A, 'set', "<item affiliation='admin' jid='bob@localhost'/>")
-    s.expect(result('a1', 'ad1', A))
-    s.expect_unordered([pres('a1', 'bob', A, item('admin', 'moderator', B)),
-                        pres('a1', 'bob', B, item('admin', 'moderator', B), [110])])
+    bob_becomes(s, 'a1', 'ad1', "<item affiliation='admin' jid='bob@localhost'/>",
+                'admin', 'moderator')
     refused(s, 'a1', 'b', B, 'set', "<item affiliation='outcast' jid='alice@localhost'/>",
             'not-allowed')
     refused(s, 'a1', 'g', B, 'set', "<item affiliation='admin' jid='eve@localhost'/>", 'forbidden')
