@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "clock.h"
 
 #define ARCHIVE_TYPE G_VARIANT_TYPE("(qsxsmsa{sv})")
 #define MARK_TYPE    G_VARIANT_TYPE("(qt)")
@@ -381,7 +382,7 @@ int archive_append(MDB_txn *txn, const store *s, const char *group,
         rc = EOVERFLOW;
         goto leave;
     }
-    time = m->time_us ? m->time_us : g_get_real_time();
+    time = m->time_us ? m->time_us : clock_real();
     /* Key order is time order: MAM's start/end and retention rely on it. */
     if (time < last_time)
         time = last_time;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "groups.h"
+#include "clock.h"
 
 #define GROUPS_TYPE G_VARIANT_TYPE("(qa{sv})")
 
@@ -211,7 +212,7 @@ int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
         .description = "",
         .is_public = TRUE,
         .persistent = TRUE,
-        .created = g_get_real_time() / G_USEC_PER_SEC,
+        .created = clock_real() / G_USEC_PER_SEC,
         .history_len = 20,
         .keep_days = -1,
     };
