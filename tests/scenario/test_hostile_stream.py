@@ -10,7 +10,6 @@ intact. Asserted: imgroups never dies, answers again, keeps its archive, and
 its RSS grows by less than 64 MB over its start; the times are figures."""
 
 import os
-import re
 import socket
 import sys
 import threading

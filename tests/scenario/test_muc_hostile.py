@@ -11,8 +11,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FakeServer, Imgroups, SUITE, base_config, check,  # noqa: E402
                      parse_literal, render, test, tmpdir)
-from muclib import (A, B, C, E, ERR, MUC, OID, USER_NS, create, empty_subject,  # noqa: E402
-                    groupchat_to, join, presence, rig, say, self_presence, start, two)
+from muclib import (A, B, C, E, MUC, USER_NS, create, empty_subject,  # noqa: E402
+                    groupchat_to, join, presence, rig, say, self_presence, two)
 
 A2 = 'alice@localhost/tablet'
 ADMIN = 'http://jabber.org/protocol/muc#admin'
@@ -143,7 +143,7 @@ def lookalike_nick_change():
     s.send("<presence from='%s' to='h2@%s/Alice'/>" % (B, C))
     refused(s, "<presence type='error' from='h2@%s/Alice' to='%s'/>" % (C, B), 'conflict')
     s.send("<presence from='%s' to='h2@%s/BOB'/>" % (B, C))
-    got = loose_unordered(s, [
+    loose_unordered(s, [
         "<presence type='unavailable' from='h2@%s/bob' to='%s'/>" % (C, A),
         "<presence type='unavailable' from='h2@%s/bob' to='%s'/>" % (C, B),
         "<presence from='h2@%s/BOB' to='%s'/>" % (C, A),
