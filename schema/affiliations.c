@@ -1,4 +1,5 @@
-/* affiliations: "(qsa{sv})" records keyed group\0bare JID. */
+/* affiliations: "(qsa{sv})" records keyed group\0bare JID, and the owned
+ * index (owner's bare JID\0group) kept in step with them. */
 #include "affiliations.h"
 
 #include <string.h>
@@ -35,13 +36,15 @@ static int key_check(const char *group, const char *bare)
     return rc ? rc : store_key_part_check(bare, STORE_JID_MAX);
 }
 
-static GString *make_key(const char *group, const char *bare)
+/* first \0 second (second may be NULL: the prefix of first's keys). The
+ * records are keyed group \0 bare; the owned index bare \0 group. */
+static GString *make_key(const char *first, const char *second)
 {
-    GString *k = g_string_new(group);
+    GString *k = g_string_new(first);
 
     g_string_append_c(k, '\0');
-    if (bare)
-        g_string_append(k, bare);
+    if (second)
+        g_string_append(k, second);
     return k;
 }
 
@@ -74,6 +77,24 @@ int affiliations_get(MDB_txn *txn, const store *s, const char *group,
     return rc;
 }
 
+/* Keeps the owned index in step with one record: present when a is
+ * AFF_OWNER, absent otherwise. */
+static int owned_set(MDB_txn *txn, const store *s, const char *group,
+                     const char *bare, enum affiliation a)
+{
+    GString *k = make_key(bare, group);
+    MDB_val key = {k->len, k->str}, empty = {0, NULL};
+    MDB_dbi dbi = store_dbi(s, STORE_DB_OWNED);
+    int rc;
+
+    if (a == AFF_OWNER)
+        rc = store_rc(mdb_put(txn, dbi, &key, &empty, 0));
+    else
+        rc = store_rc(mdb_del(txn, dbi, &key, NULL));
+    g_string_free(k, TRUE);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int affiliations_set(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation a, const char *reason)
 {
@@ -104,6 +125,10 @@ int affiliations_set(MDB_txn *txn, const store *s, const char *group,
                           affiliation_name(a), &b));
     }
     g_string_free(k, TRUE);
+    /* In the same transaction, so the index never disagrees with the
+     * records it is built from. */
+    if (rc == 0)
+        rc = owned_set(txn, s, group, bare, a);
     return rc;
 }
 
@@ -162,44 +187,74 @@ int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
     return rc;
 }
 
-typedef struct owned_args {
-    const char *bare;
-    size_t blen;
-    guint count;
-} owned_args;
-
 static int count_one(const MDB_val *k, const MDB_val *d, void *userdata)
 {
-    owned_args *oa = userdata;
-    const char *key = k->mv_data;
-    GVariant *v = NULL;
-    const char *name;
-
-    /* key: group \0 bare; the bare part must match exactly */
-    if (k->mv_size <= oa->blen + 1 || key[k->mv_size - oa->blen - 1] != '\0' ||
-        memcmp(key + k->mv_size - oa->blen, oa->bare, oa->blen) != 0)
-        return 0;
-    if (store_decode_variant(d, AFF_TYPE, &v) != 0)
-        return 0;
-    g_variant_get(v, "(q&s@a{sv})", NULL, &name, NULL);
-    if (strcmp(name, "owner") == 0)
-        oa->count++;
-    g_variant_unref(v);
+    (*(guint *)userdata)++;
     return 0;
 }
 
 int affiliations_count_owned(MDB_txn *txn, const store *s, const char *bare,
                              guint *count)
 {
-    owned_args oa = {bare, strlen(bare), 0};
+    GString *prefix;
+    guint n = 0;
     int rc;
 
     *count = 0;
-    if (oa.blen > STORE_JID_MAX)
+    if (store_key_part_check(bare, STORE_JID_MAX) != 0)
         return STORE_KEY_TOO_LONG;
-    rc = store_walk(txn, store_dbi(s, STORE_DB_AFFILIATIONS), NULL, 0,
-                    count_one, &oa);
+    prefix = make_key(bare, NULL);
+    rc = store_walk(txn, store_dbi(s, STORE_DB_OWNED), prefix->str, prefix->len,
+                    count_one, &n);
+    g_string_free(prefix, TRUE);
     if (rc == 0)
-        *count = oa.count;
+        *count = n;
     return rc;
+}
+
+typedef struct rebuild_args {
+    MDB_txn *txn;
+    const store *s;
+} rebuild_args;
+
+/* One record of the affiliations database into the owned index: keys
+ * without their separator, parts over their bounds and records this build
+ * cannot decode are stepped over (they never counted as owned). */
+static int rebuild_one(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    const char *key = k->mv_data;
+    const char *sep = memchr(key, '\0', k->mv_size);
+    const rebuild_args *ra = userdata;
+    GVariant *v = NULL;
+    char *group, *bare;
+    const char *name;
+    enum affiliation a;
+    int rc = 0;
+
+    if (!sep || sep == key + k->mv_size - 1 ||
+        memchr(sep + 1, '\0', key + k->mv_size - sep - 1))
+        return 0;
+    if (store_decode_variant(d, AFF_TYPE, &v) != 0)
+        return 0;
+    g_variant_get(v, "(q&s@a{sv})", NULL, &name, NULL);
+    group = g_strndup(key, sep - key);
+    bare = g_strndup(sep + 1, key + k->mv_size - sep - 1);
+    if (affiliation_parse(name, &a) == 0 && a == AFF_OWNER &&
+        key_check(group, bare) == 0)
+        rc = owned_set(ra->txn, ra->s, group, bare, a);
+    g_free(group);
+    g_free(bare);
+    g_variant_unref(v);
+    return rc;
+}
+
+int affiliations_owned_rebuild(MDB_txn *txn, store *s)
+{
+    rebuild_args ra = {txn, s};
+    int rc = store_rc(mdb_drop(txn, store_dbi(s, STORE_DB_OWNED), 0));
+
+    if (rc != 0)
+        return rc;
+    return store_walk(txn, store_dbi(s, STORE_DB_AFFILIATIONS), NULL, 0,
+                      rebuild_one, &ra);
 }

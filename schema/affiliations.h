@@ -32,7 +32,9 @@ int affiliations_get(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation *out);
 
 /* Inside a write transaction: sets (AFF_NONE: deletes) the record; reason
- * may be NULL. Returns 0 or a negative LMDB or errno code. */
+ * may be NULL. The owned index follows in the same transaction (an entry
+ * for AFF_OWNER, none otherwise). Returns 0 or a negative LMDB or errno
+ * code. */
 int affiliations_set(MDB_txn *txn, const store *s, const char *group,
                      const char *bare, enum affiliation a, const char *reason);
 
@@ -45,10 +47,16 @@ typedef int (*affiliations_fn)(const char *bare, enum affiliation a,
 int affiliations_foreach(MDB_txn *txn, const store *s, const char *group,
                          affiliations_fn fn, void *userdata);
 
-/* How many groups bare owns (a scan of the whole database: for room
- * creation, which is rare). Returns 0 and *count, or a negative LMDB or errno
- * code. */
+/* How many groups bare owns: a walk of bare's own entries in the owned
+ * index (schema/affiliations.md), O(groups bare owns) whatever the size of
+ * the database. Returns 0 and *count, or a negative LMDB or errno code. */
 int affiliations_count_owned(MDB_txn *txn, const store *s, const char *bare,
                              guint *count);
+
+/* The migration from schema version 3 (store.c's table): empties the owned
+ * index and builds it again from the owner records, inside the open write
+ * transaction; records that cannot be decoded are stepped over. Returns 0
+ * or a negative LMDB or errno code. */
+int affiliations_owned_rebuild(MDB_txn *txn, store *s);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "store.h"
 
+#include "affiliations.h"
 #include "archive.h"
 #include "outbox.h"
 
@@ -53,6 +54,7 @@ static const char *const db_names[STORE_DB_COUNT] = {
     [STORE_DB_MEMBER_INDEX] = "member_index",
     [STORE_DB_SECRETS] = "secrets",
     [STORE_DB_ARCHIVE_GAPS] = "archive_gaps",
+    [STORE_DB_OWNED] = "owned",
 };
 
 /* Every key layout fits LMDB's limit with each part at its bound
@@ -88,6 +90,8 @@ static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {
     [1] = migrate_archive_gaps,
     /* 2 -> 3: room messages go by reference (schema/outbox.md) */
     [2] = outbox_migrate_cursors,
+    /* 3 -> 4: the groups each JID owns (schema/affiliations.md, "owned") */
+    [3] = affiliations_owned_rebuild,
 };
 
 /* LMDB's codes are negative, but a call can also fail with an errno value,

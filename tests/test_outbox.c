@@ -992,34 +992,14 @@ static char *entries_of(fixture *f, const char *account, char kind,
     return g_string_free(s, FALSE);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    char *data = NULL;
-    gsize len = 0;
-
-    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
-    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
-    g_free(data);
-}
-
 static void a_version_2_store_keeps_every_pending_delivery(fixture *f,
                                                            gconstpointer data)
 {
-    /* tests/fixtures/store-v2/README.md says what it holds */
-    const char *srcdir = g_getenv("IMGROUPS_SRCDIR");
-    char *dir = srcdir ? g_build_filename(srcdir, "tests", NULL)
-                       : g_path_get_dirname(__FILE__);
-    char *from = g_build_filename(dir, "fixtures", "store-v2", "data.mdb",
-                                  NULL);
-    char *to = g_build_filename(f->dir, "data.mdb", NULL);
     char *got;
     outbox_cursor *c;
 
-    store_close(f->s);
-    f->s = NULL;
-    g_remove(to);
-    copy_file(from, to);
-    testutil_store_reopen(f);
+    /* tests/fixtures/store-v2/README.md says what it holds */
+    testutil_store_load_fixture(f, "store-v2");
     g_assert_cmpuint(store_schema_version(f->s), ==, STORE_SCHEMA_VERSION);
     got = entries_of(f, "lobby-irc", 'i', "bob");
     g_assert_cmpstr(got, ==,
@@ -1041,9 +1021,6 @@ static void a_version_2_store_keeps_every_pending_delivery(fixture *f,
         g_assert_true(outbox_cursor_wants(c, 5) == (i != 2)); /* dave muted */
         outbox_cursor_free(c);
     }
-    g_free(to);
-    g_free(from);
-    g_free(dir);
 }
 
 int main(int argc, char **argv)

@@ -48,6 +48,28 @@ void testutil_store_reopen(testutil_store *f)
     g_assert_no_error(err);
 }
 
+void testutil_store_load_fixture(testutil_store *f, const char *name)
+{
+    const char *srcdir = g_getenv("IMGROUPS_SRCDIR");
+    char *dir = srcdir ? g_build_filename(srcdir, "tests", NULL)
+                       : g_path_get_dirname(__FILE__);
+    char *from = g_build_filename(dir, "fixtures", name, "data.mdb", NULL);
+    char *to = g_build_filename(f->dir, "data.mdb", NULL);
+    char *bytes = NULL;
+    gsize len = 0;
+
+    store_close(f->s);
+    f->s = NULL;
+    g_remove(to);
+    g_assert_true(g_file_get_contents(from, &bytes, &len, NULL));
+    g_assert_true(g_file_set_contents(to, bytes, (gssize)len, NULL));
+    testutil_store_reopen(f);
+    g_free(bytes);
+    g_free(to);
+    g_free(from);
+    g_free(dir);
+}
+
 void testutil_store_add(const testutil_store_case *cases, gsize n)
 {
     for (gsize i = 0; i < n; i++)

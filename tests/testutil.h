@@ -21,6 +21,10 @@ void testutil_store_setup(testutil_store *f, gconstpointer data);
 void testutil_store_teardown(testutil_store *f, gconstpointer data);
 /* Closes and opens the store again (what a restart would see). */
 void testutil_store_reopen(testutil_store *f);
+/* Closes the store, puts in its place a copy of tests/fixtures/<name>/
+ * data.mdb (a store an older build wrote; its README says how) and opens
+ * it with today's code, which migrates it. */
+void testutil_store_load_fixture(testutil_store *f, const char *name);
 
 /* One test on the store fixture: its GTest path and its function. */
 typedef struct testutil_store_case {
