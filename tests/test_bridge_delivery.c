@@ -1,6 +1,7 @@
 /* Tests for delivery: how a room line and a digest read over IM. */
 #include <string.h>
 
+#include "bridge_int.h"
 #include "delivery.h"
 
 static void a_line_reads_as_nick_then_body_and_an_action_as_a_star(void)
@@ -70,6 +71,32 @@ static void a_target_gets_lines_with_a_body_said_by_someone_else(void)
     }
 }
 
+/* A line said in a group wakes the pump only when one of its bot accounts
+ * has someone to reach; otherwise it costs the main loop nothing. */
+static void a_line_wakes_the_pump_only_when_someone_can_be_reached(void)
+{
+    bridge b = {.accts = g_hash_table_new(g_str_hash, g_str_equal)};
+    bacct a = {.b = &b, .name = "irc", .group = "club", .up = TRUE};
+
+    a.online = g_hash_table_new(g_str_hash, g_str_equal);
+    a.dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert(b.accts, a.name, &a);
+
+    delivery_woken("club", &b); /* nobody online */
+    g_assert_cmpuint(b.pump_id, ==, 0);
+    g_hash_table_insert(a.online, "bob", "");
+    delivery_woken("other", &b); /* another group's line */
+    g_assert_cmpuint(b.pump_id, ==, 0);
+    delivery_woken("club", &b);
+    g_assert_cmpuint(b.pump_id, !=, 0);
+    g_assert_true(g_hash_table_contains(a.dirty, "ibob"));
+
+    g_source_remove(b.pump_id);
+    g_hash_table_destroy(a.dirty);
+    g_hash_table_destroy(a.online);
+    g_hash_table_destroy(b.accts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -82,5 +109,8 @@ int main(int argc, char **argv)
     g_test_add_func(
         "/delivery/a_target_gets_lines_with_a_body_said_by_someone_else",
         a_target_gets_lines_with_a_body_said_by_someone_else);
+    g_test_add_func(
+        "/delivery/a_line_wakes_the_pump_only_when_someone_can_be_reached",
+        a_line_wakes_the_pump_only_when_someone_can_be_reached);
     return g_test_run();
 }

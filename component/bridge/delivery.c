@@ -577,23 +577,30 @@ void delivery_woken(const char *group, void *userdata)
     bridge *b = userdata;
     GHashTableIter it, ht;
     gpointer v, k;
+    gboolean marked = FALSE;
 
     /* After the message is archived: nothing is written for it (each
      * target's cursor finds it there); whoever can be reached now is
-     * looked at by the pump. */
+     * looked at by the pump. A group with no one to reach wakes nothing:
+     * a timer per message would cost the main loop a turn of its own. */
     g_hash_table_iter_init(&it, b->accts);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         bacct *a = v;
         if (!a->up || strcmp(a->group, group) != 0)
             continue;
         if (a->chat_mode) {
-            if (a->chat)
+            if (a->chat) {
                 delivery_mark(a, OUTBOX_KIND_CHAT, a->chat);
+                marked = TRUE;
+            }
             continue;
         }
         g_hash_table_iter_init(&ht, a->online);
-        while (g_hash_table_iter_next(&ht, &k, NULL))
+        while (g_hash_table_iter_next(&ht, &k, NULL)) {
             delivery_mark(a, OUTBOX_KIND_IM, k);
+            marked = TRUE;
+        }
     }
-    delivery_wake(b);
+    if (marked)
+        delivery_wake(b);
 }
