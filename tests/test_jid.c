@@ -91,6 +91,34 @@ static void localparts_fold_case_and_width(void)
     g_free(b);
 }
 
+/* The Unicode rule (fold, NFKD, fold, NFKC) written out with GLib, as the
+ * oracle for jid_node_fold's ASCII shortcut. */
+static char *unicode_fold(const char *s)
+{
+    char *f = g_utf8_casefold(s, -1);
+    char *d = g_utf8_normalize(f, -1, G_NORMALIZE_NFKD);
+    char *g = g_utf8_casefold(d, -1);
+    char *n = g_utf8_normalize(g, -1, G_NORMALIZE_NFKC);
+
+    g_free(f);
+    g_free(d);
+    g_free(g);
+    return n;
+}
+
+static void every_ascii_character_folds_as_the_unicode_rule_says(void)
+{
+    for (int c = 1; c < 0x80; c++) {
+        char s[4] = {'x', (char)c, 'Y', '\0'};
+        char *got = jid_node_fold(s);
+        char *want = unicode_fold(s);
+
+        g_assert_cmpstr(got, ==, want);
+        g_free(got);
+        g_free(want);
+    }
+}
+
 static void
 a_bare_jid_folds_its_localpart_and_domain_and_drops_the_resource(void)
 {
@@ -127,6 +155,8 @@ int main(int argc, char **argv)
                     bare_jid_drops_the_resource);
     g_test_add_func("/jid/localparts_fold_case_and_width",
                     localparts_fold_case_and_width);
+    g_test_add_func("/jid/every_ascii_character_folds_as_the_unicode_rule_says",
+                    every_ascii_character_folds_as_the_unicode_rule_says);
     g_test_add_func(
         "/jid/a_bare_jid_folds_its_localpart_and_domain_and_drops_"
         "the_resource",

@@ -118,12 +118,24 @@ char *jid_bare_fold(const char *s)
     return out;
 }
 
+static gboolean ascii_only(const char *s)
+{
+    for (; *s; s++)
+        if ((guchar)*s >= 0x80)
+            return FALSE;
+    return TRUE;
+}
+
 char *jid_node_fold(const char *s)
 {
     char *folded, *decomposed, *again, *norm;
 
     if (!s || !g_utf8_validate(s, -1, NULL))
         return NULL;
+    /* ASCII is its own NFKD and NFKC, and folds to its lower case: the
+     * common case without four allocations and Unicode tables. */
+    if (ascii_only(s))
+        return g_ascii_strdown(s, -1);
     /* Unicode's compatibility caseless match (D146): fold, decompose, fold
      * again, compose. One fold before NFKC is not enough: NFKC turns
      * U+03D2 (ϒ) into U+03A5 (Υ), which folds on to U+03C5 (υ), so the
