@@ -289,6 +289,57 @@ reopening_the_store_keeps_the_messages_and_numbering_goes_on(fixture *f,
     g_free(id);
 }
 
+/* The record on disk is exactly what GLib makes of (qsxsmsa{sv}) from the
+ * same fields, built by its format string: the schema's bytes, whichever
+ * way the encoder builds them. */
+static void a_record_is_the_bytes_of_its_schema_type(fixture *f,
+                                                     gconstpointer data)
+{
+    static const archive_msg cases[] = {
+        {.nick = "alice", .body = "hi"},
+        {.nick = "", .subject = "topic", .occupant_id = "o1"},
+        {.nick = "bob", .body = "yo", .occupant_id = "o2", .sender_jid = "b@x",
+         .sender_account = "irc", .sender_handle = "bob", .origin_id = "id"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        archive_msg m = cases[i];
+        GVariantBuilder b;
+        GVariant *want;
+        MDB_txn *txn;
+        MDB_val k, d;
+        guchar key[14];
+
+        m.time_us = 1000 + (gint64)i;
+        append(f, "lobby", &m);
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+#define ADD(fld)                                                               \
+    if (m.fld)                                                                 \
+        g_variant_builder_add(&b, "{sv}", #fld, g_variant_new_string(m.fld));
+        ADD(subject)
+        ADD(occupant_id)
+        ADD(sender_jid)
+        ADD(sender_account)
+        ADD(sender_handle)
+        ADD(origin_id)
+#undef ADD
+        want = g_variant_ref_sink(g_variant_new(
+            "(qsxsmsa{sv})", (guint16)ARCHIVE_RECORD_VERSION, m.stanza_id,
+            m.time_us, m.nick, m.body, &b));
+        memcpy(key, "lobby", 6); /* with its \0 */
+        store_put_be64(key + 6, m.seq);
+        k = (MDB_val){.mv_size = sizeof(key), .mv_data = key};
+        g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+        g_assert_cmpint(
+            mdb_get(txn, store_dbi(f->s, STORE_DB_ARCHIVE), &k, &d), ==, 0);
+        g_assert_cmpmem(d.mv_data, d.mv_size, g_variant_get_data(want),
+                        g_variant_get_size(want));
+        store_read_end(txn);
+        g_variant_unref(want);
+        g_free(m.stanza_id);
+    }
+}
+
 static void
 every_field_round_trips_and_absent_ones_stay_null(fixture *f,
                                                   gconstpointer data)
@@ -1316,6 +1367,7 @@ int main(int argc, char **argv)
         T(a_stanza_id_is_sixteen_hex_digits_of_seq_then_eight_random_ones),
         T(reopening_the_store_keeps_the_messages_and_numbering_goes_on),
         T(every_field_round_trips_and_absent_ones_stay_null),
+        T(a_record_is_the_bytes_of_its_schema_type),
         T(a_time_of_zero_is_now_and_an_earlier_time_is_raised_to_the_last),
         T(append_refuses_what_it_cannot_key_or_store),
         T(paging_forward_with_after_id_gives_50_50_20_complete_only_on_the_last),
