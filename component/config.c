@@ -114,6 +114,28 @@ static void parse_map_size(parse *p)
     g_free(v);
 }
 
+/* [storage] sync: "full" (the default: every commit flushes LMDB's data
+ * pages, then its meta page) or "no-meta" (MDB_NOMETASYNC: one flush per
+ * commit; a power loss may undo the last commit, see store.h). */
+static void parse_sync(parse *p)
+{
+    static const struct {
+        const char *name;
+        gboolean meta_sync;
+    } modes[] = {{"full", TRUE}, {"no-meta", FALSE}};
+    char *v = get_string(p, "storage", "sync", FALSE);
+
+    p->cfg->meta_sync = TRUE;
+    for (size_t i = 0; v && i < G_N_ELEMENTS(modes); i++)
+        if (!strcmp(v, modes[i].name)) {
+            p->cfg->meta_sync = modes[i].meta_sync;
+            g_clear_pointer(&v, g_free);
+        }
+    if (v)
+        problem(p, "storage", "sync", "'%s' is not full or no-meta", v);
+    g_free(v);
+}
+
 /* Known keys per fixed group; anything else is reported, so that a typo
  * ("secrte") is caught instead of silently ignored. */
 static const struct {
@@ -123,7 +145,7 @@ static const struct {
     {"component",
      {"jid", "host", "port", "secret", "name", "queue_max", "stanza_limit",
       "send_buffer"}},
-    {"storage", {"path", "map_size"}},
+    {"storage", {"path", "map_size", "sync"}},
     {"service", {"admins", "room_creation"}},
     {"log", {"level"}}, /* plus one key per area name */
     {"limits",
@@ -444,6 +466,7 @@ static int validate(parse *p)
     parse_component(p);
     cfg->storage_path = get_string(p, "storage", "path", TRUE);
     parse_map_size(p);
+    parse_sync(p);
     parse_service(p);
     parse_log(p);
     parse_limits(p);

@@ -45,6 +45,7 @@ typedef struct config {
     /* [storage] */
     char *storage_path;
     size_t map_size; /* bytes, set once at open (default STORE_MAP_DEFAULT) */
+    gboolean meta_sync; /* [storage] sync: full (TRUE) or no-meta (opt-in) */
     /* [service] */
     char **admins; /* bare JIDs folded (jid_bare_fold), NULL-terminated */
     enum config_room_creation room_creation;

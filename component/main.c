@@ -217,6 +217,14 @@ int main(int argc, char **argv)
         goto leave;
     }
     log_store_opened(a.cfg->storage_path, a.st);
+    if (!a.cfg->meta_sync) {
+        if (store_set_meta_sync(a.st, FALSE) < 0) {
+            log_error(LOG_STORE, "[storage] sync = no-meta: cannot be set");
+            goto leave;
+        }
+        log_warning(LOG_STORE, "[storage] sync = no-meta: one flush per "
+                               "commit; a power loss may undo the last commit");
+    }
     if (ensure_groups(&a, a.cfg) < 0)
         goto leave;
     if (router_new(a.cfg, a.st, &a.r, &err) < 0) {

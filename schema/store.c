@@ -511,6 +511,21 @@ size_t store_map_size(const store *s)
     return s->map_size;
 }
 
+int store_set_meta_sync(store *s, gboolean on)
+{
+    g_return_val_if_fail(s != NULL, -EINVAL);
+    return store_rc(mdb_env_set_flags(s->env, MDB_NOMETASYNC, !on));
+}
+
+gboolean store_meta_sync(const store *s)
+{
+    unsigned flags = 0;
+
+    g_return_val_if_fail(s != NULL, TRUE);
+    mdb_env_get_flags(s->env, &flags);
+    return !(flags & MDB_NOMETASYNC);
+}
+
 /* The open transaction: what it found goes here, since store_write only
  * knows that the callback gave up. */
 typedef struct store_init {

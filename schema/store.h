@@ -125,6 +125,15 @@ unsigned store_schema_version(const store *s);
 /* The map size in bytes, as set at open. */
 size_t store_map_size(const store *s);
 
+/* Whether each commit also flushes LMDB's meta page (TRUE, the default) or
+ * leaves it to the next commit's flush (FALSE: MDB_NOMETASYNC, [storage]
+ * sync = no-meta). FALSE saves one device flush per commit and keeps the
+ * store consistent, but a power loss (not a crash of the process) may undo
+ * the last commit: messages already acknowledged and sent. Opt-in only.
+ * Returns 0 or a negative code. */
+int store_set_meta_sync(store *s, gboolean on);
+gboolean store_meta_sync(const store *s);
+
 /* Runs fn inside one write transaction and commits it (synced). fn runs
  * exactly once. fn returns 0 to commit. Any other value aborts, nothing is
  * written, and store_write returns it (a positive errno value e is

@@ -119,6 +119,7 @@ static const struct {
     {GOOD "[storage]\nmap_size = 0\n", "[storage] map_size"},
     {GOOD "[storage]\nmap_size = 100000T\n", "[storage] map_size"},
     {GOOD "[storage]\nmap_size = G\n", "[storage] map_size"},
+    {GOOD "[storage]\nsync = none\n", "[storage] sync"},
     {GOOD
      "[account:a]\nprotocol=p\nusername=u\ngroup="
      "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg"
@@ -207,6 +208,17 @@ static void admins_are_known_by_their_folded_bare_jid(void)
     g_ptr_array_unref(problems);
 }
 
+/* A config that loads without problems (config_free). */
+static config *load_good(const char *text)
+{
+    config *cfg;
+    GPtrArray *problems;
+
+    g_assert_cmpint(load(text, &cfg, &problems), ==, 0);
+    g_ptr_array_unref(problems);
+    return cfg;
+}
+
 static void the_map_size_is_read_with_its_unit_and_defaults_to_the_stores(void)
 {
     static const struct {
@@ -222,13 +234,29 @@ static void the_map_size_is_read_with_its_unit_and_defaults_to_the_stores(void)
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        config *cfg;
-        GPtrArray *problems;
+        config *cfg = load_good(cases[i].text);
 
-        g_assert_cmpint(load(cases[i].text, &cfg, &problems), ==, 0);
         g_assert_cmpuint(cfg->map_size, ==, cases[i].want);
         config_free(cfg);
-        g_ptr_array_unref(problems);
+    }
+}
+
+static void the_meta_page_is_synced_unless_no_meta_is_asked_for(void)
+{
+    static const struct {
+        const char *text;
+        gboolean want;
+    } cases[] = {
+        {GOOD, TRUE},
+        {GOOD "[storage]\nsync = full\n", TRUE},
+        {GOOD "[storage]\nsync = no-meta\n", FALSE},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        config *cfg = load_good(cases[i].text);
+
+        g_assert_cmpint(cfg->meta_sync, ==, cases[i].want);
+        config_free(cfg);
     }
 }
 
@@ -248,6 +276,9 @@ int main(int argc, char **argv)
     g_test_add_func(
         "/config/the_map_size_is_read_with_its_unit_and_defaults_to_the_stores",
         the_map_size_is_read_with_its_unit_and_defaults_to_the_stores);
+    g_test_add_func(
+        "/config/the_meta_page_is_synced_unless_no_meta_is_asked_for",
+        the_meta_page_is_synced_unless_no_meta_is_asked_for);
     g_test_add_func("/config/admins_are_known_by_their_folded_bare_jid",
                     admins_are_known_by_their_folded_bare_jid);
     g_test_add_func("/config/the_secret_never_appears_in_a_problem",

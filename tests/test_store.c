@@ -418,6 +418,25 @@ static size_t tiny_map(void)
     return 32 * (size_t)sysconf(_SC_PAGESIZE);
 }
 
+/* [storage] sync = no-meta: LMDB's MDB_NOMETASYNC, off until asked for,
+ * and commits still land. */
+static void the_meta_page_is_synced_at_each_commit_unless_turned_off(
+    fixture *f, gconstpointer data)
+{
+    store *s = open_ok(f->path, 0);
+    kv_batch b = {.db = STORE_DB_ARCHIVE, .count = 3, .value_len = 10};
+
+    g_assert_true(store_meta_sync(s));
+    g_assert_cmpint(store_set_meta_sync(s, FALSE), ==, 0);
+    g_assert_false(store_meta_sync(s));
+    write_batch(s, &b);
+    store_close(s);
+    s = open_ok(f->path, 0);
+    g_assert_true(store_meta_sync(s)); /* not kept: the config's each run */
+    assert_batch(s, STORE_DB_ARCHIVE, 0, 3, 10);
+    store_close(s);
+}
+
 static void
 a_store_keeps_the_map_it_was_opened_with_and_its_file_small(fixture *f,
                                                             gconstpointer data)
@@ -1036,6 +1055,7 @@ int main(int argc, char **argv)
         T(numbers_in_keys_are_big_endian_and_sort_as_numbers),
         T(walk_visits_the_keys_with_the_prefix_in_order),
         T(walk_goes_on_after_the_callback_deletes_and_puts),
+        T(the_meta_page_is_synced_at_each_commit_unless_turned_off),
 #undef T
     };
 
