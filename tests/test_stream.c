@@ -129,6 +129,7 @@ static const struct {
     {"elements", "too many elements"},
     {"attributes", "too many attributes"},
     {"attribute", "an attribute value is too long"},
+    {"namespace", "a namespace is too long"},
     {"text", "too large"},
     {"quotes", "too large"},
 };
@@ -155,6 +156,11 @@ static char *over_limit(const char *name)
         g_string_append(s, "<a v='");
         for (int i = 0; i < 50; i++)
             g_string_append(s, "&quot;"); /* 50 bytes raw, 300 escaped */
+        g_string_append(s, "'/>");
+    } else if (strcmp(name, "namespace") == 0) {
+        g_string_append(s, "<a xmlns='urn:");
+        for (int i = 0; i < 70; i++)
+            g_string_append(s, "&gt;"); /* 74 bytes raw, 284 escaped */
         g_string_append(s, "'/>");
     } else if (strcmp(name, "text") == 0) {
         g_string_append(s, "<body>");

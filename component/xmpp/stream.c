@@ -157,14 +157,18 @@ static const char *element_cost(stream_parser *p, const char *name,
                                 const char *ns, const XML_Char **attrs)
 {
     guint n = 0;
+    gsize nsv;
 
     if (++p->elements > p->lim.elements)
         return "too many elements";
     if (p->depth - 1 > p->lim.depth)
         return "elements nested too deep";
-    /* <name xmlns="ns"> ... </name> */
-    p->size += 2 * strlen(name) + 5 +
-               (ns ? stream_escaped_len(ns, strlen(ns)) + 9 : 0);
+    /* A namespace is kept with its element like an attribute value, and
+     * bounded like one. <name xmlns="ns"> ... </name> */
+    nsv = ns ? stream_escaped_len(ns, strlen(ns)) : 0;
+    if (nsv > p->lim.attribute_size)
+        return "a namespace is too long";
+    p->size += 2 * strlen(name) + 5 + (ns ? nsv + 9 : 0);
     for (guint i = 0; attrs[i] && attrs[i + 1]; i += 2, n++) {
         gsize v = stream_escaped_len(attrs[i + 1], strlen(attrs[i + 1]));
         if (n >= p->lim.attributes)
