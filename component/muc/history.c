@@ -208,14 +208,11 @@ static gboolean mam_other_fields(xmpp_stanza_t *form)
     static const char *const known[] = {"FORM_TYPE", "start",     "end",
                                         "after-id",  "before-id", NULL};
 
-    for (xmpp_stanza_t *f = form ? xmpp_stanza_get_children(form) : NULL; f;
-         f = xmpp_stanza_get_next(f)) {
-        const char *v;
+    for (xmpp_stanza_t *f = form_field_next(form, NULL); f;
+         f = form_field_next(form, f)) {
+        const char *v = xmpp_stanza_get_attribute(f, "var");
         gboolean ok = FALSE;
-        if (!xmpp_stanza_is_tag(f) ||
-            g_strcmp0(xmpp_stanza_get_name(f), "field") != 0)
-            continue;
-        v = xmpp_stanza_get_attribute(f, "var");
+
         for (int i = 0; known[i]; i++)
             ok = ok || g_strcmp0(v, known[i]) == 0;
         if (!ok)

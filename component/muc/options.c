@@ -171,18 +171,14 @@ static const room_option *by_var(const char *var)
 
 enum xerr options_submit(group_cfg *g, xmpp_stanza_t *form, const char **why)
 {
-    for (xmpp_stanza_t *f = xmpp_stanza_get_children(form); f;
-         f = xmpp_stanza_get_next(f)) {
-        const char *var;
+    for (xmpp_stanza_t *f = form_field_next(form, NULL); f;
+         f = form_field_next(form, f)) {
+        const char *var = xmpp_stanza_get_attribute(f, "var");
         xmpp_stanza_t *value;
         char *text;
         const room_option *o;
         int rc;
 
-        if (!xmpp_stanza_is_tag(f) ||
-            g_strcmp0(xmpp_stanza_get_name(f), "field") != 0)
-            continue;
-        var = xmpp_stanza_get_attribute(f, "var");
         /* XEP-0004: fields the form did not offer are ignored (FORM_TYPE,
          * muc#roomconfig_passwordprotectedroom: the secret alone decides
          * whether a room is protected). */

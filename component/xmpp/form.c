@@ -66,14 +66,25 @@ xmpp_stanza_t *form_of(xmpp_stanza_t *parent)
                   : NULL;
 }
 
+xmpp_stanza_t *form_field_next(xmpp_stanza_t *form, xmpp_stanza_t *prev)
+{
+    xmpp_stanza_t *f = prev ? xmpp_stanza_get_next(prev)
+                     : form ? xmpp_stanza_get_children(form)
+                            : NULL;
+
+    while (f && (!xmpp_stanza_is_tag(f) ||
+                 g_strcmp0(xmpp_stanza_get_name(f), "field") != 0))
+        f = xmpp_stanza_get_next(f);
+    return f;
+}
+
 /* The first <field var='var'/> of form, or NULL; borrowed. */
 static xmpp_stanza_t *field_of(xmpp_stanza_t *form, const char *var)
 {
-    for (xmpp_stanza_t *f = form ? xmpp_stanza_get_children(form) : NULL; f;
-         f = xmpp_stanza_get_next(f))
-        if (xmpp_stanza_is_tag(f) &&
-            !g_strcmp0(xmpp_stanza_get_name(f), "field") &&
-            !g_strcmp0(xmpp_stanza_get_attribute(f, "var"), var))
+    xmpp_stanza_t *f = NULL;
+
+    while ((f = form_field_next(form, f)))
+        if (!g_strcmp0(xmpp_stanza_get_attribute(f, "var"), var))
             return f;
     return NULL;
 }

@@ -47,6 +47,10 @@ void form_add_option(xmpp_ctx_t *ctx, xmpp_stanza_t *f, const char *label,
 /* The <x xmlns='jabber:x:data'/> child of parent, or NULL; borrowed. */
 xmpp_stanza_t *form_of(xmpp_stanza_t *parent);
 
+/* The first <field/> of form after prev (NULL: the first of all), or NULL;
+ * borrowed. form may be NULL. For readers that walk every field. */
+xmpp_stanza_t *form_field_next(xmpp_stanza_t *form, xmpp_stanza_t *prev);
+
 /* Whether form's hidden FORM_TYPE is ns. */
 gboolean form_is(xmpp_stanza_t *form, const char *ns);
 
