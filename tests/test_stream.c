@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "stream.h"
+#include "xmltext.h"
 
 #define HEADER                                                                 \
     "<?xml version='1.0'?><stream:stream xmlns:stream="                        \
@@ -317,9 +318,9 @@ static void a_suspended_parser_keeps_the_rest_until_resumed(fixture *f,
 
 static void escaped_length_counts_entities(void)
 {
-    g_assert_cmpuint(stream_escaped_len("a\"b", 3), ==, 8);
-    g_assert_cmpuint(stream_escaped_len("&<>'", 4), ==, 5 + 4 + 4 + 6);
-    g_assert_cmpuint(stream_escaped_len("", 0), ==, 0);
+    g_assert_cmpuint(xmltext_escaped_len("a\"b", 3), ==, 8);
+    g_assert_cmpuint(xmltext_escaped_len("&<>'", 4), ==, 5 + 4 + 4 + 6);
+    g_assert_cmpuint(xmltext_escaped_len("", 0), ==, 0);
 }
 
 #define ADD(name)                                                              \

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include "log.h"
+#include "xmltext.h"
 
 /* At most this many pieces per sendmsg() (Linux's UIO_MAXIOV): a turn's
  * fan-out leaves in one or a few calls, not one per stanza. */
@@ -70,36 +71,6 @@ gsize outq_text_len(const outq_text *t)
     return t->len;
 }
 
-/* The entity for c in an attribute value, or NULL: the five of XML. */
-static const char *entity(char c)
-{
-    switch (c) {
-    case '&':
-        return "&amp;";
-    case '<':
-        return "&lt;";
-    case '>':
-        return "&gt;";
-    case '"':
-        return "&quot;";
-    case '\'':
-        return "&apos;";
-    default:
-        return NULL;
-    }
-}
-
-gsize outq_recipient_len(const char *to)
-{
-    gsize n = 0;
-
-    for (const char *c = to; *c; c++) {
-        const char *e = entity(*c);
-        n += e ? strlen(e) : 1;
-    }
-    return n;
-}
-
 static void item_free(item *it)
 {
     if (it->whole)
@@ -121,7 +92,7 @@ static item *item_new_whole(GBytes *whole, gboolean frame)
 
 static item *item_new_copy(outq_text *t, const char *to)
 {
-    gsize to_len = outq_recipient_len(to);
+    gsize to_len = xmltext_escaped_len(to, strlen(to));
     item *it = g_malloc(sizeof(item) + to_len + 1);
     char *w = it->to;
 
@@ -129,7 +100,7 @@ static item *item_new_copy(outq_text *t, const char *to)
     it->link.data = it;
     it->shared = outq_text_ref(t);
     for (const char *c = to; *c; c++) {
-        const char *e = entity(*c);
+        const char *e = xmltext_entity(*c);
         if (e) {
             gsize n = strlen(e);
             memcpy(w, e, n);

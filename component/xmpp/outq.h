@@ -35,8 +35,6 @@ void outq_text_unref(outq_text *t);
 /* Bytes of the text without a recipient. */
 gsize outq_text_len(const outq_text *t);
 
-/* Bytes to takes written as an attribute value (XML-escaped). */
-gsize outq_recipient_len(const char *to);
 
 /* A whole stanza. Takes text. While not live, past queue_max the oldest
  * stanza goes (a warning the first time). */

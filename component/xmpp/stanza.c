@@ -6,7 +6,7 @@
 #include <glib.h>
 
 #include "bounds.h"
-#include "stream.h"
+#include "xmltext.h"
 
 xmpp_stanza_t *stanza_elem(xmpp_ctx_t *ctx, const char *name, const char *ns)
 {
@@ -104,7 +104,7 @@ void stanza_copy_relayable(xmpp_stanza_t *dst, xmpp_stanza_t *src,
 
 gsize stanza_escaped_len(const char *s)
 {
-    return s ? stream_escaped_len(s, strlen(s)) : 0;
+    return s ? xmltext_escaped_len(s, strlen(s)) : 0;
 }
 
 char *stanza_reason(xmpp_ctx_t *ctx, xmpp_stanza_t *el)

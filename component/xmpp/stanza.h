@@ -38,7 +38,7 @@ int stanza_forged(xmpp_stanza_t *c, const char *domain);
 void stanza_copy_relayable(xmpp_stanza_t *dst, xmpp_stanza_t *src,
                            const char *domain);
 
-/* Bytes s takes once escaped (stream_escaped_len; NULL is 0). */
+/* Bytes s takes once escaped (xmltext_escaped_len; NULL is 0). */
 gsize stanza_escaped_len(const char *s);
 
 /* The text of el's <reason/> cut to BOUND_REASON_BYTES at a character

@@ -1,5 +1,6 @@
 /* stream: the server's XML stream parsed with expat into bounded stanzas. */
 #include "stream.h"
+#include "xmltext.h"
 
 #include <expat.h>
 #include <string.h>
@@ -40,30 +41,6 @@ struct stream_parser {
     const char *cond;   /* stream error condition once broken */
     char *reason;       /* what broke it, for the log */
 };
-
-gsize stream_escaped_len(const char *s, gsize len)
-{
-    gsize n = len;
-
-    for (gsize i = 0; i < len; i++) {
-        switch (s[i]) {
-        case '&':
-            n += 4; /* &amp; */
-            break;
-        case '<':
-        case '>':
-            n += 3; /* &lt; &gt; */
-            break;
-        case '"':
-        case '\'':
-            n += 5; /* &quot; &apos; */
-            break;
-        default:
-            break;
-        }
-    }
-    return n;
-}
 
 static void broken(stream_parser *p, const char *cond, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
@@ -143,7 +120,7 @@ static xmpp_stanza_t *make_stub(stream_parser *p, const char *name,
         for (gsize k = 0; k < G_N_ELEMENTS(keep); k++) {
             gsize len = strlen(attrs[i + 1]);
             if (strcmp(attrs[i], keep[k]) == 0 &&
-                stream_escaped_len(attrs[i + 1], len) <=
+                xmltext_escaped_len(attrs[i + 1], len) <=
                     p->lim.attribute_size)
                 xmpp_stanza_set_attribute(s, keep[k], attrs[i + 1]);
         }
@@ -165,12 +142,12 @@ static const char *element_cost(stream_parser *p, const char *name,
         return "elements nested too deep";
     /* A namespace is kept with its element like an attribute value, and
      * bounded like one. <name xmlns="ns"> ... </name> */
-    nsv = ns ? stream_escaped_len(ns, strlen(ns)) : 0;
+    nsv = ns ? xmltext_escaped_len(ns, strlen(ns)) : 0;
     if (nsv > p->lim.attribute_size)
         return "a namespace is too long";
     p->size += 2 * strlen(name) + 5 + (ns ? nsv + 9 : 0);
     for (guint i = 0; attrs[i] && attrs[i + 1]; i += 2, n++) {
-        gsize v = stream_escaped_len(attrs[i + 1], strlen(attrs[i + 1]));
+        gsize v = xmltext_escaped_len(attrs[i + 1], strlen(attrs[i + 1]));
         if (n >= p->lim.attributes)
             return "too many attributes";
         if (v > p->lim.attribute_size)
@@ -305,7 +282,7 @@ static void on_text(void *data, const XML_Char *s, int len)
     /* Text between stanzas is whitespace keep-alive: nothing to keep. */
     if (p->depth < 2 || p->refusing)
         return;
-    p->size += stream_escaped_len(s, (gsize)len);
+    p->size += xmltext_escaped_len(s, (gsize)len);
     if (p->size > p->lim.stanza_size) {
         refuse(p, "too large");
         return;

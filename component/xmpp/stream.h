@@ -70,8 +70,5 @@ const char *stream_parser_condition(const stream_parser *p);
 /* What was wrong, for a log line (never carries stream content). */
 const char *stream_parser_reason(const stream_parser *p);
 
-/* Bytes a string takes once escaped for XML output (& < > " ' as entities),
- * the measure the limits use. */
-gsize stream_escaped_len(const char *s, gsize len);
 
 #endif

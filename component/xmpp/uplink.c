@@ -17,6 +17,7 @@
 #include "outq.h"
 #include "secret.h"
 #include "xerr.h"
+#include "xmltext.h"
 
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS   30000
@@ -843,7 +844,7 @@ int uplink_fanout_send(uplink_fanout *f, const char *to)
     if (up->state == UPLINK_STOPPED)
         return 0;
     rc = too_big(up, f->name,
-                 outq_text_len(f->text) + outq_recipient_len(to));
+                 outq_text_len(f->text) + xmltext_escaped_len(to, strlen(to)));
     if (rc < 0)
         return rc;
     outq_push_copy(up->out, f->text, to);

@@ -3,32 +3,45 @@
 
 #include <string.h>
 
+const char *xmltext_entity(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&apos;";
+    default:
+        return NULL;
+    }
+}
+
+gsize xmltext_escaped_len(const char *s, gsize len)
+{
+    gsize n = len;
+
+    for (gsize i = 0; i < len; i++) {
+        const char *e = xmltext_entity(s[i]);
+        if (e)
+            n += strlen(e) - 1;
+    }
+    return n;
+}
+
 void xmltext_escape(GString *b, const char *s)
 {
     const char *run = s;
 
     /* Copy runs that need nothing in one append: most text is plain. */
     for (; *s; s++) {
-        const char *e;
-        switch (*s) {
-        case '&':
-            e = "&amp;";
-            break;
-        case '<':
-            e = "&lt;";
-            break;
-        case '>':
-            e = "&gt;";
-            break;
-        case '"':
-            e = "&quot;";
-            break;
-        case '\'':
-            e = "&apos;";
-            break;
-        default:
+        const char *e = xmltext_entity(*s);
+        if (!e)
             continue;
-        }
         g_string_append_len(b, run, s - run);
         g_string_append(b, e);
         run = s + 1;

@@ -10,6 +10,14 @@
  * double-quoted attribute value: & < > " ' as entities. */
 void xmltext_escape(GString *b, const char *s);
 
+/* The entity c is written as (& < > " ': the five of XML), or NULL when c
+ * stands for itself. The one escaping table of the tree. */
+const char *xmltext_entity(char c);
+
+/* Bytes len bytes of s take once escaped: the measure the input limits
+ * (stream.c) and the output queue (outq.c) use. */
+gsize xmltext_escaped_len(const char *s, gsize len);
+
 /* Appends <name, and xmlns="ns" when ns is not NULL. Close the start tag
  * with xmltext_end (">") or xmltext_end_empty ("/>"). */
 void xmltext_open(GString *b, const char *name, const char *ns);

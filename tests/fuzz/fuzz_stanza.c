@@ -26,6 +26,7 @@
 #include "store.h"
 #include "stream.h"
 #include "uplink.h"
+#include "xmltext.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,7 +87,7 @@ static void check_tree(xmpp_stanza_t *st, guint level, guint *elements)
          * what the element carried. */
         if (strcmp(attrs[i], "xmlns") != 0)
             counted++;
-        if (stream_escaped_len(attrs[i + 1], strlen(attrs[i + 1])) >
+        if (xmltext_escaped_len(attrs[i + 1], strlen(attrs[i + 1])) >
             limits.attribute_size)
             abort();
     }
