@@ -206,6 +206,28 @@ static void a_stanza_over_a_limit_is_skipped_and_its_sender_can_be_told(
     g_assert_null(stream_parser_condition(f->s.p));
 }
 
+/* A stanza whose own namespace is over the bound is refused, and its stub
+ * goes without that namespace (found by fuzz_stanza). */
+static void a_stanza_with_a_long_namespace_is_refused_without_it(
+    fixture *f, gconstpointer data)
+{
+    GString *s = g_string_new("<message xmlns='urn:");
+    const char *r;
+
+    for (int i = 0; i < 70; i++)
+        g_string_append(s, "&gt;"); /* 284 bytes escaped */
+    g_string_append(s, "' from='a@b/c' id='m1'><body>x</body></message>");
+    g_assert_cmpint(feed(f, HEADER), ==, 0);
+    g_assert_cmpint(feed(f, s->str), ==, 0);
+    g_assert_cmpuint(f->s.refused->len, ==, 1);
+    r = g_ptr_array_index(f->s.refused, 0);
+    g_assert_true(g_str_has_prefix(r, "a namespace is too long"));
+    g_assert_nonnull(strstr(r, "id=\"m1\""));
+    g_assert_null(strstr(r, "urn:"));
+    g_assert_null(stream_parser_condition(f->s.p));
+    g_string_free(s, TRUE);
+}
+
 /* What a conforming server never sends breaks the stream, with the
  * condition RFC 6120 §4.9.3 names. */
 static const struct {
@@ -331,6 +353,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     ADD(a_stanza_is_built_with_its_namespaces_attributes_and_text);
     ADD(a_stanza_over_a_limit_is_skipped_and_its_sender_can_be_told);
+    ADD(a_stanza_with_a_long_namespace_is_refused_without_it);
     ADD(restricted_or_broken_xml_breaks_the_stream);
     ADD(a_dtd_with_entities_is_refused_before_any_expansion);
     ADD(a_huge_token_breaks_the_stream_before_it_is_held_whole);

@@ -114,7 +114,9 @@ static xmpp_stanza_t *make_stub(stream_parser *p, const char *name,
     xmpp_stanza_t *s = xmpp_stanza_new(p->ctx);
 
     xmpp_stanza_set_name(s, name);
-    if (ns)
+    /* A namespace over the bound is why the stanza is refused; the stub
+     * goes without it rather than carry it on. */
+    if (ns && xmltext_escaped_len(ns, strlen(ns)) <= p->lim.attribute_size)
         xmpp_stanza_set_ns(s, ns);
     for (guint i = 0; attrs[i] && attrs[i + 1]; i += 2) {
         for (gsize k = 0; k < G_N_ELEMENTS(keep); k++) {
