@@ -80,6 +80,13 @@ void archive_msg_free(archive_msg *m)
     g_free(m->body);
     g_free(m->subject);
     g_free(m->origin_id);
+    g_free(m->client_id);
+    g_free(m->payload);
+    g_free(m->replace_id);
+    g_free(m->retract_of);
+    g_free(m->retracted);
+    g_free(m->retracted_by);
+    g_free(m->retract_reason);
     g_free(m);
 }
 
@@ -97,13 +104,20 @@ static void msg_free_ptr(gpointer m)
     X(sender_jid)                                                              \
     X(sender_account)                                                          \
     X(sender_handle)                                                           \
-    X(origin_id)
+    X(origin_id)                                                               \
+    X(client_id)                                                               \
+    X(payload)                                                                 \
+    X(replace_id)                                                              \
+    X(retract_of)                                                              \
+    X(retracted)                                                               \
+    X(retracted_by)                                                            \
+    X(retract_reason)
 
 /* Built from its parts, without a format string or a builder to parse:
  * one record per message said, so this is on every message's path. */
 static GVariant *msg_encode(const archive_msg *m, const char *id, gint64 time)
 {
-    GVariant *dict[6], *t[6];
+    GVariant *dict[13], *t[6];
     gsize n = 0;
 
 #define ADD(f)                                                                 \
@@ -372,7 +386,19 @@ static gboolean msg_ok(const archive_msg *m)
            valid_text(m->sender_jid) && valid_text(m->sender_account) &&
            valid_text(m->sender_handle) && valid_text(m->body) &&
            valid_text(m->subject) && valid_text(m->origin_id) &&
-           (m->body || m->subject);
+           valid_text(m->client_id) && valid_text(m->payload) &&
+           valid_text(m->replace_id) && valid_text(m->retract_of) &&
+           valid_text(m->retracted) && valid_text(m->retracted_by) &&
+           valid_text(m->retract_reason) &&
+           (m->body || m->subject || m->payload || m->retract_of ||
+            m->retracted);
+}
+
+/* A tombstone keeps who said what when, and nothing of what was said. */
+static gboolean tombstone_ok(const archive_msg *m)
+{
+    return !m->retracted ||
+           (!m->body && !m->subject && !m->payload && !m->replace_id);
 }
 
 int archive_append(MDB_txn *txn, const store *s, const char *group,
@@ -389,7 +415,7 @@ int archive_append(MDB_txn *txn, const store *s, const char *group,
     rc = group_check(group, &c.glen);
     if (rc != 0)
         return rc;
-    if (!msg_ok(m))
+    if (!msg_ok(m) || !tombstone_ok(m))
         return -EINVAL;
     rc = gcur_open(&c, txn, s);
     if (rc != 0)
@@ -398,7 +424,7 @@ int archive_append(MDB_txn *txn, const store *s, const char *group,
     if (rc != 0)
         goto leave;
     if (high == G_MAXUINT64) {
-        rc = EOVERFLOW;
+        rc = -EOVERFLOW;
         goto leave;
     }
     time = m->time_us ? m->time_us : clock_real();
@@ -425,6 +451,33 @@ leave:
     g_free(id);
     gcur_close(&c);
     return rc;
+}
+
+int archive_replace(MDB_txn *txn, const store *s, const char *group,
+                    const archive_msg *m)
+{
+    MDB_dbi dbi;
+    MDB_val k, d;
+    size_t glen;
+    akey key;
+    int rc;
+
+    g_return_val_if_fail(txn != NULL && s != NULL && m != NULL, -EINVAL);
+    rc = group_check(group, &glen);
+    if (rc != 0)
+        return rc;
+    if (!msg_ok(m) || !tombstone_ok(m) || !m->stanza_id ||
+        !g_utf8_validate(m->stanza_id, -1, NULL))
+        return -EINVAL;
+    dbi = store_dbi(s, STORE_DB_ARCHIVE);
+    key_msg(&key, group, glen, m->seq);
+    k = (MDB_val){.mv_size = key.len, .mv_data = key.b};
+    rc = mdb_get(txn, dbi, &k, &d);
+    if (rc != 0)
+        return rc;
+    /* The time stays: key order is time order. */
+    return store_put_variant(txn, dbi, key.b, key.len,
+                             msg_encode(m, m->stanza_id, m->time_us));
 }
 
 /* Reading one */

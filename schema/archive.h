@@ -64,6 +64,21 @@ typedef struct archive_msg {
     char *body;           /* may be NULL when subject is set */
     char *subject;        /* may be NULL */
     char *origin_id;      /* client's XEP-0359 origin-id, may be NULL */
+    char *client_id;      /* the id attribute the sender gave, may be NULL */
+    /* What the room relays besides body and subject: the message's other
+     * children as XML text, in the order sent (never what only the room
+     * may set: stanza-id by the room, occupant-id, muc#user, delay; never
+     * chat states or processing hints). May be NULL. */
+    char *payload;
+    char *replace_id;     /* XEP-0308: the id of the message corrected */
+    /* A retraction (XEP-0424/0425) as said in the room: the stanza-id of
+     * the message it withdraws. The record says nothing else. */
+    char *retract_of;
+    /* A tombstone: the message was withdrawn at this XEP-0082 time; it has
+     * no body, subject, payload or replace_id any more. */
+    char *retracted;
+    char *retracted_by;   /* a moderator's nick; NULL: its sender */
+    char *retract_reason; /* a moderator's reason, may be NULL */
 } archive_msg;
 
 /* Frees m and its strings; NULL is allowed. */
@@ -80,12 +95,20 @@ void archive_msg_free(archive_msg *m);
  * Under store_write, use m->seq and m->stanza_id only once store_write
  * returned 0 (a failed transaction assigned nothing).
  * Returns 0, STORE_KEY_TOO_LONG (group longer than ARCHIVE_GROUP_MAX),
- * -EINVAL (group empty or not UTF-8; a string not UTF-8; neither body nor
- * subject), MDB_CORRUPTED if
+ * -EINVAL (group empty or not UTF-8; a string not UTF-8; none of body,
+ * subject, payload, retract_of), MDB_CORRUPTED if
  * the group's high-water mark cannot be read, or an LMDB error code
  * (MDB_MAP_FULL: the store is full). */
 int archive_append(MDB_txn *txn, const store *s, const char *group,
                    archive_msg *m);
+
+/* Inside a write transaction: overwrites the record of group at m->seq
+ * with m, keeping m's stanza_id and time_us (a tombstone replacing a
+ * withdrawn message). Returns 0, MDB_NOTFOUND (no such message), -EINVAL
+ * (as archive_append, or a tombstone that still has a body, subject,
+ * payload or replace_id), or an LMDB error code. */
+int archive_replace(MDB_txn *txn, const store *s, const char *group,
+                    const archive_msg *m);
 
 /* Reads the message of group with this seq; *out owned by the caller
  * (archive_msg_free). Returns 0, MDB_NOTFOUND, MDB_CORRUPTED (not a

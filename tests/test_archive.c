@@ -391,6 +391,85 @@ every_field_round_trips_and_absent_ones_stay_null(fixture *f,
     get_seq(f, "caf", 1, MDB_NOTFOUND);
 }
 
+static int replace_txn(MDB_txn *txn, const store *s, void *data)
+{
+    return archive_replace(txn, s, "lobby", data);
+}
+
+/* archive_replace of m in group "lobby", in a transaction of its own. */
+static int replace(fixture *f, archive_msg *m)
+{
+    return store_write(f->s, replace_txn, m, NULL);
+}
+
+/* The whole message (payload, correction, client id) is kept; a tombstone
+ * replaces a message in place and keeps nothing of what was said. */
+static void a_whole_message_round_trips_and_a_tombstone_replaces_it(
+    fixture *f, gconstpointer data)
+{
+    archive_msg said = {.nick = "ann",
+                        .body = "fixed",
+                        .client_id = "c-2",
+                        .replace_id = "c-1",
+                        .sender_jid = "ann@example.org",
+                        .payload = "<x xmlns=\"jabber:x:oob\"><url>u</url></x>"};
+    archive_msg reaction = {.nick = "bob",
+                            .payload = "<reactions xmlns=\"urn:xmpp:reactions:"
+                                       "0\" id=\"s\"><reaction>+</reaction>"
+                                       "</reactions>"};
+    archive_msg nothing = {.nick = "bob"};
+    archive_msg tomb, *got;
+    append_call c = {.group = "lobby", .msgs = &nothing, .n = 1};
+    GError *err = NULL;
+
+    append(f, "lobby", &said);
+    append(f, "lobby", &reaction);
+    /* a message with nothing said in it is refused */
+    g_assert_cmpint(store_write(f->s, append_txn, &c, &err), ==, -EINVAL);
+    g_clear_error(&err);
+
+    got = get_seq(f, "lobby", 1, 0);
+    g_assert_cmpstr(got->payload, ==, said.payload);
+    g_assert_cmpstr(got->replace_id, ==, "c-1");
+    g_assert_cmpstr(got->client_id, ==, "c-2");
+    g_assert_null(got->retracted);
+    archive_msg_free(got);
+    got = get_seq(f, "lobby", 2, 0);
+    g_assert_null(got->body);
+    g_assert_cmpstr(got->payload, ==, reaction.payload);
+    archive_msg_free(got);
+
+    tomb = (archive_msg){.seq = 1,
+                         .stanza_id = said.stanza_id,
+                         .time_us = said.time_us,
+                         .nick = "ann",
+                         .sender_jid = "ann@example.org",
+                         .retracted = "2026-12-05T10:00:00Z",
+                         .retracted_by = "mod",
+                         .retract_reason = "spam"};
+    /* a tombstone with something said left in it is refused */
+    tomb.body = "still here";
+    g_assert_cmpint(replace(f, &tomb), ==, -EINVAL);
+    tomb.body = NULL;
+    tomb.seq = 9;
+    g_assert_cmpint(replace(f, &tomb), ==, MDB_NOTFOUND);
+    tomb.seq = 1;
+    g_assert_cmpint(replace(f, &tomb), ==, 0);
+
+    g_assert_cmpint(get_id(f, "lobby", said.stanza_id, &got), ==, 0);
+    g_assert_cmpint(got->time_us, ==, said.time_us);
+    g_assert_null(got->body);
+    g_assert_null(got->payload);
+    g_assert_null(got->replace_id);
+    g_assert_cmpstr(got->retracted, ==, "2026-12-05T10:00:00Z");
+    g_assert_cmpstr(got->retracted_by, ==, "mod");
+    g_assert_cmpstr(got->retract_reason, ==, "spam");
+    g_assert_cmpstr(got->sender_jid, ==, "ann@example.org");
+    archive_msg_free(got);
+    g_free(said.stanza_id);
+    g_free(reaction.stanza_id);
+}
+
 static void a_time_of_zero_is_now_and_an_earlier_time_is_raised_to_the_last(
     fixture *f, gconstpointer data)
 {
@@ -1367,6 +1446,7 @@ int main(int argc, char **argv)
         T(a_stanza_id_is_sixteen_hex_digits_of_seq_then_eight_random_ones),
         T(reopening_the_store_keeps_the_messages_and_numbering_goes_on),
         T(every_field_round_trips_and_absent_ones_stay_null),
+        T(a_whole_message_round_trips_and_a_tombstone_replaces_it),
         T(a_record_is_the_bytes_of_its_schema_type),
         T(a_time_of_zero_is_now_and_an_earlier_time_is_raised_to_the_last),
         T(append_refuses_what_it_cannot_key_or_store),

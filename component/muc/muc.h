@@ -48,6 +48,14 @@ typedef struct muc_bridge_hooks {
      * message. */
     int (*said)(MDB_txn *txn, const store *st, const char *group,
                 const archive_msg *msg, char from_kind, void *userdata);
+    /* Inside the transaction that withdraws message seq of group
+     * (XEP-0424 by its sender, XEP-0425 by a moderator; the record is a
+     * tombstone now): legacy recipients that already had it are told
+     * "* nick deleted a message"; those still waiting for it never get
+     * it. nick: who said it. Non-zero (an LMDB error) refuses the
+     * retraction. */
+    int (*retracted)(MDB_txn *txn, const store *st, const char *group,
+                     guint64 seq, const char *nick, void *userdata);
     /* After a message was queued: the outbox has work. */
     void (*wake)(const char *group, void *userdata);
     /* An occupant changed the subject. */
