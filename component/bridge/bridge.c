@@ -374,8 +374,10 @@ bridge *bridge_new(const config *cfg, store *st, muc *m, registry *reg)
 {
     bridge *b = g_new0(bridge, 1);
     static const legacy_events ev = {ev_turn, ev_message, ev_lost};
-    muc_bridge_hooks mh = {NULL, delivery_woken, chat_subject,
-                           contacts_removed, contacts_private};
+    muc_bridge_hooks mh = {.wake = delivery_woken,
+                           .subject = chat_subject,
+                           .removed = contacts_removed,
+                           .private_msg = contacts_private};
     registry_hooks rh = {reg_start, reg_stop, reg_member_add};
 
     b->cfg = cfg;
