@@ -263,7 +263,9 @@ static void check_msg(const archive_msg *m)
 {
     CHECK_TEXTS(m->stanza_id, m->nick, m->body, m->subject, m->occupant_id,
                 m->sender_jid, m->sender_account, m->sender_handle,
-                m->origin_id);
+                m->origin_id, m->client_id, m->payload, m->replace_id,
+                m->retract_of, m->retracted, m->retracted_by,
+                m->retract_reason);
 }
 
 static void check_msgs(GPtrArray *msgs)
@@ -311,7 +313,7 @@ static void read_archive(MDB_txn *txn)
     /* Appending reads the group's mark and last message; a mark at the
      * last seq leaves no seq to give. */
     rc = archive_append(txn, st, GROUP, &add);
-    if (rc != EOVERFLOW)
+    if (rc != -EOVERFLOW)
         check_rc(rc);
     g_free(add.stanza_id);
 }
