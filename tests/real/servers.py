@@ -317,7 +317,8 @@ class XmppServer(Process):
 class Prosody(XmppServer):
     """A private Prosody 0.12 with VirtualHost "localhost", the external
     component `component_jid`, and its own MUC `conference.localhost` with
-    muc_mam (for comparisons)."""
+    muc_mam, and muc_moderation and vcard_muc from prosody-modules (for
+    comparisons)."""
 
     def __init__(self, tmpdir, component_jid, secret, c2s_port=None,
                  component_port=None, log_level="info", extra_hosts=()):
@@ -371,7 +372,7 @@ Component {_lua_str(self.component_jid)}
     component_secret = {_lua_str(self.secret)}
 
 Component "{self.muc_domain}" "muc"
-    modules_enabled = {{ "muc_mam" }}
+    modules_enabled = {{ "muc_mam"; "muc_moderation"; "vcard_muc" }}
     restrict_room_creation = false
 """
         with open(self.config_path, "w") as f:
