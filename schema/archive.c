@@ -87,6 +87,7 @@ void archive_msg_free(archive_msg *m)
     g_free(m->retracted);
     g_free(m->retracted_by);
     g_free(m->retract_reason);
+    g_free(m->retract_id);
     g_free(m);
 }
 
@@ -111,13 +112,14 @@ static void msg_free_ptr(gpointer m)
     X(retract_of)                                                              \
     X(retracted)                                                               \
     X(retracted_by)                                                            \
-    X(retract_reason)
+    X(retract_reason)                                                          \
+    X(retract_id)
 
 /* Built from its parts, without a format string or a builder to parse:
  * one record per message said, so this is on every message's path. */
 static GVariant *msg_encode(const archive_msg *m, const char *id, gint64 time)
 {
-    GVariant *dict[13], *t[6];
+    GVariant *dict[14], *t[6];
     gsize n = 0;
 
 #define ADD(f)                                                                 \
@@ -389,7 +391,7 @@ static gboolean msg_ok(const archive_msg *m)
            valid_text(m->client_id) && valid_text(m->payload) &&
            valid_text(m->replace_id) && valid_text(m->retract_of) &&
            valid_text(m->retracted) && valid_text(m->retracted_by) &&
-           valid_text(m->retract_reason) &&
+           valid_text(m->retract_reason) && valid_text(m->retract_id) &&
            (m->body || m->subject || m->payload || m->retract_of ||
             m->retracted);
 }

@@ -79,6 +79,9 @@ typedef struct archive_msg {
     char *retracted;
     char *retracted_by;   /* a moderator's nick; NULL: its sender */
     char *retract_reason; /* a moderator's reason, may be NULL */
+    /* A tombstone: the id of the retraction message that withdrew it
+     * (XEP-0424 §4: <retracted id=…/>), may be NULL. */
+    char *retract_id;
 } archive_msg;
 
 /* Frees m and its strings; NULL is allowed. */

@@ -446,7 +446,8 @@ static void a_whole_message_round_trips_and_a_tombstone_replaces_it(
                          .sender_jid = "ann@example.org",
                          .retracted = "2026-12-05T10:00:00Z",
                          .retracted_by = "mod",
-                         .retract_reason = "spam"};
+                         .retract_reason = "spam",
+                         .retract_id = "r1"};
     /* a tombstone with something said left in it is refused */
     tomb.body = "still here";
     g_assert_cmpint(replace(f, &tomb), ==, -EINVAL);
@@ -464,6 +465,7 @@ static void a_whole_message_round_trips_and_a_tombstone_replaces_it(
     g_assert_cmpstr(got->retracted, ==, "2026-12-05T10:00:00Z");
     g_assert_cmpstr(got->retracted_by, ==, "mod");
     g_assert_cmpstr(got->retract_reason, ==, "spam");
+    g_assert_cmpstr(got->retract_id, ==, "r1");
     g_assert_cmpstr(got->sender_jid, ==, "ann@example.org");
     archive_msg_free(got);
     g_free(said.stanza_id);

@@ -265,7 +265,7 @@ static void check_msg(const archive_msg *m)
                 m->sender_jid, m->sender_account, m->sender_handle,
                 m->origin_id, m->client_id, m->payload, m->replace_id,
                 m->retract_of, m->retracted, m->retracted_by,
-                m->retract_reason);
+                m->retract_reason, m->retract_id);
 }
 
 static void check_msgs(GPtrArray *msgs)
