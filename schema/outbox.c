@@ -511,6 +511,15 @@ gboolean outbox_cursor_wants(const outbox_cursor *c, guint64 seq)
     return !(seq > c->skip_from && seq <= c->skip_to);
 }
 
+gboolean outbox_cursor_had(const outbox_cursor *c, guint64 seq)
+{
+    if (seq <= c->start || seq > c->seq)
+        return FALSE;
+    if (c->hold && seq > c->hold)
+        return FALSE;
+    return !(seq > c->skip_from && seq <= c->skip_to);
+}
+
 void outbox_cursor_mute(outbox_cursor *c, guint64 head)
 {
     if (!c->hold)
@@ -522,9 +531,11 @@ void outbox_cursor_unmute(outbox_cursor *c, guint64 head)
     if (!c->hold)
         return;
     if (c->seq >= c->hold) {
-        /* caught up when muted: simply on from now */
+        /* caught up when muted: simply on from now; what was said
+         * meanwhile is remembered as skipped (outbox_cursor_had) */
+        c->skip_from = c->hold;
+        c->skip_to = MAX(c->seq, head);
         c->seq = MAX(c->seq, head);
-        c->skip_from = c->skip_to = 0;
     } else {
         /* One range is remembered: an earlier one still ahead of the
          * cursor is replaced (its messages then go after all). */
@@ -557,6 +568,9 @@ static GVariant *cursor_encode(const outbox_cursor *c)
     g_variant_builder_add(&b, "{sv}", "group", g_variant_new_string(c->group));
     g_variant_builder_add(&b, "{sv}", "slot", g_variant_new_uint32(c->slot));
     g_variant_builder_add(&b, "{sv}", "seq", g_variant_new_uint64(c->seq));
+    if (c->start)
+        g_variant_builder_add(&b, "{sv}", "start",
+                              g_variant_new_uint64(c->start));
     if (c->hold)
         g_variant_builder_add(&b, "{sv}", "hold",
                               g_variant_new_uint64(c->hold));
@@ -587,6 +601,7 @@ static int cursor_decode(const MDB_val *d, outbox_cursor **out)
         !g_variant_lookup(dict, "slot", "u", &c->slot) ||
         !g_variant_lookup(dict, "seq", "t", &c->seq))
         goto leave;
+    g_variant_lookup(dict, "start", "t", &c->start);
     g_variant_lookup(dict, "hold", "t", &c->hold);
     if ((x = g_variant_lookup_value(dict, "skip", G_VARIANT_TYPE("(tt)")))) {
         g_variant_get(x, "(tt)", &c->skip_from, &c->skip_to);
@@ -678,6 +693,7 @@ int outbox_cursor_start(MDB_txn *txn, const store *s, const char *account,
         return rc; /* 0: it has one */
     c.group = (char *)group;
     rc = archive_head(txn, s, group, &c.seq);
+    c.start = c.seq;
     if (rc == 0)
         rc = next_slot(txn, s, &c.slot);
     if (rc == 0)

@@ -127,6 +127,9 @@ typedef struct outbox_cursor {
     guint64 hold;      /* muted: nothing after this seq goes; 0 none */
     guint64 skip_from; /* seqs in (skip_from, skip_to] were said while */
     guint64 skip_to;   /* it was muted: they never go; 0 0 none */
+    guint64 start;     /* the archive head when it started: it never had
+                          what came before (0: not known, a cursor older
+                          than the field) */
 } outbox_cursor;
 
 void outbox_cursor_free(outbox_cursor *c);
@@ -134,6 +137,10 @@ void outbox_cursor_free(outbox_cursor *c);
 /* Whether archive seq is for the target (after its cursor, not held, not
  * skipped). */
 gboolean outbox_cursor_wants(const outbox_cursor *c, guint64 seq);
+/* Whether archive seq was already done with for the target: after its
+ * start, at or before its cursor, neither held nor skipped (a message
+ * withdrawn now is news to it only then). */
+gboolean outbox_cursor_had(const outbox_cursor *c, guint64 seq);
 /* Muting at head (the group's archive head): nothing after it goes. */
 void outbox_cursor_mute(outbox_cursor *c, guint64 head);
 /* Unmuting at head: what was said while muted is skipped; what waited

@@ -863,6 +863,9 @@ static void a_cursor_starts_at_the_archive_head_once_with_its_own_slot(
     g_assert_cmpstr(bob->group, ==, "lobby");
     g_assert_cmpuint(bob->seq, ==, 2);
     g_assert_cmpuint(carol->seq, ==, 3);
+    /* what came before it started, it never had */
+    g_assert_cmpuint(bob->start, ==, 2);
+    g_assert_cmpuint(carol->start, ==, 3);
     g_assert_cmpuint(bob->slot, !=, 0);
     g_assert_cmpuint(bob->slot, !=, carol->slot);
     g_assert_null(cursor(f, "a", 'i', "carol"));
@@ -899,7 +902,7 @@ static void muting_holds_and_unmuting_skips_what_was_said_meanwhile(
         {2, FALSE, FALSE}, {3, TRUE, TRUE},  {5, TRUE, TRUE},
         {6, FALSE, FALSE}, {9, FALSE, FALSE}, {10, FALSE, TRUE},
     };
-    outbox_cursor c = {NULL, 1, 2, 0, 0, 0};
+    outbox_cursor c = {NULL, 1, 2, 0, 0, 0, 0};
 
     outbox_cursor_mute(&c, 5);
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
@@ -910,12 +913,39 @@ static void muting_holds_and_unmuting_skips_what_was_said_meanwhile(
         g_assert_cmpint(outbox_cursor_wants(&c, cases[i].seq), ==,
                         cases[i].unmuted);
     /* caught up when muted: simply on from the unmute */
-    c = (outbox_cursor){NULL, 1, 5, 0, 0, 0};
+    c = (outbox_cursor){NULL, 1, 5, 0, 0, 0, 0};
     outbox_cursor_mute(&c, 5);
     outbox_cursor_unmute(&c, 9);
     g_assert_cmpuint(c.seq, ==, 9);
     g_assert_false(outbox_cursor_wants(&c, 7));
     g_assert_true(outbox_cursor_wants(&c, 10));
+}
+
+static void a_cursor_had_what_it_passed_since_it_started_and_was_not_muted(
+    fixture *f, gconstpointer data)
+{
+    /* started at 2, muted at 5, unmuted at 9 while caught up (6..9 never
+     * went), then confirmed up to 11 */
+    static const struct {
+        guint64 seq;
+        gboolean had;
+    } cases[] = {
+        {1, FALSE}, {2, FALSE}, {3, TRUE},   {5, TRUE},   {6, FALSE},
+        {9, FALSE}, {10, TRUE}, {11, TRUE}, {12, FALSE},
+    };
+    outbox_cursor c = {.slot = 1, .seq = 5, .start = 2};
+
+    outbox_cursor_mute(&c, 5);
+    g_assert_false(outbox_cursor_had(&c, 6));
+    outbox_cursor_unmute(&c, 9);
+    c.seq = 11;
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpint(outbox_cursor_had(&c, cases[i].seq), ==,
+                        cases[i].had);
+    /* a cursor from before the field: everything up to it */
+    c = (outbox_cursor){.slot = 1, .seq = 4};
+    g_assert_true(outbox_cursor_had(&c, 1));
+    g_assert_false(outbox_cursor_had(&c, 5));
 }
 
 static void a_room_delivery_id_names_its_slot_and_seq(fixture *f,
@@ -1045,6 +1075,7 @@ int main(int argc, char **argv)
         T(a_cursor_starts_at_the_archive_head_once_with_its_own_slot),
         T(a_cursor_moves_forward_only_and_needs_to_exist),
         T(muting_holds_and_unmuting_skips_what_was_said_meanwhile),
+        T(a_cursor_had_what_it_passed_since_it_started_and_was_not_muted),
         T(a_room_delivery_id_names_its_slot_and_seq),
         T(cursors_are_walked_apart_from_entries_and_dropped_with_them),
         T(a_version_2_store_keeps_every_pending_delivery),

@@ -374,7 +374,8 @@ bridge *bridge_new(const config *cfg, store *st, muc *m, registry *reg)
 {
     bridge *b = g_new0(bridge, 1);
     static const legacy_events ev = {ev_turn, ev_message, ev_lost};
-    muc_bridge_hooks mh = {.wake = delivery_woken,
+    muc_bridge_hooks mh = {.retracted = delivery_retracted,
+                           .wake = delivery_woken,
                            .subject = chat_subject,
                            .removed = contacts_removed,
                            .private_msg = contacts_private};

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "naming.h"
 #include "outbox.h"
+#include "render.h"
 
 #define FORGET_BATCH 200
 
@@ -136,6 +137,7 @@ static void cmd_history(cmd_ctx *c)
     GError *err = NULL;
     GPtrArray *msgs = NULL;
     GString *text;
+    guint shown = 0;
     int rc;
 
     if (store_read_begin(c->b->st, &txn, &err) < 0) {
@@ -145,27 +147,36 @@ static void cmd_history(cmd_ctx *c)
     }
     rc = archive_history(txn, c->b->st, c->a->group, n, -1, 0, NULL, NULL,
                          &msgs);
+    text = g_string_new(NULL);
+    for (guint i = 0; rc == 0 && i < msgs->len; i++) {
+        const archive_msg *am = g_ptr_array_index(msgs, i);
+        GDateTime *t;
+        char *hm, *said = NULL;
+        rc = render_msg(txn, c->b->st, c->a->group, am, &said);
+        if (rc != 0 || !said)
+            continue;
+        t = g_date_time_new_from_unix_utc(am->time_us / 1000000);
+        hm = g_date_time_format(t, "%H:%M");
+        g_string_append_printf(text, "\n[%s] %s", hm, said);
+        shown++;
+        g_free(hm);
+        g_free(said);
+        g_date_time_unref(t);
+    }
     store_read_end(txn);
     if (rc != 0) {
         reply(c, "The history cannot be read right now.");
-        return;
+    } else if (shown == 0) {
+        reply(c, "Nothing has been said yet.");
+    } else {
+        char *head = g_strdup_printf("The last %u messages:", shown);
+        g_string_prepend(text, head);
+        reply(c, text->str);
+        g_free(head);
     }
-    text = g_string_new(NULL);
-    g_string_printf(text, "The last %u messages:", msgs->len);
-    for (guint i = 0; i < msgs->len; i++) {
-        const archive_msg *am = g_ptr_array_index(msgs, i);
-        GDateTime *t = g_date_time_new_from_unix_utc(am->time_us / 1000000);
-        char *hm = g_date_time_format(t, "%H:%M");
-        g_string_append_printf(text, "\n[%s] <%s> %s", hm, am->nick,
-                               am->body ? am->body : "");
-        g_free(hm);
-        g_date_time_unref(t);
-    }
-    if (msgs->len == 0)
-        g_string_assign(text, "Nothing has been said yet.");
-    reply(c, text->str);
     g_string_free(text, TRUE);
-    g_ptr_array_unref(msgs);
+    if (msgs)
+        g_ptr_array_unref(msgs);
 }
 
 typedef struct drop_args {

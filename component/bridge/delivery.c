@@ -13,6 +13,7 @@
 #include "chat.h"
 #include "contacts.h"
 #include "outbox.h"
+#include "render.h"
 
 /* A delivery handed to the worker and not yet reported. */
 typedef struct flight {
@@ -130,15 +131,6 @@ void delivery_start(bridge *b, bacct *a, char kind, const char *target)
 
 /* ---- the outbox pump: runs outside turns, on committed data ---- */
 
-char *delivery_render(const char *nick, const char *body)
-{
-    if (!*nick)
-        return g_strdup(body);
-    if (g_str_has_prefix(body, "/me "))
-        return g_strdup_printf("* %s %s", nick, body + 4);
-    return g_strdup_printf("<%s> %s", nick, body);
-}
-
 char *delivery_digest(guint64 count, GQueue *lines)
 {
     GString *text = g_string_new(NULL);
@@ -152,20 +144,27 @@ char *delivery_digest(guint64 count, GQueue *lines)
     return g_string_free(text, FALSE);
 }
 
-gboolean delivery_for(const archive_msg *msg, const char *account, char kind,
-                      const char *target)
+/* Whether msg was said by someone other than the target. */
+static gboolean said_by_other(const archive_msg *msg, const char *account,
+                              char kind, const char *target)
 {
-    if (!msg->body)
-        return FALSE;
     /* Never echo a member's own words back, nor a chat's to itself. */
     if (g_strcmp0(msg->sender_account, account) != 0)
         return TRUE;
     return kind == OUTBOX_KIND_IM && g_strcmp0(msg->sender_handle, target);
 }
 
+gboolean delivery_for(const archive_msg *msg, const char *account, char kind,
+                      const char *target)
+{
+    return render_wants(msg) && said_by_other(msg, account, kind, target);
+}
+
 /* What send_next found: the next entry, the next room message, or a
  * digest of the room messages waiting. */
 typedef struct pick {
+    MDB_txn *txn; /* the read transaction, for render_msg's look-ups */
+    const store *st;
     const bacct *a;
     const char *key;
     const outbox_cursor *c;
@@ -175,7 +174,9 @@ typedef struct pick {
     GQueue lines;      /* digest: char * */
     guint64 last_seq;  /* the last of them */
     outbox_msg *entry; /* the next entry */
-    archive_msg *room; /* the next room message */
+    char *room;        /* the next room message, rendered */
+    guint64 room_seq;
+    gint64 room_time;
 } pick;
 
 static int pick_entry(const outbox_msg *msg, void *userdata)
@@ -193,22 +194,29 @@ static int pick_entry(const outbox_msg *msg, void *userdata)
 static int pick_room(const archive_msg *msg, void *userdata)
 {
     pick *p = userdata;
+    char *text = NULL;
+    int rc;
 
     if (!outbox_cursor_wants(p->c, msg->seq) ||
         !delivery_for(msg, p->a->name, p->key[0], p->key + 1))
         return 0;
+    rc = render_msg(p->txn, p->st, p->c->group, msg, &text);
+    if (rc != 0)
+        return rc < 0 ? rc : -rc; /* stops the walk, as an error */
+    if (!text)
+        return 0; /* nothing a legacy member can read */
     if (!p->room) {
-        p->room = g_new0(archive_msg, 1);
-        p->room->seq = msg->seq;
-        p->room->time_us = msg->time_us;
-        p->room->nick = g_strdup(msg->nick);
-        p->room->body = g_strdup(msg->body);
+        p->room = g_strdup(text);
+        p->room_seq = msg->seq;
+        p->room_time = msg->time_us;
     }
-    if (!p->all)
+    if (!p->all) {
+        g_free(text);
         return 1;
+    }
     p->count++;
     p->last_seq = msg->seq;
-    g_queue_push_tail(&p->lines, delivery_render(msg->nick, msg->body));
+    g_queue_push_tail(&p->lines, text);
     while (p->lines.length > p->keep)
         g_free(g_queue_pop_head(&p->lines));
     return 0;
@@ -254,7 +262,7 @@ static int send_next(bridge *b, bacct *a, const char *key)
     outbox_cursor *c = NULL;
     MDB_txn *txn = NULL;
     GError *err = NULL;
-    pick p = {a, key, NULL, FALSE, 0, 0, G_QUEUE_INIT, 0, NULL, NULL};
+    pick p = {.a = a, .key = key, .lines = G_QUEUE_INIT};
     int rc, sent_one = 0;
 
     if (store_read_begin(b->st, &txn, &err) < 0) {
@@ -274,6 +282,8 @@ static int send_next(bridge *b, bacct *a, const char *key)
         rc = outbox_foreach_target(txn, b->st, a->name, key[0], key + 1,
                                    pos->id, pick_entry, &p);
     if (rc == 0 && c) {
+        p.txn = txn;
+        p.st = b->st;
         p.c = c;
         /* DESIGN: past a limit, a member who was away gets a digest. */
         p.all = fresh && b->cfg->digest_after > 0;
@@ -292,21 +302,19 @@ static int send_next(bridge *b, bacct *a, const char *key)
                  text);
         g_free(text);
         sent_one = 1;
-    } else if (p.entry && (!p.room || p.entry->time_us <= p.room->time_us)) {
-        char *text = delivery_render(p.entry->nick, p.entry->body);
+    } else if (p.entry && (!p.room || p.entry->time_us <= p.room_time)) {
+        char *text = render_line(p.entry->nick, p.entry->body);
         hand_out(b, a, key, p.entry->id, 0, text);
         g_free(text);
         sent_one = 1;
     } else if (p.room) {
-        char *text = delivery_render(p.room->nick, p.room->body);
-        hand_out(b, a, key, outbox_room_id(c->slot, p.room->seq), p.room->seq,
-                 text);
-        g_free(text);
+        hand_out(b, a, key, outbox_room_id(c->slot, p.room_seq), p.room_seq,
+                 p.room);
         sent_one = 1;
     }
     g_queue_clear_full(&p.lines, g_free);
     outbox_msg_free(p.entry);
-    archive_msg_free(p.room);
+    g_free(p.room);
     outbox_cursor_free(c);
     return sent_one;
 }
@@ -603,4 +611,108 @@ void delivery_woken(const char *group, void *userdata)
     }
     if (marked)
         delivery_wake(b);
+}
+
+/* ---- a message withdrawn (muc hook, inside its transaction) ---- */
+
+typedef struct retract_args {
+    bacct *a;
+    MDB_txn *txn;
+    const store *st;
+    const char *group;
+    guint64 seq;
+    const archive_msg *msg; /* the record now (for its sender), or NULL */
+    const char *text;       /* the notice */
+    GPtrArray *told;        /* target keys to mark once it is queued */
+} retract_args;
+
+/* A copy queued as an entry by schema version 2 is removed with it. */
+static int drop_copy(const outbox_msg *m, void *userdata)
+{
+    retract_args *r = userdata;
+
+    if (m->archive_seq != r->seq || g_strcmp0(m->group, r->group))
+        return 0;
+    return outbox_remove(r->txn, r->st, m->account, m->kind, m->target,
+                         m->id);
+}
+
+static int retract_target(const char *account, char kind, const char *target,
+                          const outbox_cursor *c, void *userdata)
+{
+    retract_args *r = userdata;
+    char *key;
+    sent *pos;
+    outbox_msg n = {0};
+    gboolean had;
+    int rc;
+
+    if (strcmp(c->group, r->group) != 0)
+        return 0;
+    rc = outbox_foreach_target(r->txn, r->st, account, kind, target, 0,
+                               drop_copy, r);
+    if (rc != 0 || (r->msg && !said_by_other(r->msg, account, kind, target)))
+        return rc;
+    key = bridge_target_key(kind, target);
+    pos = g_hash_table_lookup(r->a->sent, key);
+    /* Confirmed, or handed to the worker in this run (in flight): the
+     * target saw it, so it is told; the others never will see it. */
+    had = outbox_cursor_had(c, r->seq) ||
+          (pos && r->seq > c->seq && pos->seq >= r->seq);
+    if (!had) {
+        g_free(key);
+        return 0;
+    }
+    n.account = (char *)account;
+    n.kind = kind;
+    n.target = (char *)target;
+    n.group = (char *)r->group;
+    n.time_us = clock_real();
+    n.nick = DELIVERY_NOTICE_NICK;
+    n.body = (char *)r->text;
+    rc = outbox_add(r->txn, r->st, &n);
+    if (rc == 0)
+        g_ptr_array_add(r->told, key);
+    else
+        g_free(key);
+    return rc;
+}
+
+int delivery_retracted(MDB_txn *txn, const store *st, const char *group,
+                       guint64 seq, const char *nick, void *userdata)
+{
+    bridge *b = userdata;
+    retract_args r = {NULL, txn, st, group, seq, NULL, NULL, NULL};
+    archive_msg *msg = NULL;
+    GHashTableIter it;
+    gpointer v;
+    char *text = render_deleted(nick ? nick : "");
+    int rc = archive_get(txn, st, group, seq, &msg);
+
+    if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+        goto leave;
+    rc = 0;
+    r.msg = msg;
+    r.text = text;
+    r.told = g_ptr_array_new_with_free_func(g_free);
+    g_hash_table_iter_init(&it, b->accts);
+    while (rc == 0 && g_hash_table_iter_next(&it, NULL, &v)) {
+        r.a = v;
+        if (strcmp(r.a->group, group) != 0)
+            continue;
+        g_ptr_array_set_size(r.told, 0);
+        rc = outbox_cursor_foreach(txn, st, r.a->name, retract_target, &r);
+        /* Marks are memory only: after an aborted transaction the pump
+         * finds nothing for them. */
+        for (guint i = 0; rc == 0 && i < r.told->len; i++)
+            delivery_mark(r.a, ((char *)g_ptr_array_index(r.told, i))[0],
+                          (char *)g_ptr_array_index(r.told, i) + 1);
+    }
+    if (rc == 0)
+        delivery_wake(b);
+    g_ptr_array_unref(r.told);
+leave:
+    archive_msg_free(msg);
+    g_free(text);
+    return rc;
 }

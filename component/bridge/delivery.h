@@ -30,15 +30,20 @@ void delivery_on_failed(bridge *b, bacct *a, GVariant *body);
 /* muc hook, after a message was archived: the group's reachable targets
  * have work. */
 void delivery_woken(const char *group, void *userdata);
+/* muc hook, inside the transaction that withdraws message seq of group:
+ * every target of the group's accounts that had it (outbox_cursor_had, or
+ * in flight) and did not say it gets the entry "* nick deleted a message";
+ * the others never get it (a tombstone is not delivered). Returns 0 or an
+ * LMDB error code. */
+int delivery_retracted(MDB_txn *txn, const store *st, const char *group,
+                       guint64 seq, const char *nick, void *userdata);
 /* Gives the target a cursor at the head of a's group's archive unless it
  * has one (it gets what is said from now on). */
 void delivery_start(bridge *b, bacct *a, char kind, const char *target);
-/* Whether archive message msg goes to (account, kind, target): it has a
- * body and was not said by the target itself. */
+/* Whether archive message msg goes to (account, kind, target): it may
+ * become a line (render_wants) and was not said by the target itself. */
 gboolean delivery_for(const archive_msg *msg, const char *account, char kind,
                       const char *target);
-/* "<nick> body", "* nick action" or the bare body of a notice (g_free). */
-char *delivery_render(const char *nick, const char *body);
 /* The digest of count messages of which lines (char *, oldest first) are
  * the last (g_free). */
 char *delivery_digest(guint64 count, GQueue *lines);
