@@ -347,22 +347,28 @@ int archive_head(MDB_txn *txn, const store *s, const char *group,
     return rc;
 }
 
-int archive_foreach_after(MDB_txn *txn, const store *s, const char *group,
-                          guint64 after, archive_fn fn, void *userdata)
+/* Calls fn for at most limit messages of group, from the first with a seq
+ * >= from forward (MDB_NEXT), or from the last with a seq <= from back
+ * (MDB_PREV); as archive_foreach_after. */
+static int walk(MDB_txn *txn, const store *s, const char *group,
+                guint64 from, MDB_cursor_op dir, guint limit, archive_fn fn,
+                void *userdata)
 {
     gcur c = {NULL, group, 0, 0, {0, NULL}};
+    guint seen = 0;
     int rc;
 
     g_return_val_if_fail(txn != NULL && s != NULL && fn != NULL, -EINVAL);
     rc = group_check(group, &c.glen);
-    if (rc != 0 || after == G_MAXUINT64)
+    if (rc != 0)
         return rc;
     rc = gcur_open(&c, txn, s);
     if (rc != 0)
         goto leave;
     /* Deleted seqs (retention, erasure) are simply not there: a walk from
      * behind them goes on with the next message kept. */
-    for (rc = gcur_ge(&c, after + 1); rc == 0; rc = gcur_step(&c, MDB_NEXT)) {
+    for (rc = dir == MDB_NEXT ? gcur_ge(&c, from) : gcur_le(&c, from);
+         rc == 0 && seen < limit; rc = gcur_step(&c, dir), seen++) {
         archive_msg *m = NULL;
         int r;
 
@@ -380,6 +386,20 @@ int archive_foreach_after(MDB_txn *txn, const store *s, const char *group,
 leave:
     gcur_close(&c);
     return rc;
+}
+
+int archive_foreach_after(MDB_txn *txn, const store *s, const char *group,
+                          guint64 after, archive_fn fn, void *userdata)
+{
+    if (after == G_MAXUINT64)
+        return group_check(group, &(size_t){0});
+    return walk(txn, s, group, after + 1, MDB_NEXT, G_MAXUINT, fn, userdata);
+}
+
+int archive_foreach_back(MDB_txn *txn, const store *s, const char *group,
+                         guint limit, archive_fn fn, void *userdata)
+{
+    return walk(txn, s, group, G_MAXUINT64, MDB_PREV, limit, fn, userdata);
 }
 
 static gboolean msg_ok(const archive_msg *m)
@@ -1057,6 +1077,8 @@ static gsize default_measure(const archive_msg *m)
 {
     gsize n = ARCHIVE_HISTORY_OVERHEAD;
 
+    if (!m->body)
+        return ARCHIVE_HISTORY_SKIP;
     n += (gsize)g_utf8_strlen(m->nick, -1);
     if (m->body)
         n += (gsize)g_utf8_strlen(m->body, -1);
@@ -1072,6 +1094,7 @@ int archive_history(MDB_txn *txn, const store *s, const char *group,
     gcur c = {.group = group};
     GPtrArray *list = NULL;
     gsize chars = 0;
+    guint skipped = 0;
     int rc;
 
     g_return_val_if_fail(txn != NULL && s != NULL && out != NULL, -EINVAL);
@@ -1096,11 +1119,15 @@ int archive_history(MDB_txn *txn, const store *s, const char *group,
             archive_msg_free(m);
             break;
         }
-        if (!m->body) {
+        size = measure ? measure(m, userdata) : default_measure(m);
+        if (size == ARCHIVE_HISTORY_SKIP) {
             archive_msg_free(m);
+            /* A run of messages history leaves out (reactions, subject
+             * changes...) costs a walk, not a reply: bounded. */
+            if (++skipped >= ARCHIVE_SCAN_PER_TXN)
+                break;
             continue;
         }
-        size = measure ? measure(m, userdata) : default_measure(m);
         if (maxchars >= 0 && size > (gsize)maxchars - chars) {
             archive_msg_free(m);
             break;

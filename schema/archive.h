@@ -146,6 +146,13 @@ typedef int (*archive_fn)(const archive_msg *m, void *userdata);
 int archive_foreach_after(MDB_txn *txn, const store *s, const char *group,
                           guint64 after, archive_fn fn, void *userdata);
 
+/* Calls fn for the last messages of group, newest first, examining at
+ * most limit records (a bounded look back: a correction's original).
+ * Records that cannot be decoded are skipped (and count against limit).
+ * Returns as archive_foreach_after. Runs in any transaction. */
+int archive_foreach_back(MDB_txn *txn, const store *s, const char *group,
+                         guint limit, archive_fn fn, void *userdata);
+
 /* A MAM query (XEP-0313 with XEP-0059 paging). Strings are borrowed for the
  * call. */
 typedef struct archive_query {
@@ -185,17 +192,20 @@ int archive_query_run(MDB_txn *txn, const store *s, const char *group,
 int archive_gaps_rebuild(MDB_txn *txn, const store *s);
 
 /* Measures what one message of the history costs against maxchars, as the
- * caller will serialise it. */
+ * caller will serialise it; ARCHIVE_HISTORY_SKIP leaves it out. */
 typedef gsize (*archive_measure_fn)(const archive_msg *m, void *userdata);
+#define ARCHIVE_HISTORY_SKIP ((gsize)-1)
 
 /* History on join (XEP-0045 §7.2.15) and /history N: the group's last
- * messages with a body (a subject-only message is left out: the room sends
- * the current subject after the history, §7.2.16), newest first back in
+ * messages the measure does not skip (NULL: those with a body; a
+ * subject-only message is left out: the room sends the current subject
+ * after the history, §7.2.16), newest first back in
  * time while all these hold: at most maxstanzas messages (-1: no limit),
  * their measures add up to at most maxchars (-1: no limit; 0 gives none),
  * time >= since_us (0: no limit). The history is contiguous: it stops at
  * the first message that does not fit. measure NULL counts the characters
- * of nick, body and subject plus ARCHIVE_HISTORY_OVERHEAD.
+ * of nick, body and subject plus ARCHIVE_HISTORY_OVERHEAD. The walk stops
+ * after ARCHIVE_SCAN_PER_TXN skipped messages (a bounded walk).
  * With no limit at all it returns the whole archive of the group: callers
  * cap maxstanzas to the room's history length.
  * *out: a GPtrArray of archive_msg* in chronological order, owning its

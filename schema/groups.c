@@ -50,6 +50,8 @@ static GVariant *groups_encode(const group_cfg *g)
                           g_variant_new_int64(g->created));
     g_variant_builder_add(&b, "{sv}", "members_only",
                           g_variant_new_boolean(g->members_only));
+    g_variant_builder_add(&b, "{sv}", "registration",
+                          g_variant_new_boolean(g->registration));
     g_variant_builder_add(&b, "{sv}", "password",
                           g_variant_new_string(g->password ? g->password : ""));
     g_variant_builder_add(&b, "{sv}", "moderated",
@@ -140,6 +142,7 @@ static int groups_decode(const void *key, size_t klen, GVariant *v,
     g->subject = lookup_string(dict, "subject");
     g->subject_nick = lookup_string(dict, "subject_nick");
     g->members_only = lookup_boolean(dict, "members_only", FALSE);
+    g->registration = lookup_boolean(dict, "registration", FALSE);
     g->password = lookup_string(dict, "password");
     g->moderated = lookup_boolean(dict, "moderated", FALSE);
     g->whois_anyone = lookup_boolean(dict, "whois_anyone", FALSE);

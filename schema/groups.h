@@ -20,6 +20,7 @@ typedef struct group_cfg {
     char *subject_nick; /* who set it ("" if nobody) */
     /* XEP-0045 room options (component/options.c owns their meaning) */
     gboolean members_only;
+    gboolean registration; /* members must register a nick and use it */
     char *password; /* "" when none */
     gboolean moderated;
     gboolean whois_anyone;   /* non-anonymous: real JIDs to everyone */

@@ -75,8 +75,7 @@ static int get_pair(MDB_txn *txn, const store *s, const GString *k,
 static int del(MDB_txn *txn, const store *s, const GString *k)
 {
     MDB_val key = {k->len, k->str};
-    int rc =
-        store_rc(mdb_del(txn, store_dbi(s, STORE_DB_NICKS), &key, NULL));
+    int rc = store_rc(mdb_del(txn, store_dbi(s, STORE_DB_NICKS), &key, NULL));
 
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -96,8 +95,8 @@ int nicks_owner(MDB_txn *txn, const store *s, const char *group,
     return rc;
 }
 
-int nicks_of(MDB_txn *txn, const store *s, const char *group,
-             const char *bare, char **nick, char **key)
+int nicks_of(MDB_txn *txn, const store *s, const char *group, const char *bare,
+             char **nick, char **key)
 {
     GString *k;
     char *folded = NULL;
@@ -219,8 +218,8 @@ int nicks_count(MDB_txn *txn, const store *s, const char *group, guint max,
     if (rc != 0 || max == 0)
         return rc;
     prefix = reg_key(group, NULL);
-    rc = store_walk(txn, store_dbi(s, STORE_DB_NICKS), prefix->str,
-                    prefix->len, count_one, &ca);
+    rc = store_walk(txn, store_dbi(s, STORE_DB_NICKS), prefix->str, prefix->len,
+                    count_one, &ca);
     g_string_free(prefix, TRUE);
     if (rc == 0)
         *count = ca.n;
@@ -237,8 +236,7 @@ typedef struct drop_args {
 
 /* One registration of a dropped group: its owner's index entry, then the
  * record. A record that cannot be decoded goes alone. */
-static int drop_registration(const MDB_val *k, const MDB_val *d,
-                             void *userdata)
+static int drop_registration(const MDB_val *k, const MDB_val *d, void *userdata)
 {
     drop_args *da = userdata;
     GVariant *v = NULL;
@@ -270,8 +268,8 @@ int nicks_drop_group(MDB_txn *txn, const store *s, const char *group)
     if (rc != 0)
         return rc;
     prefix = reg_key(group, NULL);
-    rc = store_walk(txn, store_dbi(s, STORE_DB_NICKS), prefix->str,
-                    prefix->len, drop_registration, &da);
+    rc = store_walk(txn, store_dbi(s, STORE_DB_NICKS), prefix->str, prefix->len,
+                    drop_registration, &da);
     g_string_free(prefix, TRUE);
     return rc;
 }
@@ -298,8 +296,7 @@ static int forget_one(const MDB_val *k, const MDB_val *d, void *userdata)
     return rc;
 }
 
-int nicks_forget(MDB_txn *txn, const store *s, const char *bare,
-                 guint *dropped)
+int nicks_forget(MDB_txn *txn, const store *s, const char *bare, guint *dropped)
 {
     drop_args da = {txn, s, 0, NULL, bare, 0};
     GString *prefix;
@@ -313,8 +310,8 @@ int nicks_forget(MDB_txn *txn, const store *s, const char *bare,
         return -EINVAL;
     prefix = index_key(bare, NULL);
     da.prefix_len = prefix->len;
-    rc = store_walk(txn, store_dbi(s, STORE_DB_NICKS), prefix->str,
-                    prefix->len, forget_one, &da);
+    rc = store_walk(txn, store_dbi(s, STORE_DB_NICKS), prefix->str, prefix->len,
+                    forget_one, &da);
     g_string_free(prefix, TRUE);
     if (rc == 0 && dropped)
         *dropped = da.dropped;

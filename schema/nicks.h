@@ -33,8 +33,8 @@ int nicks_owner(MDB_txn *txn, const store *s, const char *group,
 /* The nick bare registered with group: *nick (g_free) as displayed and
  * *key (g_free; may be NULL: not wanted) folded, both NULL when none. One
  * lookup in the index. Same returns as nicks_owner. */
-int nicks_of(MDB_txn *txn, const store *s, const char *group,
-             const char *bare, char **nick, char **key);
+int nicks_of(MDB_txn *txn, const store *s, const char *group, const char *bare,
+             char **nick, char **key);
 
 /* Inside a write transaction: registers nick (folded key) with group for
  * bare, replacing bare's previous registration there. Returns 0,

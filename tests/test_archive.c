@@ -830,7 +830,7 @@ count_alone_needs_no_page_and_an_empty_group_is_complete(fixture *f,
 
 static gsize body_length(const archive_msg *m, void *userdata)
 {
-    return strlen(m->body);
+    return m->body ? strlen(m->body) : ARCHIVE_HISTORY_SKIP;
 }
 
 static void
@@ -881,6 +881,84 @@ history_is_limited_by_maxstanzas_maxchars_and_since(fixture *f,
                     cases[i].want);
     }
     assert_seqs(history(f, "empty", -1, -1, 0, NULL), "");
+}
+
+/* A measure that keeps only bodies starting with "keep". */
+static gsize kept_only(const archive_msg *m, void *userdata)
+{
+    return m->body && g_str_has_prefix(m->body, "keep") ? strlen(m->body)
+                                                        : ARCHIVE_HISTORY_SKIP;
+}
+
+static void
+history_leaves_out_what_the_measure_skips_and_stops_after_a_long_run_of_them(
+    fixture *f, gconstpointer data)
+{
+    archive_msg reaction = {.nick = "ann", .payload = "<reactions/>"};
+
+    say(f, "lobby", "n", "keep 1", 10, NULL);
+    fill(f, "lobby", ARCHIVE_SCAN_PER_TXN - 1, 20, 0);
+    say(f, "lobby", "n", "keep 2", 30, NULL);
+    append(f, "lobby", &reaction);
+    g_free(reaction.stanza_id);
+    say(f, "lobby", "n", "keep 3", 40, NULL);
+    /* The reaction (no body) is skipped by the default measure. */
+    assert_seqs(history(f, "lobby", 2, -1, 0, NULL), "4097,4099");
+    /* 4095 skipped between keep 1 and keep 2, plus the reaction: the
+     * walk gives up before keep 1. */
+    assert_seqs(history(f, "lobby", -1, -1, 0, kept_only), "4097,4099");
+    /* With fewer skipped it reaches it. */
+    say(f, "small", "n", "keep 1", 10, NULL);
+    fill(f, "small", 10, 20, 0);
+    say(f, "small", "n", "keep 2", 30, NULL);
+    assert_seqs(history(f, "small", -1, -1, 0, kept_only), "1,12");
+}
+
+typedef struct back_walk {
+    GString *seen;
+    guint stop_at;
+} back_walk;
+
+static int back_seen(const archive_msg *m, void *userdata)
+{
+    back_walk *w = userdata;
+
+    g_string_append_printf(w->seen, "%s%" G_GUINT64_FORMAT,
+                           w->seen->len ? "," : "", m->seq);
+    return m->seq == w->stop_at ? 1 : 0;
+}
+
+static void
+looking_back_gives_the_newest_first_and_at_most_the_limit(fixture *f,
+                                                          gconstpointer data)
+{
+    static const struct {
+        guint limit, stop_at;
+        const char *group, *want;
+    } cases[] = {
+        {3, 0, "lobby", "10,9,8"},
+        {0, 0, "lobby", ""},
+        {100, 0, "lobby", "10,9,8,7,6,5,4,3,2,1"},
+        {100, 8, "lobby", "10,9,8"},
+        {5, 0, "lobby2", "2,1"},
+        {5, 0, "nobody", ""},
+    };
+
+    fill(f, "lobby", 10, 100, 1);
+    fill(f, "lobby2", 2, 100, 1);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        back_walk w = {g_string_new(NULL), cases[i].stop_at};
+        MDB_txn *txn;
+
+        g_test_message("case %" G_GSIZE_FORMAT, i);
+        g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
+        g_assert_cmpint(archive_foreach_back(txn, f->s, cases[i].group,
+                                             cases[i].limit, back_seen, &w),
+                        ==, 0);
+        store_read_end(txn);
+        g_assert_cmpstr(w.seen->str, ==, cases[i].want);
+        g_string_free(w.seen, TRUE);
+    }
 }
 
 /* Tests: groups */
@@ -1459,6 +1537,8 @@ int main(int argc, char **argv)
         T(unknown_forged_or_deleted_ids_are_item_not_found),
         T(max_defaults_to_50_and_is_capped_at_250),
         T(count_alone_needs_no_page_and_an_empty_group_is_complete),
+        T(history_leaves_out_what_the_measure_skips_and_stops_after_a_long_run_of_them),
+        T(looking_back_gives_the_newest_first_and_at_most_the_limit),
         T(history_is_limited_by_maxstanzas_maxchars_and_since),
         T(groups_a_and_ab_are_separate),
         T(sweep_removes_only_old_messages_over_several_batches),

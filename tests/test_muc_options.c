@@ -64,6 +64,7 @@ static const struct {
     {"muc#roomconfig_maxusers", "text-single", "0"},
     {"muc#maxhistoryfetch", "text-single", "20"},
     {"imgroups#keep_days", "text-single", "-1"},
+    {"muc#roomconfig_registration", "boolean", "0"},
 };
 
 static void each_option_shows_its_field_in_the_owner_form_in_order(void)

@@ -27,9 +27,9 @@ static int apply_txn(MDB_txn *txn, const store *s, void *userdata)
 
     aa->rc = 0;
     for (const step *p = aa->steps; p->group; p++) {
-        int rc = p->nick ? nicks_register(txn, s, p->group, p->bare, p->nick,
-                                          p->key)
-                         : nicks_unregister(txn, s, p->group, p->bare);
+        int rc =
+            p->nick ? nicks_register(txn, s, p->group, p->bare, p->nick, p->key)
+                    : nicks_unregister(txn, s, p->group, p->bare);
         g_assert_cmpint(rc, ==, p->want);
     }
     return 0;
@@ -129,8 +129,7 @@ static void another_user_cannot_register_a_taken_nick(fixture *f,
     assert_owner(f, "attic", "juliet", "rosaline@x");
 }
 
-static void registering_again_replaces_the_old_nick(fixture *f,
-                                                   gconstpointer d)
+static void registering_again_replaces_the_old_nick(fixture *f, gconstpointer d)
 {
     static const step steps[] = {
         {"cafe", "juliet@x", "Juliet", "juliet", 0},
@@ -181,9 +180,9 @@ static void registrations_survive_a_restart(fixture *f, gconstpointer d)
 static void count_stops_at_its_bound(fixture *f, gconstpointer d)
 {
     static const step steps[] = {
-        {"cafe", "a@x", "a", "a", 0},   {"cafe", "b@x", "b", "b", 0},
-        {"cafe", "c@x", "c", "c", 0},   {"attic", "d@x", "d", "d", 0},
-        {"cafe2", "e@x", "e", "e", 0},  {NULL},
+        {"cafe", "a@x", "a", "a", 0},  {"cafe", "b@x", "b", "b", 0},
+        {"cafe", "c@x", "c", "c", 0},  {"attic", "d@x", "d", "d", 0},
+        {"cafe2", "e@x", "e", "e", 0}, {NULL},
     };
 
     apply(f, steps);
@@ -235,7 +234,7 @@ static void a_destroyed_group_drops_its_registrations(fixture *f,
 }
 
 static void forgetting_a_user_drops_theirs_in_every_group(fixture *f,
-                                                         gconstpointer d)
+                                                          gconstpointer d)
 {
     static const step steps[] = {
         {"cafe", "juliet@x", "Juliet", "juliet", 0},
@@ -286,16 +285,18 @@ static int bounds_txn(MDB_txn *txn, const store *s, void *userdata)
     return 0;
 }
 
-static void keys_over_their_bounds_are_refused_and_the_longest_fit(
-    fixture *f, gconstpointer d)
+static void
+keys_over_their_bounds_are_refused_and_the_longest_fit(fixture *f,
+                                                       gconstpointer d)
 {
     int rc = 0;
 
     g_assert_cmpint(testutil_store_write(f, bounds_txn, &rc, &rc), ==, 0);
 }
 
-static void a_record_from_a_newer_build_is_corrupted_to_this_one(
-    fixture *f, gconstpointer d)
+static void
+a_record_from_a_newer_build_is_corrupted_to_this_one(fixture *f,
+                                                     gconstpointer d)
 {
     static const char key[] = "cafe\0juliet";
     MDB_txn *txn = NULL;

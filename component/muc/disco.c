@@ -3,6 +3,7 @@
 #include "disco.h"
 #include "muc_int.h"
 #include "options.h"
+#include "register.h"
 
 #include <string.h>
 
@@ -37,6 +38,7 @@ enum xerr disco_info(const iq_req *q, iq_res *res)
 {
     static const char *const features[] = {
         NS_MUC, NS_SID, NS_OCCUPANT_ID, NS_PING, NS_DISCO_INFO, NS_MAM,
+        NS_REGISTER,
     };
     const muc_call *c = q->data;
     const room *r = c->r;
@@ -45,6 +47,10 @@ enum xerr disco_info(const iq_req *q, iq_res *res)
     GPtrArray *all;
     char count[16];
 
+    /* XEP-0045 §7.12: the asker's registered nick (register.c). */
+    if (g_strcmp0(xmpp_stanza_get_attribute(q->child, "node"),
+                  REGISTER_NODE) == 0)
+        return register_roomuser_item(q, res);
     /* A node is someone else's (the ad-hoc commands claim theirs). */
     if (xmpp_stanza_get_attribute(q->child, "node"))
         return XERR_SERVICE_UNAVAILABLE;

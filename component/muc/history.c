@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "bounds.h"
 #include "clock.h"
 #include "log.h"
 #include "jid.h"
@@ -89,8 +90,9 @@ static char *stamp(gint64 time_us)
 }
 
 void history_text(GString *b, const room *r, const archive_msg *a,
-                  const char *to, gsize *to_at, const char *id,
-                  const char *ns, gboolean real_jid, gboolean delay)
+                  const char *live, const char *to, gsize *to_at,
+                  const char *id, const char *ns, gboolean real_jid,
+                  gboolean delay)
 {
     xmltext_open(b, "message", ns);
     xmltext_attr(b, "type", "groupchat");
@@ -113,6 +115,12 @@ void history_text(GString *b, const room *r, const archive_msg *a,
     xmltext_end(b);
     xmltext_child(b, "body", NULL, a->body);
     xmltext_child(b, "subject", NULL, a->subject);
+    /* Issue 11, item 2: every other child the sender put in, as relayed
+     * live; then what was for the live copy only (chat states, hints). */
+    if (a->payload)
+        g_string_append(b, a->payload);
+    if (live)
+        g_string_append(b, live);
     if (delay) {
         char *ts = stamp(a->time_us);
         xmltext_open(b, "delay", NS_DELAY);
@@ -122,11 +130,14 @@ void history_text(GString *b, const room *r, const archive_msg *a,
         g_free(ts);
     }
     /* XEP-0359 §3.1: the archiving entity stamps the id it stored the
-     * message under, with by = its own JID (the room's). */
-    xmltext_open(b, "stanza-id", NS_SID);
-    xmltext_attr(b, "id", a->stanza_id);
-    xmltext_attr(b, "by", r->jid);
-    xmltext_end_empty(b);
+     * message under, with by = its own JID (the room's). A message the room
+     * did not archive (chat states, no-store) has none. */
+    if (a->stanza_id) {
+        xmltext_open(b, "stanza-id", NS_SID);
+        xmltext_attr(b, "id", a->stanza_id);
+        xmltext_attr(b, "by", r->jid);
+        xmltext_end_empty(b);
+    }
     if (a->origin_id) {
         xmltext_open(b, "origin-id", NS_SID);
         xmltext_attr(b, "id", a->origin_id);
@@ -161,6 +172,26 @@ static void send_text(uplink *up, const GString *b, gsize to_at,
     uplink_fanout_free(f);
 }
 
+/* What history on join replays: what was said with a body or a payload
+ * (a reaction, a file: Prosody's history keeps a body-less message the
+ * sender marked historic), not a subject change (the subject comes last,
+ * XEP-0045 §7.2.16), a withdrawn message or a retraction of one. Measured
+ * as archive_history's default, with the payload's bytes. */
+static gsize historic(const archive_msg *a, void *userdata)
+{
+    gsize n = ARCHIVE_HISTORY_OVERHEAD;
+
+    (void)userdata;
+    if ((!a->body && !a->payload) || a->retracted || a->retract_of)
+        return ARCHIVE_HISTORY_SKIP;
+    n += (gsize)g_utf8_strlen(a->nick, -1);
+    if (a->body)
+        n += (gsize)g_utf8_strlen(a->body, -1);
+    if (a->payload)
+        n += strlen(a->payload);
+    return n;
+}
+
 void history_send(muc *m, uplink *up, const room *r, const occ *o,
                          const char *to, const history_req *h)
 {
@@ -176,14 +207,14 @@ void history_send(muc *m, uplink *up, const room *r, const occ *o,
         return;
     }
     if (archive_history(txn, m->st, r->name, h->maxstanzas, h->maxchars,
-                        h->since_us, NULL, NULL, &list) != 0)
+                        h->since_us, historic, NULL, &list) != 0)
         log_error_about(LOG_STORE, r->name, "a group's history cannot be read");
     store_read_end(txn);
     for (guint i = 0; list && i < list->len; i++) {
         GString *b = g_string_sized_new(512);
         gsize at = 0;
-        history_text(b, r, g_ptr_array_index(list, i), NULL, &at, NULL, NULL,
-                     muc_sees_jids(r, o), TRUE);
+        history_text(b, r, g_ptr_array_index(list, i), NULL, NULL, &at, NULL,
+                     NULL, muc_sees_jids(r, o), TRUE);
         send_text(up, b, at, to);
         g_string_free(b, TRUE);
     }
@@ -300,6 +331,12 @@ enum xerr history_mam_query(const iq_req *iq, iq_res *res)
         return iq_fail(res, XERR_FORBIDDEN,
                        "only members of this group may read its archive");
     }
+    /* Sent back on every result: bounded like any id a client gives, so
+     * that a result stays within stanza_limit (message.c sizes what is
+     * said against it). */
+    if (queryid && strlen(queryid) > BOUND_ID_BYTES)
+        return iq_fail(res, XERR_POLICY_VIOLATION,
+                       "the queryid is too long for this service");
     mod = o ? muc_sees_jids(r, o) : options_jids_public(r->cfg);
     if (mam_other_fields(form)) {
         return iq_fail(res, XERR_FEATURE_NOT_IMPLEMENTED,
@@ -378,7 +415,8 @@ enum xerr history_mam_query(const iq_req *iq, iq_res *res)
         xmltext_end_empty(b);
         /* Inside <forwarded/> the message is the one the room sent, in
          * the client namespace. */
-        history_text(b, r, a, from, NULL, NULL, "jabber:client", mod, FALSE);
+        history_text(b, r, a, NULL, from, NULL, NULL, "jabber:client", mod,
+                     FALSE);
         xmltext_close(b, "forwarded");
         xmltext_close(b, "result");
         xmltext_close(b, "message");

@@ -23,15 +23,19 @@ void history_send(muc *m, uplink *up, const room *r, const occ *o,
 void history_send_subject(uplink *up, const room *r, const char *to);
 
 /* Writes a stored message as a groupchat stanza into b, as text (the
- * fast path: serialised once, sent to many). to: written in; NULL: an
+ * fast path: serialised once, sent to many): body, subject, the payload
+ * as sent, then live (NULL: none; what the live copy carries and the
+ * archive does not: chat states, hints). A message without a stanza-id
+ * (not archived) gets none. to: written in; NULL: an
  * empty 'to' whose value belongs at *to_at (uplink_fanout_text fills it
  * per recipient). id: the stanza's id (NULL: the origin-id). ns: the
  * message's xmlns (NULL on the component stream). delay: the XEP-0203
  * stamp (history), else it is live; real_jid: the sender's real JID
  * (history to those who see real JIDs). */
 void history_text(GString *b, const room *r, const archive_msg *a,
-                  const char *to, gsize *to_at, const char *id,
-                  const char *ns, gboolean real_jid, gboolean delay);
+                  const char *live, const char *to, gsize *to_at,
+                  const char *id, const char *ns, gboolean real_jid,
+                  gboolean delay);
 
 /* XEP-0313 iq_fns (iq.h) on a room (iq->data a muc_call): the MAM query
  * form (get), and a query (set), whose messages go out before the <fin/>

@@ -4,7 +4,9 @@
 #include "muc_int.h"
 #include "options.h"
 #include "history.h"
+#include "payload.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "archive.h"
@@ -16,19 +18,88 @@
 #include "jid.h"
 #include "stanza.h"
 
+/* What one groupchat message says, borrowed for the call: body and/or
+ * subject, the sender's ids, and what payload_split made of the rest. */
+typedef struct say_args {
+    const char *body, *subject;
+    const char *origin_id, *id;
+    const char *payload;    /* kept children as text, NULL: none */
+    const char *live;       /* relayed only (chat states, hints), or NULL */
+    const char *replace_id; /* XEP-0308: corrects the message with this id */
+    gboolean no_store;      /* XEP-0334: relayed, not archived */
+} say_args;
+
+/* How far back a correction's original is looked for (XEP-0308 is about
+ * the last message; clients correct a recent one). */
+#define MESSAGE_CORRECT_WINDOW 200
+
 typedef struct archive_args {
     muc *m;
     const char *group;
     archive_msg *msg;
-    char from_kind; /* the sender: 0 XMPP, 'i' legacy member, 'c' chat */
+    const occ *o;
+    char from_kind;     /* the sender: 0 XMPP, 'i' legacy member, 'c' chat */
+    gboolean forbidden; /* a correction of someone else's message */
 } archive_args;
+
+/* The same sender (XEP-0308 §4): the same legacy member, or the same real
+ * bare JID of an XMPP occupant. */
+static gboolean said_by(const occ *o, const archive_msg *a)
+{
+    if (o->legacy_account)
+        return !g_strcmp0(a->sender_account, o->legacy_account) &&
+               !g_strcmp0(a->sender_handle, o->legacy_handle);
+    return !a->sender_account && !g_strcmp0(a->sender_jid, o->bare);
+}
+
+typedef struct original {
+    const occ *o;
+    const char *id;
+    gboolean theirs, others;
+} original;
+
+static int original_seen(const archive_msg *a, void *userdata)
+{
+    original *w = userdata;
+
+    if (g_strcmp0(a->client_id, w->id) && g_strcmp0(a->origin_id, w->id))
+        return 0;
+    if (said_by(w->o, a)) {
+        w->theirs = TRUE;
+        return 1;
+    }
+    w->others = TRUE; /* ids are the clients' own: look on for theirs */
+    return 0;
+}
 
 static int archive_txn(MDB_txn *txn, const store *st, void *userdata)
 {
     archive_args *a = userdata;
-    int rc = archive_append(txn, st, a->group, a->msg);
+    int rc;
 
-    if (rc == 0 && a->msg->body && a->m->bridge.said)
+    /* XEP-0308 §4: "A correction MUST only be allowed when both the
+     * original message and correction originate from the same sender."
+     * The original is the last message in the recent archive whose id
+     * (the 'id' or origin-id: Conversations, Gajim and Dino send both
+     * alike) is the one corrected; if only others said one with that id,
+     * the correction is refused. One not found (older than the window, or
+     * never archived) is relayed as Prosody does: the receiving clients
+     * check the sender as §4 asks them to, by occupant-id. */
+    if (a->msg->replace_id && a->o) {
+        original w = {a->o, a->msg->replace_id, FALSE, FALSE};
+        rc = archive_foreach_back(txn, st, a->group, MESSAGE_CORRECT_WINDOW,
+                                  original_seen, &w);
+        if (rc != 0)
+            return rc;
+        if (w.others && !w.theirs) {
+            a->forbidden = TRUE;
+            return -EPERM;
+        }
+    }
+    rc = archive_append(txn, st, a->group, a->msg);
+    /* The legacy side gets what was said (a body, or a payload such as a
+     * reaction, which the bridge puts in words), not subject changes. */
+    if (rc == 0 && (a->msg->body || a->msg->payload) && a->m->bridge.said)
         rc = a->m->bridge.said(txn, st, a->group, a->msg, a->from_kind,
                                a->m->bridge_data);
     return rc;
@@ -66,20 +137,46 @@ static gboolean rate_allows(muc *m, room *r, occ *o)
     return bucket_take(b, m->cfg->rate, m->cfg->burst, now);
 }
 
+/* Issue 11, item 2: the most bytes any copy of the message can take as
+ * the room writes it: live, in history (delay, the sender's real JID) or
+ * in a MAM result (forwarded, delay, the querier's JID twice, a queryid of
+ * at most BOUND_ID_BYTES). What the sender chose is measured; a
+ * recipient's JID is taken at [limits] attribute_size, the bound it came
+ * in under. */
+#define MESSAGE_TAGS_BYTES 1024 /* tag names, namespaces, stamps, ids */
+
+static gsize worst_size(const muc *m, const room *r, const occ *o,
+                        const say_args *s)
+{
+    gsize n = MESSAGE_TAGS_BYTES + 2 * (gsize)m->cfg->attribute_size +
+              6 * BOUND_ID_BYTES + ARCHIVE_ID_LEN;
+
+    n += 4 * stanza_escaped_len(r->jid);
+    if (o)
+        n += stanza_escaped_len(o->nick) + stanza_escaped_len(o->bare) +
+             stanza_escaped_len(o->occupant_id);
+    n += stanza_escaped_len(s->body) + stanza_escaped_len(s->subject) +
+         stanza_escaped_len(s->origin_id) + stanza_escaped_len(s->id);
+    n +=
+        (s->payload ? strlen(s->payload) : 0) + (s->live ? strlen(s->live) : 0);
+    return n;
+}
+
 /* A groupchat message (or subject change, body NULL) from o: checked,
- * archived, then fanned out to every session and, through the bridge, to
- * the group's legacy members. id: the sender's stanza id, echoed on its own
- * copy. Returns XERR_NONE or the error for the sender, with *why. */
-enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
-                  const char *subject, const char *origin_id, const char *id,
-                  const char **why)
+ * archived unless it is only chat states or no-store, then fanned out to
+ * every session and, through the bridge, to the group's legacy members.
+ * Returns XERR_NONE or the error for the sender, with *why. */
+static enum xerr say(muc *m, uplink *up, room *r, occ *o, const say_args *s,
+                     const char **why)
 {
     archive_msg a = {0};
-    archive_args args = {m, r->name, &a, o ? o->legacy_kind : 0};
+    archive_args args = {m, r->name, &a, o, o ? o->legacy_kind : 0, FALSE};
+    const char *body = s->body, *subject = s->subject;
     GError *err = NULL;
     GHashTableIter it;
     gpointer value;
     enum xerr e = XERR_NONE;
+    gboolean stored;
 
     if (o && o->role == ROLE_VISITOR) {
         *why = "visitors may not speak here";
@@ -94,12 +191,29 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
         *why = "the subject is too long for this service";
         return XERR_POLICY_VIOLATION;
     }
-    if (origin_id && strlen(origin_id) > BOUND_ID_BYTES) {
+    if (s->origin_id && strlen(s->origin_id) > BOUND_ID_BYTES) {
         /* Archived and reused as the message id in history and MAM. */
         *why = "the origin-id is too long for this service";
         return XERR_POLICY_VIOLATION;
     }
-    if ((body || subject) && o && !rate_allows(m, r, o)) {
+    if (s->replace_id && strlen(s->replace_id) > BOUND_ID_BYTES) {
+        *why = "the corrected id is too long for this service";
+        return XERR_POLICY_VIOLATION;
+    }
+    if (m->cfg->stanza_limit && worst_size(m, r, o, s) > m->cfg->stanza_limit) {
+        *why = "the message is too large for this group";
+        return XERR_POLICY_VIOLATION;
+    }
+    /* What is kept: something said (a body, a subject, a payload such as
+     * a reaction or a file), unless the sender asked for no-store. */
+    stored = (body || subject || s->payload) && !s->no_store;
+    if (!stored && !s->live && !body && !subject && !s->payload)
+        return XERR_NONE; /* nothing to relay */
+    if (o && !rate_allows(m, r, o)) {
+        /* Chat states are about now: over the rate they are dropped, not
+         * answered with an error the client would show. */
+        if (!body && !subject && !s->payload)
+            return XERR_NONE;
         *why = "you are sending too fast; wait a moment";
         return XERR_RESOURCE_CONSTRAINT;
     }
@@ -125,8 +239,6 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
         if (m->bridge.subject)
             m->bridge.subject(r->name, sa.nick, subject, m->bridge_data);
     }
-    if (!body && !subject)
-        return XERR_NONE;
     a.time_us = clock_real();
     /* o NULL: the room itself (a legacy topic set by nobody present) */
     a.nick = o ? o->nick : "";
@@ -136,11 +248,20 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
     a.sender_handle = o ? o->legacy_handle : NULL;
     a.body = (char *)body;
     a.subject = body ? NULL : (char *)subject;
-    a.origin_id = (char *)origin_id;
+    a.origin_id = (char *)s->origin_id;
+    a.client_id = (char *)s->id;
+    a.payload = (char *)s->payload;
+    a.replace_id = (char *)s->replace_id;
     /* DESIGN: a groupchat message is archived with its stanza-id before it
      * is fanned out, and queued for the legacy members in the same
      * transaction; nothing is acked before it is durable. */
-    if (store_write(m->st, archive_txn, &args, &err) < 0) {
+    if (stored && store_write(m->st, archive_txn, &args, &err) < 0) {
+        if (args.forbidden) {
+            g_clear_error(&err);
+            *why = "only the sender of a message may correct it";
+            e = XERR_FORBIDDEN;
+            goto leave;
+        }
         log_error_about(LOG_STORE, r->name, "archive: %s", err->message);
         g_clear_error(&err);
         *why = "the message could not be stored; try again";
@@ -156,7 +277,7 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
         GString *b = g_string_sized_new(512);
         gsize at = 0;
         uplink_fanout *f;
-        history_text(b, r, &a, NULL, &at, id, NULL, FALSE, FALSE);
+        history_text(b, r, &a, s->live, NULL, &at, s->id, NULL, FALSE, FALSE);
         f = uplink_fanout_text(up, "message", b->str, b->len, at);
         g_string_free(b, TRUE);
         g_hash_table_iter_init(&it, r->by_nick);
@@ -164,7 +285,7 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
             muc_fanout_to(f, value);
         uplink_fanout_free(f);
     }
-    if (body && m->bridge.wake)
+    if (stored && (body || s->payload) && m->bridge.wake)
         m->bridge.wake(r->name, m->bridge_data);
 leave:
     /* a.nick etc. are borrowed; only what append assigned is ours. */
@@ -172,23 +293,40 @@ leave:
     return e;
 }
 
+enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
+                  const char *subject, const char *origin_id, const char *id,
+                  const char **why)
+{
+    say_args s = {body, subject, origin_id, id, NULL, NULL, NULL, FALSE};
+
+    return say(m, up, r, o, &s, why);
+}
+
 static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
     char *body = stanza_child_text(st, "body");
     char *subject = stanza_child_text(st, "subject");
-    xmpp_stanza_t *origin =
-        xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", NS_SID);
     const char *why = NULL;
+    payload p;
+    say_args s;
     enum xerr e;
 
-    /* Chat states and other payload-only messages are relayed but not
-     * archived (say does nothing without body or subject). */
-    e = muc_say(m, up, r, o, body, subject,
-                origin ? xmpp_stanza_get_attribute(origin, "id") : NULL,
-                xmpp_stanza_get_id(st), &why);
+    /* Issue 11, item 2: the whole message, but what only the room may
+     * say; chat states and hints relayed, never archived (items 3). */
+    payload_split(st, m->cfg->jid, &p);
+    s = (say_args){body,
+                   subject,
+                   p.origin_id,
+                   xmpp_stanza_get_id(st),
+                   p.kept->len ? p.kept->str : NULL,
+                   p.live->len ? p.live->str : NULL,
+                   p.replace_id,
+                   p.no_store};
+    e = say(m, up, r, o, &s, &why);
     if (e != XERR_NONE)
         muc_reply_error(up, st, e, why);
+    payload_clear(&p);
     if (body)
         xmpp_free(ctx, body);
     if (subject)

@@ -9,6 +9,7 @@
 #include "message.h"
 #include "presence.h"
 #include "options.h"
+#include "register.h"
 
 #include <string.h>
 #include <sys/random.h>
@@ -20,6 +21,7 @@
 #include "jid.h"
 #include "archive.h"
 #include "log.h"
+#include "nicks.h"
 #include "stanza.h"
 #include "room.h"
 #include "xerr.h"
@@ -247,6 +249,8 @@ static int destroy_txn(MDB_txn *txn, const store *st, void *userdata)
         rc = affiliations_set(txn, st, a->name, g_ptr_array_index(a->jids, i),
                               AFF_NONE, NULL);
     if (rc == 0)
+        rc = nicks_drop_group(txn, st, a->name);
+    if (rc == 0)
         rc = groups_delete(txn, st, a->name);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -354,6 +358,8 @@ static const iq_route room_routes[] = {
     {"set", "query", NS_MUC_OWNER, muc_owner_set},
     {"get", "query", NS_MAM, history_mam_form},
     {"set", "query", NS_MAM, history_mam_query},
+    {"get", "query", NS_REGISTER, register_get},
+    {"set", "query", NS_REGISTER, register_set},
 };
 
 /* iqs to an occupant JID, from one of the room's occupants. */

@@ -19,6 +19,7 @@
 #include "opt_password.h"
 #include "opt_persistent.h"
 #include "opt_public.h"
+#include "opt_registration.h"
 #include "opt_whois.h"
 
 #define FORM_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
@@ -28,7 +29,7 @@ static const room_option *const table[] = {
     &opt_name,           &opt_description, &opt_persistent, &opt_public,
     &opt_members_only,   &opt_password,    &opt_moderated,  &opt_whois,
     &opt_change_subject, &opt_allow_pm,    &opt_max_users,  &opt_history,
-    &opt_keep_days,
+    &opt_keep_days,      &opt_registration,
 };
 
 const room_option *const *options_table(size_t *n)

@@ -4,6 +4,7 @@
 #include "muc_int.h"
 #include "history.h"
 #include "options.h"
+#include "register.h"
 
 #include <string.h>
 
@@ -567,6 +568,12 @@ void muc_presence(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         goto leave;
     }
     if ((e = presence_check(st, &why)) != XERR_NONE) {
+        muc_reply_error(up, st, e, why);
+        goto leave;
+    }
+    /* XEP-0045 §7.10: a registered nick is its owner's (register.c). */
+    if ((!o || strcmp(o->nick, nick) != 0) &&
+        (e = register_join_check(m, r, o, bare, nick, &why)) != XERR_NONE) {
         muc_reply_error(up, st, e, why);
         goto leave;
     }
