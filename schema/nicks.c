@@ -191,9 +191,14 @@ int nicks_register(MDB_txn *txn, const store *s, const char *group,
 int nicks_unregister(MDB_txn *txn, const store *s, const char *group,
                      const char *bare)
 {
-    int rc = check(group, NULL, bare);
+    int rc = check(group, NULL, NULL);
 
-    return rc ? rc : unregister(txn, s, group, bare);
+    if (rc != 0)
+        return rc;
+    /* A JID too long for the index never registered: nothing to drop. */
+    if (store_key_part_check(bare, NICKS_JID_MAX) != 0)
+        return 0;
+    return unregister(txn, s, group, bare);
 }
 
 typedef struct count_args {

@@ -43,8 +43,9 @@ int nicks_of(MDB_txn *txn, const store *s, const char *group, const char *bare,
 int nicks_register(MDB_txn *txn, const store *s, const char *group,
                    const char *bare, const char *nick, const char *key);
 
-/* Inside a write transaction: drops bare's registration with group (none:
- * 0 too). Returns 0 or a negative LMDB or errno code. */
+/* Inside a write transaction: drops bare's registration with group (none,
+ * or a bare JID too long to have one: 0 too). Returns 0 or a negative LMDB
+ * or errno code. */
 int nicks_unregister(MDB_txn *txn, const store *s, const char *group,
                      const char *bare);
 

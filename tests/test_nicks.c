@@ -281,6 +281,12 @@ static int bounds_txn(MDB_txn *txn, const store *s, void *userdata)
         g_free(k);
         g_free(b);
     }
+    /* nothing to drop for a JID too long to have registered */
+    {
+        char *b = g_strnfill(NICKS_JID_MAX + 1, 'b');
+        g_assert_cmpint(nicks_unregister(txn, s, "g", b), ==, 0);
+        g_free(b);
+    }
     *(int *)userdata = 0;
     return 0;
 }

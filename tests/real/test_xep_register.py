@@ -75,6 +75,9 @@ BOTH = [
     ("carol, banned, asking for the form gets <forbidden/>", "banned"),
     ("members-only: bob, unaffiliated, gets <registration-required/>",
      "members_only"),
+    ("a ban keeps the registration (as Prosody: lifting the ban gives it "
+     "back): bob (a member again) registers '%s', is banned; alice "
+     "registering it gets <conflict/>" % NICK, "ban_keeps"),
 ]
 ONLY_OURS = [
     "imgroups: a case variant of a registered nick ('BOBBY') is the same "
@@ -311,10 +314,17 @@ class Run(ClientRun):
         await self.refused(self.register_get(self.clients["bob"], room),
                            "registration-required")
 
+    async def ban_keeps(self, room):
+        a, b = self.clients["alice"], self.clients["bob"]
+        await self.affiliate(a, room, "bob", "member")
+        await self.register_set(b, room, NICK)
+        await self.affiliate(a, room, "bob", "outcast")
+        await self.refused(self.register_set(a, room, NICK), "conflict")
+        await self.affiliate(a, room, "bob", "member")
+
     # --- imgroups alone ----------------------------------------------------
     async def case_variant(self, room):
         a, b = self.clients["alice"], self.clients["bob"]
-        await self.affiliate(a, room, "bob", "member")
         await self.affiliate(a, room, "carol", "member")
         await self.register_set(b, room, NICK)
         await self.join_refused(self.clients["carol"], room, NICK.upper(),
