@@ -30,10 +30,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                ".."))
-from tap import Abort  # noqa: E402  (tests/tap.py)
-
 try:
     import xmppclient  # noqa: E402
     from xmppclient import (  # noqa: E402
