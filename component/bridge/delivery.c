@@ -658,7 +658,7 @@ static int retract_target(const char *account, char kind, const char *target,
     /* Confirmed, or handed to the worker in this run (in flight): the
      * target saw it, so it is told; the others never will see it. */
     had = outbox_cursor_had(c, r->seq) ||
-          (pos && r->seq > c->seq && pos->seq >= r->seq);
+          (pos && pos->seq >= r->seq && outbox_cursor_wants(c, r->seq));
     if (!had) {
         g_free(key);
         return 0;
