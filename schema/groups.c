@@ -5,6 +5,7 @@
 
 #include "groups.h"
 #include "clock.h"
+#include "directory.h"
 
 #define GROUPS_TYPE G_VARIANT_TYPE("(qa{sv})")
 
@@ -177,6 +178,8 @@ leave:
 
 int groups_put(MDB_txn *txn, const store *s, const group_cfg *g)
 {
+    int rc;
+
     g_return_val_if_fail(txn != NULL && s != NULL && g != NULL, -EINVAL);
     if (g->localpart && strlen(g->localpart) > STORE_GROUP_MAX)
         return STORE_KEY_TOO_LONG;
@@ -185,8 +188,10 @@ int groups_put(MDB_txn *txn, const store *s, const group_cfg *g)
         !valid_text(g->subject_nick) || !valid_text(g->password) ||
         !valid_text(g->allow_pm))
         return -EINVAL;
-    return store_put_variant(txn, store_dbi(s, STORE_DB_GROUPS), g->localpart,
-                             strlen(g->localpart), groups_encode(g));
+    rc = store_put_variant(txn, store_dbi(s, STORE_DB_GROUPS), g->localpart,
+                           strlen(g->localpart), groups_encode(g));
+    /* The service lists the public ones from their own database. */
+    return rc ? rc : directory_set(txn, s, g->localpart, g->is_public);
 }
 
 int groups_ensure(MDB_txn *txn, const store *s, const char *localpart,
@@ -317,7 +322,10 @@ int groups_delete(MDB_txn *txn, const store *s, const char *localpart)
 {
     MDB_val k = {strlen(localpart), (void *)localpart};
 
+    int rc;
+
     if (k.mv_size > STORE_GROUP_MAX)
         return STORE_KEY_TOO_LONG;
-    return store_rc(mdb_del(txn, store_dbi(s, STORE_DB_GROUPS), &k, NULL));
+    rc = store_rc(mdb_del(txn, store_dbi(s, STORE_DB_GROUPS), &k, NULL));
+    return rc ? rc : directory_set(txn, s, localpart, FALSE);
 }

@@ -11,6 +11,7 @@
 
 #include "affiliations.h"
 #include "archive.h"
+#include "directory.h"
 #include "outbox.h"
 
 GQuark store_error_quark(void)
@@ -55,6 +56,7 @@ static const char *const db_names[STORE_DB_COUNT] = {
     [STORE_DB_SECRETS] = "secrets",
     [STORE_DB_ARCHIVE_GAPS] = "archive_gaps",
     [STORE_DB_OWNED] = "owned",
+    [STORE_DB_DIRECTORY] = "directory",
 };
 
 /* Every key layout fits LMDB's limit with each part at its bound
@@ -92,6 +94,8 @@ static const store_migration_fn migrations[STORE_SCHEMA_VERSION] = {
     [2] = outbox_migrate_cursors,
     /* 3 -> 4: the groups each JID owns (schema/affiliations.md, "owned") */
     [3] = affiliations_owned_rebuild,
+    /* 4 -> 5: the public groups' list (schema/directory.md) */
+    [4] = directory_rebuild,
 };
 
 /* LMDB's codes are negative, but a call can also fail with an errno value,

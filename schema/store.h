@@ -12,7 +12,7 @@
 /* The schema version this build writes. A store recording a newer one is
  * refused at open; an older one is migrated in the open transaction
  * (schema/README.md, "Versions and migrations"). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Version of the meta records this build writes (schema/meta.md). */
 #define STORE_META_RECORD_VERSION 1
@@ -74,6 +74,7 @@ enum store_db {
     STORE_DB_SECRETS,      /* "secrets": account name -> password */
     STORE_DB_ARCHIVE_GAPS, /* "archive_gaps": group\0start(be64) -> end */
     STORE_DB_OWNED,        /* "owned": owner's bare JID\0group -> empty */
+    STORE_DB_DIRECTORY,    /* "directory": public group localpart -> empty */
     STORE_DB_COUNT
 };
 

@@ -45,9 +45,10 @@ def iq(ident, typ, payload, to=C, frm=USER):
     return "<iq type='%s' id='%s' from='%s' to='%s'>%s</iq>" % (typ, ident, frm, to, payload)
 
 
-def iq_error(ident, etype, cond, frm=C, to=USER):
-    return ("<iq type='error' id='%s' from='%s' to='%s'><error type='%s'><%s %s/></error></iq>"
-            % (ident, frm, to, etype, cond, ERR))
+def iq_error(ident, etype, cond, frm=C, to=USER, text=None):
+    said = "<text %s xml:lang='en'>%s</text>" % (ERR, text) if text else ''
+    return ("<iq type='error' id='%s' from='%s' to='%s'><error type='%s'><%s %s/>%s</error></iq>"
+            % (ident, frm, to, etype, cond, ERR, said))
 
 
 def refused(ident, typ, payload, etype, cond, to=C, frm=None):
@@ -70,6 +71,8 @@ def disco_info():
              "<feature var='jabber:iq:version'/>"
              "<feature var='urn:xmpp:ping'/>"
              "<feature var='http://jabber.org/protocol/commands'/>"
+             "<feature var='http://jabber.org/protocol/muc'/>"
+             "<feature var='http://jabber.org/protocol/rsm'/>"
              "</query></iq>" % (C, USER, NAME))
 
 
@@ -82,6 +85,54 @@ def disco_items_lists_groups():
              "<item jid='lobby@%s' name='lobby'/>"
              "<item jid='team@%s' name='team'/>"
              "</query></iq>" % (C, USER, C, C))
+
+
+RSM = "http://jabber.org/protocol/rsm"
+
+
+def items_page(ident, set_xml):
+    """disco#items of the component with this <set/> content."""
+    return iq(ident, 'get', "<query xmlns='http://jabber.org/protocol/disco#items'>"
+              "<set xmlns='%s'>%s</set></query>" % (RSM, set_xml))
+
+
+def page_answer(ident, items, count):
+    body = ''.join("<item jid='%s@%s' name='%s'/>" % (g, C, g) for g in items)
+    if items:
+        rsm = ("<set xmlns='%s'><first>%s</first><last>%s</last>"
+               "<count>%d</count></set>" % (RSM, items[0], items[-1], count))
+    else:
+        rsm = "<set xmlns='%s'><count>%d</count></set>" % (RSM, count)
+    return ("<iq type='result' id='%s' from='%s' to='%s'>"
+            "<query xmlns='http://jabber.org/protocol/disco#items'>%s%s"
+            "</query></iq>" % (ident, C, USER, body, rsm))
+
+
+@test('disco#items pages with XEP-0059: max, after, before, the last page and the count alone')
+def disco_items_pages():
+    s = rig()
+    for ident, rsm, items, count in [
+            ('p1', '<max>1</max>', ['lobby'], 2),
+            ('p2', '<max>1</max><after>lobby</after>', ['team'], 2),
+            ('p3', '<max>5</max><after>team</after>', [], 2),
+            ('p4', '<max>1</max><before/>', ['team'], 2),
+            ('p5', '<max>5</max><before>team</before>', ['lobby'], 2),
+            ('p6', '<max>0</max>', [], 2)]:
+        s.send(items_page(ident, rsm))
+        s.expect(page_answer(ident, items, count))
+
+
+@test('disco#items refuses an unknown after with item-not-found, an index with feature-not-implemented, a bad max with bad-request')
+def disco_items_page_errors():
+    s = rig()
+    for ident, rsm, etype, cond, text in [
+            ('pe1', '<after>nosuchgroup</after>', 'cancel', 'item-not-found',
+             'no such group in the list'),
+            ('pe2', '<index>3</index>', 'cancel', 'feature-not-implemented',
+             'this list is paged by after and before, not by index'),
+            ('pe3', '<max>lots</max>', 'modify', 'bad-request', 'max is not a number')]:
+        s.send(items_page(ident, rsm))
+        s.expect(iq_error(ident, etype, cond, text=text))
 
 
 @test('jabber:iq:version answers imgroups 0.1.0')
