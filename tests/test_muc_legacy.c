@@ -10,6 +10,7 @@
 #include "groups.h"
 #include "muc.h"
 #include "muc_int.h"
+#include "nicks.h"
 #include "testutil.h"
 
 typedef struct fixture {
@@ -127,6 +128,30 @@ static void the_room_options_decide_who_may_enter(fixture *f, gconstpointer d)
     }
 }
 
+static int register_bob(MDB_txn *txn, const store *st, void *userdata)
+{
+    return nicks_register(txn, st, "g", "bobby@example.org", "Bob", "bob");
+}
+
+/* XEP-0045 §7.10: a nick an XMPP user registered is not a legacy
+ * member's to take (the bridge names them with a suffix instead). */
+static void a_nick_an_xmpp_user_registered_is_not_free_for_legacy_members(
+    fixture *f, gconstpointer d)
+{
+    const char *why = NULL;
+
+    g_assert_true(muc_legacy_nick_free(f->m, "g", "bob", "bob@legacy.example"));
+    g_assert_cmpint(store_write(f->st.s, register_bob, NULL, NULL), ==, 0);
+    g_assert_false(muc_legacy_nick_free(f->m, "g", "BOB", "bob@legacy.example"));
+    g_assert_cmpint(enter(f, "bob@legacy.example", NULL), ==, XERR_CONFLICT);
+    g_assert_cmpint(muc_legacy_enter(f->m, f->up, "g", "bob@legacy.example",
+                                     'i', "acct", "h", "bob (IRC)", NULL, &why),
+                    ==, XERR_NONE);
+    g_assert_cmpint(
+        muc_legacy_rename(f->m, f->up, "g", "bob@legacy.example", "Bob"), ==,
+        XERR_CONFLICT);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -137,5 +162,10 @@ int main(int argc, char **argv)
                teardown);
     g_test_add("/muc_legacy/the_room_options_decide_who_may_enter", fixture,
                NULL, setup, the_room_options_decide_who_may_enter, teardown);
+    g_test_add("/muc_legacy/a_nick_an_xmpp_user_registered_is_not_free_for_"
+               "legacy_members",
+               fixture, NULL, setup,
+               a_nick_an_xmpp_user_registered_is_not_free_for_legacy_members,
+               teardown);
     return g_test_run();
 }

@@ -4,6 +4,7 @@
 #include "muc_int.h"
 #include "options.h"
 #include "register.h"
+#include "retract.h"
 
 #include <string.h>
 
@@ -65,6 +66,7 @@ enum xerr disco_info(const iq_req *q, iq_res *res)
     for (size_t i = 0; i < G_N_ELEMENTS(features); i++)
         g_ptr_array_add(all, (gpointer)features[i]);
     options_features(r->cfg, all);
+    retract_features(all);
     for (guint i = 0; i < all->len; i++) {
         xmpp_stanza_t *f = stanza_elem(ctx, "feature", NULL);
         xmpp_stanza_set_attribute(f, "var", g_ptr_array_index(all, i));

@@ -6,6 +6,7 @@
 #include "form.h"
 #include "options.h"
 #include "presence.h"
+#include "retract.h"
 
 #include <string.h>
 
@@ -121,6 +122,8 @@ void history_text(GString *b, const room *r, const archive_msg *a,
         g_string_append(b, a->payload);
     if (live)
         g_string_append(b, live);
+    /* A withdrawn message: what stands for it (XEP-0424 §4). */
+    retract_tombstone_text(b, r, a);
     if (delay) {
         char *ts = stamp(a->time_us);
         xmltext_open(b, "delay", NS_DELAY);

@@ -4,6 +4,7 @@
 #include "muc_int.h"
 #include "options.h"
 #include "history.h"
+#include "retract.h"
 #include "payload.h"
 
 #include <errno.h>
@@ -42,16 +43,6 @@ typedef struct archive_args {
     gboolean forbidden; /* a correction of someone else's message */
 } archive_args;
 
-/* The same sender (XEP-0308 §4): the same legacy member, or the same real
- * bare JID of an XMPP occupant. */
-static gboolean said_by(const occ *o, const archive_msg *a)
-{
-    if (o->legacy_account)
-        return !g_strcmp0(a->sender_account, o->legacy_account) &&
-               !g_strcmp0(a->sender_handle, o->legacy_handle);
-    return !a->sender_account && !g_strcmp0(a->sender_jid, o->bare);
-}
-
 typedef struct original {
     const occ *o;
     const char *id;
@@ -64,7 +55,7 @@ static int original_seen(const archive_msg *a, void *userdata)
 
     if (g_strcmp0(a->client_id, w->id) && g_strcmp0(a->origin_id, w->id))
         return 0;
-    if (said_by(w->o, a)) {
+    if (muc_said_by(w->o, a)) {
         w->theirs = TRUE;
         return 1;
     }
@@ -173,8 +164,6 @@ static enum xerr say(muc *m, uplink *up, room *r, occ *o, const say_args *s,
     archive_args args = {m, r->name, &a, o, o ? o->legacy_kind : 0, FALSE};
     const char *body = s->body, *subject = s->subject;
     GError *err = NULL;
-    GHashTableIter it;
-    gpointer value;
     enum xerr e = XERR_NONE;
     gboolean stored;
 
@@ -268,23 +257,7 @@ static enum xerr say(muc *m, uplink *up, room *r, occ *o, const say_args *s,
         e = XERR_RESOURCE_CONSTRAINT;
         goto leave;
     }
-    {
-        /* Live, the message is the same for everyone (real JIDs only go
-         * into history): written once as text, without a stanza tree, and
-         * queued to each session with only 'to' changed (issue 10, item
-         * 4). XEP-0045 §7.4: the sender's own copy carries its id, so the
-         * client can match its reflection. */
-        GString *b = g_string_sized_new(512);
-        gsize at = 0;
-        uplink_fanout *f;
-        history_text(b, r, &a, s->live, NULL, &at, s->id, NULL, FALSE, FALSE);
-        f = uplink_fanout_text(up, "message", b->str, b->len, at);
-        g_string_free(b, TRUE);
-        g_hash_table_iter_init(&it, r->by_nick);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-            muc_fanout_to(f, value);
-        uplink_fanout_free(f);
-    }
+    muc_fanout_said(up, r, &a, s->live, s->id);
     if (stored && (body || s->payload) && m->bridge.wake)
         m->bridge.wake(r->name, m->bridge_data);
 leave:
@@ -542,7 +515,9 @@ void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
         return;
     }
     if (!to->resource) {
-        if (type && !strcmp(type, "groupchat"))
+        if (type && !strcmp(type, "groupchat") && retract_is_retraction(st))
+            retract_groupchat(m, up, r, o, st); /* XEP-0424 */
+        else if (type && !strcmp(type, "groupchat"))
             groupchat(m, up, r, o, st);
         else if (user_x && xmpp_stanza_get_child_by_name(user_x, "invite"))
             invite(m, up, r, o, st, user_x);

@@ -8,6 +8,7 @@
 #include "iq.h"
 #include "message.h"
 #include "presence.h"
+#include "retract.h"
 #include "options.h"
 #include "register.h"
 
@@ -309,6 +310,36 @@ void muc_fanout_to(uplink_fanout *f, const occ *to)
         uplink_fanout_send(f, g_ptr_array_index(to->sessions, i));
 }
 
+gboolean muc_said_by(const occ *o, const archive_msg *a)
+{
+    if (o->legacy_account)
+        return !g_strcmp0(a->sender_account, o->legacy_account) &&
+               !g_strcmp0(a->sender_handle, o->legacy_handle);
+    return !a->sender_account && !g_strcmp0(a->sender_jid, o->bare);
+}
+
+void muc_fanout_said(uplink *up, room *r, const archive_msg *a,
+                     const char *live, const char *id)
+{
+    /* Live, the message is the same for everyone (real JIDs only go into
+     * history): written once as text, without a stanza tree, and queued
+     * to each session with only 'to' changed. XEP-0045 §7.4: the sender's
+     * own copy carries its id, so the client can match its reflection. */
+    GString *b = g_string_sized_new(512);
+    GHashTableIter it;
+    gpointer value;
+    gsize at = 0;
+    uplink_fanout *f;
+
+    history_text(b, r, a, live, NULL, &at, id, NULL, FALSE, FALSE);
+    f = uplink_fanout_text(up, "message", b->str, b->len, at);
+    g_string_free(b, TRUE);
+    g_hash_table_iter_init(&it, r->by_nick);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        muc_fanout_to(f, value);
+    uplink_fanout_free(f);
+}
+
 enum affiliation muc_affiliation(muc *m, const room *r, const char *bare)
 {
     MDB_txn *txn = NULL;
@@ -358,6 +389,8 @@ static const iq_route room_routes[] = {
     {"set", "query", NS_MUC_OWNER, muc_owner_set},
     {"get", "query", NS_MAM, history_mam_form},
     {"set", "query", NS_MAM, history_mam_query},
+    {"set", "moderate", NS_MODERATE, retract_moderate},
+    {"set", "apply-to", NS_FASTEN, retract_moderate},
     {"get", "query", NS_REGISTER, register_get},
     {"set", "query", NS_REGISTER, register_set},
 };

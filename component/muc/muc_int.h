@@ -68,6 +68,11 @@ enum xerr muc_admin_set(const iq_req *q, iq_res *res);
 enum xerr muc_owner_get(const iq_req *q, iq_res *res);
 enum xerr muc_owner_set(const iq_req *q, iq_res *res);
 
+/* The one "same sender" rule (XEP-0308 §4 corrections, XEP-0424 §5
+ * retractions): whether o said a: the same legacy member (bot account and
+ * handle) for a legacy occupant, else the same real bare JID. */
+gboolean muc_said_by(const occ *o, const archive_msg *a);
+
 /* The occupant-id of bare in r (XEP-0421; g_free). */
 char *muc_occupant_id(muc *m, const room *r, const char *bare);
 
@@ -87,6 +92,12 @@ room *muc_room_create(muc *m, const char *name, const char *owner);
 uplink_fanout *muc_fanout_of(uplink *up, xmpp_stanza_t *st);
 /* Sends f's stanza to every session of to. */
 void muc_fanout_to(uplink_fanout *f, const occ *to);
+
+/* What was said in r (a, as archived; live: what only the live copy
+ * carries, may be NULL) sent to every occupant, written once (issue 10,
+ * item 4); id: the sender's, on every copy (XEP-0045 §7.4). */
+void muc_fanout_said(uplink *up, room *r, const archive_msg *a,
+                     const char *live, const char *id);
 
 /* Deletes r from the store (record, affiliations, archive) and from the
  * engine; r is freed. Returns 0, or -1 (logged) when the store refused. */

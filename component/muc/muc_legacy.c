@@ -9,6 +9,7 @@
 #include "message.h"
 #include "presence.h"
 #include "nick.h"
+#include "register.h"
 #include "options.h"
 #include "stanza.h"
 
@@ -68,6 +69,12 @@ static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
     holder = room_occ_by_nick(r, nick);
     if (holder) {
         *why = "that nick is in use";
+        return XERR_CONFLICT;
+    }
+    /* XEP-0045 §7.10: a nick an XMPP user registered is theirs; the bridge
+     * takes another (naming.c asks muc_legacy_nick_free). */
+    if (register_taken(m, r, bare, nick)) {
+        *why = "that nick is registered by someone else";
         return XERR_CONFLICT;
     }
     aff = muc_affiliation(m, r, bare);
@@ -156,7 +163,7 @@ enum xerr muc_legacy_rename(muc *m, uplink *up, const char *group,
     if (legacy_nick(nick, &shown, &why) != XERR_NONE)
         return XERR_NOT_ACCEPTABLE;
     holder = room_occ_by_nick(r, shown);
-    if (holder && holder != o) {
+    if ((holder && holder != o) || register_taken(m, r, bare, shown)) {
         g_free(shown);
         return XERR_CONFLICT;
     }
@@ -196,7 +203,8 @@ gboolean muc_legacy_nick_free(muc *m, const char *group, const char *nick,
     if (nick_prepare(nick, &shown, &why) < 0)
         return FALSE;
     g_free(shown);
-    return !o || (o->legacy_kind && !strcmp(o->bare, bare));
+    return (!o || (o->legacy_kind && !strcmp(o->bare, bare))) &&
+           (!r || !register_taken(m, r, bare, nick));
 }
 
 const char *muc_legacy_nick(muc *m, const char *group, const char *bare)

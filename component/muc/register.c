@@ -269,33 +269,62 @@ enum xerr register_roomuser_item(const iq_req *q, iq_res *res)
     return XERR_NONE;
 }
 
+/* Who registered nick (prepared) with r, in *owner, and when mine is not
+ * NULL bare's own registration there, in *mine (g_free both; NULL: none).
+ * One read of the store. Returns 0; -2 when nick has no comparison form
+ * (RFC 8266 §5: it does not settle); -1 (logged) when the store fails. */
+static int lookup(muc *m, const room *r, const char *nick, const char *bare,
+                  char **owner, char **mine)
+{
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    const char *why = NULL;
+    char *key = NULL;
+    int rc;
+
+    *owner = NULL;
+    if (mine)
+        *mine = NULL;
+    if (nick_key(nick, &key, &why) < 0)
+        return -2;
+    if (store_read_begin(m->st, &txn, &err) < 0) {
+        log_error_about(LOG_STORE, r->name, "registered nicks: %s",
+                        err ? err->message : "?");
+        g_clear_error(&err);
+        g_free(key);
+        return -1;
+    }
+    rc = nicks_owner(txn, m->st, r->name, key, owner);
+    if (rc == 0 && mine && strlen(bare) <= NICKS_JID_MAX)
+        rc = nicks_of(txn, m->st, r->name, bare, mine, NULL);
+    store_read_end(txn);
+    g_free(key);
+    if (rc != 0) {
+        log_error_about(LOG_STORE, r->name, "registered nicks: %s",
+                        mdb_strerror(rc));
+        g_clear_pointer(owner, g_free);
+        return -1;
+    }
+    return 0;
+}
+
 enum xerr register_join_check(muc *m, const room *r, const occ *o,
                               const char *bare, const char *nick,
                               const char **why)
 {
-    MDB_txn *txn = NULL;
-    GError *err = NULL;
-    char *key = NULL, *owner = NULL, *mine = NULL;
+    char *owner = NULL, *mine = NULL;
     gboolean lockdown = opt_registration_applies(r->cfg);
     enum xerr e = XERR_NONE;
-    int rc;
 
-    if (nick_key(nick, &key, why) < 0)
+    switch (lookup(m, r, nick, bare, &owner, lockdown ? &mine : NULL)) {
+    case -2:
+        *why = "that nick cannot be compared with others (RFC 8266)";
         return XERR_NOT_ACCEPTABLE;
-    if (store_read_begin(m->st, &txn, &err) < 0) {
-        g_clear_error(&err);
-        g_free(key);
+    case -1:
+        *why = NULL;
         return XERR_INTERNAL_SERVER_ERROR;
     }
-    rc = nicks_owner(txn, m->st, r->name, key, &owner);
-    if (rc == 0 && lockdown && strlen(bare) <= NICKS_JID_MAX)
-        rc = nicks_of(txn, m->st, r->name, bare, &mine, NULL);
-    store_read_end(txn);
-    if (rc != 0) {
-        log_error_about(LOG_STORE, r->name, "registered nicks: %s",
-                        mdb_strerror(rc));
-        e = XERR_INTERNAL_SERVER_ERROR;
-    } else if (owner && strcmp(owner, bare) != 0) {
+    if (owner && strcmp(owner, bare) != 0) {
         /* XEP-0045 §7.10: a registered nick is reserved; Prosody answers
          * conflict, as for a nick in use (§7.2.9). */
         *why = "that nick is registered by someone else";
@@ -307,6 +336,18 @@ enum xerr register_join_check(muc *m, const room *r, const occ *o,
     }
     g_free(mine);
     g_free(owner);
-    g_free(key);
     return e;
+}
+
+gboolean register_taken(muc *m, const room *r, const char *bare,
+                        const char *nick)
+{
+    char *owner = NULL;
+    gboolean taken;
+
+    if (lookup(m, r, nick, NULL, &owner, NULL) < 0)
+        return TRUE;
+    taken = owner && g_strcmp0(owner, bare) != 0;
+    g_free(owner);
+    return taken;
 }

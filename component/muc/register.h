@@ -40,4 +40,10 @@ enum xerr register_join_check(muc *m, const room *r, const occ *o,
                               const char *bare, const char *nick,
                               const char **why);
 
+/* Whether nick (prepared) is registered with r by anyone but bare: the
+ * legacy side's rule (muc_legacy.c: a legacy member holds no
+ * registration and takes another nick). A store error counts as taken. */
+gboolean register_taken(muc *m, const room *r, const char *bare,
+                        const char *nick);
+
 #endif
