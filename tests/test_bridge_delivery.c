@@ -74,6 +74,7 @@ typedef struct club {
     bacct a;
     const char *said_by[4]; /* archive seqs 1..3: XMPP (NULL) or a handle */
     guint64 seq;            /* delivery_retracted's argument */
+    const char *by;         /* a moderator withdrew it */
     int rc;
 } club;
 
@@ -120,7 +121,21 @@ static int club_txn(MDB_txn *txn, const store *st, void *userdata)
 static int retract_txn(MDB_txn *txn, const store *st, void *userdata)
 {
     club *c = userdata;
+    archive_msg *m = NULL;
 
+    if (c->by) {
+        /* a moderator's tombstone, as XEP-0425 leaves it */
+        c->rc = archive_get(txn, st, "club", c->seq, &m);
+        if (c->rc != 0)
+            return c->rc;
+        g_clear_pointer(&m->body, g_free);
+        m->retracted = g_strdup("2026-12-05T23:00:00Z");
+        m->retracted_by = g_strdup(c->by);
+        c->rc = archive_replace(txn, st, "club", m);
+        archive_msg_free(m);
+        if (c->rc != 0)
+            return c->rc;
+    }
     c->rc = delivery_retracted(txn, st, "club", c->seq, "alice", &c->b);
     return c->rc;
 }
@@ -241,6 +256,23 @@ static void a_line_wakes_the_pump_only_when_someone_can_be_reached(void)
     g_hash_table_destroy(b.accts);
 }
 
+static void a_notice_of_moderation_names_the_moderator(testutil_store *f,
+                                                      gconstpointer data)
+{
+    club c = {.said_by = {NULL, NULL, NULL, "bob"}, .seq = 2, .by = "mod"};
+    char *got;
+
+    club_setup(f, &c);
+    testutil_store_write(f, retract_txn, &c, &c.rc);
+    got = entries(f);
+    g_assert_cmpstr(got, ==,
+                    "ibob:* mod deleted a message by alice|"
+                    "idave:* mod deleted a message by alice|"
+                    "c#chan:* mod deleted a message by alice|");
+    g_free(got);
+    club_teardown(&c);
+}
+
 int main(int argc, char **argv)
 {
     static const testutil_store_case tests[] = {
@@ -249,6 +281,8 @@ int main(int argc, char **argv)
         {"/delivery/"
          "nobody_is_told_of_what_came_before_them_or_of_their_own_words",
          nobody_is_told_of_what_came_before_them_or_of_their_own_words},
+        {"/delivery/a_notice_of_moderation_names_the_moderator",
+         a_notice_of_moderation_names_the_moderator},
     };
 
     g_test_init(&argc, &argv, NULL);

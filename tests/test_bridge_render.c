@@ -27,12 +27,22 @@ static void a_line_reads_as_nick_then_body_and_an_action_as_a_star(void)
     }
 }
 
-static void a_deleted_message_reads_as_a_star_line(void)
+static void a_deleted_message_reads_as_a_star_line_naming_its_moderator(void)
 {
-    char *t = render_deleted("anna");
+    static const struct {
+        const char *nick, *by, *want;
+    } cases[] = {
+        {"anna", NULL, "* anna deleted a message"},
+        {"anna", "anna", "* anna deleted a message"},
+        {"anna", "", "* anna deleted a message"},
+        {"anna", "mod", "* mod deleted a message by anna"},
+    };
 
-    g_assert_cmpstr(t, ==, "* anna deleted a message");
-    g_free(t);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *t = render_deleted(cases[i].nick, cases[i].by);
+        g_assert_cmpstr(t, ==, cases[i].want);
+        g_free(t);
+    }
 }
 
 /* The archive the cases look up: anna's message (its stanza-id is put in
@@ -311,8 +321,9 @@ int main(int argc, char **argv)
     g_test_add_func(
         "/render/a_line_reads_as_nick_then_body_and_an_action_as_a_star",
         a_line_reads_as_nick_then_body_and_an_action_as_a_star);
-    g_test_add_func("/render/a_deleted_message_reads_as_a_star_line",
-                    a_deleted_message_reads_as_a_star_line);
+    g_test_add_func(
+        "/render/a_deleted_message_reads_as_a_star_line_naming_its_moderator",
+        a_deleted_message_reads_as_a_star_line_naming_its_moderator);
     g_test_add_func("/render/without_a_transaction_nothing_is_quoted",
                     without_a_transaction_nothing_is_quoted);
     testutil_store_add(tests, G_N_ELEMENTS(tests));

@@ -686,12 +686,13 @@ int delivery_retracted(MDB_txn *txn, const store *st, const char *group,
     archive_msg *msg = NULL;
     GHashTableIter it;
     gpointer v;
-    char *text = render_deleted(nick ? nick : "");
+    char *text = NULL;
     int rc = archive_get(txn, st, group, seq, &msg);
 
     if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
         goto leave;
     rc = 0;
+    text = render_deleted(nick ? nick : "", msg ? msg->retracted_by : NULL);
     r.msg = msg;
     r.text = text;
     r.told = g_ptr_array_new_with_free_func(g_free);

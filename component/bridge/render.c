@@ -462,8 +462,10 @@ char *render_line(const char *nick, const char *body)
     return line(nick, "", body);
 }
 
-char *render_deleted(const char *nick)
+char *render_deleted(const char *nick, const char *by)
 {
+    if (by && *by && strcmp(by, nick) != 0)
+        return g_strdup_printf("* %s deleted a message by %s", by, nick);
     return g_strdup_printf("* %s deleted a message", nick);
 }
 

@@ -39,7 +39,10 @@ int render_msg(MDB_txn *txn, const store *st, const char *group,
  * notice (nick ""), g_free. */
 char *render_line(const char *nick, const char *body);
 
-/* "* nick deleted a message" (g_free). */
-char *render_deleted(const char *nick);
+/* The notice of a withdrawn message said by nick (g_free): "* nick deleted
+ * a message", or when a moderator withdrew it (XEP-0425; by: the
+ * moderator's nick, NULL or nick itself: its sender) "* by deleted a
+ * message by nick". */
+char *render_deleted(const char *nick, const char *by);
 
 #endif
