@@ -159,8 +159,7 @@ static void a_correction_is_kept_from_its_sender_and_refused_from_another(
     GPtrArray *l;
     guint before;
 
-    send(f, "ann@example.org/a",
-         " id='a1'><body>helo</body></message>");
+    send(f, "ann@example.org/a", " id='a1'><body>helo</body></message>");
     before = uplink_queued(f->up);
     /* bob corrects ann's message: only an error, to bob */
     send(f, "bob@example.org/b",
