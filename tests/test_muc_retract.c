@@ -15,12 +15,14 @@
 #define GROUP    "g"
 #define ROOM_JID "g@groups.example.org"
 
-static occ ann = {.nick = "ann", .bare = "ann@example.org",
-                  .occupant_id = "oid-ann"};
-static occ bob = {.nick = "bob", .bare = "bob@example.org",
-                  .occupant_id = "oid-bob"};
-static occ irc = {.nick = "zed", .bare = "zed@legacy.example",
-                  .legacy_kind = 'i', .legacy_account = "acct",
+static occ ann = {
+    .nick = "ann", .bare = "ann@example.org", .occupant_id = "oid-ann"};
+static occ bob = {
+    .nick = "bob", .bare = "bob@example.org", .occupant_id = "oid-bob"};
+static occ irc = {.nick = "zed",
+                  .bare = "zed@legacy.example",
+                  .legacy_kind = 'i',
+                  .legacy_account = "acct",
                   .legacy_handle = "zed"};
 
 /* What the bridge's hook saw. */
@@ -173,8 +175,9 @@ static void a_sender_withdraws_its_own_message_and_only_a_tombstone_remains(
     g_free(sid);
 }
 
-static void someone_elses_message_is_forbidden_and_nothing_is_written(
-    testutil_store *f, gconstpointer data)
+static void
+someone_elses_message_is_forbidden_and_nothing_is_written(testutil_store *f,
+                                                          gconstpointer data)
 {
     char *sid = say(f, &ann, "mine", NULL);
     retract_job j = {0};
@@ -195,7 +198,7 @@ static void someone_elses_message_is_forbidden_and_nothing_is_written(
 }
 
 static void an_unknown_or_forged_id_is_item_not_found(testutil_store *f,
-                                                       gconstpointer data)
+                                                      gconstpointer data)
 {
     char *sid = say(f, &ann, "mine", NULL);
     char *forged = g_strdup(sid);
@@ -203,18 +206,17 @@ static void an_unknown_or_forged_id_is_item_not_found(testutil_store *f,
     told t = {0};
 
     forged[20] = forged[20] == '0' ? '1' : '0';
-    g_assert_cmpint(withdraw(f, &j, &ann, "nope", &t), ==,
-                    XERR_ITEM_NOT_FOUND);
-    g_assert_cmpint(withdraw(f, &j, NULL, forged, &t), ==,
-                    XERR_ITEM_NOT_FOUND);
+    g_assert_cmpint(withdraw(f, &j, &ann, "nope", &t), ==, XERR_ITEM_NOT_FOUND);
+    g_assert_cmpint(withdraw(f, &j, NULL, forged, &t), ==, XERR_ITEM_NOT_FOUND);
     g_assert_cmpuint(head(f), ==, 1);
     retract_job_clear(&j);
     g_free(forged);
     g_free(sid);
 }
 
-static void a_sender_may_name_its_recent_message_by_its_own_origin_id(
-    testutil_store *f, gconstpointer data)
+static void
+a_sender_may_name_its_recent_message_by_its_own_origin_id(testutil_store *f,
+                                                          gconstpointer data)
 {
     char *sid = say(f, &ann, "oops", "o-7");
     retract_job j = {0};
@@ -222,8 +224,7 @@ static void a_sender_may_name_its_recent_message_by_its_own_origin_id(
     archive_msg *a;
 
     /* not someone else naming it so */
-    g_assert_cmpint(withdraw(f, &j, &bob, "o-7", &t), ==,
-                    XERR_ITEM_NOT_FOUND);
+    g_assert_cmpint(withdraw(f, &j, &bob, "o-7", &t), ==, XERR_ITEM_NOT_FOUND);
     g_assert_cmpint(withdraw(f, &j, &ann, "o-7", &t), ==, XERR_NONE);
     a = get(f, 2);
     g_assert_cmpstr(a->retract_of, ==, sid);
@@ -231,15 +232,15 @@ static void a_sender_may_name_its_recent_message_by_its_own_origin_id(
     /* a moderator names messages by the room's stanza-id only */
     g_free(sid);
     sid = say(f, &bob, "again", "o-8");
-    g_assert_cmpint(withdraw(f, &j, NULL, "o-8", &t), ==,
-                    XERR_ITEM_NOT_FOUND);
+    g_assert_cmpint(withdraw(f, &j, NULL, "o-8", &t), ==, XERR_ITEM_NOT_FOUND);
     retract_job_clear(&j);
     g_free(t.nick);
     g_free(sid);
 }
 
-static void a_moderator_withdraws_anyones_message_with_a_reason(
-    testutil_store *f, gconstpointer data)
+static void
+a_moderator_withdraws_anyones_message_with_a_reason(testutil_store *f,
+                                                    gconstpointer data)
 {
     char *sid = say(f, &irc, "spam from irc", NULL);
     retract_job j = {0};
@@ -277,8 +278,8 @@ static void a_moderator_withdraws_anyones_message_with_a_reason(
     g_free(sid);
 }
 
-static void what_is_not_a_message_said_cannot_be_withdrawn(
-    testutil_store *f, gconstpointer data)
+static void what_is_not_a_message_said_cannot_be_withdrawn(testutil_store *f,
+                                                           gconstpointer data)
 {
     char *sid = say(f, &ann, "once", NULL);
     retract_job j = {0};
@@ -292,8 +293,7 @@ static void what_is_not_a_message_said_cannot_be_withdrawn(
     g_assert_cmpint(withdraw(f, &j, NULL, sid, &t), ==, XERR_ITEM_NOT_FOUND);
     g_assert_cmpstr(j.why, ==, "that message was withdrawn");
     /* the retraction itself */
-    g_assert_cmpint(withdraw(f, &j, &ann, rsid, &t), ==,
-                    XERR_ITEM_NOT_FOUND);
+    g_assert_cmpint(withdraw(f, &j, &ann, rsid, &t), ==, XERR_ITEM_NOT_FOUND);
     g_assert_cmpuint(head(f), ==, 2);
     g_assert_cmpuint(t.calls, ==, 1);
     retract_job_clear(&j);
@@ -315,11 +315,13 @@ static void the_same_sender_is_the_same_bare_jid_or_legacy_member(void)
         {&ann, {.sender_jid = NULL}, FALSE},
         /* a legacy record that happens to carry the JID is not ann's */
         {&ann,
-         {.sender_jid = "ann@example.org", .sender_account = "acct",
+         {.sender_jid = "ann@example.org",
+          .sender_account = "acct",
           .sender_handle = "ann"},
          FALSE},
         {&irc,
-         {.sender_jid = "zed@legacy.example", .sender_account = "acct",
+         {.sender_jid = "zed@legacy.example",
+          .sender_account = "acct",
           .sender_handle = "zed"},
          TRUE},
         {&irc, {.sender_account = "other", .sender_handle = "zed"}, FALSE},

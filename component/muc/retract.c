@@ -24,8 +24,8 @@
 static xmpp_stanza_t *retract_request(xmpp_stanza_t *st, const char **id,
                                       gboolean *v0)
 {
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name_and_ns(st, "retract",
-                                                            NS_RETRACT);
+    xmpp_stanza_t *c =
+        xmpp_stanza_get_child_by_name_and_ns(st, "retract", NS_RETRACT);
 
     *v0 = FALSE;
     if (c) {
@@ -33,8 +33,7 @@ static xmpp_stanza_t *retract_request(xmpp_stanza_t *st, const char **id,
         return c;
     }
     c = xmpp_stanza_get_child_by_name_and_ns(st, "apply-to", NS_FASTEN);
-    if (c && xmpp_stanza_get_child_by_name_and_ns(c, "retract",
-                                                  NS_RETRACT_0)) {
+    if (c && xmpp_stanza_get_child_by_name_and_ns(c, "retract", NS_RETRACT_0)) {
         *id = xmpp_stanza_get_attribute(c, "id");
         *v0 = TRUE;
         return c;
@@ -60,7 +59,7 @@ void retract_features(GPtrArray *all)
      * 'urn:xmpp:message-moderate:1' feature". The :0 namespaces are those
      * clients of the previous versions still look for. */
     static const char *const features[] = {
-        NS_RETRACT,  NS_RETRACT "#tombstone", NS_MODERATE,
+        NS_RETRACT,   NS_RETRACT "#tombstone",   NS_MODERATE,
         NS_RETRACT_0, NS_RETRACT_0 "#tombstone", NS_MODERATE_0,
     };
 
@@ -255,17 +254,18 @@ int retract_txn(MDB_txn *txn, const store *st, void *userdata)
      * original message and the retraction request are received from the
      * same" sender; anyone else's needs a moderator (XEP-0425). */
     if (j->sender && !muc_said_by(j->sender, t)) {
-        refuse(j, XERR_FORBIDDEN, "only its sender or a moderator may "
-                                  "withdraw a message");
+        refuse(j, XERR_FORBIDDEN,
+               "only its sender or a moderator may "
+               "withdraw a message");
         goto leave;
     }
     /* Only what was said: not a subject change, a retraction or a
      * tombstone (XEP-0424 §5: not "a message with non-messaging
      * payloads"). */
     if (t->retracted || t->retract_of || (!t->body && !t->payload)) {
-        refuse(j, XERR_ITEM_NOT_FOUND, t->retracted
-                                           ? "that message was withdrawn"
-                                           : "no message with that id");
+        refuse(j, XERR_ITEM_NOT_FOUND,
+               t->retracted ? "that message was withdrawn"
+                            : "no message with that id");
         goto leave;
     }
     /* XEP-0424 §5: "The archiving service therefore MUST store the
@@ -353,8 +353,8 @@ static enum xerr run(muc *m, uplink *up, room *r, retract_job *j)
     }
     if (j->e != XERR_NONE)
         return j->e;
-    log_debug(LOG_ROUTER, "room %s: message %" G_GUINT64_FORMAT
-              " withdrawn", r->name, j->target_seq);
+    log_debug(LOG_ROUTER, "room %s: message %" G_GUINT64_FORMAT " withdrawn",
+              r->name, j->target_seq);
     muc_fanout_said(up, r, &j->said, NULL, j->msg_id);
     if (m->bridge.wake)
         m->bridge.wake(r->name, m->bridge_data);
@@ -387,14 +387,16 @@ void retract_groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
         goto leave;
     }
     if (!id_ok(j.id)) {
-        refuse(&j, XERR_BAD_REQUEST, "a retraction names a message by an id "
-                                     "of at most 128 bytes");
+        refuse(&j, XERR_BAD_REQUEST,
+               "a retraction names a message by an id "
+               "of at most 128 bytes");
         goto leave;
     }
     if ((msg_id && strlen(msg_id) > BOUND_ID_BYTES) ||
         (j.origin_id && strlen(j.origin_id) > BOUND_ID_BYTES)) {
-        refuse(&j, XERR_POLICY_VIOLATION, "the id is too long for this "
-                                          "service");
+        refuse(&j, XERR_POLICY_VIOLATION,
+               "the id is too long for this "
+               "service");
         goto leave;
     }
     body = stanza_child_text(st, "body");
@@ -456,8 +458,7 @@ enum xerr retract_moderate(const iq_req *q, iq_res *res)
         goto leave;
     }
     if (!id_ok(j.id)) {
-        e = iq_fail(res, XERR_BAD_REQUEST,
-                    "name the message by its stanza-id");
+        e = iq_fail(res, XERR_BAD_REQUEST, "name the message by its stanza-id");
         goto leave;
     }
     reason = stanza_reason(q->ctx, mod);
