@@ -18,7 +18,6 @@ bounded; every process is stopped by its PID.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
-import asyncio
 import os
 import re
 import subprocess
@@ -26,7 +25,6 @@ import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import servers  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
 from tap import Abort  # noqa: E402  (tests/tap.py)
@@ -156,20 +154,7 @@ class Run(ClientRun):
         if self.kind != "prosody":
             t.diag("ejabberd 23.01's own MUC implements neither XEP-0424 "
                    "nor XEP-0425 (no reference run)")
-        srv = self.start_server(COMPONENT, USERS)
-        self.start_imgroups(
-            servers.Imgroups(self.tmp, self.binary, COMPONENT, "127.0.0.1",
-                             srv.component_port, self.secret,
-                             log_level="debug"),
-            "imgroups connects to %s as %s" % (self.kind, COMPONENT))
-        try:
-            self.run_async(self.flows(), WATCHDOG)
-        finally:
-            self.run_async(self.close_clients(), 30)
-
-    async def close_clients(self):
-        await asyncio.gather(*(c.close() for c in self.clients.values()),
-                             return_exceptions=True)
+        self.run_attached(COMPONENT, USERS, self.flows, WATCHDOG)
 
     async def flows(self):
         await self.log_in(USERS)

@@ -374,6 +374,24 @@ class ClientRun:
         if not self.tap.check(ok, desc, why):
             raise tap.Abort
 
+    def run_attached(self, component, users, flows, watchdog):
+        """The usual run: the server with `users`, imgroups (debug log)
+        attached to it as `component`, then flows() on the loop within
+        `watchdog` seconds; the sessions are closed whatever happened."""
+        import servers
+        srv = self.start_server(component, users)
+        self.start_imgroups(
+            servers.Imgroups(self.tmp, self.binary, component, "127.0.0.1",
+                             srv.component_port, self.secret,
+                             log_level="debug"),
+            "imgroups connects to %s as %s" % (self.kind, component))
+        try:
+            self.run_async(flows(), watchdog)
+        finally:
+            self.run_async(asyncio.gather(
+                *(c.close() for c in self.clients.values()),
+                return_exceptions=True), 30)
+
     async def log_in(self, users):
         """A Client for each of `users` in self.clients, all logged in to
         self.server: one check; raises tap.Abort when one fails."""
