@@ -112,22 +112,6 @@ static int subject_txn(MDB_txn *txn, const store *st, void *userdata)
     return groups_put(txn, st, &g);
 }
 
-/* [limits] rate, burst: one bucket per (room, real bare JID), so that
- * more sessions, another nick, or leaving and joining again do not refill
- * it (issue 9, item 6). */
-static gboolean rate_allows(muc *m, room *r, occ *o)
-{
-    gint64 now = clock_now();
-    bucket *b;
-
-    if (!r->rates)
-        r->rates = bucket_table_new();
-    b = bucket_table_get(r->rates, o->bare, m->cfg->rate, m->cfg->burst,
-                         BOUND_BUCKETS_PER_ROOM, now);
-
-    return bucket_take(b, m->cfg->rate, m->cfg->burst, now);
-}
-
 /* Issue 11, item 2: the most bytes any copy of the message can take as
  * the room writes it: live, in history (delay, the sender's real JID) or
  * in a MAM result (forwarded, delay, the querier's JID twice, a queryid of
@@ -198,7 +182,7 @@ static enum xerr say(muc *m, uplink *up, room *r, occ *o, const say_args *s,
     stored = (body || subject || s->payload) && !s->no_store;
     if (!stored && !s->live && !body && !subject && !s->payload)
         return XERR_NONE; /* nothing to relay */
-    if (o && !rate_allows(m, r, o)) {
+    if (o && !muc_rate_allows(m, r, o)) {
         /* Chat states are about now: over the rate they are dropped, not
          * answered with an error the client would show. */
         if (!body && !subject && !s->payload)

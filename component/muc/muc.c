@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "affiliations.h"
+#include "bounds.h"
 #include "bucket.h"
 #include "clock.h"
 #include "groups.h"
@@ -308,6 +309,20 @@ void muc_fanout_to(uplink_fanout *f, const occ *to)
 {
     for (guint i = 0; f && i < to->sessions->len; i++)
         uplink_fanout_send(f, g_ptr_array_index(to->sessions, i));
+}
+
+/* One bucket per (room, real bare JID), so that more sessions, another
+ * nick, or leaving and joining again do not refill it (issue 9, item 6). */
+gboolean muc_rate_allows(muc *m, room *r, const occ *o)
+{
+    gint64 now = clock_now();
+    bucket *b;
+
+    if (!r->rates)
+        r->rates = bucket_table_new();
+    b = bucket_table_get(r->rates, o->bare, m->cfg->rate, m->cfg->burst,
+                         BOUND_BUCKETS_PER_ROOM, now);
+    return bucket_take(b, m->cfg->rate, m->cfg->burst, now);
 }
 
 gboolean muc_said_by(const occ *o, const archive_msg *a)

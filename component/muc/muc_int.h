@@ -93,6 +93,10 @@ uplink_fanout *muc_fanout_of(uplink *up, xmpp_stanza_t *st);
 /* Sends f's stanza to every session of to. */
 void muc_fanout_to(uplink_fanout *f, const occ *to);
 
+/* [limits] rate, burst: whether o may say one more thing in r now (one
+ * token of its bucket: per room and real bare JID). */
+gboolean muc_rate_allows(muc *m, room *r, const occ *o);
+
 /* What was said in r (a, as archived; live: what only the live copy
  * carries, may be NULL) sent to every occupant, written once (issue 10,
  * item 4); id: the sender's, on every copy (XEP-0045 §7.4). */

@@ -386,6 +386,13 @@ void retract_groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
         refuse(&j, XERR_FORBIDDEN, "visitors may not speak here");
         goto leave;
     }
+    /* Something said, like any groupchat message: the same bucket (a
+     * retraction looks back through the sender's last messages). */
+    if (!muc_rate_allows(m, r, o)) {
+        refuse(&j, XERR_RESOURCE_CONSTRAINT,
+               "you are sending too fast; wait a moment");
+        goto leave;
+    }
     if (!id_ok(j.id)) {
         refuse(&j, XERR_BAD_REQUEST,
                "a retraction names a message by an id "
