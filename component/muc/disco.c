@@ -83,6 +83,10 @@ enum xerr disco_info(const iq_req *q, iq_res *res)
     if (!outsider_of_private(q))
         form_field(ctx, form, "muc#roominfo_subject", NULL, NULL,
                    r->cfg->subject ? r->cfg->subject : "", FALSE);
+    /* The name, as Prosody's MUC puts it in this form (name.lib.lua), for
+     * the directories that crawl rooms. */
+    form_field(ctx, form, "muc#roomconfig_roomname", NULL, NULL, r->cfg->name,
+               FALSE);
     stanza_add(query, form);
     res->payload = query;
     return XERR_NONE;
