@@ -4,6 +4,7 @@
 #include "muc_int.h"
 #include "options.h"
 #include "register.h"
+#include "voice.h"
 #include "retract.h"
 
 #include <string.h>
@@ -40,6 +41,7 @@ enum xerr disco_info(const iq_req *q, iq_res *res)
     static const char *const features[] = {
         NS_MUC, NS_SID, NS_OCCUPANT_ID, NS_PING, NS_DISCO_INFO, NS_MAM,
         NS_REGISTER,
+        NS_MUC_REQUEST, /* voice requests (voice.c) */
     };
     const muc_call *c = q->data;
     const room *r = c->r;

@@ -6,6 +6,7 @@
 #include "history.h"
 #include "retract.h"
 #include "payload.h"
+#include "voice.h"
 
 #include <errno.h>
 #include <string.h>
@@ -505,6 +506,8 @@ void muc_message(muc *m, uplink *up, xmpp_stanza_t *st, const jid *to)
             groupchat(m, up, r, o, st);
         else if (user_x && xmpp_stanza_get_child_by_name(user_x, "invite"))
             invite(m, up, r, o, st, user_x);
+        else if (voice_is_request(st))
+            voice_request(m, up, r, o, st); /* XEP-0045 §7.13 */
         else
             muc_reply_error(up, st, XERR_FEATURE_NOT_IMPLEMENTED, NULL);
         return;

@@ -48,6 +48,7 @@ typedef struct occ {
     char legacy_kind;
     char *legacy_account; /* the bot account it is reached through */
     char *legacy_handle;  /* its handle (chat: its nick) there */
+    gint64 voice_asked;   /* clock_now() of its last voice request, or 0 */
 } occ;
 
 typedef struct room {
