@@ -22,14 +22,12 @@ are reported as skipped for it.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
-import asyncio
 import os
 import re
 import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import servers  # noqa: E402
 try:
     import xmppclient  # noqa: E402
     from xmppclient import (  # noqa: E402
@@ -124,22 +122,8 @@ class Run(ClientRun):
         self.reg_jid = {}
 
     def main(self):
-        t = self.tap
-        t.diag("%s, temp dir %s" % (self.kind, self.tmp))
-        srv = self.start_server(COMPONENT, USERS)
-        self.start_imgroups(
-            servers.Imgroups(self.tmp, self.binary, COMPONENT, "127.0.0.1",
-                             srv.component_port, self.secret,
-                             log_level="debug"),
-            "imgroups connects to %s as %s" % (self.kind, COMPONENT))
-        try:
-            self.run_async(self.flows(), WATCHDOG)
-        finally:
-            self.run_async(self.close_clients(), 30)
-
-    async def close_clients(self):
-        await asyncio.gather(*(c.close() for c in self.clients.values()),
-                             return_exceptions=True)
+        self.tap.diag("%s, temp dir %s" % (self.kind, self.tmp))
+        self.run_attached(COMPONENT, USERS, self.flows, WATCHDOG)
 
     # --- helpers -----------------------------------------------------------
     async def join(self, cl, room, nick):
