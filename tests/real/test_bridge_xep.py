@@ -3,10 +3,11 @@ with an IRC bot (libpurple's IRC plugin against a private ngircd), an MSN
 bot and a Yahoo bot (the project's plugins against the stand-in servers),
 and alice on a private Prosody. alice (slixmpp) corrects a line (XEP-0308),
 reacts to one (XEP-0444), replies to one (XEP-0461 with its XEP-0428
-fallback), and shares a file link (XEP-0066);
+fallback), shares a file link (XEP-0066) and withdraws a line (XEP-0424);
 ircbob, carol (MSN) and yuki (Yahoo) each read the words render.c gives:
 `<alice> (correction) …`, `* alice reacted 👍 to "first words…"`,
-`<alice> (replying to alice: "…") …`, the URL. Prints TAP.
+`<alice> (replying to alice: "…") …`, the URL, `* alice deleted a
+message`. Prints TAP.
 
     /usr/bin/python3 tests/real/test_bridge_xep.py /path/to/imgroups /path/to/imgroups-purple
 
@@ -62,7 +63,13 @@ class Run(mixed.Run):
         "a reply (XEP-0461) reaches them with the words it answers, without"
         " its fallback quote, no JID",
         "a file link (XEP-0066) reaches them as its URL",
+        "a retraction (XEP-0424) reaches them as '* alice deleted a message'",
+        "a moderator's retraction (XEP-0425) of yuki's line reaches ircbob "
+        "and carol as '* admin deleted a message by yuki', not yuki",
         "imgroups stops on SIGTERM with status 0"]
+
+    def start_prosody(self, users, **kw):
+        super().start_prosody(list(users) + ["admin"], **kw)
 
     def start_fakes(self):
         super().start_fakes()
@@ -86,7 +93,8 @@ class Run(mixed.Run):
         if not await self.step(self.NAMES[7], self.plain()):
             raise Abort
         for i, fn in enumerate([self.correction, self.reaction, self.reply,
-                                self.file_link]):
+                                self.file_link, self.retraction,
+                                self.moderation]):
             await self.step(self.NAMES[8 + i], fn())
 
     async def xmpp_join(self):
@@ -120,16 +128,17 @@ class Run(mixed.Run):
             raise Fail("the reflection of %s has no stanza-id" % ident)
         return sid.get("id")
 
-    async def everyone_reads(self, want):
-        """ircbob, carol and yuki each get exactly the line want from their
-        bot."""
+    async def everyone_reads(self, want, yuki=True):
+        """ircbob, carol and yuki (unless yuki is False) each get exactly
+        the line want from their bot."""
         await self.bob.wait_privmsg("lobbybot", lambda s: s == want,
                                     "%r over IRC" % want, 30)
         await self.carol.wait(
             lambda: want in self.carol.texts_from(mixed.MSN_BOT),
             "%r over MSN" % want)
-        await self.yuki.wait_message(mixed.Y_BOT, lambda s: s == want,
-                                     "%r over YMSG" % want, 30)
+        if yuki:
+            await self.yuki.wait_message(mixed.Y_BOT, lambda s: s == want,
+                                         "%r over YMSG" % want, 30)
 
     async def plain(self):
         self.cake = await self.send("m1", "<body>%s</body>" % CAKE)
@@ -165,6 +174,40 @@ class Run(mixed.Run):
         await self.send("f1", "<body>%s</body><x xmlns='jabber:x:oob'><url>"
                         "%s</url></x>" % (URL, URL))
         await self.everyone_reads("<alice> " + URL)
+
+    async def retraction(self):
+        doomed = await self.send("d1", "<body>said in haste</body>")
+        await self.everyone_reads("<alice> said in haste")
+        await self.send(
+            "x1", "<retract xmlns='urn:xmpp:message-retract:1' id='%s'/>"
+            "<fallback xmlns='urn:xmpp:fallback:0' "
+            "for='urn:xmpp:message-retract:1'/><body>This person attempted "
+            "to retract a previous message, but it's unsupported by your "
+            "client.</body><store xmlns='urn:xmpp:hints'/>" % doomed, sid=False)
+        await self.everyone_reads("* alice deleted a message")
+
+    async def moderation(self):
+        await self.join_room("admin", LOBBY)
+        self.yuki.message(mixed.Y_BOT, "buy cheap watches")
+        el = await self.x["alice"].wait(
+            mixed.line_in_room("buy cheap watches"), "yuki's line")
+        await self.everyone_reads("<%s> buy cheap watches" % self.yuki_nick,
+                                  yuki=False)
+        await self.iq("set", LOBBY,
+                      "<moderate xmlns='urn:xmpp:message-moderate:1' id='%s'>"
+                      "<retract xmlns='urn:xmpp:message-retract:1'/>"
+                      "<reason>spam</reason></moderate>" % el.find(SID).get("id"),
+                      user="admin")
+        await self.everyone_reads("* admin deleted a message by %s"
+                                  % self.yuki_nick, yuki=False)
+        # each bot delivers in order: had yuki been told, it would come
+        # before this line
+        await self.send("z1", "<body>after the spam</body>")
+        await self.everyone_reads("<alice> after the spam")
+        told = [t for t in self.yuki.messages_from(mixed.Y_BOT)
+                if "deleted a message by" in t]
+        if told:
+            raise Fail("yuki was told of their own line: %r" % told)
 
 
 if __name__ == "__main__":

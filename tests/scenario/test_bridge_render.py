@@ -1,6 +1,8 @@
 """What legacy members read for the whole message, played from both sides:
-an XMPP occupant corrects, reacts, replies and shares a file, and the
-member of a contacts-mode bot reads each in words. Prints TAP.
+an XMPP occupant corrects, reacts, replies, shares a file and retracts,
+and the member of a contacts-mode bot reads each in words; a retraction is
+news only to members who had the message, and a copy still waiting is never
+sent, one by one or in a digest. Prints TAP.
 
     /usr/bin/python3 tests/scenario/test_bridge_render.py /path/to/imgroups
 """
@@ -10,17 +12,18 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bridgeharness import Bridge, C  # noqa: E402
-from harness import SUITE, Failure, check, test  # noqa: E402
+from harness import SUITE, Failure, check, render, test  # noqa: E402
 
 ACCT = 'lobby-fake'
 A = 'alice@localhost/phone'
+ADMIN = 'admin@localhost/desk'
 SID = '{urn:xmpp:sid:0}stanza-id'
 
 
-def lobby(*handles):
+def lobby(*handles, **kw):
     """A contacts-mode bot for lobby, alice in the room, each handle an
     online member (its welcome forgotten)."""
-    b = Bridge({ACCT: {'group': 'lobby', 'mode': 'contacts'}})
+    b = Bridge({ACCT: {'group': 'lobby', 'mode': 'contacts'}}, **kw)
     b.join('lobby', 'alice', A)
     w = b.w[ACCT]
     for h in handles:
@@ -52,10 +55,11 @@ def got(w, handle='bob'):
     return w.sends('send_im', handle)
 
 
-def reads(w, *want):
-    """bob was sent exactly the lines want, since the last look."""
-    sent = got(w)
-    check(sent == list(want), 'sent: %r, expected %r' % (sent, list(want)))
+def reads(w, *want, handle='bob'):
+    """handle was sent exactly the lines want, since the last look."""
+    sent = got(w, handle)
+    check(sent == list(want), 'sent to %s: %r, expected %r'
+          % (handle, sent, list(want)))
 
 
 CAKE = 'We should bake a cake for the party on Saturday evening'
@@ -108,6 +112,95 @@ def file_link():
     send(b, 'f2', "<body>the cake</body><x xmlns='jabber:x:oob'><url>%s</url>"
          "</x>" % url)
     reads(w, '<alice> ' + url, '<alice> the cake ' + url)
+
+
+def retract(b, ident, sid):
+    """alice withdraws her message sid (XEP-0424)."""
+    send(b, ident, "<retract xmlns='urn:xmpp:message-retract:1' id='%s'/>"
+         "<fallback xmlns='urn:xmpp:fallback:0' "
+         "for='urn:xmpp:message-retract:1'/>"
+         "<body>This person attempted to retract a previous message, but "
+         "it's unsupported by your client.</body>"
+         "<store xmlns='urn:xmpp:hints'/>" % sid)
+
+
+@test("a retraction reaches the members who had the message as '* nick "
+      "deleted a message'; a member who had not gets nothing, not even the "
+      "copy that waited")
+def retraction():
+    b, w = lobby('bob', 'carol')
+    w.send('buddy_presence', (ACCT, 'carol', 'carol', 'offline'))
+    b.barrier()
+    sid = said(b, 'm1', 'a line said in haste')
+    reads(w, '<alice> a line said in haste')
+    reads(w, handle='carol')  # offline
+    retract(b, 'x1', sid)
+    reads(w, '* alice deleted a message')
+    w.send('buddy_presence', (ACCT, 'carol', 'carol', 'available'))
+    b.barrier()
+    said(b, 'm2', 'and now')
+    reads(w, '<alice> and now', handle='carol')
+
+
+@test("a retraction of a line still in flight to a member (handed to "
+      "the network, not yet confirmed) tells them too")
+def retraction_in_flight():
+    b, w = lobby('bob')
+    w.auto_deliver = False
+    sid = said(b, 'm1', 'a line said in haste')
+    sent = w.frames('send_im')
+    check([x[2:] for x in sent] == [('bob', '<alice> a line said in haste')],
+          'handed out: %r' % sent)
+    retract(b, 'x1', sid)
+    notice = w.frames('send_im')
+    check([x[2:] for x in notice] == [('bob', '* alice deleted a message')],
+          'handed out after the retraction: %r' % notice)
+    for x in sent + notice:
+        w.send('delivered', (x[0],))
+    w.auto_deliver = True
+    w.forget()
+    said(b, 'm2', 'and now')
+    reads(w, '<alice> and now')
+
+
+@test("a member back from an absence does not find a withdrawn line in "
+      "the digest of what was said meanwhile")
+def retraction_while_away():
+    b, w = lobby('carol', legacy={'digest_after': '3'})
+    w.send('buddy_presence', (ACCT, 'carol', 'carol', 'offline'))
+    b.barrier()
+    sids = [said(b, 'a%d' % i, 'line %d' % i) for i in range(5)]
+    retract(b, 'x1', sids[3])
+    w.send('buddy_presence', (ACCT, 'carol', 'carol', 'available'))
+    b.barrier()
+    reads(w, '(4 messages while you were away; the last 3:)\n'
+          '<alice> line 1\n<alice> line 2\n<alice> line 4', handle='carol')
+
+
+@test("a moderator's retraction (XEP-0425) of a member's line reaches the "
+      "members who had it as '* mod deleted a message by nick', not its "
+      "sender")
+def moderation():
+    b, w = lobby('bob', 'carol')
+    b.join('lobby', 'mod', ADMIN)  # the service's admins own every group
+    w.said('bob', 'buy cheap watches')
+    sid = None
+    for st in b.barrier():
+        el = st.find(SID)
+        if st.get('to') == A and el is not None:
+            sid = el.get('id')
+    check(sid is not None, "alice got bob's line with no stanza-id")
+    reads(w, '<bob> buy cheap watches', handle='carol')
+    b.server.send("<iq type='set' id='mod1' from='%s' to='lobby@%s'>"
+                  "<moderate xmlns='urn:xmpp:message-moderate:1' id='%s'>"
+                  "<retract xmlns='urn:xmpp:message-retract:1'/>"
+                  "<reason>spam</reason></moderate></iq>" % (ADMIN, C, sid))
+    answers = [st for st in b.barrier() if st.get('id') == 'mod1']
+    check([st.get('type') for st in answers] == ['result'],
+          'the moderation was answered %s'
+          % ' '.join(render(st) for st in answers))
+    reads(w, '* mod deleted a message by bob', handle='carol')
+    reads(w)  # bob, who said it
 
 
 if __name__ == '__main__':
