@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import xmppclient  # noqa: E402
     from xmppclient import (  # noqa: E402
-        ClientRun, Fail, item, join_answer, kind, presence_from, ptype, show)
+        ClientRun, Fail, data_form, item, join_answer, kind, presence_from,
+        ptype, show)
 except ImportError:
     sys.stderr.write("test_xep_voice.py needs slixmpp: run it with "
                      "/usr/bin/python3 (Debian's python3-slixmpp)\n")
@@ -44,14 +45,6 @@ CHECKS = [
     ("alice approves: carol's presence, to her and to alice, has role "
      "participant", "approve"),
 ]
-
-
-def form(fields, typ="submit", form_type=NS_MUC + "#roomconfig"):
-    out = ["<x xmlns='%s' type='%s'><field var='FORM_TYPE'><value>%s</value>"
-           "</field>" % (NS_XDATA, typ, form_type)]
-    for var, value in fields.items():
-        out.append("<field var='%s'><value>%s</value></field>" % (var, value))
-    return "".join(out) + "</x>"
 
 
 def values(x):
@@ -110,7 +103,7 @@ class Run(ClientRun):
             # server's default role (alice revokes her voice).
             await self.join(a, room, "alice")
             await a.iq("set", room, "<query xmlns='%s'>%s</query>" % (
-                NS_OWNER, form({"muc#roomconfig_moderatedroom": "1"})))
+                NS_OWNER, data_form({"muc#roomconfig_moderatedroom": "1"})))
             pres = await self.join(c, room, "carol")
             if item(pres) is None or item(pres).get("role") != "visitor":
                 await a.iq("set", room, "<query xmlns='%s'><item "
@@ -143,7 +136,7 @@ class Run(ClientRun):
 
     async def request(self, room):
         a, c = self.clients["alice"], self.clients["carol"]
-        c.send("<message to='%s'>%s</message>" % (room, form(
+        c.send("<message to='%s'>%s</message>" % (room, data_form(
             {"muc#role": "participant"}, form_type=NS_REQUEST)))
         msg = await a.wait(lambda el: (el.get("from") == room
                                        and request_form(el) is not None),
@@ -167,7 +160,7 @@ class Run(ClientRun):
         got = self.forms.get(room) or {}
         fields = {"muc#role": "participant", "muc#jid": got.get("muc#jid"),
                   "muc#roomnick": "carol", "muc#request_allow": "true"}
-        a.send("<message to='%s'>%s</message>" % (room, form(
+        a.send("<message to='%s'>%s</message>" % (room, data_form(
             fields, form_type=NS_REQUEST)))
         await c.wait(role_of(room, "carol", "participant"),
                      "her presence as a participant")

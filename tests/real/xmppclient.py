@@ -271,6 +271,16 @@ def stanza_error(el):
     return None
 
 
+def data_form(fields, typ="submit", form_type=NS_MUC + "#roomconfig"):
+    """A data form (XEP-0004) from {var: value}, values already XML text:
+    the room configuration by default."""
+    out = ["<x xmlns='jabber:x:data' type='%s'><field var='FORM_TYPE'>"
+           "<value>%s</value></field>" % (typ, form_type)]
+    for var, value in fields.items():
+        out.append("<field var='%s'><value>%s</value></field>" % (var, value))
+    return "".join(out) + "</x>"
+
+
 def item_reason(el):
     it = item(el)
     return None if it is None else it.findtext("{%s}reason" % NS_USER)
