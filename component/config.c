@@ -151,7 +151,7 @@ static const struct {
     {"limits",
      {"max_body", "rate", "burst", "max_rooms", "join_rate", "join_burst",
       "stanza_size", "stanza_elements", "stanza_depth", "attributes",
-      "attribute_size"}},
+      "attribute_size", "avatar_size"}},
     {"archive", {"keep_days"}},
     {"legacy",
      {"worker", "plugin_dir", "digest_after", "crash_limit", "crash_window"}},
@@ -330,6 +330,9 @@ static void parse_limits(parse *p)
     if (get_uint(p, "limits", "attribute_size", 256, 1048576, 4096, FALSE,
                  &n) == 0)
         cfg->attribute_size = (guint)n;
+    if (get_uint(p, "limits", "avatar_size", 1024, 8388608, 49152, FALSE,
+                 &n) == 0)
+        cfg->avatar_size = (guint)n;
 }
 
 static void parse_legacy(parse *p)

@@ -63,6 +63,7 @@ typedef struct config {
     guint stanza_depth;
     guint attributes;
     guint attribute_size;
+    guint avatar_size; /* base64 bytes of a room avatar (vcard-temp BINVAL) */
     /* [archive] */
     guint keep_days; /* 0: keep forever */
     /* [legacy] */

@@ -57,6 +57,7 @@ static const char *const db_names[STORE_DB_COUNT] = {
     [STORE_DB_ARCHIVE_GAPS] = "archive_gaps",
     [STORE_DB_OWNED] = "owned",
     [STORE_DB_DIRECTORY] = "directory",
+    [STORE_DB_AVATARS] = "avatars",
 };
 
 /* Every key layout fits LMDB's limit with each part at its bound

@@ -75,6 +75,7 @@ enum store_db {
     STORE_DB_ARCHIVE_GAPS, /* "archive_gaps": group\0start(be64) -> end */
     STORE_DB_OWNED,        /* "owned": owner's bare JID\0group -> empty */
     STORE_DB_DIRECTORY,    /* "directory": public group localpart -> empty */
+    STORE_DB_AVATARS,      /* "avatars": group localpart -> room avatar */
     STORE_DB_COUNT
 };
 

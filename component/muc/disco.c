@@ -1,6 +1,7 @@
 /* disco: a room's XEP-0030 answers: disco#info with the muc#roominfo form,
  * disco#items with the occupants. */
 #include "disco.h"
+#include "avatar.h"
 #include "muc_int.h"
 #include "options.h"
 #include "register.h"
@@ -42,13 +43,14 @@ enum xerr disco_info(const iq_req *q, iq_res *res)
         NS_MUC, NS_SID, NS_OCCUPANT_ID, NS_PING, NS_DISCO_INFO, NS_MAM,
         NS_REGISTER,
         NS_MUC_REQUEST, /* voice requests (voice.c) */
+        NS_VCARD, /* the room's avatar (avatar.c), as mod_vcard_muc */
     };
     const muc_call *c = q->data;
     const room *r = c->r;
     xmpp_ctx_t *ctx = q->ctx;
     xmpp_stanza_t *query, *id, *form;
     GPtrArray *all;
-    char count[16];
+    char count[16], hash[AVATARS_HASH_LEN];
 
     /* XEP-0045 §7.12: the asker's registered nick (register.c). */
     if (g_strcmp0(xmpp_stanza_get_attribute(q->child, "node"),
@@ -89,6 +91,15 @@ enum xerr disco_info(const iq_req *q, iq_res *res)
      * the directories that crawl rooms. */
     form_field(ctx, form, "muc#roomconfig_roomname", NULL, NULL, r->cfg->name,
                FALSE);
+    /* XEP-0486 §3: the avatar's hash; and the field Prosody's
+     * mod_vcard_muc puts, which clients of Prosody rooms read. */
+    if (avatar_hash(c->m, r, hash)) {
+        form_field(ctx, form, "muc#roominfo_avatarhash", "text-multi", NULL,
+                   hash, FALSE);
+        form_field(ctx, form,
+                   "{http://modules.prosody.im/mod_vcard_muc}avatar#sha1",
+                   "text-single", NULL, hash, FALSE);
+    }
     stanza_add(query, form);
     res->payload = query;
     return XERR_NONE;

@@ -3,6 +3,7 @@
  * history.c and disco.c do the rest. */
 #include "muc.h"
 #include "muc_int.h"
+#include "avatar.h"
 #include "disco.h"
 #include "history.h"
 #include "iq.h"
@@ -253,6 +254,8 @@ static int destroy_txn(MDB_txn *txn, const store *st, void *userdata)
     if (rc == 0)
         rc = nicks_drop_group(txn, st, a->name);
     if (rc == 0)
+        rc = avatars_delete(txn, st, a->name);
+    if (rc == 0)
         rc = groups_delete(txn, st, a->name);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -408,6 +411,8 @@ static const iq_route room_routes[] = {
     {"set", "apply-to", NS_FASTEN, retract_moderate},
     {"get", "query", NS_REGISTER, register_get},
     {"set", "query", NS_REGISTER, register_set},
+    {"get", "vCard", NS_VCARD, avatar_get},
+    {"set", "vCard", NS_VCARD, avatar_set},
 };
 
 /* iqs to an occupant JID, from one of the room's occupants. */

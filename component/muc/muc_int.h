@@ -67,6 +67,9 @@ enum xerr muc_admin_set(const iq_req *q, iq_res *res);
 /* muc#owner (XEP-0045 §10): configuration form, destruction; muc_owner.c. */
 enum xerr muc_owner_get(const iq_req *q, iq_res *res);
 enum xerr muc_owner_set(const iq_req *q, iq_res *res);
+/* A message from the room to every occupant's sessions with status code
+ * (XEP-0045 §10.2.1: 104, configuration changed; 172/173, anonymity). */
+void muc_owner_notify_status(uplink *up, room *r, int code);
 
 /* The one "same sender" rule (XEP-0308 §4 corrections, XEP-0424 §5
  * retractions): whether o said a: the same legacy member (bot account and

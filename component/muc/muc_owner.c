@@ -23,7 +23,7 @@ static int config_txn(MDB_txn *txn, const store *st, void *userdata)
 
 /* A message from the room to every occupant carrying status codes
  * (XEP-0045 §10.2.1: 104 configuration changed, 172/173 anonymity). */
-static void notify_status(uplink *up, room *r, int code)
+void muc_owner_notify_status(uplink *up, room *r, int code)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *msg = xmpp_message_new(ctx, "groupchat", NULL, NULL);
@@ -61,7 +61,7 @@ static void after_submit(void *data)
     options_change *c = data;
 
     options_changed(c);
-    notify_status(c->up, c->r, options_status(c->was, c->r->cfg));
+    muc_owner_notify_status(c->up, c->r, options_status(c->was, c->r->cfg));
     group_cfg_free((group_cfg *)c->was);
     g_free(c);
 }

@@ -1,6 +1,7 @@
 /* presence: occupants' presence in a room: join, leave, nick change, the
  * checks on what a presence may carry, the kept presence, the broadcast. */
 #include "presence.h"
+#include "avatar.h"
 #include "muc_int.h"
 #include "history.h"
 #include "options.h"
@@ -459,6 +460,7 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
                                 * nick (RFC 8266 mapping) */
     stanza_send(up,
                 muc_occ_presence(up, r, o, full, TRUE, NULL, NULL, self_codes));
+    avatar_tell_session(m, up, r, full); /* XEP-0153: the room's avatar */
     history_send(m, up, r, o, full, &h);
     history_send_subject(up, r, full);
     log_debug(LOG_ROUTER, "room %s: %u occupants", r->name,
