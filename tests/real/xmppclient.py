@@ -325,9 +325,10 @@ class ClientRun:
     def run_async(self, coro, timeout=60):
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
-    async def step(self, desc, coro):
+    async def step(self, desc, coro, todo=None):
         """Runs one check: `coro` returns None on success or raises Fail
-        (or anything else) with the reason."""
+        (or anything else) with the reason. todo: why it is known to fail
+        (a reference server's gap: TAP TODO, run and shown, not counted)."""
         try:
             why = await coro
         except Fail as e:
@@ -336,7 +337,7 @@ class ClientRun:
             why = iq_error(e)
         except Exception as e:
             why = "%s: %s" % (type(e).__name__, e)
-        return self.tap.check(why is None, desc, why)
+        return self.tap.check(why is None, desc, why, todo=todo)
 
     async def in_thread(self, fn, *args):
         return await self.loop.run_in_executor(None, fn, *args)
