@@ -35,6 +35,8 @@ static void setup(fixture *f, gconstpointer data)
     testutil_store_setup(&f->st, data);
     memset(&f->cfg, 0, sizeof(f->cfg));
     f->cfg.jid = "groups.example.org";
+    f->cfg.rate = 0.001; /* no refill within a test */
+    f->cfg.burst = 5;
     g_assert_cmpint(muc_new(&f->cfg, f->st.s, &f->m, &err), ==, 0);
     g->localpart = g_strdup("r");
     g->name = g_strdup("");
@@ -369,6 +371,20 @@ static void a_full_group_takes_no_new_nick_but_lets_one_change(fixture *f,
     assert_reserved(f, "u0@example.org/r", "Zero");
 }
 
+static void each_change_takes_a_token_of_the_askers_bucket(fixture *f,
+                                                           gconstpointer d)
+{
+    for (int i = 0; i < 5; i++)
+        g_assert_cmpint(submit(f, JULIET, i % 2 ? "Juliet" : "Jules"), ==,
+                        XERR_NONE);
+    g_assert_cmpint(submit(f, JULIET, "Julie"), ==, XERR_RESOURCE_CONSTRAINT);
+    g_assert_cmpint(ask(f, register_set, JULIET, remove_xml, NULL), ==,
+                    XERR_RESOURCE_CONSTRAINT);
+    assert_reserved(f, JULIET, "Jules");
+    /* someone else has their own */
+    g_assert_cmpint(submit(f, ROSA, "Rosaline"), ==, XERR_NONE);
+}
+
 /* register_join_check: (members_only, registration option, who, their
  * affiliation, nick asked for) -> the answer. juliet@example.org has
  * registered "Juliet" before each case. */
@@ -444,6 +460,7 @@ int main(int argc, char **argv)
         T(members_only_takes_registrations_from_members_only),
         T(remove_frees_the_nick_for_someone_else),
         T(a_full_group_takes_no_new_nick_but_lets_one_change),
+        T(each_change_takes_a_token_of_the_askers_bucket),
         T(the_join_rule_keeps_a_registered_nick_for_its_owner),
 #undef T
     };

@@ -145,8 +145,15 @@ static int reg_txn(MDB_txn *txn, const store *st, void *userdata)
 static enum xerr reg_store(muc_call *c, iq_res *res, reg_args *a)
 {
     GError *err = NULL;
-    int rc = store_write(c->m->st, reg_txn, a, &err);
+    occ asker = {.bare = (char *)a->bare};
+    int rc;
 
+    /* Each one is a synced write: it takes a token of the asker's bucket
+     * in the room ([limits] rate, burst), like anything said there. */
+    if (!muc_rate_allows(c->m, c->r, c->o ? c->o : &asker))
+        return iq_fail(res, XERR_RESOURCE_CONSTRAINT,
+                       "you are changing your registration too fast");
+    rc = store_write(c->m->st, reg_txn, a, &err);
     if (rc == 0)
         return XERR_NONE;
     g_clear_error(&err);
