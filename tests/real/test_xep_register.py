@@ -65,6 +65,8 @@ BOTH = [
     ("x-roomuser-item: bob's identity is conference/text named '%s'; "
      "carol (none registered) gets none" % NICK, "roomuser_item", False),
     ("carol joining as '%s' gets <conflict/>" % NICK, "join_conflict", True),
+    ("carol, in the room as 'carol', changing her nick to '%s' gets "
+     "<conflict/> and stays 'carol'" % NICK, "change_conflict", True),
     ("carol registering '%s' gets <conflict/>" % NICK, "register_conflict",
      True),
     ("bob joins as '%s' and is in" % NICK, "owner_joins", True),
@@ -271,6 +273,20 @@ class Run(ClientRun):
 
     async def join_conflict(self, room):
         await self.join_refused(self.clients["carol"], room, NICK, "conflict")
+
+    async def change_conflict(self, room):
+        c = self.clients["carol"]
+        pres = await self.join(c, room, "carol")
+        if ptype(pres) != "available":
+            raise Fail("carol's join as carol: %s" % show(pres))
+        c.send("<presence to='%s/%s'/>" % (room, NICK))
+        err = await c.wait(lambda el: kind(el) == "presence"
+                           and el.get("from", "").startswith(room + "/")
+                           and ptype(el) == "error",
+                           "the answer to her nick change")
+        await self.leave(c, room, "carol")
+        if stanza_error(err) != "conflict":
+            raise Fail("want <conflict/>: %s" % show(err))
 
     async def register_conflict(self, room):
         await self.refused(self.register_set(self.clients["carol"], room,
