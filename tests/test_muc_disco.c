@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "affiliations.h"
+#include "avatars.h"
 #include "disco.h"
 #include "muc.h"
 #include "muc_int.h"
@@ -125,6 +126,52 @@ static void a_public_room_shows_identity_features_and_roominfo(fixture *f,
     xmpp_stanza_release(q);
 }
 
+static const char *field_value(xmpp_stanza_t *q, const char *var)
+{
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(q, "x",
+                                                            "jabber:x:data");
+
+    for (xmpp_stanza_t *c = x ? xmpp_stanza_get_children(x) : NULL; c;
+         c = xmpp_stanza_get_next(c))
+        if (!g_strcmp0(xmpp_stanza_get_attribute(c, "var"), var)) {
+            xmpp_stanza_t *v = xmpp_stanza_get_child_by_name(c, "value");
+            xmpp_stanza_t *t = v ? xmpp_stanza_get_children(v) : NULL;
+            return t ? xmpp_stanza_get_text_ptr(t) : "";
+        }
+    return NULL;
+}
+
+static int set_avatar(MDB_txn *txn, const store *st, void *userdata)
+{
+    return avatars_put(txn, st, "r", "image/png", (const guchar *)"abc", 3,
+                       NULL);
+}
+
+static void the_avatar_hash_is_in_roominfo_once_there_is_one(fixture *f,
+                                                             gconstpointer d)
+{
+    static const char *const prosody =
+        "{http://modules.prosody.im/mod_vcard_muc}avatar#sha1";
+    xmpp_stanza_t *q = NULL;
+
+    g_assert_cmpint(ask(f, disco_info, "eve@example.org/x", info_get, &q), ==,
+                    XERR_NONE);
+    g_assert_true(has_feature(q, "vcard-temp"));
+    g_assert_false(has_field(q, "muc#roominfo_avatarhash"));
+    g_assert_false(has_field(q, prosody));
+    g_assert_cmpstr(field_value(q, "muc#roomconfig_roomname"), ==, "");
+    xmpp_stanza_release(q);
+    g_assert_cmpint(store_write(f->st.s, set_avatar, NULL, NULL), ==, 0);
+    g_assert_cmpint(ask(f, disco_info, "eve@example.org/x", info_get, &q), ==,
+                    XERR_NONE);
+    /* SHA-1 of "abc" (FIPS 180-1) */
+    g_assert_cmpstr(field_value(q, "muc#roominfo_avatarhash"), ==,
+                    "a9993e364706816aba3e25717850c26c9cd0d89d");
+    g_assert_cmpstr(field_value(q, prosody), ==,
+                    "a9993e364706816aba3e25717850c26c9cd0d89d");
+    xmpp_stanza_release(q);
+}
+
 static int make_member(MDB_txn *txn, const store *st, void *userdata)
 {
     return affiliations_set(txn, st, "r", userdata, AFF_MEMBER, NULL);
@@ -205,6 +252,9 @@ int main(int argc, char **argv)
     g_test_add("/muc_disco/a_hidden_room_keeps_its_subject_from_outsiders_only",
                fixture, NULL, setup,
                a_hidden_room_keeps_its_subject_from_outsiders_only, teardown);
+    g_test_add("/muc_disco/the_avatar_hash_is_in_roominfo_once_there_is_one",
+               fixture, NULL, setup,
+               the_avatar_hash_is_in_roominfo_once_there_is_one, teardown);
     g_test_add("/muc_disco/a_disco_node_is_not_the_rooms_to_answer", fixture,
                NULL, setup, a_disco_node_is_not_the_rooms_to_answer, teardown);
     g_test_add("/muc_disco/only_occupants_see_who_is_in_the_room", fixture,
