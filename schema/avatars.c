@@ -139,8 +139,8 @@ int avatars_hash(MDB_txn *txn, const store *s, const char *localpart,
     /* Read in place: the image is not copied (GVariant reads untrusted
      * bytes safely, whatever their form). Released before the
      * transaction ends. */
-    v = g_variant_new_from_data(AVATARS_TYPE, d.mv_data, d.mv_size, FALSE,
-                                NULL, NULL);
+    v = g_variant_new_from_data(AVATARS_TYPE, d.mv_data, d.mv_size, FALSE, NULL,
+                                NULL);
     g_variant_ref_sink(v);
     dict = dict_of(v);
     rc = dict ? hash_of(dict, out) : MDB_CORRUPTED;

@@ -17,8 +17,8 @@
 
 /* A room's avatar, decoded into owned memory (avatars_photo_free). */
 typedef struct avatars_photo {
-    char *type;   /* MIME type, "" when the owner gave none */
-    GBytes *data; /* the image, decoded */
+    char *type;                  /* MIME type, "" when the owner gave none */
+    GBytes *data;                /* the image, decoded */
     char hash[AVATARS_HASH_LEN]; /* SHA-1 of data, lowercase hex */
 } avatars_photo;
 

@@ -64,7 +64,8 @@ static int hash(fixture *f, const char *group, char out[AVATARS_HASH_LEN])
 static void an_avatar_round_trips_with_the_sha1_of_its_bytes(fixture *f,
                                                              gconstpointer d)
 {
-    put_args a = {.group = "lobby", .type = "image/png", .data = "abc", .len = 3};
+    put_args a = {
+        .group = "lobby", .type = "image/png", .data = "abc", .len = 3};
     avatars_photo *p = NULL;
     char h[AVATARS_HASH_LEN];
     gsize len;
@@ -84,8 +85,9 @@ static void an_avatar_round_trips_with_the_sha1_of_its_bytes(fixture *f,
     g_assert_cmpstr(h, ==, ABC_SHA1);
 }
 
-static void a_new_avatar_replaces_the_old_and_removal_leaves_none(
-    fixture *f, gconstpointer d)
+static void
+a_new_avatar_replaces_the_old_and_removal_leaves_none(fixture *f,
+                                                      gconstpointer d)
 {
     put_args a = {.group = "lobby", .type = "", .data = "abc", .len = 3};
     put_args b = {.group = "lobby", .data = "xyz", .len = 3};
@@ -109,16 +111,16 @@ static void a_new_avatar_replaces_the_old_and_removal_leaves_none(
     g_assert_cmpint(put(f, &del), ==, 0);
 }
 
-static void empty_images_long_types_and_long_groups_are_refused(
-    fixture *f, gconstpointer d)
+static void empty_images_long_types_and_long_groups_are_refused(fixture *f,
+                                                                gconstpointer d)
 {
     char *long_type = g_strnfill(AVATARS_TYPE_MAX + 1, 'x');
     char *long_group = g_strnfill(STORE_GROUP_MAX + 1, 'g');
     put_args empty = {.group = "lobby", .type = "image/png", .data = ""};
-    put_args typed = {.group = "lobby", .type = long_type, .data = "abc",
-                      .len = 3};
-    put_args grouped = {.group = long_group, .type = "image/png",
-                        .data = "abc", .len = 3};
+    put_args typed = {
+        .group = "lobby", .type = long_type, .data = "abc", .len = 3};
+    put_args grouped = {
+        .group = long_group, .type = "image/png", .data = "abc", .len = 3};
     avatars_photo *p = NULL;
 
     g_assert_cmpint(put(f, &empty), !=, 0);
@@ -160,7 +162,10 @@ static void a_record_this_build_cannot_decode_is_corrupted(fixture *f,
     g_assert_cmpint(hash(f, "newer", h), ==, MDB_CORRUPTED);
 }
 
-#define T(fn) {"/avatars/" #fn, fn}
+#define T(fn)                                                                  \
+    {                                                                          \
+        "/avatars/" #fn, fn                                                    \
+    }
 
 int main(int argc, char **argv)
 {

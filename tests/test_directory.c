@@ -54,8 +54,8 @@ static int delete_txn(MDB_txn *txn, const store *s, void *userdata)
  * hidden sort before, between and after the public ones). */
 static void fill(fixture *f)
 {
-    static const char *const hidden[] = {"a0", "a1", "h00", "h01", "p05x",
-                                         "p10x", "p10y", "p20x", "z0", "z1"};
+    static const char *const hidden[] = {"a0",   "a1",   "h00",  "h01", "p05x",
+                                         "p10x", "p10y", "p20x", "z0",  "z1"};
     char name[8];
 
     for (int i = 0; i < 30; i++) {
@@ -147,8 +147,9 @@ static void pages_cover_exactly_the_public_groups(fixture *f,
     g_string_free(all, TRUE);
 }
 
-static void before_pages_backward_and_an_empty_before_is_the_last_page(
-    fixture *f, gconstpointer data)
+static void
+before_pages_backward_and_an_empty_before_is_the_last_page(fixture *f,
+                                                           gconstpointer data)
 {
     fill(f);
     check_page(f, NULL, "", 3, "p27 p28 p29");
@@ -157,8 +158,9 @@ static void before_pages_backward_and_an_empty_before_is_the_last_page(
     check_page(f, NULL, "p00", 5, "");
 }
 
-static void the_end_of_the_list_and_max_zero_give_empty_pages(
-    fixture *f, gconstpointer data)
+static void
+the_end_of_the_list_and_max_zero_give_empty_pages(fixture *f,
+                                                  gconstpointer data)
 {
     check_page(f, NULL, NULL, 10, "");
     check_page(f, NULL, "", 10, "");
@@ -182,8 +184,9 @@ static void an_unlisted_after_or_before_is_not_found(fixture *f,
     g_free(want);
 }
 
-static void hiding_deleting_and_publishing_keep_the_list_in_step(
-    fixture *f, gconstpointer data)
+static void
+hiding_deleting_and_publishing_keep_the_list_in_step(fixture *f,
+                                                     gconstpointer data)
 {
     put_args del = {"p01", FALSE, 0};
 
@@ -207,8 +210,9 @@ static int downgrade_txn(MDB_txn *txn, const store *s, void *userdata)
     return rc;
 }
 
-static void a_store_of_schema_version_4_gets_its_directory_when_opened(
-    fixture *f, gconstpointer data)
+static void
+a_store_of_schema_version_4_gets_its_directory_when_opened(fixture *f,
+                                                           gconstpointer data)
 {
     int rc = 0;
 
@@ -221,7 +225,10 @@ static void a_store_of_schema_version_4_gets_its_directory_when_opened(
     check_page(f, "p28", NULL, 5, "p29");
 }
 
-#define T(fn) {"/directory/" #fn, fn}
+#define T(fn)                                                                  \
+    {                                                                          \
+        "/directory/" #fn, fn                                                  \
+    }
 
 int main(int argc, char **argv)
 {

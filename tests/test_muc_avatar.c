@@ -24,9 +24,14 @@ static int make_owner(MDB_txn *txn, const store *st, void *userdata)
 
 static void setup(fixture *f, gconstpointer data)
 {
-    group_cfg g = {.localpart = "r", .name = "", .description = "",
-                   .subject = "", .subject_nick = "", .password = "",
-                   .allow_pm = "anyone", .is_public = TRUE};
+    group_cfg g = {.localpart = "r",
+                   .name = "",
+                   .description = "",
+                   .subject = "",
+                   .subject_nick = "",
+                   .password = "",
+                   .allow_pm = "anyone",
+                   .is_public = TRUE};
 
     testutil_store_setup(&f->st, data);
     memset(&f->cfg, 0, sizeof(f->cfg));
@@ -52,15 +57,19 @@ static void teardown(fixture *f, gconstpointer data)
 static enum xerr ask(fixture *f, iq_fn fn, const char *type, const char *from,
                      const char *inner, char **out)
 {
-    char *xml = g_strdup_printf("<iq type='%s' id='v'><vCard xmlns='"
-                                NS_VCARD "'>%s</vCard></iq>",
+    char *xml = g_strdup_printf("<iq type='%s' id='v'><vCard xmlns='" NS_VCARD
+                                "'>%s</vCard></iq>",
                                 type, inner);
     xmpp_stanza_t *st = xmpp_stanza_new_from_string(f->ctx, xml);
     jid to = {0};
     muc_call c = {f->m, f->r, NULL, NULL, NULL};
-    iq_req q = {.ctx = f->ctx, .st = st,
-                .child = xmpp_stanza_get_children(st), .type = type,
-                .from = from, .to = &to, .data = &c};
+    iq_req q = {.ctx = f->ctx,
+                .st = st,
+                .child = xmpp_stanza_get_children(st),
+                .type = type,
+                .from = from,
+                .to = &to,
+                .data = &c};
     iq_res res = {0};
     enum xerr e = fn(&q, &res);
     size_t len;
@@ -84,28 +93,27 @@ static enum xerr ask(fixture *f, iq_fn fn, const char *type, const char *from,
 #define OWNER "own@example.org/x"
 #define GUEST "eve@example.org/x"
 #define ABC_VCARD                                                              \
-    "<vCard xmlns=\"vcard-temp\"><PHOTO><TYPE>image/png</TYPE>"              \
+    "<vCard xmlns=\"vcard-temp\"><PHOTO><TYPE>image/png</TYPE>"                \
     "<BINVAL>YWJj</BINVAL></PHOTO></vCard>"
 
 static void only_an_owner_sets_and_anyone_gets_it_back(fixture *f,
-                                                      gconstpointer d)
+                                                       gconstpointer d)
 {
     char *out = NULL;
 
     g_assert_cmpint(ask(f, avatar_get, "get", GUEST, "", &out), ==,
                     XERR_ITEM_NOT_FOUND);
-    g_assert_cmpint(ask(f, avatar_set, "set", GUEST,
-                        PHOTO("image/png", "YWJj"), &out),
-                    ==, XERR_FORBIDDEN);
+    g_assert_cmpint(
+        ask(f, avatar_set, "set", GUEST, PHOTO("image/png", "YWJj"), &out), ==,
+        XERR_FORBIDDEN);
     g_assert_cmpint(ask(f, avatar_get, "get", GUEST, "", &out), ==,
                     XERR_ITEM_NOT_FOUND);
-    g_assert_cmpint(ask(f, avatar_set, "set", OWNER,
-                        PHOTO("image/png", "YW\nJj"), &out),
-                    ==, XERR_NONE);
+    g_assert_cmpint(
+        ask(f, avatar_set, "set", OWNER, PHOTO("image/png", "YW\nJj"), &out),
+        ==, XERR_NONE);
     g_assert_cmpstr(out, ==, "<vCard xmlns=\"vcard-temp\"/>");
     g_free(out);
-    g_assert_cmpint(ask(f, avatar_get, "get", GUEST, "", &out), ==,
-                    XERR_NONE);
+    g_assert_cmpint(ask(f, avatar_get, "get", GUEST, "", &out), ==, XERR_NONE);
     g_assert_cmpstr(out, ==, ABC_VCARD);
     g_free(out);
 }
@@ -118,8 +126,9 @@ static void bad_photos_are_refused_and_leave_the_avatar(fixture *f,
         enum xerr want;
     } cases[] = {
         /* 68 characters of base64: over avatar_size (64) */
-        {PHOTO("image/png", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-                            "AAAAAAAAAAAAAAAA"),
+        {PHOTO("image/png",
+               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+               "AAAAAAAAAAAAAAAA"),
          XERR_POLICY_VIOLATION},
         {PHOTO("image/png", "not*base64"), XERR_BAD_REQUEST},
         {PHOTO("image/png", "YWJ"), XERR_BAD_REQUEST},
@@ -130,17 +139,16 @@ static void bad_photos_are_refused_and_leave_the_avatar(fixture *f,
     };
     char *out = NULL;
 
-    g_assert_cmpint(ask(f, avatar_set, "set", OWNER,
-                        PHOTO("image/png", "YWJj"), &out),
-                    ==, XERR_NONE);
+    g_assert_cmpint(
+        ask(f, avatar_set, "set", OWNER, PHOTO("image/png", "YWJj"), &out), ==,
+        XERR_NONE);
     g_free(out);
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_assert_cmpint(ask(f, avatar_set, "set", OWNER, cases[i].inner, &out),
                         ==, cases[i].want);
         g_assert_null(out);
     }
-    g_assert_cmpint(ask(f, avatar_get, "get", GUEST, "", &out), ==,
-                    XERR_NONE);
+    g_assert_cmpint(ask(f, avatar_get, "get", GUEST, "", &out), ==, XERR_NONE);
     g_assert_cmpstr(out, ==, ABC_VCARD);
     g_free(out);
 }
@@ -148,15 +156,17 @@ static void bad_photos_are_refused_and_leave_the_avatar(fixture *f,
 static void a_vcard_without_an_image_removes_it(fixture *f, gconstpointer d)
 {
     static const char *const empties[] = {
-        "", "<PHOTO/>", "<PHOTO><TYPE>image/png</TYPE><BINVAL> \n</BINVAL>"
-                        "</PHOTO>", "<FN>just a name</FN>"};
+        "", "<PHOTO/>",
+        "<PHOTO><TYPE>image/png</TYPE><BINVAL> \n</BINVAL>"
+        "</PHOTO>",
+        "<FN>just a name</FN>"};
     char hash[AVATARS_HASH_LEN];
     char *out = NULL;
 
     for (gsize i = 0; i < G_N_ELEMENTS(empties); i++) {
-        g_assert_cmpint(ask(f, avatar_set, "set", OWNER,
-                            PHOTO("image/png", "YWJj"), &out),
-                        ==, XERR_NONE);
+        g_assert_cmpint(
+            ask(f, avatar_set, "set", OWNER, PHOTO("image/png", "YWJj"), &out),
+            ==, XERR_NONE);
         g_free(out);
         g_assert_true(avatar_hash(f->m, f->r, hash));
         g_assert_cmpint(ask(f, avatar_set, "set", OWNER, empties[i], &out), ==,
@@ -182,12 +192,12 @@ static void binval_is_decoded_as_base64_with_whitespace_between(void)
         {"  YWJj  YWJj ", "abcabc"}, /* spaces between quads */
         {"", NULL},                  /* nothing */
         {" \n ", NULL},
-        {"YWJ", NULL},    /* not a multiple of four */
-        {"YQ=", NULL},    /* padding short */
-        {"Y===", NULL},   /* three pads */
+        {"YWJ", NULL},      /* not a multiple of four */
+        {"YQ=", NULL},      /* padding short */
+        {"Y===", NULL},     /* three pads */
         {"YQ==YWJj", NULL}, /* data after the padding */
-        {"YW*j", NULL},   /* not in the alphabet */
-        {"YW-j", NULL},   /* base64url is not base64 */
+        {"YW*j", NULL},     /* not in the alphabet */
+        {"YW-j", NULL},     /* base64url is not base64 */
         {"\xc3\xa9YWJ", NULL},
     };
 

@@ -44,8 +44,7 @@ guchar *avatar_decode(const char *text, gsize *len)
         if (*p == '=') {
             if (++pad > 2)
                 goto leave;
-        } else if (pad ||
-                   !(g_ascii_isalnum(*p) || *p == '+' || *p == '/')) {
+        } else if (pad || !(g_ascii_isalnum(*p) || *p == '+' || *p == '/')) {
             goto leave; /* not base64, or a character after the padding */
         }
         g_string_append_c(b64, *p);
@@ -124,7 +123,7 @@ static gboolean plain_type(const char *t)
 
 typedef struct set_args {
     const char *group;
-    const char *type;  /* NULL: remove */
+    const char *type; /* NULL: remove */
     const guchar *data;
     gsize len;
     char hash[AVATARS_HASH_LEN];

@@ -47,9 +47,9 @@ static enum xerr disco_info(const iq_req *q, iq_res *res)
 
 /* What a disco#items request asks of the list (XEP-0059 §2). */
 typedef struct rsm_req {
-    guint max;     /* items at most */
-    char *after;   /* NULL: from the first */
-    char *before;  /* NULL: going forward; "": the last page */
+    guint max;      /* items at most */
+    char *after;    /* NULL: from the first */
+    char *before;   /* NULL: going forward; "": the last page */
     gboolean asked; /* the request carried a <set/> */
 } rsm_req;
 
@@ -95,8 +95,8 @@ static enum xerr rsm_read(const iq_req *q, rsm_req *r, const char **why)
         return XERR_FEATURE_NOT_IMPLEMENTED;
     }
     if ((max = rsm_text(q->ctx, set, "max"))) {
-        gboolean ok = g_ascii_string_to_unsigned(max, 10, 0, G_MAXUINT32, &n,
-                                                 NULL);
+        gboolean ok =
+            g_ascii_string_to_unsigned(max, 10, 0, G_MAXUINT32, &n, NULL);
         g_free(max);
         if (!ok) {
             *why = "max is not a number";

@@ -22,8 +22,9 @@ typedef struct service_env {
  * (RFC 6120 §8.4). */
 enum xerr service_iq(const iq_req *q, iq_res *res);
 
-/* The features the component JID advertises, NULL-terminated: the same
- * table that dispatches its iqs, so disco never claims what is not there. */
+/* The features the component JID advertises, NULL-terminated: what its
+ * own table dispatches, the ad-hoc commands the router hands on, and the
+ * MUC protocol its rooms speak (XEP-0045 §6.1). */
 extern const char *const service_features[];
 
 #endif
