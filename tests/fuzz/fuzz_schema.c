@@ -20,6 +20,8 @@
 #include "accounts.h"
 #include "affiliations.h"
 #include "archive.h"
+#include "avatars.h"
+#include "directory.h"
 #include "groups.h"
 #include "members.h"
 #include "outbox.h"
@@ -67,6 +69,9 @@ static const placement placements[] = {
     {STORE_DB_ARCHIVE, KEY(GROUP "\0\0\0\0\0\0\0\0\1"), FALSE},
     {STORE_DB_ARCHIVE, KEY(GROUP "\0"), FALSE}, /* the group's mark */
     {STORE_DB_ARCHIVE, KEY(GROUP "\0"), TRUE},
+    {STORE_DB_AVATARS, KEY(GROUP), FALSE},
+    {STORE_DB_AVATARS, KEY(GROUP), TRUE},
+    {STORE_DB_DIRECTORY, KEY(GROUP), TRUE},
 };
 
 /* Index entries (empty values) that lead to the members records. */
@@ -318,6 +323,34 @@ static void read_archive(MDB_txn *txn)
     g_free(add.stanza_id);
 }
 
+/* Room avatars (read in place for the hash) and the public list's pages
+ * both ways from a listed key. */
+static void read_avatars(MDB_txn *txn)
+{
+    char hash[AVATARS_HASH_LEN];
+    avatars_photo *p = NULL;
+    GPtrArray *page = NULL;
+    guint n;
+
+    check_rc(avatars_get(txn, st, GROUP, &p));
+    if (p) {
+        CHECK_TEXTS(p->type, p->hash);
+        avatars_photo_free(p);
+    }
+    check_rc(avatars_hash(txn, st, GROUP, hash));
+    check_text(hash);
+    check_rc(directory_count(txn, st, &n));
+    /* from the first, from the listed GROUP..., the last page */
+    for (int i = 0; i < 3; i++) {
+        check_rc(directory_page(txn, st, i == 1 ? GROUP : NULL,
+                                i == 2 ? "" : NULL, 10, &page));
+        if (page)
+            g_ptr_array_unref(page);
+        page = NULL;
+    }
+    check_rc(avatars_delete(txn, st, GROUP));
+}
+
 static int run(MDB_txn *txn, const store *s, void *userdata)
 {
     const input *in = userdata;
@@ -332,6 +365,7 @@ static int run(MDB_txn *txn, const store *s, void *userdata)
     read_members(txn);
     read_outbox(txn);
     read_archive(txn);
+    read_avatars(txn);
     return ABORTED;
 }
 
