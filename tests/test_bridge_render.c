@@ -149,6 +149,13 @@ static void each_kind_of_record_reads_as_its_words(testutil_store *f,
          "<reactions xmlns='urn:xmpp:reactions:0' id='$GONE'>" R(
              "👍") "</reactions>",
          NULL, NULL, NULL, "* bob reacted 👍"},
+        {"a duplicate reaction is shown once", NULL,
+         REACT(R("👍") R("👍") R("🎂")), NULL, NULL, NULL,
+         "* bob reacted 👍 🎂 to \"" CAKE_QUOTE "\""},
+        {"only the first reactions element is read", NULL,
+         REACT(R("👍")) "<reactions xmlns='urn:xmpp:reactions:0' "
+                       "id='nosuchid'>" R("🎂") "</reactions>",
+         NULL, NULL, NULL, "* bob reacted 👍 to \"" CAKE_QUOTE "\""},
         {"a reaction withdrawn (the empty set)", NULL, REACT(""), NULL, NULL,
          NULL, NULL},
         {"nine reactions: eight shown", NULL,

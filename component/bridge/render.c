@@ -77,8 +77,10 @@ static char *bounded_dup(const char *s, gsize max)
 
 static within top_reactions(reader *r, const char **attrs)
 {
+    /* XEP-0444 §4: "Messages MUST NOT contain more then one <reactions>
+     * element": the first is read. */
     if (r->p->reacts)
-        return IN_OTHER; /* one <reactions/> is read */
+        return IN_OTHER;
     r->p->reacts = TRUE;
     r->p->react_to = bounded_dup(attr(attrs, "id"), RENDER_URL_BYTES);
     return IN_REACTIONS;
@@ -86,8 +88,9 @@ static within top_reactions(reader *r, const char **attrs)
 
 static within top_reply(reader *r, const char **attrs)
 {
-    /* XEP-0461 §3: in a group chat the id is the room's stanza-id; 'to' is
-     * a JID and is never read. */
+    /* XEP-0461 §4.1: "in group chat situations, the ID assigned to the
+     * stanza by the group chat itself must be used". 'to' is a JID and is
+     * never read. */
     if (!r->p->reply_to)
         r->p->reply_to = bounded_dup(attr(attrs, "id"), RENDER_URL_BYTES);
     return IN_OTHER;
@@ -240,7 +243,10 @@ static void collected(reader *r)
         g_free(t);
         return;
     }
-    if (r->what == C_REACTION && p->reactions->len < RENDER_REACTIONS_MAX)
+    /* XEP-0444 §4: "A receiving entity SHOULD ignore duplicate reactions
+     * inside a <reactions> element." */
+    if (r->what == C_REACTION && p->reactions->len < RENDER_REACTIONS_MAX &&
+        !g_ptr_array_find_with_equal_func(p->reactions, t, g_str_equal, NULL))
         g_ptr_array_add(p->reactions, t);
     else if (r->what == C_URL && !p->url)
         p->url = t;
@@ -482,8 +488,9 @@ static int render_reaction(MDB_txn *txn, const store *st, const char *group,
     GString *s;
     int rc;
 
-    /* XEP-0444 §3.2: an empty set withdraws the sender's reactions; a
-     * legacy member is not told (it never saw them as such). */
+    /* XEP-0444 §3.2: "In order to remove all reactions from a message, an
+     * empty <reactions> element is sent." A legacy member is not told: the
+     * line it read stays true of the moment it was said. */
     if (p->reactions->len == 0)
         return 0;
     rc = lookup(txn, st, group, p->react_to, &t);
