@@ -4,10 +4,11 @@
  * write transaction (aborted afterwards, so nothing reaches the disk) the
  * value is put under a well-formed key of every record type (groups,
  * affiliations, accounts and secrets, members and their index, outbox
- * entries and mark, archive messages and mark) and under each database's
- * prefix followed by the stray tail; then every reader and walker of those
- * records runs. Each must return success or a clean error code, and
- * whatever it decodes must hold valid UTF-8 where the writers promise it. */
+ * entries and mark, archive messages and mark, registered nicks and their
+ * index) and under each database's prefix followed by the stray tail; then
+ * every reader and walker of those records runs. Each must return success
+ * or a clean error code, and whatever it decodes must hold valid UTF-8
+ * where the writers promise it. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "directory.h"
 #include "groups.h"
 #include "members.h"
+#include "nicks.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -69,6 +71,9 @@ static const placement placements[] = {
     {STORE_DB_ARCHIVE, KEY(GROUP "\0\0\0\0\0\0\0\0\1"), FALSE},
     {STORE_DB_ARCHIVE, KEY(GROUP "\0"), FALSE}, /* the group's mark */
     {STORE_DB_ARCHIVE, KEY(GROUP "\0"), TRUE},
+    {STORE_DB_NICKS, KEY(GROUP "\0nick"), FALSE},
+    {STORE_DB_NICKS, KEY("\0" BARE "\0" GROUP), FALSE}, /* its index */
+    {STORE_DB_NICKS, KEY(GROUP "\0"), TRUE},
     {STORE_DB_AVATARS, KEY(GROUP), FALSE},
     {STORE_DB_AVATARS, KEY(GROUP), TRUE},
     {STORE_DB_DIRECTORY, KEY(GROUP), TRUE},
@@ -351,6 +356,29 @@ static void read_avatars(MDB_txn *txn)
     check_rc(avatars_delete(txn, st, GROUP));
 }
 
+/* Registered nicks: the readers, then the writers that read first (the
+ * transaction is rolled back whatever they write). */
+static void read_nicks(MDB_txn *txn)
+{
+    char *owner = NULL, *nick = NULL, *key = NULL;
+    guint n;
+    int rc;
+
+    check_rc(nicks_owner(txn, st, GROUP, "nick", &owner));
+    check_rc(nicks_of(txn, st, GROUP, BARE, &nick, &key));
+    CHECK_TEXTS(owner, nick, key);
+    g_free(owner);
+    g_free(nick);
+    g_free(key);
+    check_rc(nicks_count(txn, st, GROUP, 100, &n));
+    rc = nicks_register(txn, st, GROUP, "v@x", "Nick", "nick");
+    if (rc != NICKS_TAKEN)
+        check_rc(rc);
+    check_rc(nicks_unregister(txn, st, GROUP, BARE));
+    check_rc(nicks_forget(txn, st, BARE, &n));
+    check_rc(nicks_drop_group(txn, st, GROUP));
+}
+
 static int run(MDB_txn *txn, const store *s, void *userdata)
 {
     const input *in = userdata;
@@ -365,6 +393,7 @@ static int run(MDB_txn *txn, const store *s, void *userdata)
     read_members(txn);
     read_outbox(txn);
     read_archive(txn);
+    read_nicks(txn);
     read_avatars(txn);
     return ABORTED;
 }
