@@ -5,6 +5,7 @@
 #include "bridge_int.h"
 #include "delivery.h"
 #include "outbox.h"
+#include "registry.h"
 #include "testutil.h"
 
 static void a_digest_counts_everything_and_shows_the_last_lines(void)
@@ -164,6 +165,17 @@ static char *entries(testutil_store *f)
     return g_string_free(got, FALSE);
 }
 
+/* Withdraws c->seq; the account's entries are then want. */
+static void retract_and_expect(testutil_store *f, club *c, const char *want)
+{
+    char *got;
+
+    testutil_store_write(f, retract_txn, c, &c->rc);
+    got = entries(f);
+    g_assert_cmpstr(got, ==, want);
+    g_free(got);
+}
+
 static void club_setup(testutil_store *f, club *c)
 {
     c->b.st = f->s;
@@ -217,16 +229,12 @@ static void nobody_is_told_of_what_came_before_them_or_of_their_own_words(
     testutil_store *f, gconstpointer data)
 {
     club c = {.said_by = {NULL, NULL, NULL, "bob"}};
-    char *got;
 
     club_setup(f, &c);
     c.seq = 1; /* said before anyone joined */
     testutil_store_write(f, retract_txn, &c, &c.rc);
     c.seq = 3; /* bob's own; dave, the chat and the others never had it */
-    testutil_store_write(f, retract_txn, &c, &c.rc);
-    got = entries(f);
-    g_assert_cmpstr(got, ==, "ierin:a copy by schema 2|");
-    g_free(got);
+    retract_and_expect(f, &c, "ierin:a copy by schema 2|");
     club_teardown(&c);
 }
 
@@ -260,16 +268,43 @@ static void a_notice_of_moderation_names_the_moderator(testutil_store *f,
                                                       gconstpointer data)
 {
     club c = {.said_by = {NULL, NULL, NULL, "bob"}, .seq = 2, .by = "mod"};
-    char *got;
 
     club_setup(f, &c);
-    testutil_store_write(f, retract_txn, &c, &c.rc);
-    got = entries(f);
-    g_assert_cmpstr(got, ==,
-                    "ibob:* mod deleted a message by alice|"
-                    "idave:* mod deleted a message by alice|"
-                    "c#chan:* mod deleted a message by alice|");
-    g_free(got);
+    retract_and_expect(f, &c,
+                       "ibob:* mod deleted a message by alice|"
+                       "idave:* mod deleted a message by alice|"
+                       "c#chan:* mod deleted a message by alice|");
+    club_teardown(&c);
+}
+
+/* An account that does not run now (stopped, quarantined) is found in the
+ * registry: its members who had the line are told once it is back. */
+static void the_members_of_an_account_that_does_not_run_are_told_too(
+    testutil_store *f, gconstpointer data)
+{
+    static const char text[] =
+        "[component]\njid = groups.localhost\nhost = 127.0.0.1\n"
+        "port = 5347\nsecret = s\n[storage]\npath = /tmp/unused\n"
+        "[account:irc]\nprotocol = prpl-irc\nusername = b@127.0.0.1\n"
+        "group = club\n";
+    club c = {.said_by = {NULL, NULL, NULL, "bob"}, .seq = 2};
+    GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+    config *cfg = NULL;
+    GError *err = NULL;
+
+    club_setup(f, &c);
+    g_hash_table_remove_all(c.b.accts);
+    g_assert_cmpint(config_load_data("test.ini", text, strlen(text), &cfg,
+                                     problems),
+                    ==, 0);
+    g_assert_cmpint(registry_new(cfg, f->s, &c.b.reg, &err), ==, 0);
+    retract_and_expect(f, &c,
+                       "ibob:* alice deleted a message|"
+                       "idave:* alice deleted a message|"
+                       "c#chan:* alice deleted a message|");
+    registry_free(c.b.reg);
+    config_free(cfg);
+    g_ptr_array_unref(problems);
     club_teardown(&c);
 }
 
@@ -283,6 +318,8 @@ int main(int argc, char **argv)
          nobody_is_told_of_what_came_before_them_or_of_their_own_words},
         {"/delivery/a_notice_of_moderation_names_the_moderator",
          a_notice_of_moderation_names_the_moderator},
+        {"/delivery/the_members_of_an_account_that_does_not_run_are_told_too",
+         the_members_of_an_account_that_does_not_run_are_told_too},
     };
 
     g_test_init(&argc, &argv, NULL);

@@ -616,7 +616,7 @@ void delivery_woken(const char *group, void *userdata)
 /* ---- a message withdrawn (muc hook, inside its transaction) ---- */
 
 typedef struct retract_args {
-    bacct *a;
+    bacct *a; /* the account if it runs, else NULL (nothing in flight) */
     MDB_txn *txn;
     const store *st;
     const char *group;
@@ -654,7 +654,7 @@ static int retract_target(const char *account, char kind, const char *target,
     if (rc != 0 || (r->msg && !said_by_other(r->msg, account, kind, target)))
         return rc;
     key = bridge_target_key(kind, target);
-    pos = g_hash_table_lookup(r->a->sent, key);
+    pos = r->a ? g_hash_table_lookup(r->a->sent, key) : NULL;
     /* Confirmed, or handed to the worker in this run (in flight): the
      * target saw it, so it is told; the others never will see it. */
     had = outbox_cursor_had(c, r->seq) ||
@@ -678,11 +678,27 @@ static int retract_target(const char *account, char kind, const char *target,
     return rc;
 }
 
+typedef struct group_accounts {
+    const char *group;
+    GPtrArray *names; /* borrowed from the registry or the bridge */
+} group_accounts;
+
+static void add_group_account(registry_account *ra, void *userdata)
+{
+    group_accounts *ga = userdata;
+
+    if (!g_strcmp0(ra->rec->group, ga->group) &&
+        !g_ptr_array_find_with_equal_func(ga->names, ra->rec->name,
+                                          g_str_equal, NULL))
+        g_ptr_array_add(ga->names, ra->rec->name);
+}
+
 int delivery_retracted(MDB_txn *txn, const store *st, const char *group,
                        guint64 seq, const char *nick, void *userdata)
 {
     bridge *b = userdata;
     retract_args r = {NULL, txn, st, group, seq, NULL, NULL, NULL};
+    group_accounts ga = {group, g_ptr_array_new()};
     archive_msg *msg = NULL;
     GHashTableIter it;
     gpointer v;
@@ -696,16 +712,25 @@ int delivery_retracted(MDB_txn *txn, const store *st, const char *group,
     r.msg = msg;
     r.text = text;
     r.told = g_ptr_array_new_with_free_func(g_free);
+    /* The group's accounts that run, and those that do not (stopped,
+     * quarantined): their members who had the line are told when they
+     * are back. */
     g_hash_table_iter_init(&it, b->accts);
-    while (rc == 0 && g_hash_table_iter_next(&it, NULL, &v)) {
-        r.a = v;
-        if (strcmp(r.a->group, group) != 0)
-            continue;
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        if (!strcmp(((bacct *)v)->group, group))
+            g_ptr_array_add(ga.names, ((bacct *)v)->name);
+    if (b->reg)
+        registry_foreach(b->reg, add_group_account, &ga);
+    for (guint n = 0; rc == 0 && n < ga.names->len; n++) {
+        const char *name = g_ptr_array_index(ga.names, n);
+        r.a = g_hash_table_lookup(b->accts, name);
+        if (r.a && strcmp(r.a->group, group) != 0)
+            r.a = NULL; /* restarted for another group since */
         g_ptr_array_set_size(r.told, 0);
-        rc = outbox_cursor_foreach(txn, st, r.a->name, retract_target, &r);
+        rc = outbox_cursor_foreach(txn, st, name, retract_target, &r);
         /* Marks are memory only: after an aborted transaction the pump
          * finds nothing for them. */
-        for (guint i = 0; rc == 0 && i < r.told->len; i++)
+        for (guint i = 0; rc == 0 && r.a && i < r.told->len; i++)
             delivery_mark(r.a, ((char *)g_ptr_array_index(r.told, i))[0],
                           (char *)g_ptr_array_index(r.told, i) + 1);
     }
@@ -713,6 +738,7 @@ int delivery_retracted(MDB_txn *txn, const store *st, const char *group,
         delivery_wake(b);
     g_ptr_array_unref(r.told);
 leave:
+    g_ptr_array_unref(ga.names);
     archive_msg_free(msg);
     g_free(text);
     return rc;
