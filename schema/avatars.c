@@ -126,22 +126,20 @@ leave:
 int avatars_hash(MDB_txn *txn, const store *s, const char *localpart,
                  char out[AVATARS_HASH_LEN])
 {
-    MDB_val k = key_of(localpart), d;
-    GVariant *v, *dict;
+    MDB_val k = key_of(localpart);
+    GVariant *v = NULL, *dict;
     int rc;
 
     *out = '\0';
     if (k.mv_size > STORE_GROUP_MAX)
         return STORE_KEY_TOO_LONG;
-    rc = store_rc(mdb_get(txn, store_dbi(s, STORE_DB_AVATARS), &k, &d));
+    /* Checked and copied like every record: GVariant may not read bytes
+     * in place from the map (they need not be aligned for the type, and
+     * GLib asserts on a misaligned child). */
+    rc = store_get_variant(txn, store_dbi(s, STORE_DB_AVATARS), k.mv_data,
+                           k.mv_size, AVATARS_TYPE, &v);
     if (rc != 0)
         return rc;
-    /* Read in place: the image is not copied (GVariant reads untrusted
-     * bytes safely, whatever their form). Released before the
-     * transaction ends. */
-    v = g_variant_new_from_data(AVATARS_TYPE, d.mv_data, d.mv_size, FALSE, NULL,
-                                NULL);
-    g_variant_ref_sink(v);
     dict = dict_of(v);
     rc = dict ? hash_of(dict, out) : MDB_CORRUPTED;
     if (dict)
