@@ -118,8 +118,9 @@ int outbox_drop_account(MDB_txn *txn, const store *s, const char *account,
 #define OUTBOX_SLOT_MAX    ((1u << (63 - OUTBOX_SEQ_BITS)) - 1)
 
 /* One target's place in its group's archive, decoded into owned memory
- * (outbox_cursor_free). Which archive messages it gets: those after seq,
- * with a body, said by someone else, that outbox_cursor_wants. */
+ * (outbox_cursor_free). Which archive messages it gets: those after seq
+ * that outbox_cursor_wants, said by someone else, that can be put in words
+ * (component/bridge/render.c: never a tombstone or a retraction). */
 typedef struct outbox_cursor {
     char *group;       /* the group whose archive it follows */
     guint32 slot;      /* its number in delivery ids, unique in the store */
