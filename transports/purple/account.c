@@ -5,6 +5,7 @@
 
 #include "bot.h"
 #include "clock.h"
+#include "optval.h"
 #include "text.h"
 #include "ui.h"
 
@@ -23,36 +24,6 @@ static PurpleAccountOption *find_option(PurplePluginProtocolInfo *info,
         if (strcmp(purple_account_option_get_setting(o->data), key) == 0)
             return o->data;
     return NULL;
-}
-
-/* Accepted spellings of booleans, case-insensitive. */
-static const struct {
-    const char *word;
-    gboolean value;
-} bool_words[] = {
-    {"true", TRUE},   {"yes", TRUE}, {"1", TRUE},
-    {"false", FALSE}, {"no", FALSE}, {"0", FALSE},
-};
-
-static int parse_bool(const char *s, gboolean *out)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(bool_words); i++) {
-        if (g_ascii_strcasecmp(s, bool_words[i].word) == 0) {
-            *out = bool_words[i].value;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static int parse_int(const char *s, int *out)
-{
-    gint64 n;
-
-    if (!g_ascii_string_to_signed(s, 10, G_MININT, G_MAXINT, &n, NULL))
-        return -1;
-    *out = (int)n;
-    return 0;
 }
 
 /* Checks every option against the prpl's declared ones and their types.
@@ -85,14 +56,14 @@ static int check_options(bot *b, PurplePluginProtocolInfo *info, GVariant *opts,
         }
         switch (purple_account_option_get_type(o)) {
         case PURPLE_PREF_INT:
-            if (parse_int(value, &n) < 0) {
+            if (optval_int(value, &n) < 0) {
                 *why = g_strdup_printf("option '%s' for %s must be an integer",
                                        key, b->protocol);
                 return -1;
             }
             break;
         case PURPLE_PREF_BOOLEAN:
-            if (parse_bool(value, &flag) < 0) {
+            if (optval_bool(value, &flag) < 0) {
                 *why = g_strdup_printf("option '%s' for %s must be true or "
                                        "false",
                                        key, b->protocol);
@@ -147,11 +118,11 @@ static void apply_options(bot *b, PurplePluginProtocolInfo *info,
         }
         switch (purple_account_option_get_type(o)) {
         case PURPLE_PREF_INT:
-            parse_int(value, &n);
+            optval_int(value, &n);
             purple_account_set_int(b->acct, key, n);
             break;
         case PURPLE_PREF_BOOLEAN:
-            parse_bool(value, &flag);
+            optval_bool(value, &flag);
             purple_account_set_bool(b->acct, key, flag);
             break;
         default:

@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "bot.h"
+#include "catalog.h"
 #include "channel.h"
 #include "clock.h"
 #include "protocol.h"
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
 {
     int fd = -1;
     char *user_dir = NULL, *plugin_dir = NULL;
-    gboolean debug = FALSE;
+    gboolean debug = FALSE, list = FALSE;
     GOptionEntry entries[] = {
         {"fd", 0, 0, G_OPTION_ARG_INT, &fd,
          "the worker's end of the socketpair to the core", "N"},
@@ -148,6 +149,9 @@ int main(int argc, char **argv)
          "more protocol plugins", "DIR"},
         {"debug", 0, 0, G_OPTION_ARG_NONE, &debug,
          "debug logging, libpurple's included (may show message texts)", NULL},
+        {"list-protocols", 0, 0, G_OPTION_ARG_NONE, &list,
+         "print the protocol plugins and their account options, and exit",
+         NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionContext *ctx =
@@ -159,6 +163,11 @@ int main(int argc, char **argv)
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         g_printerr("imgroups-purple: %s\n", err->message);
         g_error_free(err);
+        goto leave;
+    }
+    if (list) { /* for imgroups --check-config (config_check.c) */
+        ui_log_init(FALSE);
+        status = catalog_print(plugin_dir) < 0 ? EXIT_BROKEN : EXIT_OK;
         goto leave;
     }
     if (fd < 0 || !user_dir) {
