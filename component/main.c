@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "backup.h"
 #include "bridge.h"
 #include "config.h"
 #include "groups.h"
@@ -30,6 +31,7 @@ typedef struct app {
     bridge *br;
     uplink *up;
     retention *rt;
+    backup_hold *hold; /* the store's lock a restore must not break */
     gboolean stopping;
 } app;
 
@@ -156,12 +158,21 @@ static gboolean on_hup(gpointer userdata)
 int main(int argc, char **argv)
 {
     char *config_path = NULL;
-    gboolean check_only = FALSE, show_version = FALSE;
+    gboolean check_only = FALSE, show_version = FALSE, dump = FALSE;
+    char *backup_dir = NULL, *restore_dir = NULL;
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
          "Configuration file (INI)", "FILE"},
         {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_only,
          "Validate the configuration and exit (2 if it has problems)", NULL},
+        {"backup", 0, 0, G_OPTION_ARG_FILENAME, &backup_dir,
+         "Copy the store into DIR (new or empty), also while imgroups runs",
+         "DIR"},
+        {"restore", 0, 0, G_OPTION_ARG_FILENAME, &restore_dir,
+         "Put the backup in DIR in place of the store (imgroups stopped)",
+         "DIR"},
+        {"dump", 0, 0, G_OPTION_ARG_NONE, &dump,
+         "Print every record of the store, passwords masked", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &show_version,
          "Print the version and exit", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -204,6 +215,12 @@ int main(int argc, char **argv)
         rc = 0;
         goto leave;
     }
+    if (backup_dir || restore_dir || dump) {
+        rc = backup_run(a.cfg, backup_dir, restore_dir, dump) == 0
+                 ? 0
+                 : EXIT_CANNOT_START;
+        goto leave;
+    }
     config_apply_log(a.cfg);
     rc = EXIT_CANNOT_START;
 
@@ -211,6 +228,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_info(LOG_MAIN, "imgroups %s starting as %s", IMGROUPS_VERSION,
              a.cfg->jid);
+    if (backup_hold_take(a.cfg->storage_path, &a.hold, &err) < 0) {
+        log_error(LOG_STORE, "%s", err->message);
+        g_clear_error(&err);
+        goto leave;
+    }
     if (store_open(a.cfg->storage_path, a.cfg->map_size, &a.st, &err) < 0) {
         log_error(LOG_STORE, "%s", err ? err->message : "cannot open");
         g_clear_error(&err);
@@ -280,6 +302,7 @@ leave:
     registry_free(a.reg);
     if (a.st)
         store_close(a.st);
+    backup_hold_free(a.hold);
     config_free(a.cfg);
     if (a.loop)
         g_main_loop_unref(a.loop);
@@ -287,5 +310,7 @@ leave:
         g_ptr_array_unref(problems);
     g_option_context_free(octx);
     g_free(config_path);
+    g_free(backup_dir);
+    g_free(restore_dir);
     return rc;
 }
