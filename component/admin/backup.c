@@ -1001,6 +1001,17 @@ static int stage_files(const char *dir, const manifest *m, const char *stage,
     return 0;
 }
 
+static int sync_dir(const char *path, GError **err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+    if (fd < 0 || fsync(fd) != 0)
+        rc = fail(err, -errno, "%s: %s", path, g_strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 static const char *const replaced[] = {DATA_FILE, LMDB_LOCK, PURPLE_DIR};
 
 /* Moves what the store holds of replaced[] into a new pre-restore folder. */
@@ -1086,6 +1097,9 @@ int backup_restore(const char *dir, const char *store_path, char **aside,
         g_free(from);
         g_free(to);
     }
+    /* The renames themselves durable before we say it is done. */
+    if (rc == 0)
+        rc = sync_dir(store_path, err);
 leave:
     if (hold)
         remove_tree(stage);

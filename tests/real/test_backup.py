@@ -269,6 +269,14 @@ class Run(ClientRun):
             if want.get(s) != line:
                 raise Fail("message %d: %s\nthe core's: %s"
                            % (s, line, want.get(s)))
+        with open(os.path.join(d, "MANIFEST")) as f:
+            files = re.findall(r"^file \d+ [0-9a-f]{64} (purple/.*)$",
+                               f.read(), re.M)
+        for rel in files:  # the worker's folder, when a worker ran
+            with open(os.path.join(d, rel), "rb") as a, \
+                    open(os.path.join(fresh, rel), "rb") as b:
+                if a.read() != b.read():
+                    raise Fail("%s restored differs from the backup's" % rel)
         for db in sorted(set(got) | set(final)):
             if db not in MOVING and got.get(db) != final.get(db):
                 raise Fail("%s differs:\nrestored %s\nthe core's %s"
