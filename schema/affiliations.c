@@ -258,3 +258,71 @@ int affiliations_owned_rebuild(MDB_txn *txn, store *s)
     return store_walk(txn, store_dbi(s, STORE_DB_AFFILIATIONS), NULL, 0,
                       rebuild_one, &ra);
 }
+
+/* ---- one person's affiliations (export and erasure) ---- */
+
+typedef struct jid_args {
+    const char *bare;
+    size_t bare_len;
+    affiliations_jid_fn fn;
+    void *userdata;
+} jid_args;
+
+/* A record keyed group \0 bare whose bare part is the one asked for. */
+static int jid_one(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    const jid_args *ja = userdata;
+    const char *key = k->mv_data;
+    const char *sep = memchr(key, '\0', k->mv_size);
+    GVariant *v = NULL;
+    const char *name;
+    enum affiliation a;
+    char *group;
+    int rc = 0;
+
+    if (!sep || (size_t)(key + k->mv_size - sep - 1) != ja->bare_len ||
+        memcmp(sep + 1, ja->bare, ja->bare_len) != 0)
+        return 0;
+    if (store_decode_variant(d, AFF_TYPE, &v) != 0)
+        return 0;
+    g_variant_get(v, "(q&s@a{sv})", NULL, &name, NULL);
+    group = g_strndup(key, sep - key);
+    if (affiliation_parse(name, &a) == 0)
+        rc = ja->fn(group, a, ja->userdata);
+    g_free(group);
+    g_variant_unref(v);
+    return rc;
+}
+
+int affiliations_foreach_jid(MDB_txn *txn, const store *s, const char *bare,
+                             affiliations_jid_fn fn, void *userdata)
+{
+    jid_args ja = {bare, bare ? strlen(bare) : 0, fn, userdata};
+
+    if (store_key_part_check(bare, STORE_JID_MAX) != 0)
+        return STORE_KEY_TOO_LONG;
+    return store_walk(txn, store_dbi(s, STORE_DB_AFFILIATIONS), NULL, 0,
+                      jid_one, &ja);
+}
+
+static int collect_group(const char *group, enum affiliation a,
+                         void *userdata)
+{
+    g_ptr_array_add(userdata, g_strdup(group));
+    return 0;
+}
+
+int affiliations_forget(MDB_txn *txn, const store *s, const char *bare,
+                        guint *dropped)
+{
+    GPtrArray *groups = g_ptr_array_new_with_free_func(g_free);
+    int rc = affiliations_foreach_jid(txn, s, bare, collect_group, groups);
+
+    for (guint i = 0; rc == 0 && i < groups->len; i++)
+        rc = affiliations_set(txn, s, g_ptr_array_index(groups, i), bare,
+                              AFF_NONE, NULL);
+    if (rc == 0 && dropped)
+        *dropped = groups->len;
+    g_ptr_array_unref(groups);
+    return rc;
+}

@@ -59,4 +59,20 @@ int affiliations_count_owned(MDB_txn *txn, const store *s, const char *bare,
  * or a negative LMDB or errno code. */
 int affiliations_owned_rebuild(MDB_txn *txn, store *s);
 
+/* One person's affiliations, for export and erasure: calls fn for each
+ * group in which bare (folded) has a record, in group order; group is
+ * borrowed for the call; fn returns as affiliations_fn's. A walk of the
+ * whole database (records are keyed by group first). Returns 0,
+ * STORE_KEY_TOO_LONG, or a negative code. */
+typedef int (*affiliations_jid_fn)(const char *group, enum affiliation a,
+                                   void *userdata);
+int affiliations_foreach_jid(MDB_txn *txn, const store *s, const char *bare,
+                             affiliations_jid_fn fn, void *userdata);
+
+/* Inside a write transaction: deletes every record of bare, bans
+ * included, and its owned index entries (erasure of a person). Returns 0
+ * and *dropped (may be NULL), or a negative code. */
+int affiliations_forget(MDB_txn *txn, const store *s, const char *bare,
+                        guint *dropped);
+
 #endif

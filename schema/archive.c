@@ -1150,12 +1150,13 @@ leave:
 
 /* Deleting jobs */
 
-typedef enum job_kind { JOB_SWEEP, JOB_FORGET } job_kind;
+typedef enum job_kind { JOB_SWEEP, JOB_FORGET, JOB_ERASE } job_kind;
 
 /* What a job does with the record under the key it examines. */
 typedef enum job_verdict {
     JOB_KEEP,       /* go on with the next key */
     JOB_DELETE,     /* delete it, go on with the next key */
+    JOB_TOMBSTONE,  /* make it a tombstone of nobody, go on */
     JOB_NEXT_GROUP, /* go on with the next group */
     JOB_DONE,       /* nothing more to examine */
 } job_verdict;
@@ -1239,6 +1240,25 @@ archive_job *archive_job_forget_legacy(const char *account, const char *handle,
     return job;
 }
 
+archive_job *archive_job_erase_sender(const char *jid, guint batch)
+{
+    archive_job *job = archive_job_forget_sender(jid, batch);
+
+    if (job)
+        job->kind = JOB_ERASE;
+    return job;
+}
+
+archive_job *archive_job_erase_legacy(const char *account, const char *handle,
+                                      guint batch)
+{
+    archive_job *job = archive_job_forget_legacy(account, handle, batch);
+
+    if (job)
+        job->kind = JOB_ERASE;
+    return job;
+}
+
 void archive_job_free(archive_job *job)
 {
     if (!job)
@@ -1301,6 +1321,8 @@ static job_verdict job_judge(const archive_job *job, const MDB_val *k,
         return JOB_KEEP; /* a high-water mark, or not ours */
     if (job->kind == JOB_FORGET)
         return forget_matches(job, d) ? JOB_DELETE : JOB_KEEP;
+    if (job->kind == JOB_ERASE)
+        return forget_matches(job, d) ? JOB_TOMBSTONE : JOB_KEEP;
     if (record_time(d, &t) != 0)
         return JOB_KEEP; /* unknown age: left alone */
     if (t < job->cutoff_us)
@@ -1404,6 +1426,39 @@ static int job_delete(MDB_txn *txn, const store *s, MDB_cursor *cur,
         g_variant_new("(qt)", (guint16)ARCHIVE_MARK_VERSION, seq));
 }
 
+/* Overwrites the message under key k (record d) with a tombstone that
+ * keeps its seq, stanza-id and time and nothing of who said what: no
+ * nick, occupant-id, sender, body, subject, payload or ids (erasure). The
+ * key is copied first: k points into a page the put may change. */
+static int job_tombstone(MDB_txn *txn, const store *s, const MDB_val *k,
+                         const MDB_val *d, size_t glen)
+{
+    guint64 seq = store_get_be64((const unsigned char *)k->mv_data + glen + 1);
+    akey key = {.len = k->mv_size};
+    archive_msg *m = NULL;
+    archive_msg t = {0};
+    GDateTime *now;
+    char *stamp;
+    int rc = msg_decode(d, seq, &m);
+
+    if (rc != 0)
+        return 0; /* undecodable: left alone, as by the other jobs */
+    now = g_date_time_new_now_utc();
+    stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+    g_date_time_unref(now);
+    t.seq = seq;
+    t.stanza_id = m->stanza_id;
+    t.time_us = m->time_us;
+    t.nick = "";
+    t.retracted = m->retracted ? m->retracted : stamp;
+    memcpy(key.b, k->mv_data, key.len);
+    rc = store_put_variant(txn, store_dbi(s, STORE_DB_ARCHIVE), key.b, key.len,
+                           msg_encode(&t, t.stanza_id, t.time_us));
+    g_free(stamp);
+    archive_msg_free(m);
+    return rc;
+}
+
 static int job_txn(MDB_txn *txn, const store *s, void *userdata)
 {
     archive_job *job = userdata;
@@ -1446,6 +1501,16 @@ static int job_txn(MDB_txn *txn, const store *s, void *userdata)
             break;
         case JOB_DELETE:
             rc = job_delete(txn, s, cur, &k, glen, job);
+            if (rc != 0)
+                goto leave;
+            deleted++;
+            job->next_removed++;
+            break;
+        case JOB_TOMBSTONE:
+            /* The resume key first: k is not read after the put. */
+            if (!key_after(job->next_resume, &k))
+                job->next_done = TRUE;
+            rc = job_tombstone(txn, s, &k, &d, glen);
             if (rc != 0)
                 goto leave;
             deleted++;

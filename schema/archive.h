@@ -243,6 +243,17 @@ archive_job *archive_job_forget_sender(const char *jid, guint batch);
 archive_job *archive_job_forget_legacy(const char *account, const char *handle,
                                        guint batch);
 
+/* Erasure that keeps the thread (the admin erase command): the messages
+ * archive_job_forget_sender (resp. _legacy) would delete become tombstones
+ * of nobody instead: seq, stanza-id and time stay, so replies and MAM
+ * paging still find their place; nick, occupant-id, the sender fields,
+ * body, subject, payload and every id the sender gave are gone. A
+ * retraction said by the person becomes such a tombstone too.
+ * archive_job_removed counts the messages made tombstones. */
+archive_job *archive_job_erase_sender(const char *jid, guint batch);
+archive_job *archive_job_erase_legacy(const char *account, const char *handle,
+                                      guint batch);
+
 /* Runs one write transaction of job. *done is TRUE once nothing is left to
  * examine (further steps do nothing). For a main-loop caller: one step per
  * idle or timeout callback keeps the loop responsive. Returns 0, or

@@ -322,3 +322,48 @@ int nicks_forget(MDB_txn *txn, const store *s, const char *bare, guint *dropped)
         *dropped = da.dropped;
     return rc;
 }
+
+typedef struct jid_args {
+    MDB_txn *txn;
+    const store *s;
+    const char *bare;
+    size_t prefix_len;
+    nicks_jid_fn fn;
+    void *userdata;
+} jid_args;
+
+/* One index entry of bare: the nick registered with the group it names. */
+static int jid_one(const MDB_val *k, const MDB_val *d, void *userdata)
+{
+    jid_args *ja = userdata;
+    char *group = g_strndup((const char *)k->mv_data + ja->prefix_len,
+                            k->mv_size - ja->prefix_len);
+    char *nick = NULL;
+    int rc = 0;
+
+    if (check(group, NULL, NULL) == 0 &&
+        nicks_of(ja->txn, ja->s, group, ja->bare, &nick, NULL) == 0 && nick)
+        rc = ja->fn(group, nick, ja->userdata);
+    g_free(nick);
+    g_free(group);
+    return rc;
+}
+
+int nicks_foreach_jid(MDB_txn *txn, const store *s, const char *bare,
+                      nicks_jid_fn fn, void *userdata)
+{
+    jid_args ja = {txn, s, bare, 0, fn, userdata};
+    GString *prefix;
+    int rc = check(NULL, NULL, bare);
+
+    if (rc != 0)
+        return rc;
+    if (!bare || !*bare)
+        return -EINVAL;
+    prefix = index_key(bare, NULL);
+    ja.prefix_len = prefix->len;
+    rc = store_walk(txn, store_dbi(s, STORE_DB_NICKS), prefix->str, prefix->len,
+                    jid_one, &ja);
+    g_string_free(prefix, TRUE);
+    return rc;
+}

@@ -65,4 +65,13 @@ int nicks_drop_group(MDB_txn *txn, const store *s, const char *group);
 int nicks_forget(MDB_txn *txn, const store *s, const char *bare,
                  guint *dropped);
 
+/* The nicks bare registered, for export: calls fn for each group with
+ * the nick as displayed (both borrowed for the call); a walk of bare's own
+ * index entries. fn returns 0 to go on, positive to stop, negative to
+ * fail (returned). Returns 0 or a negative code. */
+typedef int (*nicks_jid_fn)(const char *group, const char *nick,
+                            void *userdata);
+int nicks_foreach_jid(MDB_txn *txn, const store *s, const char *bare,
+                      nicks_jid_fn fn, void *userdata);
+
 #endif

@@ -76,6 +76,7 @@ enum store_db {
     STORE_DB_OWNED,        /* "owned": owner's bare JID\0group -> empty */
     STORE_DB_DIRECTORY,    /* "directory": public group localpart -> empty */
     STORE_DB_AVATARS,      /* "avatars": group localpart -> room avatar */
+    STORE_DB_NOTICED,      /* "noticed": bare JID -> first-contact notice */
     STORE_DB_COUNT
 };
 
