@@ -563,6 +563,5 @@ void config_free(config *cfg)
 
 void config_apply_log(const config *cfg)
 {
-    for (int a = 0; a < LOG_AREA_COUNT; a++)
-        log_threshold[a] = cfg->area_level[a];
+    log_set_levels(cfg->area_level);
 }

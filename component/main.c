@@ -13,6 +13,7 @@
 #include "jid.h"
 #include "log.h"
 #include "registry.h"
+#include "reload.h"
 #include "retention.h"
 #include "router.h"
 #include "store.h"
@@ -135,12 +136,14 @@ static gboolean on_hup(gpointer userdata)
     GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
     config *fresh = NULL;
 
-    /* SIGHUP re-reads the accounts; a bad file changes nothing. */
+    /* SIGHUP re-reads the file: what can change without dropping the link
+     * changes (reload.c), and the accounts; a bad file changes nothing. */
     if (config_load(a->cfg->path, &fresh, problems) < 0) {
         for (guint i = 0; i < problems->len; i++)
             log_error(LOG_CONFIG, "reload refused: %s",
                       (char *)g_ptr_array_index(problems, i));
     } else {
+        reload_run(a->cfg, fresh);
         log_info(LOG_CONFIG, "reloaded %s: %u accounts", a->cfg->path,
                  fresh->accounts->len);
         if (ensure_groups(a, fresh) == 0) {

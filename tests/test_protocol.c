@@ -57,6 +57,8 @@ static GVariant *sample(enum proto_type t)
         return g_variant_new("(ssss)", "a", "#lobby", "alice", "alice2");
     case PROTO_CHAT_TOPIC:
         return g_variant_new("(ssss)", "a", "#lobby", "alice", "today: cake");
+    case PROTO_LOG_LEVEL:
+        return g_variant_new("(u)", 1u);
     default:
         g_assert_not_reached();
     }

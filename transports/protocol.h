@@ -63,7 +63,11 @@
     X(PROTO_CHAT_USER_RENAMED, "chat_user_renamed", "(ssss)")                  \
     /* W>C (account, chat, nick who set it or "", topic); C>W the same, to    \
      * set the legacy topic (nick ignored) */                                  \
-    X(PROTO_CHAT_TOPIC, "chat_topic", "(ssss)")
+    X(PROTO_CHAT_TOPIC, "chat_topic", "(ssss)")                                \
+    /* C>W (level: 0 error, 1 warning, 2 info, 3 debug): what the worker and  \
+     * libpurple write, from the core's [log] legacy; after hello and again   \
+     * whenever a reload changes it */                                         \
+    X(PROTO_LOG_LEVEL, "log_level", "(u)")
 
 enum proto_type {
 #define PROTO_ENUM(e, name, type) e,

@@ -106,6 +106,23 @@ static char *find_worker(void)
     return found;
 }
 
+/* The workers write what the core's [log] legacy lets through. */
+static GVariant *log_level_body(void)
+{
+    return g_variant_new("(u)", (guint32)log_threshold[LOG_LEGACY]);
+}
+
+static void send_log_levels(void *data)
+{
+    legacy *lg = data;
+    GHashTableIter it;
+    gpointer name;
+
+    g_hash_table_iter_init(&it, lg->workers);
+    while (g_hash_table_iter_next(&it, &name, NULL))
+        legacy_send(lg, name, PROTO_LOG_LEVEL, log_level_body());
+}
+
 legacy *legacy_new(const config *cfg, const legacy_events *events,
                    void *userdata)
 {
@@ -117,6 +134,7 @@ legacy *legacy_new(const config *cfg, const legacy_events *events,
     lg->worker_path = cfg->worker ? g_strdup(cfg->worker) : find_worker();
     lg->workers =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, worker_free);
+    log_watch(send_log_levels, lg);
     return lg;
 }
 
@@ -124,6 +142,7 @@ void legacy_free(legacy *lg)
 {
     if (!lg)
         return;
+    log_unwatch(send_log_levels, lg);
     g_hash_table_destroy(lg->workers);
     g_free(lg->worker_path);
     g_free(lg);
@@ -419,6 +438,7 @@ static void spawn(worker *w)
     /* The worker reads these after sending its own hello. */
     legacy_send(lg, w->name, PROTO_HELLO,
                 g_variant_new("(q)", (guint16)PROTO_VERSION));
+    legacy_send(lg, w->name, PROTO_LOG_LEVEL, log_level_body());
     legacy_send(lg, w->name, PROTO_ACCOUNT_ADD, account_add_body(w));
 }
 

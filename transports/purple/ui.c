@@ -13,10 +13,27 @@
 
 #include <purple.h>
 
-static gboolean ui_debug;
+/* What is written: 0 error, 1 warning, 2 info, 3 debug (the core's
+ * [log] legacy, told in PROTO_LOG_LEVEL). */
+static guint ui_level = 2;
+static gboolean ui_journal; /* stderr is the journal's stream (systemd) */
 static char *log_account;
 
 /* ---- logging ----------------------------------------------------------- */
+
+static guint level_rank(GLogLevelFlags level)
+{
+    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+        return 0;
+    if (level & G_LOG_LEVEL_WARNING)
+        return 1;
+    if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+        return 2;
+    return 3;
+}
+
+/* The journal's PRIORITY of each rank (syslog: err, warning, info, debug). */
+static const char *const priorities[] = {"3", "4", "6", "7"};
 
 static const char *level_name(GLogLevelFlags level)
 {
@@ -42,7 +59,7 @@ static GLogWriterOutput log_writer(GLogLevelFlags level,
     GDateTime *now;
     char *stamp;
 
-    if ((level & G_LOG_LEVEL_DEBUG) && !ui_debug)
+    if (level_rank(level) > ui_level)
         return G_LOG_WRITER_HANDLED;
     for (gsize i = 0; i < n; i++) {
         if (strcmp(fields[i].key, "MESSAGE") == 0) {
@@ -59,6 +76,22 @@ static GLogWriterOutput log_writer(GLogLevelFlags level,
     /* libpurple's debug lines end in a newline of their own. */
     while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
         len--;
+    if (ui_journal) {
+        /* The core's fields: its area, the account named. */
+        char *text = g_strndup(msg, (gsize)len);
+        GLogField f[] = {
+            {"MESSAGE", text, -1},
+            {"PRIORITY", priorities[level_rank(level)], -1},
+            {"SYSLOG_IDENTIFIER", "imgroups-purple", -1},
+            {"IMGROUPS_AREA", *domain ? domain : "worker", -1},
+            {"ACCOUNT", log_account, -1},
+        };
+        GLogWriterOutput done = g_log_writer_journald(
+            level, f, G_N_ELEMENTS(f) - (log_account ? 0 : 1), NULL);
+        g_free(text);
+        if (done == G_LOG_WRITER_HANDLED)
+            return done;
+    }
     /* "TIME imgroups-purple: ACCOUNT: LEVEL: [DOMAIN: ]message", the time
      * as the core writes it (UTC, ms); the worker's own domain goes
      * unnamed. */
@@ -76,8 +109,14 @@ static GLogWriterOutput log_writer(GLogLevelFlags level,
 
 void ui_log_init(gboolean debug)
 {
-    ui_debug = debug;
+    ui_level = debug ? 3 : 2;
+    ui_journal = g_log_writer_is_journald(fileno(stderr));
     g_log_set_writer_func(log_writer, NULL, NULL);
+}
+
+void ui_log_set_level(guint level)
+{
+    ui_level = MIN(level, 3u);
 }
 
 void ui_log_set_account(const char *name)
@@ -102,21 +141,24 @@ static gboolean carries_traffic(const char *category, const char *text)
 static void debug_print(PurpleDebugLevel level, const char *category,
                         const char *text)
 {
-    (void)level;
+    /* libpurple's errors are the worker's warnings; the rest is debug. */
+    GLogLevelFlags as =
+        level >= PURPLE_DEBUG_ERROR ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG;
+
     if (carries_traffic(category, text)) {
-        g_log("purple", G_LOG_LEVEL_DEBUG,
+        g_log("purple", as,
               "%s: (%zu bytes of traffic, not "
               "shown)",
               category ? category : "-", strlen(text));
         return;
     }
-    g_log("purple", G_LOG_LEVEL_DEBUG, "%s: %s", category ? category : "-",
-          text);
+    g_log("purple", as, "%s: %s", category ? category : "-", text);
 }
 
 static gboolean debug_is_enabled(PurpleDebugLevel level, const char *category)
 {
-    return ui_debug;
+    (void)category;
+    return level >= PURPLE_DEBUG_ERROR ? ui_level >= 1 : ui_level >= 3;
 }
 
 static PurpleDebugUiOps debug_ops = {
@@ -748,7 +790,7 @@ static void add_own_plugin_dirs(void)
 
 int ui_init(const char *user_dir, const char *plugin_dir, gboolean debug)
 {
-    ui_debug = debug;
+    (void)debug; /* the level is ui_log_init's, then the core's */
     if (g_mkdir_with_parents(user_dir, 0700) < 0) {
         g_warning("cannot create %s: %s", user_dir, g_strerror(errno));
         return -1;

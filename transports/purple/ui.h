@@ -9,9 +9,15 @@
 /* The UI id accounts are enabled for. */
 #define UI_ID "imgroups"
 
-/* Installs the stderr log writer: one line per event, "imgroups-purple:
- * [account: ]LEVEL domain: message"; debug lines only when debug is set. */
+/* Installs the log writer: one line per event on stderr, "imgroups-purple:
+ * [account: ]LEVEL domain: message", or records with the core's fields in
+ * the journal when stderr is its stream; info and above, debug too when
+ * debug is set, until ui_log_set_level. */
 void ui_log_init(gboolean debug);
+
+/* What the worker writes from now on: 0 error, 1 warning, 2 info, 3 debug
+ * (libpurple's debug output included); larger is debug. */
+void ui_log_set_level(guint level);
 
 /* Names the account in every later log line. name is copied; NULL clears. */
 void ui_log_set_account(const char *name);

@@ -71,6 +71,12 @@ static void on_message(channel *ch, enum proto_type t, GVariant *body,
         g_warning("a second hello: ignored");
         return;
     }
+    if (t == PROTO_LOG_LEVEL) {
+        guint32 level;
+        g_variant_get(body, "(u)", &level);
+        ui_log_set_level(level);
+        return;
+    }
     bot_handle(w.bot, t, body);
 }
 
