@@ -137,6 +137,65 @@ dump_shows_every_database_with_the_secrets_masked(fixture *f,
     g_free(text);
 }
 
+#define K(s) s, sizeof s - 1
+
+/* One well-formed record of each database (meta has its own already): a
+ * database added to store.h without a sample here, or without its type
+ * in the dump, fails this test. */
+static const struct {
+    enum store_db db;
+    const char *key;
+    size_t klen;
+    const char *parsed; /* NULL: an empty value */
+} samples[] = {
+    {STORE_DB_GROUPS, K("lobby"), "(uint16 1, {'name': <'L'>})"},
+    {STORE_DB_AFFILIATIONS, K("lobby\0a@b"), "(uint16 1, 'owner', @a{sv} {})"},
+    {STORE_DB_MEMBERS, K("irc\0bob"), "(uint16 1, @a{sv} {})"},
+    {STORE_DB_ACCOUNTS, K("irc"), "(uint16 1, @a{sv} {})"},
+    {STORE_DB_ARCHIVE, K("lobby\0\0\0\0\0\0\0\0\1"),
+     "(uint16 1, 'id', int64 7, 'a', @ms 'x', @a{sv} {})"},
+    {STORE_DB_ARCHIVE, K("lobby\0"), "(uint16 1, uint64 1)"},
+    {STORE_DB_OUTBOX, K("irc\0ibob\0\0\0\0\0\0\0\0\3"),
+     "(uint16 1, {'group': <'lobby'>})"},
+    {STORE_DB_OUTBOX, K("irc\0ibob\0"), "(uint16 1, {'seq': <uint64 1>})"},
+    {STORE_DB_OUTBOX, K("\0"), "(uint16 1, uint64 3)"},
+    {STORE_DB_OUTBOX, K("\0s"), "(uint16 1, uint32 2)"},
+    {STORE_DB_NICKS, K("lobby\0al"), "(uint16 1, 'a@b', 'Al', @a{sv} {})"},
+    {STORE_DB_MEMBER_INDEX, K("lobby\0irc\0bob"), NULL},
+    {STORE_DB_SECRETS, K("irc"), "(uint16 1, 'pw')"},
+    {STORE_DB_ARCHIVE_GAPS, K("lobby\0\0\0\0\0\0\0\0\2"),
+     "(uint16 1, uint64 9)"},
+    {STORE_DB_OWNED, K("a@b\0lobby"), NULL},
+    {STORE_DB_DIRECTORY, K("lobby"), NULL},
+    {STORE_DB_AVATARS, K("lobby"), "(uint16 1, @a{sv} {})"},
+    {STORE_DB_NOTICED, K("a@b"), "(uint16 1, int64 5)"},
+};
+
+static void
+every_database_s_records_are_decoded_not_shown_in_hex(fixture *f,
+                                                      gconstpointer data)
+{
+    gboolean sampled[STORE_DB_COUNT] = {[STORE_DB_META] = TRUE};
+    char *text;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(samples); i++) {
+        testutil_put_raw(f, samples[i].db, samples[i].key, samples[i].klen,
+                         samples[i].parsed ? NULL : "", 0, samples[i].parsed);
+        sampled[samples[i].db] = TRUE;
+    }
+    for (int db = 0; db < STORE_DB_COUNT; db++)
+        if (!sampled[db])
+            g_error("no sample record of %s", store_db_name(db));
+    store_close(f->s);
+    f->s = NULL;
+    text = dump_of(f->dir);
+    g_assert_null(strstr(text, "hex:"));
+    g_assert_nonnull(strstr(text, "('irc', 'ibob', #3) = "));
+    g_assert_nonnull(strstr(text, "('', 's') = (1, 2)"));
+    g_assert_nonnull(strstr(text, "('lobby', #2) = (1, 9)"));
+    g_free(text);
+}
+
 static void
 a_backup_restored_into_a_new_store_dumps_the_same(fixture *f,
                                                   gconstpointer data)
@@ -329,6 +388,7 @@ int main(int argc, char **argv)
 {
     static const testutil_store_case cases[] = {
         T(dump_shows_every_database_with_the_secrets_masked),
+        T(every_database_s_records_are_decoded_not_shown_in_hex),
         T(a_backup_restored_into_a_new_store_dumps_the_same),
         T(a_restore_moves_what_the_store_held_aside),
         T(restore_refuses_a_backup_that_does_not_match_its_manifest),
