@@ -10,6 +10,7 @@
 #include "store.h"
 
 #define ACCOUNT_PREFIX    "account:"
+#define OPTION_PREFIX     "option."
 #define QUEUE_MAX_DEFAULT 10000
 
 typedef struct parse {
@@ -19,6 +20,29 @@ typedef struct parse {
     config *cfg;
 } parse;
 
+static void problem_add(GPtrArray *problems, const char *path,
+                        const char *group, const char *key, const char *fmt,
+                        va_list ap)
+{
+    char *what = g_strdup_vprintf(fmt, ap);
+
+    g_ptr_array_add(
+        problems, key ? g_strdup_printf("%s: [%s] %s: %s", path, group, key,
+                                        what)
+                      : g_strdup_printf("%s: [%s]: %s", path, group, what));
+    g_free(what);
+}
+
+void config_problem(GPtrArray *problems, const char *path, const char *group,
+                    const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    problem_add(problems, path, group, key, fmt, ap);
+    va_end(ap);
+}
+
 static void problem(parse *p, const char *group, const char *key,
                     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
@@ -26,16 +50,10 @@ static void problem(parse *p, const char *group, const char *key,
                     const char *fmt, ...)
 {
     va_list ap;
-    char *what;
 
     va_start(ap, fmt);
-    what = g_strdup_vprintf(fmt, ap);
+    problem_add(p->problems, p->path, group, key, fmt, ap);
     va_end(ap);
-    g_ptr_array_add(
-        p->problems,
-        key ? g_strdup_printf("%s: [%s] %s: %s", p->path, group, key, what)
-            : g_strdup_printf("%s: [%s]: %s", p->path, group, what));
-    g_free(what);
 }
 
 /* A string value, stripped; NULL if absent. Reports a missing required key. */
@@ -161,6 +179,22 @@ static const char *const account_keys[] = {
     "protocol", "username", "password",   "group",
     "mode",     "chat",     "pace_burst", "pace_rate",
 };
+
+void config_keys(GPtrArray *out)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
+        for (size_t k = 0; k < G_N_ELEMENTS(known[i].keys); k++)
+            if (known[i].keys[k])
+                g_ptr_array_add(out, g_strdup_printf("%s %s", known[i].group,
+                                                     known[i].keys[k]));
+    for (int a = 0; a < LOG_AREA_COUNT; a++)
+        g_ptr_array_add(out, g_strdup_printf("log %s",
+                                             log_area_name((enum log_area)a)));
+    for (size_t i = 0; i < G_N_ELEMENTS(account_keys); i++)
+        g_ptr_array_add(out, g_strdup_printf(ACCOUNT_PREFIX "NAME %s",
+                                             account_keys[i]));
+    g_ptr_array_add(out, g_strdup(ACCOUNT_PREFIX "NAME " OPTION_PREFIX "KEY"));
+}
 
 static gboolean key_known(const char *group, const char *key)
 {
@@ -437,8 +471,9 @@ static void parse_account(parse *p, const char *group)
             fixed = fixed || strcmp(account_keys[i], *k) == 0;
         if (fixed)
             continue;
-        if (g_str_has_prefix(*k, "option.") && (*k)[7])
-            g_hash_table_insert(a->options, g_strdup(*k + 7),
+        if (g_str_has_prefix(*k, OPTION_PREFIX) && (*k)[strlen(OPTION_PREFIX)])
+            g_hash_table_insert(a->options,
+                                g_strdup(*k + strlen(OPTION_PREFIX)),
                                 get_string(p, group, *k, FALSE));
         else
             problem(p, group, *k,

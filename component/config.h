@@ -90,6 +90,16 @@ int config_load_data(const char *path, const char *data, gsize len,
 
 void config_free(config *cfg);
 
+/* Appends problem (owned string) to problems in the form every problem
+ * takes: "FILE: [group] key: what is wrong" (key NULL: "FILE: [group]:"). */
+void config_problem(GPtrArray *problems, const char *path, const char *group,
+                    const char *key, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+/* Appends every key the reader accepts to out (owned strings "SECTION KEY",
+ * "account:NAME option.KEY" for a plugin option), the list doc/config.txt
+ * must document (tests/doc/test_doc.py compares them). */
+void config_keys(GPtrArray *out);
+
 /* Whether bare, a bare JID folded as jid_bare_fold gives it (NULL: no),
  * is one of [service] admins: the one place this is decided. */
 gboolean config_is_admin(const config *cfg, const char *bare);

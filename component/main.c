@@ -9,6 +9,7 @@
 #include "backup.h"
 #include "bridge.h"
 #include "config.h"
+#include "config_check.h"
 #include "groups.h"
 #include "jid.h"
 #include "log.h"
@@ -106,6 +107,16 @@ static void print_problems(GPtrArray *problems)
         fprintf(stderr, "%s\n", (char *)g_ptr_array_index(problems, i));
 }
 
+static void print_config_keys(void)
+{
+    GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+
+    config_keys(keys);
+    for (guint i = 0; i < keys->len; i++)
+        printf("%s\n", (char *)g_ptr_array_index(keys, i));
+    g_ptr_array_unref(keys);
+}
+
 static void stopped(void *userdata)
 {
     app *a = userdata;
@@ -161,6 +172,7 @@ static gboolean on_hup(gpointer userdata)
 int main(int argc, char **argv)
 {
     char *config_path = NULL;
+    gboolean config_keys = FALSE;
     gboolean check_only = FALSE, show_version = FALSE, dump = FALSE;
     char *backup_dir = NULL, *restore_dir = NULL;
     GOptionEntry entries[] = {
@@ -178,6 +190,9 @@ int main(int argc, char **argv)
          "Print every record of the store, passwords masked", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &show_version,
          "Print the version and exit", NULL},
+        {"config-keys", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
+         &config_keys, "Print the keys the configuration may hold (for "
+         "tests/doc)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionContext *octx;
@@ -204,6 +219,11 @@ int main(int argc, char **argv)
         rc = 0;
         goto leave;
     }
+    if (config_keys) {
+        print_config_keys();
+        rc = 0;
+        goto leave;
+    }
     if (!config_path) {
         fprintf(stderr, "imgroups: --config FILE is required (try --help)\n");
         goto leave;
@@ -214,8 +234,15 @@ int main(int argc, char **argv)
         goto leave;
     }
     if (check_only) {
-        printf("%s: configuration OK\n", config_path);
-        rc = 0;
+        GPtrArray *hints = g_ptr_array_new_with_free_func(g_free);
+        if (config_check(a.cfg, problems, hints) < 0)
+            print_problems(problems);
+        else
+            printf("%s: configuration OK\n", config_path);
+        for (guint i = 0; i < hints->len; i++)
+            printf("hint: %s\n", (char *)g_ptr_array_index(hints, i));
+        g_ptr_array_unref(hints);
+        rc = problems->len ? EXIT_BAD_CONFIG : 0;
         goto leave;
     }
     if (backup_dir || restore_dir || dump) {

@@ -1,0 +1,24 @@
+/* config_check: what --check-config checks beyond the file itself: the
+ * accounts' protocols and option.* against the plugins the worker can load,
+ * the storage path, and hints for the XMPP server's side of the link. */
+#ifndef IMGROUPS_CONFIG_CHECK_H
+#define IMGROUPS_CONFIG_CHECK_H
+
+#include <glib.h>
+
+#include "config.h"
+
+/* Checks cfg (already loaded by config_load). Appends each problem (owned
+ * strings, "FILE: [section] key: what is wrong") to problems and each hint
+ * for the server side (owned strings, one line each) to hints. Runs the
+ * worker (`imgroups-purple --list-protocols`) when cfg has accounts, and
+ * creates and removes a temporary entry in the storage path (or in the
+ * nearest existing directory above it). Blocking: for the command line
+ * only. Returns 0 if no problem was found, else -1. */
+int config_check(const config *cfg, GPtrArray *problems, GPtrArray *hints);
+
+/* The name of a network filesystem LMDB cannot lock on, from statfs's
+ * f_type (NFS, SMB, CIFS, SMB2…); NULL for any other. */
+const char *config_check_network_fs(unsigned long f_type);
+
+#endif
