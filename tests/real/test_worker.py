@@ -218,6 +218,8 @@ class Run:
         "a worker whose core is gone before it starts exits by itself",
         "a broken frame makes the worker exit 1",
         "a hello of another version makes the worker exit 3",
+        "told log_level warning, the worker logs no info line as it comes up",
+        "told log_level info again, its info lines are back",
     ]
     PLAN = len(NAMES)
 
@@ -477,6 +479,25 @@ class Run:
         self.check(rc == 3, "exit status %r" % rc)
         w.stop()
 
+    # --- the core's [log] legacy level (log_level) -------------------------
+    def quiet(self):
+        w = self.worker("quiet")
+        w.greet()
+        w.wire.send("log_level", (1,))
+        w.add("prpl-irc", "bot5@%s" % servers.LOCAL,
+              {"port": str(self.irc.port)}, password=PASSWORD)
+        up = w.wire.expect("account_up", 15)
+        self.require(up, "quiet: no account_up", w)
+        chatty = [l for l in w.log_text().splitlines()
+                  if ": info: " in l or ": message: " in l or ": debug: " in l]
+        self.check(not chatty, "at warning: %r" % chatty[:5])
+        w.wire.send("log_level", (2,))
+        w.wire.send("account_remove", (ACCOUNT,))
+        rc = w.wait_exit(10)
+        self.check(rc == 0 and "removing the account" in w.log_text(),
+                   "exit status %r; log %r" % (rc, w.log_text()[-400:]))
+        w.stop()
+
     def main(self):
         self.irc = PasswordNgircd(os.path.join(self.tmp, "first"), PASSWORD)
         self.irc.start()
@@ -484,6 +505,7 @@ class Run:
         self.bad_options()
         self.retry()
         self.broken_peer()
+        self.quiet()
 
     def cleanup(self):
         for c in self.clients:
