@@ -1,16 +1,21 @@
 /* backup: the store for the people who run imgroups: a consistent backup
  * taken while imgroups runs (the LMDB environment compacted, the workers'
- * purple/ folders, a manifest), its restore over a stopped store, a dump of
- * every database with the secrets masked, and the hold a running core keeps
- * on its store so that a restore cannot run under it. */
+ * purple/ folders, a manifest), its restore over a stopped store, read
+ * snapshots from outside the core (for dump.c), and the hold a running
+ * core keeps on its store so that a restore cannot run under it. */
 #ifndef IMGROUPS_BACKUP_H
 #define IMGROUPS_BACKUP_H
 
 #include <stdio.h>
 
 #include <glib.h>
+#include <lmdb.h>
 
 #include "config.h"
+
+/* GError domain of backup's and dump's errors; messages name the path. */
+#define BACKUP_ERROR (backup_error_quark())
+GQuark backup_error_quark(void);
 
 /* The manifest in a backup directory, written last: a directory without
  * it is an unfinished backup, and is refused by backup_restore. */
@@ -19,6 +24,26 @@
 #define BACKUP_MAGIC "imgroups-backup 1"
 /* The file a running core holds locked, in the store directory. */
 #define BACKUP_LOCK_FILE "imgroups.lock"
+
+/* A read snapshot of a store opened from outside the core: a second
+ * process beside a running imgroups, as LMDB allows (its reader slot in
+ * the shared lock.mdb; lock.mdb created if missing, given to the store's
+ * owner when run as root), or with nolock a copy nobody else opens. A
+ * directory without data.mdb is refused, never made a store. env and txn
+ * are owned until backup_snapshot_close; schema is the version meta
+ * records. */
+typedef struct backup_snapshot {
+    MDB_env *env;
+    MDB_txn *txn;
+    unsigned schema;
+} backup_snapshot;
+
+/* Opens the snapshot (map_size: [storage] map_size, 0 the default).
+ * Returns 0, or negative with *err set and *out zeroed. */
+int backup_snapshot_open(const char *path, size_t map_size, gboolean nolock,
+                         backup_snapshot *out, GError **err);
+/* Ends the read transaction and closes the environment; zeroes snap. */
+void backup_snapshot_close(backup_snapshot *snap);
 
 /* The running core's hold on its store directory. */
 typedef struct backup_hold backup_hold;
@@ -53,16 +78,6 @@ int backup_make(const char *store_path, size_t map_size, const char *jid,
  * *err set. */
 int backup_restore(const char *dir, const char *store_path, char **aside,
                    GError **err);
-
-/* Prints every database of the store at store_path to out, from one read
- * snapshot (safe beside a running imgroups): a header per database with
- * its record count, then one line per record, "KEY = VALUE": the key's
- * parts as a tuple of strings (a sequence number as #N), the value as
- * GVariant text decoded with its database's type (schema/README.md), hex
- * when it does not decode. Account passwords and room passwords are shown
- * as '***'. Returns 0, or negative with *err set. */
-int backup_dump(const char *store_path, size_t map_size, FILE *out,
-                GError **err);
 
 /* The command line's --backup DIR, --restore DIR or --dump (exactly one
  * is given; the others NULL or FALSE) on cfg's store, reporting on stdout
