@@ -164,7 +164,8 @@ static void on_account_up(bridge *b, bacct *a, GVariant *body)
 {
     a->up = TRUE;
     registry_set_state(b->reg, a->name, REGISTRY_ONLINE, NULL);
-    log_info(LOG_BRIDGE, "account %s is online", a->name);
+    log_for_account(LOG_BRIDGE, LOG_INFO, a->name, "account %s is online",
+                    a->name);
     /* Presence of every member is asked for again (IRC polls buddies). */
     contacts_buddies(b, a);
     chat_join(b, a);
@@ -184,7 +185,9 @@ static void on_account_down(bridge *b, bacct *a, GVariant *body)
     const char *why;
 
     g_variant_get(body, "(&s&s)", NULL, &why);
-    log_warning(LOG_BRIDGE, "account %s is offline: %s", a->name, why);
+    /* a bot with a bad password retries: one line, then a count */
+    log_for_account(LOG_BRIDGE, LOG_WARNING, a->name,
+                    "account %s is offline: %s", a->name, why);
     registry_set_state(b->reg, a->name, REGISTRY_OFFLINE, why);
     went_down(b, a);
 }

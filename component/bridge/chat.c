@@ -60,7 +60,8 @@ void chat_on_joined(bridge *b, bacct *a, GVariant *body)
 {
     a->chat_in = TRUE;
     delivery_mark(a, OUTBOX_KIND_CHAT, a->chat);
-    log_info(LOG_BRIDGE, "account %s: in the legacy chat", a->name);
+    log_for_account(LOG_BRIDGE, LOG_INFO, a->name,
+                    "account %s: in the legacy chat", a->name);
     delivery_wake(b);
 }
 
@@ -71,8 +72,8 @@ void chat_on_left(bridge *b, bacct *a, GVariant *body)
     gpointer v;
 
     g_variant_get(body, "(&s&s&s)", NULL, NULL, &why);
-    log_warning(LOG_BRIDGE, "account %s: out of the legacy chat (%s)", a->name,
-                why);
+    log_for_account(LOG_BRIDGE, LOG_WARNING, a->name,
+                    "account %s: out of the legacy chat (%s)", a->name, why);
     g_hash_table_iter_init(&it, a->in_chat);
     while (g_hash_table_iter_next(&it, NULL, &v))
         muc_legacy_exit(b->m, b->up, a->group, v, NULL);

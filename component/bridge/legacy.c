@@ -168,8 +168,9 @@ int legacy_send(legacy *lg, const char *account, enum proto_type t,
     }
     rc = channel_send(w->ch, t, body);
     if (rc < 0) {
-        log_error(LOG_LEGACY, "worker %s: cannot send %s: %s", w->name,
-                  proto_name(t), g_strerror(-rc));
+        log_for_account(LOG_LEGACY, LOG_ERROR, w->name,
+                        "worker %s: cannot send %s: %s", w->name, proto_name(t),
+                        g_strerror(-rc));
         return -1;
     }
     return 0;
@@ -212,13 +213,14 @@ static void on_closed(channel *ch, int status, const char *why, void *data)
     worker *w = data;
 
     if (status == -EPROTO) {
-        log_error(LOG_LEGACY, "worker %s: broken message stream: %s", w->name,
-                  why);
+        log_for_account(LOG_LEGACY, LOG_ERROR, w->name,
+                        "worker %s: broken message stream: %s", w->name, why);
         if (w->proc)
             g_subprocess_force_exit(w->proc);
         return;
     }
-    log_debug(LOG_LEGACY, "worker %s: %s", w->name, why);
+    log_for_account(LOG_LEGACY, LOG_DEBUG, w->name, "worker %s: %s", w->name,
+                    why);
 }
 
 static const channel_events channel_ev = {
@@ -244,8 +246,9 @@ static gboolean kill_cb(gpointer data)
 
     w->kill_id = 0;
     if (w->proc) {
-        log_warning(LOG_LEGACY, "worker %s did not stop in %d s: killing it",
-                    w->name, KILL_AFTER_S);
+        log_for_account(LOG_LEGACY, LOG_WARNING, w->name,
+                        "worker %s did not stop in %d s: killing it", w->name,
+                        KILL_AFTER_S);
         g_subprocess_force_exit(w->proc);
     }
     return G_SOURCE_REMOVE;
@@ -298,7 +301,8 @@ static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
     }
     hang_up(w);
     if (w->stopping) {
-        log_info(LOG_LEGACY, "worker %s stopped (%s)", w->name, why);
+        log_for_account(LOG_LEGACY, LOG_INFO, w->name, "worker %s stopped (%s)",
+                        w->name, why);
         g_free(why);
         if (w->restart_after) {
             w->stopping = w->restart_after = FALSE;
@@ -314,15 +318,17 @@ static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
             "enables it again",
             signaled ? "crashed" : "died", w->crashes->len,
             lg->cfg->crash_window);
-        log_error(LOG_LEGACY, "account %s: worker %s; %s", w->name, why, text);
+        log_for_account(LOG_LEGACY, LOG_ERROR, w->name,
+                        "account %s: worker %s; %s", w->name, why, text);
         w->quarantined = TRUE;
         g_free(why);
         why = text;
     } else {
         guint delay = backoff_next(&w->restart, clock_now(), FALSE);
 
-        log_warning(LOG_LEGACY, "account %s: worker %s; restarting in %u ms",
-                    w->name, why, delay);
+        log_for_account(LOG_LEGACY, LOG_WARNING, w->name,
+                        "account %s: worker %s; restarting in %u ms", w->name,
+                        why, delay);
         w->restart_id = g_timeout_add(delay, restart_cb, w);
     }
     lg->ev.lost(w->name, why, quarantine, lg->userdata);
@@ -349,7 +355,8 @@ static GVariant *account_add_body(const worker *w)
  * with why. */
 static void cannot_run(worker *w, const char *why)
 {
-    log_error(LOG_LEGACY, "account %s: %s", w->name, why);
+    log_for_account(LOG_LEGACY, LOG_ERROR, w->name, "account %s: %s", w->name,
+                    why);
     w->quarantined = TRUE;
     w->lg->ev.lost(w->name, why, TRUE, w->lg->userdata);
 }
@@ -433,8 +440,9 @@ static void spawn(worker *w)
     w->cancel = g_cancellable_new();
     backoff_up(&w->restart, clock_now());
     g_subprocess_wait_async(w->proc, w->cancel, on_worker_exit, w);
-    log_info(LOG_LEGACY, "account %s: worker started (pid %s)", w->name,
-             g_subprocess_get_identifier(w->proc));
+    log_for_account(LOG_LEGACY, LOG_INFO, w->name,
+                    "account %s: worker started (pid %s)", w->name,
+                    g_subprocess_get_identifier(w->proc));
     /* The worker reads these after sending its own hello. */
     legacy_send(lg, w->name, PROTO_HELLO,
                 g_variant_new("(q)", (guint16)PROTO_VERSION));

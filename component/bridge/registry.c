@@ -82,16 +82,18 @@ static void start_account(registry *r, registry_account *ra)
     if (!r->hooks.start)
         return;
     if (store_read_begin(r->st, &txn, &err) < 0) {
-        log_error(LOG_CONFIG, "account %s: cannot start: %s", ra->rec->name,
-                  err->message);
+        log_for_account(LOG_CONFIG, LOG_ERROR, ra->rec->name,
+                        "account %s: cannot start: %s", ra->rec->name,
+                        err->message);
         g_error_free(err);
         goto failed;
     }
     rc = accounts_password(txn, r->st, ra->rec->name, &password);
     store_read_end(txn);
     if (rc != 0) {
-        log_error(LOG_CONFIG, "account %s: cannot read its password: %s",
-                  ra->rec->name, mdb_strerror(rc));
+        log_for_account(LOG_CONFIG, LOG_ERROR, ra->rec->name,
+                        "account %s: cannot read its password: %s",
+                        ra->rec->name, mdb_strerror(rc));
         goto failed;
     }
     r->hooks.start(ra->rec, password, r->hook_data);
@@ -435,8 +437,9 @@ void registry_set_state(registry *r, const char *name, enum registry_state s,
     if (!ra || (!ra->rec->enabled && s != REGISTRY_DISABLED))
         return;
     if (ra->state != s)
-        log_info(LOG_CONFIG, "account %s: %s%s%s", name, registry_state_name(s),
-                 error ? ": " : "", error ? error : "");
+        log_for_account(LOG_CONFIG, LOG_INFO, name, "account %s: %s%s%s", name,
+                        registry_state_name(s), error ? ": " : "",
+                        error ? error : "");
     set_state(ra, s);
     if (error) {
         g_free(ra->last_error);

@@ -225,7 +225,8 @@ room *muc_room_create(muc *m, const char *name, const char *owner)
     }
     r = room_new(m->cfg->jid, a.out);
     g_hash_table_insert(m->rooms, r->name, r);
-    log_info(LOG_ROUTER, "group %s@%s created", name, m->cfg->jid);
+    log_for_group(LOG_ROUTER, LOG_INFO, name, "group %s@%s created", name,
+                  m->cfg->jid);
     return r;
 }
 
@@ -280,7 +281,8 @@ int muc_room_erase(muc *m, room *r)
                         err ? err->message : "?");
         g_clear_error(&err);
     }
-    log_info(LOG_ROUTER, "group %s erased (%u messages)", r->name, removed);
+    log_for_group(LOG_ROUTER, LOG_INFO, r->name,
+                  "group %s erased (%u messages)", r->name, removed);
     g_hash_table_remove(m->rooms, r->name); /* frees r */
 leave:
     g_ptr_array_unref(a.jids);

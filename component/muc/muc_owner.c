@@ -92,7 +92,8 @@ static enum xerr submit(const iq_req *q, iq_res *res, xmpp_stanza_t *form)
     c = g_new0(options_change, 1);
     *c = (options_change){call->m, q->up, r, r->cfg};
     r->cfg = g;
-    log_info(LOG_ROUTER, "group %s reconfigured", r->name);
+    log_for_group(LOG_ROUTER, LOG_INFO, r->name, "group %s reconfigured",
+                  r->name);
     call->after = after_submit;
     call->after_data = c;
     return XERR_NONE;
