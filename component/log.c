@@ -194,7 +194,10 @@ typedef struct repeat {
     guint64 count; /* repeats not written in this interval */
 } repeat;
 
+/* GLib may log from its own threads (GIO's workers): the counts are
+ * shared, so they are taken under a lock. */
 static repeat repeats[LOG_REPEAT_SLOTS];
+G_LOCK_DEFINE_STATIC(repeats);
 
 static void repeat_clear(repeat *r)
 {
@@ -223,19 +226,23 @@ void log_repeats_flush(void)
 {
     gint64 now = clock_now();
 
+    G_LOCK(repeats);
     for (size_t i = 0; i < G_N_ELEMENTS(repeats); i++)
         if (repeats[i].key && repeats[i].count &&
             now - repeats[i].since >= LOG_REPEAT_S * G_USEC_PER_SEC)
             repeat_report(&repeats[i], now);
+    G_UNLOCK(repeats);
 }
 
 void log_repeats_reset(void)
 {
+    G_LOCK(repeats);
     for (size_t i = 0; i < G_N_ELEMENTS(repeats); i++)
         repeat_clear(&repeats[i]);
     if (out.flush_id)
         g_source_remove(out.flush_id);
     out.flush_id = 0;
+    G_UNLOCK(repeats);
 }
 
 static gboolean flush_cb(gpointer data)
@@ -244,12 +251,13 @@ static gboolean flush_cb(gpointer data)
 
     (void)data;
     log_repeats_flush();
+    G_LOCK(repeats);
     for (size_t i = 0; i < G_N_ELEMENTS(repeats); i++)
         pending = pending || repeats[i].count;
-    if (pending)
-        return G_SOURCE_CONTINUE;
-    out.flush_id = 0;
-    return G_SOURCE_REMOVE;
+    if (!pending)
+        out.flush_id = 0;
+    G_UNLOCK(repeats);
+    return pending ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 /* Whether this record is written now (TRUE) or counted as a repeat. */
@@ -310,8 +318,14 @@ static void write_about(enum log_area area, enum log_level level,
                         va_list ap)
 {
     char *text = g_strdup_vprintf(fmt, ap);
+    gboolean now = level > LOG_WARNING;
 
-    if (level > LOG_WARNING || repeat_admit(area, level, group, account, text))
+    if (!now) {
+        G_LOCK(repeats);
+        now = repeat_admit(area, level, group, account, text);
+        G_UNLOCK(repeats);
+    }
+    if (now)
         emit(area, level, group, account, text);
     g_free(text);
 }
