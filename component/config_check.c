@@ -29,9 +29,9 @@ static const struct {
     unsigned long magic;
     const char *name;
 } network_fs[] = {
-    {0x6969, "NFS"},         {0x517B, "SMB"},        {0xFF534D42, "CIFS"},
-    {0xFE534D42, "SMB2"},    {0x5346414F, "AFS"},    {0x73757245, "Coda"},
-    {0x01021997, "9P"},      {0x65735546, "FUSE"},
+    {0x6969, "NFS"},      {0x517B, "SMB"},       {0xFF534D42, "CIFS"},
+    {0xFE534D42, "SMB2"}, {0x5346414F, "AFS"},   {0x73757245, "Coda"},
+    {0x01021997, "9P"},
 };
 
 const char *config_check_network_fs(unsigned long f_type)
