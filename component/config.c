@@ -164,7 +164,7 @@ static const struct {
      {"jid", "host", "port", "secret", "name", "queue_max", "stanza_limit",
       "send_buffer"}},
     {"storage", {"path", "map_size", "sync"}},
-    {"service", {"admins", "room_creation"}},
+    {"service", {"admins", "room_creation", "first_contact_notice"}},
     {"log", {"level"}}, /* plus one key per area name */
     {"limits",
      {"max_body", "rate", "burst", "max_rooms", "join_rate", "join_burst",
@@ -310,6 +310,12 @@ static void parse_service(parse *p)
     else
         problem(p, "service", "room_creation",
                 "'%s' is not one of: anyone, admins", rc);
+    g_free(rc);
+    rc = get_string(p, "service", "first_contact_notice", FALSE);
+    cfg->first_contact_notice = !rc || strcmp(rc, "no") != 0;
+    if (rc && strcmp(rc, "yes") != 0 && strcmp(rc, "no") != 0)
+        problem(p, "service", "first_contact_notice",
+                "'%s' is not one of: yes, no", rc);
     g_free(rc);
 }
 

@@ -49,6 +49,8 @@ typedef struct config {
     /* [service] */
     char **admins; /* bare JIDs folded (jid_bare_fold), NULL-terminated */
     enum config_room_creation room_creation;
+    /* the first-contact notice to XMPP users (component/muc/notice.c) */
+    gboolean first_contact_notice;
     /* [limits] */
     guint max_body;   /* characters in one message body */
     double rate;      /* groupchat messages per second per occupant */

@@ -16,6 +16,7 @@
 #include "nicks.h"
 #include "noticed.h"
 #include "outbox.h"
+#include "stanza.h"
 #include "xmltext.h"
 
 #define FIELD_MAX 1024
@@ -384,6 +385,17 @@ static xmpp_stanza_t *ask_form(const mydata_io *io, const char *title,
     return x;
 }
 
+/* A <field type='fixed'/> (XEP-0004 §3.3: "intended for data description
+ * ... rather than data gathering"; no var) holding line. */
+static void add_fixed(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *line)
+{
+    xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
+
+    xmpp_stanza_set_type(f, "fixed");
+    stanza_add_text(ctx, f, "value", line);
+    stanza_add(x, f);
+}
+
 /* One page of p's export as a form: each line a fixed field (XEP-0004
  * §3.3, shown as text); when more follows, a form whose hidden fields say
  * who and from where, and "next" brings the following page. */
@@ -403,8 +415,7 @@ static void export_page(mydata_io *io, const mydata_person *p, guint skip)
     }
     x = form_new(io->ctx, next ? "form" : "result", "Data held", NULL);
     for (guint i = 0; i < lines->len; i++)
-        form_field(io->ctx, x, NULL, "fixed", NULL,
-                   g_ptr_array_index(lines, i), FALSE);
+        add_fixed(io->ctx, x, g_ptr_array_index(lines, i));
     if (next) {
         g_snprintf(from, sizeof(from), "%u", next);
         form_field(io->ctx, x, "skip", "hidden", NULL, from, FALSE);

@@ -2,6 +2,7 @@
  * checks on what a presence may carry, the kept presence, the broadcast. */
 #include "presence.h"
 #include "avatar.h"
+#include "notice.h"
 #include "muc_int.h"
 #include "history.h"
 #include "options.h"
@@ -463,6 +464,7 @@ static void join(muc *m, uplink *up, room *r, gboolean created,
     avatar_tell_session(m, up, r, full); /* XEP-0153: the room's avatar */
     history_send(m, up, r, o, full, &h);
     history_send_subject(up, r, full);
+    notice_first_contact(m, up, r, o, full); /* once per person */
     log_debug(LOG_ROUTER, "room %s: %u occupants", r->name,
               room_occupant_count(r));
 }

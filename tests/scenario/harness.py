@@ -568,7 +568,8 @@ def base_config(port, storage, secret=SECRET, jid=COMPONENT_JID):
     return {
         'component': {'jid': jid, 'host': '127.0.0.1', 'port': str(port), 'secret': secret},
         'storage': {'path': storage},
-        'service': {'admins': 'admin@localhost;', 'room_creation': 'anyone'},
+        'service': {'admins': 'admin@localhost;', 'room_creation': 'anyone',
+                    'first_contact_notice': 'no'},
         'log': {'level': 'info'},
     }
 
