@@ -9,6 +9,7 @@
 #include "contacts.h"
 #include "delivery.h"
 #include "log.h"
+#include "mydata.h"
 #include "naming.h"
 #include "outbox.h"
 #include "render.h"
@@ -33,8 +34,9 @@ static void cmd_help(cmd_ctx *c)
              "/mute and /unmute (stop and resume messages from the group), "
              "/history N (the last N messages), /me TEXT (an action), "
              "/leave (leave the group), /forgetme (leave and erase your "
-             "messages and membership). Anything else you send is said in "
-             "the group.");
+             "messages and membership), /mydata (what the service keeps "
+             "about you; /mydata 2 for the next page). Anything else you "
+             "send is said in the group.");
 }
 
 static void cmd_who(cmd_ctx *c)
@@ -245,6 +247,43 @@ static void cmd_forgetme(cmd_ctx *c)
     member_drop(c, TRUE);
 }
 
+/* /mydata [PAGE]: the member's export (mydata.h), one page of it, sent
+ * in notices of at most MYDATA_CHUNK bytes each. */
+#define MYDATA_CHUNK     400
+#define MYDATA_PAGES_MAX 1000
+
+static void cmd_mydata(cmd_ctx *c)
+{
+    mydata_person *p =
+        mydata_person_legacy(c->b->cfg->jid, c->a->name, c->m->handle);
+    int page = *c->arg ? CLAMP(atoi(c->arg), 1, MYDATA_PAGES_MAX) : 1;
+    GPtrArray *lines = NULL;
+    GString *chunk = g_string_new(NULL);
+    guint next = 0;
+
+    if (mydata_export(c->b->st, p, (guint)(page - 1) * MYDATA_PAGE,
+                      c->b->cfg->stanza_limit / 2, &lines, &next) < 0) {
+        reply(c, "Your data cannot be read right now; try again later.");
+        goto leave;
+    }
+    for (guint i = 0; i < lines->len; i++) {
+        const char *l = g_ptr_array_index(lines, i);
+        if (chunk->len && chunk->len + strlen(l) + 1 > MYDATA_CHUNK) {
+            reply(c, chunk->str);
+            g_string_truncate(chunk, 0);
+        }
+        g_string_append_printf(chunk, "%s%s", chunk->len ? "\n" : "", l);
+    }
+    if (next)
+        g_string_append_printf(chunk, "\n/mydata %d for the next page.",
+                               page + 1);
+    reply(c, chunk->str);
+    g_ptr_array_unref(lines);
+leave:
+    g_string_free(chunk, TRUE);
+    mydata_person_free(p);
+}
+
 static void cmd_mute_on(cmd_ctx *c)
 {
     cmd_mute(c, TRUE);
@@ -261,7 +300,7 @@ static const struct {
 } commands[] = {
     {"help", cmd_help},    {"who", cmd_who},           {"nick", cmd_nick},
     {"mute", cmd_mute_on}, {"unmute", cmd_mute_off},   {"history", cmd_history},
-    {"leave", cmd_leave},  {"forgetme", cmd_forgetme},
+    {"leave", cmd_leave},  {"forgetme", cmd_forgetme}, {"mydata", cmd_mydata},
 };
 
 int commands_find(const char *body, char **arg)
