@@ -55,7 +55,8 @@ static int on_member_add(const char *group, const char *account,
     return 0;
 }
 
-static const registry_hooks hooks = {on_start, on_stop, on_member_add};
+static const registry_hooks hooks = {on_start, on_stop, on_member_add, NULL,
+                                     NULL};
 
 static config *load(const char *text)
 {

@@ -1,7 +1,7 @@
 /* adhoc: XEP-0050 ad-hoc commands — the admins' account commands on the
  * component JID, the owners' member command on room JIDs, their sessions
  * and their XEP-0004 forms. */
-#include "adhoc.h"
+#include "adhoc_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -12,8 +12,12 @@
 #include "form.h"
 #include "groups.h"
 #include "log.h"
+#include "owner_cmds.h"
 #include "secret.h"
 #include "stanza.h"
+#include "svc_announce.h"
+#include "svc_groups.h"
+#include "svc_stats.h"
 #include "xerr.h"
 
 #define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
@@ -23,52 +27,12 @@
  * refused with resource-constraint. */
 #define ADHOC_MAX_SESSIONS 256
 
-#define FIELD_MAX_LEN 1024
-
-struct adhoc {
-    const config *cfg;
-    registry *reg;
-    muc *muc;             /* who owns a room (muc_group_affiliation) */
-    GHashTable *sessions; /* sessionid -> session *, both owned */
-};
+#define FIELD_MAX_LEN ADHOC_FIELD_MAX
 
 enum scope {
     SCOPE_SERVICE, /* the component JID: service admins */
     SCOPE_ROOM,    /* a room JID: the room's owners */
 };
-
-struct command;
-
-typedef struct session {
-    char *id;
-    const struct command *cmd;
-    char *requester; /* the full JID that started it */
-    char *room;      /* folded localpart; NULL on the component */
-    int stage;       /* forms sent so far */
-    char *account;   /* account-change: the account picked at stage 1 */
-    /* what the last stage allows (its <actions/>) */
-    const char *execute; /* "next" or "complete" */
-    gboolean allow_next, allow_complete;
-    gint64 expires_us; /* monotonic */
-} session;
-
-/* One command request in flight; everything borrowed for the call. */
-typedef struct request {
-    adhoc *ad;
-    xmpp_ctx_t *ctx;
-    session *s;
-    xmpp_stanza_t *form; /* the submitted <x xmlns='jabber:x:data'/> or NULL */
-    const char *room;    /* folded localpart, NULL on the component */
-    const char *bare;    /* the requester, folded */
-} request;
-
-/* What a stage answers. */
-typedef struct response {
-    gboolean done;         /* status completed (else executing) */
-    xmpp_stanza_t *x;      /* the form or result (owned), or NULL */
-    const char *note_type; /* "info" | "error" | NULL for no note */
-    char *note;            /* owned */
-} response;
 
 typedef enum xerr (*step_fn)(request *rq, response *rp);
 
@@ -89,6 +53,8 @@ static void session_free(gpointer p)
     g_free(s->requester);
     g_free(s->room);
     g_free(s->account);
+    g_free(s->target);
+    g_free(s->cursor);
     g_free(s);
 }
 
@@ -327,9 +293,7 @@ static account_rec *account_from_form(xmpp_stanza_t *form, const char *name,
 
 /* ---- stage helpers ---- */
 
-/* The stage answers a form and waits; default is what "execute" means. */
-static void wait_for(request *rq, response *rp, xmpp_stanza_t *x,
-                     const char *dflt)
+void adhoc_wait(request *rq, response *rp, xmpp_stanza_t *x, const char *dflt)
 {
     rp->done = FALSE;
     rp->x = x;
@@ -339,8 +303,15 @@ static void wait_for(request *rq, response *rp, xmpp_stanza_t *x,
     rq->s->allow_complete = !strcmp(dflt, "complete");
 }
 
-/* The same stage again, with what is wrong (the form keeps its actions). */
-static void again(request *rq, response *rp, xmpp_stanza_t *x, char *why)
+void adhoc_page(request *rq, response *rp, xmpp_stanza_t *x, char *note)
+{
+    adhoc_wait(rq, rp, x, "next");
+    rq->s->allow_complete = TRUE;
+    rp->note_type = note ? "info" : NULL;
+    rp->note = note;
+}
+
+void adhoc_again(request *rq, response *rp, xmpp_stanza_t *x, char *why)
 {
     rp->done = FALSE;
     rp->x = x;
@@ -348,11 +319,70 @@ static void again(request *rq, response *rp, xmpp_stanza_t *x, char *why)
     rp->note = why;
 }
 
-static void finish(response *rp, const char *type, char *note)
+void adhoc_finish(response *rp, const char *type, char *note)
 {
     rp->done = TRUE;
     rp->note_type = type;
     rp->note = note;
+}
+
+xmpp_stanza_t *adhoc_table(xmpp_ctx_t *ctx, const char *title,
+                           const char *const *vars, const char *const *labels,
+                           size_t n)
+{
+    xmpp_stanza_t *x = form_new(ctx, "result", title, NULL);
+    xmpp_stanza_t *rep = stanza_elem(ctx, "reported", NULL);
+
+    /* XEP-0004 §3.4: a table is a <reported/> of the columns, then one
+     * <item/> per row. */
+    for (size_t i = 0; i < n; i++)
+        form_field(ctx, rep, vars[i], "text-single", labels[i], NULL, FALSE);
+    stanza_add(x, rep);
+    return x;
+}
+
+void adhoc_row(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *const *vars,
+               const char *const *values, size_t n)
+{
+    xmpp_stanza_t *item = stanza_elem(ctx, "item", NULL);
+
+    for (size_t i = 0; i < n; i++)
+        form_field(ctx, item, vars[i], NULL, NULL, values[i] ? values[i] : "",
+                   FALSE);
+    stanza_add(x, item);
+}
+
+char *adhoc_group_field(request *rq, const char *var, char **why)
+{
+    char *text = form_text(rq->form, var, FALSE);
+    char *full = NULL, *name = NULL;
+    gboolean exists = FALSE;
+
+    *why = NULL;
+    if (text && *text && strlen(text) <= FIELD_MAX_LEN &&
+        g_utf8_validate(text, -1, NULL)) {
+        /* a localpart or a room JID of this service */
+        full = strchr(text, '@')
+                   ? g_strdup(text)
+                   : g_strconcat(text, "@", rq->ad->cfg->jid, NULL);
+        name = jid_bare_fold(full);
+        if (name) {
+            char *at = strchr(name, '@');
+            if (!at || g_ascii_strcasecmp(at + 1, rq->ad->cfg->jid))
+                g_clear_pointer(&name, g_free);
+            else
+                *at = '\0';
+        }
+    }
+    if (name)
+        muc_group_affiliation(rq->ad->muc, name, "", &exists);
+    if (!exists) {
+        *why = g_strdup_printf("%s: no such group here", var);
+        g_clear_pointer(&name, g_free);
+    }
+    g_free(full);
+    g_free(text);
+    return name;
 }
 
 /* ---- the admin commands ---- */
@@ -409,7 +439,7 @@ static enum xerr cmd_accounts(request *rq, response *rp)
     stanza_add(x, rep);
     registry_foreach(rq->ad->reg, list_one, &la);
     rp->x = x;
-    finish(rp, NULL, NULL);
+    adhoc_finish(rp, NULL, NULL);
     return XERR_NONE;
 }
 
@@ -419,19 +449,21 @@ static enum xerr cmd_add(request *rq, response *rp)
     char *password = NULL, *why = NULL;
 
     if (rq->s->stage == 0) {
-        wait_for(rq, rp, account_form(rq, "Add a bot account", NULL, TRUE),
-                 "complete");
+        adhoc_wait(rq, rp, account_form(rq, "Add a bot account", NULL, TRUE),
+                   "complete");
         return XERR_NONE;
     }
     a = account_from_form(rq->form, NULL, &password, &why);
     if (why || registry_add(rq->ad->reg, a, password, &why) < 0) {
-        again(rq, rp, account_form(rq, "Add a bot account", a, TRUE), why);
+        adhoc_again(rq, rp, account_form(rq, "Add a bot account", a, TRUE),
+                    why);
     } else {
         log_info(LOG_SERVICE, "%s added the account %s", rq->bare, a->name);
-        finish(rp, "info",
-               g_strdup_printf("Account %s added; it serves %s@%s.", a->name,
-                               registry_get(rq->ad->reg, a->name)->rec->group,
-                               rq->ad->cfg->jid));
+        adhoc_finish(
+            rp, "info",
+            g_strdup_printf("Account %s added; it serves %s@%s.", a->name,
+                            registry_get(rq->ad->reg, a->name)->rec->group,
+                            rq->ad->cfg->jid));
     }
     secret_free(password);
     account_rec_free(a);
@@ -462,10 +494,10 @@ static enum xerr cmd_change(request *rq, response *rp)
 
     if (rq->s->stage == 0) {
         if (no_accounts(rq->ad)) {
-            finish(rp, "info", g_strdup("There are no bot accounts."));
+            adhoc_finish(rp, "info", g_strdup("There are no bot accounts."));
             return XERR_NONE;
         }
-        wait_for(
+        adhoc_wait(
             rq, rp,
             pick_form(rq, "Change a bot account", "list-single", "Account"),
             "next");
@@ -480,15 +512,15 @@ static enum xerr cmd_change(request *rq, response *rp)
             /* refused before anything is written: the refusal's text */
             registry_change(rq->ad->reg, ra->rec, NULL, &why);
         if (why) {
-            again(
+            adhoc_again(
                 rq, rp,
                 pick_form(rq, "Change a bot account", "list-single", "Account"),
                 why);
         } else {
             rq->s->account = g_strdup(ra->rec->name);
             title = change_title(ra->rec->name);
-            wait_for(rq, rp, account_form(rq, title, ra->rec, FALSE),
-                     "complete");
+            adhoc_wait(rq, rp, account_form(rq, title, ra->rec, FALSE),
+                       "complete");
             g_free(title);
         }
         g_free(pick);
@@ -497,12 +529,13 @@ static enum xerr cmd_change(request *rq, response *rp)
     a = account_from_form(rq->form, rq->s->account, &password, &why);
     title = change_title(rq->s->account);
     if (why || registry_change(rq->ad->reg, a, password, &why) < 0) {
-        again(rq, rp, account_form(rq, title, a, FALSE), why);
+        adhoc_again(rq, rp, account_form(rq, title, a, FALSE), why);
     } else {
         log_info(LOG_SERVICE, "%s changed the account %s", rq->bare, a->name);
-        finish(rp, "info",
-               g_strdup_printf("Account %s changed%s.", a->name,
-                               password ? ", with its new password" : ""));
+        adhoc_finish(
+            rp, "info",
+            g_strdup_printf("Account %s changed%s.", a->name,
+                            password ? ", with its new password" : ""));
     }
     g_free(title);
     secret_free(password);
@@ -519,11 +552,11 @@ static enum xerr enable_or_disable(request *rq, response *rp, gboolean on)
 
     if (rq->s->stage == 0) {
         if (no_accounts(rq->ad)) {
-            finish(rp, "info", g_strdup("There are no bot accounts."));
+            adhoc_finish(rp, "info", g_strdup("There are no bot accounts."));
             return XERR_NONE;
         }
-        wait_for(rq, rp, pick_form(rq, title, "list-multi", "Accounts"),
-                 "complete");
+        adhoc_wait(rq, rp, pick_form(rq, title, "list-multi", "Accounts"),
+                   "complete");
         return XERR_NONE;
     }
     picked = form_values(rq->form, "account");
@@ -542,18 +575,19 @@ static enum xerr enable_or_disable(request *rq, response *rp, gboolean on)
             g_string_append_printf(done, "%s%s", done->len ? ", " : "", name);
     }
     if (why && !done->len) {
-        again(rq, rp, pick_form(rq, title, "list-multi", "Accounts"), why);
+        adhoc_again(rq, rp, pick_form(rq, title, "list-multi", "Accounts"),
+                    why);
     } else if (why) {
         /* XEP-0050 §3.6: "If a command completes but fails, the responder
          * MUST include at least one <note type='error'/>". */
-        finish(rp, "error",
-               g_strdup_printf("%s: %s; %s", on ? "Enabled" : "Disabled",
-                               done->str, why));
+        adhoc_finish(rp, "error",
+                     g_strdup_printf("%s: %s; %s", on ? "Enabled" : "Disabled",
+                                     done->str, why));
         g_free(why);
     } else {
         log_info(LOG_SERVICE, "%s %s %s", rq->bare, on ? "enabled" : "disabled",
                  done->str);
-        finish(
+        adhoc_finish(
             rp, "info",
             g_strdup_printf("%s: %s.", on ? "Enabled" : "Disabled", done->str));
     }
@@ -588,10 +622,10 @@ static enum xerr cmd_remove(request *rq, response *rp)
 
     if (rq->s->stage == 0) {
         if (no_accounts(rq->ad)) {
-            finish(rp, "info", g_strdup("There are no bot accounts."));
+            adhoc_finish(rp, "info", g_strdup("There are no bot accounts."));
             return XERR_NONE;
         }
-        wait_for(rq, rp, remove_form(rq), "complete");
+        adhoc_wait(rq, rp, remove_form(rq), "complete");
         return XERR_NONE;
     }
     pick = form_text(rq->form, "account", FALSE);
@@ -600,10 +634,10 @@ static enum xerr cmd_remove(request *rq, response *rp)
     else if (!form_bool(rq->form, "confirm"))
         why = g_strdup("confirm: tick it to remove the account");
     if (why || registry_remove(rq->ad->reg, pick, &why) < 0) {
-        again(rq, rp, remove_form(rq), why);
+        adhoc_again(rq, rp, remove_form(rq), why);
     } else {
         log_info(LOG_SERVICE, "%s removed the account %s", rq->bare, pick);
-        finish(rp, "info", g_strdup_printf("Account %s removed.", pick));
+        adhoc_finish(rp, "info", g_strdup_printf("Account %s removed.", pick));
     }
     g_free(pick);
     return XERR_NONE;
@@ -652,13 +686,14 @@ static enum xerr cmd_member_add(request *rq, response *rp)
 
     registry_foreach(rq->ad->reg, collect_serving, &sa);
     if (!sa.names->len) {
-        finish(rp, "error",
-               g_strdup(
-                   "No enabled contacts-mode bot account serves this group."));
+        adhoc_finish(
+            rp, "error",
+            g_strdup(
+                "No enabled contacts-mode bot account serves this group."));
         goto leave;
     }
     if (rq->s->stage == 0) {
-        wait_for(rq, rp, member_form(rq, sa.names), "complete");
+        adhoc_wait(rq, rp, member_form(rq, sa.names), "complete");
         goto leave;
     }
     account = form_text(rq->form, "account", FALSE);
@@ -671,17 +706,17 @@ static enum xerr cmd_member_add(request *rq, response *rp)
              !g_utf8_validate(handle, -1, NULL))
         why = g_strdup("handle: required (their name on that network)");
     if (why) {
-        again(rq, rp, member_form(rq, sa.names), why);
+        adhoc_again(rq, rp, member_form(rq, sa.names), why);
     } else if (registry_member_add(rq->ad->reg, rq->room, account, handle,
                                    &why) < 0) {
         /* XEP-0050 §3.6: a failed completion carries a note of type
          * error. */
-        finish(rp, "error", why);
+        adhoc_finish(rp, "error", why);
     } else {
         log_info(LOG_SERVICE, "%s added a legacy member to %s through %s",
                  rq->bare, rq->room, account);
-        finish(rp, "info",
-               g_strdup_printf("%s added through %s.", handle, account));
+        adhoc_finish(rp, "info",
+                     g_strdup_printf("%s added through %s.", handle, account));
     }
 leave:
     g_free(account);
@@ -698,7 +733,19 @@ static const command commands[] = {
     {"account-enable", "Enable bot accounts", SCOPE_SERVICE, cmd_enable},
     {"account-disable", "Disable bot accounts", SCOPE_SERVICE, cmd_disable},
     {"account-remove", "Remove a bot account", SCOPE_SERVICE, cmd_remove},
+    {"groups", "List all groups", SCOPE_SERVICE, svc_groups_list},
+    {"stats", "Service statistics", SCOPE_SERVICE, svc_stats_show},
+    {SVC_ANNOUNCE_NODE, "Announce to every member", SCOPE_SERVICE,
+     svc_announce_send},
+    {"group-create", "Create a group", SCOPE_SERVICE, svc_groups_create},
+    {"group-configure", "Configure a group", SCOPE_SERVICE,
+     svc_groups_configure},
+    {"group-destroy", "Destroy a group", SCOPE_SERVICE, svc_groups_destroy},
     {"member-add", "Add a legacy member", SCOPE_ROOM, cmd_member_add},
+    {"members", "List members", SCOPE_ROOM, owner_cmds_members},
+    {"retention", "Set how long messages are kept", SCOPE_ROOM,
+     owner_cmds_retention},
+    {"invite", "Invite someone", SCOPE_ROOM, owner_cmds_invite},
 };
 
 static const command *find_command(const char *node, enum scope scope)
@@ -992,6 +1039,7 @@ static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
     rq = (request){
         .ad = ad,
         .ctx = q->ctx,
+        .q = q,
         .s = s,
         /* §3.5.1: "Responders SHOULD consider any <x type='cancel'/> to be
          * <x type='submit'/>"; the type is not looked at. */
@@ -1007,6 +1055,8 @@ static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
     } else {
         e = respond(ad, q, res, s, &rp);
     }
+    res->after = rq.after;
+    res->after_data = rq.after_data;
     g_free(rp.note);
 leave:
     g_free(bare);
@@ -1038,11 +1088,13 @@ enum xerr adhoc_iq(const iq_req *q, iq_res *res)
         strcmp(node, NS_COMMANDS) ? find_command(node, scope) : NULL, allowed);
 }
 
-adhoc *adhoc_new(const config *cfg, registry *reg, muc *m)
+adhoc *adhoc_new(const config *cfg, store *st, registry *reg, muc *m)
 {
     adhoc *ad = g_new0(adhoc, 1);
 
     ad->cfg = cfg;
+    ad->st = st;
+    ad->started_us = clock_now();
     ad->reg = reg;
     ad->muc = m;
     ad->sessions =

@@ -24,10 +24,10 @@
 
 typedef struct adhoc adhoc;
 
-/* cfg (its jid and admins), reg and m (which rooms exist and who owns
- * them) are borrowed and must outlive the returned object, which the
- * caller owns (adhoc_free). */
-adhoc *adhoc_new(const config *cfg, registry *reg, muc *m);
+/* cfg (its jid and admins), st (the listings and statistics), reg and m
+ * (which rooms exist and who owns them) are borrowed and must outlive the
+ * returned object, which the caller owns (adhoc_free). */
+adhoc *adhoc_new(const config *cfg, store *st, registry *reg, muc *m);
 void adhoc_free(adhoc *ad);
 
 /* Is this iq for adhoc_iq? q is addressed to the component or a room JID

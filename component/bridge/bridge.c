@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "announce.h"
 #include "archive.h"
 #include "chat.h"
 #include "contacts.h"
@@ -40,6 +41,14 @@ char *bridge_legacy_jid(const char *component, const char *account, char kind,
     g_free(folded);
     g_string_free(node, TRUE);
     return out;
+}
+
+gboolean bridge_is_legacy_jid(const char *component, const char *bare)
+{
+    const char *at = bare ? strchr(bare, '@') : NULL;
+    const char *dot = at ? strstr(at + 1, ".legacy.") : NULL;
+
+    return dot && dot > at + 1 && !strcmp(dot + 8, component);
 }
 
 char *bridge_member_jid(bridge *b, const bacct *a, const char *handle)
@@ -382,7 +391,8 @@ bridge *bridge_new(const config *cfg, store *st, muc *m, registry *reg)
                            .subject = chat_subject,
                            .removed = contacts_removed,
                            .private_msg = contacts_private};
-    registry_hooks rh = {reg_start, reg_stop, reg_member_add};
+    registry_hooks rh = {reg_start, reg_stop, reg_member_add, announce_all,
+                         announce_delivered};
 
     b->cfg = cfg;
     b->st = st;

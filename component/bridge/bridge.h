@@ -33,5 +33,7 @@ void bridge_free(bridge *b);
  * allocated. Shown to moderators only. */
 char *bridge_legacy_jid(const char *component, const char *account, char kind,
                         const char *handle);
+/* Whether bare (folded) is such a made-up JID of this component. */
+gboolean bridge_is_legacy_jid(const char *component, const char *bare);
 
 #endif

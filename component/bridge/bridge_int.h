@@ -10,6 +10,7 @@
 #include "bucket.h"
 #include "legacy.h"
 #include "members.h"
+#include "ratecount.h"
 #include "xerr.h"
 
 /* One running bot account. */
@@ -45,7 +46,8 @@ struct bridge {
     guint pump_id;
     GQueue jobs; /* archive_job * erasures waiting to run */
     guint jobs_id;
-    gboolean stopping; /* bridge_shutdown was called */
+    gboolean stopping;   /* bridge_shutdown was called */
+    ratecount delivered; /* deliveries confirmed (the statistics) */
 };
 
 /* A worker event's handler (bridge.c's table by proto type); body is

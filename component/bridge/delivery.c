@@ -529,6 +529,7 @@ void delivery_on_delivered(bridge *b, bacct *a, GVariant *body)
     report_args r = {a, 0, NULL, 0, 0, 0, NULL, NULL};
 
     g_variant_get(body, "(t)", &id);
+    ratecount_add(&b->delivered, clock_now(), 1);
     f = g_hash_table_lookup(a->inflight, &id);
     if (!f) {
         /* Handed out before a rewind or by an earlier run of imgroups (a

@@ -721,3 +721,15 @@ int registry_member_add(registry *r, const char *group, const char *account,
     }
     return 0;
 }
+
+int registry_announce(registry *r, const char *text, guint *reached)
+{
+    *reached = 0;
+    return r->hooks.announce ? r->hooks.announce(text, reached, r->hook_data)
+                             : -1;
+}
+
+guint registry_delivered(registry *r)
+{
+    return r->hooks.delivered ? r->hooks.delivered(r->hook_data) : 0;
+}

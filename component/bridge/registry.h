@@ -67,6 +67,13 @@ typedef struct registry_hooks {
      * g_frees it) for the command's error note. */
     int (*member_add)(const char *group, const char *account,
                       const char *handle, char **why, void *userdata);
+    /* A service admin's announcement (text borrowed): queued as a bot
+     * notice for every legacy member and bridged chat of every enabled
+     * account, delivered paced. Returns 0 with *reached (how many
+     * targets), or -1. */
+    int (*announce)(const char *text, guint *reached, void *userdata);
+    /* Deliveries the workers confirmed in the last minute. */
+    guint (*delivered)(void *userdata);
 } registry_hooks;
 
 typedef struct registry registry;
@@ -142,5 +149,10 @@ int registry_validate(const account_rec *a, gboolean for_add, char **why);
  * set. Strings borrowed for the call. */
 int registry_member_add(registry *r, const char *group, const char *account,
                         const char *handle, char **why);
+
+/* Through the announce and delivered hooks (adhoc.c's statistics and
+ * announcement): -1 and 0 when no bridge runs. */
+int registry_announce(registry *r, const char *text, guint *reached);
+guint registry_delivered(registry *r);
 
 #endif

@@ -381,28 +381,40 @@ static guint count_children(xmpp_stanza_t *x, const char *name)
 static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
                    xmpp_stanza_t *x)
 {
-    xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(x, "invite");
-    xmpp_stanza_t *msg = NULL, *ux, *inv;
     const char *to = xmpp_stanza_get_attribute(c, "to");
-    char *reason = NULL, *bare = NULL;
-    GError *err = NULL;
-    const char *why = NULL, *password;
-    enum xerr e = options_may_invite(r->cfg, o->aff, &why);
+    char *reason = NULL;
+    const char *why = NULL;
+    enum xerr e;
 
-    if (e != XERR_NONE) {
-        muc_reply_error(up, st, e, why);
-        return;
-    }
     if (count_children(x, "invite") > 1) {
-        muc_reply_error(up, st, XERR_BAD_REQUEST,
-                        "one invitation per message");
+        muc_reply_error(up, st, XERR_BAD_REQUEST, "one invitation per message");
         return;
     }
+    reason = stanza_reason(uplink_ctx(up), c);
+    e = muc_invite(m, up, r, o->bare, o->aff, to, reason,
+                   xmpp_stanza_get_id(st), &why);
+    if (e != XERR_NONE)
+        muc_reply_error(up, st, e, why);
+    g_free(reason);
+}
+
+enum xerr muc_invite(muc *m, uplink *up, room *r, const char *inviter,
+                     enum affiliation aff, const char *to, const char *reason,
+                     const char *id, const char **why)
+{
+    xmpp_ctx_t *ctx = uplink_ctx(up);
+    xmpp_stanza_t *msg, *ux, *inv;
+    char *bare = NULL;
+    GError *err = NULL;
+    const char *password;
+    enum xerr e = options_may_invite(r->cfg, aff, why);
+
+    if (e != XERR_NONE)
+        return e;
     if (!to || !(bare = jid_bare_fold(to))) {
-        muc_reply_error(up, st, XERR_JID_MALFORMED,
-                        "an invitation needs a valid 'to'");
-        return;
+        *why = "an invitation needs a valid 'to'";
+        return XERR_JID_MALFORMED;
     }
     if (options_invite_adds_member(r->cfg)) {
         member_args ma = {r->name, bare};
@@ -410,16 +422,16 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
             log_error_about(LOG_STORE, r->name, "invitation: %s",
                             err ? err->message : "?");
             g_clear_error(&err);
-            muc_reply_error(up, st, XERR_INTERNAL_SERVER_ERROR, NULL);
-            goto leave;
+            g_free(bare);
+            return XERR_INTERNAL_SERVER_ERROR;
         }
     }
-    msg = xmpp_message_new(ctx, NULL, to, xmpp_stanza_get_id(st));
+    msg = xmpp_message_new(ctx, NULL, to, id);
     xmpp_stanza_set_from(msg, r->jid);
     ux = stanza_elem(ctx, "x", NS_MUC_USER);
     inv = stanza_elem(ctx, "invite", NULL);
-    xmpp_stanza_set_attribute(inv, "from", o->bare);
-    if ((reason = stanza_reason(ctx, c)))
+    xmpp_stanza_set_attribute(inv, "from", inviter);
+    if (reason)
         stanza_add_text(ctx, inv, "reason", reason);
     stanza_add(ux, inv);
     if ((password = options_invite_password(r->cfg)))
@@ -427,11 +439,10 @@ static void invite(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st,
     stanza_add(msg, ux);
     /* Remembered so that only this invitee's decline goes back, and only
      * to this inviter. */
-    room_invite_add(r, bare, o->bare, clock_now());
+    room_invite_add(r, bare, inviter, clock_now());
     stanza_send(up, msg);
-leave:
-    g_free(reason);
     g_free(bare);
+    return XERR_NONE;
 }
 
 /* XEP-0045 §7.8.2: a declined invitation goes back to the inviter, from

@@ -122,6 +122,30 @@ enum xerr muc_may_enter(muc *m, const char *group, const char *bare,
 /* The group's configuration (borrowed until the room changes), or NULL. */
 const group_cfg *muc_group(muc *m, const char *group);
 
+/* ---- the service admins' view (muc_service.c, admin/) ---- */
+
+/* The occupants of group now, and how many of them are legacy (*legacy);
+ * 0 for a group not loaded (nobody is in it). Loads nothing. */
+guint muc_group_occupants(muc *m, const char *group, guint *legacy);
+/* The same for every group together. */
+guint muc_occupants_total(muc *m, guint *legacy);
+/* A new group name (a folded localpart) owned by owner (a folded bare JID),
+ * public and persistent with the defaults of a room made by a join.
+ * XERR_NONE, or with *why: JID_MALFORMED (not a name the service can
+ * key), CONFLICT (it exists), INTERNAL_SERVER_ERROR (the store). */
+enum xerr muc_group_new(muc *m, const char *name, const char *owner,
+                        const char **why);
+/* text (borrowed) as a groupchat message from each room's bare JID to
+ * every session of every XMPP occupant of every group; not archived.
+ * Returns how many sessions it was sent to. */
+guint muc_announce(muc *m, uplink *up, const char *text);
+/* A mediated invitation (XEP-0045 §7.8.2) to to from inviter (a folded
+ * bare JID, who need not be in the room), with the room's rules as for an
+ * occupant's <invite/>; reason may be NULL. XERR_NONE, or with *why. */
+enum xerr muc_group_invite(muc *m, uplink *up, const char *group,
+                           const char *inviter, const char *to,
+                           const char *reason, const char **why);
+
 /* Tells every occupant the service is going down (XEP-0045 status 332) and
  * forgets them. */
 void muc_shutdown(muc *m, uplink *up);

@@ -106,6 +106,14 @@ gboolean muc_rate_allows(muc *m, room *r, const occ *o);
 void muc_fanout_said(uplink *up, room *r, const archive_msg *a,
                      const char *live, const char *id);
 
+/* XEP-0045 §7.8.2: a mediated invitation from inviter (a bare JID with
+ * affiliation aff) to to, from the room (message.c; an occupant's <invite/>
+ * and an owner's ad-hoc command). reason, id may be NULL. XERR_NONE, or the
+ * refusal with *why. */
+enum xerr muc_invite(muc *m, uplink *up, room *r, const char *inviter,
+                     enum affiliation aff, const char *to, const char *reason,
+                     const char *id, const char **why);
+
 /* Deletes r from the store (record, affiliations, archive) and from the
  * engine; r is freed. Returns 0, or -1 (logged) when the store refused. */
 int muc_room_erase(muc *m, room *r);

@@ -54,7 +54,7 @@ void router_free(router *r)
 void router_set_registry(router *r, registry *reg)
 {
     adhoc_free(r->adhoc);
-    r->adhoc = reg ? adhoc_new(r->cfg, reg, r->muc) : NULL;
+    r->adhoc = reg ? adhoc_new(r->cfg, r->st, reg, r->muc) : NULL;
 }
 
 void router_shutdown(router *r, uplink *up)

@@ -1,15 +1,19 @@
 """Scenario: XEP-0050 ad-hoc commands — the admins' bot account commands on
-the component JID (list, add, change, enable, disable, remove), the owners'
-member-add on a room JID, sessions, errors, and passwords never sent back."""
+the component JID (list, add, change, enable, disable, remove), their group
+commands (list, statistics, announce, create, configure, destroy), the
+owners' commands on a room JID (member-add, members, retention, invite),
+sessions, errors, and passwords never sent back."""
 
 import os
+import re
 import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (SANITIZER_RE, FakeServer, Imgroups, SUITE, base_config,  # noqa: E402
                      check, render, render_config, test, tmpdir)
-from muclib import A, B, C, ERR, create  # noqa: E402
+from muclib import (A, B, C, ERR, USER_NS, create, empty_subject, groupchat_to,  # noqa: E402
+                    join, say, self_presence)
 
 CMD = 'http://jabber.org/protocol/commands'
 DATA = 'jabber:x:data'
@@ -21,7 +25,14 @@ ADMIN_NODES = [('accounts', 'List bot accounts'), ('account-add', 'Add a bot acc
                ('account-change', 'Change a bot account'),
                ('account-enable', 'Enable bot accounts'),
                ('account-disable', 'Disable bot accounts'),
-               ('account-remove', 'Remove a bot account')]
+               ('account-remove', 'Remove a bot account'),
+               ('groups', 'List all groups'), ('stats', 'Service statistics'),
+               ('http://jabber.org/protocol/admin#announce', 'Announce to every member'),
+               ('group-create', 'Create a group'), ('group-configure', 'Configure a group'),
+               ('group-destroy', 'Destroy a group')]
+ROOM_NODES = [('member-add', 'Add a legacy member'), ('members', 'List members'),
+              ('retention', 'Set how long messages are kept'), ('invite', 'Invite someone')]
+ANNOUNCE = 'http://jabber.org/protocol/admin#announce'
 
 
 def config(port, store, extra=None):
@@ -432,15 +443,15 @@ def member_add():
     create(s, 'mroom')
     room = 'mroom@%s' % C
     q = "<query xmlns='http://jabber.org/protocol/disco#items' node='%s'" % CMD
+    items = ''.join("<item jid='%s' node='%s' name='%s'/>" % (room, n, name)
+                    for n, name in ROOM_NODES)
     s.send("<iq type='get' id='m1' from='%s' to='%s'>%s/></iq>" % (A, room, q))
-    s.expect("<iq type='result' id='m1' from='%s' to='%s'>%s>"
-             "<item jid='%s' node='member-add' name='Add a legacy member'/></query></iq>"
-             % (room, A, q, room))
+    s.expect("<iq type='result' id='m1' from='%s' to='%s'>%s>%s</query></iq>"
+             % (room, A, q, items))
     # the service admins own every group
     s.send("<iq type='get' id='m1a' from='%s' to='%s'>%s/></iq>" % (ADMIN, room, q))
-    s.expect("<iq type='result' id='m1a' from='%s' to='%s'>%s>"
-             "<item jid='%s' node='member-add' name='Add a legacy member'/></query></iq>"
-             % (room, ADMIN, q, room))
+    s.expect("<iq type='result' id='m1a' from='%s' to='%s'>%s>%s</query></iq>"
+             % (room, ADMIN, q, items))
     s.send("<iq type='get' id='m2' from='%s' to='%s'>%s/></iq>" % (B, room, q))
     s.expect("<iq type='result' id='m2' from='%s' to='%s'>%s/></iq>" % (room, B, q))
     send_command(s, 'm3', 'member-add', frm=B, to=room)
@@ -477,6 +488,287 @@ def member_add():
     # no such room
     send_command(s, 'm10', 'member-add', frm=A, to='nowhere@%s' % C)
     s.expect(error_literal('m10', 'nowhere@%s' % C, 'cancel', 'item-not-found', to=A))
+
+
+def run_collect(s, ident, node, **kw):
+    """Send a command; return its <command/> and what came before its reply."""
+    send_command(s, ident, node, **kw)
+    before = []
+    while True:
+        st = s._need_conn().next_stanza(5)
+        check(st is not None, 'no reply to %s' % ident)
+        if st.tag.split('}')[-1] == 'iq' and st.get('id') == ident:
+            break
+        before.append(st)
+    check(st.get('type') == 'result', 'not a result: %s' % render(st))
+    cmd = st.find('{%s}command' % CMD)
+    check(cmd is not None and cmd.get('node') == node, 'no <command/>: %s' % render(st))
+    return cmd, before
+
+
+def table(x):
+    """A result table: (its columns, its rows as dicts)."""
+    cols = [f.get('var') for f in x.findall('{%s}reported/{%s}field' % (DATA, DATA))]
+    rows = [{f.get('var'): (f.findtext('{%s}value' % DATA) or '')
+             for f in item.findall('{%s}field' % DATA)}
+            for item in x.findall('{%s}item' % DATA)]
+    return cols, rows
+
+
+def create_group(s, ident, name, owner=None):
+    first = run(s, ident + 'a', 'group-create', status='executing')
+    f = [('group', name)] + ([('owner', owner)] if owner else [])
+    return run(s, ident + 'b', 'group-create', sid=first.get('sessionid'), fields=f)
+
+
+def configure(s, ident, group, fields_):
+    """group-configure of group by the admin with fields_; returns the done
+    <command/> and the form it offered."""
+    first = run(s, ident + 'a', 'group-configure', status='executing')
+    check(actions(first) == ('next', ['next']), 'actions: %s' % (actions(first),))
+    second = run(s, ident + 'b', 'group-configure', sid=first.get('sessionid'),
+                 fields=[('group', group)], status='executing')
+    offered = form(second)
+    done = run(s, ident + 'c', 'group-configure', sid=first.get('sessionid'),
+               fields=[('FORM_TYPE', 'http://jabber.org/protocol/muc#roomconfig')] + fields_)
+    return done, offered
+
+
+def status_104(room, to):
+    return ("<message type='groupchat' from='%s@%s' to='%s'><x %s><status code='104'/></x>"
+            "</message>" % (room, C, to, USER_NS))
+
+
+SERVICE_NODES = [n for n, _ in ADMIN_NODES if not n.startswith('account')]
+
+
+@test('the group commands: a stranger and a group owner get forbidden on the '
+      'component, and see none of them')
+def group_commands_forbidden():
+    s = rig()
+    for i, node in enumerate(SERVICE_NODES):
+        for who in (USER, A):
+            send_command(s, 'x%d%s' % (i, who[0]), node, frm=who)
+            s.expect(error_literal('x%d%s' % (i, who[0]), C, 'cancel', 'forbidden', to=who))
+
+
+@test('group-create makes a group owned by whoever the admin names; a taken or '
+      'bad name gets the form again with what is wrong')
+def group_create():
+    s = rig()
+    done = create_group(s, 'gc1', 'Made', owner='Bob@localhost')
+    check(done.get('status') == 'completed' and
+          notes(done) == [('info', 'Group made@%s created, owned by bob@localhost.' % C)],
+          'notes: %s' % notes(done))
+    again = create_group(s, 'gc2', 'made')
+    check(again.get('status') == 'executing' and
+          notes(again) == [('error', 'group: that group exists')], 'notes: %s' % notes(again))
+    again = create_group(s, 'gc3', 'bad name')
+    check(again.get('status') == 'executing' and
+          notes(again) == [('error', 'group: not a valid group name')], 'notes: %s' % notes(again))
+    # bob owns it: he sees the owners' commands there
+    q = "<query xmlns='http://jabber.org/protocol/disco#items' node='%s'" % CMD
+    s.send("<iq type='get' id='gc4' from='%s' to='made@%s'>%s/></iq>" % (B, C, q))
+    st = s._need_conn().next_stanza(5)
+    nodes = [i.get('node') for i in st.iter('{http://jabber.org/protocol/disco#items}item')]
+    check(nodes == [n for n, _ in ROOM_NODES], 'bob sees %s' % nodes)
+
+
+@test('group-configure offers the room\'s own form and stores it; the '
+      'occupants get 104 after the admin\'s result')
+def group_configure():
+    s = rig()
+    join(s, 'made', 'alice', A)
+    s.expect(self_presence('made', 'alice', A, 'none', 'participant', [110]))
+    s.expect(empty_subject('made', A))
+    done, offered = configure(s, 'cf1', 'made',
+                              [('muc#roomconfig_roomname', 'Made here'),
+                               ('muc#roomconfig_publicroom', '0')])
+    check(form_is(offered, 'http://jabber.org/protocol/muc#roomconfig') and
+          'muc#roomconfig_roomname' in fields(offered), 'form: %s' % render(offered))
+    check(done.get('status') == 'completed' and
+          notes(done) == [('info', 'Group made configured.')], 'notes: %s' % notes(done))
+    s.expect(status_104('made', A))
+    # a group that does not exist: the first form again
+    first = run(s, 'cf2', 'group-configure', status='executing')
+    again = run(s, 'cf3', 'group-configure', sid=first.get('sessionid'),
+                fields=[('group', 'nowhere')], status='executing')
+    check(notes(again) == [('error', 'group: no such group here')], 'notes: %s' % notes(again))
+    # a value the room refuses: the room's form again, with the field named
+    done, _ = configure(s, 'cf4', 'made', [('muc#roomconfig_maxusers', 'many')])
+    check(done.get('status') == 'executing' and notes(done)[0][0] == 'error' and
+          'maxusers' in notes(done)[0][1], 'notes: %s' % notes(done))
+
+
+def form_is(x, ns):
+    return any(f.get('var') == 'FORM_TYPE' and values(f) == [ns]
+               for f in x.findall('{%s}field' % DATA))
+
+
+@test('groups lists every group, hidden ones too, with its figures, fifty a '
+      'page; next shows the rest')
+def groups_listing():
+    s = rig()
+    cmd = run(s, 'gl1', 'groups')
+    cols, rows = table(form(cmd))
+    check(cols == ['group', 'name', 'listed', 'occupants', 'members', 'messages_24h',
+                   'outbox'], 'columns: %s' % cols)
+    by = {r['group']: r for r in rows}
+    check(cmd.get('status') == 'completed', 'status: %s' % render(cmd))
+    check(by['made']['listed'] == 'hidden' and by['made']['name'] == 'Made here' and
+          by['made']['occupants'] == '1 (0 legacy)' and by['made']['members'] == 'xmpp 1',
+          'made: %s' % by.get('made'))
+    check(by['mroom']['listed'] == 'public' and by['mroom']['members'] == 'prpl-irc 1, xmpp 1' and
+          by['mroom']['outbox'] == '0',
+          'mroom: %s' % by.get('mroom'))
+    check(by['mroom']['messages_24h'] == '0', 'mroom: %s' % by['mroom'])
+    say(s, 'made', 'gl-say', 'hello')
+    s.expect(groupchat_to('made', 'alice', A, 'hello', 'gl-say'))
+    total = len(rows)
+    for i in range(ADHOC_PAGE - total + 5):
+        check(create_group(s, 'pg%d' % i, 'page%02d' % i).get('status') == 'completed',
+              'page%02d not created' % i)
+    first = run(s, 'gl2', 'groups', status='executing')
+    check(actions(first) == ('next', ['complete', 'next']), 'actions: %s' % (actions(first),))
+    _, rows1 = table(form(first))
+    check(len(rows1) == ADHOC_PAGE and
+          notes(first) == [('info', 'Groups 1 to 50 of %d; next for more.' % (ADHOC_PAGE + 5))],
+          'page 1: %d rows, %s' % (len(rows1), notes(first)))
+    second = run(s, 'gl3', 'groups', sid=first.get('sessionid'), status='completed')
+    _, rows2 = table(form(second))
+    names = [r['group'] for r in rows1 + rows2]
+    check(len(rows2) == 5 and names == sorted(names) and len(set(names)) == ADHOC_PAGE + 5,
+          'pages: %s' % names)
+    made = [r for r in rows1 + rows2 if r['group'] == 'made'][0]
+    check(made['messages_24h'] == '1', 'made: %s' % made)
+    # complete on a page ends the listing
+    first = run(s, 'gl4', 'groups', status='executing')
+    run(s, 'gl5', 'groups', sid=first.get('sessionid'), action='complete', status='completed')
+
+
+ADHOC_PAGE = 50
+
+
+@test('stats gives the service\'s figures in one result form')
+def stats():
+    s = rig()
+    cmd = run(s, 'st1', 'stats', status='completed')
+    f = {var: values(fl) for var, fl in fields(form(cmd)).items()}
+    check(list(f) == ['groups', 'occupants', 'legacy_members', 'accounts_online',
+                      'deliveries_per_minute', 'outbox', 'uptime', 'store_size'],
+          'fields: %s' % list(f))
+    check(f['groups'] == [str(ADHOC_PAGE + 5)], 'groups: %s' % f['groups'])
+    check(f['occupants'] == ['2 (0 legacy)'], 'occupants: %s' % f['occupants'])
+    check(f['legacy_members'] == ['1'] and f['deliveries_per_minute'] == ['0'], 'f: %s' % f)
+    check(re.match(r'^\d+ of \d+$', f['accounts_online'][0]), f['accounts_online'])
+    check(re.match(r'^\d+d \d\d:\d\d:\d\d$', f['uptime'][0]), f['uptime'])
+    check(re.match(r'^\d+ KiB of \d+ KiB$', f['store_size'][0]), f['store_size'])
+    check(notes(cmd) == [('info', 'The service now.')], notes(cmd))
+
+
+@test('announce: every occupant of every group gets it from the room, each '
+      'legacy target has it queued; an empty or too long one is refused')
+def announce():
+    s = rig()
+
+    def waiting(ident):
+        cmd = run(s, ident, 'stats', status='completed')
+        text = values(fields(form(cmd))['outbox'])[0]
+        m = re.match(r'^(\d+) \((\d+) notices, 0 room messages\)$', text)
+        check(m, 'outbox: %s' % text)
+        return int(m.group(1)), int(m.group(2))
+
+    was = waiting('an0')
+    first = run(s, 'an1', ANNOUNCE, status='executing')
+    check(fields(form(first))['announcement'].get('type') == 'text-multi', render(form(first)))
+    again = run(s, 'an2', ANNOUNCE, sid=first.get('sessionid'),
+                fields=[('announcement', ['  '])], status='executing')
+    check(notes(again) == [('error', 'announcement: say something')], notes(again))
+    again = run(s, 'an3', ANNOUNCE, sid=first.get('sessionid'),
+                fields=[('announcement', ['x' * 10001])], status='executing')
+    check(notes(again) == [('error', 'announcement: at most 10000 characters')], notes(again))
+    done, before = run_collect(s, 'an4', ANNOUNCE, sid=first.get('sessionid'),
+                               fields=[('announcement', ['Maintenance at 10:00', 'Back soon'])])
+    check(done.get('status') == 'completed', render(done))
+    got = sorted((st.get('from'), st.get('to'), st.get('type'),
+                  st.findtext('{jabber:component:accept}body')) for st in before)
+    text = 'Maintenance at 10:00\nBack soon'
+    check(got == [('made@%s' % C, A, 'groupchat', text), ('mroom@%s' % C, A, 'groupchat', text)],
+          'sent: %s' % got)
+    check(notes(done) == [('info', 'Sent to 2 XMPP sessions in the groups; queued for 2 '
+                                   'legacy members and chats.')], notes(done))
+    # the bots of mroom are offline here (no IRC server): both notices wait
+    now = waiting('an5')
+    # (the bots' own notices to carol may be queued meanwhile too)
+    check(now[1] >= was[1] + 2 and now[0] == now[1], 'waiting: %s then %s' % (was, now))
+    cmd = run(s, 'an6', 'groups')
+    rows = {r['group']: r for r in table(form(cmd))[1]}
+    check(int(rows['mroom']['outbox']) >= 2, 'mroom: %s' % rows['mroom'])
+    if cmd.get('status') == 'executing':
+        run(s, 'an7', 'groups', sid=cmd.get('sessionid'), action='complete')
+
+
+@test('an owner lists the members with their network, sets the retention and '
+      'invites; a participant and a stranger get forbidden')
+def owner_commands():
+    s = rig()
+    room = 'mroom@%s' % C
+    for i, node in enumerate(n for n, _ in ROOM_NODES):
+        for who in (B, USER):
+            send_command(s, 'o%d%s' % (i, who[0]), node, frm=who, to=room)
+            s.expect(error_literal('o%d%s' % (i, who[0]), room, 'cancel', 'forbidden', to=who))
+    cmd = run(s, 'ow1', 'members', frm=A, to=room, status='completed')
+    cols, rows = table(form(cmd))
+    check(cols == ['who', 'network', 'affiliation', 'nick'], cols)
+    check([(r['who'], r['network'], r['affiliation']) for r in rows] ==
+          [('alice@localhost', 'xmpp', 'owner'),
+           ('carol', 'prpl-irc (bot mbot)', 'legacy member')], 'rows: %s' % rows)
+    # retention
+    first = run(s, 'ow2', 'retention', frm=A, to=room, status='executing')
+    check(values(fields(form(first))['keep_days']) == ['-1'], render(form(first)))
+    again = run(s, 'ow3', 'retention', frm=A, to=room, sid=first.get('sessionid'),
+                fields=[('keep_days', 'soon')], status='executing')
+    check(notes(again)[0][0] == 'error', notes(again))
+    done = run(s, 'ow4', 'retention', frm=A, to=room, sid=first.get('sessionid'),
+               fields=[('keep_days', '7')], status='completed')
+    check(notes(done) == [('info', 'Retention of mroom set to 7.')], notes(done))
+    s.expect(status_104('mroom', A))
+    s.send("<iq type='get' id='ow5' from='%s' to='%s'><query "
+           "xmlns='http://jabber.org/protocol/muc#owner'/></iq>" % (A, room))
+    st = s._need_conn().next_stanza(5)
+    kd = [values(f) for f in st.iter('{%s}field' % DATA) if f.get('var') == 'imgroups#keep_days']
+    check(kd == [['7']], 'keep_days: %s' % kd)
+    # invite: the room passes it on, naming the owner
+    first = run(s, 'ow6', 'invite', frm=A, to=room, status='executing')
+    done, before = run_collect(s, 'ow7', 'invite', frm=A, to=room, sid=first.get('sessionid'),
+                               fields=[('jid', 'bob@localhost'), ('reason', 'come')])
+    check(notes(done) == [('info', 'bob@localhost invited.')], notes(done))
+    check(len(before) == 1, 'sent: %s' % [render(b) for b in before])
+    inv = before[0]
+    check(inv.get('from') == room and inv.get('to') == 'bob@localhost' and
+          inv.find('{http://jabber.org/protocol/muc#user}x/'
+                   '{http://jabber.org/protocol/muc#user}invite').get('from') ==
+          'alice@localhost', render(inv))
+    # the admin, who owns every group, runs them too
+    run(s, 'ow8', 'members', frm=ADMIN, to=room, status='completed')
+
+
+@test('group-destroy tells each occupant, and the group is gone')
+def group_destroy():
+    s = rig()
+    first = run(s, 'gd1', 'group-destroy', status='executing')
+    done, before = run_collect(s, 'gd2', 'group-destroy', sid=first.get('sessionid'),
+                               fields=[('group', 'made@%s' % C), ('reason', 'closing')])
+    check(notes(done) == [('info', 'Group made destroyed.')], notes(done))
+    check(len(before) == 1 and before[0].get('type') == 'unavailable' and
+          before[0].get('to') == A, 'sent: %s' % [render(b) for b in before])
+    d = before[0].find('{http://jabber.org/protocol/muc#user}x/'
+                       '{http://jabber.org/protocol/muc#user}destroy')
+    check(d is not None and d.findtext('{http://jabber.org/protocol/muc#user}reason') ==
+          'closing', render(before[0]))
+    cmd = run(s, 'gd3', 'groups')
+    names = [r['group'] for r in table(form(cmd))[1]]
+    check('made' not in names, 'still listed: %s' % names)
 
 
 @test('the imgroups of these tests stops cleanly, open sessions and all '

@@ -1,0 +1,521 @@
+/* svc_groups: list, create, configure and destroy any group, for the
+ * service admins. */
+#include "svc_groups.h"
+
+#include <string.h>
+
+#include "bridge.h"
+#include "clock.h"
+#include "form.h"
+#include "log.h"
+#include "members.h"
+#include "outbox.h"
+#include "stanza.h"
+
+#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+
+/* Messages looked at to count a group's last 24 hours: past it the figure
+ * reads "10000+" (a listing's page stays bounded work). */
+#define DAY_COUNT_MAX 10000
+
+/* ---- the listing ---- */
+
+static const char *const list_vars[] = {
+    "group", "name", "listed", "occupants", "members", "messages_24h", "outbox",
+};
+static const char *const list_labels[] = {
+    "Group",
+    "Name",
+    "Listed",
+    "Occupants now",
+    "Members per network",
+    "Messages in the last 24 hours",
+    "Waiting for legacy members",
+};
+
+typedef struct day_args {
+    gint64 cutoff_us;
+    guint n;
+} day_args;
+
+static int count_day(const archive_msg *m, void *ud)
+{
+    day_args *d = ud;
+
+    if (m->time_us < d->cutoff_us)
+        return 1;
+    d->n++;
+    return 0;
+}
+
+typedef struct network_args {
+    registry *reg;
+    const char *component;
+    GHashTable *counts; /* protocol -> guint (GUINT_TO_POINTER) */
+} network_args;
+
+static void count_in(GHashTable *counts, const char *key)
+{
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, key));
+
+    g_hash_table_replace(counts, g_strdup(key), GUINT_TO_POINTER(n + 1));
+}
+
+static int count_member(const member_rec *m, void *ud)
+{
+    network_args *na = ud;
+    registry_account *ra = registry_get(na->reg, m->account);
+
+    count_in(na->counts, ra ? ra->rec->protocol : "?");
+    return 0;
+}
+
+static int count_affiliated(const char *bare, enum affiliation a,
+                            const char *reason, void *ud)
+{
+    network_args *na = ud;
+
+    /* a legacy member's made-up JID is counted by its network below */
+    if ((a == AFF_MEMBER || a == AFF_ADMIN || a == AFF_OWNER) &&
+        !bridge_is_legacy_jid(na->component, bare))
+        count_in(na->counts, "xmpp");
+    return 0;
+}
+
+static int compare_keys(gconstpointer a, gconstpointer b, gpointer unused)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "xmpp 3, prpl-irc 2": the group's members (affiliated JIDs, legacy
+ * members by their account's protocol), networks in name order. */
+static char *members_per_network(adhoc *ad, MDB_txn *txn, const char *group)
+{
+    network_args na = {
+        ad->reg, ad->cfg->jid,
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+    GString *out = g_string_new(NULL);
+    guint n = 0;
+    gpointer *keys;
+
+    affiliations_foreach(txn, ad->st, group, count_affiliated, &na);
+    members_foreach_group(txn, ad->st, group, count_member, &na);
+    keys = g_hash_table_get_keys_as_array(na.counts, &n);
+    g_qsort_with_data(keys, n, sizeof(*keys), compare_keys, NULL);
+    for (guint i = 0; i < n; i++)
+        g_string_append_printf(
+            out, "%s%s %u", i ? ", " : "", (char *)keys[i],
+            GPOINTER_TO_UINT(g_hash_table_lookup(na.counts, keys[i])));
+    g_free(keys);
+    g_hash_table_unref(na.counts);
+    return g_string_free(out, FALSE);
+}
+
+typedef struct lag_args {
+    MDB_txn *txn;
+    const store *st;
+    const char *group; /* NULL: every group */
+    GHashTable *heads; /* group -> guint64 * its archive head */
+    guint64 n;
+} lag_args;
+
+static int add_lag(const char *account, char kind, const char *target,
+                   const outbox_cursor *c, void *ud)
+{
+    lag_args *l = ud;
+    guint64 *head;
+
+    if (l->group && strcmp(c->group, l->group))
+        return 0;
+    if (!(head = g_hash_table_lookup(l->heads, c->group))) {
+        head = g_new0(guint64, 1);
+        archive_head(l->txn, l->st, c->group, head);
+        g_hash_table_insert(l->heads, g_strdup(c->group), head);
+    }
+    if (*head > c->seq)
+        l->n += *head - c->seq;
+    return 0;
+}
+
+static void lag_of(registry_account *ra, void *ud)
+{
+    lag_args *l = ud;
+
+    if (!l->group || !g_strcmp0(ra->rec->group, l->group))
+        outbox_cursor_foreach(l->txn, l->st, ra->rec->name, add_lag, l);
+}
+
+guint64 svc_groups_lag(adhoc *ad, MDB_txn *txn, const char *group)
+{
+    lag_args l = {
+        txn, ad->st, group,
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free), 0};
+
+    registry_foreach(ad->reg, lag_of, &l);
+    g_hash_table_unref(l.heads);
+    return l.n;
+}
+
+static int add_pending(const char *account, char kind, const char *target,
+                       guint64 pending, void *ud)
+{
+    *(guint64 *)ud += pending;
+    return 0;
+}
+
+typedef struct pending_args {
+    MDB_txn *txn;
+    const store *st;
+    const char *group;
+    guint64 n;
+} pending_args;
+
+static void pending_of(registry_account *ra, void *ud)
+{
+    pending_args *p = ud;
+
+    if (!g_strcmp0(ra->rec->group, p->group))
+        outbox_foreach_pending_target(p->txn, p->st, ra->rec->name, add_pending,
+                                      &p->n);
+}
+
+/* What waits for the group's legacy targets: the notices queued for its
+ * accounts and the room messages past each cursor (svc_groups_lag). */
+static guint64 outbox_depth(adhoc *ad, MDB_txn *txn, const char *group)
+{
+    pending_args p = {txn, ad->st, group, 0};
+
+    registry_foreach(ad->reg, pending_of, &p);
+    return p.n + svc_groups_lag(ad, txn, group);
+}
+
+static void list_row(request *rq, xmpp_stanza_t *x, MDB_txn *txn,
+                     const group_cfg *g, gint64 now_real)
+{
+    adhoc *ad = rq->ad;
+    day_args day = {now_real - (gint64)24 * 3600 * G_USEC_PER_SEC, 0};
+    guint legacy = 0,
+          occupants = muc_group_occupants(ad->muc, g->localpart, &legacy);
+    char *members = members_per_network(ad, txn, g->localpart);
+    char occ_text[48], day_text[24], depth_text[24];
+    const char *values[G_N_ELEMENTS(list_vars)];
+
+    archive_foreach_back(txn, ad->st, g->localpart, DAY_COUNT_MAX, count_day,
+                         &day);
+    g_snprintf(occ_text, sizeof(occ_text), "%u (%u legacy)", occupants, legacy);
+    g_snprintf(day_text, sizeof(day_text), "%u%s", day.n,
+               day.n >= DAY_COUNT_MAX ? "+" : "");
+    g_snprintf(depth_text, sizeof(depth_text), "%" G_GUINT64_FORMAT,
+               outbox_depth(ad, txn, g->localpart));
+    values[0] = g->localpart;
+    values[1] = g->name;
+    values[2] = g->is_public ? "public" : "hidden";
+    values[3] = occ_text;
+    values[4] = members;
+    values[5] = day_text;
+    values[6] = depth_text;
+    adhoc_row(rq->ctx, x, list_vars, values, G_N_ELEMENTS(list_vars));
+    g_free(members);
+}
+
+/* groups: every group, hidden ones too, ADHOC_PAGE_ROWS a page in name
+ * order; "next" shows the next page (the session keeps the last name
+ * shown). */
+enum xerr svc_groups_list(request *rq, response *rp)
+{
+    adhoc *ad = rq->ad;
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    GPtrArray *all = NULL;
+    xmpp_stanza_t *x;
+    guint first = 0, shown = 0;
+    gint64 now_real = clock_real();
+
+    if (rq->s->stage == 0)
+        g_clear_pointer(&rq->s->cursor, g_free);
+    if (store_read_begin(ad->st, &txn, &err) < 0) {
+        log_error(LOG_STORE, "%s", err->message);
+        g_error_free(err);
+        return XERR_INTERNAL_SERVER_ERROR;
+    }
+    if (groups_list_all(txn, ad->st, &all) != 0) {
+        store_read_end(txn);
+        return XERR_INTERNAL_SERVER_ERROR;
+    }
+    while (rq->s->cursor && first < all->len &&
+           strcmp(((group_cfg *)g_ptr_array_index(all, first))->localpart,
+                  rq->s->cursor) <= 0)
+        first++;
+    x = adhoc_table(rq->ctx, "Groups", list_vars, list_labels,
+                    G_N_ELEMENTS(list_vars));
+    for (guint i = first; i < all->len && shown < ADHOC_PAGE_ROWS; i++) {
+        const group_cfg *g = g_ptr_array_index(all, i);
+        list_row(rq, x, txn, g, now_real);
+        g_free(rq->s->cursor);
+        rq->s->cursor = g_strdup(g->localpart);
+        shown++;
+    }
+    store_read_end(txn);
+    if (first + shown < all->len)
+        adhoc_page(rq, rp, x,
+                   g_strdup_printf("Groups %u to %u of %u; next for more.",
+                                   first + 1, first + shown, all->len));
+    else {
+        rp->x = x;
+        adhoc_finish(
+            rp, "info",
+            g_strdup_printf("%u group%s.", all->len, all->len == 1 ? "" : "s"));
+    }
+    g_ptr_array_unref(all);
+    return XERR_NONE;
+}
+
+/* ---- create ---- */
+
+static xmpp_stanza_t *create_form(request *rq)
+{
+    xmpp_stanza_t *x =
+        form_new(rq->ctx, "form", "Create a group",
+                 "The group's name (its JID's localpart) and its first "
+                 "owner (you, if empty).");
+
+    form_field(rq->ctx, x, "group", "text-single", "Group name", NULL, TRUE);
+    form_field(rq->ctx, x, "owner", "jid-single", "Owner", NULL, FALSE);
+    return x;
+}
+
+enum xerr svc_groups_create(request *rq, response *rp)
+{
+    char *name = NULL, *owner_in = NULL, *owner = NULL, *folded = NULL;
+    const char *why = NULL;
+    enum xerr e;
+
+    if (rq->s->stage == 0) {
+        adhoc_wait(rq, rp, create_form(rq), "complete");
+        return XERR_NONE;
+    }
+    if (form_text_max(rq->form, "group", FALSE, ADHOC_FIELD_MAX, &name) < 0 ||
+        !name || !*name || !(folded = jid_node_fold(name))) {
+        adhoc_again(rq, rp, create_form(rq),
+                    g_strdup("group: a name is required"));
+        goto leave;
+    }
+    if (form_text_max(rq->form, "owner", FALSE, ADHOC_FIELD_MAX, &owner_in) <
+        0) {
+        adhoc_again(rq, rp, create_form(rq),
+                    g_strdup("owner: at most 1024 bytes of UTF-8"));
+        goto leave;
+    }
+    owner =
+        owner_in && *owner_in ? jid_bare_fold(owner_in) : g_strdup(rq->bare);
+    if (!owner) {
+        adhoc_again(rq, rp, create_form(rq),
+                    g_strdup("owner: not a valid JID"));
+        goto leave;
+    }
+    e = muc_group_new(rq->ad->muc, folded, owner, &why);
+    if (e == XERR_INTERNAL_SERVER_ERROR)
+        adhoc_finish(rp, "error", g_strdup_printf("Not created: %s.", why));
+    else if (e != XERR_NONE)
+        adhoc_again(rq, rp, create_form(rq), g_strdup_printf("group: %s", why));
+    else {
+        log_info(LOG_SERVICE, "%s created group %s", rq->bare, folded);
+        adhoc_finish(rp, "info",
+                     g_strdup_printf("Group %s@%s created, owned by %s.",
+                                     folded, rq->ad->cfg->jid, owner));
+    }
+leave:
+    g_free(name);
+    g_free(folded);
+    g_free(owner_in);
+    g_free(owner);
+    return XERR_NONE;
+}
+
+/* ---- through the owner's protocol ---- */
+
+enum xerr svc_groups_owner_iq(request *rq, const char *group, const char *type,
+                              xmpp_stanza_t *query, xmpp_stanza_t **payload,
+                              char **text)
+{
+    xmpp_ctx_t *ctx = rq->ctx;
+    xmpp_stanza_t *iq = xmpp_iq_new(ctx, type, "adhoc");
+    char *to = g_strconcat(group, "@", rq->ad->cfg->jid, NULL);
+    jid j = {(char *)group, rq->ad->cfg->jid, NULL};
+    iq_req sub;
+    iq_res res = {0};
+    enum xerr e;
+
+    *payload = NULL;
+    *text = NULL;
+    xmpp_stanza_set_from(iq, rq->q->from);
+    xmpp_stanza_set_to(iq, to);
+    stanza_add(iq, query);
+    sub =
+        (iq_req){ctx, rq->q->up, iq, query, type, rq->q->from, &j, rq->ad->muc};
+    e = muc_iq(&sub, &res);
+    if (e == XERR_NONE) {
+        *payload = res.payload;
+        res.payload = NULL;
+        /* what muc_owner.c sends once its requester has the result (the
+         * 104 to the occupants) follows the command's result */
+        if (res.after && !rq->after) {
+            rq->after = res.after;
+            rq->after_data = res.after_data;
+        } else if (res.after) {
+            res.after(res.after_data);
+        }
+        res.after = NULL;
+    } else {
+        *text = res.text;
+        res.text = NULL;
+        if (res.after)
+            res.after(res.after_data);
+        res.after = NULL;
+    }
+    iq_res_clear(&res);
+    xmpp_stanza_release(iq);
+    g_free(to);
+    return e;
+}
+
+/* ---- configure ---- */
+
+static xmpp_stanza_t *pick_group_form(request *rq, const char *title,
+                                      gboolean with_reason)
+{
+    xmpp_stanza_t *x =
+        form_new(rq->ctx, "form", title, "The group's name or its JID.");
+
+    form_field(rq->ctx, x, "group", "text-single", "Group", NULL, TRUE);
+    if (with_reason)
+        form_field(rq->ctx, x, "reason", "text-single",
+                   "Reason (shown to the occupants)", NULL, FALSE);
+    return x;
+}
+
+/* The room's configuration form as muc#owner gives it, or NULL with *why. */
+static xmpp_stanza_t *room_form(request *rq, const char *group, char **why)
+{
+    xmpp_stanza_t *payload = NULL, *x = NULL;
+    char *text = NULL;
+    enum xerr e = svc_groups_owner_iq(
+        rq, group, "get", stanza_elem(rq->ctx, "query", NS_MUC_OWNER), &payload,
+        &text);
+
+    if (e == XERR_NONE && payload && (x = form_of(payload)))
+        x = xmpp_stanza_copy(x);
+    else
+        *why = g_strdup_printf("The group's form cannot be read%s%s.",
+                               text ? ": " : "", text ? text : "");
+    if (payload)
+        xmpp_stanza_release(payload);
+    g_free(text);
+    return x;
+}
+
+/* group-configure: the group (stage 1), its muc#owner form (stage 2),
+ * stored through muc_owner.c as if its owner had submitted it. */
+enum xerr svc_groups_configure(request *rq, response *rp)
+{
+    char *why = NULL, *group, *text = NULL;
+    xmpp_stanza_t *x, *query, *payload = NULL;
+    enum xerr e;
+
+    if (rq->s->stage == 0) {
+        adhoc_wait(rq, rp, pick_group_form(rq, "Configure a group", FALSE),
+                   "next");
+        return XERR_NONE;
+    }
+    if (rq->s->stage == 1) {
+        if (!(group = adhoc_group_field(rq, "group", &why))) {
+            adhoc_again(rq, rp, pick_group_form(rq, "Configure a group", FALSE),
+                        why);
+            return XERR_NONE;
+        }
+        if (!(x = room_form(rq, group, &why)))
+            adhoc_finish(rp, "error", why);
+        else {
+            g_free(rq->s->target);
+            rq->s->target = group;
+            group = NULL;
+            adhoc_wait(rq, rp, x, "complete");
+        }
+        g_free(group);
+        return XERR_NONE;
+    }
+    if (!rq->form) {
+        adhoc_finish(rp, "error", g_strdup("No form was submitted."));
+        return XERR_NONE;
+    }
+    query = stanza_elem(rq->ctx, "query", NS_MUC_OWNER);
+    x = xmpp_stanza_copy(rq->form);
+    /* XEP-0050 §3.5.1: any submitted form is a submit. */
+    xmpp_stanza_set_type(x, "submit");
+    stanza_add(query, x);
+    e = svc_groups_owner_iq(rq, rq->s->target, "set", query, &payload, &text);
+    if (payload)
+        xmpp_stanza_release(payload);
+    if (e == XERR_NONE) {
+        log_info(LOG_SERVICE, "%s configured group %s", rq->bare,
+                 rq->s->target);
+        adhoc_finish(rp, "info",
+                     g_strdup_printf("Group %s configured.", rq->s->target));
+    } else if ((x = room_form(rq, rq->s->target, &why))) {
+        /* the form again, as it is stored, with what was refused */
+        adhoc_again(rq, rp, x,
+                    g_strdup(text ? text : "The configuration was refused."));
+    } else {
+        adhoc_finish(rp, "error", why);
+    }
+    g_free(text);
+    return XERR_NONE;
+}
+
+/* ---- destroy ---- */
+
+/* group-destroy: the group and a reason; XEP-0045 §10.9 through
+ * muc_owner.c (every occupant told, the store's records gone). */
+enum xerr svc_groups_destroy(request *rq, response *rp)
+{
+    char *why = NULL, *group, *reason = NULL, *text = NULL;
+    xmpp_stanza_t *query, *d, *payload = NULL;
+    const char *title = "Destroy a group";
+    enum xerr e;
+
+    if (rq->s->stage == 0) {
+        adhoc_wait(rq, rp, pick_group_form(rq, title, TRUE), "complete");
+        return XERR_NONE;
+    }
+    if (!(group = adhoc_group_field(rq, "group", &why))) {
+        adhoc_again(rq, rp, pick_group_form(rq, title, TRUE), why);
+        return XERR_NONE;
+    }
+    if (form_text_max(rq->form, "reason", FALSE, ADHOC_FIELD_MAX, &reason) <
+        0) {
+        adhoc_again(rq, rp, pick_group_form(rq, title, TRUE),
+                    g_strdup("reason: at most 1024 bytes of UTF-8"));
+        g_free(group);
+        return XERR_NONE;
+    }
+    query = stanza_elem(rq->ctx, "query", NS_MUC_OWNER);
+    d = stanza_elem(rq->ctx, "destroy", NULL);
+    if (reason && *reason)
+        stanza_add_text(rq->ctx, d, "reason", reason);
+    stanza_add(query, d);
+    e = svc_groups_owner_iq(rq, group, "set", query, &payload, &text);
+    if (payload)
+        xmpp_stanza_release(payload);
+    if (e == XERR_NONE) {
+        log_info(LOG_SERVICE, "%s destroyed group %s", rq->bare, group);
+        adhoc_finish(rp, "info", g_strdup_printf("Group %s destroyed.", group));
+    } else {
+        adhoc_finish(rp, "error",
+                     g_strdup_printf("Group %s not destroyed%s%s.", group,
+                                     text ? ": " : "", text ? text : ""));
+    }
+    g_free(text);
+    g_free(reason);
+    g_free(group);
+    return XERR_NONE;
+}
