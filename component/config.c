@@ -27,9 +27,9 @@ static void problem_add(GPtrArray *problems, const char *path,
     char *what = g_strdup_vprintf(fmt, ap);
 
     g_ptr_array_add(
-        problems, key ? g_strdup_printf("%s: [%s] %s: %s", path, group, key,
-                                        what)
-                      : g_strdup_printf("%s: [%s]: %s", path, group, what));
+        problems,
+        key ? g_strdup_printf("%s: [%s] %s: %s", path, group, key, what)
+            : g_strdup_printf("%s: [%s]: %s", path, group, what));
     g_free(what);
 }
 
@@ -188,11 +188,11 @@ void config_keys(GPtrArray *out)
                 g_ptr_array_add(out, g_strdup_printf("%s %s", known[i].group,
                                                      known[i].keys[k]));
     for (int a = 0; a < LOG_AREA_COUNT; a++)
-        g_ptr_array_add(out, g_strdup_printf("log %s",
-                                             log_area_name((enum log_area)a)));
+        g_ptr_array_add(
+            out, g_strdup_printf("log %s", log_area_name((enum log_area)a)));
     for (size_t i = 0; i < G_N_ELEMENTS(account_keys); i++)
-        g_ptr_array_add(out, g_strdup_printf(ACCOUNT_PREFIX "NAME %s",
-                                             account_keys[i]));
+        g_ptr_array_add(
+            out, g_strdup_printf(ACCOUNT_PREFIX "NAME %s", account_keys[i]));
     g_ptr_array_add(out, g_strdup(ACCOUNT_PREFIX "NAME " OPTION_PREFIX "KEY"));
 }
 

@@ -29,8 +29,8 @@ static const struct {
     unsigned long magic;
     const char *name;
 } network_fs[] = {
-    {0x6969, "NFS"},      {0x517B, "SMB"},       {0xFF534D42, "CIFS"},
-    {0xFE534D42, "SMB2"}, {0x5346414F, "AFS"},   {0x73757245, "Coda"},
+    {0x6969, "NFS"},      {0x517B, "SMB"},     {0xFF534D42, "CIFS"},
+    {0xFE534D42, "SMB2"}, {0x5346414F, "AFS"}, {0x73757245, "Coda"},
     {0x01021997, "9P"},
 };
 
@@ -69,8 +69,8 @@ static void check_storage(const config *cfg, GPtrArray *problems,
     int rc;
 
     if (!g_path_is_absolute(path))
-        g_ptr_array_add(hints, g_strdup_printf(
-                                   "[storage] path '%s' is relative: to the "
+        g_ptr_array_add(
+            hints, g_strdup_printf("[storage] path '%s' is relative: to the "
                                    "directory imgroups is started in (/ "
                                    "under systemd)",
                                    path));
@@ -143,7 +143,8 @@ static int catalog_read(const config *cfg, catalog **out, GPtrArray *problems)
         g_error_free(err);
         goto leave;
     }
-    if (!g_spawn_check_wait_status(status, NULL) || strlen(text) > CATALOG_MAX) {
+    if (!g_spawn_check_wait_status(status, NULL) ||
+        strlen(text) > CATALOG_MAX) {
         config_problem(problems, cfg->path, "legacy", "worker",
                        "%s --list-protocols failed: is it imgroups-purple "
                        "from this version?",
@@ -158,9 +159,9 @@ static int catalog_read(const config *cfg, catalog **out, GPtrArray *problems)
 
         if (n >= 2 && !strcmp(f[0], "protocol") &&
             !g_hash_table_contains(*out, f[1]))
-            g_hash_table_insert(*out, g_strdup(f[1]),
-                                g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                      g_free, g_free));
+            g_hash_table_insert(
+                *out, g_strdup(f[1]),
+                g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free));
         else if (n >= 4 && !strcmp(f[0], "option") &&
                  (opts = g_hash_table_lookup(*out, f[1])))
             g_hash_table_insert(opts, g_strdup(f[2]), g_strdup(f[3]));

@@ -191,8 +191,8 @@ int main(int argc, char **argv)
         {"version", 'V', 0, G_OPTION_ARG_NONE, &show_version,
          "Print the version and exit", NULL},
         {"config-keys", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
-         &config_keys, "Print the keys the configuration may hold (for "
-         "tests/doc)", NULL},
+         &config_keys,
+         "Print the keys the configuration may hold (for tests/doc)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionContext *octx;

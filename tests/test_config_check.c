@@ -1,5 +1,6 @@
 /* Tests for config_check: what it finds outside the file itself (the
- * worker's plugins and the command line: tests/scenario/test_check_config.py). */
+ * worker's plugins and the command line: tests/scenario/test_check_config.py).
+ */
 #include <string.h>
 
 #include "config_check.h"
@@ -9,9 +10,9 @@ static const struct {
     unsigned long magic;
     const char *name; /* NULL: a local filesystem */
 } filesystems[] = {
-    {0x6969, "NFS"},       {0xFF534D42, "CIFS"}, {0xFE534D42, "SMB2"},
-    {0x517B, "SMB"},       {0xEF53, NULL},       {0x58465342, NULL},
-    {0x01021994, NULL},    {0x9123683E, NULL},
+    {0x6969, "NFS"},    {0xFF534D42, "CIFS"}, {0xFE534D42, "SMB2"},
+    {0x517B, "SMB"},    {0xEF53, NULL},       {0x58465342, NULL},
+    {0x01021994, NULL}, {0x9123683E, NULL},
 };
 
 static void network_filesystems_are_named_and_local_ones_are_not(void)
@@ -26,9 +27,8 @@ static config *load(const char *text)
     GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
     config *cfg = NULL;
 
-    g_assert_cmpint(config_load_data("t.ini", text, strlen(text), &cfg,
-                                     problems),
-                    ==, 0);
+    g_assert_cmpint(
+        config_load_data("t.ini", text, strlen(text), &cfg, problems), ==, 0);
     g_ptr_array_unref(problems);
     return cfg;
 }
@@ -62,9 +62,8 @@ int main(int argc, char **argv)
     g_test_add_func(
         "/config_check/network_filesystems_are_named_and_local_ones_are_not",
         network_filesystems_are_named_and_local_ones_are_not);
-    g_test_add_func(
-        "/config_check/"
-        "a_store_in_a_directory_that_cannot_be_written_is_refused",
-        a_store_in_a_directory_that_cannot_be_written_is_refused);
+    g_test_add_func("/config_check/"
+                    "a_store_in_a_directory_that_cannot_be_written_is_refused",
+                    a_store_in_a_directory_that_cannot_be_written_is_refused);
     return g_test_run();
 }

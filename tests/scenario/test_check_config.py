@@ -114,6 +114,17 @@ def storage_to_be_created():
           show(rc, out, err) + '\n' + repr(os.listdir(d)))
 
 
+@test('a worker that cannot run is named under [legacy] worker, the accounts left unchecked')
+def worker_missing():
+    d = tmpdir()
+    cfg = config(d, protocol='prpl-ircc')
+    cfg['legacy'] = {'worker': os.path.join(d, 'no-such-worker')}
+    rc, out, err, path = run_check(cfg, d)
+    lines = err.splitlines()
+    check(rc == 2 and len(lines) == 1 and lines[0].startswith(
+        '%s: [legacy] worker: cannot run %s/no-such-worker: ' % (path, d)), show(rc, out, err))
+
+
 @test('every problem is reported, each on its own line, in one run')
 def all_problems_at_once():
     d = tmpdir()
