@@ -7,6 +7,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "legacy.h"
@@ -14,6 +15,8 @@
 
 /* Prosody's default component port (mod_component's default_port). */
 #define PROSODY_COMPONENT_PORT 5347
+/* How long the server's component port is given to accept. */
+#define PROBE_TIMEOUT_S 3
 /* A shared secret shorter than this is easy to guess from anywhere that
  * reaches the component port. */
 #define SECRET_MIN 16
@@ -285,8 +288,36 @@ static gboolean is_loopback(const char *host)
     return g_str_has_prefix(host, "127.");
 }
 
+/* As prosodyctl check does, try the server: nothing accepting where
+ * imgroups would connect is what a misplaced component_ports looks like.
+ * A hint, not a problem: the server may be down while the file is fine. */
+static void hint_reach(const config *cfg, GPtrArray *hints)
+{
+    GSocketClient *client = g_socket_client_new();
+    GSocketConnection *conn;
+    GError *err = NULL;
+
+    g_socket_client_set_timeout(client, PROBE_TIMEOUT_S);
+    conn = g_socket_client_connect_to_host(client, cfg->host, cfg->port, NULL,
+                                           &err);
+    if (conn) {
+        g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+        g_object_unref(conn);
+    } else {
+        g_ptr_array_add(hints,
+                        g_strdup_printf("[component] host, port: nothing "
+                                        "accepts a connection at %s:%u now "
+                                        "(%s): is the XMPP server running, "
+                                        "with its component port there?",
+                                        cfg->host, cfg->port, err->message));
+        g_error_free(err);
+    }
+    g_object_unref(client);
+}
+
 static void hint_server(const config *cfg, GPtrArray *hints)
 {
+    hint_reach(cfg, hints);
     if (cfg->port != PROSODY_COMPONENT_PORT)
         g_ptr_array_add(
             hints,

@@ -11,10 +11,11 @@
 /* Checks cfg (already loaded by config_load). Appends each problem (owned
  * strings, "FILE: [section] key: what is wrong") to problems and each hint
  * for the server side (owned strings, one line each) to hints. Runs the
- * worker (`imgroups-purple --list-protocols`) when cfg has accounts, and
+ * worker (`imgroups-purple --list-protocols`) when cfg has accounts,
  * creates and removes a temporary entry in the storage path (or in the
- * nearest existing directory above it). Blocking: for the command line
- * only. Returns 0 if no problem was found, else -1. */
+ * nearest existing directory above it), and opens (and closes) a TCP
+ * connection to the server's component port. Blocking: for the command
+ * line only. Returns 0 if no problem was found, else -1. */
 int config_check(const config *cfg, GPtrArray *problems, GPtrArray *hints);
 
 /* The name of a network filesystem LMDB cannot lock on, from statfs's

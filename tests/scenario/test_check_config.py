@@ -5,6 +5,7 @@ server's side of the link. Each problem is one line naming section and key;
 exit status 2."""
 
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -148,6 +149,23 @@ def hint_port():
           show(rc, out, err))
     rc, out, err, path = run_check(config(d, port=5347), d)
     check(rc == 0 and 'component_ports' not in out, 'port 5347:\n' + show(rc, out, err))
+
+
+@test('nothing listening on the component port gets a hint saying so; a listener, none')
+def hint_reach():
+    d = tmpdir()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind(('127.0.0.1', 0))
+        port = listener.getsockname()[1]
+        rc, out, err, path = run_check(config(d, port=port), d)
+        want = 'hint: [component] host, port: nothing accepts a connection at 127.0.0.1:%d now' % port
+        check(rc == 0 and want in out, 'bound, not listening:\n' + show(rc, out, err))
+        listener.listen(4)
+        rc, out, err, path = run_check(config(d, port=port), d)
+        check(rc == 0 and 'nothing accepts' not in out, 'listening:\n' + show(rc, out, err))
+    finally:
+        listener.close()
 
 
 @test('the secret gets the hint naming Prosody\'s component_secret, and a weak one a warning')
