@@ -41,6 +41,11 @@ def main(t, binary, pages):
             "accepted, not documented: %s\ndocumented, not accepted: %s\n%s%s"
             % (sorted(accepted - documented), sorted(documented - accepted), err, err2))
 
+    rc, out, err = run([binary, "--help"])
+    options = sorted(set(re.findall(r"^\s+(?:-\w, )?(--[a-z][a-z-]*)", out, re.M)))
+    if rc != 0 or "--config" not in options:
+        raise tap.Abort("imgroups --help: %s%s" % (out, err))
+
     for page in pages:
         name = os.path.basename(page)
         rc, out, err = run(["groff", "-man", "-ww", "-z", page])
@@ -55,9 +60,12 @@ def main(t, binary, pages):
         missing = []
         if name.startswith("imgroups.ini"):
             missing = [k for k in sorted(documented) if k.split(" ", 1)[1] not in text]
+        if name.startswith("imgroups.8"):
+            missing = [o for o in options if o not in text]
         t.check(rc == 0 and "NAME" in text and not missing,
-                "man -l %s shows the page%s" % (name, ", every key in it"
-                                                if name.startswith("imgroups.ini") else ""),
+                "man -l %s shows the page, %s" % (name, "every key in it"
+                                                  if name.startswith("imgroups.ini")
+                                                  else "every option of --help in it"),
                 "missing: %s\n%s" % (missing, err))
 
 
