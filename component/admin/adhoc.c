@@ -12,6 +12,7 @@
 #include "form.h"
 #include "groups.h"
 #include "log.h"
+#include "mydata.h"
 #include "owner_cmds.h"
 #include "secret.h"
 #include "stanza.h"
@@ -32,6 +33,7 @@
 enum scope {
     SCOPE_SERVICE, /* the component JID: service admins */
     SCOPE_ROOM,    /* a room JID: the room's owners */
+    SCOPE_USER,    /* the component JID: anyone (their own data) */
 };
 
 typedef enum xerr (*step_fn)(request *rq, response *rp);
@@ -725,6 +727,47 @@ leave:
     return XERR_NONE;
 }
 
+/* The person's-data commands (mydata.h): each stage through mydata_io. */
+static enum xerr run_mydata(request *rq, response *rp,
+                            void (*stage)(mydata_io *io))
+{
+    mydata_io io = {
+        .ctx = rq->ctx,
+        .up = rq->q->up,
+        .cfg = rq->ad->cfg,
+        .m = rq->ad->muc,
+        .bare = rq->bare,
+        .form = rq->form,
+        .stage = rq->s->stage,
+    };
+
+    stage(&io);
+    if (io.done) {
+        adhoc_finish(rp, io.note_type, io.note);
+    } else {
+        adhoc_wait(rq, rp, io.x, io.execute);
+        rp->note_type = io.note_type;
+        rp->note = io.note;
+    }
+    rp->x = io.x;
+    return XERR_NONE;
+}
+
+static enum xerr cmd_mydata(request *rq, response *rp)
+{
+    return run_mydata(rq, rp, mydata_cmd_mine);
+}
+
+static enum xerr cmd_data_export(request *rq, response *rp)
+{
+    return run_mydata(rq, rp, mydata_cmd_export);
+}
+
+static enum xerr cmd_data_erase(request *rq, response *rp)
+{
+    return run_mydata(rq, rp, mydata_cmd_erase);
+}
+
 /* Dispatch table: node, disco name, who, stages. */
 static const command commands[] = {
     {"accounts", "List bot accounts", SCOPE_SERVICE, cmd_accounts},
@@ -746,12 +789,20 @@ static const command commands[] = {
     {"retention", "Set how long messages are kept", SCOPE_ROOM,
      owner_cmds_retention},
     {"invite", "Invite someone", SCOPE_ROOM, owner_cmds_invite},
+    {"mydata", "My data: what this service holds about me", SCOPE_USER,
+     cmd_mydata},
+    {"data-export", "Export the data of one person", SCOPE_SERVICE,
+     cmd_data_export},
+    {"data-erase", "Erase the data of one person", SCOPE_SERVICE,
+     cmd_data_erase},
 };
 
 static const command *find_command(const char *node, enum scope scope)
 {
     for (size_t i = 0; node && i < G_N_ELEMENTS(commands); i++)
-        if (commands[i].scope == scope && !strcmp(commands[i].node, node))
+        if ((commands[i].scope == scope ||
+             (commands[i].scope == SCOPE_USER && scope == SCOPE_SERVICE)) &&
+            !strcmp(commands[i].node, node))
             return &commands[i];
     return NULL;
 }
@@ -791,7 +842,9 @@ static enum xerr authorize(adhoc *ad, enum scope scope, const char *room,
 {
     gboolean exists = FALSE;
 
-    *allowed = FALSE;
+    *allowed = scope == SCOPE_USER;
+    if (scope == SCOPE_USER)
+        return XERR_NONE;
     if (scope == SCOPE_SERVICE) {
         *allowed = config_is_admin(ad->cfg, bare);
         return XERR_NONE;
@@ -813,9 +866,12 @@ static enum xerr disco_items(const iq_req *q, iq_res *res, const char *room,
      * of commands to all requesters": those who may not run them get an
      * empty list. §5: "Responders MUST report their own command nodes
      * only" — every item names this JID. */
-    for (size_t i = 0; allowed && i < G_N_ELEMENTS(commands); i++) {
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         xmpp_stanza_t *item;
-        if (commands[i].scope != scope)
+        /* Everyone's own-data command is listed to everyone. */
+        if (commands[i].scope == SCOPE_USER ? scope != SCOPE_SERVICE
+                                            : !allowed ||
+                                                  commands[i].scope != scope)
             continue;
         item = stanza_elem(ctx, "item", NULL);
         xmpp_stanza_set_attribute(item, "jid", xmpp_stanza_get_to(q->st));
@@ -967,7 +1023,7 @@ static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
                  "no such command here");
         goto leave;
     }
-    e = authorize(ad, scope, room, bare, &allowed);
+    e = authorize(ad, cmd->scope, room, bare, &allowed);
     if (e != XERR_NONE) {
         e = fail(q, res, e, NULL, NULL,
                  e == XERR_ITEM_NOT_FOUND ? "no such group" : NULL);
@@ -1085,7 +1141,9 @@ enum xerr adhoc_iq(const iq_req *q, iq_res *res)
         return disco_items(q, res, room, allowed);
     return disco_info(
         q, res, node,
-        strcmp(node, NS_COMMANDS) ? find_command(node, scope) : NULL, allowed);
+        strcmp(node, NS_COMMANDS) ? find_command(node, scope) : NULL,
+        allowed || (find_command(node, scope) &&
+                    find_command(node, scope)->scope == SCOPE_USER));
 }
 
 adhoc *adhoc_new(const config *cfg, store *st, registry *reg, muc *m)

@@ -33,6 +33,11 @@ ADMIN_NODES = [('accounts', 'List bot accounts'), ('account-add', 'Add a bot acc
 ROOM_NODES = [('member-add', 'Add a legacy member'), ('members', 'List members'),
               ('retention', 'Set how long messages are kept'), ('invite', 'Invite someone')]
 ANNOUNCE = 'http://jabber.org/protocol/admin#announce'
+# The own-data commands (component/admin/mydata.c), last in the table:
+# 'mydata' is listed to anyone, the other two to the admins only.
+USER_NODES = [('mydata', 'My data: what this service holds about me')]
+DATA_NODES = [('data-export', "Export the data of one person"),
+              ('data-erase', "Erase the data of one person")]
 
 
 def config(port, store, extra=None):
@@ -174,13 +179,16 @@ def error_literal(ident, frm, etype, cond, specific=None, to=ADMIN):
 def command_list():
     s = rig()
     items = ''.join("<item jid='%s' node='%s' name='%s'/>" % (C, n, name)
-                    for n, name in ADMIN_NODES)
+                    for n, name in ADMIN_NODES + USER_NODES + DATA_NODES)
     q = "<query xmlns='http://jabber.org/protocol/disco#items' node='%s'" % CMD
     s.send("<iq type='get' id='l1' from='%s' to='%s'>%s/></iq>" % (ADMIN, C, q))
     s.expect("<iq type='result' id='l1' from='%s' to='%s'>%s>%s</query></iq>"
              % (C, ADMIN, q, items))
     s.send("<iq type='get' id='l2' from='%s' to='%s'>%s/></iq>" % (USER, C, q))
-    s.expect("<iq type='result' id='l2' from='%s' to='%s'>%s/></iq>" % (C, USER, q))
+    mine = ''.join("<item jid='%s' node='%s' name='%s'/>" % (C, n, name)
+                   for n, name in USER_NODES)
+    s.expect("<iq type='result' id='l2' from='%s' to='%s'>%s>%s</query></iq>"
+             % (C, USER, q, mine))
     # the component says it speaks XEP-0050
     s.send("<iq type='get' id='l3' from='%s' to='%s'>"
            "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (USER, C))
