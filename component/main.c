@@ -17,6 +17,7 @@
 #include "reload.h"
 #include "retention.h"
 #include "router.h"
+#include "sdnotify.h"
 #include "store.h"
 #include "uplink.h"
 
@@ -35,6 +36,7 @@ typedef struct app {
     retention *rt;
     backup_hold *hold; /* the store's lock a restore must not break */
     gboolean stopping;
+    guint watchdog; /* the WATCHDOG=1 timeout; 0: not watched */
 } app;
 
 /* The map a full store is measured against ([storage] map_size). */
@@ -135,10 +137,17 @@ static gboolean on_stop_signal(gpointer userdata)
     }
     a->stopping = TRUE;
     log_info(LOG_MAIN, "stopping");
+    sdnotify_stopping();
     bridge_shutdown(a->br);
     router_shutdown(a->r, a->up);
     uplink_stop(a->up, stopped, a);
     return G_SOURCE_CONTINUE;
+}
+
+/* systemctl status shows the link's state. */
+static void on_link_state(uplink *up, gboolean connected, void *userdata)
+{
+    sdnotify_status(connected ? "link up" : "link down, reconnecting");
 }
 
 static gboolean on_hup(gpointer userdata)
@@ -177,7 +186,7 @@ int main(int argc, char **argv)
     char *backup_dir = NULL, *restore_dir = NULL;
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-         "Configuration file (INI)", "FILE"},
+         "Configuration file (INI; default " IMGROUPS_CONFIG_FILE ")", "FILE"},
         {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_only,
          "Validate the configuration and exit (2 if it has problems)", NULL},
         {"backup", 0, 0, G_OPTION_ARG_FILENAME, &backup_dir,
@@ -214,6 +223,13 @@ int main(int argc, char **argv)
         g_error_free(err);
         goto leave;
     }
+    if (argc > 1) {
+        fprintf(stderr,
+                "imgroups: unexpected argument '%s' (the file goes "
+                "after --config; try --help)\n",
+                argv[1]);
+        goto leave;
+    }
     if (show_version) {
         printf("imgroups %s\n", IMGROUPS_VERSION);
         rc = 0;
@@ -225,8 +241,15 @@ int main(int argc, char **argv)
         goto leave;
     }
     if (!config_path) {
-        fprintf(stderr, "imgroups: --config FILE is required (try --help)\n");
-        goto leave;
+        /* Without -c: the installed file (Debian: /etc/imgroups/). */
+        if (!g_file_test(IMGROUPS_CONFIG_FILE, G_FILE_TEST_EXISTS)) {
+            fprintf(stderr,
+                    "imgroups: no --config FILE given and no "
+                    "%s (try --help)\n",
+                    IMGROUPS_CONFIG_FILE);
+            goto leave;
+        }
+        config_path = g_strdup(IMGROUPS_CONFIG_FILE);
     }
     problems = g_ptr_array_new_with_free_func(g_free);
     if (config_load(config_path, &a.cfg, problems) < 0) {
@@ -312,7 +335,7 @@ int main(int argc, char **argv)
                 .attribute_size = a.cfg->attribute_size,
             },
     };
-    if (uplink_new(&params, router_on_stanza, NULL, a.r, &a.up) < 0)
+    if (uplink_new(&params, router_on_stanza, on_link_state, a.r, &a.up) < 0)
         goto leave;
     bridge_start(a.br, a.up);
     a.rt = retention_start(a.st, a.cfg->keep_days);
@@ -320,10 +343,18 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_stop_signal, &a);
     g_unix_signal_add(SIGINT, on_stop_signal, &a);
     g_unix_signal_add(SIGHUP, on_hup, &a);
+    /* Ready: the store is open and every source is in place, the loop
+     * runs next; the link's state follows in STATUS= (on_link_state). */
+    sdnotify_ready("store open; connecting to %s:%u as %s", a.cfg->host,
+                   (unsigned)a.cfg->port, a.cfg->jid);
+    if (sdnotify_watchdog_start(&a.watchdog) < 0)
+        log_warning(LOG_MAIN, "WATCHDOG_USEC is not a number: no watchdog");
     g_main_loop_run(a.loop);
     log_info(LOG_MAIN, "stopped");
     rc = 0;
 leave:
+    if (a.watchdog)
+        g_source_remove(a.watchdog);
     retention_stop(a.rt);
     bridge_free(a.br); /* its workers get SIGTERM */
     router_free(a.r);  /* occupants hold stanzas of the link's context */

@@ -81,16 +81,18 @@ static void worker_free(gpointer data)
     g_free(w);
 }
 
-/* imgroups-purple beside the running imgroups (installed), or in the build
- * tree (transports/purple/ next to component/). */
+/* imgroups-purple in the build tree (transports/purple/ next to
+ * component/), where it is installed (IMGROUPS_PKGLIBDIR, meson's
+ * worker_dir), or beside the running imgroups. */
 static char *find_worker(void)
 {
     char *self = g_file_read_link("/proc/self/exe", NULL);
     char *dir = self ? g_path_get_dirname(self) : g_strdup(".");
     char *candidates[] = {
-        g_build_filename(dir, "imgroups-purple", NULL),
         g_build_filename(dir, "..", "transports", "purple", "imgroups-purple",
                          NULL),
+        g_build_filename(IMGROUPS_PKGLIBDIR, "imgroups-purple", NULL),
+        g_build_filename(dir, "imgroups-purple", NULL),
     };
     char *found = NULL;
 
@@ -100,7 +102,7 @@ static char *find_worker(void)
         g_free(candidates[i]);
     }
     if (!found)
-        found = g_build_filename(dir, "imgroups-purple", NULL);
+        found = g_build_filename(IMGROUPS_PKGLIBDIR, "imgroups-purple", NULL);
     g_free(dir);
     g_free(self);
     return found;
