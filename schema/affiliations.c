@@ -305,8 +305,7 @@ int affiliations_foreach_jid(MDB_txn *txn, const store *s, const char *bare,
                       jid_one, &ja);
 }
 
-static int collect_group(const char *group, enum affiliation a,
-                         void *userdata)
+static int collect_group(const char *group, enum affiliation a, void *userdata)
 {
     g_ptr_array_add(userdata, g_strdup(group));
     return 0;

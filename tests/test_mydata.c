@@ -124,8 +124,9 @@ static char *export_all(fixture *f, const mydata_person *p, guint *next)
     return text;
 }
 
-static void export_holds_that_persons_data_and_nothing_of_anyone_elses(
-    fixture *f, gconstpointer data)
+static void
+export_holds_that_persons_data_and_nothing_of_anyone_elses(fixture *f,
+                                                           gconstpointer data)
 {
     mydata_person *p = mydata_person_xmpp(ALICE);
     guint next = 1;
@@ -151,8 +152,7 @@ static void export_holds_that_persons_data_and_nothing_of_anyone_elses(
 static void export_of_a_legacy_member_holds_their_membership_and_messages(
     fixture *f, gconstpointer data)
 {
-    mydata_person *p =
-        mydata_person_legacy("groups.example", "irc1", "zed");
+    mydata_person *p = mydata_person_legacy("groups.example", "irc1", "zed");
     guint next = 1;
     char *text;
 
@@ -168,8 +168,9 @@ static void export_of_a_legacy_member_holds_their_membership_and_messages(
     mydata_person_free(p);
 }
 
-static void export_pages_the_messages_and_stays_within_its_bound(
-    fixture *f, gconstpointer data)
+static void
+export_pages_the_messages_and_stays_within_its_bound(fixture *f,
+                                                     gconstpointer data)
 {
     mydata_person *p = mydata_person_xmpp(ALICE);
     GPtrArray *lines = NULL;
@@ -281,8 +282,9 @@ static archive_msg *first_message(fixture *f, const char *group)
     return m;
 }
 
-static void erased_messages_are_tombstones_of_nobody_in_their_place(
-    fixture *f, gconstpointer data)
+static void
+erased_messages_are_tombstones_of_nobody_in_their_place(fixture *f,
+                                                        gconstpointer data)
 {
     mydata_person *p = mydata_person_xmpp(ALICE);
     archive_msg *before, *after;
@@ -305,11 +307,11 @@ static void erased_messages_are_tombstones_of_nobody_in_their_place(
     mydata_person_free(p);
 }
 
-static void erasure_of_a_legacy_member_drops_membership_and_outbox(
-    fixture *f, gconstpointer data)
+static void
+erasure_of_a_legacy_member_drops_membership_and_outbox(fixture *f,
+                                                       gconstpointer data)
 {
-    mydata_person *p =
-        mydata_person_legacy("groups.example", "irc1", "zed");
+    mydata_person *p = mydata_person_legacy("groups.example", "irc1", "zed");
     mydata_erased e;
 
     fill(f, 0);
@@ -347,8 +349,7 @@ static void noticed_remembers_until_forgotten(fixture *f, gconstpointer data)
     g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
     g_assert_cmpint(noticed_get(txn, f->s, ALICE, &when), ==, 0);
     g_assert_cmpint(when, ==, 1000000);
-    g_assert_cmpint(noticed_get(txn, f->s, "nobody@example.org", &when), ==,
-                    0);
+    g_assert_cmpint(noticed_get(txn, f->s, "nobody@example.org", &when), ==, 0);
     g_assert_cmpint(when, ==, 0);
     g_assert_cmpint(noticed_get(txn, f->s, "", &when), ==, -EINVAL);
     store_read_end(txn);

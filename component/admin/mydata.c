@@ -80,8 +80,8 @@ static gboolean doc_add(doc *d, char *line)
 static char *time_text(gint64 us)
 {
     GDateTime *t = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
-    char *s = t ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S UTC")
-                : g_strdup("?");
+    char *s =
+        t ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S UTC") : g_strdup("?");
 
     if (t)
         g_date_time_unref(t);
@@ -90,8 +90,7 @@ static char *time_text(gint64 us)
 
 static int aff_line(const char *group, enum affiliation a, void *userdata)
 {
-    doc_add(userdata,
-            g_strdup_printf("  %s: %s", group, affiliation_name(a)));
+    doc_add(userdata, g_strdup_printf("  %s: %s", group, affiliation_name(a)));
     return 0;
 }
 
@@ -128,8 +127,8 @@ static char *msg_line(const char *group, const archive_msg *a)
                        : a->subject    ? a->subject
                                        : "(no text)";
     char *text = g_utf8_substring(what, 0, MYDATA_TEXT_MAX);
-    char *line = g_strdup_printf("  [%s] %s, as %s%s: %s", when, group,
-                                 a->nick, a->subject ? " (subject)" : "", text);
+    char *line = g_strdup_printf("  [%s] %s, as %s%s: %s", when, group, a->nick,
+                                 a->subject ? " (subject)" : "", text);
 
     g_free(text);
     g_free(when);
@@ -179,15 +178,15 @@ int mydata_export(store *st, const mydata_person *p, guint skip,
                                     "known in its groups as %s, as of %s.",
                                     p->handle, p->account, p->bare, now));
     else
-        doc_add(&d, g_strdup_printf(
-                        "What this service holds about %s, as of %s.", p->bare,
-                        now));
+        doc_add(&d,
+                g_strdup_printf("What this service holds about %s, as of %s.",
+                                p->bare, now));
     if (p->account) {
         rc = members_get(txn, st, p->account, p->handle, &mem);
         if (rc == 0) {
             char *since = time_text(mem->since_us);
-            char *seen = mem->seen_us ? time_text(mem->seen_us)
-                                      : g_strdup("never");
+            char *seen =
+                mem->seen_us ? time_text(mem->seen_us) : g_strdup("never");
             doc_add(&d, g_strdup_printf(
                             "Membership: group %s through %s; nick %s; alias "
                             "%s; member since %s; last seen %s (to within an "
@@ -210,8 +209,8 @@ int mydata_export(store *st, const mydata_person *p, guint skip,
             goto leave;
         if (noticed) {
             char *when = time_text(noticed);
-            doc_add(&d, g_strdup_printf(
-                            "First-contact notice: given on %s.", when));
+            doc_add(&d, g_strdup_printf("First-contact notice: given on %s.",
+                                        when));
             g_free(when);
         } else {
             doc_add(&d, g_strdup("First-contact notice: not given yet."));
@@ -303,8 +302,8 @@ int mydata_erase(store *st, muc *m, uplink *up, const mydata_person *p,
     /* First: a legacy occupant's removal queues a notice for them, which
      * the transaction below then drops with their outbox. */
     if (m && up)
-        out->rooms = muc_erase_occupant(
-            m, up, p->bare, "Their data was erased on request.");
+        out->rooms = muc_erase_occupant(m, up, p->bare,
+                                        "Their data was erased on request.");
     rc = store_write(st, erase_txn, &ea, err);
     if (rc < 0)
         return rc;
@@ -343,8 +342,8 @@ static mydata_person *person_from_form(const mydata_io *io, char **why)
 
     *why = NULL;
     if (form_text_max(io->form, "jid", FALSE, FIELD_MAX, &jid) < 0 ||
-        form_text_max(io->form, "account", FALSE, STORE_ACCOUNT_MAX,
-                      &account) < 0 ||
+        form_text_max(io->form, "account", FALSE, STORE_ACCOUNT_MAX, &account) <
+            0 ||
         form_text_max(io->form, "handle", FALSE, STORE_HANDLE_MAX, &handle) <
             0) {
         *why = g_strdup("jid, account and handle: UTF-8 within their bounds");
@@ -499,8 +498,7 @@ void mydata_cmd_erase(mydata_io *io)
         return;
     }
     io->done = TRUE;
-    if (mydata_erase(muc_erase_store(io->m), io->m, io->up, p, &e, &err) <
-        0) {
+    if (mydata_erase(muc_erase_store(io->m), io->m, io->up, p, &e, &err) < 0) {
         log_error(LOG_SERVICE, "erasure: %s", err->message);
         io->note_type = "error";
         io->note = g_strdup("The erasure stopped on a store error; what was "

@@ -8,18 +8,16 @@
 
 char *notice_text(const room *r, guint service_keep_days, const char *service)
 {
-    gint32 days = r->cfg->keep_days >= 0 ? r->cfg->keep_days
-                                         : (gint32)service_keep_days;
+    gint32 days =
+        r->cfg->keep_days >= 0 ? r->cfg->keep_days : (gint32)service_keep_days;
     GString *t = g_string_new(NULL);
 
-    g_string_append(t,
-                    "About your data: this service keeps the groups you are "
-                    "affiliated with, the nicks you register, that you were "
-                    "shown this notice, and every message you send to a "
-                    "group, which its members can read back");
+    g_string_append(t, "About your data: this service keeps the groups you are "
+                       "affiliated with, the nicks you register, that you were "
+                       "shown this notice, and every message you send to a "
+                       "group, which its members can read back");
     if (days > 0)
-        g_string_append_printf(t, " (this group keeps messages %d days)",
-                               days);
+        g_string_append_printf(t, " (this group keeps messages %d days)", days);
     else
         g_string_append(t, " (this group keeps messages until they are "
                            "withdrawn or erased)");
