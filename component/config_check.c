@@ -117,7 +117,8 @@ leave:
 
 /* ---- protocols and their options --------------------------------------- */
 
-/* protocol id -> (option setting -> type name), as the worker listed them. */
+/* protocol id -> (option setting -> "TYPE[\tCHOICE...]"), as the worker
+ * listed them. */
 typedef GHashTable catalog;
 
 /* Runs the worker's --list-protocols and reads its lines (catalog.h in
@@ -156,7 +157,7 @@ static int catalog_read(const config *cfg, catalog **out, GPtrArray *problems)
     }
     lines = g_strsplit(text, "\n", -1);
     for (char **l = lines; *l; l++) {
-        char **f = g_strsplit(*l, "\t", 5);
+        char **f = g_strsplit(*l, "\t", 4); /* f[3]: the type, choices */
         guint n = g_strv_length(f);
         GHashTable *opts;
 
@@ -208,8 +209,8 @@ static gboolean is_bool(const char *v)
     return optval_bool(v, &b) == 0;
 }
 
-/* The option types the worker checks a value against (account.c); other
- * types (string, choice) take any text. */
+/* The option types the worker checks a value against (account.c); a
+ * string takes any text, a choice is checked in check_option. */
 static const struct {
     const char *type;
     gboolean (*valid)(const char *value);
@@ -226,7 +227,8 @@ static void check_option(const config *cfg, const config_account *a,
 {
     char *section = g_strdup_printf("account:%s", a->name);
     char *field = g_strdup_printf("option.%s", key);
-    const char *type = g_hash_table_lookup(opts, key);
+    const char *listed = g_hash_table_lookup(opts, key);
+    char **type = listed ? g_strsplit(listed, "\t", -1) : NULL;
 
     if (!type) {
         char *known = keys_joined(opts);
@@ -236,10 +238,21 @@ static void check_option(const config *cfg, const config_account *a,
         g_free(known);
     }
     for (gsize i = 0; type && i < G_N_ELEMENTS(typed); i++)
-        if (!strcmp(type, typed[i].type) && !typed[i].valid(value ? value : ""))
+        if (!strcmp(type[0], typed[i].type) &&
+            !typed[i].valid(value ? value : ""))
             config_problem(problems, cfg->path, section, field,
                            "must be %s (%s's %s is of type %s)", typed[i].what,
-                           a->protocol, key, type);
+                           a->protocol, key, type[0]);
+    /* A choice's values (the worker refuses others too, account.c). */
+    if (type && !strcmp(type[0], "choice") &&
+        !g_strv_contains((const char *const *)type + 1, value ? value : "")) {
+        char *choices = g_strjoinv(", ", type + 1);
+        config_problem(problems, cfg->path, section, field,
+                       "must be one of: %s (%s's %s is a choice)", choices,
+                       a->protocol, key);
+        g_free(choices);
+    }
+    g_strfreev(type);
     g_free(field);
     g_free(section);
 }

@@ -85,6 +85,20 @@ def wrong_bool():
                  "(prpl-irc's ssl is of type bool)")
 
 
+@test('a choice option (XMPP\'s connection_security) outside its choices is refused with them')
+def wrong_choice():
+    d = tmpdir()
+    refused_with(config(d, protocol='prpl-jabber', username='bot@localhost/x',
+                        **{'option.port': '5222', 'option.ssl': None,
+                           'option.connection_security': 'tls_please'}), d,
+                 "[account:bot] option.connection_security: must be one of: require_tls, "
+                 "opportunistic_tls, old_ssl (prpl-jabber's connection_security is a choice)")
+    rc, out, err, path = run_check(config(d, protocol='prpl-jabber', username='bot@localhost/x',
+                                          **{'option.port': '5222', 'option.ssl': None,
+                                             'option.connection_security': 'require_tls'}), d)
+    check(rc == 0, 'require_tls:\n' + show(rc, out, err))
+
+
 @test('a storage path that cannot be created (/proc/nope) is refused')
 def storage_in_proc():
     d = tmpdir()

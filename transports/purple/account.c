@@ -26,6 +26,18 @@ static PurpleAccountOption *find_option(PurplePluginProtocolInfo *info,
     return NULL;
 }
 
+/* Whether value is one of a list option's choices (their values, not
+ * their labels). */
+static gboolean is_choice(PurpleAccountOption *o, const char *value)
+{
+    for (GList *l = purple_account_option_get_list(o); l; l = l->next) {
+        const PurpleKeyValuePair *kv = l->data;
+        if (kv->value && strcmp(kv->value, value) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Checks every option against the prpl's declared ones and their types.
  * Returns 0, or -1 with *why set (caller g_free()s). Values are never
  * quoted: an option may be a secret. */
@@ -66,6 +78,14 @@ static int check_options(bot *b, PurplePluginProtocolInfo *info, GVariant *opts,
             if (optval_bool(value, &flag) < 0) {
                 *why = g_strdup_printf("option '%s' for %s must be true or "
                                        "false",
+                                       key, b->protocol);
+                return -1;
+            }
+            break;
+        case PURPLE_PREF_STRING_LIST:
+            if (!is_choice(o, value)) {
+                *why = g_strdup_printf("option '%s' for %s must be one of the "
+                                       "plugin's choices",
                                        key, b->protocol);
                 return -1;
             }

@@ -43,10 +43,21 @@ static void print_protocol(const PurplePlugin *p)
 
     printf("protocol\t%s\t%s\n", p->info->id,
            p->info->name ? p->info->name : p->info->id);
-    for (GList *o = info ? info->protocol_options : NULL; o; o = o->next)
-        printf("option\t%s\t%s\t%s\n", p->info->id,
-               purple_account_option_get_setting(o->data),
-               type_name(purple_account_option_get_type(o->data)));
+    for (GList *o = info ? info->protocol_options : NULL; o; o = o->next) {
+        PurplePrefType type = purple_account_option_get_type(o->data);
+
+        printf("option\t%s\t%s\t%s", p->info->id,
+               purple_account_option_get_setting(o->data), type_name(type));
+        for (GList *l = type == PURPLE_PREF_STRING_LIST
+                            ? purple_account_option_get_list(o->data)
+                            : NULL;
+             l; l = l->next) {
+            const PurpleKeyValuePair *kv = l->data;
+            if (kv->value)
+                printf("\t%s", (const char *)kv->value);
+        }
+        printf("\n");
+    }
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int flag,

@@ -7,7 +7,8 @@
  * with plugin_dir searched too (may be NULL), and prints to stdout one
  * tab-separated line per protocol and per option, protocols sorted by id:
  *   protocol ID NAME
- *   option ID SETTING TYPE      (TYPE: string, int, bool or choice)
+ *   option ID SETTING TYPE [CHOICE...]
+ * (TYPE: string, int, bool or choice; a choice's values follow it).
  * Returns 0, or -1 (logged) if libpurple could not start. */
 int catalog_print(const char *plugin_dir);
 
