@@ -343,15 +343,28 @@ xmpp_stanza_t *adhoc_table(xmpp_ctx_t *ctx, const char *title,
     return x;
 }
 
-void adhoc_row(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *const *vars,
-               const char *const *values, size_t n)
+gsize adhoc_row(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *const *vars,
+                const char *const *values, size_t n)
 {
     xmpp_stanza_t *item = stanza_elem(ctx, "item", NULL);
+    gsize size = sizeof("<item></item>");
 
-    for (size_t i = 0; i < n; i++)
-        form_field(ctx, item, vars[i], NULL, NULL, values[i] ? values[i] : "",
-                   FALSE);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = values[i] ? values[i] : "";
+        form_field(ctx, item, vars[i], NULL, NULL, v, FALSE);
+        /* <field var=''><value></value></field> around both */
+        size += 40 + stanza_escaped_len(vars[i]) + stanza_escaped_len(v);
+    }
     stanza_add(x, item);
+    return size;
+}
+
+gboolean adhoc_page_full(const adhoc *ad, guint rows, gsize used)
+{
+    /* Our output never exceeds [component] stanza_limit: the rows take at
+     * most half of it (one row past it at most), the rest is the iq, the
+     * command, the note and the table's head. */
+    return rows >= ADHOC_PAGE_ROWS || used >= ad->cfg->stanza_limit / 2;
 }
 
 char *adhoc_group_field(request *rq, const char *var, char **why)

@@ -6,7 +6,8 @@
 
 #include "adhoc.h"
 
-/* Rows of one page of a listing; a longer list goes on with "next". */
+/* Rows of one page of a listing at most (adhoc_page_full); a longer list
+ * goes on with "next". */
 #define ADHOC_PAGE_ROWS 50
 /* A field a requester types is at most this many bytes. */
 #define ADHOC_FIELD_MAX 1024
@@ -82,9 +83,13 @@ void adhoc_finish(response *rp, const char *type, char *note);
 xmpp_stanza_t *adhoc_table(xmpp_ctx_t *ctx, const char *title,
                            const char *const *vars, const char *const *labels,
                            size_t n);
-/* One <item/> of such a table: values[i] for vars[i]. */
-void adhoc_row(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *const *vars,
-               const char *const *values, size_t n);
+/* One <item/> of such a table: values[i] for vars[i]. Returns about how
+ * many bytes it adds to the stanza sent (escaped). */
+gsize adhoc_row(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *const *vars,
+                const char *const *values, size_t n);
+/* Whether a page of rows rows taking used bytes (adhoc_row's sums) is full:
+ * ADHOC_PAGE_ROWS rows, or half of [component] stanza_limit. */
+gboolean adhoc_page_full(const adhoc *ad, guint rows, gsize used);
 
 /* The group named in field var of the form, folded, when it exists (g_free);
  * NULL with *why (g_free) when not. */

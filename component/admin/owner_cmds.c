@@ -79,8 +79,8 @@ static int add_legacy(const member_rec *mr, void *ud)
 }
 
 /* members: the group's XMPP members (member, admin, owner) and its legacy
- * members with their network, ADHOC_PAGE_ROWS a page; the owner is a
- * moderator and may see real JIDs (XEP-0045 §9, the member list). */
+ * members with their network, a page at a time (adhoc_page_full); the owner is
+ * a moderator and may see real JIDs (XEP-0045 §9, the member list). */
 enum xerr owner_cmds_members(request *rq, response *rp)
 {
     adhoc *ad = rq->ad;
@@ -89,6 +89,7 @@ enum xerr owner_cmds_members(request *rq, response *rp)
     MDB_txn *txn = NULL;
     GError *err = NULL;
     guint first = 0, shown = 0;
+    gsize used = 0;
     xmpp_stanza_t *x;
     char *title;
 
@@ -107,10 +108,12 @@ enum xerr owner_cmds_members(request *rq, response *rp)
     x = adhoc_table(rq->ctx, title, member_vars, member_labels,
                     G_N_ELEMENTS(member_vars));
     g_free(title);
-    for (guint i = first; i < ra.rows->len && shown < ADHOC_PAGE_ROWS; i++) {
+    for (guint i = first; i < ra.rows->len && !adhoc_page_full(ad, shown, used);
+         i++) {
         const member_row *m = g_ptr_array_index(ra.rows, i);
         const char *values[] = {m->who, m->network, m->affiliation, m->nick};
-        adhoc_row(rq->ctx, x, member_vars, values, G_N_ELEMENTS(values));
+        used +=
+            adhoc_row(rq->ctx, x, member_vars, values, G_N_ELEMENTS(values));
         shown++;
     }
     if (first + shown < ra.rows->len) {

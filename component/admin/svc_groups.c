@@ -189,8 +189,8 @@ static guint64 outbox_depth(adhoc *ad, MDB_txn *txn, const char *group)
     return p.n + svc_groups_lag(ad, txn, group);
 }
 
-static void list_row(request *rq, xmpp_stanza_t *x, MDB_txn *txn,
-                     const group_cfg *g, gint64 now_real)
+static gsize list_row(request *rq, xmpp_stanza_t *x, MDB_txn *txn,
+                      const group_cfg *g, gint64 now_real)
 {
     adhoc *ad = rq->ad;
     day_args day = {now_real - (gint64)24 * 3600 * G_USEC_PER_SEC, 0};
@@ -199,6 +199,7 @@ static void list_row(request *rq, xmpp_stanza_t *x, MDB_txn *txn,
     char *members = members_per_network(ad, txn, g->localpart);
     char occ_text[48], day_text[24], depth_text[24];
     const char *values[G_N_ELEMENTS(list_vars)];
+    gsize size;
 
     archive_foreach_back(txn, ad->st, g->localpart, DAY_COUNT_MAX, count_day,
                          &day);
@@ -214,11 +215,12 @@ static void list_row(request *rq, xmpp_stanza_t *x, MDB_txn *txn,
     values[4] = members;
     values[5] = day_text;
     values[6] = depth_text;
-    adhoc_row(rq->ctx, x, list_vars, values, G_N_ELEMENTS(list_vars));
+    size = adhoc_row(rq->ctx, x, list_vars, values, G_N_ELEMENTS(list_vars));
     g_free(members);
+    return size;
 }
 
-/* groups: every group, hidden ones too, ADHOC_PAGE_ROWS a page in name
+/* groups: every group, hidden ones too, a page (adhoc_page_full) in name
  * order; "next" shows the next page (the session keeps the last name
  * shown). */
 enum xerr svc_groups_list(request *rq, response *rp)
@@ -229,6 +231,7 @@ enum xerr svc_groups_list(request *rq, response *rp)
     GPtrArray *all = NULL;
     xmpp_stanza_t *x;
     guint first = 0, shown = 0;
+    gsize used = 0;
     gint64 now_real = clock_real();
 
     if (rq->s->stage == 0)
@@ -248,9 +251,10 @@ enum xerr svc_groups_list(request *rq, response *rp)
         first++;
     x = adhoc_table(rq->ctx, "Groups", list_vars, list_labels,
                     G_N_ELEMENTS(list_vars));
-    for (guint i = first; i < all->len && shown < ADHOC_PAGE_ROWS; i++) {
+    for (guint i = first; i < all->len && !adhoc_page_full(rq->ad, shown, used);
+         i++) {
         const group_cfg *g = g_ptr_array_index(all, i);
-        list_row(rq, x, txn, g, now_real);
+        used += list_row(rq, x, txn, g, now_real);
         g_free(rq->s->cursor);
         rq->s->cursor = g_strdup(g->localpart);
         shown++;
