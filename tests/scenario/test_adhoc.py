@@ -779,6 +779,45 @@ def group_destroy():
     check('made' not in names, 'still listed: %s' % names)
 
 
+@test('a page of groups stays within [component] stanza_limit: long names '
+      'make shorter pages, and the pages hold every group once')
+def page_bound():
+    limit = 16384
+    s = FakeServer()
+    d = tmpdir()
+    cfg = config(s.port, os.path.join(d, 'store'))
+    del cfg['account:filebot']
+    cfg['component']['stanza_limit'] = str(limit)
+    cfg['limits']['stanza_size'] = str(limit // 2)
+    proc = Imgroups(cfg, workdir=d)
+    s.wait_for_connection(10)
+    SUITE.track(s)
+    SUITE.track(proc)
+    # localparts of 123 bytes (the store keys 128): 24 rows are more than
+    # half of the limit
+    names = sorted('g%02d' % i + 'x' * 120 for i in range(24))
+    for i, name in enumerate(names):
+        check(create_group(s, 'pb%d' % i, name).get('status') == 'completed',
+              '%s not created' % name[:3])
+    seen, sid, ident = [], None, 0
+    while True:
+        ident += 1
+        send_command(s, 'pq%d' % ident, 'groups', sid=sid)
+        st = s._need_conn().next_stanza(5)
+        check(st is not None, 'no page')
+        text = render(st)
+        check(len(text.encode()) < limit, 'a page of %d bytes' % len(text.encode()))
+        cmd = st.find('{%s}command' % CMD)
+        rows = table(form(cmd))[1]
+        check(0 < len(rows) < 24, '%d rows on a page' % len(rows))
+        seen += [r['group'] for r in rows]
+        if cmd.get('status') == 'completed':
+            break
+        sid = cmd.get('sessionid')
+    check(seen == names and ident > 1, 'groups seen on %d pages: %s'
+          % (ident, [n[:3] for n in seen]))
+
+
 @test('the imgroups of these tests stops cleanly, open sessions and all '
       '(under ASan: nothing leaked)')
 def clean_stop():
