@@ -32,8 +32,9 @@ class Journaled:
             f.write(render_config(cfg))
         unshare = shutil.which('unshare')
         check(unshare, 'no unshare(1): the journal stand-in needs a mount namespace')
+        # as root a mount namespace; otherwise a user namespace with one
         self.proc = subprocess.Popen(
-            [unshare, '-m', STANDIN, self.dir, '--', SUITE.binary, '--config', path],
+            [unshare, '-m' if os.geteuid() == 0 else '-rm', STANDIN, self.dir, '--', SUITE.binary, '--config', path],
             stdin=subprocess.DEVNULL)
         SUITE.track(self)
 
