@@ -261,6 +261,52 @@ leave:
 
 /* ---- erasure ---- */
 
+typedef struct nick_walk {
+    const mydata_person *p;
+    GHashTable *set; /* the nicks of one group */
+} nick_walk;
+
+static int nick_one(const archive_msg *a, void *userdata)
+{
+    nick_walk *w = userdata;
+
+    if (theirs(w->p, a) && a->nick && *a->nick)
+        g_hash_table_add(w->set, g_strdup(a->nick));
+    return 0;
+}
+
+/* The nicks p spoke under, by group (group -> set), from the archive:
+ * what other records of the groups may still name them by. */
+static int spoken_nicks(store *st, const mydata_person *p, GHashTable **out)
+{
+    GHashTable *by_group = g_hash_table_new_full(
+        g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+    GPtrArray *groups = NULL;
+    MDB_txn *txn = NULL;
+    int rc = store_read_begin(st, &txn, NULL);
+
+    if (rc == 0)
+        rc = groups_list_all(txn, st, &groups);
+    for (guint i = 0; rc == 0 && i < groups->len; i++) {
+        const group_cfg *g = g_ptr_array_index(groups, i);
+        nick_walk w = {
+            p, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+        rc = archive_foreach_after(txn, st, g->localpart, 0, nick_one, &w);
+        if (g_hash_table_size(w.set))
+            g_hash_table_insert(by_group, g_strdup(g->localpart), w.set);
+        else
+            g_hash_table_unref(w.set);
+    }
+    if (txn)
+        store_read_end(txn);
+    if (groups)
+        g_ptr_array_unref(groups);
+    if (rc != 0)
+        g_clear_pointer(&by_group, g_hash_table_unref);
+    *out = by_group;
+    return rc;
+}
+
 typedef struct erase_args {
     const mydata_person *p;
     mydata_erased *out;
@@ -307,6 +353,17 @@ int mydata_erase(store *st, muc *m, uplink *up, const mydata_person *p,
     rc = store_write(st, erase_txn, &ea, err);
     if (rc < 0)
         return rc;
+    /* A subject they set keeps their nick as its setter: unset it before
+     * the tombstones take the nicks away. */
+    if (m) {
+        GHashTable *nicks = NULL;
+        if (spoken_nicks(st, p, &nicks) == 0) {
+            rc = muc_erase_subject_nick(m, nicks, &out->subjects, err);
+            g_hash_table_unref(nicks);
+            if (rc < 0)
+                return rc;
+        }
+    }
     job = p->account ? archive_job_erase_legacy(p->account, p->handle, 0)
                      : archive_job_erase_sender(p->bare, 0);
     while (rc == 0 && !done)

@@ -60,13 +60,16 @@ typedef struct mydata_erased {
     guint members;      /* legacy membership records (0 or 1) */
     guint64 queued;     /* outbox entries for them */
     guint messages;     /* archived messages made tombstones */
+    guint subjects;     /* group subjects they set, kept without a setter */
 } mydata_erased;
 
 /* Erases p: their occupants leave every room (kicked, status 307, with a
  * reason saying why); then in one write transaction their affiliations
  * (the owned index with them), registered nicks, first-contact record and,
  * for a legacy member, the member record with its group index entry and
- * their outbox (entries and cursor); then every message they sent becomes
+ * their outbox (entries and cursor); a group subject they set loses its
+ * setter (muc_erase_subject_nick; m NULL: not looked at); then every
+ * message they sent becomes
  * a tombstone of nobody (archive_job_erase_sender / _legacy), run to the
  * end here: one synced write per ARCHIVE_BATCH_DEFAULT messages. m and up
  * are borrowed for the call. Returns 0, or negative with *err set (what

@@ -17,4 +17,12 @@ store *muc_erase_store(muc *m);
 guint muc_erase_occupant(muc *m, uplink *up, const char *bare,
                          const char *reason);
 
+/* The subject of each group in nicks (group name -> a set of the nicks
+ * the erased person spoke under there, as archived) is kept without its
+ * setter when one of those nicks set it ("", as when the room sets it), in
+ * the store and in the loaded room. Returns how many groups changed, or a
+ * negative code when the store refused (*err set). */
+int muc_erase_subject_nick(muc *m, GHashTable *nicks, guint *changed,
+                           GError **err);
+
 #endif

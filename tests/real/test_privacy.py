@@ -49,6 +49,7 @@ ALICE_NICK = "Quokkalicious"      # her occupant nick, registered too
 ALICE_TEXT = "aardvark-7f3c marmalade"
 BOB_TEXT = "bob-9e1d pumpernickel"
 DESCRIPTION = "A test group about marsupials"
+SUBJECT = "Marsupials only"       # set by alice: the room keeps her nick
 WAIT = 10
 WATCHDOG = 240
 
@@ -212,6 +213,10 @@ class Run(ClientRun):
             NS_REGISTER, data_form({"muc#register_roomnick": ALICE_NICK},
                                    form_type=NS_MUC + "#register")))
         await self.say(a, ROOM1, ALICE_NICK, ALICE_TEXT)
+        a.send("<message type='groupchat' to='%s'><subject>%s</subject>"
+               "</message>" % (ROOM1, SUBJECT))
+        await a.wait(lambda el: el.findtext("{jabber:client}subject")
+                     == SUBJECT, "her subject")
 
     async def notice_once(self, a, b):
         a.forget()
@@ -245,7 +250,7 @@ class Run(ClientRun):
         self.alice_export = text
         for want in ("alice@localhost", "privy: owner", "second: owner",
                      "privy: " + ALICE_NICK, "notice: given",
-                     ALICE_TEXT, "2 messages"):
+                     ALICE_TEXT, "3 messages"):
             if want not in text:
                 raise Fail("no %r in:\n%s" % (want, text))
         for other in ("bob", BOB_TEXT):
@@ -274,7 +279,7 @@ class Run(ClientRun):
         note = cmd.findtext("{%s}note" % NS_COMMANDS) or ""
         if cmd.get("status") != "completed" or "Erased" not in note:
             raise Fail("the erasure answered %s" % show(cmd))
-        if "2 messages" not in note or "left 2 rooms" not in note:
+        if "3 messages" not in note or "left 2 rooms" not in note:
             raise Fail("the note counts otherwise: %s" % note)
         pres = await a.wait(presence_from("%s/%s" % (ROOM1, ALICE_NICK),
                                           "unavailable"), "her kick")
