@@ -101,8 +101,6 @@ static int nick_line(const char *group, const char *nick, void *userdata)
 }
 
 typedef struct msg_walk {
-    const mydata_person *p;
-    const char *group;
     doc *d;
     guint skip, seen, shown;
     gboolean cut; /* the page is over: count only */
@@ -116,6 +114,43 @@ static gboolean theirs(const mydata_person *p, const archive_msg *a)
         return !g_strcmp0(a->sender_account, p->account) &&
                !g_strcmp0(a->sender_handle, p->handle);
     return !a->sender_account && !g_strcmp0(a->sender_jid, p->bare);
+}
+
+/* Called for each message of p's, with its group; borrowed for the call;
+ * returns as archive_fn. */
+typedef int (*theirs_fn)(const char *group, const archive_msg *a,
+                         void *userdata);
+
+typedef struct theirs_walk {
+    const mydata_person *p;
+    const char *group;
+    theirs_fn fn;
+    void *userdata;
+} theirs_walk;
+
+static int theirs_one(const archive_msg *a, void *userdata)
+{
+    theirs_walk *w = userdata;
+
+    return theirs(w->p, a) ? w->fn(w->group, a, w->userdata) : 0;
+}
+
+/* Every message p sent, group by group, oldest first: a walk of the whole
+ * archive (messages are keyed by group and time, not by sender). */
+static int foreach_theirs(MDB_txn *txn, store *st, const mydata_person *p,
+                          theirs_fn fn, void *userdata)
+{
+    theirs_walk w = {p, NULL, fn, userdata};
+    GPtrArray *groups = NULL;
+    int rc = groups_list_all(txn, st, &groups);
+
+    for (guint i = 0; rc == 0 && i < groups->len; i++) {
+        w.group = ((const group_cfg *)g_ptr_array_index(groups, i))->localpart;
+        rc = archive_foreach_after(txn, st, w.group, 0, theirs_one, &w);
+    }
+    if (groups)
+        g_ptr_array_unref(groups);
+    return rc;
 }
 
 static char *msg_line(const char *group, const archive_msg *a)
@@ -135,16 +170,14 @@ static char *msg_line(const char *group, const archive_msg *a)
     return line;
 }
 
-static int msg_one(const archive_msg *a, void *userdata)
+static int msg_one(const char *group, const archive_msg *a, void *userdata)
 {
     msg_walk *w = userdata;
 
-    if (!theirs(w->p, a))
-        return 0;
     w->seen++;
     if (w->seen <= w->skip || w->cut)
         return 0;
-    if (w->shown >= MYDATA_PAGE || !doc_add(w->d, msg_line(w->group, a))) {
+    if (w->shown >= MYDATA_PAGE || !doc_add(w->d, msg_line(group, a))) {
         w->cut = TRUE;
         return 0;
     }
@@ -156,8 +189,7 @@ int mydata_export(store *st, const mydata_person *p, guint skip,
                   gsize max_bytes, GPtrArray **lines, guint *next)
 {
     doc d = {g_ptr_array_new_with_free_func(g_free), 0, max_bytes, FALSE};
-    msg_walk w = {.p = p, .d = &d, .skip = skip};
-    GPtrArray *groups = NULL;
+    msg_walk w = {.d = &d, .skip = skip};
     member_rec *mem = NULL;
     MDB_txn *txn = NULL;
     GError *err = NULL;
@@ -225,15 +257,8 @@ int mydata_export(store *st, const mydata_person *p, guint skip,
     rc = nicks_foreach_jid(txn, st, p->bare, nick_line, &d);
     if (rc != 0)
         goto leave;
-    rc = groups_list_all(txn, st, &groups);
-    if (rc != 0)
-        goto leave;
     doc_add(&d, g_strdup("Messages sent (oldest first):"));
-    for (guint i = 0; rc == 0 && i < groups->len; i++) {
-        const group_cfg *g = g_ptr_array_index(groups, i);
-        w.group = g->localpart;
-        rc = archive_foreach_after(txn, st, g->localpart, 0, msg_one, &w);
-    }
+    rc = foreach_theirs(txn, st, p, msg_one, &w);
     if (rc != 0)
         goto leave;
     /* The count goes last: the walk above is the one that counts. */
@@ -250,8 +275,6 @@ int mydata_export(store *st, const mydata_person *p, guint skip,
 leave:
     if (txn)
         store_read_end(txn);
-    if (groups)
-        g_ptr_array_unref(groups);
     member_rec_free(mem);
     if (d.lines)
         g_ptr_array_unref(d.lines);
@@ -261,17 +284,19 @@ leave:
 
 /* ---- erasure ---- */
 
-typedef struct nick_walk {
-    const mydata_person *p;
-    GHashTable *set; /* the nicks of one group */
-} nick_walk;
-
-static int nick_one(const archive_msg *a, void *userdata)
+/* One of p's messages: its nick into the set of its group. */
+static int nick_one(const char *group, const archive_msg *a, void *userdata)
 {
-    nick_walk *w = userdata;
+    GHashTable *by_group = userdata;
+    GHashTable *set;
 
-    if (theirs(w->p, a) && a->nick && *a->nick)
-        g_hash_table_add(w->set, g_strdup(a->nick));
+    if (!a->nick || !*a->nick)
+        return 0;
+    if (!(set = g_hash_table_lookup(by_group, group))) {
+        set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_insert(by_group, g_strdup(group), set);
+    }
+    g_hash_table_add(set, g_strdup(a->nick));
     return 0;
 }
 
@@ -281,26 +306,13 @@ static int spoken_nicks(store *st, const mydata_person *p, GHashTable **out)
 {
     GHashTable *by_group = g_hash_table_new_full(
         g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
-    GPtrArray *groups = NULL;
     MDB_txn *txn = NULL;
     int rc = store_read_begin(st, &txn, NULL);
 
-    if (rc == 0)
-        rc = groups_list_all(txn, st, &groups);
-    for (guint i = 0; rc == 0 && i < groups->len; i++) {
-        const group_cfg *g = g_ptr_array_index(groups, i);
-        nick_walk w = {
-            p, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
-        rc = archive_foreach_after(txn, st, g->localpart, 0, nick_one, &w);
-        if (g_hash_table_size(w.set))
-            g_hash_table_insert(by_group, g_strdup(g->localpart), w.set);
-        else
-            g_hash_table_unref(w.set);
-    }
-    if (txn)
+    if (rc == 0) {
+        rc = foreach_theirs(txn, st, p, nick_one, by_group);
         store_read_end(txn);
-    if (groups)
-        g_ptr_array_unref(groups);
+    }
     if (rc != 0)
         g_clear_pointer(&by_group, g_hash_table_unref);
     *out = by_group;
