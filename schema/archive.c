@@ -1150,13 +1150,14 @@ leave:
 
 /* Deleting jobs */
 
-typedef enum job_kind { JOB_SWEEP, JOB_FORGET, JOB_ERASE } job_kind;
+typedef enum job_kind { JOB_SWEEP, JOB_FORGET, JOB_ERASE, JOB_UNNAME } job_kind;
 
 /* What a job does with the record under the key it examines. */
 typedef enum job_verdict {
     JOB_KEEP,       /* go on with the next key */
     JOB_DELETE,     /* delete it, go on with the next key */
     JOB_TOMBSTONE,  /* make it a tombstone of nobody, go on */
+    JOB_TAKE_NICK,  /* take the moderator's nick off it, go on */
     JOB_NEXT_GROUP, /* go on with the next group */
     JOB_DONE,       /* nothing more to examine */
 } job_verdict;
@@ -1259,6 +1260,20 @@ archive_job *archive_job_erase_legacy(const char *account, const char *handle,
     return job;
 }
 
+archive_job *archive_job_unname(const char *group, const char *nick,
+                                guint batch)
+{
+    archive_job *job;
+
+    g_return_val_if_fail(group != NULL && nick != NULL, NULL);
+    job = archive_job_sweep(group, 0, batch);
+    job->kind = JOB_UNNAME;
+    job->match_key[0] = "retracted_by";
+    job->match_val[0] = g_strdup(nick);
+    job->nmatch = 1;
+    return job;
+}
+
 void archive_job_free(archive_job *job)
 {
     if (!job)
@@ -1323,6 +1338,8 @@ static job_verdict job_judge(const archive_job *job, const MDB_val *k,
         return forget_matches(job, d) ? JOB_DELETE : JOB_KEEP;
     if (job->kind == JOB_ERASE)
         return forget_matches(job, d) ? JOB_TOMBSTONE : JOB_KEEP;
+    if (job->kind == JOB_UNNAME)
+        return forget_matches(job, d) ? JOB_TAKE_NICK : JOB_KEEP;
     if (record_time(d, &t) != 0)
         return JOB_KEEP; /* unknown age: left alone */
     if (t < job->cutoff_us)
@@ -1426,12 +1443,13 @@ static int job_delete(MDB_txn *txn, const store *s, MDB_cursor *cur,
         g_variant_new("(qt)", (guint16)ARCHIVE_MARK_VERSION, seq));
 }
 
-/* Overwrites the message under key k (record d) with a tombstone that
- * keeps its seq, stanza-id and time and nothing of who said what: no
- * nick, occupant-id, sender, body, subject, payload or ids (erasure). The
+/* Overwrites the message under key k (record d), erasing: a tombstone
+ * that keeps its seq, stanza-id and time and nothing of who said what (no
+ * nick, occupant-id, sender, body, subject, payload or ids); or, unname,
+ * the same message without the nick of the moderator who withdrew it. The
  * key is copied first: k points into a page the put may change. */
-static int job_tombstone(MDB_txn *txn, const store *s, const MDB_val *k,
-                         const MDB_val *d, size_t glen)
+static int job_rewrite(MDB_txn *txn, const store *s, const MDB_val *k,
+                       const MDB_val *d, size_t glen, gboolean unname)
 {
     guint64 seq = store_get_be64((const unsigned char *)k->mv_data + glen + 1);
     akey key = {.len = k->mv_size};
@@ -1446,11 +1464,16 @@ static int job_tombstone(MDB_txn *txn, const store *s, const MDB_val *k,
     now = g_date_time_new_now_utc();
     stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
     g_date_time_unref(now);
-    t.seq = seq;
-    t.stanza_id = m->stanza_id;
-    t.time_us = m->time_us;
-    t.nick = "";
-    t.retracted = m->retracted ? m->retracted : stamp;
+    if (unname) {
+        t = *m;
+        t.retracted_by = ""; /* a moderator unnamed (retract.c) */
+    } else {
+        t.seq = seq;
+        t.stanza_id = m->stanza_id;
+        t.time_us = m->time_us;
+        t.nick = "";
+        t.retracted = m->retracted ? m->retracted : stamp;
+    }
     memcpy(key.b, k->mv_data, key.len);
     rc = store_put_variant(txn, store_dbi(s, STORE_DB_ARCHIVE), key.b, key.len,
                            msg_encode(&t, t.stanza_id, t.time_us));
@@ -1507,10 +1530,11 @@ static int job_txn(MDB_txn *txn, const store *s, void *userdata)
             job->next_removed++;
             break;
         case JOB_TOMBSTONE:
+        case JOB_TAKE_NICK:
             /* The resume key first: k is not read after the put. */
             if (!key_after(job->next_resume, &k))
                 job->next_done = TRUE;
-            rc = job_tombstone(txn, s, &k, &d, glen);
+            rc = job_rewrite(txn, s, &k, &d, glen, job->kind == JOB_UNNAME);
             if (rc != 0)
                 goto leave;
             deleted++;

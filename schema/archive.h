@@ -254,6 +254,13 @@ archive_job *archive_job_erase_sender(const char *jid, guint batch);
 archive_job *archive_job_erase_legacy(const char *account, const char *handle,
                                       guint batch);
 
+/* Erasure of a moderator: the tombstones of group whose retracted_by is
+ * nick (the nick the erased person withdrew others' messages under) keep
+ * everything but that nick, which becomes "" (a moderator the room does
+ * not name, XEP-0425 §4). archive_job_removed counts the records changed. */
+archive_job *archive_job_unname(const char *group, const char *nick,
+                                guint batch);
+
 /* Runs one write transaction of job. *done is TRUE once nothing is left to
  * examine (further steps do nothing). For a main-loop caller: one step per
  * idle or timeout callback keeps the loop responsive. Returns 0, or

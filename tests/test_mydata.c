@@ -100,6 +100,15 @@ static int fill_txn(MDB_txn *txn, const store *s, void *userdata)
     if (rc == 0)
         rc = say(txn, s, "lobby", "zedz", "zed@irc1.legacy.groups.example",
                  "irc1", "zed", "zebra-words");
+    if (rc == 0) {
+        /* bob's message that alice, moderating, withdrew */
+        archive_msg t = {.nick = "Bobby",
+                         .sender_jid = BOB,
+                         .retracted = "2026-12-06T00:00:00Z",
+                         .retracted_by = "Alicia"};
+        rc = archive_append(txn, s, "attic", &t);
+        g_free(t.stanza_id);
+    }
     for (guint i = 0; rc == 0 && i < a->extra; i++)
         rc = say(txn, s, "lobby", "Alicia", ALICE, NULL, NULL, "more");
     return a->rc = rc;

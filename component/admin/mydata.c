@@ -352,6 +352,7 @@ int mydata_erase(store *st, muc *m, uplink *up, const mydata_person *p,
                  mydata_erased *out, GError **err)
 {
     erase_args ea = {p, out};
+    GHashTable *nicks = NULL;
     archive_job *job;
     gboolean done = FALSE;
     int rc;
@@ -365,15 +366,16 @@ int mydata_erase(store *st, muc *m, uplink *up, const mydata_person *p,
     rc = store_write(st, erase_txn, &ea, err);
     if (rc < 0)
         return rc;
-    /* A subject they set keeps their nick as its setter: unset it before
-     * the tombstones take the nicks away. */
-    if (m) {
-        GHashTable *nicks = NULL;
-        if (spoken_nicks(st, p, &nicks) == 0) {
-            rc = muc_erase_subject_nick(m, nicks, &out->subjects, err);
+    /* The nicks they spoke under, read before the tombstones take them
+     * away: a subject they set keeps one as its setter, and a message they
+     * withdrew as a moderator too. */
+    if (spoken_nicks(st, p, &nicks) < 0)
+        nicks = NULL;
+    if (m && nicks) {
+        rc = muc_erase_subject_nick(m, nicks, &out->subjects, err);
+        if (rc < 0) {
             g_hash_table_unref(nicks);
-            if (rc < 0)
-                return rc;
+            return rc;
         }
     }
     job = p->account ? archive_job_erase_legacy(p->account, p->handle, 0)
@@ -382,6 +384,24 @@ int mydata_erase(store *st, muc *m, uplink *up, const mydata_person *p,
         rc = archive_job_step(job, st, &done, err);
     out->messages = archive_job_removed(job);
     archive_job_free(job);
+    /* The messages of others they withdrew as a moderator name them. */
+    if (rc == 0 && nicks) {
+        GHashTableIter it, ni;
+        gpointer group, set, nick;
+
+        g_hash_table_iter_init(&it, nicks);
+        while (rc == 0 && g_hash_table_iter_next(&it, &group, &set)) {
+            g_hash_table_iter_init(&ni, set);
+            while (rc == 0 && g_hash_table_iter_next(&ni, &nick, NULL)) {
+                job = archive_job_unname(group, nick, 0);
+                for (done = FALSE; rc == 0 && !done;)
+                    rc = archive_job_step(job, st, &done, err);
+                archive_job_free(job);
+            }
+        }
+    }
+    if (nicks)
+        g_hash_table_unref(nicks);
     log_info(LOG_SERVICE,
              "erased a person: %u rooms left, %u affiliations, %u nicks, %u "
              "member records, %" G_GUINT64_FORMAT
