@@ -55,6 +55,7 @@ PLAN = [
     "the installed imgroups --check-config, run as imgroups, accepts /etc/imgroups/imgroups.ini (the default path)",
     "the same with -c /etc/imgroups/imgroups.ini",
     "the example as shipped is refused for its empty secret alone",
+    "dpkg -i again (an upgrade) keeps /etc/imgroups/imgroups.ini as the admin left it",
     "systemd-analyze verify accepts the installed unit",
     "the unit is Type=notify, runs as imgroups, hardened, reloads with SIGHUP",
     "the installed --check-config asks the installed worker: prpl-irc passes, prpl-ircc is refused",
@@ -148,7 +149,8 @@ def status_of(m):
 class ComponentServer:
     """The XMPP server's side of XEP-0114, just enough: the stream header,
     the handshake checked against SECRET, and the closing </stream:stream>
-    answered in kind."""
+    answered in kind. A connection closed before its header (--check-config
+    probing the port) is let go and the next one served."""
 
     def __init__(self):
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -161,16 +163,22 @@ class ComponentServer:
         self.thread.start()
 
     def serve(self):
+        while self.serve_one():
+            pass
+
+    def serve_one(self):
+        """One connection; True when it closed before its header."""
         try:
             self.lsock.settimeout(60)
             conn, _ = self.lsock.accept()
             self.conn = conn
             conn.settimeout(60)
             buf = b""
-            while b">" not in buf.split(b"<stream:stream", 1)[-1]:
+            while b"<stream:stream" not in buf or \
+                    b">" not in buf.split(b"<stream:stream", 1)[1]:
                 data = conn.recv(4096)
                 if not data:
-                    raise Failed("the component closed before its header")
+                    return True
                 buf += data
             sid = "pkg%08x" % (os.getpid() & 0xFFFFFFFF)
             conn.sendall(("<?xml version='1.0'?><stream:stream "
@@ -199,6 +207,7 @@ class ComponentServer:
         finally:
             if self.conn:
                 self.conn.close()
+        return False
 
     def close(self):
         self.lsock.close()
@@ -383,6 +392,17 @@ class PackageRun:
         rc, out = run(["/usr/bin/imgroups", "-c", EXAMPLE, "--check-config"])
         problems = [l for l in out.splitlines() if l.startswith(EXAMPLE + ": [")]
         self.check(rc == 2 and problems and all("[component] secret" in l for l in problems), out)
+
+        with open(CONF, "a") as f:
+            f.write("# the admin's own line\n")
+        with open(CONF) as f:
+            edited = f.read()
+        rc, out = run(["dpkg", "-i", self.deb], timeout=300)
+        with open(CONF) as f:
+            after = f.read()
+        st = os.stat(CONF)
+        self.check(rc == 0 and after == edited and stat.S_IMODE(st.st_mode) == 0o640,
+                   tail(out) + "\n" + "\n".join(after.splitlines()[-3:]))
 
         man = run(["man", "-w", "imgroups"])[0] == 0
         if not man:
