@@ -105,8 +105,11 @@ static void a_result_without_title_has_no_title_element(void)
     xmpp_stanza_t *x = form_new(ctx, "result", NULL, NULL);
 
     form_field(ctx, x, "n", NULL, NULL, "1", FALSE);
+    /* a fixed field has no var (XEP-0004 §3.2) */
+    form_field(ctx, x, NULL, "fixed", NULL, "Note", FALSE);
     assert_xml(x, "<x xmlns='jabber:x:data' type='result'>"
-                  "<field var='n'><value>1</value></field></x>");
+                  "<field var='n'><value>1</value></field>"
+                  "<field type='fixed'><value>Note</value></field></x>");
     xmpp_stanza_release(x);
 }
 

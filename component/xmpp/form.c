@@ -30,7 +30,9 @@ xmpp_stanza_t *form_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *var,
 {
     xmpp_stanza_t *f = stanza_elem(ctx, "field", NULL);
 
-    xmpp_stanza_set_attribute(f, "var", var);
+    /* XEP-0004 §3.2: a field of type 'fixed' need not have a var. */
+    if (var)
+        xmpp_stanza_set_attribute(f, "var", var);
     if (type)
         xmpp_stanza_set_type(f, type);
     if (label)

@@ -27,8 +27,8 @@ xmpp_stanza_t *form_new(xmpp_ctx_t *ctx, const char *type, const char *title,
 void form_add_type(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *ns);
 
 /* Adds <field var='var'/> to x (a form, or a <reported/> or <item/> of a
- * result table) and returns it, borrowed: x holds it. type, label and
- * value may be NULL (no attribute, no <value/>); required adds
+ * result table) and returns it, borrowed: x holds it. var (a fixed field),
+ * type, label and value may be NULL (no attribute, no <value/>); required adds
  * <required/>. */
 xmpp_stanza_t *form_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *var,
                           const char *type, const char *label,
