@@ -55,7 +55,7 @@ static char *announcement_text(request *rq, char **why)
 enum xerr svc_announce_send(request *rq, response *rp)
 {
     char *why = NULL, *text;
-    guint sessions, legacy = 0;
+    guint people, legacy = 0;
     int rc;
 
     if (rq->s->stage == 0) {
@@ -66,14 +66,14 @@ enum xerr svc_announce_send(request *rq, response *rp)
         adhoc_again(rq, rp, announce_form(rq), why);
         return XERR_NONE;
     }
-    sessions = muc_announce(rq->ad->muc, rq->q->up, text);
+    people = muc_announce(rq->ad->muc, rq->q->up, text);
     rc = registry_announce(rq->ad->reg, text, &legacy);
-    log_info(LOG_SERVICE, "%s announced to %u sessions and %u legacy targets",
-             rq->bare, sessions, legacy);
+    log_info(LOG_SERVICE, "%s announced to %u XMPP users and %u legacy targets",
+             rq->bare, people, legacy);
     adhoc_finish(rp, "info",
-                 g_strdup_printf("Sent to %u XMPP session%s in the groups; "
+                 g_strdup_printf("Sent to %u XMPP user%s in the groups; "
                                  "%s%u legacy member%s and chat%s.",
-                                 sessions, sessions == 1 ? "" : "s",
+                                 people, people == 1 ? "" : "s",
                                  rc < 0 ? "not queued for the legacy side "
                                           "(the bridge is not running): "
                                         : "queued for ",

@@ -135,9 +135,10 @@ guint muc_occupants_total(muc *m, guint *legacy);
  * key), CONFLICT (it exists), INTERNAL_SERVER_ERROR (the store). */
 enum xerr muc_group_new(muc *m, const char *name, const char *owner,
                         const char **why);
-/* text (borrowed) as a groupchat message from each room's bare JID to
- * every session of every XMPP occupant of every group; not archived.
- * Returns how many sessions it was sent to. */
+/* text (borrowed) as a headline from the service to each session of each
+ * XMPP occupant of any group, once per session whatever its groups (as
+ * Prosody's announcement to whoever is online); not archived. Returns how
+ * many people (bare JIDs) that is. */
 guint muc_announce(muc *m, uplink *up, const char *text);
 /* A mediated invitation (XEP-0045 §7.8.2) to to from inviter (a folded
  * bare JID, who need not be in the room), with the room's rules as for an

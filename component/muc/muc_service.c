@@ -68,36 +68,47 @@ enum xerr muc_group_new(muc *m, const char *name, const char *owner,
 guint muc_announce(muc *m, uplink *up, const char *text)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
+    GHashTable *people = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTable *sessions = g_hash_table_new(g_str_hash, g_str_equal);
     GHashTableIter it, oit;
-    gpointer value;
-    guint sent = 0;
+    gpointer value, full;
+    xmpp_stanza_t *msg;
+    uplink_fanout *f;
+    guint n;
 
+    /* Everyone in a group now and each of their sessions, once whatever
+     * their groups (borrowed from the occupants for the call). */
     g_hash_table_iter_init(&it, m->rooms);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         room *r = value;
-        xmpp_stanza_t *msg;
-        uplink_fanout *f;
-        if (!r->by_full)
-            continue; /* no XMPP session in this room */
-        /* From the room's bare JID, the room's own words (as its status
-         * messages are): shown in the group's window; not archived: like
-         * Prosody's announcement, it is for whoever is there now. */
-        msg = xmpp_message_new(ctx, "groupchat", NULL, NULL);
-        xmpp_stanza_set_from(msg, r->jid);
-        stanza_add_text(ctx, msg, "body", text);
-        f = uplink_fanout_new(up, msg);
-        xmpp_stanza_release(msg);
-        if (!f)
-            continue;
         g_hash_table_iter_init(&oit, r->by_nick);
         while (g_hash_table_iter_next(&oit, NULL, &value)) {
             const occ *o = value;
-            muc_fanout_to(f, o);
-            sent += o->sessions->len;
+            for (guint i = 0; i < o->sessions->len; i++)
+                g_hash_table_add(sessions, g_ptr_array_index(o->sessions, i));
+            if (o->sessions->len)
+                g_hash_table_add(people, o->bare);
         }
-        uplink_fanout_free(f);
     }
-    return sent;
+    /* As Prosody's announcement (mod_announce): a headline from the
+     * service, not archived. Prosody sends it to each online user's bare
+     * JID; the sessions in a group are the ones known here to be online
+     * (one may have sent no presence but to the room), so it goes to each
+     * of them, once. */
+    msg = xmpp_message_new(ctx, "headline", NULL, NULL);
+    xmpp_stanza_set_from(msg, m->cfg->jid);
+    stanza_add_text(ctx, msg, "body", text);
+    f = uplink_fanout_new(up, msg);
+    xmpp_stanza_release(msg);
+    g_hash_table_iter_init(&it, sessions);
+    while (f && g_hash_table_iter_next(&it, &full, NULL))
+        uplink_fanout_send(f, full);
+    if (f)
+        uplink_fanout_free(f);
+    n = g_hash_table_size(people);
+    g_hash_table_unref(sessions);
+    g_hash_table_unref(people);
+    return n;
 }
 
 enum xerr muc_group_invite(muc *m, uplink *up, const char *group,

@@ -3,7 +3,7 @@ ejabberd with slixmpp sessions: the service admin, a group's owner (alice),
 a participant (bob) and a stranger (eve) run each command of the component
 and of a room; only who may gets anything but forbidden. The admin's
 listing holds a hidden group that the public listing (disco#items) does
-not; the announcement reaches the XMPP occupants from the room, an IRC
+not; the announcement reaches the XMPP occupants from the service, an IRC
 member through its bot on ngircd and a Yahoo member through its bot on the
 stand-in server (fake_ymsg.py), each through the real libpurple worker.
 Prints TAP.
@@ -70,8 +70,8 @@ class Run(BridgeRun):
         "not",
         "stats counts the groups, the occupants and the bots online",
         "an IRC member and a Yahoo member join lobby through their bots",
-        "announce reaches alice and bob from club, the IRC member and the "
-        "Yahoo member from their bots",
+        "announce reaches alice and bob from the service, the IRC member and "
+        "the Yahoo member from their bots",
         "alice lists club's members, sets its retention, invites eve",
         "group-destroy: the hidden group is gone",
         "imgroups stops on SIGTERM with status 0"]
@@ -293,13 +293,13 @@ class Run(BridgeRun):
         done = await self.complete("admin", COMPONENT, ANNOUNCE,
                                    [("announcement", [TEXT])])
         note = done.findtext("{%s}note" % NS_CMD) or ""
-        if "Sent to 2 XMPP sessions" not in note or "queued for 2" not in note:
+        if "Sent to 2 XMPP users" not in note or "queued for 2" not in note:
             raise Fail("the note: %r" % note)
         for user in ("alice", "bob"):
             await self.x[user].wait(
                 lambda el: (kind(el) == "message" and
-                            el.get("from") == CLUB and
-                            el.get("type") == "groupchat" and
+                            el.get("from") == COMPONENT and
+                            el.get("type") == "headline" and
                             body(el) == TEXT),
                 "the announcement at %s" % user)
         await self.dave.wait_privmsg("lobbybot", lambda s: s == TEXT,
