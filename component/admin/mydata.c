@@ -161,7 +161,9 @@ static char *msg_line(const char *group, const archive_msg *a)
                        : a->body       ? a->body
                        : a->subject    ? a->subject
                                        : "(no text)";
-    char *text = g_utf8_substring(what, 0, MYDATA_TEXT_MAX);
+    /* g_utf8_substring reads up to its end position: never past the text. */
+    char *text = g_utf8_substring(
+        what, 0, MIN(g_utf8_strlen(what, -1), (glong)MYDATA_TEXT_MAX));
     char *line = g_strdup_printf("  [%s] %s, as %s%s: %s", when, group, a->nick,
                                  a->subject ? " (subject)" : "", text);
 
