@@ -91,6 +91,15 @@ void archive_msg_free(archive_msg *m)
     g_free(m);
 }
 
+gboolean archive_msg_said_by(const archive_msg *m, const char *bare,
+                             const char *account, const char *handle)
+{
+    if (account)
+        return !g_strcmp0(m->sender_account, account) &&
+               !g_strcmp0(m->sender_handle, handle);
+    return !m->sender_account && !g_strcmp0(m->sender_jid, bare);
+}
+
 static void msg_free_ptr(gpointer m)
 {
     archive_msg_free(m);

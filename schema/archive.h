@@ -87,6 +87,12 @@ typedef struct archive_msg {
 /* Frees m and its strings; NULL is allowed. */
 void archive_msg_free(archive_msg *m);
 
+/* Whether m was said by this person: a legacy member (account and handle
+ * set) or an XMPP user (account NULL: its real bare JID). The one rule for
+ * "their own message" (corrections, retractions, exports). */
+gboolean archive_msg_said_by(const archive_msg *m, const char *bare,
+                             const char *account, const char *handle);
+
 /* Inside a write transaction: stores m as the next message of group.
  * Assigns m->seq (one past the highest seq the group ever had: the last key
  * of the group's range, or the high-water mark left when the newest

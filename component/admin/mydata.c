@@ -110,10 +110,7 @@ typedef struct msg_walk {
  * muc_said_by). */
 static gboolean theirs(const mydata_person *p, const archive_msg *a)
 {
-    if (p->account)
-        return !g_strcmp0(a->sender_account, p->account) &&
-               !g_strcmp0(a->sender_handle, p->handle);
-    return !a->sender_account && !g_strcmp0(a->sender_jid, p->bare);
+    return archive_msg_said_by(a, p->bare, p->account, p->handle);
 }
 
 /* Called for each message of p's, with its group; borrowed for the call;

@@ -332,10 +332,8 @@ gboolean muc_rate_allows(muc *m, room *r, const occ *o)
 
 gboolean muc_said_by(const occ *o, const archive_msg *a)
 {
-    if (o->legacy_account)
-        return !g_strcmp0(a->sender_account, o->legacy_account) &&
-               !g_strcmp0(a->sender_handle, o->legacy_handle);
-    return !a->sender_account && !g_strcmp0(a->sender_jid, o->bare);
+    return archive_msg_said_by(a, o->bare, o->legacy_account,
+                               o->legacy_handle);
 }
 
 void muc_fanout_said(uplink *up, room *r, const archive_msg *a,
