@@ -14,6 +14,10 @@
 /* The largest frame either side accepts (bytes after the length). */
 #define PROTO_FRAME_MAX (1024 * 1024)
 
+/* The largest picture either side sends (buddy_icon, set_icon): a buddy's
+ * bigger picture is not passed on. */
+#define PROTO_ICON_MAX (256 * 1024)
+
 /* X(enum, name, body type); the comment above each says who sends it:
  * C>W core to worker, W>C worker to core.
  * Ids outlive releases: add at the end, never renumber. */
@@ -67,7 +71,23 @@
     /* C>W (level: 0 error, 1 warning, 2 info, 3 debug): what the worker and  \
      * libpurple write, from the core's [log] legacy; after hello and again   \
      * whenever a reload changes it */                                         \
-    X(PROTO_LOG_LEVEL, "log_level", "(u)")
+    X(PROTO_LOG_LEVEL, "log_level", "(u)")                                    \
+    /* W>C (account, handle, state: composing|paused|active): a buddy's      \
+     * typing, as libpurple's buddy-typing, buddy-typed and                   \
+     * buddy-typing-stopped say it */                                         \
+    X(PROTO_TYPING, "typing", "(sss)")                                        \
+    /* W>C (account, handle): a buddy asked for attention (MSN nudge, Yahoo   \
+     * buzz, XEP-0224): libpurple's got-attention */                          \
+    X(PROTO_ATTENTION, "attention", "(ss)")                                   \
+    /* C>W (account, handles, state: composing|paused|active): the group's    \
+     * typing, told to each of handles (serv_send_typing) */                  \
+    X(PROTO_SEND_TYPING, "send_typing", "(sass)")                             \
+    /* W>C (account, handle, checksum, image): a buddy's picture, at most     \
+     * PROTO_ICON_MAX bytes ("" and no bytes: they have none) */              \
+    X(PROTO_BUDDY_ICON, "buddy_icon", "(sssay)")                              \
+    /* C>W (account, image): the bot's own picture (the group's avatar; no    \
+     * bytes: none), at most PROTO_ICON_MAX bytes */                          \
+    X(PROTO_SET_ICON, "set_icon", "(say)")
 
 enum proto_type {
 #define PROTO_ENUM(e, name, type) e,
