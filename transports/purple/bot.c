@@ -4,7 +4,9 @@
 
 #include <errno.h>
 
+#include "icons.h"
 #include "secret.h"
+#include "typing.h"
 #include "ui.h"
 
 /* The one bot of this process, for libpurple's UI ops (they carry no user
@@ -83,6 +85,8 @@ static void (*const handlers[PROTO_TYPE_COUNT])(bot *b, GVariant *body) = {
     [PROTO_AUTH_ANSWER] = im_handle_auth_answer,
     [PROTO_CHAT_JOIN] = chat_handle_join,
     [PROTO_CHAT_TOPIC] = chat_handle_topic,
+    [PROTO_SEND_TYPING] = typing_handle_send,
+    [PROTO_SET_ICON] = icons_handle_set,
 };
 
 void bot_handle(bot *b, enum proto_type t, GVariant *body)
@@ -108,6 +112,8 @@ bot *bot_new(channel *ch, bot_exit_fn on_exit)
     im_init(b);
     chat_init(b);
     delivery_init(b);
+    typing_init(b);
+    icons_init(b);
     return b;
 }
 
