@@ -8,6 +8,13 @@ PINGCONF, presence pushes (LOGON, ISAWAY, ISBACK, LOGOFF), FRIENDADD with
 NEWCONTACT st=3 to the added user, FRIENDREMOVE, REJECTCONTACT, typing,
 message relay with offline messages (MESSAGE st=5 at login), and PING.
 
+Cookies, as the issue-13 revival server does them: LIST carries fresh Y
+and T cookies (key 59) at each login; a second login of an id that has
+been given cookies, while a session of it is live or ended less than
+cookie_window seconds ago, is left without an answer (no LIST) unless its
+AUTHRESP carries, as two key-59 pairs ("Y\t<value>", "T\t<value>"), a Y
+and T pair the server issued to that id.
+
 Also here: the codec, the login algorithm, and YmsgClient, a small YMSG10
 client for tests playing Yahoo users. The server runs its own asyncio loop
 in a thread (start()), so it serves while a test blocks; the client runs in
@@ -84,6 +91,15 @@ class Reader:
             self.buf = self.buf[HEADER.size + plen:]
             out.append((service, status, session, decode_payload(payload)))
         return out
+
+
+def parse_cookie(value):
+    """("Y", value) from a key-59 value "Y\tv=1&…; expires=…" (the text
+    after the tab up to the first ';'), or None for another cookie."""
+    if len(value) < 3 or value[0] not in "YT" or value[1] != "\t":
+        return None
+    v = value[2:].split(";", 1)[0].strip()
+    return (value[0], v) if v else None
 
 
 def get(pairs, key, default=None):
@@ -177,6 +193,8 @@ class Account:
         self.away = None      # key 47
         self.offline = []     # (from, text, time)
         self.pending_adds = []  # (adder, text) while offline
+        self.issued = set()   # (Y value, T value) pairs given in LIST
+        self.last_live = None  # monotonic time a session of it was live
 
 
 class Conn:
@@ -213,7 +231,8 @@ class FakeYmsg:
     is random."""
 
     def __init__(self, accounts, buddies=None, challenges=None,
-                 host="127.0.0.1", port=0, ping_interval=60):
+                 host="127.0.0.1", port=0, ping_interval=60,
+                 cookie_window=60):
         self.accounts = {k.lower(): Account(k, v) for k, v in
                          accounts.items()}
         for yid, lst in (buddies or {}).items():
@@ -224,6 +243,8 @@ class FakeYmsg:
         self.host = host
         self.port = port
         self.ping_interval = ping_interval
+        self.cookie_window = cookie_window
+        self.unanswered = []    # (id, monotonic time): logins left hanging
         self.held = set()       # ids whose logins are cut off at once
         # (who, dir, service name, status, pairs, monotonic time)
         self.events = []
@@ -372,6 +393,11 @@ class FakeYmsg:
         if yid.lower() in self.held:
             c.close()
             return
+        if not self.cookies_pass(a, pairs):
+            # What the real server does: no LIST, no refusal, nothing.
+            with self.lock:
+                self.unanswered.append((a.id, time.monotonic()))
+            return
         if a.conn:
             a.conn.send(LOGOFF, ST_FAILED, [])
             old, a.conn = a.conn, None
@@ -379,6 +405,7 @@ class FakeYmsg:
             old.close()
         c.account = a
         a.conn = c
+        a.last_live = time.monotonic()
         a.code, a.msg, a.away = 0, None, None
         self.send_list(c, a)
         online = [self.accounts[b.lower()] for b in a.groups
@@ -403,19 +430,34 @@ class FakeYmsg:
         a.pending_adds = []
         self.push(a, LOGON, lambda to: [("0", to.id)] + self.record_of(a))
 
+    def cookies_pass(self, a, pairs):
+        """A login is answered if the id was never given cookies, if no
+        session of it was live within cookie_window seconds, or if it
+        sends back a Y and T pair it was given."""
+        if not a.issued or a.last_live is None:
+            return True
+        if not a.conn and \
+                time.monotonic() - a.last_live > self.cookie_window:
+            return True
+        sent = dict(parse_cookie(v) for k, v in pairs if k == 59
+                    and parse_cookie(v))
+        return (sent.get("Y"), sent.get("T")) in a.issued
+
     def refuse(self, c, code):
         c.send(AUTHRESP, ST_FAILED, [("66", str(code))])
         asyncio.get_running_loop().call_later(0.2, c.close)
 
     def cookies(self, a):
-        token = hashlib.sha1(("imgroups-fake:" + a.id).encode()).hexdigest()
+        """Fresh Y and T cookies for a login of a (a real server makes
+        them up per login), remembered as issued to a."""
+        token = os.urandom(10).hex()
         expires = time.strftime("%a, %d %b %Y %H:%M:%S GMT",
                                 time.gmtime(time.time() + 365 * 86400))
         tail = "; expires=%s; path=/; domain=%s" % (expires, COOKIE_DOMAIN)
-        return [("59", "Y\tv=1&n=&l=%s&p=&r=&lg=&intl=&np=%s"
-                 % (token[:5], tail)),
-                ("59", "T\tz=%s&a=&sk=%s&ks=%s&kt=&ku=&d=%s%s"
-                 % ((token[:20],) * 4 + (tail,))),
+        y = "v=1&n=&l=%s&p=&r=&lg=&intl=&np=" % token[:5]
+        t = "z=%s&a=&sk=%s&ks=%s&kt=&ku=&d=%s" % ((token,) * 4)
+        a.issued.add((y, t))
+        return [("59", "Y\t" + y + tail), ("59", "T\t" + t + tail),
                 ("59", "C\tmg=1")]
 
     def send_list(self, c, a):
@@ -468,6 +510,7 @@ class FakeYmsg:
         if not a or a.conn is not c:
             return
         a.conn = None
+        a.last_live = time.monotonic()
         a.code, a.msg, a.away = 0, None, None
         self.push(a, LOGOFF, lambda to: [("7", a.id), ("10", "0"),
                                          ("11", "0"), ("17", "0"),
@@ -553,9 +596,15 @@ class YmsgFail(Exception):
     pass
 
 
+# Cookies the clients were given, by (host, port, lower-case id): a real
+# client keeps them on disk and sends them back at its next login.
+JAR = {}
+
+
 class YmsgClient:
     """A Yahoo user in the caller's asyncio loop: logs in, then records
-    every packet received as (service, status, pairs)."""
+    every packet received as (service, status, pairs). Cookies from LIST
+    are kept (JAR) and sent back at the next login of the same id."""
 
     def __init__(self, port, yid, password, host="127.0.0.1"):
         self.port = port
@@ -582,15 +631,26 @@ class YmsgClient:
         self.send(AUTH, 0, [(1, self.id)])
         p = await self.wait(lambda p: p[0] == AUTH, "the challenge", timeout)
         r6, r96 = auth_response(self.id, self.password, get(p[2], 94))
+        jar_key = (self.host, self.port, self.id.lower())
+        kept = JAR.get(jar_key, {})
         self.send(AUTHRESP, 0, [(0, self.id), (6, r6), (96, r96),
                                 (2, self.id), (1, self.id),
-                                (135, "5, 5, 0, 1246")])
+                                (135, "5, 5, 0, 1246")]
+                  + [(59, "%s\t%s" % (k, kept[k])) for k in "YT"
+                     if k in kept])
         p = await self.wait(lambda p: p[0] in (LIST, AUTHRESP),
                             "the login's answer", timeout)
         if p[0] == AUTHRESP:
             raise YmsgFail("%s: login refused (66=%s)"
                            % (self.id, get(p[2], 66)))
+
         await self.wait(lambda p: p[0] == PINGCONF, "PINGCONF", timeout)
+        # the cookies are in LIST's last chunk
+        got = dict(c for c in (parse_cookie(v) for p in self.log
+                               if p[0] == LIST for k, v in p[2] if k == 59)
+                   if c)
+        if "Y" in got and "T" in got:
+            JAR[jar_key] = got
 
     async def pump(self):
         r = Reader()

@@ -17,18 +17,26 @@ mirrored as away / dnd / available; a room line reaches her as
 says a line meanwhile, the bot comes back by itself and carol gets that
 line once; carol's IM sent while the bot was away comes to the bot as an
 offline message at its login and is said in the room; the bot pings at the
-interval PINGCONF gives; carol logging off takes her occupant out.
+interval PINGCONF gives; the bot's worker killed (SIGKILL) comes back
+within 45 s sending the Y and T cookies it was given (kept in
+accounts.xml in the worker's directory, in no log), is let in by a server
+that leaves a cookie-less second login hanging, and relays both ways
+again; carol logging off takes her occupant out.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
 import asyncio
+import html
 import os
+import re
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import bridgebase  # noqa: E402
-    from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    from bridgebase import (  # noqa: E402
+        COMPONENT, WAIT, BridgeRun, children, worker_account)
     import fake_ymsg  # noqa: E402
     from fake_ymsg import FakeYmsg, YmsgClient, get  # noqa: E402
     from tap import Abort  # noqa: E402
@@ -68,6 +76,8 @@ class Run(BridgeRun):
         "carol's IM to the bot while it was away: an offline message at its "
         "login, said in the room",
         "the bot pings the server at the PINGCONF interval",
+        "the bot's worker killed: back within 45 s with its cookies "
+        "replayed, relaying both ways",
         "carol logs off -> her occupant leaves",
         "imgroups stops on SIGTERM with status 0"]
 
@@ -131,7 +141,8 @@ class Run(BridgeRun):
             raise Abort
         steps = [self.add_bot, self.first_contact, self.away, self.busy,
                  self.back, self.room_to_member, self.outage,
-                 self.offline_message, self.pings, self.logoff]
+                 self.offline_message, self.pings, self.cookies_replayed,
+                 self.logoff]
         for i, fn in enumerate(steps):
             await self.step(self.NAMES[5 + i], fn())
 
@@ -259,6 +270,83 @@ class Run(BridgeRun):
                 return
             await asyncio.sleep(0.1)
         raise Fail("no PING from the bot within %d s" % (PING_S * 3))
+
+    def stored_cookies(self):
+        """The Y and T values in the worker's accounts.xml, or None."""
+        path = os.path.join(self.ig.storage, "purple", "lobby-yahoo",
+                            "accounts.xml")
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            return None
+        got = {}
+        for letter in "yt":
+            m = re.search(r"<setting name='ymsg-cookie-%s' type='string'>"
+                          r"([^<]*)</setting>" % letter, text)
+            if not m:
+                return None
+            got[letter.upper()] = html.unescape(m.group(1))
+        return got
+
+    async def cookies_replayed(self):
+        a, ig = self.x["alice"], self.ig
+        issued = self.fake.call(
+            lambda: set(self.fake.accounts[BOT].issued))
+        # libpurple saves accounts.xml within 5 s of a change: the state
+        # waited on is the file holding cookies the server gave
+        await self.until(lambda: self.stored_cookies() and (
+            self.stored_cookies()["Y"], self.stored_cookies()["T"])
+            in issued, "the bot's cookies in accounts.xml", 30)
+        kept = self.stored_cookies()
+        logins = len(self.fake.seen(BOT, ">>>", "AUTHRESP"))
+        mark = ig.log_mark()
+        kids = [p for p in children(ig.pid)
+                if worker_account(p) == "lobby-yahoo"]
+        if len(kids) != 1:
+            raise Fail("not one lobby-yahoo worker under imgroups: %r"
+                       % kids)
+        t0 = self.loop.time()
+        os.kill(kids[0], signal.SIGKILL)
+        await self.loop.run_in_executor(
+            None, ig.wait_log, r"killed by signal 9", 15, mark)
+        await self.loop.run_in_executor(
+            None, ig.wait_log, r"account lobby-yahoo is online", 45, mark)
+        took = self.loop.time() - t0
+        self.tap.diag("back %.1f s after the kill" % took)
+        resp = self.fake.seen(BOT, ">>>", "AUTHRESP")[logins:]
+        sent = [dict(c for c in (fake_ymsg.parse_cookie(v) for k, v in e[4]
+                                 if k == 59) if c) for e in resp]
+        if not sent or sent[0] != kept:
+            raise Fail("the first login after the kill did not send the "
+                       "stored cookies: %r" % [sorted(x) for x in sent])
+        if took > 45:
+            raise Fail("back only %.1f s after the kill" % took)
+        hung = [u for u in self.fake.unanswered if u[0] == BOT]
+        if hung:
+            raise Fail("%d logins of the bot left hanging" % len(hung))
+        await a.wait(presence_from(LOBBY + "/carol"), "carol back", 30)
+        self.carol.message(BOT, "after the kill")
+        await a.wait(occupant_said(LOBBY, "carol", "after the kill"),
+                     "carol's line after the kill", 30)
+        a.send("<message to='%s' type='groupchat'><body>welcome back"
+               "</body></message>" % LOBBY)
+        await self.carol.wait_message(BOT, lambda s: s == "<alice> welcome "
+                                      "back", "alice's line after the kill",
+                                      30)
+        # session credentials: in accounts.xml, in no log
+        for d, _dirs, files in os.walk(self.tmp):
+            for name in files:
+                if name == "accounts.xml":
+                    continue
+                try:
+                    with open(os.path.join(d, name), "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                for v in kept.values():
+                    if v.encode() in data:
+                        raise Fail("a cookie value is in %s" % name)
 
     async def logoff(self):
         await self.carol.quit()

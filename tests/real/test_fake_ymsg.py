@@ -5,7 +5,9 @@ every server packet is checked against the transcript's: service, status
 and every key/value pair in order. Masked: in the LIST cookies (key 59)
 the expiry dates and the session tokens (l=, z=, sk=, ks=, d=), which a
 real server makes up per login. Then what the transcript does not show:
-refused logins, LIST in chunks, adding a buddy, offline messages. Prints
+refused logins, LIST in chunks, adding a buddy, offline messages, and the
+cookies: a cookie-less second login of an id left without LIST while a
+session of it is recent, one sending its cookies back answered. Prints
 TAP.
 
     /usr/bin/python3 tests/real/test_fake_ymsg.py [path/to/ymsg10.log]
@@ -149,7 +151,7 @@ def replay(tap, port, steps):
         s.close()
 
 
-def login(port, yid, password):
+def login(port, yid, password, cookies=()):
     s = Sock(port)
     s.send(fake_ymsg.VERIFY, 0, [])
     s.next()
@@ -157,8 +159,54 @@ def login(port, yid, password):
     chal = get(s.next()[3], 94)
     r6, r96 = fake_ymsg.auth_response(yid, password, chal)
     s.send(fake_ymsg.AUTHRESP, 0, [(0, yid), (6, r6), (96, r96), (2, yid),
-                                   (1, yid), (135, "5, 5, 0, 1246")])
+                                   (1, yid), (135, "5, 5, 0, 1246")]
+           + [(59, "%s\t%s" % c) for c in cookies])
     return s
+
+
+def cookies_of(packets):
+    """The (letter, value) Y and T cookies of the LIST packets."""
+    return [c for p in packets if p[0] == fake_ymsg.LIST
+            for k, v in p[3] if k == 59
+            for c in [fake_ymsg.parse_cookie(v)] if c]
+
+
+def wait_unanswered(fake, n, timeout=5):
+    """Waits until the server has left n logins without an answer."""
+    deadline = time.monotonic() + timeout
+    while len(fake.unanswered) < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return len(fake.unanswered) >= n
+
+
+def cookie_checks(tap, fake, port):
+    """The issue-13 behaviour: a cookie-less second login of an id that
+    was given cookies is left hanging while a session of it is recent;
+    one sending its cookies back is answered."""
+    d = login(port, "dave", "davepw")
+    got = until(d, fake_ymsg.PINGCONF)
+    jar = cookies_of(got)
+    tap.check(sorted(c[0] for c in jar) == ["T", "Y"],
+              "LIST gives a Y and a T cookie", repr(jar))
+    again = login(port, "dave", "davepw")
+    hung = wait_unanswered(fake, 1)
+    tap.check(hung and again.next(timeout=0.5) is None,
+              "a cookie-less second login while a session is live gets no "
+              "LIST", repr(fake.unanswered))
+    again.close()
+    d.close()
+    back = login(port, "dave", "davepw", jar)
+    got = until(back, fake_ymsg.PINGCONF)
+    tap.check(any(p[0] == fake_ymsg.LIST for p in got) and
+              cookies_of(got) and cookies_of(got) != jar,
+              "a login sending its cookies back gets LIST, and fresh "
+              "cookies", repr(got[:2]))
+    back.close()
+    stale = login(port, "dave", "davepw", [("Y", "v=1"), ("T", "z=1")])
+    tap.check(wait_unanswered(fake, 2),
+              "cookies the server never gave count as none",
+              repr(fake.unanswered))
+    stale.close()
 
 
 def until(s, service):
@@ -262,7 +310,8 @@ def main(argv):
         port = fake.start()
         replay(t, port, steps)
         more_checks(t, port)
-    return tap.run(lambda: tap.FnRun(len(replies) + 8, run, fake.stop), 90)
+        cookie_checks(t, fake, port)
+    return tap.run(lambda: tap.FnRun(len(replies) + 12, run, fake.stop), 90)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 
 #include "imgroups_prpl.h"
 #include "secret.h"
+#include "ycookie.h"
 #include "yauth.h"
 #include "ymsg.h"
 
@@ -24,6 +25,12 @@
 #define DEF_SERVER "scs.msg.yahoo.com"
 #define DEF_PORT   5050
 #define DEF_GROUP  "Buddies"
+/* The Y and T cookies of the last LIST, kept as account settings: the
+ * worker's libpurple saves them in accounts.xml in its --user-dir (within
+ * 5 s of a change) with the account, so a restarted worker replays
+ * them. */
+#define SET_COOKIE_Y "ymsg-cookie-y"
+#define SET_COOKIE_T "ymsg-cookie-t"
 /* What a YM 5.5 client says it is; revival servers check only the key. */
 #define CLIENT_VERSION "5, 5, 0, 1246"
 
@@ -78,6 +85,7 @@ struct yconn {
     gint64 last_recv_us;
     gboolean logged_in;
     gboolean failed; /* an error was reported: the connection is going */
+    gboolean sent_cookies; /* the login response carried Y and T */
     GHashTable *server_list; /* normalised id → 1: buddies the server has */
     GList *reqs;             /* struct yreq */
     /* Delivery marks (imgroups_prpl.h): YMSG has no acks, so a mark is
@@ -437,6 +445,89 @@ static void ping_start(struct yconn *y)
     y->ping_id = purple_timeout_add_seconds(y->ping_s, on_ping, y);
 }
 
+/* ---- cookies ----------------------------------------------------------- */
+
+/* The settings a cookie letter is kept under. */
+static const struct {
+    char which;
+    const char *setting;
+} cookie_settings[] = {
+    {'Y', SET_COOKIE_Y},
+    {'T', SET_COOKIE_T},
+};
+
+/* The stored cookie of a letter, or NULL (none, or not one we would have
+ * stored: the file may have been edited). Borrowed from the account. */
+static const char *stored_cookie(PurpleAccount *acct, gsize i)
+{
+    const char *v =
+        purple_account_get_string(acct, cookie_settings[i].setting, NULL);
+
+    return ycookie_valid(v) ? v : NULL;
+}
+
+/* Adds the stored Y and T cookies to pkt as two key-59 pairs, as real
+ * clients send them back (a cookie-less second login of an id can be
+ * left without an answer by the server). Both or none; returns TRUE if
+ * added. */
+static gboolean add_cookies(struct yconn *y, ymsg_pkt *pkt)
+{
+    PurpleAccount *acct = purple_connection_get_account(y->gc);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cookie_settings); i++)
+        if (!stored_cookie(acct, i))
+            return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(cookie_settings); i++) {
+        char *pair = ycookie_pair(cookie_settings[i].which,
+                                  stored_cookie(acct, i));
+
+        ymsg_pkt_add(pkt, YCOOKIE_KEY, pair);
+        secret_wipe(pair, strlen(pair));
+        g_free(pair);
+    }
+    /* The values are session credentials: never in the log. */
+    purple_debug_info(DEBUG_AREA, "sending the Y and T cookies\n");
+    return TRUE;
+}
+
+/* Keeps the Y and T cookies of a LIST packet. */
+static void keep_cookies(struct yconn *y, const ymsg_pkt *pkt)
+{
+    PurpleAccount *acct = purple_connection_get_account(y->gc);
+    int kept = 0;
+
+    for (guint i = 0; i < pkt->pairs->len; i++) {
+        const ymsg_pair *p = ymsg_pkt_pair(pkt, i);
+        char which, *value;
+
+        if (p->key != YCOOKIE_KEY || ycookie_parse(p->value, &which, &value))
+            continue;
+        for (gsize j = 0; j < G_N_ELEMENTS(cookie_settings); j++) {
+            if (cookie_settings[j].which != which)
+                continue;
+            if (g_strcmp0(purple_account_get_string(
+                              acct, cookie_settings[j].setting, NULL),
+                          value) != 0)
+                purple_account_set_string(acct, cookie_settings[j].setting,
+                                          value);
+            kept++;
+        }
+        secret_wipe(value, strlen(value));
+        g_free(value);
+    }
+    if (kept)
+        purple_debug_info(DEBUG_AREA, "kept %d of the Y/T cookies\n", kept);
+}
+
+/* Forgets the stored cookies: the server did not take them. */
+static void drop_cookies(struct yconn *y)
+{
+    PurpleAccount *acct = purple_connection_get_account(y->gc);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cookie_settings); i++)
+        purple_account_remove_setting(acct, cookie_settings[i].setting);
+}
+
 /* ---- login ------------------------------------------------------------- */
 
 static void logged_in(struct yconn *y)
@@ -463,6 +554,13 @@ static gboolean on_login_timeout(gpointer data)
     struct yconn *y = data;
 
     y->login_id = 0;
+    /* Cookies the server does not take would lock the next logins out
+     * too: the next one goes without them. */
+    if (y->sent_cookies) {
+        purple_debug_warning(DEBUG_AREA, "no answer to a login with cookies: "
+                                         "the next login goes without them\n");
+        drop_cookies(y);
+    }
     fail(y, PURPLE_CONNECTION_ERROR_NETWORK_ERROR,
          "The server did not complete the login within %d s", LOGIN_TIMEOUT_S);
     return FALSE;
@@ -498,6 +596,7 @@ static void on_auth(struct yconn *y, const ymsg_pkt *pkt)
     ymsg_pkt_add(resp, 2, me(y));
     ymsg_pkt_add(resp, 1, me(y));
     ymsg_pkt_add(resp, 135, CLIENT_VERSION);
+    y->sent_cookies = add_cookies(y, resp);
     send_pkt(y, resp);
     secret_wipe(r6, sizeof r6);
     secret_wipe(r96, sizeof r96);
@@ -614,6 +713,7 @@ static void list_sync(struct yconn *y)
 
 static void on_list(struct yconn *y, const ymsg_pkt *pkt)
 {
+    keep_cookies(y, pkt);
     for (guint i = 0; i < pkt->pairs->len; i++)
         if (ymsg_pkt_pair(pkt, i)->key == 87)
             list_groups(y, ymsg_pkt_pair(pkt, i)->value);
