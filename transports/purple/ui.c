@@ -13,6 +13,8 @@
 
 #include <purple.h>
 
+#include "secret.h"
+
 /* What is written: 0 error, 1 warning, 2 info, 3 debug (the core's
  * [log] legacy, told in PROTO_LOG_LEVEL). */
 static guint ui_level = 2;
@@ -144,6 +146,7 @@ static void debug_print(PurpleDebugLevel level, const char *category,
     /* libpurple's errors are the worker's warnings; the rest is debug. */
     GLogLevelFlags as =
         level >= PURPLE_DEBUG_ERROR ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG;
+    char *masked;
 
     if (carries_traffic(category, text)) {
         g_log("purple", as,
@@ -152,7 +155,12 @@ static void debug_print(PurpleDebugLevel level, const char *category,
               category ? category : "-", strlen(text));
         return;
     }
-    g_log("purple", as, "%s: %s", category ? category : "-", text);
+    /* libpurple's own HTTP debug prints response headers whole: MSN's
+     * Passport ticket among them. */
+    masked = secret_mask(text);
+    g_log("purple", as, "%s: %s", category ? category : "-",
+          masked ? masked : text);
+    secret_free(masked);
 }
 
 static gboolean debug_is_enabled(PurpleDebugLevel level, const char *category)
