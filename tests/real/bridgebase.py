@@ -126,6 +126,16 @@ class BridgeRun:
         for email, pw, name in accounts:
             self.fake.call(f.add_account, email, pw, name)
 
+    def msn_options(self):
+        """A contacts-mode MSN account's settings for self.fake (username,
+        password and group to add)."""
+        f = self.fake.server
+        return {"protocol": "prpl-imgroups-msn",
+                "option.server": "127.0.0.1",
+                "option.port": str(f.ns_port),
+                "option.nexus": f.nexus_url(),
+                "mode": "contacts", "pace_burst": "50", "pace_rate": "50"}
+
     async def msn_user(self, email, password):
         """A person on self.fake, logged in (fake_msn.MsnClient); signed
         out at cleanup."""
@@ -194,6 +204,33 @@ class BridgeRun:
             "</field></x></command>" % (NS_CMD, first.get("sessionid"),
                                         NS_DATA, account, handle))
         return first, res.xml.find("{%s}command" % NS_CMD)
+
+    async def wait_log(self, regex, timeout, since=0):
+        """self.ig.wait_log without blocking the loop."""
+        return await self.loop.run_in_executor(
+            None, lambda: self.ig.wait_log(regex, timeout, since))
+
+    async def poll(self, fn, what, timeout=30):
+        """Waits until fn() (run in self.fake's thread) is true; returns
+        it."""
+        deadline = self.loop.time() + timeout
+        while True:
+            r = self.fake.call(fn)
+            if r:
+                return r
+            if self.loop.time() > deadline:
+                raise Fail("no %s" % what)
+            await asyncio.sleep(0.1)
+
+    async def make_members_only(self, room):
+        """alice submits room's owner form with members-only on."""
+        await self.iq("set", room,
+                      "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                      "<x xmlns='%s' type='submit'>"
+                      "<field var='FORM_TYPE'><value>http://jabber.org/"
+                      "protocol/muc#roomconfig</value></field>"
+                      "<field var='muc#roomconfig_membersonly'><value>1"
+                      "</value></field></x></query>" % NS_DATA)
 
     def run(self, coro, timeout):
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))

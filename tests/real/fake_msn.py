@@ -11,10 +11,18 @@ It serves, on 127.0.0.1:
     one does; a connection with no USR/ANS within 60 s is closed;
   - the HTTP Passport 1.4 login: /rdr/pprdr.asp (PassportURLs: DALogin=...)
     and /login (Authentication-Info with a ticket valid 30 s, once; 401 for
-    a wrong password).
+    a wrong password); with tls=(certfile, keyfile) the same over HTTPS on
+    a port of its own (https_port, nexus_url(tls=True)).
 Things the real server does that it copies: 913 on XFR before the first CHG
 (or while HDN), CHG without the capabilities number ignored, LST's trailing
-empty groups field. Tickets, session ids and contact uuids come from a
+empty groups field; someone who added you while you were offline is listed
+with the pending flag 16, not RL 8 ("LST N=frank@example.com
+F=frank@example.com 16 1"); 911 to USR TWN I with the address in another
+case than registered; 217 to a CAL (or a switchboard MSG) of someone the
+callee blocked; the MSNP8-9 list commands (ADD, REM with a list version)
+for a client that chose them. dialect=N: the highest version answered to a
+client offering it (an older server); a client offering only newer ones
+still gets its best. Tickets, session ids and contact uuids come from a
 random.Random(seed): the same seed gives the same values.
 
 Command line:
@@ -85,6 +93,7 @@ def qry_answer(version, chl):
 class Account:
     def __init__(self, email, password, name=None):
         self.email = email.lower()
+        self.registered = email     # as registered: USR must match its case
         self.password = password
         self.name = name or self.email.split("@")[0].capitalize()
         self.lists = {}      # other email -> bit mask of LISTS
@@ -168,8 +177,12 @@ async def read_command(reader):
 
 class FakeMsn:
     def __init__(self, host="127.0.0.1", seed=0, challenge=False,
-                 ns_port=0, sb_port=0, http_port=0, trace_file=None):
+                 ns_port=0, sb_port=0, http_port=0, trace_file=None,
+                 dialect=12, tls=None):
         self.host = host
+        self.dialect = dialect
+        self.tls = tls           # (certfile, keyfile): HTTPS Passport too
+        self.https_port = None
         self.rng = random.Random(seed)
         self.challenge = challenge
         self.want_ports = (ns_port, sb_port, http_port)
@@ -183,6 +196,10 @@ class FakeMsn:
         self.trace_file = trace_file
         self.events = []         # (what, details) for tests to look at
         self.held = {}           # callee -> [(SbConn, trid)]: hold()
+        self.nak_to = {}         # email -> MSGs to NAK: nak()
+        self.locked_out = set()  # emails whose logins get 601: lock_out()
+        self.issued = []         # every Passport ticket given, for tests
+        self.refuse_cal = {}     # email -> CALs to refuse: refuse()
         self.all_conns = set()
 
     # ---- setup -----------------------------------------------------------
@@ -204,6 +221,14 @@ class FakeMsn:
         s2 = await asyncio.start_server(self.serve_sb, self.host, sb)
         s3 = await asyncio.start_server(self.serve_http, self.host, http)
         self.servers = [s1, s2, s3]
+        if self.tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            s4 = await asyncio.start_server(self.serve_http, self.host, 0,
+                                            ssl=ctx)
+            self.servers.append(s4)
+            self.https_port = s4.sockets[0].getsockname()[1]
         self.ns_port = s1.sockets[0].getsockname()[1]
         self.sb_port = s2.sockets[0].getsockname()[1]
         self.http_port = s3.sockets[0].getsockname()[1]
@@ -220,8 +245,10 @@ class FakeMsn:
             except Exception:
                 pass
 
-    def nexus_url(self):
-        return "http://%s:%d/rdr/pprdr.asp" % (self.host, self.http_port)
+    def nexus_url(self, tls=False):
+        return "%s://%s:%d/rdr/pprdr.asp" % (
+            "https" if tls else "http", self.host,
+            self.https_port if tls else self.http_port)
 
     def drop(self, email):
         """Closes email's NS connection without a word, as a network
@@ -232,6 +259,13 @@ class FakeMsn:
             s.close()
             return True
         return False
+
+    def lock_out(self, email):
+        """email's logins fail (601, server unavailable) until let_in()."""
+        self.locked_out.add(email.lower())
+
+    def let_in(self, email):
+        self.locked_out.discard(email.lower())
 
     def online(self, email):
         s = self.ns.get(email.lower())
@@ -316,11 +350,11 @@ class FakeMsn:
                 k, _, v = l.partition(":")
                 headers[k.strip().lower()] = v.strip()
         if path.startswith("/rdr/pprdr.asp"):
+            port = writer.get_extra_info("sockname")[1]
             extra = ("PassportURLs: DARealm=Passport.Net,DALogin=%s:%d/login,"
                      "DAReg=%s:%d/register,Properties=,Privacy=,"
                      "GeneralRedir=,Help=,ConfigVersion=16\r\n"
-                     % (self.host, self.http_port, self.host,
-                        self.http_port))
+                     % (self.host, port, self.host, port))
             self.respond(writer, "200 OK", extra, b"")
         elif path.startswith("/login"):
             self.login(writer, headers.get("authorization", ""))
@@ -354,6 +388,7 @@ class FakeMsn:
                          b"<html>Unauthorized</html>\n")
             return
         token = self.hex(20)
+        self.issued.append(token)
         self.tickets[token] = (email, time.monotonic() + TICKET_LIFE)
         self.respond(writer, "200 OK",
                      "Authentication-Info: Passport1.4 da-status=success,"
@@ -400,7 +435,8 @@ class FakeMsn:
                 s.send("VER %s 0" % trid)
                 s.close()
                 return
-            s.version = max(ok)
+            old = [v for v in ok if v <= self.dialect]
+            s.version = max(old or ok)
             s.send("VER %s MSNP%d" % (trid, s.version))
         elif cmd == "CVR":
             s.send("CVR %s %s" % (trid, CVR_REPLY))
@@ -427,8 +463,10 @@ class FakeMsn:
                     s.email, time.monotonic() + SB_TICKET_LIFE, None)
                 s.send("XFR %s SB %s:%d CKI %s"
                        % (trid, self.host, self.sb_port, ticket))
-        elif cmd == "ADC":
+        elif cmd == "ADC" and s.version >= 10:
             self.ns_adc(s, trid, w)
+        elif cmd == "ADD" and s.version < 10:
+            self.ns_add(s, trid, w)
         elif cmd == "REM":
             self.ns_rem(s, trid, w)
         elif cmd == "BLP":
@@ -458,6 +496,17 @@ class FakeMsn:
 
     def ns_usr(self, s, trid, w):
         if len(w) >= 5 and w[2] == "TWN" and w[3] == "I":
+            acct = self.accounts.get(w[4].lower())
+            if acct and acct.email in self.locked_out:
+                s.send("601 %s" % trid)     # server unavailable
+                s.close()
+                return
+            if acct and w[4] != acct.registered:
+                # the address as registered, case and all
+                self.note("usr-case", w[4])
+                s.send("911 %s" % trid)
+                s.close()
+                return
             s.email = w[4].lower()
             s.send("USR %s TWN S %s" % (trid, TWN_CHALLENGE))
         elif len(w) >= 5 and w[2] == "TWN" and w[3] == "S":
@@ -558,6 +607,31 @@ class FakeMsn:
         if not email and lst == "FL" and self.list_arg(w, "C"):
             s.send(" ".join(w))     # a group assignment
             return
+        self.list_add(s, trid, lst, email, self.list_arg(w, "F") or email)
+
+    def ns_add(self, s, trid, w):
+        """MSNP8-9: ADD trid list email name [group]."""
+        if len(w) < 5 or w[2] not in ("FL", "AL", "BL"):
+            s.send("201 %s" % trid)
+            return
+        self.list_add(s, trid, w[2], w[3].lower(), w[4])
+
+    def push_list(self, on, verb, lst, acct):
+        """Tells `on` (online) that acct put it on / took it off lst, in
+        on's dialect."""
+        if not on or on.closed:
+            return
+        if on.version >= 10:
+            on.send("%s 0 %s N=%s%s" % (
+                verb, lst, acct.email, " F=%s" % urllib.parse.quote(
+                    acct.name) if verb == "ADC" else ""))
+        elif verb == "ADC":
+            on.send("ADD 0 %s 1 %s %s" % (lst, acct.email,
+                                          urllib.parse.quote(acct.name)))
+        else:
+            on.send("REM 0 %s 1 %s" % (lst, acct.email))
+
+    def list_add(self, s, trid, lst, email, name):
         other = self.accounts.get(email)
         if not other:
             s.send("208 %s" % trid)
@@ -567,22 +641,39 @@ class FakeMsn:
         if lists & LISTS[lst]:
             s.send("215 %s" % trid)
             return
+        if lst in ("AL", "BL") and lists & LISTS["BL" if lst == "AL"
+                                                 else "AL"]:
+            s.send("219 %s" % trid)     # on the opposite list
+            return
+        if lists & LISTS["PL"]:
+            # answered: the pending add becomes a reverse-list entry
+            lists = (lists & ~LISTS["PL"]) | LISTS["RL"]
         acct.lists[email] = lists | LISTS[lst]
+        old = s.version < 10
         if lst == "FL":
             uuid = acct.uuids.setdefault(email, self.uuid())
-            name = self.list_arg(w, "F") or email
-            s.send("ADC %s FL N=%s F=%s C=%s" % (trid, email, name, uuid))
-            # they get us on their reverse list
+            if old:
+                s.send("ADD %s FL 1 %s %s 0" % (trid, email, name))
+            else:
+                s.send("ADC %s FL N=%s F=%s C=%s" % (trid, email, name,
+                                                     uuid))
+            # they get us on their reverse list, or on the pending list
+            # when they are offline (a real server's MSNP12 list download)
             was = other.lists.get(acct.email, 0)
-            other.lists[acct.email] = was | LISTS["RL"]
             on = self.ns.get(email)
-            if on and not on.closed and not was & LISTS["RL"]:
-                on.send("ADC 0 RL N=%s F=%s" % (acct.email,
-                                               urllib.parse.quote(acct.name)))
+            if not was & (LISTS["RL"] | LISTS["PL"]):
+                if on and not on.closed:
+                    other.lists[acct.email] = was | LISTS["RL"]
+                    self.push_list(on, "ADC", "RL", acct)
+                else:
+                    other.lists[acct.email] = was | LISTS["PL"]
             self.note("adc", "%s FL %s" % (acct.email, email))
             self.tell_one(acct, other)
         else:
-            s.send("ADC %s %s N=%s" % (trid, lst, email))
+            if old:
+                s.send("ADD %s %s 1 %s %s" % (trid, lst, email, email))
+            else:
+                s.send("ADC %s %s N=%s" % (trid, lst, email))
             self.note("adc", "%s %s %s" % (acct.email, lst, email))
             self.tell_one(other, acct)
 
@@ -602,15 +693,16 @@ class FakeMsn:
             s.send("216 %s" % trid)
             return
         acct.lists[email] = lists & ~LISTS[lst]
-        s.send(" ".join(w[:4]))
+        if s.version >= 10:
+            s.send(" ".join(w[:4]))
+        else:
+            s.send("REM %s %s 1 %s" % (trid, lst, ident))
         self.note("rem", "%s %s %s" % (acct.email, lst, email))
         other = self.accounts.get(email)
         if lst == "FL" and other:
             other.lists[acct.email] = other.lists.get(acct.email, 0) & \
-                ~LISTS["RL"]
-            on = self.ns.get(email)
-            if on and not on.closed:
-                on.send("REM 0 RL N=%s" % acct.email)
+                ~(LISTS["RL"] | LISTS["PL"])
+            self.push_list(self.ns.get(email), "REM", "RL", acct)
         elif other:
             self.tell_one(other, acct)
 
@@ -700,6 +792,15 @@ class FakeMsn:
                 c.close()
                 return
             others = [m for m in sess.members if m is not c and not m.closed]
+            heard = [m for m in others if not self.blocks(m.email, c.email)]
+            if others and not heard:
+                c.send("217 %s" % trid)     # everyone there blocked c
+                return
+            if any(self.take(self.nak_to, m.email) for m in others):
+                self.note("sb-nak", c.email)
+                c.send("NAK %s" % trid)     # nak_to(): not delivered
+                return
+            others = heard
             name = urllib.parse.quote(self.accounts[c.email].name)
             for m in others:
                 m.send("MSG %s %s %d" % (c.email, name, len(payload)),
@@ -723,7 +824,9 @@ class FakeMsn:
         if not acct:
             c.send("208 %s" % trid)
         elif (not ns or ns.closed or not ns.status or ns.status == "HDN"
-              or acct.lists.get(c.email, 0) & LISTS["BL"]):
+              or self.blocks(callee, c.email)
+              or self.take(self.refuse_cal, callee)):
+            self.note("cal-217", "%s %s" % (c.email, callee))
             c.send("217 %s" % trid)
         else:
             ticket = self.hex(20)
@@ -733,6 +836,29 @@ class FakeMsn:
             ns.send("RNG %s %s:%d CKI %s %s %s" % (
                 sess.sessid, self.host, self.sb_port, ticket, c.email,
                 urllib.parse.quote(self.accounts[c.email].name)))
+
+    def blocks(self, owner, who):
+        """Whether owner has who on BL."""
+        acct = self.accounts.get(owner)
+        return bool(acct and acct.lists.get(who, 0) & LISTS["BL"])
+
+    @staticmethod
+    def take(counts, email):
+        """One of the n given to nak()/refuse() for email, if any left."""
+        if counts.get(email, 0) > 0:
+            counts[email] -= 1
+            return True
+        return False
+
+    def nak(self, email, n=1):
+        """The next n switchboard MSGs to email are answered NAK (not
+        delivered), as when the recipient's connection fails under it."""
+        self.nak_to[email.lower()] = n
+
+    def refuse(self, email, n=1):
+        """The next n CALs to email get 217 though email is online (the
+        server's view of them changed before the bot's did)."""
+        self.refuse_cal[email.lower()] = n
 
     def hold(self, email):
         """From now on, CALs to email wait (no answer, no RNG): a

@@ -84,12 +84,7 @@ class Run(BridgeRun):
         self.check_start(self.NAMES[0],
                          lambda: self.start_prosody(["alice", "admin"]))
         self.check_start(self.NAMES[1], self.start_fake)
-        f = self.fake.server
-        msn = {"protocol": "prpl-imgroups-msn",
-               "option.server": "127.0.0.1",
-               "option.port": str(f.ns_port),
-               "option.nexus": f.nexus_url(),
-               "mode": "contacts", "pace_burst": "50", "pace_rate": "50"}
+        msn = self.msn_options()
         self.ig = self.new_imgroups([
             ("msn", dict(msn, username=BOT, password="botpw1",
                          group="lobby")),
@@ -129,10 +124,6 @@ class Run(BridgeRun):
                                 self.away, self.outage, self.killed_waiting,
                                 self.signs_out]):
             await self.step(self.NAMES[8 + i], fn())
-
-    async def wait_log(self, regex, timeout, since=0):
-        return await self.loop.run_in_executor(
-            None, lambda: self.ig.wait_log(regex, timeout, since))
 
     async def roster_sync(self):
         path = os.path.join(self.tmp, "imgroups", "store", "purple", "msn",
@@ -265,17 +256,6 @@ class Run(BridgeRun):
         n = c.texts_from(BOT).count("<alice> during the outage")
         if n != 1:
             raise Fail("arrived %d times" % n)
-
-    async def poll(self, fn, what, timeout=30):
-        """Waits until fn() (run in the fake's thread) is true."""
-        deadline = self.loop.time() + timeout
-        while True:
-            r = self.fake.call(fn)
-            if r:
-                return r
-            if self.loop.time() > deadline:
-                raise Fail("no %s" % what)
-            await asyncio.sleep(0.1)
 
     async def killed_waiting(self):
         """Lines the plugin holds (its switchboard to carol is not open yet:

@@ -332,12 +332,7 @@ class Run(BridgeRun):
 
     # 4. members-only and member-add
     async def club_members_only(self):
-        await self.iq("set", CLUB,
-                      "<query xmlns='%s'><x xmlns='%s' type='submit'>"
-                      "<field var='FORM_TYPE'><value>http://jabber.org/"
-                      "protocol/muc#roomconfig</value></field>"
-                      "<field var='muc#roomconfig_membersonly'><value>1"
-                      "</value></field></x></query>" % (NS_OWNER, NS_DATA))
+        await self.make_members_only(CLUB)
         info = await self.iq("get", CLUB, "<query xmlns='%s'/>"
                              % NS_DISCO_INFO)
         feats = [f.get("var") for f in info.xml.iter(

@@ -196,6 +196,7 @@ static void msn_login(PurpleAccount *acct)
     s->gc = gc;
     s->acct = acct;
     s->email = g_strdup(msn_normalize(purple_account_get_username(acct)));
+    s->login = g_strstrip(g_strdup(purple_account_get_username(acct)));
     s->contacts =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, contact_free);
     s->status = code_of(purple_account_get_active_status(acct));
@@ -227,6 +228,7 @@ static void msn_close(PurpleConnection *gc)
     g_hash_table_destroy(s->contacts);
     g_free(s->twn_challenge);
     g_free(s->email);
+    g_free(s->login);
     purple_connection_set_protocol_data(gc, NULL);
     g_free(s);
 }

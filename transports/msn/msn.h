@@ -32,7 +32,8 @@ enum msn_list {
     MSN_AL = 2, /* allow: who may see us */
     MSN_BL = 4, /* block */
     MSN_RL = 8, /* reverse: who has us on their FL */
-    MSN_PL = 16 /* pending (MSNP13+; kept if a server sends it) */
+    MSN_PL = 16 /* pending: added us while we were offline (a real
+                 * server's MSNP12 list download marks them so, not RL) */
 };
 
 typedef struct msn_contact {
@@ -58,7 +59,10 @@ enum ns_state {
 typedef struct msn_session {
     PurpleConnection *gc;
     PurpleAccount *acct;
-    char *email; /* the account's name, normalised */
+    char *email; /* the account's name, normalised: for comparisons */
+    char *login; /* the account's name as configured: what USR, CVR and
+                  * Passport send (a real server compares it with the
+                  * address as registered and answers 911 to another case) */
     conn *ns;
     enum ns_state state;
     int version;     /* the MSNP version the server chose: 8–12 */
@@ -74,6 +78,7 @@ typedef struct msn_session {
     const char *status;           /* the NLN/AWY/BSY code in force (static) */
     GQueue settled;               /* delivery marks settled, not yet told */
     guint settle_h;               /* the idle that tells them */
+    GList *auths; /* authorization requests open (ns.c), owned */
 } msn_session;
 
 /* The session of gc, or NULL once closed. */

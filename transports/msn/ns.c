@@ -93,17 +93,20 @@ static void presence(msn_session *s, const char *code, const char *email,
 
 /* ---- authorization ----------------------------------------------------- */
 
+/* An authorization request libpurple holds for us. Owned by the session
+ * (s->auths) until answered or until the session closes: libpurple drops
+ * an unanswered request with the connection without calling back, so the
+ * session frees what it gave. */
 struct auth_req {
-    PurpleAccount *acct;
+    msn_session *s;
     char *email;
 };
 
-static msn_session *live_session(PurpleAccount *acct)
+static void auth_req_free(struct auth_req *a)
 {
-    PurpleConnection *gc = purple_account_get_connection(acct);
-    msn_session *s = gc ? msn_session_of(gc) : NULL;
-
-    return s && !s->failed && s->state == NS_ONLINE ? s : NULL;
+    a->s->auths = g_list_remove(a->s->auths, a);
+    g_free(a->email);
+    g_free(a);
 }
 
 static void add_to_list(msn_session *s, const char *email, const char *list)
@@ -123,27 +126,48 @@ static void add_to_list(msn_session *s, const char *email, const char *list)
     g_free(args);
 }
 
+/* Takes email off a list (REM): MSNP10+ name FL entries by their uuid. */
+static void remove_from_list(msn_session *s, msn_contact *ct, const char *list)
+{
+    char *args = g_strdup_printf(
+        "%s %s", list,
+        s->version >= 10 && strcmp(list, "FL") == 0 && ct->uuid ? ct->uuid
+                                                                : ct->email);
+
+    conn_send(s->ns, "REM", args);
+    g_free(args);
+}
+
+/* Someone the bot talks to (a member, an accepted request): off BL (REM
+ * before ADC, or the server answers 219, "on the opposite list"), then on
+ * AL and FL. */
+static void allow_contact(msn_session *s, msn_contact *ct)
+{
+    if (ct->lists & MSN_BL)
+        remove_from_list(s, ct, "BL");
+    if (!(ct->lists & MSN_AL))
+        add_to_list(s, ct->email, "AL");
+    if (!(ct->lists & MSN_FL))
+        add_to_list(s, ct->email, "FL");
+}
+
+/* A refusal changes no list: the requester stays on RL alone, so they can
+ * still write to the bot (BLP AL) and be told to ask an owner; putting
+ * them on BL would make their messages fail with 217. */
 static void auth_answer(struct auth_req *a, gboolean accept)
 {
-    msn_session *s = live_session(a->acct);
+    msn_session *s = a->s;
     msn_contact *ct;
 
-    if (s) {
+    if (!s->failed && s->state == NS_ONLINE) {
         ct = msn_contact_get(s, a->email);
         ct->asked = FALSE;
         purple_debug_info("msn", "authorization of %s: %s\n", ct->email,
-                          accept ? "allowed" : "blocked");
-        if (accept) {
-            if (!(ct->lists & MSN_AL))
-                add_to_list(s, ct->email, "AL");
-            if (!(ct->lists & MSN_FL))
-                add_to_list(s, ct->email, "FL");
-        } else if (!(ct->lists & MSN_BL)) {
-            add_to_list(s, ct->email, "BL");
-        }
+                          accept ? "allowed" : "not given (lists unchanged)");
+        if (accept)
+            allow_contact(s, ct);
     }
-    g_free(a->email);
-    g_free(a);
+    auth_req_free(a);
 }
 
 static void on_auth_accept(void *data)
@@ -165,8 +189,9 @@ static void ask_authorization(msn_session *s, msn_contact *ct)
         return;
     ct->asked = TRUE;
     a = g_new0(struct auth_req, 1);
-    a->acct = s->acct;
+    a->s = s;
     a->email = g_strdup(ct->email);
+    s->auths = g_list_prepend(s->auths, a);
     purple_debug_info("msn", "%s added us: asking\n", ct->email);
     purple_account_request_authorization(
         s->acct, ct->email, NULL, ct->name, NULL,
@@ -223,10 +248,7 @@ static void roster_done(msn_session *s)
     for (GSList *l = buddies; l; l = l->next) {
         msn_contact *ct = msn_contact_get(s, purple_buddy_get_name(l->data));
 
-        if (!(ct->lists & MSN_FL))
-            add_to_list(s, ct->email, "FL");
-        if (!(ct->lists & (MSN_AL | MSN_BL)))
-            add_to_list(s, ct->email, "AL");
+        allow_contact(s, ct);
     }
     g_slist_free(buddies);
     s->state = NS_CHG;
@@ -234,7 +256,15 @@ static void roster_done(msn_session *s)
     send_chg(s);
 }
 
-/* After the first CHG: the roster's reverse-list entries nobody answered. */
+/* Someone added us and was not answered: on RL, or (adds made while we
+ * were offline, as a real server lists them: "LST N=frank@example.com
+ * F=frank@example.com 16 1") on PL alone. */
+static gboolean unanswered(const msn_contact *ct)
+{
+    return (ct->lists & (MSN_RL | MSN_PL)) && !(ct->lists & (MSN_AL | MSN_BL));
+}
+
+/* After the first CHG: the roster's adds nobody answered. */
 static void ask_pending(msn_session *s)
 {
     GHashTableIter it;
@@ -245,7 +275,7 @@ static void ask_pending(msn_session *s)
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         msn_contact *ct = value;
 
-        if ((ct->lists & MSN_RL) && !(ct->lists & (MSN_AL | MSN_BL)))
+        if (unanswered(ct))
             g_ptr_array_add(ask, ct);
     }
     for (guint i = 0; i < ask->len; i++)
@@ -308,7 +338,7 @@ static void on_ver(msn_session *s, const msnp_cmd *cmd)
     }
     purple_debug_info("msn", "the server chose MSNP%d\n", s->version);
     s->state = NS_CVR;
-    args = g_strdup_printf(CVR_ARGS " %s", s->email);
+    args = g_strdup_printf(CVR_ARGS " %s", s->login);
     conn_send(s->ns, "CVR", args);
     g_free(args);
 }
@@ -320,7 +350,7 @@ static void on_cvr(msn_session *s, const msnp_cmd *cmd)
     if (s->state != NS_CVR)
         return;
     s->state = NS_USR_I;
-    args = g_strdup_printf("TWN I %s", s->email);
+    args = g_strdup_printf("TWN I %s", s->login);
     conn_send(s->ns, "USR", args);
     g_free(args);
 }
@@ -512,7 +542,7 @@ static void list_added(msn_session *s, guint bit, const char *email,
     }
     if (name && *name && !ct->name)
         ct->name = msnp_url_decode(name);
-    if (bit == MSN_RL && pushed && s->state == NS_ONLINE)
+    if ((bit == MSN_RL || bit == MSN_PL) && pushed && s->state == NS_ONLINE)
         ask_authorization(s, ct);
 }
 
@@ -589,6 +619,18 @@ static void on_chl(msn_session *s, const msnp_cmd *cmd)
     g_free(args);
 }
 
+/* BLP (in the list download, or the answer to ours): what happens to
+ * people on neither AL nor BL. A bot must hear strangers (to tell them to
+ * ask an owner), so BL ("only AL may write") is changed to AL. */
+static void on_blp(msn_session *s, const msnp_cmd *cmd)
+{
+    if (cmd->argc < 1 || strcmp(cmd->argv[cmd->argc - 1], "BL") != 0 ||
+        s->state < NS_SYN)
+        return;
+    purple_debug_info("msn", "privacy was BLP BL: asking for BLP AL\n");
+    conn_send(s->ns, "BLP", "AL");
+}
+
 static void on_qng(msn_session *s, const msnp_cmd *cmd)
 {
     s->pong_due = FALSE;
@@ -639,7 +681,7 @@ static const struct {
     {"SYN", on_syn}, {"LST", on_lst}, {"CHG", on_chg}, {"ILN", on_iln},
     {"NLN", on_nln}, {"FLN", on_fln}, {"ADC", on_adc}, {"ADD", on_add},
     {"REM", on_rem}, {"RNG", on_rng}, {"CHL", on_chl}, {"QNG", on_qng},
-    {"OUT", on_out},
+    {"OUT", on_out}, {"BLP", on_blp},
 };
 
 static void on_conn_cmd(conn *c, const msnp_cmd *cmd, void *owner)
@@ -658,7 +700,7 @@ static void on_conn_cmd(conn *c, const msnp_cmd *cmd, void *owner)
             return;
         }
     }
-    /* GTC, BLP, PRP, LSG, SBS, MSG from Hotmail, UBX, GCF, NOT…: nothing
+    /* GTC, PRP, LSG, SBS, MSG from Hotmail, UBX, GCF, NOT…: nothing
      * this plugin needs. */
 }
 
@@ -734,10 +776,7 @@ void ns_add_contact(msn_session *s, const char *email)
     if (!s->ns || s->failed || s->state < NS_CHG)
         return; /* put on FL when the roster is done */
     ct = msn_contact_get(s, email);
-    if (!(ct->lists & MSN_FL))
-        add_to_list(s, ct->email, "FL");
-    if (!(ct->lists & (MSN_AL | MSN_BL)))
-        add_to_list(s, ct->email, "AL");
+    allow_contact(s, ct);
     if (*ct->status)
         purple_prpl_got_user_status(s->acct, ct->email,
                                     status_id_of(ct->status), NULL);
@@ -746,23 +785,13 @@ void ns_add_contact(msn_session *s, const char *email)
 void ns_remove_contact(msn_session *s, const char *email)
 {
     msn_contact *ct = msn_contact_find(s, email);
-    char *args;
 
     if (!ct || !s->ns || s->failed || s->state < NS_CHG)
         return;
-    if (ct->lists & MSN_FL) {
-        if (s->version >= 10)
-            args = g_strdup_printf("FL %s", ct->uuid ? ct->uuid : ct->email);
-        else
-            args = g_strdup_printf("FL %s", ct->email);
-        conn_send(s->ns, "REM", args);
-        g_free(args);
-    }
-    if (ct->lists & MSN_AL) {
-        args = g_strdup_printf("AL %s", ct->email);
-        conn_send(s->ns, "REM", args);
-        g_free(args);
-    }
+    if (ct->lists & MSN_FL)
+        remove_from_list(s, ct, "FL");
+    if (ct->lists & MSN_AL)
+        remove_from_list(s, ct, "AL");
 }
 
 guint ns_request_sb(msn_session *s)
@@ -774,6 +803,8 @@ guint ns_request_sb(msn_session *s)
 
 void ns_close(msn_session *s)
 {
+    while (s->auths)
+        auth_req_free(s->auths->data);
     if (s->ping_h)
         purple_timeout_remove(s->ping_h);
     s->ping_h = 0;

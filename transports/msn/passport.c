@@ -43,7 +43,7 @@ static void ask_ticket(msn_session *s, const char *url)
                          "the Passport nexus gave an invalid login URL");
         return;
     }
-    email = msnp_url_encode(s->email, FALSE);
+    email = msnp_url_encode(s->login, FALSE);
     pwd = msnp_url_encode(purple_connection_get_password(s->gc)
                               ? purple_connection_get_password(s->gc)
                               : "",
