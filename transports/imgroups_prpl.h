@@ -9,8 +9,9 @@
  *
  * A plugin that can tell exports, from its shared object, a function named
  * IMGROUPS_PRPL_MARK_SYMBOL of type imgroups_prpl_mark_fn. The worker calls
- * it right after the send_im calls of one message (all its pieces), with
- * the message's id. The plugin later emits IMGROUPS_PRPL_DELIVERY_SIGNAL on
+ * it right after the send_im (or chat_send) calls of one message (all its
+ * pieces), with the message's id and, as `who`, the IM's handle or the
+ * chat's conversation name (get_chat_name's). The plugin later emits IMGROUPS_PRPL_DELIVERY_SIGNAL on
  * its PurplePlugin, exactly once per accepted mark, with (gc, const
  * imgroups_delivery *): ok TRUE when everything sent to `who` before the
  * mark was taken by the network (on MSN, ACKed), FALSE with a reason when

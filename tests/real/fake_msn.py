@@ -6,7 +6,11 @@ It serves, on 127.0.0.1:
     asked) a CHL challenge whose QRY it checks;
   - the switchboard (SB): USR, CAL (RINGING, 217 when the callee is not
     online; held unanswered for a callee given to hold() until release()),
-    JOI, ANS/IRO, MSG relay with ACK/NAK, BYE, OUT; a MSG payload
+    JOI, ANS/IRO, MSG relay with ACK/NAK, BYE, OUT; multi-party sessions
+    as the real one has them (CAL of several people, each JOI to everyone
+    in it, IRO listing who is there, MSG relayed to every other
+    participant, BYE to the rest; idle_close() ends a session as the
+    server's idle timeout does); a MSG payload
     over 1664 bytes closes the sender's switchboard connection, as the real
     one does; a connection with no USR/ANS within 60 s is closed;
   - the HTTP Passport 1.4 login: /rdr/pprdr.asp (PassportURLs: DALogin=...)
@@ -886,6 +890,29 @@ class FakeMsn:
                     if isinstance(c, SbConn) and c.email == email.lower()
                     and not c.closed])
 
+    def idle_close(self, email):
+        """Ends every switchboard session email is in, as the server's
+        idle timeout does: all its connections closed, no BYE. Returns how
+        many sessions."""
+        email = email.lower()
+        n = 0
+        for sess in list(self.sb_sessions.values()):
+            if any(m.email == email for m in sess.members):
+                n += 1
+                self.note("sb-idle", sess.sessid)
+                for m in list(sess.members):
+                    m.close()
+        return n
+
+    def sb_members(self, email):
+        """The participants of each session email is in (sets of
+        addresses, email included)."""
+        email = email.lower()
+        return [set(m.email for m in sess.members if not m.closed)
+                for sess in self.sb_sessions.values()
+                if any(m.email == email and not m.closed
+                       for m in sess.members)]
+
     def sb_leave(self, c):
         c.close()
         self.all_conns.discard(c)
@@ -1026,7 +1053,10 @@ class MsnClient:
         self.email, self.password = email.lower(), password
         self.ns = None
         self.sbs = {}          # peer -> _Line with them in it
+        self.people = {}       # _Line -> set of others in that switchboard
         self.messages = []     # (sender, text)
+        self.typing = []       # senders of TypingUser controls, in order
+        self.nudges = []       # senders of nudges, in order
         self.payloads = []     # (sender, raw payload bytes)
         self.presence = {}     # email -> status ("FLN" offline)
         self.events = asyncio.Event()
@@ -1080,6 +1110,12 @@ class MsnClient:
                 break
             line.other(*item)
             self.events.set()
+        # the server closed it: a switchboard is gone with its people
+        for peer, sb in list(self.sbs.items()):
+            if sb is line:
+                del self.sbs[peer]
+        self.people.pop(line, None)
+        self.events.set()
 
     def _ns_event(self, w, payload):
         if w[0] in ("ILN",):
@@ -1098,8 +1134,14 @@ class MsnClient:
         sb = _Line(r, wr)
         peer = w[5].lower()
         sb.other = lambda ww, p: self._sb_event(peer, sb, ww, p)
+        self.people[sb] = set()
         sb.send("ANS", "%s %s %s" % (self.email, w[4], w[1]))
-        await sb.expect(lambda ww, p: ww[0] == "ANS", "ANS OK")
+
+        def ans(ww, p):
+            if ww[0] == "IRO":
+                self.people[sb].add(ww[4].lower())
+            return ww[0] == "ANS"
+        await sb.expect(ans, "ANS OK")
         self.sbs[peer] = sb
         self.tasks.append(asyncio.ensure_future(self._pump(sb)))
 
@@ -1107,12 +1149,61 @@ class MsnClient:
         if w[0] == "MSG":
             headers, body = parse_mime(payload)
             sender = w[1].lower()
+            ctype = headers.get("content-type", "")
             self.payloads.append((sender, payload))
-            if headers.get("content-type", "").startswith("text/plain"):
+            if ctype.startswith("text/plain"):
                 self.messages.append((sender, body.decode("utf-8")))
-        elif w[0] == "BYE" and self.sbs.get(peer) is sb:
-            del self.sbs[peer]
+            elif ctype.startswith("text/x-msmsgscontrol"):
+                self.typing.append(sender)
+            elif (ctype.startswith("text/x-msnmsgr-datacast")
+                  and parse_mime(body)[0].get("id") == "1"):
+                self.nudges.append(sender)
+        elif w[0] == "JOI":
+            self.people.setdefault(sb, set()).add(w[1].lower())
+        elif w[0] == "BYE":
+            self.people.setdefault(sb, set()).discard(w[1].lower())
+            if self.sbs.get(peer) is sb and not self.people[sb]:
+                del self.sbs[peer]
         self.events.set()
+
+    def with_(self, peer):
+        """Who else is in the switchboard this client has with peer (an
+        empty set when there is none)."""
+        sb = self.sbs.get(peer.lower())
+        return set(self.people.get(sb, ())) if sb else set()
+
+    def _sb_of(self, peer):
+        sb = self.sbs.get(peer.lower())
+        if sb is None:
+            raise MsnFail("%s: no switchboard with %s" % (self.email, peer))
+        return sb
+
+    def type_to(self, peer):
+        """A typing notification in the switchboard with peer."""
+        self._sb_of(peer).send("MSG", "U", (
+            "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgscontrol\r\n"
+            "TypingUser: %s\r\n\r\n\r\n" % self.email).encode())
+
+    def nudge(self, peer):
+        """A nudge in the switchboard with peer."""
+        self._sb_of(peer).send("MSG", "N", (
+            "MIME-Version: 1.0\r\nContent-Type: text/x-msnmsgr-datacast"
+            "\r\n\r\nID: 1\r\n\r\n").encode())
+
+    def invite(self, peer, who):
+        """CALs who into the switchboard this client has with peer."""
+        self._sb_of(peer).send("CAL", who.lower())
+
+    def leave(self, peer):
+        """Leaves the switchboard with peer (OUT: the others see BYE)."""
+        sb = self.sbs.pop(peer.lower(), None)
+        if sb is not None:
+            self.people.pop(sb, None)
+            try:
+                sb.writer.write(b"OUT\r\n")
+            except Exception:
+                pass
+            sb.close()
 
     async def add(self, email):
         """Adds email to FL and AL (as a real client does)."""
@@ -1149,6 +1240,7 @@ class MsnClient:
             sb.send("CAL", to)
             await sb.expect(lambda ww, p: ww[0] == "JOI", "JOI of " + to)
             sb.other = lambda ww, p, sb=sb: self._sb_event(to, sb, ww, p)
+            self.people[sb] = {to}
             self.sbs[to] = sb
             self.tasks.append(asyncio.ensure_future(self._pump(sb)))
         sb.send("MSG", "N", mime_text(text))
@@ -1170,6 +1262,16 @@ class MsnClient:
 
     def texts_from(self, sender):
         return [t for s, t in self.messages if s == sender.lower()]
+
+    def pieces_making(self, sender, since, want):
+        """The payloads from sender after the first `since` payloads when
+        their texts, spaces aside, make `want` (a sender may cut a line at
+        a space and drop it); else None."""
+        got = [p for s, p in self.payloads[since:] if s == sender.lower()]
+        texts = [p.partition(b"\r\n\r\n")[2].decode("utf-8", "replace")
+                 for p in got]
+        joined = "".join(texts).replace(" ", "")
+        return got if joined == want.replace(" ", "") else None
 
     async def quit(self):
         for t in self.tasks:

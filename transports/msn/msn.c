@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "imgroups_prpl.h"
+#include "groupchat.h"
 #include "ns.h"
 #include "passport.h"
 #include "sb.h"
+#include "typing.h"
 
 #define PLUGIN_VERSION "0.1.0"
 
@@ -107,7 +109,8 @@ gboolean imgroups_prpl_mark(PurpleConnection *gc, const char *who, guint64 id)
     s = msn_session_of(gc);
     if (!s)
         return FALSE;
-    sb_mark(s, who, id);
+    if (!groupchat_mark(s, who, id))
+        sb_mark(s, who, id);
     return TRUE;
 }
 
@@ -185,6 +188,16 @@ static const char *msn_normalize_cb(const PurpleAccount *acct, const char *who)
 
 /* ---- connecting -------------------------------------------------------- */
 
+/* A contact of s came online: the group chat calls them in. */
+static void on_signed_on(PurpleBuddy *buddy, gpointer data)
+{
+    msn_session *s = data;
+
+    if (purple_buddy_get_account(buddy) == s->acct && !s->failed &&
+        s->state == NS_ONLINE)
+        groupchat_on_online(s, purple_buddy_get_name(buddy));
+}
+
 static void msn_login(PurpleAccount *acct)
 {
     PurpleConnection *gc = purple_account_get_connection(acct);
@@ -202,6 +215,10 @@ static void msn_login(PurpleAccount *acct)
     s->status = code_of(purple_account_get_active_status(acct));
     g_queue_init(&s->settled);
     purple_connection_set_protocol_data(gc, s);
+    /* Connected here: the buddy list's signals do not exist yet when the
+     * plugin is loaded. */
+    purple_signal_connect(purple_blist_get_handle(), "buddy-signed-on", s,
+                          PURPLE_CALLBACK(on_signed_on), s);
     if (!strchr(s->email, '@')) {
         msn_session_fail(s, PURPLE_CONNECTION_ERROR_INVALID_USERNAME,
                          "an MSN account name is an e-mail address");
@@ -218,7 +235,10 @@ static void msn_close(PurpleConnection *gc)
 
     if (!s)
         return;
+    purple_signals_disconnect_by_handle(s);
     passport_cancel(s);
+    typing_free_all(s);
+    groupchat_free(s);
     sb_free_all(s); /* settles every open mark: connection lost */
     ns_close(s);
     if (s->settle_h)
@@ -266,6 +286,25 @@ static unsigned int msn_send_typing(PurpleConnection *gc, const char *who,
     return 5; /* repeated every 5 s while typing */
 }
 
+static gboolean msn_send_attention(PurpleConnection *gc, const char *who,
+                                   guint type)
+{
+    msn_session *s = msn_session_of(gc);
+
+    return s && sb_send_nudge(s, who);
+}
+
+static GList *msn_attention_types(PurpleAccount *acct)
+{
+    static GList *types;
+
+    if (!types)
+        types = g_list_append(
+            NULL, purple_attention_type_new(
+                      "Nudge", "Nudge", "%s has nudged you!", "Nudging %s..."));
+    return types;
+}
+
 static void msn_set_status(PurpleAccount *acct, PurpleStatus *status)
 {
     PurpleConnection *gc = purple_account_get_connection(acct);
@@ -310,6 +349,14 @@ static PurplePluginProtocolInfo prpl_info = {
     .add_buddy = msn_add_buddy,
     .remove_buddy = msn_remove_buddy,
     .normalize = msn_normalize_cb,
+    .chat_info = groupchat_info,
+    .chat_info_defaults = groupchat_info_defaults,
+    .get_chat_name = groupchat_get_name,
+    .join_chat = groupchat_join,
+    .chat_leave = groupchat_leave,
+    .chat_send = groupchat_send,
+    .send_attention = msn_send_attention,
+    .get_attention_types = msn_attention_types,
     .struct_size = sizeof(PurplePluginProtocolInfo),
 };
 
@@ -338,7 +385,8 @@ static PurplePluginInfo plugin_info = {
     .version = PLUGIN_VERSION,
     .summary = "MSN Messenger (MSNP12) for revival servers",
     .description = "MSNP8-12 with Passport 1.4 login, written for imgroups: "
-                   "contact list, presence, switchboard messages, typing.",
+                   "contact list, presence, switchboard messages, typing, "
+                   "nudges, group chats (multi-party switchboards).",
     .author = "imgroups",
     .homepage = "",
     .load = msn_load,

@@ -78,6 +78,8 @@ typedef struct msn_session {
     const char *status;           /* the NLN/AWY/BSY code in force (static) */
     GQueue settled;               /* delivery marks settled, not yet told */
     guint settle_h;               /* the idle that tells them */
+    struct groupchat *chat;       /* chat mode (groupchat.c); NULL if none */
+    GHashTable *typing;           /* typing.c's timers; NULL if none */
     GList *auths; /* authorization requests open (ns.c), owned */
 } msn_session;
 

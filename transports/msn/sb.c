@@ -5,8 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "groupchat.h"
 #include "ns.h"
 #include "secret.h"
+#include "typing.h"
 
 /* The headers of every text message this plugin sends. */
 #define TEXT_HEADERS                                                           \
@@ -21,12 +23,20 @@
     "TypingUser: %s\r\n"                                                       \
     "\r\n\r\n"
 
+/* A nudge (shared/protocols/msnp.md): a datacast whose ID is 1. */
+#define NUDGE_PAYLOAD                                                          \
+    "MIME-Version: 1.0\r\n"                                                    \
+    "Content-Type: text/x-msnmsgr-datacast\r\n"                                \
+    "\r\n"                                                                     \
+    "ID: 1\r\n\r\n"
+
 /* How long a switchboard may take to have the peer in it. */
 #define SETUP_SECONDS 60
 /* Switchboards reopened for messages a closed one still held. */
 #define MAX_RETRIES 2
-/* How long a typing notification holds, in seconds. */
-#define TYPING_SECONDS 6
+/* People a group chat switchboard calls at most (the rest wait for the
+ * next one): the server's own limit on participants is of this order. */
+#define CHAT_CALLS_MAX 64
 
 enum sb_state {
     SB_WAIT_NS,    /* no XFR allowed yet (before the first CHG) */
@@ -41,7 +51,11 @@ struct sb {
     msn_session *s;
     conn *c;
     enum sb_state state;
-    char *peer; /* normalised address of the one we talk to */
+    char *peer;          /* normalised address of the one we talk to (chat: who
+                            invited us, or "") */
+    gboolean chat;       /* the bot's group chat (groupchat.c), not an IM */
+    GPtrArray *invite;   /* chat: addresses to CAL once we are in */
+    GHashTable *ringing; /* chat: CALs unanswered, trid → address */
     guint xfr_trid;
     char *ticket, *sessid; /* RNG's, for ANS */
     gboolean answering;    /* opened by RNG */
@@ -54,6 +68,12 @@ struct sb {
 };
 
 static void sb_closed(struct sb *sb, const char *why, gboolean retry);
+
+/* What log lines call sb. */
+static const char *label(const struct sb *sb)
+{
+    return sb->chat ? "the group chat" : sb->peer;
+}
 
 /* One thing for the peer, in the order it was given: a message piece, or a
  * delivery mark (imgroups_prpl.h) standing for everything before it. */
@@ -158,6 +178,8 @@ static void sb_free(struct sb *sb)
         purple_timeout_remove(sb->setup_h);
     conn_free(sb->c);
     g_hash_table_destroy(sb->joined);
+    g_ptr_array_free(sb->invite, TRUE);
+    g_hash_table_destroy(sb->ringing);
     /* Marks are settled before: sb_closed(), sb_free_all(). */
     g_queue_clear_full(&sb->queue, item_free);
     g_queue_clear_full(&sb->sent, item_free);
@@ -177,12 +199,16 @@ static gboolean on_setup_timeout(gpointer data)
     return FALSE;
 }
 
-static struct sb *sb_new(msn_session *s, const char *peer)
+static struct sb *sb_new(msn_session *s, const char *peer, gboolean chat)
 {
     struct sb *sb = g_new0(struct sb, 1);
 
     sb->s = s;
-    sb->peer = g_strdup(msn_normalize(peer));
+    sb->chat = chat;
+    sb->peer = g_strdup(peer ? msn_normalize(peer) : "");
+    sb->invite = g_ptr_array_new_with_free_func(g_free);
+    sb->ringing =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     sb->joined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_queue_init(&sb->queue);
     g_queue_init(&sb->sent);
@@ -192,9 +218,13 @@ static struct sb *sb_new(msn_session *s, const char *peer)
     return sb;
 }
 
+/* Whether what waits may go out: the peer is in (chat: anyone is). */
 static gboolean peer_in(const struct sb *sb)
 {
-    return sb->state == SB_READY && g_hash_table_contains(sb->joined, sb->peer);
+    if (sb->state != SB_READY)
+        return FALSE;
+    return sb->chat ? g_hash_table_size(sb->joined) > 0
+                    : g_hash_table_contains(sb->joined, sb->peer);
 }
 
 /* The switchboard for who: one with them in it first, then one on its
@@ -207,7 +237,7 @@ static struct sb *sb_find(msn_session *s, const char *who)
     for (GList *l = s->sbs; l; l = l->next) {
         struct sb *sb = l->data;
 
-        if (strcmp(sb->peer, n) != 0)
+        if (sb->chat || strcmp(sb->peer, n) != 0)
             continue;
         if (peer_in(sb))
             return sb;
@@ -237,12 +267,45 @@ static void flush(struct sb *sb)
     settle_sent(sb);
 }
 
+static gboolean same_address(gpointer key, gpointer value, gpointer who)
+{
+    return strcmp(value, who) == 0;
+}
+
+/* CAL who (chat): nobody in it or ringing, not past CHAT_CALLS_MAX. */
+static void call(struct sb *sb, const char *who)
+{
+    guint trid;
+
+    if (g_hash_table_contains(sb->joined, who) ||
+        g_hash_table_size(sb->ringing) >= CHAT_CALLS_MAX ||
+        strcmp(who, sb->s->email) == 0 ||
+        g_hash_table_find(sb->ringing, same_address, (gpointer)who))
+        return;
+    trid = conn_send(sb->c, "CAL", who);
+    g_hash_table_insert(sb->ringing, GUINT_TO_POINTER(trid), g_strdup(who));
+}
+
+/* Calls everyone waiting in sb->invite (we are in the switchboard). */
+static void call_invited(struct sb *sb)
+{
+    for (guint i = 0; i < sb->invite->len; i++)
+        call(sb, g_ptr_array_index(sb->invite, i));
+    g_ptr_array_set_size(sb->invite, 0);
+}
+
 static void ready(struct sb *sb)
 {
+    gboolean was = sb->state == SB_READY;
+
     sb->state = SB_READY;
     if (sb->setup_h)
         purple_timeout_remove(sb->setup_h);
     sb->setup_h = 0;
+    if (sb->chat && !was) {
+        call_invited(sb);
+        groupchat_on_ready(sb->s, sb);
+    }
     flush(sb);
 }
 
@@ -260,38 +323,43 @@ static void sb_closed(struct sb *sb, const char *why, gboolean retry)
     guint left;
 
     s->sbs = g_list_remove(s->sbs, sb);
+    if (sb->chat)
+        groupchat_on_closed(s, sb); /* its participants leave the chat */
     /* What went out and was not answered is lost with the switchboard. */
     if (unanswered)
         purple_debug_warning("msn",
                              "switchboard with %s closed (%s) before %u "
                              "piece(s) were acknowledged\n",
-                             sb->peer, why, unanswered);
+                             label(sb), why, unanswered);
     drop_items(sb, &sb->sent, why);
     left = pieces_in(&sb->queue);
     if (left && retry && sb->retries < MAX_RETRIES && !s->failed &&
         s->state == NS_ONLINE) {
-        struct sb *again = sb_new(s, sb->peer);
+        struct sb *again = sb_new(s, sb->peer, sb->chat);
 
         purple_debug_info("msn",
                           "switchboard with %s closed (%s): %u message(s) "
                           "go in a new one\n",
-                          sb->peer, why, left);
+                          label(sb), why, left);
         again->retries = sb->retries + 1;
         again->queue = sb->queue;
         g_queue_init(&sb->queue);
         again->why = sb->why; /* for the next mark, in the new one */
         sb->why = NULL;
+        if (again->chat)
+            groupchat_adopt(s, again); /* whom it calls */
         request(again);
     } else if (left) {
         purple_debug_warning("msn",
                              "switchboard with %s closed (%s): %u message(s) "
                              "not delivered\n",
-                             sb->peer, why, left);
-        purple_conv_present_error(sb->peer, s->acct,
-                                  "The message could not be delivered.");
+                             label(sb), why, left);
+        if (!sb->chat)
+            purple_conv_present_error(sb->peer, s->acct,
+                                      "The message could not be delivered.");
         drop_items(sb, &sb->queue, why);
     } else {
-        purple_debug_info("msn", "switchboard with %s closed (%s)\n", sb->peer,
+        purple_debug_info("msn", "switchboard with %s closed (%s)\n", label(sb),
                           why);
         drop_items(sb, &sb->queue, why); /* marks only */
     }
@@ -299,6 +367,64 @@ static void sb_closed(struct sb *sb, const char *why, gboolean retry)
 }
 
 /* ---- what comes in ----------------------------------------------------- */
+
+/* Text said by from: in the group chat, or an IM. */
+static void got_text(struct sb *sb, const char *from, const msnp_mime *m)
+{
+    char *text = g_utf8_make_valid(m->body, (gssize)m->body_len);
+    char *html = g_markup_escape_text(text, -1);
+
+    purple_debug_info("msn", "message from %s (%" G_GSIZE_FORMAT " bytes)\n",
+                      from, m->body_len);
+    typing_done(sb->s, from, sb->chat);
+    if (sb->chat)
+        groupchat_said(sb->s, from, html);
+    else
+        serv_got_im(sb->s->gc, from, html, 0, time(NULL));
+    g_free(html);
+    g_free(text);
+}
+
+static void got_control(struct sb *sb, const char *from, const msnp_mime *m)
+{
+    if (msnp_mime_header(m, "TypingUser"))
+        typing_got(sb->s, from, sb->chat);
+}
+
+/* A datacast: ID 1 is a nudge; others (winks, voice clips) are not
+ * carried. */
+static void got_datacast(struct sb *sb, const char *from, const msnp_mime *m)
+{
+    msnp_mime body;
+    const char *id;
+    gboolean nudge;
+
+    /* The body is itself header lines: "ID: 1\r\n\r\n". */
+    if (msnp_mime_parse(m->body, m->body_len, &body) != 0)
+        return;
+    id = msnp_mime_header(&body, "ID");
+    nudge = id && strcmp(id, "1") == 0;
+    msnp_mime_free(&body);
+    if (!nudge) {
+        purple_debug_misc("msn", "a datacast from %s: ignored\n", from);
+        return;
+    }
+    purple_debug_info("msn", "%s nudged us\n", from);
+    if (sb->chat)
+        groupchat_nudged(sb->s, from);
+    else
+        purple_prpl_got_attention(sb->s->gc, from, 0);
+}
+
+/* What each content type of a switchboard MSG becomes. */
+static const struct {
+    const char *type;
+    void (*fn)(struct sb *sb, const char *from, const msnp_mime *m);
+} content_types[] = {
+    {"text/plain", got_text},
+    {"text/x-msmsgscontrol", got_control},
+    {"text/x-msnmsgr-datacast", got_datacast},
+};
 
 static void incoming(struct sb *sb, const char *from, const msnp_cmd *cmd)
 {
@@ -313,35 +439,55 @@ static void incoming(struct sb *sb, const char *from, const msnp_cmd *cmd)
         return;
     }
     msnp_mime_type(&m, type, sizeof type);
-    if (strcmp(type, "text/plain") == 0) {
-        char *text = g_utf8_make_valid(m.body, (gssize)m.body_len);
-        char *html = g_markup_escape_text(text, -1);
-
-        purple_debug_info("msn",
-                          "message from %s (%" G_GSIZE_FORMAT " bytes)\n", from,
-                          m.body_len);
-        serv_got_im(sb->s->gc, from, html, 0, time(NULL));
-        g_free(html);
-        g_free(text);
-    } else if (strcmp(type, "text/x-msmsgscontrol") == 0) {
-        if (msnp_mime_header(&m, "TypingUser"))
-            serv_got_typing(sb->s->gc, from, TYPING_SECONDS, PURPLE_TYPING);
-    } else {
-        purple_debug_misc("msn", "content type %s from %s: ignored\n", type,
-                          from);
+    for (gsize i = 0; i < G_N_ELEMENTS(content_types); i++) {
+        if (strcmp(type, content_types[i].type) == 0) {
+            content_types[i].fn(sb, from, &m);
+            msnp_mime_free(&m);
+            return;
+        }
     }
+    purple_debug_misc("msn", "content type %s from %s: ignored\n", type, from);
     msnp_mime_free(&m);
 }
 
 static void on_error(struct sb *sb, const msnp_cmd *cmd)
 {
-    char *why = g_strdup_printf("server error %d: %s", cmd->error,
-                                msnp_error_text(cmd->error));
+    char *why;
+
+    /* A group chat's CAL refused (217 not online, 208 no such user, 215
+     * already there…): the others may still come. The switchboard is given
+     * up once nobody is in it and no call is left. */
+    if (sb->chat && g_hash_table_remove(sb->ringing,
+                                        GUINT_TO_POINTER(msnp_cmd_trid(cmd)))) {
+        purple_debug_info("msn", "the group chat's call refused (%d)\n",
+                          cmd->error);
+        if (g_hash_table_size(sb->ringing) > 0 ||
+            g_hash_table_size(sb->joined) > 0)
+            return;
+    }
+    why = g_strdup_printf("server error %d: %s", cmd->error,
+                          msnp_error_text(cmd->error));
 
     /* 217: the peer is not online; 208: no such user. Retrying cannot
      * help either. */
     sb_closed(sb, why, cmd->error != 217 && cmd->error != 208);
     g_free(why);
+}
+
+/* JOI or IRO: who is in (initial: there before us). */
+static void joined(struct sb *sb, const char *arg, gboolean initial)
+{
+    char *who = g_strdup(msn_normalize(arg));
+
+    if (!*who || strcmp(who, sb->s->email) == 0 ||
+        g_hash_table_size(sb->joined) >= CHAT_CALLS_MAX) {
+        g_free(who);
+        return;
+    }
+    g_hash_table_foreach_remove(sb->ringing, same_address, who);
+    if (g_hash_table_add(sb->joined, g_strdup(who)) && sb->chat)
+        groupchat_on_join(sb->s, sb, who, initial);
+    g_free(who);
 }
 
 static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
@@ -352,17 +498,19 @@ static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
     if (cmd->error) {
         on_error(sb, cmd);
     } else if (strcmp(cmd->name, "USR") == 0 && sb->state == SB_AUTH) {
-        char *args = g_strdup(sb->peer);
-
         sb->state = SB_CALLING;
-        conn_send(sb->c, "CAL", args);
-        g_free(args);
+        if (!sb->chat)
+            conn_send(sb->c, "CAL", sb->peer);
+        else if (!sb->invite->len)
+            sb_closed(sb, "nobody to call", FALSE);
+        else
+            call_invited(sb);
     } else if (strcmp(cmd->name, "JOI") == 0 && cmd->argc >= 1) {
-        g_hash_table_add(sb->joined, g_strdup(msn_normalize(cmd->argv[0])));
+        joined(sb, cmd->argv[0], FALSE);
         if (sb->state == SB_CALLING || sb->state == SB_READY)
             ready(sb);
     } else if (strcmp(cmd->name, "IRO") == 0 && cmd->argc >= 4) {
-        g_hash_table_add(sb->joined, g_strdup(msn_normalize(cmd->argv[3])));
+        joined(sb, cmd->argv[3], TRUE);
     } else if (strcmp(cmd->name, "ANS") == 0) {
         ready(sb);
     } else if (strcmp(cmd->name, "MSG") == 0 && cmd->argc >= 1) {
@@ -371,7 +519,11 @@ static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
         incoming(sb, from, cmd);
         g_free(from);
     } else if (strcmp(cmd->name, "BYE") == 0 && cmd->argc >= 1) {
-        g_hash_table_remove(sb->joined, msn_normalize(cmd->argv[0]));
+        char *who = g_strdup(msn_normalize(cmd->argv[0]));
+
+        if (g_hash_table_remove(sb->joined, who) && sb->chat)
+            groupchat_on_leave(s, sb, who);
+        g_free(who);
         if (g_hash_table_size(sb->joined) == 0 && sb->state == SB_READY)
             sb_closed(sb, "everyone left", TRUE);
     } else if (strcmp(cmd->name, "ACK") == 0) {
@@ -380,9 +532,10 @@ static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
         purple_debug_warning("msn",
                              "the switchboard with %s refused a "
                              "message (NAK)\n",
-                             sb->peer);
-        purple_conv_present_error(sb->peer, s->acct,
-                                  "The message could not be delivered.");
+                             label(sb));
+        if (!sb->chat)
+            purple_conv_present_error(sb->peer, s->acct,
+                                      "The message could not be delivered.");
         answered(sb, (guint)msnp_cmd_trid(cmd),
                  "the server refused the message (NAK)");
     } else if (strcmp(cmd->name, "OUT") == 0) {
@@ -421,59 +574,106 @@ static void connect_sb(struct sb *sb, const char *host, int port)
 
 /* ---- the API ----------------------------------------------------------- */
 
-int sb_send_im(msn_session *s, const char *who, const char *text)
+/* Queues one payload for sb, sent once someone is in. */
+static void queue_payload(struct sb *sb, const char *payload, gsize len)
+{
+    struct item *it = g_new0(struct item, 1);
+
+    it->payload = g_string_new_len(payload, (gssize)len);
+    g_queue_push_tail(&sb->queue, it);
+}
+
+/* Queues text in pieces under the payload limit, and sends what may go. */
+static void queue_text(struct sb *sb, const char *text)
+{
+    gsize room = MSNP_SB_PAYLOAD_MAX - strlen(TEXT_HEADERS);
+    char **pieces = msnp_split_utf8(text, room);
+
+    for (char **p = pieces; *p; p++) {
+        char *payload = g_strconcat(TEXT_HEADERS, *p, NULL);
+
+        queue_payload(sb, payload, strlen(payload));
+        g_free(payload);
+    }
+    purple_debug_info("msn", "message to %s: %u piece(s)\n", label(sb),
+                      g_strv_length(pieces));
+    g_strfreev(pieces);
+    flush(sb);
+}
+
+/* The IM switchboard with who, opened when none is on its way; NULL when
+ * who is known to be offline or we are not connected. */
+static struct sb *im_sb(msn_session *s, const char *who)
 {
     struct sb *sb;
     msn_contact *ct;
-    gsize room = MSNP_SB_PAYLOAD_MAX - strlen(TEXT_HEADERS);
-    char **pieces;
 
     if (s->failed || s->state != NS_ONLINE)
-        return -ENOTCONN;
+        return NULL;
     sb = sb_find(s, who);
     if (!sb) {
         /* The server answers CAL to an offline contact with 217: refuse
          * now, and the sender can keep the message for later. */
         ct = msn_contact_find(s, who);
         if (ct && (ct->lists & MSN_FL) && !*ct->status)
-            return -ENOTCONN;
-        sb = sb_new(s, who);
+            return NULL;
+        sb = sb_new(s, who, FALSE);
         request(sb);
     }
-    pieces = msnp_split_utf8(text, room);
-    for (char **p = pieces; *p; p++) {
-        struct item *it = g_new0(struct item, 1);
+    return sb;
+}
 
-        it->payload = g_string_new(TEXT_HEADERS);
-        g_string_append(it->payload, *p);
-        g_queue_push_tail(&sb->queue, it);
-    }
-    purple_debug_info("msn", "message to %s: %u piece(s)\n", sb->peer,
-                      g_strv_length(pieces));
-    g_strfreev(pieces);
-    flush(sb);
+int sb_send_im(msn_session *s, const char *who, const char *text)
+{
+    struct sb *sb = im_sb(s, who);
+
+    if (!sb)
+        return -ENOTCONN;
+    queue_text(sb, text);
     return 1;
+}
+
+gboolean sb_send_nudge(msn_session *s, const char *who)
+{
+    struct sb *sb = im_sb(s, who);
+
+    if (!sb)
+        return FALSE;
+    purple_debug_info("msn", "nudge to %s\n", sb->peer);
+    queue_payload(sb, NUDGE_PAYLOAD, strlen(NUDGE_PAYLOAD));
+    flush(sb);
+    return TRUE;
+}
+
+/* A mark behind what was queued on sb. */
+static void push_mark(struct sb *sb, guint64 id)
+{
+    struct item *it = g_new0(struct item, 1);
+
+    it->is_mark = TRUE;
+    it->mark = id;
+    g_queue_push_tail(&sb->queue, it);
+    flush(sb);
+}
+
+/* Nothing on its way: settled at once (from the main loop, never inside
+ * this call). */
+static void settle_now(msn_session *s, guint64 id)
+{
+    if (s->failed || s->state != NS_ONLINE)
+        msn_settle(s, id, FALSE, "not connected");
+    else
+        msn_settle(s, id, TRUE, NULL);
 }
 
 int sb_mark(msn_session *s, const char *who, guint64 id)
 {
     struct sb *sb = sb_find(s, who);
-    struct item *it;
 
-    if (!sb) {
-        /* Nothing on its way to who: settled at once (from the main loop,
-         * never inside this call). */
-        if (s->failed || s->state != NS_ONLINE)
-            msn_settle(s, id, FALSE, "not connected");
-        else
-            msn_settle(s, id, TRUE, NULL);
-        return 0;
-    }
-    it = g_new0(struct item, 1);
-    it->is_mark = TRUE;
-    it->mark = id;
-    g_queue_push_tail(&sb->queue, it);
-    flush(sb);
+    if (sb)
+        push_mark(sb, id);
+    else
+        settle_now(s, id);
     return 0;
 }
 
@@ -487,6 +687,80 @@ void sb_send_typing(msn_session *s, const char *who)
     payload = g_strdup_printf(TYPING_HEADERS, s->email);
     conn_send_payload(sb->c, "MSG", "U", payload, strlen(payload));
     g_free(payload);
+}
+
+/* ---- group chat switchboards (groupchat.c) ------------------------------ */
+
+struct sb *sb_chat_open(msn_session *s)
+{
+    struct sb *sb;
+
+    if (s->failed || s->state != NS_ONLINE)
+        return NULL;
+    sb = sb_new(s, NULL, TRUE);
+    request(sb);
+    return sb;
+}
+
+void sb_invite(struct sb *sb, const char *who)
+{
+    const char *n = msn_normalize(who);
+
+    if (!sb->chat || g_hash_table_contains(sb->joined, n))
+        return;
+    if (sb->state == SB_CALLING || sb->state == SB_READY) {
+        call(sb, n);
+        return;
+    }
+    for (guint i = 0; i < sb->invite->len; i++)
+        if (strcmp(g_ptr_array_index(sb->invite, i), n) == 0)
+            return;
+    if (sb->invite->len < CHAT_CALLS_MAX)
+        g_ptr_array_add(sb->invite, g_strdup(n));
+}
+
+void sb_chat_say(struct sb *sb, const char *text)
+{
+    queue_text(sb, text);
+}
+
+void sb_chat_mark(struct sb *sb, guint64 id)
+{
+    push_mark(sb, id);
+}
+
+gboolean sb_has(const struct sb *sb, const char *who)
+{
+    return g_hash_table_contains(sb->joined, msn_normalize(who));
+}
+
+gboolean sb_is_chat(const struct sb *sb)
+{
+    return sb->chat;
+}
+
+gboolean sb_is_ready(const struct sb *sb)
+{
+    return sb->state == SB_READY;
+}
+
+GList *sb_members(const struct sb *sb)
+{
+    return g_hash_table_get_keys(sb->joined);
+}
+
+void sb_leave(struct sb *sb)
+{
+    msn_session *s = sb->s;
+
+    s->sbs = g_list_remove(s->sbs, sb);
+    if (sb->chat)
+        groupchat_on_closed(s, sb);
+    if (sb->c && conn_is_up(sb->c))
+        conn_send_raw(sb->c, "OUT\r\n", 5);
+    drop_items(sb, &sb->sent, "left the chat");
+    drop_items(sb, &sb->queue, "left the chat");
+    sb_free(sb);
 }
 
 void sb_on_xfr(msn_session *s, guint trid, const char *host, int port,
@@ -524,9 +798,12 @@ gboolean sb_on_xfr_error(msn_session *s, guint trid, int code)
 void sb_on_rng(msn_session *s, const char *sessid, const char *host, int port,
                const char *ticket, const char *caller)
 {
-    struct sb *sb = sb_new(s, caller);
+    /* In the group chat's time, a contact's invitation is to the chat;
+     * anyone else's stays an IM (and is told where the chat is). */
+    struct sb *sb = sb_new(s, caller, groupchat_wants(s, caller));
 
-    purple_debug_info("msn", "%s invites us to a switchboard\n", sb->peer);
+    purple_debug_info("msn", "%s invites us to a switchboard%s\n", sb->peer,
+                      sb->chat ? " (the group chat)" : "");
     sb->answering = TRUE;
     sb->ticket = g_strdup(ticket);
     sb->sessid = g_strdup(sessid);

@@ -1,6 +1,8 @@
-/* sb: switchboards, the one-to-one chat sessions: opened on demand (XFR SB,
- * USR, CAL; messages wait for JOI) or answered (RNG, ANS, IRO); messages
- * both ways, split to the server's payload limit; typing. */
+/* sb: switchboards, the chat sessions: one-to-one ones for IMs, opened on
+ * demand (XFR SB, USR, CAL; messages wait for JOI) or answered (RNG, ANS,
+ * IRO), and the multi-party ones of the group chat (groupchat.c), which
+ * call several people; messages both ways, split to the server's payload
+ * limit, ACKed; typing and nudges. */
 #ifndef SB_H
 #define SB_H
 
@@ -17,8 +19,40 @@ int sb_send_im(msn_session *s, const char *who, const char *text);
  * is on its way. Returns 0. */
 int sb_mark(msn_session *s, const char *who, guint64 id);
 
-/* A typing notification to who, when a switchboard with them is up. */
+/* A typing notification to who, when a switchboard with them is up (none
+ * is opened for it). */
 void sb_send_typing(msn_session *s, const char *who);
+
+/* A nudge to who, opening a switchboard as for a message. FALSE when who
+ * is known to be offline or we are not connected. */
+gboolean sb_send_nudge(msn_session *s, const char *who);
+
+/* ---- the group chat's switchboards (multi-party) ---- */
+struct sb;
+
+/* A new group chat switchboard (XFR SB, USR), which calls whoever
+ * sb_invite() named once it is in; closed when nobody can be called. NULL
+ * when not connected. Owned by s: it lives until groupchat_on_closed(). */
+struct sb *sb_chat_open(msn_session *s);
+
+/* Calls who into chat switchboard sb (now, or once it is in). */
+void sb_invite(struct sb *sb, const char *who);
+
+/* Text (UTF-8) said in sb, split like an IM; sent once someone is in. */
+void sb_chat_say(struct sb *sb, const char *text);
+
+/* A delivery mark behind what was said in sb (as sb_mark()). */
+void sb_chat_mark(struct sb *sb, guint64 id);
+
+/* Whether who is in sb; whether sb is open for messages; who is in it
+ * (addresses borrowed from sb; g_list_free() the list). */
+gboolean sb_has(const struct sb *sb, const char *who);
+gboolean sb_is_ready(const struct sb *sb);
+gboolean sb_is_chat(const struct sb *sb);
+GList *sb_members(const struct sb *sb);
+
+/* Leaves sb (OUT) and frees it; its marks settle as not delivered. */
+void sb_leave(struct sb *sb);
 
 /* The notification server's answers: XFR SB's address and ticket for the
  * request trid; an error for a transaction (TRUE when it was an XFR). */

@@ -84,15 +84,14 @@ static void *marks_start(bot *b, PurplePlugin *prpl)
     return m;
 }
 
-/* Only IMs carry marks. */
+/* IMs and chat lines alike: target is the handle or the chat's
+ * conversation name (imgroups_prpl.h). */
 static int marks_track(void *st, PurpleConnection *gc, guint64 id,
                        const char *target, gboolean im)
 {
     marks *m = st;
     struct mark *k;
 
-    if (!im)
-        return -1;
     k = g_new0(struct mark, 1);
     k->id = id;
     k->m = m;
