@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "members.h"
+#include "photos.h"
 
 #define MEMBERS_TYPE G_VARIANT_TYPE("(qa{sv})")
 
@@ -25,6 +26,7 @@ void member_rec_free(member_rec *m)
     g_free(m->group);
     g_free(m->nick);
     g_free(m->alias);
+    g_free(m->photo);
     g_free(m);
 }
 
@@ -115,6 +117,9 @@ static GVariant *members_encode(const member_rec *m)
     g_variant_builder_add(&b, "{sv}", "since",
                           g_variant_new_int64(m->since_us));
     g_variant_builder_add(&b, "{sv}", "seen", g_variant_new_int64(m->seen_us));
+    if (m->photo && photos_hash_valid(m->photo))
+        g_variant_builder_add(&b, "{sv}", "photo",
+                              g_variant_new_string(m->photo));
     return g_variant_new("(qa{sv})", (guint16)MEMBERS_RECORD_VERSION, &b);
 }
 
@@ -142,25 +147,42 @@ static gint64 lookup_int64(GVariant *dict, const char *key)
     return x;
 }
 
-/* The "group" of a stored value, whatever its record version (the type
- * "(qa{sv})" is the same for all of them), or NULL if it has none. Used to
- * find the index entry of a record being replaced or deleted. */
-static char *value_group(const MDB_val *d)
+/* The string key ("group", "photo") of a stored value, whatever its
+ * record version (the type "(qa{sv})" is the same for all of them), or
+ * NULL if it has none. Used to find the index entry and the picture of a
+ * record being replaced or deleted. */
+static char *value_string(const MDB_val *d, const char *key)
 {
     GVariant *v = NULL, *dict = NULL;
-    char *group;
+    char *text;
 
     if (store_decode_variant(d, MEMBERS_TYPE, &v) != 0)
         return NULL;
     dict = g_variant_get_child_value(v, 1);
-    group = store_dict_string(dict, "group");
+    text = store_dict_string(dict, key);
     g_variant_unref(dict);
     g_variant_unref(v);
-    if (group && !*group) {
-        g_free(group);
-        group = NULL;
+    if (text && !*text) {
+        g_free(text);
+        text = NULL;
     }
-    return group;
+    return text;
+}
+
+/* The picture count follows the record (photos.h): one more for the hash
+ * it names now, one fewer for the one it named (old, may be NULL). */
+static int photo_moved(MDB_txn *txn, const store *s, const char *old,
+                       const char *now)
+{
+    int rc = 0;
+
+    if (!g_strcmp0(old, now))
+        return 0;
+    if (now)
+        rc = photos_ref(txn, s, now);
+    if (rc == 0 && old)
+        rc = photos_unref(txn, s, old);
+    return rc;
 }
 
 /* Decodes a value stored under account\0handle into owned memory. */
@@ -193,6 +215,9 @@ static int members_decode(const MDB_val *d, const char *account,
     m->welcomed = lookup_boolean(dict, "welcomed");
     m->since_us = lookup_int64(dict, "since");
     m->seen_us = lookup_int64(dict, "seen");
+    m->photo = store_dict_string(dict, "photo");
+    if (m->photo && !photos_hash_valid(m->photo))
+        g_clear_pointer(&m->photo, g_free);
     *out = m;
     m = NULL;
     rc = 0;
@@ -212,7 +237,7 @@ int members_put(MDB_txn *txn, const store *s, const member_rec *m)
     MDB_dbi primary = store_dbi(s, STORE_DB_MEMBERS);
     MDB_dbi index = store_dbi(s, STORE_DB_MEMBER_INDEX);
     MDB_val k, d, empty = {.mv_size = 0, .mv_data = NULL};
-    char *old_group = NULL;
+    char *old_group = NULL, *old_photo = NULL;
     mkey pkey, ikey, old;
     int rc;
 
@@ -229,7 +254,8 @@ int members_put(MDB_txn *txn, const store *s, const member_rec *m)
     k = (MDB_val){.mv_size = pkey.len, .mv_data = pkey.b};
     rc = mdb_get(txn, primary, &k, &d);
     if (rc == 0) {
-        old_group = value_group(&d);
+        old_group = value_string(&d, "group");
+        old_photo = value_string(&d, "photo");
     } else if (rc != MDB_NOTFOUND) {
         goto leave;
     }
@@ -239,6 +265,11 @@ int members_put(MDB_txn *txn, const store *s, const member_rec *m)
         if (rc != 0)
             goto leave;
     }
+    rc = photo_moved(txn, s, old_photo,
+                     m->photo && photos_hash_valid(m->photo) ? m->photo
+                                                             : NULL);
+    if (rc != 0)
+        goto leave;
     rc = store_put_variant(txn, primary, pkey.b, pkey.len, members_encode(m));
     if (rc != 0)
         goto leave;
@@ -246,6 +277,7 @@ int members_put(MDB_txn *txn, const store *s, const member_rec *m)
     rc = mdb_put(txn, index, &k, &empty, 0);
 leave:
     g_free(old_group);
+    g_free(old_photo);
     return rc;
 }
 
@@ -253,7 +285,7 @@ int members_delete(MDB_txn *txn, const store *s, const char *account,
                    const char *handle)
 {
     MDB_dbi primary = store_dbi(s, STORE_DB_MEMBERS);
-    char *group = NULL;
+    char *group = NULL, *photo = NULL;
     mkey pkey, ikey;
     MDB_val k, d;
     int rc;
@@ -269,15 +301,19 @@ int members_delete(MDB_txn *txn, const store *s, const char *account,
         return 0;
     if (rc != 0)
         return rc;
-    group = value_group(&d);
+    group = value_string(&d, "group");
+    photo = value_string(&d, "photo");
     if (group && key_index(&ikey, group, account, handle)) {
         rc = del_key(txn, store_dbi(s, STORE_DB_MEMBER_INDEX), &ikey);
         if (rc != 0)
             goto leave;
     }
-    rc = del_key(txn, primary, &pkey);
+    rc = photo_moved(txn, s, photo, NULL);
+    if (rc == 0)
+        rc = del_key(txn, primary, &pkey);
 leave:
     g_free(group);
+    g_free(photo);
     return rc;
 }
 

@@ -21,6 +21,8 @@ typedef struct member_rec {
     gint64 since_us;   /* when they became a member (real time, µs) */
     gint64 seen_us;    /* last message or presence from them, 0 never;
                           the bridge keeps it to within an hour */
+    char *photo;       /* SHA-1 of their picture in schema/photos, or NULL
+                          (members_put keeps the picture's count) */
 } member_rec;
 
 /* Frees m and its strings; NULL is allowed. */

@@ -59,6 +59,7 @@ static const char *const db_names[STORE_DB_COUNT] = {
     [STORE_DB_DIRECTORY] = "directory",
     [STORE_DB_AVATARS] = "avatars",
     [STORE_DB_NOTICED] = "noticed",
+    [STORE_DB_PHOTOS] = "photos",
 };
 
 /* Every key layout fits LMDB's limit with each part at its bound

@@ -77,6 +77,7 @@ enum store_db {
     STORE_DB_DIRECTORY,    /* "directory": public group localpart -> empty */
     STORE_DB_AVATARS,      /* "avatars": group localpart -> room avatar */
     STORE_DB_NOTICED,      /* "noticed": bare JID -> first-contact notice */
+    STORE_DB_PHOTOS,       /* "photos": SHA-1 hex -> a member's picture */
     STORE_DB_COUNT
 };
 

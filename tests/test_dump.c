@@ -117,6 +117,8 @@ static const struct {
     {STORE_DB_DIRECTORY, K("lobby"), NULL},
     {STORE_DB_AVATARS, K("lobby"), "(uint16 1, @a{sv} {})"},
     {STORE_DB_NOTICED, K("a@b"), "(uint16 1, int64 5)"},
+    {STORE_DB_PHOTOS, K("0123456789abcdef0123456789abcdef01234567"),
+     "(uint16 1, {'refs': <uint32 1>})"},
 };
 
 static void

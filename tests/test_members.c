@@ -186,12 +186,13 @@ static void put_then_get_round_trips_every_field(fixture *f, gconstpointer data)
 {
     static const member_rec cases[] = {
         {"irc-bot", "alice", "lobby", "Alice", "Alice A.", TRUE, TRUE,
-         G_GINT64_CONSTANT(1700000000123456), G_GINT64_CONSTANT(1700000999)},
-        {"irc-bot", "bob", "lobby", NULL, NULL, FALSE, FALSE, 0, 0},
+         G_GINT64_CONSTANT(1700000000123456), G_GINT64_CONSTANT(1700000999),
+         "0123456789abcdef0123456789abcdef01234567"},
+        {"irc-bot", "bob", "lobby", NULL, NULL, FALSE, FALSE, 0, 0, NULL},
         {"x", "\x01\x7f\xff odd bytes", "café", "Zoë ☕", "", FALSE, TRUE,
-         G_MININT64, G_MAXINT64},
+         G_MININT64, G_MAXINT64, NULL},
         {"ü-account", "名前@example", "g", "", "alias only", TRUE, FALSE, -1,
-         1},
+         1, NULL},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
@@ -211,6 +212,7 @@ static void put_then_get_round_trips_every_field(fixture *f, gconstpointer data)
         g_assert_cmpint(m->welcomed, ==, want->welcomed);
         g_assert_cmpint(m->since_us, ==, want->since_us);
         g_assert_cmpint(m->seen_us, ==, want->seen_us);
+        g_assert_cmpstr(m->photo, ==, want->photo);
         member_rec_free(m);
     }
 }

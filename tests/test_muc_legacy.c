@@ -75,7 +75,7 @@ static enum xerr enter(fixture *f, const char *bare, const char *show)
     const char *why = NULL;
 
     return muc_legacy_enter(f->m, f->up, "g", bare, 'i', "acct", "h", "bob",
-                            show, &why);
+                            show, NULL, &why);
 }
 
 static void a_member_entering_again_unchanged_is_not_announced_again(
@@ -145,7 +145,8 @@ static void a_nick_an_xmpp_user_registered_is_not_free_for_legacy_members(
     g_assert_false(muc_legacy_nick_free(f->m, "g", "BOB", "bob@legacy.example"));
     g_assert_cmpint(enter(f, "bob@legacy.example", NULL), ==, XERR_CONFLICT);
     g_assert_cmpint(muc_legacy_enter(f->m, f->up, "g", "bob@legacy.example",
-                                     'i', "acct", "h", "bob (IRC)", NULL, &why),
+                                     'i', "acct", "h", "bob (IRC)", NULL, NULL,
+                                     &why),
                     ==, XERR_NONE);
     g_assert_cmpint(
         muc_legacy_rename(f->m, f->up, "g", "bob@legacy.example", "Bob"), ==,

@@ -131,6 +131,7 @@ static const dump_db dump_dbs[STORE_DB_COUNT] = {
     [STORE_DB_DIRECTORY] = {0, "", NULL, NULL},
     [STORE_DB_AVATARS] = {0, "(qa{sv})", NULL, NULL},
     [STORE_DB_NOTICED] = {0, "(qx)", NULL, NULL},
+    [STORE_DB_PHOTOS] = {0, "(qa{sv})", NULL, NULL},
 };
 
 static void append_hex(GString *s, const void *p, size_t n)

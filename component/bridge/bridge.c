@@ -9,10 +9,12 @@
 #include "archive.h"
 #include "chat.h"
 #include "contacts.h"
+#include "cues.h"
 #include "delivery.h"
 #include "jid.h"
 #include "log.h"
 #include "naming.h"
+#include "pictures.h"
 #include "stanza.h"
 
 /* ---- helpers every part uses ---- */
@@ -117,6 +119,19 @@ gboolean bridge_handle_fits(const bacct *a, const char *handle)
     return FALSE;
 }
 
+void bridge_each_of_group(bridge *b, const char *group,
+                          void (*fn)(bridge *b, bacct *a, void *data),
+                          void *data)
+{
+    GHashTableIter it;
+    gpointer v;
+
+    g_hash_table_iter_init(&it, b->accts);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        if (!strcmp(((bacct *)v)->group, group))
+            fn(b, v, data);
+}
+
 /* ---- erasure jobs ---- */
 
 static gboolean jobs_cb(gpointer data)
@@ -165,6 +180,7 @@ static void bacct_free(gpointer data)
     g_hash_table_unref(a->online);
     g_hash_table_unref(a->in_chat);
     g_hash_table_unref(a->entered);
+    cues_free(a->cues);
     delivery_clear(a);
     g_free(a);
 }
@@ -178,6 +194,7 @@ static void on_account_up(bridge *b, bacct *a, GVariant *body)
     /* Presence of every member is asked for again (IRC polls buddies). */
     contacts_buddies(b, a);
     chat_join(b, a);
+    pictures_set_icon(b, a, NULL);
     delivery_load(b, a);
     delivery_wake(b);
 }
@@ -222,6 +239,9 @@ static const struct {
     {PROTO_CHAT_USER_RENAMED, chat_on_user_renamed},
     {PROTO_CHAT_RECEIVED, chat_on_received},
     {PROTO_CHAT_TOPIC, chat_on_topic},
+    {PROTO_TYPING, cues_on_typing},
+    {PROTO_ATTENTION, cues_on_attention},
+    {PROTO_BUDDY_ICON, pictures_on_icon},
 };
 
 static void ev_turn(void (*fn)(void *), void *data, void *userdata)
@@ -330,6 +350,7 @@ static void reg_start(const account_rec *rec, const char *password,
         a->entered =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         delivery_init(a);
+        a->cues = cues_new(a);
         g_hash_table_insert(b->accts, a->name, a);
     } else {
         /* restarted with new settings: everything it had is gone */
@@ -390,7 +411,9 @@ bridge *bridge_new(const config *cfg, store *st, muc *m, registry *reg)
                            .wake = delivery_woken,
                            .subject = chat_subject,
                            .removed = contacts_removed,
-                           .private_msg = contacts_private};
+                           .private_msg = contacts_private,
+                           .typing = cues_room_typing,
+                           .avatar = pictures_room_avatar};
     registry_hooks rh = {reg_start, reg_stop, reg_member_add, announce_all,
                          announce_delivered};
 

@@ -33,6 +33,7 @@ typedef struct bacct {
     GHashTable *entered;  /* member occupant's bare JID -> handle */
     bucket pace;          /* burst at once, then rate per second */
     guint rejoin_id;
+    struct cues *cues;    /* typing and buzzes (cues.c), owned */
 } bacct;
 
 struct bridge {
@@ -71,6 +72,10 @@ member_rec *bridge_member_load(bridge *b, const char *account,
 gboolean bridge_handle_fits(const bacct *a, const char *handle);
 /* The legacy handle or chat target key: kind then target (g_free). */
 char *bridge_target_key(char kind, const char *target);
+/* Calls fn for each running account serving group. */
+void bridge_each_of_group(bridge *b, const char *group,
+                          void (*fn)(bridge *b, bacct *a, void *data),
+                          void *data);
 /* Queues an erasure job and runs it in the background. */
 void bridge_erase_later(bridge *b, archive_job *job);
 

@@ -44,7 +44,7 @@ static const char *chat_enter(bridge *b, bacct *a, const char *nick)
     base = naming_base(nick, nick);
     room_nick = naming_unique_in(b, a, base, jid);
     if (muc_legacy_enter(b->m, b->up, a->group, jid, 'c', a->name, nick,
-                         room_nick, NULL, &why) != XERR_NONE) {
+                         room_nick, NULL, NULL, &why) != XERR_NONE) {
         log_debug(LOG_BRIDGE, "account %s: a chat participant stays out: %s",
                   a->name, why);
         g_free(jid);

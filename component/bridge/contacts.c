@@ -39,7 +39,8 @@ static enum xerr member_enter(bridge *b, bacct *a, member_rec *m,
     enum xerr e;
 
     e = muc_legacy_enter(b->m, b->up, a->group, bare, 'i', a->name, m->handle,
-                         m->nick, status ? show_of(status) : NULL, why);
+                         m->nick, status ? show_of(status) : NULL, m->photo,
+                         why);
     if (e == XERR_CONFLICT) {
         char *base = naming_base(m->alias, m->handle);
         char *nick = naming_unique_in(b, a, base, bare);
@@ -49,13 +50,21 @@ static enum xerr member_enter(bridge *b, bacct *a, member_rec *m,
         bridge_put_member(b, m);
         e = muc_legacy_enter(b->m, b->up, a->group, bare, 'i', a->name,
                              m->handle, m->nick,
-                             status ? show_of(status) : NULL, why);
+                             status ? show_of(status) : NULL, m->photo, why);
     }
     if (e == XERR_NONE)
         g_hash_table_replace(a->entered, bare, g_strdup(m->handle));
     else
         g_free(bare);
     return e;
+}
+
+void contacts_enter(bridge *b, bacct *a, member_rec *m)
+{
+    const char *why = NULL;
+
+    if (g_hash_table_contains(a->online, m->handle))
+        member_enter(b, a, m, &why);
 }
 
 void contacts_exit(bridge *b, bacct *a, const char *handle, const char *status)

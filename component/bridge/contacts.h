@@ -8,6 +8,9 @@
 void contacts_on_im(bridge *b, bacct *a, GVariant *body);
 void contacts_on_presence(bridge *b, bacct *a, GVariant *body);
 void contacts_on_auth_request(bridge *b, bacct *a, GVariant *body);
+/* Member m (borrowed) is shown in the room as the record says (nick,
+ * picture) when online on their network. */
+void contacts_enter(bridge *b, bacct *a, member_rec *m);
 /* m leaves the room (status: shown text or NULL). */
 void contacts_exit(bridge *b, bacct *a, const char *handle,
                    const char *status);

@@ -2,10 +2,12 @@
  * presence from the room and in disco#info. */
 #include "avatar.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "jid.h"
 #include "log.h"
+#include "photos.h"
 #include "stanza.h"
 
 /* ---- reading ---- */
@@ -101,6 +103,45 @@ enum xerr avatar_get(const iq_req *q, iq_res *res)
         log_error_about(LOG_STORE, c->r->name,
                         "a room avatar cannot be read (%s)", mdb_strerror(rc));
         return XERR_INTERNAL_SERVER_ERROR;
+    }
+    res->payload = vcard_of(q->ctx, p);
+    avatars_photo_free(p);
+    return XERR_NONE;
+}
+
+/* XEP-0054 §3.3 asks a user's vCard of their bare JID; in a room the
+ * occupant JID stands for it (Gajim, Conversations and Dino ask
+ * room@service/nick for an occupant's XEP-0153 hash). A legacy occupant's
+ * picture is the room's to give (schema/photos); an XMPP occupant's is
+ * their own server's, not relayed. */
+enum xerr avatar_occupant_get(const iq_req *q, iq_res *res)
+{
+    const muc_call *c = q->data;
+    occ *o = room_occ_by_nick(c->r, q->to->resource);
+    avatars_photo *p = NULL;
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    int rc;
+
+    if (!o)
+        return iq_fail(res, XERR_ITEM_NOT_FOUND, "no such occupant");
+    if (!o->legacy_kind)
+        return XERR_SERVICE_UNAVAILABLE;
+    if (!o->shown.photo || !*o->shown.photo)
+        return iq_fail(res, XERR_ITEM_NOT_FOUND, "no picture");
+    if (store_read_begin(c->m->st, &txn, &err) < 0) {
+        log_error(LOG_STORE, "%s", err->message);
+        g_error_free(err);
+        return XERR_INTERNAL_SERVER_ERROR;
+    }
+    rc = photos_get(txn, c->m->st, o->shown.photo, &p);
+    store_read_end(txn);
+    if (rc != 0) {
+        if (rc != MDB_NOTFOUND && rc != -EINVAL)
+            log_error_about(LOG_STORE, c->r->name,
+                            "a member's picture cannot be read (%s)",
+                            mdb_strerror(rc));
+        return iq_fail(res, XERR_ITEM_NOT_FOUND, "no picture");
     }
     res->payload = vcard_of(q->ctx, p);
     avatars_photo_free(p);
@@ -253,6 +294,9 @@ enum xerr avatar_set(const iq_req *q, iq_res *res)
         g_clear_error(&err);
         goto leave;
     }
+    /* The bots of the group show it as their picture (the bridge). */
+    if (c->m->bridge.avatar)
+        c->m->bridge.avatar(c->r->name, c->m->bridge_data);
     an = g_new0(announce, 1);
     an->up = q->up;
     an->r = c->r;

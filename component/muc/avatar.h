@@ -17,6 +17,10 @@
  * without one removes it; anyone else gets forbidden. */
 enum xerr avatar_get(const iq_req *q, iq_res *res);
 enum xerr avatar_set(const iq_req *q, iq_res *res);
+/* iq_fn on an occupant JID: the vCard with a legacy occupant's picture
+ * (PHOTO: TYPE, BINVAL), item-not-found when it has none;
+ * service-unavailable for an XMPP occupant (not relayed). */
+enum xerr avatar_occupant_get(const iq_req *q, iq_res *res);
 
 /* The room's avatar hash into out; FALSE (out "") when it has none or the
  * store cannot say. */

@@ -260,6 +260,26 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
     return say(m, up, r, o, &s, why);
 }
 
+enum xerr muc_say_live(muc *m, uplink *up, room *r, occ *o, const char *body,
+                       const char *live, const char **why)
+{
+    say_args s = {body, NULL, NULL, NULL, NULL, live, NULL, TRUE};
+
+    return say(m, up, r, o, &s, why);
+}
+
+/* The bridge hears an XMPP occupant's chat state (a body alone says
+ * "active": XEP-0085 §5.1, a message is sent when the user is active). */
+static void tell_typing(muc *m, const room *r, const occ *o,
+                        xmpp_stanza_t *st, gboolean body)
+{
+    xmpp_stanza_t *cs = xmpp_stanza_get_child_by_ns(st, NS_CHATSTATES);
+    const char *state = cs ? xmpp_stanza_get_name(cs) : body ? "active" : NULL;
+
+    if (state && o && !o->legacy_kind && m->bridge.typing)
+        m->bridge.typing(r->name, o->bare, state, m->bridge_data);
+}
+
 static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
@@ -284,6 +304,8 @@ static void groupchat(muc *m, uplink *up, room *r, occ *o, xmpp_stanza_t *st)
     e = say(m, up, r, o, &s, &why);
     if (e != XERR_NONE)
         muc_reply_error(up, st, e, why);
+    else
+        tell_typing(m, r, o, st, body != NULL);
     payload_clear(&p);
     if (body)
         xmpp_free(ctx, body);

@@ -14,4 +14,11 @@ enum xerr muc_say(muc *m, uplink *up, room *r, occ *o, const char *body,
                   const char *subject, const char *origin_id, const char *id,
                   const char **why);
 
+/* What o says now, relayed to every occupant and never archived (nor
+ * given to the bridge): body (may be NULL) and live, XML text of children
+ * (chat states, an attention) written as they are. Checked and returned
+ * as muc_say. */
+enum xerr muc_say_live(muc *m, uplink *up, room *r, occ *o, const char *body,
+                       const char *live, const char **why);
+
 #endif

@@ -418,6 +418,7 @@ static const iq_route room_routes[] = {
 /* iqs to an occupant JID, from one of the room's occupants. */
 static const iq_route occupant_routes[] = {
     {"get", "ping", NS_PING, self_ping},
+    {"get", "vCard", NS_VCARD, avatar_occupant_get},
 };
 
 /* The room's answer to q: through the tables, on the room c->r. */

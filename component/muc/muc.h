@@ -70,6 +70,13 @@ typedef struct muc_bridge_hooks {
     enum xerr (*private_msg)(const char *group, const char *bare,
                              const char *from_nick, const char *body,
                              void *userdata);
+    /* An XMPP occupant's groupchat message, relayed: it carried an
+     * XEP-0085 chat state, or a body without one ("active"). bare: their
+     * real bare JID; state: the chat state's element name. */
+    void (*typing)(const char *group, const char *bare, const char *state,
+                   void *userdata);
+    /* An owner set or removed the room's avatar (schema/avatars). */
+    void (*avatar)(const char *group, void *userdata);
 } muc_bridge_hooks;
 
 /* Copies hooks; any may be NULL. */
@@ -77,7 +84,9 @@ void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata);
 
 /* bare (kind 'i' or 'c', reached through account as handle) enters group
  * as nick, or updates its presence when already there; show: NULL
- * (available), "away", "xa" or "dnd". Nicks follow RFC 8266 as everyone's
+ * (available), "away", "xa" or "dnd"; photo: the SHA-1 (40 hex digits) of
+ * its picture, shown as XEP-0153's hash (its image in schema/photos, the
+ * occupant's vCard), "" for none, NULL when nothing is known. Nicks follow RFC 8266 as everyone's
  * (nick.h; names from elsewhere go through nick_clean first). Returns
  * XERR_NONE, or with *why: NOT_ACCEPTABLE (the nick is refused),
  * ITEM_NOT_FOUND (no such group), CONFLICT (nick held by another),
@@ -85,7 +94,16 @@ void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata);
 enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
                            const char *bare, char kind, const char *account,
                            const char *handle, const char *nick,
-                           const char *show, const char **why);
+                           const char *show, const char *photo,
+                           const char **why);
+/* From bare's occupant (in the room), relayed and never archived: state,
+ * an XEP-0085 chat state ("composing", "paused", "active"), alone; or,
+ * state NULL, an XEP-0224 attention with the body "* nick buzzed the
+ * group" for clients that show no attention. ITEM_NOT_FOUND when bare is
+ * not in the room, else as a groupchat message. */
+enum xerr muc_legacy_signal(muc *m, uplink *up, const char *group,
+                            const char *bare, const char *state,
+                            const char **why);
 /* bare leaves group (nothing if absent); status: shown text or NULL. */
 void muc_legacy_exit(muc *m, uplink *up, const char *group, const char *bare,
                      const char *status);

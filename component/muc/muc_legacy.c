@@ -12,6 +12,12 @@
 #include "register.h"
 #include "options.h"
 #include "stanza.h"
+#include "avatar.h"
+#include "payload.h"
+#include "xmltext.h"
+
+/* XEP-0224. */
+#define NS_ATTENTION "urn:xmpp:attention:0"
 
 static room *lookup(muc *m, const char *group)
 {
@@ -20,21 +26,35 @@ static room *lookup(muc *m, const char *group)
     return muc_room_lookup(m, group, &missing);
 }
 
-/* The presence an occupant is shown with: <show/> when not available. */
-static xmpp_stanza_t *presence_of(uplink *up, const char *show)
+/* The presence an occupant is shown with: <show/> when not available,
+ * XEP-0153's <x><photo/></x> when its picture is known ("" none). */
+static xmpp_stanza_t *presence_of(uplink *up, const char *show,
+                                  const char *photo)
 {
     xmpp_ctx_t *ctx = uplink_ctx(up);
     xmpp_stanza_t *p = xmpp_presence_new(ctx);
 
     if (show)
         stanza_add_text(ctx, p, "show", show);
+    if (photo) {
+        xmpp_stanza_t *x = stanza_elem(ctx, "x", NS_VCARD_UPDATE);
+        if (*photo)
+            stanza_add_text(ctx, x, "photo", photo);
+        else
+            stanza_add(x, stanza_elem(ctx, "photo", NULL));
+        stanza_add(p, x);
+    }
     return p;
 }
 
-/* Whether o is shown with show already (NULL: available). */
-static gboolean same_show(const occ *o, const char *show)
+/* Whether o is shown with show (NULL: available) and photo already. */
+static gboolean same_show(const occ *o, const char *show, const char *photo)
 {
-    return g_strcmp0(o->shown.show, show) == 0;
+    return g_strcmp0(o->shown.show, show) == 0 &&
+           (photo ? o->shown.has_vcard &&
+                        !g_strcmp0(o->shown.photo ? o->shown.photo : "",
+                                   photo)
+                  : !o->shown.has_vcard);
 }
 
 /* A legacy occupant's nick follows the same rule as anyone's (RFC 8266,
@@ -46,7 +66,8 @@ static enum xerr legacy_nick(const char *in, char **out, const char **why)
 
 static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
                        const char *account, const char *handle,
-                       const char *nick, const char *show, const char **why)
+                       const char *nick, const char *show,
+                       const char *photo, const char **why)
 {
     static const int none[] = {0};
     occ *o, *holder;
@@ -58,9 +79,9 @@ static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
         /* Already there: a presence update only if the show changed (the
          * bridge calls this on every line a member says: issue 10, no
          * work that changes nothing). */
-        if (same_show(o, show))
+        if (same_show(o, show, photo))
             return XERR_NONE;
-        p = presence_of(up, show);
+        p = presence_of(up, show, photo);
         muc_keep_presence(o, p);
         xmpp_stanza_release(p);
         muc_broadcast_presence(up, r, o, NULL, NULL, none, none);
@@ -99,7 +120,7 @@ static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
     o->legacy_kind = kind;
     o->legacy_account = g_strdup(account);
     o->legacy_handle = g_strdup(handle);
-    p = presence_of(up, show);
+    p = presence_of(up, show, photo);
     muc_keep_presence(o, p);
     xmpp_stanza_release(p);
     /* XEP-0045 §7.2.3: every occupant learns of the newcomer. */
@@ -112,7 +133,8 @@ static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
 enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
                            const char *bare, char kind, const char *account,
                            const char *handle, const char *nick,
-                           const char *show, const char **why)
+                           const char *show, const char *photo,
+                           const char **why)
 {
     room *r = lookup(m, group);
     char *shown = NULL;
@@ -123,7 +145,8 @@ enum xerr muc_legacy_enter(muc *m, uplink *up, const char *group,
         return XERR_ITEM_NOT_FOUND;
     }
     if ((e = legacy_nick(nick, &shown, why)) == XERR_NONE)
-        e = enter(m, up, r, bare, kind, account, handle, shown, show, why);
+        e = enter(m, up, r, bare, kind, account, handle, shown, show, photo,
+                  why);
     g_free(shown);
     return e;
 }
@@ -189,6 +212,38 @@ enum xerr muc_legacy_say(muc *m, uplink *up, const char *group,
         return XERR_ITEM_NOT_FOUND;
     }
     return muc_say(m, up, r, o, body, subject, NULL, NULL, why);
+}
+
+enum xerr muc_legacy_signal(muc *m, uplink *up, const char *group,
+                            const char *bare, const char *state,
+                            const char **why)
+{
+    room *r = lookup(m, group);
+    occ *o = r ? room_occ_by_legacy(r, bare) : NULL;
+    GString *live;
+    char *body = NULL;
+    enum xerr e;
+
+    if (!o) {
+        *why = "not in the group";
+        return XERR_ITEM_NOT_FOUND;
+    }
+    live = g_string_new(NULL);
+    if (state) {
+        /* XEP-0085 §5.5: a chat state in a room goes to the occupants. */
+        xmltext_open(live, state, NS_CHATSTATES);
+        xmltext_end_empty(live);
+    } else {
+        /* XEP-0224 §4: <attention/> in a message; the body says it to
+         * clients that do not show attention (most, in a room). */
+        xmltext_open(live, "attention", NS_ATTENTION);
+        xmltext_end_empty(live);
+        body = g_strdup_printf("* %s buzzed the group", o->nick);
+    }
+    e = muc_say_live(m, up, r, o, body, live->str, why);
+    g_free(body);
+    g_string_free(live, TRUE);
+    return e;
 }
 
 gboolean muc_legacy_nick_free(muc *m, const char *group, const char *nick,
