@@ -8,7 +8,7 @@
 
 struct parse_case {
     const char *name, *pair;
-    char which;       /* 0: refused */
+    char which; /* 0: refused */
     const char *value;
 };
 
@@ -21,12 +21,11 @@ static const struct parse_case parse_cases[] = {
     {"a_t_cookie_is_read_up_to_its_first_semicolon",
      "T\tz=2d59eb68235f7fb0d79a&a=&sk=2d59eb68235f7fb0d79a&ks=2d59&kt=&ku="
      "&d=2d59eb68235f7fb0d79a; expires=Thu, 26 Nov 2026 05:39:20 GMT",
-     'T', "z=2d59eb68235f7fb0d79a&a=&sk=2d59eb68235f7fb0d79a&ks=2d59&kt=&ku="
-          "&d=2d59eb68235f7fb0d79a"},
-    {"a_cookie_without_attributes_is_read_whole", "Y\tv=1&n=x", 'Y',
-     "v=1&n=x"},
-    {"blanks_before_the_semicolon_are_dropped", "T\tz=1  ; path=/", 'T',
-     "z=1"},
+     'T',
+     "z=2d59eb68235f7fb0d79a&a=&sk=2d59eb68235f7fb0d79a&ks=2d59&kt=&ku="
+     "&d=2d59eb68235f7fb0d79a"},
+    {"a_cookie_without_attributes_is_read_whole", "Y\tv=1&n=x", 'Y', "v=1&n=x"},
+    {"blanks_before_the_semicolon_are_dropped", "T\tz=1  ; path=/", 'T', "z=1"},
     {"the_c_cookie_is_not_kept", "C\tmg=1", 0, NULL},
     {"a_pair_without_a_tab_is_refused", "Y v=1", 0, NULL},
     {"an_empty_value_is_refused", "Y\t; path=/", 0, NULL},

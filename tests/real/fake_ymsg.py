@@ -15,6 +15,14 @@ cookie_window seconds ago, is left without an answer (no LIST) unless its
 AUTHRESP carries, as two key-59 pairs ("Y\t<value>", "T\t<value>"), a Y
 and T pair the server issued to that id.
 
+Conferences: the server keeps who is in each room. CONFINVITE (key 52 per
+invitee) and CONFADDINVITE (key 51) reach each online invitee as an
+invitation naming the inviter (50) and the members (53); CONFLOGON puts
+the sender in and tells the others (53); CONFLOGOFF, or the sender's
+connection closing, takes them out and tells the others (56); CONFDECLINE
+is told to the members (54); CONFMSG from a member is relayed to every
+other member (3: sender, 14: text).
+
 Also here: the codec, the login algorithm, and YmsgClient, a small YMSG10
 client for tests playing Yahoo users. The server runs its own asyncio loop
 in a thread (start()), so it serves while a test blocks; the client runs in
@@ -39,13 +47,18 @@ LOGON, LOGOFF, ISAWAY, ISBACK, MESSAGE = 0x01, 0x02, 0x03, 0x04, 0x06
 NEWCONTACT, PINGCONF, NOTIFY, VERIFY = 0x0F, 0x12, 0x4B, 0x4C
 AUTHRESP, LIST, AUTH = 0x54, 0x55, 0x57
 FRIENDADD, FRIENDREMOVE, REJECTCONTACT, PING = 0x83, 0x84, 0x86, 0x8A
+CONFINVITE, CONFLOGON, CONFDECLINE, CONFLOGOFF = 0x18, 0x19, 0x1A, 0x1B
+CONFADDINVITE, CONFMSG = 0x1C, 0x1D
 
 NAMES = {LOGON: "LOGON", LOGOFF: "LOGOFF", ISAWAY: "ISAWAY",
          ISBACK: "ISBACK", MESSAGE: "MESSAGE", NEWCONTACT: "NEWCONTACT",
          PINGCONF: "PINGCONF", NOTIFY: "NOTIFY", VERIFY: "HANDSHAKE",
          AUTHRESP: "AUTHRESP", LIST: "LIST", AUTH: "AUTH",
          FRIENDADD: "FRIENDADD", FRIENDREMOVE: "FRIENDREMOVE",
-         REJECTCONTACT: "REJECTCONTACT", PING: "PING"}
+         REJECTCONTACT: "REJECTCONTACT", PING: "PING",
+         CONFINVITE: "CONFINVITE", CONFLOGON: "CONFLOGON",
+         CONFDECLINE: "CONFDECLINE", CONFLOGOFF: "CONFLOGOFF",
+         CONFADDINVITE: "CONFADDINVITE", CONFMSG: "CONFMSG"}
 
 ST_SERVER, ST_ADDED, ST_MORE = 1, 3, 5
 ST_FAILED, ST_MESSAGE = 0xFFFFFFFF, 0x5A55AA56
@@ -253,6 +266,7 @@ class FakeYmsg:
         self.thread = None
         self.server = None
         self.conns = set()
+        self.confs = {}         # room -> {"members": [ids], "invited": set}
 
     # --- running ---------------------------------------------------------
     def start(self):
@@ -365,7 +379,11 @@ class FakeYmsg:
               FRIENDADD: self.on_friendadd,
               FRIENDREMOVE: self.on_friendremove,
               REJECTCONTACT: self.on_reject, PING: self.on_ping,
-              LIST: self.on_list}.get(service)
+              LIST: self.on_list, CONFINVITE: self.on_confinvite,
+              CONFADDINVITE: self.on_confinvite, CONFLOGON: self.on_conflogon,
+              CONFLOGOFF: self.on_conflogoff,
+              CONFDECLINE: self.on_confdecline,
+              CONFMSG: self.on_confmsg}.get(service)
         if fn:
             fn(c, service, status, pairs)
         # anything else (LOGOFF included) is ignored, as by the real one
@@ -509,6 +527,8 @@ class FakeYmsg:
         a = c.account
         if not a or a.conn is not c:
             return
+        for room in list(self.confs):
+            self.conf_leave(a, room)
         a.conn = None
         a.last_live = time.monotonic()
         a.code, a.msg, a.away = 0, None, None
@@ -586,6 +606,82 @@ class FakeYmsg:
         if adder.conn:
             adder.conn.send(REJECTCONTACT, ST_SERVER, [
                 ("1", adder.id), ("3", a.id), ("14", get(pairs, 14, ""))])
+
+    # --- conferences ---------------------------------------------------
+    def conf_members(self, room):
+        conf = self.confs.get(room)
+        return list(conf["members"]) if conf else []
+
+    def conf_tell(self, room, but, service, pairs_for):
+        for mid in self.conf_members(room):
+            m = self.accounts.get(mid.lower())
+            if m and m.conn and mid.lower() != but.lower():
+                m.conn.send(service, ST_SERVER, pairs_for(m))
+
+    def on_confinvite(self, c, service, status, pairs):
+        a = c.account
+        room = get(pairs, 57)
+        if not room:
+            return
+        conf = self.confs.setdefault(room, {"members": [], "invited": set()})
+        if service == CONFINVITE and a.id not in conf["members"]:
+            conf["members"].append(a.id)    # the creator is in it
+        key = 52 if service == CONFINVITE else 51
+        for k, who in pairs:
+            b = self.accounts.get(who.lower()) if k == key else None
+            if not b or not b.conn or b is a:
+                continue
+            conf["invited"].add(b.id.lower())
+            b.conn.send(service, ST_SERVER,
+                        [("1", b.id), ("57", room), ("50", a.id)]
+                        + [("53", m) for m in conf["members"]
+                           if m.lower() != b.id.lower()]
+                        + [("58", get(pairs, 58, "")), ("13", "0")])
+
+    def on_conflogon(self, c, service, status, pairs):
+        a = c.account
+        room = get(pairs, 57)
+        conf = self.confs.setdefault(room, {"members": [], "invited": set()})
+        conf["invited"].discard(a.id.lower())
+        if a.id in conf["members"]:
+            return
+        conf["members"].append(a.id)
+        self.conf_tell(room, a.id, CONFLOGON,
+                       lambda to: [("1", to.id), ("57", room), ("53", a.id)])
+
+    def conf_leave(self, a, room):
+        if a.id not in self.conf_members(room):
+            return
+        self.confs[room]["members"].remove(a.id)
+        self.conf_tell(room, a.id, CONFLOGOFF,
+                       lambda to: [("1", to.id), ("57", room), ("56", a.id)])
+        if not self.confs[room]["members"]:
+            del self.confs[room]
+
+    def on_conflogoff(self, c, service, status, pairs):
+        self.conf_leave(c.account, get(pairs, 57, ""))
+
+    def on_confdecline(self, c, service, status, pairs):
+        a = c.account
+        room = get(pairs, 57, "")
+        if room in self.confs:
+            self.confs[room]["invited"].discard(a.id.lower())
+        self.conf_tell(room, a.id, CONFDECLINE,
+                       lambda to: [("1", to.id), ("57", room), ("54", a.id),
+                                   ("14", get(pairs, 14, ""))])
+
+    def on_confmsg(self, c, service, status, pairs):
+        a = c.account
+        room = get(pairs, 57, "")
+        if a.id not in self.conf_members(room):
+            return
+        self.conf_tell(room, a.id, CONFMSG,
+                       lambda to: [("1", to.id), ("57", room), ("3", a.id),
+                                   ("14", get(pairs, 14, "")), ("97", "1")])
+
+    def conference(self, room):
+        """Who is in room, as the server knows (thread-safe)."""
+        return self.call(lambda: self.conf_members(room))
 
     def on_ping(self, c, service, status, pairs):
         c.send(PING, ST_SERVER, [("1", c.account.id)])
@@ -722,6 +818,36 @@ class YmsgClient:
     def typing(self, to, on=True):
         self.send(NOTIFY, 0, [(4, self.id), (5, to), (14, " "),
                               (13, 1 if on else 0), (49, "TYPING")])
+
+    def buzz(self, to):
+        self.send(MESSAGE, ST_MESSAGE, [(1, self.id), (5, to),
+                                        (14, "<ding>"), (97, 1)])
+
+    def conf_invite(self, room, who, text=""):
+        """Opens room, inviting who (a list)."""
+        self.send(CONFINVITE, 0, [(1, self.id), (50, self.id), (57, room),
+                                  (58, text), (97, 1)]
+                  + [(52, w) for w in who] + [(13, 0)])
+
+    def conf_logon(self, room, members=()):
+        """Joins room (accepts its invitation)."""
+        self.send(CONFLOGON, 0, [(1, self.id), (3, self.id), (57, room)]
+                  + [(3, m) for m in members])
+
+    def conf_logoff(self, room):
+        self.send(CONFLOGOFF, 0, [(1, self.id), (57, room)])
+
+    def conf_message(self, room, text):
+        self.send(CONFMSG, 0, [(1, self.id), (57, room), (14, text),
+                               (97, 1)])
+
+    async def wait_conf_message(self, room, frm, pred, what, timeout=10):
+        """The text of the next CONFMSG in room from frm matching pred."""
+        p = await self.wait(
+            lambda p: p[0] == CONFMSG and get(p[2], 57) == room
+            and (get(p[2], 3) or "").lower() == frm.lower()
+            and pred(get(p[2], 14, "")), what, timeout)
+        return get(p[2], 14, "")
 
     async def quit(self):
         """Logs off the Yahoo way: closes the socket."""

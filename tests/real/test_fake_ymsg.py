@@ -7,7 +7,8 @@ the expiry dates and the session tokens (l=, z=, sk=, ks=, d=), which a
 real server makes up per login. Then what the transcript does not show:
 refused logins, LIST in chunks, adding a buddy, offline messages, and the
 cookies: a cookie-less second login of an id left without LIST while a
-session of it is recent, one sending its cookies back answered. Prints
+session of it is recent, one sending its cookies back answered; and
+conferences: invitation, logon, message relay, a member gone. Prints
 TAP.
 
     /usr/bin/python3 tests/real/test_fake_ymsg.py [path/to/ymsg10.log]
@@ -286,6 +287,43 @@ def more_checks(tap, port):
         x.close()
 
 
+def conference_checks(tap, port):
+    """Conferences: an invitation reaches the invitee naming the inviter,
+    a logon is told to the members, a message is relayed to every other
+    member, a logoff is told to them."""
+    c = login(port, "fay", "faypw")
+    until(c, fake_ymsg.PINGCONF)
+    e = login(port, "gus", "guspw")
+    until(e, fake_ymsg.PINGCONF)
+    c.send(fake_ymsg.CONFINVITE, 0, [(1, "fay"), (50, "fay"),
+                                     (57, "room1"), (58, "come"),
+                                     (52, "gus"), (13, 0)])
+    got = until(e, fake_ymsg.CONFINVITE)
+    p = got[-1] if got else None
+    tap.check(p is not None and p[0] == fake_ymsg.CONFINVITE and
+              get(p[3], 57) == "room1" and get(p[3], 50) == "fay" and
+              get(p[3], 58) == "come",
+              "an invitation reaches the invitee, naming the inviter",
+              repr(got))
+    e.send(fake_ymsg.CONFLOGON, 0, [(1, "gus"), (3, "gus"), (57, "room1"),
+                                    (3, "fay")])
+    got = until(c, fake_ymsg.CONFLOGON)
+    tap.check(got and got[-1][0] == fake_ymsg.CONFLOGON and
+              get(got[-1][3], 53) == "gus",
+              "a logon is told to the members", repr(got))
+    e.send(fake_ymsg.CONFMSG, 0, [(1, "gus"), (57, "room1"),
+                                  (14, "hi all"), (97, 1)])
+    got = until(c, fake_ymsg.CONFMSG)
+    tap.check(got and get(got[-1][3], 3) == "gus" and
+              get(got[-1][3], 14) == "hi all",
+              "a message is relayed to the other members", repr(got))
+    e.close()
+    got = until(c, fake_ymsg.CONFLOGOFF)
+    tap.check(got and get(got[-1][3], 56) == "gus",
+              "a member whose connection closes is told gone", repr(got))
+    c.close()
+
+
 def main(argv):
     path = argv[1] if len(argv) > 1 else DEFAULT
     if os.path.exists(path):
@@ -298,7 +336,7 @@ def main(argv):
     challenges = {s[0]: get(s[4], "94") for s in steps
                   if s[1] == "<<<" and s[2] == fake_ymsg.AUTH}
     fake = FakeYmsg(dict(PASSWORDS, carol="carolpw", dave="davepw",
-                         erin="erinpw"),
+                         erin="erinpw", fay="faypw", gus="guspw"),
                     {"alice": ["bob"], "bob": ["alice"],
                      "carol": ["alice", "bob", ("Work", "dave")]},
                     challenges=challenges)
@@ -311,7 +349,8 @@ def main(argv):
         replay(t, port, steps)
         more_checks(t, port)
         cookie_checks(t, fake, port)
-    return tap.run(lambda: tap.FnRun(len(replies) + 12, run, fake.stop), 90)
+        conference_checks(t, port)
+    return tap.run(lambda: tap.FnRun(len(replies) + 16, run, fake.stop), 90)
 
 
 if __name__ == "__main__":

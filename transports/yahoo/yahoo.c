@@ -1,7 +1,9 @@
 /* yahoo: the libpurple protocol plugin prpl-imgroups-yahoo, speaking YMSG10
  * to Yahoo Messenger revival servers: connection and login, the buddy list,
- * presence both ways, IMs, typing and keep-alive pings. The wire format and
- * the login algorithm live in ymsg.c and yauth.c. */
+ * presence both ways, IMs, typing, buzzes, conferences (libpurple chats)
+ * and keep-alive pings. The wire format, the login algorithm, the cookies
+ * and the conference packets live in ymsg.c, yauth.c, ycookie.c and
+ * yconf.c. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 
 #include "imgroups_prpl.h"
 #include "secret.h"
+#include "yconf.h"
 #include "ycookie.h"
 #include "yauth.h"
 #include "ymsg.h"
@@ -65,6 +68,14 @@ enum {
 /* Key 47 on a custom status: what the custom text means. */
 enum { AWAY_NONE = 0, AWAY_BUSY = 1, AWAY_AWAY = 2 };
 
+/* A conference we are in: a libpurple chat of id on our connection. Who
+ * is in it is the chat's user list. */
+struct yconf {
+    char *room;
+    int id;
+    GHashTable *invited; /* normalised id → 1: asked in once this session */
+};
+
 /* An "add" request waiting for the UI's answer. */
 struct yreq {
     struct yconn *y;
@@ -84,10 +95,16 @@ struct yconn {
     guint ping_s;
     gint64 last_recv_us;
     gboolean logged_in;
-    gboolean failed; /* an error was reported: the connection is going */
+    gboolean failed;       /* an error was reported: the connection is going */
     gboolean sent_cookies; /* the login response carried Y and T */
     GHashTable *server_list; /* normalised id → 1: buddies the server has */
-    GList *reqs;             /* struct yreq */
+    GList *confs;            /* struct yconf */
+    int next_conf_id;
+    /* The login's buddy presence is in (our own LOGON, or PINGCONF that
+     * follows it): conferences are opened from then on, inviting who is
+     * online. */
+    gboolean buddies_known;
+    GList *reqs; /* struct yreq */
     /* Delivery marks (imgroups_prpl.h): YMSG has no acks, so a mark is
      * confirmed once every byte queued before it went into the socket. */
     guint64 queued;  /* bytes ever put in out */
@@ -108,6 +125,10 @@ struct ysettled {
     gboolean ok;
     char *why; /* NULL when ok */
 };
+
+static void conf_buddy_online(struct yconn *y, const char *who);
+static void conf_buddy_gone(struct yconn *y, const char *who);
+static void conf_open_all(struct yconn *y);
 
 /* The plugin, for emitting its signal; set while loaded. */
 static PurplePlugin *yahoo_plugin;
@@ -336,11 +357,15 @@ struct brec {
 static void brec_apply(struct yconn *y, const struct brec *r, gboolean logoff)
 {
     PurpleAccount *acct = purple_connection_get_account(y->gc);
+    PurpleBuddy *b;
+    gboolean was_online;
     const char *id;
 
     if (!r->who || !*r->who || is_me(y, r->who))
         return;
     id = logoff || r->online == 0 ? ST_OFFLINE : status_id(r->code, r->away);
+    b = purple_find_buddy(acct, r->who);
+    was_online = b && PURPLE_BUDDY_IS_ONLINE(b);
     purple_debug_info(DEBUG_AREA, "%s is %s\n", r->who, id);
     if (r->msg && *r->msg && strcmp(id, ST_OFFLINE) != 0) {
         char *msg = ymsg_text_to_utf8(r->msg);
@@ -350,6 +375,12 @@ static void brec_apply(struct yconn *y, const struct brec *r, gboolean logoff)
     } else {
         purple_prpl_got_user_status(acct, r->who, id, NULL);
     }
+    /* Nobody offline is in a conference; a buddy coming online is asked
+     * into ours. */
+    if (strcmp(id, ST_OFFLINE) == 0)
+        conf_buddy_gone(y, r->who);
+    else if (!was_online)
+        conf_buddy_online(y, r->who);
 }
 
 /* The buddies' records in pkt: each starts at a key 7. */
@@ -478,8 +509,8 @@ static gboolean add_cookies(struct yconn *y, ymsg_pkt *pkt)
         if (!stored_cookie(acct, i))
             return FALSE;
     for (gsize i = 0; i < G_N_ELEMENTS(cookie_settings); i++) {
-        char *pair = ycookie_pair(cookie_settings[i].which,
-                                  stored_cookie(acct, i));
+        char *pair =
+            ycookie_pair(cookie_settings[i].which, stored_cookie(acct, i));
 
         ymsg_pkt_add(pkt, YCOOKIE_KEY, pair);
         secret_wipe(pair, strlen(pair));
@@ -811,6 +842,8 @@ static void on_logon(struct yconn *y, const ymsg_pkt *pkt)
     if (!y->logged_in && !ymsg_pkt_get(pkt, 7))
         logged_in(y);
     buddy_records(y, pkt, FALSE);
+    if (y->logged_in && is_me(y, ymsg_pkt_get(pkt, 1)))
+        conf_open_all(y);
 }
 
 static void on_logoff(struct yconn *y, const ymsg_pkt *pkt)
@@ -833,30 +866,45 @@ static void on_status(struct yconn *y, const ymsg_pkt *pkt)
 
 /* "<ding>" alone is a buzz, not text. */
 #define BUZZ "<ding>"
+/* The one attention type: Yahoo's buzz. */
+#define ATTENTION_BUZZ 0
+
+/* A message body as libpurple wants it: UTF-8, Yahoo's codes dropped,
+ * escaped HTML; NULL when nothing is left. Caller frees. */
+static char *text_in(const char *raw)
+{
+    char *utf8 = ymsg_text_to_utf8(raw);
+    char *plain = ymsg_text_strip(utf8);
+    char *escaped, *html = NULL;
+
+    if (*plain) {
+        escaped = purple_markup_escape_text(plain, -1);
+        html = purple_strdup_withhtml(escaped);
+        g_free(escaped);
+    }
+    g_free(plain);
+    g_free(utf8);
+    return html;
+}
 
 static void got_message(struct yconn *y, const char *from, const char *text,
                         time_t when)
 {
-    char *utf8, *plain, *escaped, *html;
+    char *html;
 
     if (!from || !text)
         return;
     if (strcmp(text, BUZZ) == 0) {
-        purple_debug_info(DEBUG_AREA, "a buzz from %s: dropped\n", from);
+        purple_debug_info(DEBUG_AREA, "a buzz from %s\n", from);
+        purple_prpl_got_attention(y->gc, from, ATTENTION_BUZZ);
         return;
     }
-    utf8 = ymsg_text_to_utf8(text);
-    plain = ymsg_text_strip(utf8);
-    escaped = purple_markup_escape_text(plain, -1);
-    html = purple_strdup_withhtml(escaped);
+    html = text_in(text);
     purple_debug_info(DEBUG_AREA, "IM from %s (%zu bytes)\n", from,
-                      strlen(plain));
-    if (*plain)
+                      strlen(text));
+    if (html)
         serv_got_im(y->gc, from, html, 0, when ? when : time(NULL));
     g_free(html);
-    g_free(escaped);
-    g_free(plain);
-    g_free(utf8);
 }
 
 /* One packet may hold several messages (offline ones at login): each
@@ -908,12 +956,293 @@ static void on_pingconf(struct yconn *y, const ymsg_pkt *pkt)
 
     y->ping_s = (guint)CLAMP(s, PING_MIN_S, PING_MAX_S);
     purple_debug_info(DEBUG_AREA, "pinging every %u s\n", y->ping_s);
-    if (y->logged_in)
+    if (y->logged_in) {
         ping_start(y);
+        conf_open_all(y);
+    }
 }
 
 static void on_ignored(struct yconn *y, const ymsg_pkt *pkt)
 {
+}
+
+/* ---- conferences ------------------------------------------------------- */
+
+/* What the bot says when it turns down an invitation to a conference that
+ * is not its group's. */
+#define DECLINE_TEXT                                                           \
+    "I am a group's bot: I only sit in my group's own conference."
+
+static void conf_free(struct yconf *c)
+{
+    g_free(c->room);
+    g_hash_table_destroy(c->invited);
+    g_free(c);
+}
+
+static struct yconf *conf_by_room(struct yconn *y, const char *room)
+{
+    for (GList *l = y->confs; l; l = l->next) {
+        struct yconf *c = l->data;
+
+        if (purple_utf8_strcasecmp(c->room, room) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static struct yconf *conf_by_id(struct yconn *y, int id)
+{
+    for (GList *l = y->confs; l; l = l->next)
+        if (((struct yconf *)l->data)->id == id)
+            return l->data;
+    return NULL;
+}
+
+/* The chat of c, NULL if libpurple has none open. */
+static PurpleConvChat *conf_chat(struct yconn *y, struct yconf *c)
+{
+    PurpleConversation *conv = purple_find_chat(y->gc, c->id);
+
+    return conv ? PURPLE_CONV_CHAT(conv) : NULL;
+}
+
+/* Adds a key-key pair for everyone in c but us (the members a client
+ * lists in each conference packet). */
+static void add_members(struct yconn *y, struct yconf *c, ymsg_pkt *pkt,
+                        int key)
+{
+    PurpleConvChat *chat = conf_chat(y, c);
+
+    for (GList *u = chat ? purple_conv_chat_get_users(chat) : NULL; u;
+         u = u->next) {
+        const char *name = purple_conv_chat_cb_get_name(u->data);
+
+        if (!is_me(y, name))
+            ymsg_pkt_add(pkt, key, name);
+    }
+}
+
+/* who joined c, unless already there or c is full. */
+static void conf_add_user(struct yconn *y, struct yconf *c, const char *who)
+{
+    PurpleConvChat *chat = conf_chat(y, c);
+
+    if (!chat || is_me(y, who) || purple_conv_chat_find_user(chat, who))
+        return;
+    if (g_list_length(purple_conv_chat_get_users(chat)) >= YCONF_MEMBERS_MAX) {
+        purple_debug_warning(DEBUG_AREA,
+                             "conference %s is full: %s left "
+                             "out\n",
+                             c->room, who);
+        return;
+    }
+    purple_conv_chat_add_user(chat, who, NULL, PURPLE_CBFLAGS_NONE, TRUE);
+}
+
+static void conf_remove_user(struct yconn *y, struct yconf *c, const char *who,
+                             const char *why)
+{
+    PurpleConvChat *chat = conf_chat(y, c);
+
+    if (chat && purple_conv_chat_find_user(chat, who))
+        purple_conv_chat_remove_user(chat, who, why);
+}
+
+/* Asks who into c (0x1C ADDINVITE), once per session of theirs. */
+static void conf_ask_in(struct yconn *y, struct yconf *c, const char *who)
+{
+    PurpleAccount *acct = purple_connection_get_account(y->gc);
+    PurpleConvChat *chat = conf_chat(y, c);
+    ymsg_pkt *pkt;
+
+    if (!chat || purple_conv_chat_find_user(chat, who) ||
+        g_hash_table_contains(c->invited, yahoo_normalize(acct, who)))
+        return;
+    g_hash_table_add(c->invited, g_strdup(yahoo_normalize(acct, who)));
+    pkt = ymsg_pkt_new(YMSG_CONFADDINVITE, 0, 0);
+    ymsg_pkt_add(pkt, 1, me(y));
+    ymsg_pkt_add(pkt, 51, who);
+    ymsg_pkt_add(pkt, 57, c->room);
+    ymsg_pkt_add(pkt, 58, "");
+    ymsg_pkt_add(pkt, 13, "0");
+    add_members(y, c, pkt, 52);
+    add_members(y, c, pkt, 53);
+    purple_debug_info(DEBUG_AREA, "asking %s into conference %s\n", who,
+                      c->room);
+    send_pkt(y, pkt);
+}
+
+static void conf_buddy_online(struct yconn *y, const char *who)
+{
+    if (!y->buddies_known)
+        return; /* conf_open_all() invites who is online then */
+    for (GList *l = y->confs; l; l = l->next)
+        conf_ask_in(y, l->data, who);
+}
+
+static void conf_buddy_gone(struct yconn *y, const char *who)
+{
+    PurpleAccount *acct = purple_connection_get_account(y->gc);
+
+    for (GList *l = y->confs; l; l = l->next) {
+        struct yconf *c = l->data;
+
+        conf_remove_user(y, c, who, "offline");
+        /* Asked in again at their next session. */
+        g_hash_table_remove(c->invited, yahoo_normalize(acct, who));
+    }
+}
+
+/* Opens a conference of room: the creator's 0x18 CONFINVITE to every
+ * buddy online. */
+static void conf_open(struct yconn *y, struct yconf *c)
+{
+    PurpleAccount *acct = purple_connection_get_account(y->gc);
+    GSList *buddies = purple_find_buddies(acct, NULL);
+    ymsg_pkt *pkt = ymsg_pkt_new(YMSG_CONFINVITE, 0, 0);
+    guint n = 0;
+
+    ymsg_pkt_add(pkt, 1, me(y));
+    ymsg_pkt_add(pkt, 50, me(y));
+    ymsg_pkt_add(pkt, 57, c->room);
+    ymsg_pkt_add(pkt, 58, "");
+    ymsg_pkt_add_int(pkt, 97, 1);
+    for (GSList *l = buddies; l && n < YCONF_MEMBERS_MAX; l = l->next) {
+        const char *who = purple_buddy_get_name(l->data);
+
+        if (!PURPLE_BUDDY_IS_ONLINE((PurpleBuddy *)l->data) ||
+            g_hash_table_contains(c->invited, yahoo_normalize(acct, who)))
+            continue;
+        g_hash_table_add(c->invited, g_strdup(yahoo_normalize(acct, who)));
+        ymsg_pkt_add(pkt, 52, who);
+        n++;
+    }
+    g_slist_free(buddies);
+    ymsg_pkt_add(pkt, 13, "0");
+    purple_debug_info(DEBUG_AREA, "opening conference %s, %u asked in\n",
+                      c->room, n);
+    /* With nobody online there is nobody to invite: buddies are asked in
+     * as they come online. */
+    if (n)
+        send_pkt(y, pkt);
+    else
+        ymsg_pkt_free(pkt);
+}
+
+static void conf_open_all(struct yconn *y)
+{
+    if (y->buddies_known)
+        return;
+    y->buddies_known = TRUE;
+    for (GList *l = y->confs; l; l = l->next)
+        conf_open(y, l->data);
+}
+
+/* Invited to a conference: ours (its room is one we are in) is joined
+ * (0x19 CONFLOGON, naming everyone in it), any other declined (0x1A). */
+static void conf_invited(struct yconn *y, const yconf_msg *m)
+{
+    struct yconf *c = conf_by_room(y, m->room);
+    ymsg_pkt *pkt;
+
+    if (!c) {
+        purple_debug_info(DEBUG_AREA,
+                          "declining %s's invitation to another "
+                          "conference\n",
+                          m->from);
+        pkt = ymsg_pkt_new(YMSG_CONFDECLINE, 0, 0);
+        ymsg_pkt_add(pkt, 1, me(y));
+        ymsg_pkt_add(pkt, 3, m->from);
+        for (guint i = 0; i < m->members->len; i++)
+            if (!is_me(y, g_ptr_array_index(m->members, i)))
+                ymsg_pkt_add(pkt, 3, g_ptr_array_index(m->members, i));
+        ymsg_pkt_add(pkt, 57, m->room);
+        ymsg_pkt_add(pkt, 14, DECLINE_TEXT);
+        send_pkt(y, pkt);
+        return;
+    }
+    purple_debug_info(DEBUG_AREA, "%s asked us into conference %s: joining\n",
+                      m->from, c->room);
+    conf_add_user(y, c, m->from);
+    for (guint i = 0; i < m->members->len; i++)
+        conf_add_user(y, c, g_ptr_array_index(m->members, i));
+    pkt = ymsg_pkt_new(YMSG_CONFLOGON, 0, 0);
+    ymsg_pkt_add(pkt, 1, me(y));
+    ymsg_pkt_add(pkt, 3, me(y));
+    ymsg_pkt_add(pkt, 57, c->room);
+    add_members(y, c, pkt, 3);
+    send_pkt(y, pkt);
+}
+
+static void conf_logon(struct yconn *y, const yconf_msg *m)
+{
+    struct yconf *c = conf_by_room(y, m->room);
+
+    if (c)
+        conf_add_user(y, c, m->from);
+}
+
+static void conf_logoff(struct yconn *y, const yconf_msg *m)
+{
+    struct yconf *c = conf_by_room(y, m->room);
+
+    if (c)
+        conf_remove_user(y, c, m->from, NULL);
+}
+
+static void conf_decline(struct yconn *y, const yconf_msg *m)
+{
+    purple_debug_info(DEBUG_AREA, "%s declined conference %s\n", m->from,
+                      m->room);
+}
+
+static void conf_message(struct yconn *y, const yconf_msg *m)
+{
+    struct yconf *c = conf_by_room(y, m->room);
+    char *html;
+
+    if (!c || !m->text || is_me(y, m->from))
+        return;
+    /* Whoever speaks in it is in it. */
+    conf_add_user(y, c, m->from);
+    if (strcmp(m->text, BUZZ) == 0) {
+        purple_debug_info(DEBUG_AREA, "a buzz from %s in %s\n", m->from,
+                          c->room);
+        purple_prpl_got_attention_in_chat(y->gc, c->id, m->from,
+                                          ATTENTION_BUZZ);
+        return;
+    }
+    html = text_in(m->text);
+    purple_debug_info(DEBUG_AREA, "conference message from %s (%zu bytes)\n",
+                      m->from, strlen(m->text));
+    if (html)
+        serv_got_chat_in(y->gc, c->id, m->from, 0, html, time(NULL));
+    g_free(html);
+}
+
+static const struct {
+    guint16 service;
+    void (*fn)(struct yconn *y, const yconf_msg *m);
+} conf_handlers[] = {
+    {YMSG_CONFINVITE, conf_invited},  {YMSG_CONFADDINVITE, conf_invited},
+    {YMSG_CONFLOGON, conf_logon},     {YMSG_CONFLOGOFF, conf_logoff},
+    {YMSG_CONFDECLINE, conf_decline}, {YMSG_CONFMSG, conf_message},
+};
+
+static void on_conf(struct yconn *y, const ymsg_pkt *pkt)
+{
+    yconf_msg m;
+
+    if (yconf_read(pkt, &m) < 0) {
+        purple_debug_misc(DEBUG_AREA, "a %s packet not for us: skipped\n",
+                          ymsg_service_name(pkt->service));
+        return;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(conf_handlers); i++)
+        if (conf_handlers[i].service == m.service)
+            conf_handlers[i].fn(y, &m);
+    yconf_msg_clear(&m);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -929,7 +1258,10 @@ static const struct {
     {YMSG_MESSAGE, on_message},     {YMSG_NEWCONTACT, on_newcontact},
     {YMSG_FRIENDADD, on_friendadd}, {YMSG_FRIENDREMOVE, on_ignored},
     {YMSG_NOTIFY, on_notify},       {YMSG_PINGCONF, on_pingconf},
-    {YMSG_PING, on_ignored},
+    {YMSG_PING, on_ignored},        {YMSG_CONFINVITE, on_conf},
+    {YMSG_CONFADDINVITE, on_conf},  {YMSG_CONFLOGON, on_conf},
+    {YMSG_CONFLOGOFF, on_conf},     {YMSG_CONFDECLINE, on_conf},
+    {YMSG_CONFMSG, on_conf},
 };
 
 static void dispatch(struct yconn *y, const ymsg_pkt *pkt)
@@ -1026,6 +1358,7 @@ static void yahoo_login(PurpleAccount *acct)
     y->ping_s = PING_DEFAULT_S;
     y->server_list =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    y->next_conf_id = 1;
     g_queue_init(&y->marks);
     g_queue_init(&y->settled);
     purple_connection_set_protocol_data(gc, y);
@@ -1072,6 +1405,7 @@ static void yahoo_close(PurpleConnection *gc)
     purple_circ_buffer_destroy(y->out);
     ymsg_reader_free(y->in);
     g_hash_table_destroy(y->server_list);
+    g_list_free_full(y->confs, (GDestroyNotify)conf_free);
     g_free(y);
     purple_connection_set_protocol_data(gc, NULL);
 }
@@ -1155,6 +1489,133 @@ static unsigned int yahoo_send_typing(PurpleConnection *gc, const char *who,
     ymsg_pkt_add(pkt, 49, "TYPING");
     send_pkt(y, pkt);
     return 0;
+}
+
+/* Buzzes a buddy: "<ding>" as a message, what Yahoo clients send. */
+static gboolean yahoo_send_attention(PurpleConnection *gc, const char *who,
+                                     guint type)
+{
+    struct yconn *y = live(gc);
+    ymsg_pkt *pkt;
+
+    if (!y || type != ATTENTION_BUZZ)
+        return FALSE;
+    pkt = ymsg_pkt_new(YMSG_MESSAGE, YMSG_ST_MESSAGE, 0);
+    ymsg_pkt_add(pkt, 1, me(y));
+    ymsg_pkt_add(pkt, 5, who);
+    ymsg_pkt_add(pkt, 14, BUZZ);
+    ymsg_pkt_add_int(pkt, 97, 1);
+    purple_debug_info(DEBUG_AREA, "buzzing %s\n", who);
+    return send_pkt(y, pkt) == 0;
+}
+
+static GList *yahoo_attention_types(PurpleAccount *acct)
+{
+    return g_list_append(NULL, purple_attention_type_new("Buzz", "Buzz",
+                                                         "%s has buzzed you!",
+                                                         "Buzzing %s..."));
+}
+
+/* ---- conferences, as libpurple chats ----------------------------------- */
+
+static GList *yahoo_chat_info(PurpleConnection *gc)
+{
+    struct proto_chat_entry *pce = g_new0(struct proto_chat_entry, 1);
+
+    pce->label = "_Room:";
+    pce->identifier = "room";
+    pce->required = TRUE;
+    return g_list_append(NULL, pce);
+}
+
+static GHashTable *yahoo_chat_info_defaults(PurpleConnection *gc,
+                                            const char *name)
+{
+    GHashTable *comps =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+
+    if (name)
+        g_hash_table_insert(comps, "room", g_strdup(name));
+    return comps;
+}
+
+static char *yahoo_get_chat_name(GHashTable *comps)
+{
+    return g_strdup(g_hash_table_lookup(comps, "room"));
+}
+
+/* Joining a conference is opening it: whoever else names the same room
+ * and invites us is joined in it (conf_invited). */
+static void yahoo_join_chat(PurpleConnection *gc, GHashTable *comps)
+{
+    struct yconn *y = live(gc);
+    const char *room = g_hash_table_lookup(comps, "room");
+    PurpleConversation *conv;
+    struct yconf *c;
+
+    if (!y || !yconf_room_ok(room)) {
+        purple_debug_warning(DEBUG_AREA, "cannot open a conference %s\n",
+                             y ? "with that name" : "while offline");
+        purple_serv_got_join_chat_failed(gc, comps);
+        return;
+    }
+    if (conf_by_room(y, room))
+        return;
+    c = g_new0(struct yconf, 1);
+    c->room = g_strdup(room);
+    c->id = y->next_conf_id++;
+    c->invited = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    y->confs = g_list_prepend(y->confs, c);
+    conv = serv_got_joined_chat(gc, c->id, room);
+    /* A conversation left at a disconnect comes back with its old users. */
+    if (conv)
+        purple_conv_chat_clear_users(PURPLE_CONV_CHAT(conv));
+    if (y->buddies_known)
+        conf_open(y, c);
+}
+
+static void yahoo_chat_leave(PurpleConnection *gc, int id)
+{
+    struct yconn *y = live(gc);
+    struct yconf *c = y ? conf_by_id(y, id) : NULL;
+    ymsg_pkt *pkt;
+
+    if (!c)
+        return;
+    pkt = ymsg_pkt_new(YMSG_CONFLOGOFF, 0, 0);
+    ymsg_pkt_add(pkt, 1, me(y));
+    add_members(y, c, pkt, 3);
+    ymsg_pkt_add(pkt, 57, c->room);
+    send_pkt(y, pkt);
+    purple_debug_info(DEBUG_AREA, "left conference %s\n", c->room);
+    y->confs = g_list_remove(y->confs, c);
+    conf_free(c);
+    serv_got_chat_left(gc, id);
+}
+
+static int yahoo_chat_send(PurpleConnection *gc, int id, const char *message,
+                           PurpleMessageFlags flags)
+{
+    struct yconn *y = live(gc);
+    struct yconf *c = y ? conf_by_id(y, id) : NULL;
+    char *plain;
+    ymsg_pkt *pkt;
+
+    if (!y)
+        return -ENOTCONN;
+    if (!c)
+        return -ENOENT;
+    plain = purple_markup_strip_html(message);
+    pkt = ymsg_pkt_new(YMSG_CONFMSG, 0, 0);
+    ymsg_pkt_add(pkt, 1, me(y));
+    add_members(y, c, pkt, 53);
+    ymsg_pkt_add(pkt, 57, c->room);
+    ymsg_pkt_add(pkt, 14, plain);
+    ymsg_pkt_add_int(pkt, 97, 1);
+    purple_debug_info(DEBUG_AREA, "conference message to %s (%zu bytes)\n",
+                      c->room, strlen(plain));
+    g_free(plain);
+    return send_pkt(y, pkt);
 }
 
 static void yahoo_set_status(PurpleAccount *acct, PurpleStatus *status)
@@ -1242,6 +1703,14 @@ static PurplePluginProtocolInfo prpl_info = {
     .close = yahoo_close,
     .send_im = yahoo_send_im,
     .send_typing = yahoo_send_typing,
+    .send_attention = yahoo_send_attention,
+    .get_attention_types = yahoo_attention_types,
+    .chat_info = yahoo_chat_info,
+    .chat_info_defaults = yahoo_chat_info_defaults,
+    .get_chat_name = yahoo_get_chat_name,
+    .join_chat = yahoo_join_chat,
+    .chat_leave = yahoo_chat_leave,
+    .chat_send = yahoo_chat_send,
     .set_status = yahoo_set_status,
     .add_buddy = yahoo_add_buddy,
     .remove_buddy = yahoo_remove_buddy,
@@ -1275,7 +1744,8 @@ static PurplePluginInfo info = {
     .version = IMGROUPS_VERSION,
     .summary = "Yahoo Messenger (YMSG10) for revival servers",
     .description = "imgroups' own Yahoo Messenger protocol plugin: YMSG10 "
-                   "login, buddies, presence, messages and typing.",
+                   "login, buddies, presence, messages, typing, buzzes "
+                   "and conferences.",
     .author = "imgroups",
     .homepage = "https://groups.im/",
     .load = yahoo_load,

@@ -18,10 +18,10 @@
 /* One conference packet from the server, read. Every pointer is borrowed
  * from the packet and lives as long as it does. */
 typedef struct {
-    guint16 service;   /* YMSG_CONF* */
-    const char *room;  /* key 57 */
-    const char *from;  /* who invited, joined, declined, left or spoke */
-    const char *text;  /* the invitation's or the message's text, or NULL */
+    guint16 service;    /* YMSG_CONF* */
+    const char *room;   /* key 57 */
+    const char *from;   /* who invited, joined, declined, left or spoke */
+    const char *text;   /* the invitation's or the message's text, or NULL */
     GPtrArray *members; /* const char *: ids listed as in the room */
 } yconf_msg;
 
