@@ -8,9 +8,11 @@ occupant; alice types in the room: dave gets chat states from the bot; dave
 buzzes: the room shows one XEP-0224 attention with a line, and a second
 within the minute is dropped; dave's vCard picture becomes his occupant's
 avatar (XEP-0153 hash, vCard on the occupant JID); the room's avatar
-becomes the bot's picture on the other server. Prints TAP.
+becomes the bot's picture on the other server. The group's side (alice,
+imgroups' component) is on Prosody, or on ejabberd with the legacy side
+still on Prosody's second host. Prints TAP.
 
-    /usr/bin/python3 tests/real/test_bridge_cues.py /path/to/imgroups /path/to/imgroups-purple
+    /usr/bin/python3 tests/real/test_bridge_cues.py /path/to/imgroups /path/to/imgroups-purple [prosody|ejabberd]
 """
 
 import base64
@@ -22,11 +24,12 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    import bridgebase  # noqa: E402
+    import servers  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    import tap  # noqa: E402  (tests/tap.py, on the path bridgebase made)
     from tap import Abort  # noqa: E402
     from xmppclient import (  # noqa: E402
-        Fail, body, kind, occupant_said, presence_from, show)
+        Client, Fail, body, kind, occupant_said, show)
 except ImportError as e:
     sys.stderr.write("test_bridge_cues.py: %s (run it with /usr/bin/python3, "
                      "which sees Debian's python3-slixmpp)\n" % e)
@@ -112,7 +115,8 @@ def binval(res):
 class Run(BridgeRun):
     SLUG = "bridge-cues"
     NAMES = [
-        "prosody starts with a second host", "imgroups starts, bot online",
+        "the servers start (the legacy host on Prosody)",
+        "imgroups starts, bot online",
         "alice joins, dave becomes a member and an occupant",
         "dave types to the bot: alice sees composing, then paused, from his "
         "occupant, without a body",
@@ -127,10 +131,38 @@ class Run(BridgeRun):
         "the room's avatar becomes the bot's picture on the other server",
         "imgroups stops on SIGTERM with status 0"]
 
+    def __init__(self, binary, worker, host):
+        super().__init__(binary, worker)
+        self.host = host  # what serves alice and imgroups' component
+        self.ejabberd = None
+
+    def start_servers(self):
+        self.start_prosody(["alice", "bot@" + OTHER, "dave@" + OTHER],
+                           [OTHER])
+        if self.host == "ejabberd":
+            self.ejabberd = servers.Ejabberd(self.tmp, COMPONENT, self.secret)
+            self.ejabberd.start()
+            self.ejabberd.register("alice", "alice-pw")
+            # imgroups (new_imgroups) links to the host's component port
+            self.prosody.component_port = self.ejabberd.component_port
+
+    async def login(self, *users):
+        for u in users:
+            user, _, host = u.partition("@")
+            server = (self.ejabberd if self.ejabberd and not host
+                      else self.prosody)
+            self.x[user] = Client(self.loop, server.c2s_port, user,
+                                  host or "localhost")
+            await self.x[user].login()
+
+    def cleanup(self):
+        super().cleanup()
+        if self.ejabberd:
+            self.ejabberd.stop()
+
     def main(self):
-        self.tap.diag("temp dir %s" % self.tmp)
-        self.check_start(self.NAMES[0], lambda: self.start_prosody(
-            ["alice", "bot@" + OTHER, "dave@" + OTHER], [OTHER]))
+        self.tap.diag("temp dir %s, the group on %s" % (self.tmp, self.host))
+        self.check_start(self.NAMES[0], self.start_servers)
         self.ig = self.new_imgroups([
             ("other-xmpp", {
                 "protocol": "prpl-jabber", "username": BOT + "/imgroups",
@@ -272,4 +304,10 @@ class Run(BridgeRun):
 
 
 if __name__ == "__main__":
-    sys.exit(bridgebase.main(sys.argv, Run, WATCHDOG))
+    tap.usage(sys.argv, "/path/to/imgroups /path/to/imgroups-purple "
+              "[prosody|ejabberd]",
+              lambda a: len(a) == 2 or (len(a) == 3 and
+                                        a[2] in ("prosody", "ejabberd")))
+    sys.exit(tap.run(lambda: Run(sys.argv[1], sys.argv[2],
+                                 (sys.argv[3:] or ["prosody"])[0]),
+                     WATCHDOG))
