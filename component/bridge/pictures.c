@@ -47,6 +47,15 @@ void pictures_on_icon(bridge *b, bacct *a, GVariant *body)
         goto leave;
     if (!(ia.m = bridge_member_load(b, a->name, handle)))
         goto leave; /* a stranger's picture is not kept */
+    /* The vCard that shows it must fit [component] stanza_limit: a member's
+     * picture is bounded as the room's avatar is ([limits] avatar_size,
+     * bytes of base64); a bigger one is not shown, as if they had none. */
+    if (ia.len && (ia.len + 2) / 3 * 4 > b->cfg->avatar_size) {
+        log_debug(LOG_BRIDGE, "account %s: a member's picture of %zu bytes "
+                              "is over [limits] avatar_size",
+                  a->name, ia.len);
+        ia.len = 0;
+    }
     if (ia.len)
         hash = g_compute_checksum_for_data(G_CHECKSUM_SHA1, ia.data, ia.len);
     if (!g_strcmp0(hash, ia.m->photo))

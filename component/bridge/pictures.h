@@ -8,7 +8,8 @@
 #include "bridge_int.h"
 
 /* Worker event buddy_icon (account, handle, checksum, image): a member's
- * picture (none: no bytes); strangers' are not kept. */
+ * picture (none: no bytes; one over [limits] avatar_size in base64 counts
+ * as none); strangers' are not kept. */
 void pictures_on_icon(bridge *b, bacct *a, GVariant *body);
 
 /* Tells a's worker (when up) the room's avatar as the bot's picture

@@ -256,6 +256,13 @@ class Run(BridgeRun):
         if extra:
             raise Fail("a second attention reached the room: %s"
                        % show(extra[0][1]))
+        # libpurple words each buzz as a system IM ("dave has buzzed
+        # you!"): not something dave said
+        said = [body(el) for n, el in a.log
+                if kind(el) == "message" and el.get("from") == DAVE_OCC and
+                body(el) is not None]
+        if said != ["hello", "* dave buzzed the group", "after the buzz"]:
+            raise Fail("dave's occupant said: %r" % said)
 
     async def not_archived(self):
         # the results come before the iq's answer

@@ -189,8 +189,14 @@ static void on_received_im(PurpleAccount *acct, char *sender, char *message,
     const char *alias = NULL;
     char *body, *handle;
 
+    /* SYSTEM and NOTIFY: libpurple's own words, such as the "%s has
+     * buzzed you!" it writes for each attention (typing.c tells the core
+     * of the attention itself); never a person's, and they name the
+     * sender's handle. */
     if (acct != b->acct || b->quitting || !sender ||
-        (flags & PURPLE_MESSAGE_SEND) || bot_is_self(b, sender))
+        (flags & (PURPLE_MESSAGE_SEND | PURPLE_MESSAGE_SYSTEM |
+                  PURPLE_MESSAGE_NOTIFY)) ||
+        bot_is_self(b, sender))
         return;
     if (automatic_im(b, sender, message)) {
         g_debug("a notice from %s, not a person's message: ignored", sender);
