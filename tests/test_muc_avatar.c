@@ -7,6 +7,7 @@
 
 #include "affiliations.h"
 #include "avatar.h"
+#include "photos.h"
 #include "testutil.h"
 
 typedef struct fixture {
@@ -54,14 +55,15 @@ static void teardown(fixture *f, gconstpointer data)
 /* Asks fn as from with <vCard xmlns='vcard-temp'>inner</vCard>; returns the
  * xerr, the payload serialised in *out (g_free; NULL if none). What the
  * handler left for after its reply (the announcement) is dropped. */
-static enum xerr ask(fixture *f, iq_fn fn, const char *type, const char *from,
-                     const char *inner, char **out)
+static enum xerr ask_nick(fixture *f, iq_fn fn, const char *type,
+                          const char *from, const char *nick,
+                          const char *inner, char **out)
 {
     char *xml = g_strdup_printf("<iq type='%s' id='v'><vCard xmlns='" NS_VCARD
                                 "'>%s</vCard></iq>",
                                 type, inner);
     xmpp_stanza_t *st = xmpp_stanza_new_from_string(f->ctx, xml);
-    jid to = {0};
+    jid to = {.resource = (char *)nick};
     muc_call c = {f->m, f->r, NULL, NULL, NULL};
     iq_req q = {.ctx = f->ctx,
                 .st = st,
@@ -86,6 +88,13 @@ static enum xerr ask(fixture *f, iq_fn fn, const char *type, const char *from,
     xmpp_stanza_release(st);
     g_free(xml);
     return e;
+}
+
+/* To the room's bare JID. */
+static enum xerr ask(fixture *f, iq_fn fn, const char *type, const char *from,
+                     const char *inner, char **out)
+{
+    return ask_nick(f, fn, type, from, NULL, inner, out);
 }
 
 #define PHOTO(type, b64)                                                       \
@@ -214,6 +223,50 @@ static void binval_is_decoded_as_base64_with_whitespace_between(void)
     }
 }
 
+static int keep_abc(MDB_txn *txn, const store *st, void *userdata)
+{
+    return photos_put(txn, st, (const guchar *)"\x89PNG\r\n\x1a\nabc", 11,
+                      userdata);
+}
+
+/* Issue 13, item 7: a legacy occupant's picture (schema/photos) is the
+ * vCard on its occupant JID, as XEP-0054 answers for a user; an XMPP
+ * occupant's is not the room's to give. */
+static void a_legacy_occupant_s_vcard_is_its_picture(fixture *f,
+                                                     gconstpointer d)
+{
+    char hash[AVATARS_HASH_LEN];
+    char *out = NULL;
+    occ *bob, *ann;
+
+    g_assert_cmpint(store_write(f->st.s, keep_abc, hash, NULL), ==, 0);
+    bob = room_occ_add(f->r, "bob", "bob@legacy.example", NULL, AFF_NONE,
+                       ROLE_PARTICIPANT, "2");
+    bob->legacy_kind = 'i';
+    ann = room_occ_add(f->r, "ann", "ann@example.org", "ann@example.org/a",
+                       AFF_NONE, ROLE_PARTICIPANT, "1");
+    g_assert_cmpint(ask_nick(f, avatar_occupant_get, "get", GUEST, "bob", "",
+                             &out),
+                    ==, XERR_ITEM_NOT_FOUND);
+    bob->shown.has_vcard = TRUE;
+    bob->shown.photo = g_strdup(hash);
+    g_assert_cmpint(ask_nick(f, avatar_occupant_get, "get", GUEST, "bob", "",
+                             &out),
+                    ==, XERR_NONE);
+    g_assert_cmpstr(out, ==,
+                    "<vCard xmlns=\"vcard-temp\"><PHOTO><TYPE>image/png"
+                    "</TYPE><BINVAL>iVBORw0KGgphYmM=</BINVAL></PHOTO>"
+                    "</vCard>");
+    g_free(out);
+    g_assert_cmpint(ask_nick(f, avatar_occupant_get, "get", GUEST, "ann", "",
+                             &out),
+                    ==, XERR_SERVICE_UNAVAILABLE);
+    g_assert_cmpint(ask_nick(f, avatar_occupant_get, "get", GUEST, "nobody",
+                             "", &out),
+                    ==, XERR_ITEM_NOT_FOUND);
+    (void)ann;
+}
+
 #define T(fn) g_test_add("/muc_avatar/" #fn, fixture, NULL, setup, fn, teardown)
 
 int main(int argc, char **argv)
@@ -228,6 +281,7 @@ int main(int argc, char **argv)
     T(only_an_owner_sets_and_anyone_gets_it_back);
     T(bad_photos_are_refused_and_leave_the_avatar);
     T(a_vcard_without_an_image_removes_it);
+    T(a_legacy_occupant_s_vcard_is_its_picture);
     rc = g_test_run();
     xmpp_shutdown();
     return rc;

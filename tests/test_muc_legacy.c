@@ -153,6 +153,97 @@ static void a_nick_an_xmpp_user_registered_is_not_free_for_legacy_members(
         XERR_CONFLICT);
 }
 
+static const char *photo_of(fixture *f, const char *bare)
+{
+    gboolean missing = FALSE;
+    room *r = muc_room_lookup(f->m, "g", &missing);
+    occ *o = room_occ_by_legacy(r, bare);
+
+    return o && o->shown.has_vcard ? (o->shown.photo ? o->shown.photo : "")
+                                   : NULL;
+}
+
+static enum xerr enter_photo(fixture *f, const char *photo)
+{
+    const char *why = NULL;
+
+    return muc_legacy_enter(f->m, f->up, "g", "bob@legacy.example", 'i',
+                            "acct", "h", "bob", NULL, photo, &why);
+}
+
+/* XEP-0153 §3.2: the hash in every presence; a new picture is announced,
+ * the same one again is not. */
+static void a_member_s_picture_is_in_presence_and_a_new_one_announced(
+    fixture *f, gconstpointer d)
+{
+    static const char h1[] = "0123456789abcdef0123456789abcdef01234567",
+                      h2[] = "76543210fedcba9876543210fedcba9876543210";
+    guint before;
+
+    g_assert_cmpint(enter_photo(f, NULL), ==, XERR_NONE);
+    g_assert_null(photo_of(f, "bob@legacy.example"));
+    before = uplink_queued(f->up);
+    g_assert_cmpint(enter_photo(f, h1), ==, XERR_NONE);
+    g_assert_cmpstr(photo_of(f, "bob@legacy.example"), ==, h1);
+    g_assert_cmpuint(uplink_queued(f->up), >, before);
+    before = uplink_queued(f->up);
+    g_assert_cmpint(enter_photo(f, h1), ==, XERR_NONE);
+    g_assert_cmpuint(uplink_queued(f->up), ==, before);
+    g_assert_cmpint(enter_photo(f, h2), ==, XERR_NONE);
+    g_assert_cmpstr(photo_of(f, "bob@legacy.example"), ==, h2);
+    g_assert_cmpuint(uplink_queued(f->up), >, before);
+    /* a picture taken away: an empty <photo/> says so */
+    g_assert_cmpint(enter_photo(f, ""), ==, XERR_NONE);
+    g_assert_cmpstr(photo_of(f, "bob@legacy.example"), ==, "");
+}
+
+static int count_one(const archive_msg *a, void *userdata)
+{
+    (*(guint *)userdata)++;
+    return 0;
+}
+
+static guint archived(fixture *f)
+{
+    MDB_txn *txn;
+    guint n = 0;
+
+    g_assert_cmpint(store_read_begin(f->st.s, &txn, NULL), ==, 0);
+    g_assert_cmpint(archive_foreach_back(txn, f->st.s, "g", 100, count_one, &n),
+                    ==, 0);
+    store_read_end(txn);
+    return n;
+}
+
+/* Issue 13, item 6: a member's typing and buzzes reach the occupants, and
+ * nothing of them is archived. */
+static void typing_and_buzzes_are_relayed_never_archived(fixture *f,
+                                                         gconstpointer d)
+{
+    const char *why = NULL;
+    guint before;
+
+    /* what a groupchat message may be: the defaults' bounds */
+    f->cfg.rate = 1;
+    f->cfg.burst = 5;
+    f->cfg.max_body = 1000;
+    g_assert_cmpint(muc_legacy_signal(f->m, f->up, "g", "bob@legacy.example",
+                                      "composing", &why),
+                    ==, XERR_ITEM_NOT_FOUND);
+    g_assert_cmpint(enter(f, "bob@legacy.example", NULL), ==, XERR_NONE);
+    before = uplink_queued(f->up);
+    g_assert_cmpint(muc_legacy_signal(f->m, f->up, "g", "bob@legacy.example",
+                                      "composing", &why),
+                    ==, XERR_NONE);
+    g_assert_cmpuint(uplink_queued(f->up), >, before);
+    before = uplink_queued(f->up);
+    g_assert_cmpint(muc_legacy_signal(f->m, f->up, "g", "bob@legacy.example",
+                                      NULL, &why),
+                    ==, XERR_NONE);
+    g_assert_cmpuint(uplink_queued(f->up), >, before);
+    g_assert_cmpuint(archived(f), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -168,5 +259,13 @@ int main(int argc, char **argv)
                fixture, NULL, setup,
                a_nick_an_xmpp_user_registered_is_not_free_for_legacy_members,
                teardown);
+    g_test_add("/muc_legacy/a_member_s_picture_is_in_presence_and_a_new_"
+               "one_announced",
+               fixture, NULL, setup,
+               a_member_s_picture_is_in_presence_and_a_new_one_announced,
+               teardown);
+    g_test_add("/muc_legacy/typing_and_buzzes_are_relayed_never_archived",
+               fixture, NULL, setup,
+               typing_and_buzzes_are_relayed_never_archived, teardown);
     return g_test_run();
 }
