@@ -1,0 +1,104 @@
+"""Typing and buzzes in contacts mode, played from both sides (issue 13,
+item 6): a member's typing becomes chat states from their occupant, their
+buzz one attention a minute; the XMPP occupants' chat states reach the
+online, unmuted members as the bot's typing, one update per pace whatever
+the typist does, in batches. Prints TAP.
+
+    /usr/bin/python3 tests/scenario/test_bridge_cues.py /path/to/imgroups
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bridgeharness import C, Bridge, render  # noqa: E402
+from harness import SUITE, check, test  # noqa: E402
+
+ACCT = 'lobby-fake'
+A = 'alice@localhost/phone'
+NS_CS = 'http://jabber.org/protocol/chatstates'
+NS_ATT = 'urn:xmpp:attention:0'
+MEMBERS = 300  # more than one send_typing batch (CUES_BATCH, 256)
+
+
+def lobby():
+    b = Bridge({ACCT: {'group': 'lobby', 'mode': 'contacts'}})
+    b.join('lobby', 'alice', A)
+    return b, b.w[ACCT]
+
+
+def from_bob(got):
+    return [g for g in got if g.get('from') == 'lobby@%s/bob' % C]
+
+
+def child(st, ns, name=None):
+    return [c for c in st
+            if c.tag.startswith('{%s}' % ns) and
+            (name is None or c.tag == '{%s}%s' % (ns, name))]
+
+
+def body(st):
+    b = [c for c in st if c.tag.endswith('}body') or c.tag == 'body']
+    return b[0].text if b else None
+
+
+@test("a member's typing reaches the room as chat states from their "
+      "occupant, without a body")
+def member_types():
+    b, w = lobby()
+    w.said('bob', 'hello')
+    b.barrier()
+    for state in ('composing', 'paused', 'active'):
+        w.send('typing', (ACCT, 'bob', state))
+        got = from_bob(b.barrier())
+        check(len(got) == 1 and child(got[0], NS_CS, state) and
+              body(got[0]) is None,
+              '%s: %s' % (state, [render(g) for g in got]))
+    # nobody in the room: nothing
+    w.send('typing', (ACCT, 'stranger', 'composing'))
+    got = b.barrier()
+    check(got == [], 'a stranger typing: %s' % [render(g) for g in got])
+
+
+@test("a member's buzz is one attention with a line; the second within a "
+      "minute is dropped")
+def member_buzzes():
+    b, w = lobby()
+    w.said('bob', 'hello')
+    b.barrier()
+    w.send('attention', (ACCT, 'bob'))
+    w.send('attention', (ACCT, 'bob'))
+    got = from_bob(b.barrier())
+    check(len(got) == 1 and child(got[0], NS_ATT, 'attention') and
+          body(got[0]) == '* bob buzzed the group',
+          'the room got: %s' % [render(g) for g in got])
+
+
+@test("a busy typist in a group of %d online members costs one update, in "
+      "batches, to the unmuted members only" % MEMBERS)
+def room_types():
+    b, w = lobby()
+    for i in range(MEMBERS):
+        w.said('m%d' % i, 'hi')
+    w.said('m0', '/mute')
+    w.send('buddy_presence', (ACCT, 'm1', 'm1', 'offline'))
+    b.barrier()
+    w.forget()
+    # composing and paused, 40 times in a row
+    for i in range(40):
+        b.server.send("<message type='groupchat' from='%s' to='lobby@%s'>"
+                      "<%s xmlns='%s'/></message>"
+                      % (A, C, 'paused' if i % 2 else 'composing', NS_CS))
+    b.barrier()
+    frames = w.frames('send_typing')
+    handles = [h for f in frames for h in f[1]]
+    check(len(frames) == 2 and all(f[2] == 'composing' for f in frames) and
+          all(len(f[1]) <= 256 for f in frames),
+          'send_typing frames: %r' % [(len(f[1]), f[2]) for f in frames])
+    check(sorted(handles) == sorted('m%d' % i for i in range(2, MEMBERS)),
+          '%d handles; muted or offline among them: %s'
+          % (len(handles), [h for h in handles if h in ('m0', 'm1')]))
+
+
+if __name__ == '__main__':
+    SUITE.run()
