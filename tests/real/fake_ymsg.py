@@ -23,6 +23,16 @@ connection closing, takes them out and tells the others (56); CONFDECLINE
 is told to the members (54); CONFMSG from a member is relayed to every
 other member (3: sender, 14: text).
 
+Pictures, over HTTP on loopback (http_port): a client POSTs its picture
+to /upload with its Y and T cookies (403 without cookies the server
+gave); the server answers PICTURE_UPLOAD (0xC2, key 20: the URL) on its
+YMSG connection; the client's PICTURE_CHECKSUM (0xBD, key 192) is pushed
+to those who have it on their list, and is in its presence records (key
+192). A PICTURE request (0xBE, 13 = 1) for someone with a picture is
+answered by the server itself (13 = 2, 20: URL, 192: checksum), where a
+real one passes it to that person's client. GET /pictures/<id> serves
+it; every HTTP request is kept in http_requests (method, path, Cookie).
+
 Also here: the codec, the login algorithm, and YmsgClient, a small YMSG10
 client for tests playing Yahoo users. The server runs its own asyncio loop
 in a thread (start()), so it serves while a test blocks; the client runs in
@@ -39,6 +49,7 @@ import os
 import struct
 import threading
 import time
+import zlib
 
 SEP = b"\xc0\x80"
 HEADER = struct.Struct(">4sHHHHII")
@@ -49,6 +60,8 @@ AUTHRESP, LIST, AUTH = 0x54, 0x55, 0x57
 FRIENDADD, FRIENDREMOVE, REJECTCONTACT, PING = 0x83, 0x84, 0x86, 0x8A
 CONFINVITE, CONFLOGON, CONFDECLINE, CONFLOGOFF = 0x18, 0x19, 0x1A, 0x1B
 CONFADDINVITE, CONFMSG = 0x1C, 0x1D
+PICTURE_CHECKSUM, PICTURE, PICTURE_UPDATE, PICTURE_UPLOAD = \
+    0xBD, 0xBE, 0xC1, 0xC2
 
 NAMES = {LOGON: "LOGON", LOGOFF: "LOGOFF", ISAWAY: "ISAWAY",
          ISBACK: "ISBACK", MESSAGE: "MESSAGE", NEWCONTACT: "NEWCONTACT",
@@ -58,7 +71,9 @@ NAMES = {LOGON: "LOGON", LOGOFF: "LOGOFF", ISAWAY: "ISAWAY",
          REJECTCONTACT: "REJECTCONTACT", PING: "PING",
          CONFINVITE: "CONFINVITE", CONFLOGON: "CONFLOGON",
          CONFDECLINE: "CONFDECLINE", CONFLOGOFF: "CONFLOGOFF",
-         CONFADDINVITE: "CONFADDINVITE", CONFMSG: "CONFMSG"}
+         CONFADDINVITE: "CONFADDINVITE", CONFMSG: "CONFMSG",
+         PICTURE_CHECKSUM: "PICTURE_CHECKSUM", PICTURE: "PICTURE",
+         PICTURE_UPDATE: "PICTURE_UPDATE", PICTURE_UPLOAD: "PICTURE_UPLOAD"}
 
 ST_SERVER, ST_ADDED, ST_MORE = 1, 3, 5
 ST_FAILED, ST_MESSAGE = 0xFFFFFFFF, 0x5A55AA56
@@ -113,6 +128,15 @@ def parse_cookie(value):
         return None
     v = value[2:].split(";", 1)[0].strip()
     return (value[0], v) if v else None
+
+
+def parse_cookie_header(header):
+    """(Y, T) from an HTTP "Cookie: Y=…; T=…" value."""
+    jar = {}
+    for part in (header or "").split(";"):
+        k, _, v = part.strip().partition("=")
+        jar.setdefault(k, v)
+    return jar.get("Y"), jar.get("T")
 
 
 def get(pairs, key, default=None):
@@ -207,6 +231,8 @@ class Account:
         self.offline = []     # (from, text, time)
         self.pending_adds = []  # (adder, text) while offline
         self.issued = set()   # (Y value, T value) pairs given in LIST
+        self.picture = None   # bytes, once uploaded
+        self.pic_checksum = None  # str, once the client said it
         self.last_live = None  # monotonic time a session of it was live
 
 
@@ -267,6 +293,9 @@ class FakeYmsg:
         self.server = None
         self.conns = set()
         self.confs = {}         # room -> {"members": [ids], "invited": set}
+        self.http = None
+        self.http_port = 0
+        self.http_requests = []  # (method, path, Cookie header or None)
 
     # --- running ---------------------------------------------------------
     def start(self):
@@ -279,8 +308,12 @@ class FakeYmsg:
             self.server = self.loop.run_until_complete(asyncio.start_server(
                 self.serve, self.host, self.port))
             self.port = self.server.sockets[0].getsockname()[1]
+            self.http = self.loop.run_until_complete(asyncio.start_server(
+                self.serve_http, self.host, 0))
+            self.http_port = self.http.sockets[0].getsockname()[1]
             ready.set()
             self.loop.run_forever()
+            self.http.close()
             self.server.close()
             for c in list(self.conns):
                 c.close()
@@ -383,7 +416,8 @@ class FakeYmsg:
               CONFADDINVITE: self.on_confinvite, CONFLOGON: self.on_conflogon,
               CONFLOGOFF: self.on_conflogoff,
               CONFDECLINE: self.on_confdecline,
-              CONFMSG: self.on_confmsg}.get(service)
+              CONFMSG: self.on_confmsg, PICTURE: self.on_picture,
+              PICTURE_CHECKSUM: self.on_picture_checksum}.get(service)
         if fn:
             fn(c, service, status, pairs)
         # anything else (LOGOFF included) is ignored, as by the real one
@@ -511,6 +545,8 @@ class FakeYmsg:
             rec.append(("19", a.msg))
         if a.away is not None:
             rec.append(("47", str(a.away)))
+        if a.pic_checksum is not None:
+            rec.append(("192", a.pic_checksum))
         return rec + [("17", "0"), ("13", "1" if online else "0")]
 
     def watchers(self, a):
@@ -683,6 +719,86 @@ class FakeYmsg:
         """Who is in room, as the server knows (thread-safe)."""
         return self.call(lambda: self.conf_members(room))
 
+    # --- pictures ------------------------------------------------------
+    def picture_url(self, a):
+        return "http://%s:%d/pictures/%s.png" % (self.host, self.http_port,
+                                                 a.id)
+
+    def account_of_cookie(self, header):
+        pair = parse_cookie_header(header)
+        for a in self.accounts.values():
+            if pair in a.issued:
+                return a
+        return None
+
+    async def serve_http(self, reader, writer):
+        """One HTTP/1.0 request: POST /upload or GET /pictures/<id>.png."""
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            lines = head.decode("latin-1").split("\r\n")
+            method, path = lines[0].split(" ")[:2]
+            headers = {}
+            for ln in lines[1:]:
+                k, _, v = ln.partition(":")
+                headers[k.strip().lower()] = v.strip()
+            cookie = headers.get("cookie")
+            with self.lock:
+                self.http_requests.append((method, path, cookie))
+            status, body = b"404 Not Found", b""
+            if method == "POST" and path == "/upload":
+                size = int(headers.get("content-length", "0"))
+                data = await reader.readexactly(min(size, 1 << 20))
+                a = self.account_of_cookie(cookie)
+                if a is None:
+                    status = b"403 Forbidden"
+                else:
+                    a.picture = data
+                    status = b"200 OK"
+                    if a.conn:
+                        a.conn.send(PICTURE_UPLOAD, ST_SERVER, [
+                            ("5", a.id), ("20", self.picture_url(a)),
+                            ("38", "604800")])
+            elif method == "GET" and path.startswith("/pictures/"):
+                a = self.accounts.get(path[len("/pictures/"):]
+                                      .rsplit(".", 1)[0].lower())
+                if a and a.picture is not None:
+                    status, body = b"200 OK", a.picture
+            writer.write(b"HTTP/1.0 " + status + b"\r\nContent-Type: "
+                         b"image/png\r\nContent-Length: %d\r\n\r\n"
+                         % len(body) + body)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                asyncio.TimeoutError, ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    def on_picture_checksum(self, c, service, status, pairs):
+        a = c.account
+        a.pic_checksum = get(pairs, 192)
+        self.push(a, PICTURE_CHECKSUM, lambda to: [
+            ("4", a.id), ("5", to.id), ("192", a.pic_checksum)])
+
+    def on_picture(self, c, service, status, pairs):
+        who = self.accounts.get((get(pairs, 5) or "").lower())
+        if get(pairs, 13) != "1" or not who or who.picture is None:
+            return
+        c.send(PICTURE, ST_SERVER, [
+            ("4", who.id), ("5", c.account.id), ("13", "2"),
+            ("20", self.picture_url(who)),
+            ("192", who.pic_checksum or "0")])
+
+    def set_picture(self, yid, data, checksum):
+        """Test hook: yid's picture changes to data, as after an upload
+        and its checksum (pushed to those who have yid on their list)."""
+        def do():
+            a = self.accounts[yid.lower()]
+            a.picture = data
+            a.pic_checksum = checksum
+            self.push(a, PICTURE_CHECKSUM, lambda to: [
+                ("4", a.id), ("5", to.id), ("192", checksum)])
+        self.call(do)
+
     def on_ping(self, c, service, status, pairs):
         c.send(PING, ST_SERVER, [("1", c.account.id)])
 
@@ -848,6 +964,30 @@ class YmsgClient:
             and (get(p[2], 3) or "").lower() == frm.lower()
             and pred(get(p[2], 14, "")), what, timeout)
         return get(p[2], 14, "")
+
+    async def upload_picture(self, data, http_port, timeout=10):
+        """Sets data as this user's picture the way YMSG10 clients do: an
+        HTTP POST carrying the Y and T cookies, the server's
+        PICTURE_UPLOAD answer, then PICTURE_CHECKSUM to the buddies.
+        Returns the checksum (zlib.crc32, where Yahoo clients hash their
+        own way)."""
+        kept = JAR.get((self.host, self.port, self.id.lower()), {})
+        r, w = await asyncio.open_connection(self.host, http_port)
+        w.write(b"POST /upload HTTP/1.0\r\nHost: %s:%d\r\n"
+                b"Cookie: Y=%s; T=%s\r\nContent-Length: %d\r\n\r\n"
+                % (self.host.encode(), http_port,
+                   kept.get("Y", "").encode(), kept.get("T", "").encode(),
+                   len(data)) + data)
+        answer = await asyncio.wait_for(r.read(), timeout)
+        w.close()
+        if not answer.startswith(b"HTTP/1.0 200"):
+            raise YmsgFail("%s: upload refused: %r" % (self.id, answer[:40]))
+        await self.wait(lambda p: p[0] == PICTURE_UPLOAD, "PICTURE_UPLOAD",
+                        timeout)
+        checksum = str(zlib.crc32(data))
+        self.send(PICTURE_CHECKSUM, 0, [(1, self.id), (212, 1),
+                                        (192, checksum)])
+        return checksum
 
     async def quit(self):
         """Logs off the Yahoo way: closes the socket."""

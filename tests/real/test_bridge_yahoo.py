@@ -13,7 +13,13 @@ offline with the plugin's reason; carol adds the bot and the bridge
 accepts; carol's first message makes her a member (welcome over YMSG,
 occupant in the room, her line said there); her away / busy / back are
 mirrored as away / dnd / available; a room line reaches her as
-`<alice> text`; the server drops the bot and keeps it out a while, alice
+`<alice> text`; carol's typing is composing then active from her
+occupant and alice's typing reaches carol as TYPING from the bot; carol's
+buzz is an attention with `* carol buzzed the group` in the room, not a
+line; carol's picture, uploaded the YMSG10 way, is fetched by the plugin
+over HTTP (the bot's Y and T cookies sent to its server's host) and is her
+occupant's avatar (XEP-0153 hash, vCard on the occupant JID); a file over
+256 KiB is not taken; the server drops the bot and keeps it out a while, alice
 says a line meanwhile, the bot comes back by itself and carol gets that
 line once; carol's IM sent while the bot was away comes to the bot as an
 offline message at its login and is said in the room; the bot pings at the
@@ -26,6 +32,7 @@ IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
 import asyncio
+import hashlib
 import html
 import os
 import re
@@ -42,7 +49,10 @@ try:
     from tap import Abort  # noqa: E402
     import servers  # noqa: E402
     from xmppclient import (  # noqa: E402
-        Fail, occupant_said, occupant_show, presence_from)
+        Fail, body, occupant_said, occupant_show, presence_from)
+    from test_bridge_cues import (  # noqa: E402
+        NS_CS, NS_VCARD, attention_from, binval, photo_from, png,
+        state_from)
 except ImportError as e:
     sys.stderr.write("test_bridge_yahoo.py: %s (run it with /usr/bin/python3, "
                      "which sees Debian's python3-slixmpp)\n" % e)
@@ -71,6 +81,13 @@ class Run(BridgeRun):
         "carol away -> occupant away", "carol busy -> occupant dnd",
         "carol back -> occupant available",
         "a room line reaches carol as <alice> text",
+        "carol types: composing, then active, from her occupant",
+        "alice types in the room: carol gets TYPING from the bot",
+        "carol buzzes: an attention and '* carol buzzed the group' in the "
+        "room, no line",
+        "carol's picture: fetched with the bot's cookies, her occupant's "
+        "avatar (hash in presence, vCard)",
+        "a file over 256 KiB as carol's picture is not taken",
         "the server drops the bot: it comes back by itself, and a line said "
         "meanwhile reaches carol once",
         "carol's IM to the bot while it was away: an offline message at its "
@@ -140,7 +157,9 @@ class Run(BridgeRun):
         if not await self.step(self.NAMES[4], self.xmpp_join()):
             raise Abort
         steps = [self.add_bot, self.first_contact, self.away, self.busy,
-                 self.back, self.room_to_member, self.outage,
+                 self.back, self.room_to_member, self.carol_types,
+                 self.alice_types, self.carol_buzzes, self.carol_picture,
+                 self.big_picture, self.outage,
                  self.offline_message, self.pings, self.cookies_replayed,
                  self.logoff]
         for i, fn in enumerate(steps):
@@ -213,6 +232,68 @@ class Run(BridgeRun):
                   if "hello group" in s]
         if echoed:
             raise Fail("carol got her own line back: %r" % echoed)
+
+    async def carol_types(self):
+        a = self.x["alice"]
+        self.carol.typing(BOT)
+        await a.wait(state_from(LOBBY + "/carol", "composing", "groupchat"),
+                     "composing from carol's occupant", 30)
+        self.carol.typing(BOT, False)
+        await a.wait(state_from(LOBBY + "/carol", "active", "groupchat"),
+                     "active from carol's occupant", 30)
+
+    async def alice_types(self):
+        self.x["alice"].send("<message to='%s' type='groupchat'><composing "
+                             "xmlns='%s'/></message>" % (LOBBY, NS_CS))
+        p = await self.carol.wait(
+            lambda p: p[0] == fake_ymsg.NOTIFY and get(p[2], 49) == "TYPING"
+            and (get(p[2], 4) or "").lower() == BOT, "TYPING from the bot",
+            30)
+        if get(p[2], 13) != "1":
+            raise Fail("the bot's first TYPING says 13=%s" % get(p[2], 13))
+        # back to active, so the room's next lines are not held by pacing
+        self.x["alice"].send("<message to='%s' type='groupchat'><active "
+                             "xmlns='%s'/></message>" % (LOBBY, NS_CS))
+
+    async def carol_buzzes(self):
+        a = self.x["alice"]
+        self.carol.buzz(BOT)
+        el = await a.wait(attention_from(LOBBY + "/carol"), "the attention",
+                          30)
+        if body(el) != "* carol buzzed the group":
+            raise Fail("the attention's body: %r" % body(el))
+        # a barrier: her next line is said; "<ding>" never was
+        self.carol.message(BOT, "after the buzz")
+        await a.wait(occupant_said(LOBBY, "carol", "after the buzz"),
+                     "carol's line after the buzz", 30)
+        if [el for n, el in a.log if "<ding>" in (body(el) or "")]:
+            raise Fail("the buzz was said in the room as text")
+
+    async def carol_picture(self):
+        a = self.x["alice"]
+        image = png(b"\x30\x90\x10")
+        await self.carol.upload_picture(image, self.fake.http_port)
+        sha1 = hashlib.sha1(image).hexdigest()
+        await a.wait(photo_from(LOBBY + "/carol", sha1),
+                     "carol's occupant with her picture's hash", 60)
+        res = await self.iq("get", LOBBY + "/carol",
+                            "<vCard xmlns='%s'/>" % NS_VCARD)
+        typ, data = binval(res)
+        if data != image:
+            raise Fail("the occupant's PHOTO: %s, %d bytes" % (typ, len(data)))
+        cookies = self.fake.call(lambda: set(self.fake.accounts[BOT].issued))
+        gets = [r for r in self.fake.http_requests if r[0] == "GET"]
+        sent = [fake_ymsg.parse_cookie_header(r[2]) for r in gets]
+        if not gets or sent[-1] not in cookies:
+            raise Fail("the bot's GET did not carry cookies the server "
+                       "gave it: %r" % [r[1] for r in gets])
+
+    async def big_picture(self):
+        mark = self.ig.log_mark()
+        big = png(b"\x00\x00\x00") + b"\x00" * (256 * 1024)
+        self.fake.set_picture("carol", big, "77")
+        await self.loop.run_in_executor(
+            None, self.ig.wait_log, r"picture of carol not taken", 30, mark)
 
     async def outage(self):
         a, ig = self.x["alice"], self.ig

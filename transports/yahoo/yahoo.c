@@ -1,9 +1,9 @@
 /* yahoo: the libpurple protocol plugin prpl-imgroups-yahoo, speaking YMSG10
  * to Yahoo Messenger revival servers: connection and login, the buddy list,
- * presence both ways, IMs, typing, buzzes, conferences (libpurple chats)
- * and keep-alive pings. The wire format, the login algorithm, the cookies
- * and the conference packets live in ymsg.c, yauth.c, ycookie.c and
- * yconf.c. */
+ * presence both ways, IMs, typing, buzzes, conferences (libpurple chats),
+ * buddies' display pictures and keep-alive pings. The wire format, the
+ * login algorithm, the cookies, the conference packets and the picture
+ * fetch live in ymsg.c, yauth.c, ycookie.c, yconf.c and ypic.c. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include "secret.h"
 #include "yconf.h"
 #include "ycookie.h"
+#include "ypic.h"
 #include "yauth.h"
 #include "ymsg.h"
 
@@ -76,6 +77,16 @@ struct yconf {
     GHashTable *invited; /* normalised id → 1: asked in once this session */
 };
 
+/* A buddy's picture being fetched. */
+struct yfetch {
+    struct yconn *y;
+    char *who, *checksum;
+    PurpleUtilFetchUrlData *req;
+};
+
+/* Pictures fetched at once; a checksum seen meanwhile asks again later. */
+#define FETCHES_MAX 8
+
 /* An "add" request waiting for the UI's answer. */
 struct yreq {
     struct yconn *y;
@@ -104,7 +115,8 @@ struct yconn {
      * follows it): conferences are opened from then on, inviting who is
      * online. */
     gboolean buddies_known;
-    GList *reqs; /* struct yreq */
+    GList *fetches; /* struct yfetch */
+    GList *reqs;    /* struct yreq */
     /* Delivery marks (imgroups_prpl.h): YMSG has no acks, so a mark is
      * confirmed once every byte queued before it went into the socket. */
     guint64 queued;  /* bytes ever put in out */
@@ -129,6 +141,8 @@ struct ysettled {
 static void conf_buddy_online(struct yconn *y, const char *who);
 static void conf_buddy_gone(struct yconn *y, const char *who);
 static void conf_open_all(struct yconn *y);
+static void picture_seen(struct yconn *y, const char *who,
+                         const char *checksum);
 
 /* The plugin, for emitting its signal; set while loaded. */
 static PurplePlugin *yahoo_plugin;
@@ -350,7 +364,7 @@ static const char *status_id(gint64 code, gint64 away)
 
 /* One buddy's record in a presence packet: key 7 and what follows it. */
 struct brec {
-    const char *who, *msg;
+    const char *who, *msg, *picture; /* picture: its checksum (key 192) */
     gint64 code, away, online;
 };
 
@@ -381,6 +395,8 @@ static void brec_apply(struct yconn *y, const struct brec *r, gboolean logoff)
         conf_buddy_gone(y, r->who);
     else if (!was_online)
         conf_buddy_online(y, r->who);
+    if (r->picture && strcmp(id, ST_OFFLINE) != 0)
+        picture_seen(y, r->who, r->picture);
 }
 
 /* The buddies' records in pkt: each starts at a key 7. */
@@ -402,6 +418,9 @@ static void buddy_records(struct yconn *y, const ymsg_pkt *pkt, gboolean logoff)
             break;
         case 19:
             r.msg = p->value;
+            break;
+        case 192:
+            r.picture = p->value;
             break;
         case 47:
             r.away = n;
@@ -966,6 +985,181 @@ static void on_ignored(struct yconn *y, const ymsg_pkt *pkt)
 {
 }
 
+/* ---- buddies' pictures ------------------------------------------------- */
+
+/* Key 13 of a PICTURE packet. */
+enum { PIC_REQUEST = 1, PIC_INFO = 2 };
+/* Key 206 of a PICTURE_UPDATE: what the buddy shows now. */
+enum { PIC_NONE = 0, PIC_AVATAR = 1, PIC_ICON = 2 };
+
+static void fetch_free(struct yfetch *f)
+{
+    g_free(f->who);
+    g_free(f->checksum);
+    g_free(f);
+}
+
+static struct yfetch *fetch_of(struct yconn *y, const char *who)
+{
+    for (GList *l = y->fetches; l; l = l->next)
+        if (g_ascii_strcasecmp(((struct yfetch *)l->data)->who, who) == 0)
+            return l->data;
+    return NULL;
+}
+
+/* TRUE when who is a buddy whose picture is the one of checksum. */
+static gboolean picture_current(struct yconn *y, const char *who,
+                                const char *checksum)
+{
+    PurpleBuddy *b =
+        purple_find_buddy(purple_connection_get_account(y->gc), who);
+
+    return b && g_strcmp0(purple_buddy_icons_get_checksum_for_user(b),
+                          checksum) == 0;
+}
+
+/* Asks who for their picture's URL (0xBE, 13 = 1). */
+static void picture_ask(struct yconn *y, const char *who)
+{
+    ymsg_pkt *pkt = ymsg_pkt_new(YMSG_PICTURE, 0, 0);
+
+    ymsg_pkt_add(pkt, 4, me(y));
+    ymsg_pkt_add(pkt, 5, who);
+    ymsg_pkt_add_int(pkt, 13, PIC_REQUEST);
+    send_pkt(y, pkt);
+}
+
+/* A buddy's picture has checksum: asked for unless it is the one we
+ * have or are fetching. */
+static void picture_seen(struct yconn *y, const char *who, const char *checksum)
+{
+    struct yfetch *f = fetch_of(y, who);
+
+    if (!ypic_checksum_ok(checksum) || is_me(y, who) ||
+        !purple_find_buddy(purple_connection_get_account(y->gc), who) ||
+        picture_current(y, who, checksum) ||
+        (f && g_strcmp0(f->checksum, checksum) == 0))
+        return;
+    purple_debug_info(DEBUG_AREA, "%s has a new picture: asking for it\n", who);
+    picture_ask(y, who);
+}
+
+static void on_fetched(PurpleUtilFetchUrlData *req, gpointer data,
+                       const gchar *bytes, gsize len, const gchar *error)
+{
+    struct yfetch *f = data;
+    struct yconn *y = f->y;
+    const char *type =
+        bytes ? ypic_image_type((const guint8 *)bytes, len) : NULL;
+
+    y->fetches = g_list_remove(y->fetches, f);
+    if (error || !type || len > YPIC_MAX) {
+        purple_debug_info(DEBUG_AREA, "picture of %s not taken: %s\n", f->who,
+                          error ? error : "not a PNG, JPEG or GIF");
+    } else {
+        purple_debug_info(DEBUG_AREA, "picture of %s: %zu bytes of %s\n",
+                          f->who, len, type);
+        /* libpurple takes the copy. */
+        purple_buddy_icons_set_for_user(purple_connection_get_account(y->gc),
+                                        f->who, g_memdup2(bytes, len), len,
+                                        f->checksum);
+    }
+    fetch_free(f);
+}
+
+/* Fetches who's picture from url; the Y and T cookies go along only to
+ * the server that gave them. */
+static void picture_fetch(struct yconn *y, const char *who, const char *url,
+                          const char *checksum)
+{
+    PurpleAccount *acct = purple_connection_get_account(y->gc);
+    const char *server =
+        purple_account_get_string(acct, OPT_SERVER, DEF_SERVER);
+    char *host = NULL, *path = NULL, *user = NULL, *pass = NULL, *request;
+    gboolean ours;
+    struct yfetch *f;
+    int port = 0;
+
+    if (fetch_of(y, who) || g_list_length(y->fetches) >= FETCHES_MAX ||
+        strlen(url) > YPIC_URL_MAX ||
+        g_ascii_strncasecmp(url, "http://", 7) != 0 ||
+        !purple_url_parse(url, &host, &port, &path, &user, &pass)) {
+        purple_debug_info(DEBUG_AREA, "picture of %s not fetched\n", who);
+        goto leave;
+    }
+    ours = g_ascii_strcasecmp(host, server) == 0;
+    request = ypic_request(host, port, path ? path : "",
+                           ours ? stored_cookie(acct, 0) : NULL,
+                           ours ? stored_cookie(acct, 1) : NULL);
+    if (!request) {
+        purple_debug_info(DEBUG_AREA, "picture of %s: not a usable URL\n", who);
+        goto leave;
+    }
+    f = g_new0(struct yfetch, 1);
+    f->y = y;
+    f->who = g_strdup(who);
+    f->checksum = g_strdup(checksum);
+    f->req = purple_util_fetch_url_request_len_with_account(
+        acct, url, TRUE, NULL, FALSE, request, FALSE, YPIC_MAX, on_fetched, f);
+    secret_wipe(request, strlen(request));
+    g_free(request);
+    if (!f->req) {
+        fetch_free(f);
+        goto leave;
+    }
+    y->fetches = g_list_prepend(y->fetches, f);
+leave:
+    g_free(host);
+    g_free(path);
+    g_free(user);
+    g_free(pass);
+}
+
+/* 0xBE: a buddy's picture info (13 = 2: URL and checksum), or a buddy
+ * asking for ours (13 = 1: we show none). */
+static void on_picture(struct yconn *y, const ymsg_pkt *pkt)
+{
+    const char *who = ymsg_pkt_get(pkt, 4);
+    const char *url = ymsg_pkt_get(pkt, 20);
+    const char *checksum = ymsg_pkt_get(pkt, 192);
+
+    if (!who)
+        who = ymsg_pkt_get(pkt, 1);
+    if (!who || is_me(y, who) || ymsg_pkt_get_int(pkt, 13, 0) != PIC_INFO ||
+        !url || !ypic_checksum_ok(checksum) ||
+        !purple_find_buddy(purple_connection_get_account(y->gc), who) ||
+        picture_current(y, who, checksum))
+        return;
+    picture_fetch(y, who, url, checksum);
+}
+
+/* 0xBD: a buddy's picture changed to the one of key 192. */
+static void on_picture_checksum(struct yconn *y, const ymsg_pkt *pkt)
+{
+    const char *who = ymsg_pkt_get(pkt, 4);
+    const char *checksum = ymsg_pkt_get(pkt, 192);
+
+    if (who && checksum)
+        picture_seen(y, who, checksum);
+}
+
+/* 0xC1: what a buddy shows now: a picture (asked for) or none. */
+static void on_picture_update(struct yconn *y, const ymsg_pkt *pkt)
+{
+    PurpleAccount *acct = purple_connection_get_account(y->gc);
+    const char *who = ymsg_pkt_get(pkt, 4);
+    gint64 shows = ymsg_pkt_get_int(pkt, 206, -1);
+
+    if (!who || is_me(y, who) || !purple_find_buddy(acct, who))
+        return;
+    if (shows == PIC_ICON) {
+        picture_ask(y, who);
+    } else if (shows == PIC_NONE || shows == PIC_AVATAR) {
+        purple_debug_info(DEBUG_AREA, "%s shows no picture\n", who);
+        purple_buddy_icons_set_for_user(acct, who, NULL, 0, NULL);
+    }
+}
+
 /* ---- conferences ------------------------------------------------------- */
 
 /* What the bot says when it turns down an invitation to a conference that
@@ -1251,17 +1445,30 @@ static const struct {
     guint16 service;
     void (*fn)(struct yconn *y, const ymsg_pkt *pkt);
 } handlers[] = {
-    {YMSG_VERIFY, on_verify},       {YMSG_AUTH, on_auth},
-    {YMSG_AUTHRESP, on_authresp},   {YMSG_LIST, on_list},
-    {YMSG_LOGON, on_logon},         {YMSG_LOGOFF, on_logoff},
-    {YMSG_ISAWAY, on_status},       {YMSG_ISBACK, on_status},
-    {YMSG_MESSAGE, on_message},     {YMSG_NEWCONTACT, on_newcontact},
-    {YMSG_FRIENDADD, on_friendadd}, {YMSG_FRIENDREMOVE, on_ignored},
-    {YMSG_NOTIFY, on_notify},       {YMSG_PINGCONF, on_pingconf},
-    {YMSG_PING, on_ignored},        {YMSG_CONFINVITE, on_conf},
-    {YMSG_CONFADDINVITE, on_conf},  {YMSG_CONFLOGON, on_conf},
-    {YMSG_CONFLOGOFF, on_conf},     {YMSG_CONFDECLINE, on_conf},
+    {YMSG_VERIFY, on_verify},
+    {YMSG_AUTH, on_auth},
+    {YMSG_AUTHRESP, on_authresp},
+    {YMSG_LIST, on_list},
+    {YMSG_LOGON, on_logon},
+    {YMSG_LOGOFF, on_logoff},
+    {YMSG_ISAWAY, on_status},
+    {YMSG_ISBACK, on_status},
+    {YMSG_MESSAGE, on_message},
+    {YMSG_NEWCONTACT, on_newcontact},
+    {YMSG_FRIENDADD, on_friendadd},
+    {YMSG_FRIENDREMOVE, on_ignored},
+    {YMSG_NOTIFY, on_notify},
+    {YMSG_PINGCONF, on_pingconf},
+    {YMSG_PING, on_ignored},
+    {YMSG_CONFINVITE, on_conf},
+    {YMSG_CONFADDINVITE, on_conf},
+    {YMSG_CONFLOGON, on_conf},
+    {YMSG_CONFLOGOFF, on_conf},
+    {YMSG_CONFDECLINE, on_conf},
     {YMSG_CONFMSG, on_conf},
+    {YMSG_PICTURE, on_picture},
+    {YMSG_PICTURE_CHECKSUM, on_picture_checksum},
+    {YMSG_PICTURE_UPDATE, on_picture_update},
 };
 
 static void dispatch(struct yconn *y, const ymsg_pkt *pkt)
@@ -1406,6 +1613,12 @@ static void yahoo_close(PurpleConnection *gc)
     ymsg_reader_free(y->in);
     g_hash_table_destroy(y->server_list);
     g_list_free_full(y->confs, (GDestroyNotify)conf_free);
+    /* A cancelled fetch calls nobody back. */
+    for (GList *l = y->fetches; l; l = l->next) {
+        purple_util_fetch_url_cancel(((struct yfetch *)l->data)->req);
+        fetch_free(l->data);
+    }
+    g_list_free(y->fetches);
     g_free(y);
     purple_connection_set_protocol_data(gc, NULL);
 }
@@ -1696,7 +1909,9 @@ static GList *yahoo_status_types(PurpleAccount *acct)
 
 static PurplePluginProtocolInfo prpl_info = {
     .options = 0,
-    .icon_spec = NO_BUDDY_ICONS,
+    /* Buddies' pictures come in (fetched); the bot shows none. */
+    .icon_spec = {"png,gif,jpeg", 0, 0, 96, 96, YPIC_MAX,
+                  PURPLE_ICON_SCALE_DISPLAY},
     .list_icon = yahoo_list_icon,
     .status_types = yahoo_status_types,
     .login = yahoo_login,

@@ -37,6 +37,10 @@ enum ymsg_service {
     YMSG_FRIENDREMOVE = 0x84,
     YMSG_REJECTCONTACT = 0x86,
     YMSG_PING = 0x8A,
+    YMSG_PICTURE_CHECKSUM = 0xBD,
+    YMSG_PICTURE = 0xBE,
+    YMSG_PICTURE_UPDATE = 0xC1,
+    YMSG_PICTURE_UPLOAD = 0xC2,
 };
 
 /* Header status values with a meaning of their own. */
