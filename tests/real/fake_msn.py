@@ -41,6 +41,7 @@ MsnClient, a small MSNP12 client for the tests' people on MSN.
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import random
 import re
@@ -104,6 +105,7 @@ class Account:
         self.uuids = {}      # other email -> contact uuid
         self.blp = "AL"
         self.psm = ""
+        self.msnobj = None   # the MSN object of the last CHG (URL-encoded)
 
 
 class Conn:
@@ -306,7 +308,8 @@ class FakeMsn:
     def presence_args(self, acct, status):
         return "%s %s %s %s %s" % (status, acct.email,
                                    urllib.parse.quote(acct.name),
-                                   self.ns[acct.email].caps, MSNOBJ)
+                                   self.ns[acct.email].caps,
+                                   acct.msnobj or MSNOBJ)
 
     def tell_watchers(self, acct):
         """NLN (or FLN) of acct to everyone online who has acct on FL."""
@@ -577,6 +580,7 @@ class FakeMsn:
             return
         first = s.status is None
         s.status, s.caps = status, w[3]
+        s.acct.msnobj = w[4] if len(w) > 4 else None
         s.send("CHG %s %s %s" % (trid, status, w[3]))
         self.note("chg", "%s %s" % (s.email, status))
         if first:
@@ -1042,6 +1046,145 @@ class _Line:
             pass
 
 
+def msnobj_make(creator, data):
+    """The MSN object (text) of a display picture."""
+    sha1d = base64.b64encode(hashlib.sha1(data).digest()).decode()
+    fields = ("Creator%sSize%dType3LocationTFR2C.tmpFriendlyAAA=SHA1D%s"
+              % (creator, len(data), sha1d))
+    sha1c = base64.b64encode(hashlib.sha1(fields.encode()).digest()).decode()
+    return ('<msnobj Creator="%s" Size="%d" Type="3" Location="TFR2C.tmp" '
+            'Friendly="AAA=" SHA1D="%s" SHA1C="%s"/>'
+            % (creator, len(data), sha1d, sha1c))
+
+
+def msnobj_attr(obj, name):
+    m = re.search(r'\s%s="([^"]*)"' % name, obj)
+    return m.group(1) if m else None
+
+
+P2P_HEAD = struct.Struct("<IIQQIIIIQ")
+EUF_PICTURE = "{A4268EEC-FEC5-49E5-95C3-F126696BDBF6}"
+
+
+class P2pPeer:
+    """What an MsnClient does with MSNP2P: serves its picture to an INVITE
+    (200 OK, the data preparation message, the data; 603 when it has none
+    or another is asked for) and fetches a peer's (INVITE, then the data,
+    checked against SHA1D). Acks every whole message, as clients do."""
+
+    def __init__(self, client):
+        self.c = client
+        self.next_id = 5000
+        self.partial = {}      # (sender, id) -> bytearray
+        self.fetching = {}     # session -> (peer, sha1d, size, call_id, buf)
+
+    def send(self, sb, peer, session, data, footer, flags=0, msg_id=None,
+             total=None, offset=0, ack=(0, 0, 0)):
+        if msg_id is None:
+            msg_id = self.next_id
+            self.next_id += 1
+        head = P2P_HEAD.pack(session, msg_id, offset,
+                             len(data) if total is None else total,
+                             len(data), flags, *ack)
+        mime = ("MIME-Version: 1.0\r\nContent-Type: application/"
+                "x-msnmsgrp2p\r\nP2P-Dest: %s\r\n\r\n" % peer).encode()
+        sb.send("MSG", "D", mime + head + data + struct.pack(">I", footer))
+
+    def message(self, sb, peer, session, data, footer, flags=0):
+        msg_id = self.next_id
+        self.next_id += 1
+        for off in range(0, max(len(data), 1), 1202):
+            self.send(sb, peer, session, data[off:off + 1202], footer, flags,
+                      msg_id, len(data), off)
+
+    def slp(self, sb, peer, start, call_id, branch, cseq, body):
+        body = body.encode() + b"\0"
+        text = ("%s\r\nTo: <msnmsgr:%s>\r\nFrom: <msnmsgr:%s>\r\n"
+                "Via: MSNSLP/1.0/TLP ;branch=%s\r\nCSeq: %d \r\n"
+                "Call-ID: %s\r\nMax-Forwards: 0\r\nContent-Type: "
+                "application/x-msnmsgr-sessionreqbody\r\n"
+                "Content-Length: %d\r\n\r\n"
+                % (start, peer, self.c.email, branch, cseq, call_id,
+                   len(body))).encode() + body
+        self.message(sb, peer, 0, text, 0)
+
+    def invite(self, sb, peer, obj):
+        session = 100 + self.next_id
+        call_id = "{%08X-0000-4000-8000-000000000001}" % self.next_id
+        self.fetching[session] = (peer, msnobj_attr(obj, "SHA1D"),
+                                  int(msnobj_attr(obj, "Size") or 0),
+                                  call_id, bytearray())
+        ctx = base64.b64encode(obj.encode() + b"\0").decode()
+        self.slp(sb, peer, "INVITE MSNMSGR:%s MSNSLP/1.0" % peer, call_id,
+                 "{B}", 0, "EUF-GUID: %s\r\nSessionID: %d\r\nAppID: 1\r\n"
+                 "Context: %s\r\n\r\n" % (EUF_PICTURE, session, ctx))
+
+    def ack(self, sb, peer, h):
+        self.send(sb, peer, h[0], b"", 0, 2, total=h[3],
+                  ack=(h[1], h[6], h[3]))
+
+    def received(self, sb, sender, body):
+        if len(body) < 52:
+            return
+        h = P2P_HEAD.unpack(body[:48])
+        session, msg_id, offset, total, length, flags = h[:6]
+        data = body[48:48 + length]
+        if flags & 2:
+            return
+        if session:
+            f = self.fetching.get(session)
+            if not f or f[0] != sender:
+                return
+            if total == 4 and length == 4 and not flags & 0x20:
+                self.ack(sb, sender, h)
+                return
+            buf = f[4]
+            buf[offset:offset + length] = data
+            if offset + length == total:
+                self.ack(sb, sender, h)
+                del self.fetching[session]
+                got = bytes(buf)
+                sha = base64.b64encode(hashlib.sha1(got).digest()).decode()
+                if sha == f[1] and len(got) == f[2]:
+                    self.c.pictures[sender] = got
+                    self.c.events.set()
+            return
+        buf = self.partial.setdefault((sender, msg_id), bytearray())
+        buf[offset:offset + length] = data
+        if offset + length < total:
+            return
+        del self.partial[(sender, msg_id)]
+        self.ack(sb, sender, h)
+        self.slp_in(sb, sender, bytes(buf).rstrip(b"\0").decode("utf-8",
+                                                                "replace"))
+
+    def slp_in(self, sb, sender, text):
+        head, _, body = text.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        heads = dict((k.strip().lower(), v.strip()) for k, _, v in
+                     (l.partition(":") for l in lines[1:]))
+        fields = dict((k.strip().lower(), v.strip()) for k, _, v in
+                      (l.partition(":") for l in body.split("\r\n") if l))
+        call_id = heads.get("call-id", "")
+        branch = heads.get("via", "").partition("branch=")[2]
+        if not lines[0].startswith("INVITE"):
+            return
+        ctx = base64.b64decode(fields.get("context", "")).rstrip(b"\0")
+        want = msnobj_attr(ctx.decode("utf-8", "replace"), "SHA1D")
+        pic = self.c.picture
+        ours = pic and want == base64.b64encode(
+            hashlib.sha1(pic).digest()).decode()
+        session = int(fields.get("sessionid", "0") or 0)
+        if fields.get("euf-guid") != EUF_PICTURE or not ours:
+            self.slp(sb, sender, "MSNSLP/1.0 603 Decline", call_id, branch, 1,
+                     "SessionID: %d\r\n\r\n" % session)
+            return
+        self.slp(sb, sender, "MSNSLP/1.0 200 OK", call_id, branch, 1,
+                 "SessionID: %d\r\n\r\n" % session)
+        self.message(sb, sender, session, b"\0\0\0\0", 1)
+        self.message(sb, sender, session, pic, 1, 0x20)
+
+
 class MsnClient:
     """A person on MSN: logs in (MSNP12, Passport over HTTP), keeps the NS
     open, answers RNGs, opens switchboards, and records what arrives:
@@ -1056,6 +1199,10 @@ class MsnClient:
         self.people = {}       # _Line -> set of others in that switchboard
         self.messages = []     # (sender, text)
         self.typing = []       # senders of TypingUser controls, in order
+        self.msnobjs = {}      # email -> their MSN object (ILN/NLN), text
+        self.picture = None    # ours: set_picture()
+        self.pictures = {}     # email -> their picture bytes: fetch_picture()
+        self.p2p = P2pPeer(self)
         self.nudges = []       # senders of nudges, in order
         self.payloads = []     # (sender, raw payload bytes)
         self.presence = {}     # email -> status ("FLN" offline)
@@ -1120,8 +1267,12 @@ class MsnClient:
     def _ns_event(self, w, payload):
         if w[0] in ("ILN",):
             self.presence[w[3].lower()] = w[2]
+            if len(w) > 6:
+                self.msnobjs[w[3].lower()] = urllib.parse.unquote(w[6])
         elif w[0] == "NLN":
             self.presence[w[2].lower()] = w[1]
+            if len(w) > 5:
+                self.msnobjs[w[2].lower()] = urllib.parse.unquote(w[5])
         elif w[0] == "FLN":
             self.presence[w[1].lower()] = "FLN"
         elif w[0] == "RNG":
@@ -1158,6 +1309,9 @@ class MsnClient:
             elif (ctype.startswith("text/x-msnmsgr-datacast")
                   and parse_mime(body)[0].get("id") == "1"):
                 self.nudges.append(sender)
+            elif (ctype.startswith("application/x-msnmsgrp2p")
+                  and headers.get("p2p-dest", "").lower() == self.email):
+                self.p2p.received(sb, sender, body)
         elif w[0] == "JOI":
             self.people.setdefault(sb, set()).add(w[1].lower())
         elif w[0] == "BYE":
@@ -1204,6 +1358,27 @@ class MsnClient:
             except Exception:
                 pass
             sb.close()
+
+    def set_picture(self, data):
+        """Sets our display picture: an MSN object in a CHG (watchers get
+        it in NLN), served to whoever asks over MSNSLP."""
+        self.picture = data
+        obj = msnobj_make(self.email, data)
+        self.ns.send("CHG", "NLN 268435456 %s" % urllib.parse.quote(obj,
+                                                                     safe=""))
+
+    async def fetch_picture(self, peer, timeout=30):
+        """Asks peer (over the switchboard we have with them) for the
+        picture of their MSN object; returns its bytes once whole and
+        matching its SHA1D."""
+        peer = peer.lower()
+        obj = self.msnobjs.get(peer)
+        if not obj or "SHA1D" not in obj:
+            raise MsnFail("%s: no MSN object of %s" % (self.email, peer))
+        self.pictures.pop(peer, None)
+        self.p2p.invite(self._sb_of(peer), peer, obj)
+        return await self.wait(lambda: self.pictures.get(peer),
+                               "the picture of %s" % peer, timeout)
 
     async def add(self, email):
         """Adds email to FL and AL (as a real client does)."""

@@ -8,8 +8,10 @@
 
 #include "imgroups_prpl.h"
 #include "groupchat.h"
+#include "msnobj.h"
 #include "ns.h"
 #include "passport.h"
+#include "picture.h"
 #include "sb.h"
 #include "typing.h"
 
@@ -239,6 +241,7 @@ static void msn_close(PurpleConnection *gc)
     passport_cancel(s);
     typing_free_all(s);
     groupchat_free(s);
+    picture_free(s);
     sb_free_all(s); /* settles every open mark: connection lost */
     ns_close(s);
     if (s->settle_h)
@@ -305,6 +308,20 @@ static GList *msn_attention_types(PurpleAccount *acct)
     return types;
 }
 
+/* The bot's picture (libpurple's account icon): its MSN object in CHG. */
+static void msn_set_buddy_icon(PurpleConnection *gc, PurpleStoredImage *img)
+{
+    msn_session *s = msn_session_of(gc);
+
+    if (!s)
+        return;
+    if (img)
+        picture_set_mine(s, purple_imgstore_get_data(img),
+                         purple_imgstore_get_size(img));
+    else
+        picture_set_mine(s, NULL, 0);
+}
+
 static void msn_set_status(PurpleAccount *acct, PurpleStatus *status)
 {
     PurpleConnection *gc = purple_account_get_connection(acct);
@@ -338,7 +355,9 @@ static void msn_remove_buddy(PurpleConnection *gc, PurpleBuddy *b,
 /* ---- registration ------------------------------------------------------ */
 
 static PurplePluginProtocolInfo prpl_info = {
-    .icon_spec = NO_BUDDY_ICONS,
+    /* MSN Messenger shows 96×96 pictures; any format it can read. */
+    .icon_spec = {"png,gif,jpeg", 0, 0, 96, 96, MSNOBJ_PICTURE_MAX,
+                  PURPLE_ICON_SCALE_SEND},
     .list_icon = msn_list_icon,
     .status_types = msn_status_types,
     .login = msn_login,
@@ -355,6 +374,7 @@ static PurplePluginProtocolInfo prpl_info = {
     .join_chat = groupchat_join,
     .chat_leave = groupchat_leave,
     .chat_send = groupchat_send,
+    .set_buddy_icon = msn_set_buddy_icon,
     .send_attention = msn_send_attention,
     .get_attention_types = msn_attention_types,
     .struct_size = sizeof(PurplePluginProtocolInfo),
@@ -386,7 +406,8 @@ static PurplePluginInfo plugin_info = {
     .summary = "MSN Messenger (MSNP12) for revival servers",
     .description = "MSNP8-12 with Passport 1.4 login, written for imgroups: "
                    "contact list, presence, switchboard messages, typing, "
-                   "nudges, group chats (multi-party switchboards).",
+                   "nudges, group chats (multi-party switchboards), display "
+                   "pictures (MSNSLP).",
     .author = "imgroups",
     .homepage = "",
     .load = msn_load,

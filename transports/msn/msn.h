@@ -80,6 +80,7 @@ typedef struct msn_session {
     guint settle_h;               /* the idle that tells them */
     struct groupchat *chat;       /* chat mode (groupchat.c); NULL if none */
     GHashTable *typing;           /* typing.c's timers; NULL if none */
+    struct picture *pic;          /* picture.c's state; NULL if none */
     GList *auths; /* authorization requests open (ns.c), owned */
 } msn_session;
 

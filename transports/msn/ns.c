@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "passport.h"
+#include "picture.h"
 #include "sb.h"
 #include "secret.h"
 
@@ -12,9 +13,9 @@
 #define BUDDY_GROUP   "MSN"
 
 /* The capabilities number of CHG. From MSNP8 it must be present, or the
- * server ignores the CHG; 0 claims no optional feature (no P2P, ink,
- * webcam), which is what this plugin has. */
-#define CLIENT_CAPS "0"
+ * server ignores the CHG; 0x10000000 (MSNC1) says P2P display pictures
+ * work (picture.c), and no other optional feature (ink, webcam). */
+#define CLIENT_CAPS "268435456"
 
 /* What CVR says this client is: MSN Messenger 7.5, the client MSNP12 came
  * with (the server answers with its recommended versions). */
@@ -221,7 +222,9 @@ static void ensure_buddy(msn_session *s, msn_contact *ct)
 
 static void send_chg(msn_session *s)
 {
-    char *args = g_strdup_printf("%s " CLIENT_CAPS, s->status);
+    const char *obj = picture_mine_encoded(s);
+    char *args = g_strdup_printf("%s " CLIENT_CAPS "%s%s", s->status,
+                                 obj ? " " : "", obj ? obj : "");
 
     conn_send(s->ns, "CHG", args);
     g_free(args);
@@ -507,6 +510,8 @@ static void on_iln(msn_session *s, const msnp_cmd *cmd)
     if (cmd->argc >= 3)
         presence(s, cmd->argv[1], cmd->argv[2],
                  cmd->argc >= 4 ? cmd->argv[3] : NULL);
+    if (cmd->argc >= 6) /* ILN trid status email name caps msnobj */
+        picture_seen(s, cmd->argv[2], cmd->argv[5]);
 }
 
 static void on_nln(msn_session *s, const msnp_cmd *cmd)
@@ -514,6 +519,8 @@ static void on_nln(msn_session *s, const msnp_cmd *cmd)
     if (cmd->argc >= 2)
         presence(s, cmd->argv[0], cmd->argv[1],
                  cmd->argc >= 3 ? cmd->argv[2] : NULL);
+    if (cmd->argc >= 5) /* NLN status email name caps msnobj */
+        picture_seen(s, cmd->argv[1], cmd->argv[4]);
 }
 
 static void on_fln(msn_session *s, const msnp_cmd *cmd)

@@ -7,6 +7,7 @@
 
 #include "groupchat.h"
 #include "ns.h"
+#include "picture.h"
 #include "secret.h"
 #include "typing.h"
 
@@ -79,6 +80,7 @@ static const char *label(const struct sb *sb)
  * delivery mark (imgroups_prpl.h) standing for everything before it. */
 struct item {
     gboolean is_mark;
+    gboolean p2p;      /* a P2P message: ack mode D, no ACK comes */
     guint64 mark;      /* a mark's id */
     GString *payload;  /* a piece waiting to go out; NULL once sent */
     guint trid;        /* a piece sent with ack mode A: its transaction id */
@@ -257,8 +259,9 @@ static void flush(struct sb *sb)
         return;
     while ((it = g_queue_pop_head(&sb->queue))) {
         if (!it->is_mark) {
-            it->trid = conn_send_payload(sb->c, "MSG", "A", it->payload->str,
-                                         it->payload->len);
+            it->trid = conn_send_payload(sb->c, "MSG", it->p2p ? "D" : "A",
+                                         it->payload->str, it->payload->len);
+            it->answered = it->p2p;
             g_string_free(it->payload, TRUE);
             it->payload = NULL;
         }
@@ -416,6 +419,12 @@ static void got_datacast(struct sb *sb, const char *from, const msnp_mime *m)
         purple_prpl_got_attention(sb->s->gc, from, 0);
 }
 
+static void got_p2p(struct sb *sb, const char *from, const msnp_mime *m)
+{
+    picture_p2p_in(sb->s, from, msnp_mime_header(m, "P2P-Dest"), m->body,
+                   m->body_len);
+}
+
 /* What each content type of a switchboard MSG becomes. */
 static const struct {
     const char *type;
@@ -424,6 +433,7 @@ static const struct {
     {"text/plain", got_text},
     {"text/x-msmsgscontrol", got_control},
     {"text/x-msnmsgr-datacast", got_datacast},
+    {"application/x-msnmsgrp2p", got_p2p},
 };
 
 static void incoming(struct sb *sb, const char *from, const msnp_cmd *cmd)
@@ -641,6 +651,33 @@ gboolean sb_send_nudge(msn_session *s, const char *who)
         return FALSE;
     purple_debug_info("msn", "nudge to %s\n", sb->peer);
     queue_payload(sb, NUDGE_PAYLOAD, strlen(NUDGE_PAYLOAD));
+    flush(sb);
+    return TRUE;
+}
+
+gboolean sb_send_p2p(msn_session *s, const char *who, const char *payload,
+                     gsize len)
+{
+    const char *n = msn_normalize(who);
+    struct sb *sb = NULL;
+    struct item *it;
+
+    /* In the group chat's switchboard if they are there (P2P-Dest picks
+     * them out), else in one of our own with them. */
+    for (GList *l = s->sbs; l && !sb; l = l->next) {
+        struct sb *c = l->data;
+
+        if (c->chat && peer_in(c) && g_hash_table_contains(c->joined, n))
+            sb = c;
+    }
+    if (!sb)
+        sb = im_sb(s, who);
+    if (!sb || len > MSNP_SB_PAYLOAD_MAX)
+        return FALSE;
+    it = g_new0(struct item, 1);
+    it->p2p = TRUE;
+    it->payload = g_string_new_len(payload, (gssize)len);
+    g_queue_push_tail(&sb->queue, it);
     flush(sb);
     return TRUE;
 }

@@ -27,6 +27,13 @@ void sb_send_typing(msn_session *s, const char *who);
  * is known to be offline or we are not connected. */
 gboolean sb_send_nudge(msn_session *s, const char *who);
 
+/* A P2P message (MIME headers and binary body, len bytes, at most
+ * MSNP_SB_PAYLOAD_MAX) to who, with ack mode D: in the group chat's
+ * switchboard when who is in it, else in one with who, opened if need be.
+ * FALSE when it cannot go. */
+gboolean sb_send_p2p(msn_session *s, const char *who, const char *payload,
+                     gsize len);
+
 /* ---- the group chat's switchboards (multi-party) ---- */
 struct sb;
 
