@@ -1,13 +1,15 @@
 /* fuzz_ymsg: libFuzzer target for the YMSG packet parser
  * (transports/yahoo/ymsg.c): whole-buffer decoding, the stream reader fed
- * in pieces, the encode/decode round trip, and the text helpers on every
- * value. */
+ * in pieces, the encode/decode round trip, the text helpers on every
+ * value, and the conference and cookie readers (yconf.c, ycookie.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 
+#include "yconf.h"
+#include "ycookie.h"
 #include "ymsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -63,6 +65,33 @@ static void check_text(const ymsg_pkt *pkt)
     (void)ymsg_service_name(pkt->service);
 }
 
+/* The plugin's readers of what a packet carries: conference packets (read
+ * as each conference service), cookies, within their bounds. */
+static void check_readers(ymsg_pkt *pkt)
+{
+    static const guint16 conf[] = {YMSG_CONFINVITE, YMSG_CONFLOGON,
+                                   YMSG_CONFMSG};
+    guint16 service = pkt->service;
+    yconf_msg m;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(conf); i++) {
+        pkt->service = conf[i];
+        if (yconf_read(pkt, &m) == 0 &&
+            (!yconf_room_ok(m.room) || m.members->len > YCONF_MEMBERS_MAX))
+            abort();
+        yconf_msg_clear(&m);
+    }
+    pkt->service = service;
+    for (guint i = 0; i < pkt->pairs->len; i++) {
+        char which, *value = NULL;
+
+        if (ycookie_parse(ymsg_pkt_pair(pkt, i)->value, &which, &value) == 0 &&
+            !ycookie_valid(value))
+            abort();
+        g_free(value);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     gsize off = 0, used = 0;
@@ -77,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == 1) {
             check_round_trip(pkt, used);
             check_text(pkt);
+            check_readers(pkt);
             ymsg_pkt_free(pkt);
             whole++;
         } else if (rc != YMSG_EPAYLOAD) {
