@@ -90,15 +90,39 @@ static void the_busiest_typist_wins_and_the_last_to_stop_ends_it(
     g_assert_cmpint(tick(f, S(30), NULL), ==, CUES_ACTIVE);
 }
 
-static void a_typist_never_heard_again_lapses(fixture *f, gconstpointer d)
+static void composing_is_said_again_each_pace_while_it_lasts(
+    fixture *f, gconstpointer d)
 {
     gint64 next = 0;
 
     cues_pace_note(&f->p, "a@x", "composing", S(1));
     g_assert_cmpint(tick(f, S(1), &next), ==, CUES_COMPOSING);
     g_assert_cmpint(tick(f, S(2), &next), ==, -1);
-    g_assert_cmpint(next, ==, S(1) + CUES_STALE_US);
-    g_assert_cmpint(tick(f, next, NULL), ==, CUES_ACTIVE);
+    g_assert_cmpint(next, ==, S(1) + CUES_PACE_US);
+    g_assert_cmpint(tick(f, next, NULL), ==, CUES_COMPOSING);
+    /* paused is said once */
+    cues_pace_note(&f->p, "a@x", "paused", S(7));
+    g_assert_cmpint(tick(f, S(1) + 2 * CUES_PACE_US, &next), ==, CUES_PAUSED);
+    g_assert_cmpint(tick(f, S(1) + 3 * CUES_PACE_US, &next), ==, -1);
+    g_assert_cmpint(next, ==, S(7) + CUES_STALE_US);
+}
+
+static void a_typist_never_heard_again_lapses(fixture *f, gconstpointer d)
+{
+    gint64 t = S(1), next = 0;
+    int state = CUES_COMPOSING;
+
+    cues_pace_note(&f->p, "a@x", "composing", S(1));
+    /* composing each pace, then active once the typist is stale */
+    while (state == CUES_COMPOSING) {
+        state = tick(f, t, &next);
+        g_assert_cmpint(state, !=, -1);
+        g_assert_cmpint(t, <=, S(1) + CUES_STALE_US);
+        t += CUES_PACE_US;
+    }
+    g_assert_cmpint(state, ==, CUES_ACTIVE);
+    g_assert_cmpint(tick(f, t, &next), ==, -1);
+    g_assert_cmpint(next, ==, 0);
 }
 
 static void unknown_states_are_ignored(fixture *f, gconstpointer d)
@@ -119,6 +143,7 @@ int main(int argc, char **argv)
     T(the_first_composing_goes_at_once_the_next_change_waits);
     T(a_busy_typist_costs_one_update_per_pace);
     T(the_busiest_typist_wins_and_the_last_to_stop_ends_it);
+    T(composing_is_said_again_each_pace_while_it_lasts);
     T(a_typist_never_heard_again_lapses);
     T(unknown_states_are_ignored);
     return g_test_run();

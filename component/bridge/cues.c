@@ -104,10 +104,13 @@ gboolean cues_pace_due(cues_pace *p, gint64 now, int *state, gint64 *next)
     int want = group_state(p, now, &lapse);
 
     *next = 0;
-    if (want == p->sent) {
+    if (want == p->sent && want != CUES_COMPOSING) {
         *next = lapse;
         return FALSE;
     }
+    /* Composing is said again each pace while it lasts: MSN and Yahoo
+     * clients stop showing it a few seconds after the last one (the
+     * worker sends the repeat only where the prpl asks for it). */
     if (p->sent_at && now < p->sent_at + CUES_PACE_US) {
         *next = p->sent_at + CUES_PACE_US;
         return FALSE;

@@ -40,7 +40,9 @@ void cues_pace_note(cues_pace *p, const char *bare, const char *state,
                     gint64 now);
 /* Whether an update is due at now: TRUE with *state (what to send; then
  * call cues_pace_sent), or FALSE with *next: when to ask again (monotonic
- * µs), 0 when nothing will change by itself. */
+ * µs), 0 when nothing will change by itself. A change is due at once, or
+ * CUES_PACE_US after the last update; composing is due again every
+ * CUES_PACE_US while it lasts. */
 gboolean cues_pace_due(cues_pace *p, gint64 now, int *state, gint64 *next);
 void cues_pace_sent(cues_pace *p, int state, gint64 now);
 /* The state's name in the worker protocol. */

@@ -72,6 +72,12 @@ static void on_attention(PurpleAccount *acct, const char *who,
     g_free(handle);
 }
 
+/* The buddies whose prpl did not ask for composing again (its
+ * send_typing returned 0, as XMPP's): the core's repeats, made for the
+ * networks that forget typing after a few seconds (MSN, Yahoo), are not
+ * sent to them. One bot per process: its handles, until it quits. */
+static GHashTable *said_once;
+
 void typing_handle_send(bot *b, GVariant *body)
 {
     const char *account, *state;
@@ -84,11 +90,21 @@ void typing_handle_send(bot *b, GVariant *body)
     g_variant_get(body, "(&sas&s)", &account, &handles, &state);
     gc = bot_check_account(b, account) ? bot_live_gc(b) : NULL;
     ts = typing_state_of(state);
-    while (gc && g_variant_iter_loop(handles, "&s", &handle))
-        if (*handle && !bot_is_self(b, handle)) {
+    while (gc && g_variant_iter_loop(handles, "&s", &handle)) {
+        if (!*handle || bot_is_self(b, handle))
+            continue;
+        if (ts == PURPLE_TYPING && g_hash_table_contains(said_once, handle))
+            continue;
+        /* serv_send_typing: "the number of seconds until the prpl would
+         * like another typing message", 0 for none. */
+        if (ts == PURPLE_TYPING && serv_send_typing(gc, handle, ts) == 0)
+            g_hash_table_add(said_once, g_strdup(handle));
+        else if (ts != PURPLE_TYPING) {
             serv_send_typing(gc, handle, ts);
-            n++;
+            g_hash_table_remove(said_once, handle);
         }
+        n++;
+    }
     g_debug("typing %s told to %u buddies", state, n);
     g_variant_iter_free(handles);
 }
@@ -97,6 +113,9 @@ void typing_init(bot *b)
 {
     void *conv = purple_conversations_get_handle();
 
+    if (!said_once)
+        said_once = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          NULL);
     purple_signal_connect(conv, "buddy-typing", b, PURPLE_CALLBACK(on_typing),
                           b);
     purple_signal_connect(conv, "buddy-typed", b, PURPLE_CALLBACK(on_typed),
