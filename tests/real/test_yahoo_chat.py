@@ -2,8 +2,9 @@
 the project's Yahoo plugin (prpl-imgroups-yahoo) in chat mode against
 fake_ymsg.py, the stand-in for a revival server (no real one can run
 here), a private Prosody, and small YMSG10 clients (fake_ymsg.YmsgClient)
-playing carol and dora, the bot's buddies, and erin, a stranger. Prints
-TAP.
+playing carol and dora, the bot's buddies, and erin, a stranger; the same
+group has an IRC bot in chat mode in #lobby on ngircd, where ircdave is.
+Prints TAP.
 
     /usr/bin/python3 tests/real/test_yahoo_chat.py /path/to/imgroups /path/to/imgroups-purple
 
@@ -11,7 +12,8 @@ The bot opens its group's conference at login, inviting carol, who is
 online (0x18 CONFINVITE); she joins (0x19 CONFLOGON) and is an occupant
 alice sees; dora, coming online later, is asked in (0x1C ADDINVITE) and
 joins; carol's line (0x1D CONFMSG) is said in the room and dora has it
-from the server; alice's line reaches both as `<alice> text`; dora
+from the server and ircdave as `<carol> text` in #lobby; alice's line
+reaches both as `<alice> text`, ircdave's as `<ircdave> text`; dora
 leaving the conference (0x1B CONFLOGOFF) is her occupant leaving; erin's
 invitation to another conference is declined (0x1A); carol's typing and
 buzz reach the worker as typing and attention; carol logging off takes
@@ -29,6 +31,7 @@ try:
     from fake_ymsg import FakeYmsg, YmsgClient, get  # noqa: E402
     from tap import Abort  # noqa: E402
     import servers  # noqa: E402
+    from ircclient import IrcClient  # noqa: E402
     from xmppclient import Fail, presence_from  # noqa: E402
     from xmppclient import occupant_said as groupchat  # noqa: E402
 except ImportError as e:
@@ -46,12 +49,16 @@ class Run(BridgeRun):
     SLUG = "yahoo-chat"
     NAMES = [
         "prosody starts", "the stand-in YMSG server starts, carol online",
-        "imgroups starts, the Yahoo bot logs in and is in its conference",
+        "ngircd starts, ircdave in #lobby",
+        "imgroups starts, the Yahoo bot logs in and is in its conference, "
+        "the IRC bot in #lobby",
         "alice joins the room",
         "carol, online, is invited (CONFINVITE), joins: an occupant",
         "dora comes online: asked in (ADDINVITE), joins: an occupant",
-        "carol's line is said in the room, and dora has it",
+        "carol's line is said in the room, dora has it, ircdave has it in "
+        "#lobby as <carol> text",
         "alice's line reaches carol and dora as <alice> text",
+        "ircdave's line in #lobby reaches carol and dora as <ircdave> text",
         "dora leaves the conference: her occupant leaves",
         "erin's invitation to another conference is declined",
         "carol's typing reaches the worker as typing",
@@ -78,34 +85,54 @@ class Run(BridgeRun):
         self.tap.diag("temp dir %s" % self.tmp)
         self.check_start(self.NAMES[0], lambda: self.start_prosody(["alice"]))
         self.check_start(self.NAMES[1], self.start_fake)
+        self.check_start(self.NAMES[2], self.start_irc)
         self.ig = self.new_imgroups([
             ("yahoo", {"protocol": "prpl-imgroups-yahoo",
                        "username": BOT, "password": BOT_PW,
                        "group": "lobby", "mode": "chat", "chat": ROOM,
                        "option.server": "127.0.0.1",
-                       "option.port": str(self.fake.port)})])
+                       "option.port": str(self.fake.port)}),
+            ("irc", {"protocol": "prpl-irc",
+                     "username": "lobbybot@127.0.0.1", "group": "lobby",
+                     "mode": "chat", "chat": "#lobby",
+                     "option.port": str(self.irc.port),
+                     "pace_burst": "50", "pace_rate": "50"})])
 
         def start():
             self.ig.start()
             self.ig.wait_log(r"connected to", WAIT)
             self.ig.wait_log(r"account yahoo: in the legacy chat", 60)
-        self.check_start(self.NAMES[2], start)
+            self.ig.wait_log(r"account irc: in the legacy chat", 60)
+        self.check_start(self.NAMES[3], start)
         self.run(self.flows(), WATCHDOG - 60)
         rc = self.ig.stop()
         self.tap.check(rc == 0, self.NAMES[-1], "exit status %s" % rc)
 
+    def start_irc(self):
+        self.start_ngircd()
+        self.dave = IrcClient(self.irc.port, "ircdave")
+        self.irc_users.append(self.dave)
+
+        async def join():
+            await self.dave.connect()
+            self.dave.send("JOIN #lobby")
+            await self.dave.wait(lambda m: m[1] == "JOIN" and
+                                 m[0] == "ircdave", "its own JOIN")
+        self.loop.run_until_complete(join())
+
     async def flows(self):
-        if not await self.step(self.NAMES[3], self.join_room("alice",
+        if not await self.step(self.NAMES[4], self.join_room("alice",
                                                              LOBBY)):
             raise Abort
-        if not await self.step(self.NAMES[4], self.carol_joins()):
+        if not await self.step(self.NAMES[5], self.carol_joins()):
             raise Abort
-        if not await self.step(self.NAMES[5], self.dora_joins()):
+        if not await self.step(self.NAMES[6], self.dora_joins()):
             raise Abort
         for i, fn in enumerate([self.carol_says, self.alice_says,
-                                self.dora_leaves, self.other_conference,
-                                self.typing, self.buzz, self.carol_quits]):
-            await self.step(self.NAMES[6 + i], fn())
+                                self.irc_says, self.dora_leaves,
+                                self.other_conference, self.typing,
+                                self.buzz, self.carol_quits]):
+            await self.step(self.NAMES[7 + i], fn())
 
     async def wait_log(self, regex, timeout, since=0):
         return await self.loop.run_in_executor(
@@ -147,6 +174,10 @@ class Run(BridgeRun):
         await self.dora.wait_conf_message(ROOM, "carol",
                                           lambda s: s == "hello room",
                                           "carol's line at dora")
+        await self.dave.wait_privmsg("lobbybot",
+                                     lambda s: s == "<carol> hello room",
+                                     "carol's line in #lobby", 30,
+                                     to="#lobby")
 
     async def alice_says(self):
         a = self.x["alice"]
@@ -156,6 +187,13 @@ class Run(BridgeRun):
             await u.wait_conf_message(ROOM, BOT,
                                       lambda s: s == "<alice> hi yahoo <3",
                                       "alice's line", 30)
+
+    async def irc_says(self):
+        self.dave.privmsg("#lobby", "hello from irc")
+        for u in (self.carol, self.dora):
+            await u.wait_conf_message(
+                ROOM, BOT, lambda s: s == "<ircdave> hello from irc",
+                "ircdave's line", 30)
 
     async def dora_leaves(self):
         self.dora.conf_logoff(ROOM)
