@@ -29,7 +29,7 @@ try:
     import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
     from tap import Abort  # noqa: E402
-    from xmppclient import Fail, presence_from  # noqa: E402
+    from xmppclient import Fail, body, kind, presence_from  # noqa: E402
     from xmppclient import occupant_said as groupchat  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_msn_chat.py: %s (run it with /usr/bin/python3, "
@@ -58,7 +58,8 @@ class Run(BridgeRun):
         "alice's line reaches carol and dora as <alice> text",
         "a line over 1664 bytes arrives whole, in several MSGs",
         "carol's typing reaches the plugin",
-        "carol's nudge reaches the plugin",
+        "carol's nudge reaches the plugin, and libpurple's line for it is "
+        "not said in the room",
         "dora leaves the switchboard: her occupant leaves",
         "the server idles the switchboard: carol leaves; alice's next line "
         "opens a new one that calls carol and dora back",
@@ -200,8 +201,19 @@ class Run(BridgeRun):
 
     async def nudge(self):
         mark = self.ig.log_mark()
+        a = self.x["alice"]
         self.carol.nudge(BOT)
         await self.wait_log(r"%s nudged us" % CAROL, 30, mark)
+        # libpurple writes "Carol has nudged you!" in the chat: not a line
+        # anyone said (a later line of hers proves it was not passed on)
+        await self.carol.say(BOT, "after the nudge")
+        await a.wait(groupchat(LOBBY, self.carol_nick, "after the nudge"),
+                     "carol's line after the nudge")
+        said = [body(el) for _, el in a.log if kind(el) == "message"
+                and "nudged" in (body(el) or "")]
+        if said:
+            raise Fail("libpurple's nudge line was said in the room: %r"
+                       % said)
 
     async def dora_leaves(self):
         self.dora.leave(BOT)

@@ -35,6 +35,11 @@
 #define SETUP_SECONDS 60
 /* Switchboards reopened for messages a closed one still held. */
 #define MAX_RETRIES 2
+/* How long a group chat switchboard we opened holds what it is to say
+ * while the people it first called have not all come in (MSN clients
+ * accept invitations at once): whoever comes later misses it. */
+#define GATHER_SECONDS 10
+
 /* People a group chat switchboard calls at most (the rest wait for the
  * next one): the server's own limit on participants is of this order. */
 #define CHAT_CALLS_MAX 64
@@ -57,6 +62,7 @@ struct sb {
     gboolean chat;       /* the bot's group chat (groupchat.c), not an IM */
     GPtrArray *invite;   /* chat: addresses to CAL once we are in */
     GHashTable *ringing; /* chat: CALs unanswered, trid → address */
+    guint gather_h;      /* chat: the first calls still ring (GATHER_SECONDS) */
     guint xfr_trid;
     char *ticket, *sessid; /* RNG's, for ANS */
     gboolean answering;    /* opened by RNG */
@@ -178,6 +184,8 @@ static void sb_free(struct sb *sb)
 {
     if (sb->setup_h)
         purple_timeout_remove(sb->setup_h);
+    if (sb->gather_h)
+        purple_timeout_remove(sb->gather_h);
     conn_free(sb->c);
     g_hash_table_destroy(sb->joined);
     g_ptr_array_free(sb->invite, TRUE);
@@ -225,7 +233,7 @@ static gboolean peer_in(const struct sb *sb)
 {
     if (sb->state != SB_READY)
         return FALSE;
-    return sb->chat ? g_hash_table_size(sb->joined) > 0
+    return sb->chat ? g_hash_table_size(sb->joined) > 0 && !sb->gather_h
                     : g_hash_table_contains(sb->joined, sb->peer);
 }
 
@@ -287,6 +295,25 @@ static void call(struct sb *sb, const char *who)
         return;
     trid = conn_send(sb->c, "CAL", who);
     g_hash_table_insert(sb->ringing, GUINT_TO_POINTER(trid), g_strdup(who));
+}
+
+/* The first calls are answered (or given up on): what waits goes. */
+static void gathered(struct sb *sb)
+{
+    if (!sb->gather_h)
+        return;
+    purple_timeout_remove(sb->gather_h);
+    sb->gather_h = 0;
+    flush(sb);
+}
+
+static gboolean on_gather_timeout(gpointer data)
+{
+    struct sb *sb = data;
+
+    sb->gather_h = 0;
+    flush(sb);
+    return FALSE;
 }
 
 /* Calls everyone waiting in sb->invite (we are in the switchboard). */
@@ -471,9 +498,12 @@ static void on_error(struct sb *sb, const msnp_cmd *cmd)
                                         GUINT_TO_POINTER(msnp_cmd_trid(cmd)))) {
         purple_debug_info("msn", "the group chat's call refused (%d)\n",
                           cmd->error);
-        if (g_hash_table_size(sb->ringing) > 0 ||
-            g_hash_table_size(sb->joined) > 0)
+        if (g_hash_table_size(sb->ringing) > 0)
             return;
+        if (g_hash_table_size(sb->joined) > 0) {
+            gathered(sb);
+            return;
+        }
     }
     why = g_strdup_printf("server error %d: %s", cmd->error,
                           msnp_error_text(cmd->error));
@@ -498,6 +528,8 @@ static void joined(struct sb *sb, const char *arg, gboolean initial)
     if (g_hash_table_add(sb->joined, g_strdup(who)) && sb->chat)
         groupchat_on_join(sb->s, sb, who, initial);
     g_free(who);
+    if (sb->chat && !g_hash_table_size(sb->ringing))
+        gathered(sb);
 }
 
 static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
@@ -513,8 +545,11 @@ static void on_cmd(conn *c, const msnp_cmd *cmd, void *owner)
             conn_send(sb->c, "CAL", sb->peer);
         else if (!sb->invite->len)
             sb_closed(sb, "nobody to call", FALSE);
-        else
+        else {
             call_invited(sb);
+            sb->gather_h = purple_timeout_add_seconds(GATHER_SECONDS,
+                                                      on_gather_timeout, sb);
+        }
     } else if (strcmp(cmd->name, "JOI") == 0 && cmd->argc >= 1) {
         joined(sb, cmd->argv[0], FALSE);
         if (sb->state == SB_CALLING || sb->state == SB_READY)

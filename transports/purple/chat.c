@@ -271,7 +271,11 @@ static void on_received_chat(PurpleAccount *acct, char *sender, char *message,
     PurplePluginProtocolInfo *info;
     char *body, *real = NULL, *handle;
 
-    if (!c || !c->joined || !sender || (flags & PURPLE_MESSAGE_SEND) ||
+    /* SYSTEM/NOTIFY: libpurple's own lines ("X has nudged you!"), not
+     * what anyone said. */
+    if (!c || !c->joined || !sender ||
+        (flags & (PURPLE_MESSAGE_SEND | PURPLE_MESSAGE_SYSTEM |
+                  PURPLE_MESSAGE_NOTIFY)) ||
         is_chat_self(b, conv, sender))
         return;
     body = text_from_legacy(message);

@@ -1,4 +1,5 @@
-"""Display pictures on MSN, for real: imgroups with its libpurple worker
+"""Typing, nudges and display pictures on MSN, for real: imgroups with its
+libpurple worker
 running the project's MSN plugin (prpl-imgroups-msn) in contacts mode
 against fake_msn.py, the stand-in for a revival server (no real one can
 run here), a private Prosody, and small MSNP12 clients (fake_msn.MsnClient)
@@ -6,7 +7,11 @@ playing carol and dora. Prints TAP.
 
     /usr/bin/python3 tests/real/test_msn_pictures.py /path/to/imgroups /path/to/imgroups-purple
 
-carol, a member, sets a picture: its MSN object reaches the bot in NLN, the
+carol, a member, types: alice sees `composing` from her occupant, then
+`active` once she stops; alice's `composing` reaches carol as MSN typing;
+carol's nudge is XEP-0224 attention from her occupant (with a `* nick
+buzzed the group` body), a second within a minute is dropped. carol sets a
+picture: its MSN object reaches the bot in NLN, the
 plugin fetches it over their switchboard with MSNSLP (P2P), checks its
 SHA1D, and alice sees it as carol's occupant's avatar (the XEP-0153 hash in
 her presence, the vCard on the occupant JID); carol going away and back
@@ -29,7 +34,7 @@ try:
     from tap import Abort  # noqa: E402
     from xmppclient import Fail, body, kind, show  # noqa: E402
 except ImportError as e:
-    sys.stderr.write("test_msn_pictures.py: %s (run it with /usr/bin/python3, "
+    sys.stderr.write("test_msn_contacts.py: %s (run it with /usr/bin/python3, "
                      "which sees Debian's python3-slixmpp)\n" % e)
     sys.exit(2)
 
@@ -37,6 +42,8 @@ LOBBY = "lobby@" + COMPONENT
 BOT = "lobbybot@example.com"
 CAROL = "carol@example.com"
 DORA = "dora@example.com"
+NS_STATES = "http://jabber.org/protocol/chatstates"
+NS_ATTENTION = "urn:xmpp:attention:0"
 NS_VCARD = "vcard-temp"
 NS_UPDATE = "vcard-temp:x:update"
 # carol's picture: three P2P messages' worth (1202 bytes each)
@@ -53,11 +60,15 @@ def photo_of(el):
 
 
 class Run(BridgeRun):
-    SLUG = "msn-pictures"
+    SLUG = "msn-contacts"
     NAMES = [
         "prosody starts", "the stand-in MSN server starts",
         "imgroups starts, the MSN bot logs in",
         "alice and the admin join; carol's first line makes her a member",
+        "carol types: composing from her occupant, active once she stops",
+        "alice's composing reaches carol as MSN typing",
+        "carol's nudge is attention from her occupant; a second within a "
+        "minute is dropped",
         "carol's picture is fetched over MSNSLP: her occupant's presence has "
         "its hash",
         "the occupant's vCard holds carol's picture",
@@ -98,7 +109,8 @@ class Run(BridgeRun):
     async def flows(self):
         if not await self.step(self.NAMES[3], self.member()):
             raise Abort
-        for i, fn in enumerate([self.carol_picture, self.vcard, self.again,
+        for i, fn in enumerate([self.typing_in, self.typing_out, self.nudge,
+                                self.carol_picture, self.vcard, self.again,
                                 self.room_avatar, self.too_big]):
             await self.step(self.NAMES[4 + i], fn())
 
@@ -116,6 +128,42 @@ class Run(BridgeRun):
                         and el.get("from", "").startswith(LOBBY + "/")),
             "carol's line in the room", 30)
         self.nick = msg.get("from").split("/", 1)[1]
+
+    def from_carol(self, child):
+        """A message from carol's occupant with a child element (Clark
+        notation)."""
+        return lambda el: (kind(el) == "message"
+                           and el.get("from") == LOBBY + "/" + self.nick
+                           and el.find(child) is not None)
+
+    async def typing_in(self):
+        a = self.x["alice"]
+        self.carol.type_to(BOT)
+        await a.wait(self.from_carol("{%s}composing" % NS_STATES),
+                     "composing from carol's occupant", 15)
+        # the plugin ends it TYPING_SECONDS (6) after the last notification
+        await a.wait(self.from_carol("{%s}active" % NS_STATES),
+                     "active from carol's occupant", 15)
+
+    async def typing_out(self):
+        c = self.carol
+        before = c.typing.count(BOT)
+        self.x["alice"].send("<message to='%s' type='groupchat'><composing "
+                             "xmlns='%s'/></message>" % (LOBBY, NS_STATES))
+        await c.wait(lambda: c.typing.count(BOT) > before,
+                     "the bot's typing at carol", 30)
+
+    async def nudge(self):
+        a = self.x["alice"]
+        self.carol.nudge(BOT)
+        el = await a.wait(self.from_carol("{%s}attention" % NS_ATTENTION),
+                          "attention from carol's occupant", 15)
+        if body(el) != "* %s buzzed the group" % self.nick:
+            raise Fail("the attention's body: %r" % body(el))
+        mark = self.ig.log_mark()
+        self.carol.nudge(BOT)
+        await self.wait_log(r"a second buzz within a minute dropped", 15,
+                            mark)
 
     async def carol_picture(self):
         want = hashlib.sha1(CAROL_PIC).hexdigest()
