@@ -14,18 +14,28 @@
  * gone, in between.
  *
  * IRC has no receipts, and libpurple's IRC plugin (2.14) does not even
- * write at once: it queues every line and flushes the queue from a timer.
- * Behind a message's lines the worker queues "PING :imgroups-ID" through
- * the plugin's irc_send(). A server answers in order, so when its PONG
- * comes back (seen through "irc-receiving-text") the server has taken
- * every line before it, and has already answered any of them it refused:
- * 401 (no such nick), 403 (no such channel) or 404 (cannot send to
- * channel), naming the target. Such a message is reported failed, and the
- * core keeps it for when the member is back; the refused nick is marked
- * offline in libpurple, so that the next ISON that finds it reports it
- * available again. The plugin ignores a PONG whose text has no space, as
- * ours. A queue lost with its connection takes its PINGs along: the core
- * sends those messages again when the account is back. */
+ * write at once: it queues every line and writes the queue from a timer.
+ * Behind the messages of a turn (a burst: what one read from the core
+ * brought) the worker queues one "PING :imgroups-N" through the plugin's
+ * irc_send(), N the burst's number. A server answers in order, so when
+ * its PONG comes back (seen through "irc-receiving-text") the server has
+ * taken every line before it, and has already answered any of them it
+ * refused: 401 (no such nick), 403 (no such channel) or 404 (cannot send
+ * to channel), naming the target. One round trip settles a whole burst,
+ * not one per message.
+ *
+ * Which message a refusal is about: everything of the bursts before has
+ * been settled by their PONGs, so a refusal is about a line of the oldest
+ * burst still waiting; there it fails the oldest message to that target
+ * not failed yet (one refusal per refused line: a message of several
+ * lines to a gone nick may have its refusals fail the next messages to
+ * that nick in the same burst, refused as well; never one to another
+ * target, nor one of a later burst). Such a message is reported failed,
+ * and the core keeps it for when the member is back; the refused nick is
+ * marked offline in libpurple, so that the next ISON that finds it
+ * reports it available again. The plugin ignores a PONG whose text has no
+ * space, as ours. A queue lost with its connection takes its PINGs along:
+ * the core sends those messages again when the account is back. */
 #define IRC_TOKEN "imgroups-"
 
 typedef int (*irc_send_fn)(void *irc_conn, const char *line);
@@ -34,10 +44,14 @@ typedef struct pingpong {
     bot *b;
     irc_send_fn send_line; /* the IRC plugin's irc_send() */
     GQueue waits;          /* struct wait, oldest first */
+    guint64 burst;         /* the number of the next PING */
+    PurpleConnection *gc;  /* where the open burst's lines went */
+    guint flush_id;        /* the idle that PINGs behind the open burst */
 } pingpong;
 
 struct wait {
     guint64 id;
+    guint64 burst; /* the PING behind it */
     char *target;  /* a nick or channel, as given */
     char *refused; /* the server's reason, or NULL */
     gboolean im;
@@ -52,13 +66,19 @@ static void wait_free(gpointer data)
     g_free(w);
 }
 
-/* The server refused a line to target: the oldest message to it still
- * waiting for its PONG is the one. */
+/* The server refused a line to target: the oldest message to it of the
+ * oldest burst still waiting (see above). */
 static void refused(pingpong *pp, const char *target, const char *why)
 {
+    struct wait *head = g_queue_peek_head(&pp->waits);
+
+    if (!head)
+        return;
     for (GList *l = pp->waits.head; l; l = l->next) {
         struct wait *w = l->data;
 
+        if (w->burst != head->burst)
+            return;
         if (!w->refused && bot_same_who(pp->b, w->target, target)) {
             w->refused = g_strdup(why && *why ? why : "refused");
             return;
@@ -85,14 +105,12 @@ static void recheck(bot *b, const char *nick)
     purple_account_add_buddy(b->acct, buddy);
 }
 
-/* The PONG for id: every message up to it is settled. */
-static void settled(pingpong *pp, guint64 id)
+/* The PONG behind burst n: every message up to it is settled. */
+static void settled(pingpong *pp, guint64 n)
 {
     struct wait *w;
 
-    while ((w = g_queue_peek_head(&pp->waits))) {
-        gboolean last = w->id == id;
-
+    while ((w = g_queue_peek_head(&pp->waits)) && w->burst <= n) {
         g_queue_pop_head(&pp->waits);
         if (!w->refused) {
             delivery_settled(pp->b, w->id);
@@ -102,8 +120,6 @@ static void settled(pingpong *pp, guint64 id)
                 recheck(pp->b, w->target);
         }
         wait_free(w);
-        if (last)
-            break;
     }
 }
 
@@ -146,26 +162,50 @@ static void *pingpong_start(bot *b, PurplePlugin *prpl)
     pp = g_new0(pingpong, 1);
     pp->b = b;
     pp->send_line = (irc_send_fn)fn;
+    pp->burst = 1;
     g_queue_init(&pp->waits);
     purple_signal_connect(prpl, "irc-receiving-text", b,
                           PURPLE_CALLBACK(on_receiving), pp);
     return pp;
 }
 
+/* The turn is over: one PING behind the lines of its messages. The
+ * plugin writes its queue in order, so the PING leaves after them. A
+ * connection gone in between took those lines along (on_down). */
+static gboolean flush(gpointer data)
+{
+    pingpong *pp = data;
+    char *line;
+
+    pp->flush_id = 0;
+    if (!pp->gc || bot_live_gc(pp->b) != pp->gc)
+        return G_SOURCE_REMOVE;
+    line = g_strdup_printf("PING :" IRC_TOKEN "%" G_GUINT64_FORMAT "\r\n",
+                           pp->burst);
+    pp->send_line(purple_connection_get_protocol_data(pp->gc), line);
+    g_free(line);
+    pp->burst++;
+    return G_SOURCE_REMOVE;
+}
+
+/* Joins the open burst; its PING is queued once the turn is over (an idle
+ * of default priority runs after the sources of this turn, before the
+ * next read). */
 static int pingpong_track(void *st, PurpleConnection *gc, guint64 id,
                           const char *target, gboolean im)
 {
     pingpong *pp = st;
     struct wait *w = g_new0(struct wait, 1);
-    char *line =
-        g_strdup_printf("PING :" IRC_TOKEN "%" G_GUINT64_FORMAT "\r\n", id);
 
     w->id = id;
+    w->burst = pp->burst;
     w->target = g_strdup(target);
     w->im = im;
     g_queue_push_tail(&pp->waits, w);
-    pp->send_line(purple_connection_get_protocol_data(gc), line);
-    g_free(line);
+    pp->gc = gc;
+    if (!pp->flush_id)
+        pp->flush_id =
+            g_idle_add_full(G_PRIORITY_DEFAULT, flush, pp, NULL);
     return 0;
 }
 
@@ -176,6 +216,11 @@ static void pingpong_on_down(void *st)
     pingpong *pp = st;
 
     g_queue_clear_full(&pp->waits, wait_free);
+    if (pp->flush_id)
+        g_source_remove(pp->flush_id);
+    pp->flush_id = 0;
+    pp->gc = NULL;
+    pp->burst++;
 }
 
 static guint pingpong_pending(void *st)
@@ -189,6 +234,8 @@ static void pingpong_stop(void *st)
 {
     pingpong *pp = st;
 
+    if (pp->flush_id)
+        g_source_remove(pp->flush_id);
     g_queue_clear_full(&pp->waits, wait_free);
     g_free(pp);
 }

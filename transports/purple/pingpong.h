@@ -1,6 +1,7 @@
-/* pingpong: the confirmer for libpurple's IRC plugin: a "PING
- * :imgroups-ID" queued behind each message's lines, settled by its PONG;
- * lines the server refused (401, 403, 404) make their message fail. */
+/* pingpong: the confirmer for libpurple's IRC plugin: one "PING
+ * :imgroups-N" queued behind the lines of each turn's burst of messages,
+ * whose PONG settles them all; lines the server refused (401, 403, 404)
+ * make exactly their messages fail. */
 #ifndef IMGROUPS_PINGPONG_H
 #define IMGROUPS_PINGPONG_H
 
