@@ -193,8 +193,11 @@ static void a_member_s_picture_is_in_presence_and_a_new_one_announced(
     g_assert_cmpstr(photo_of(f, "bob@legacy.example"), ==, h2);
     g_assert_cmpuint(uplink_queued(f->up), >, before);
     /* a picture taken away: an empty <photo/> says so */
-    g_assert_cmpint(enter_photo(f, ""), ==, XERR_NONE);
+    g_assert_cmpint(enter_photo(f, NULL), ==, XERR_NONE);
     g_assert_cmpstr(photo_of(f, "bob@legacy.example"), ==, "");
+    before = uplink_queued(f->up);
+    g_assert_cmpint(enter_photo(f, ""), ==, XERR_NONE);
+    g_assert_cmpuint(uplink_queued(f->up), ==, before);
 }
 
 static int count_one(const archive_msg *a, void *userdata)

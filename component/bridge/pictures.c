@@ -72,7 +72,7 @@ leave:
     g_variant_unref(image);
 }
 
-void pictures_set_icon(bridge *b, bacct *a, void *unused)
+void pictures_set_icon(bridge *b, bacct *a, void *removal)
 {
     avatars_photo *p = NULL;
     MDB_txn *txn = NULL;
@@ -94,7 +94,9 @@ void pictures_set_icon(bridge *b, bacct *a, void *unused)
                     a->name, mdb_strerror(rc));
     if (p)
         data = g_bytes_get_data(p->data, &len);
-    if (a->up && len <= PROTO_ICON_MAX)
+    /* No avatar: said only when one was removed, so that a bot's own
+     * picture is not cleared (nor republished) at every sign-on. */
+    if (a->up && len <= PROTO_ICON_MAX && (len || removal))
         legacy_send(b->lg, a->name, PROTO_SET_ICON,
                     g_variant_new("(s@ay)", a->name,
                                   g_variant_new_fixed_array(
@@ -105,5 +107,7 @@ void pictures_set_icon(bridge *b, bacct *a, void *unused)
 
 void pictures_room_avatar(const char *group, void *userdata)
 {
-    bridge_each_of_group(userdata, group, pictures_set_icon, NULL);
+    static int removal;
+
+    bridge_each_of_group(userdata, group, pictures_set_icon, &removal);
 }

@@ -12,10 +12,11 @@
  * as none); strangers' are not kept. */
 void pictures_on_icon(bridge *b, bacct *a, GVariant *body);
 
-/* Tells a's worker (when up) the room's avatar as the bot's picture
- * (none: no bytes): when the account comes up and when the avatar changes.
- * unused: for bridge_each_of_group. */
-void pictures_set_icon(bridge *b, bacct *a, void *unused);
+/* Tells a's worker (when up) the room's avatar as the bot's picture: when
+ * the account comes up (NULL removal: nothing when the room has none) and
+ * when the avatar changes (removal non-NULL: no bytes when it was
+ * removed). */
+void pictures_set_icon(bridge *b, bacct *a, void *removal);
 
 /* The muc hook: group's avatar changed; every bot of the group is told. */
 void pictures_room_avatar(const char *group, void *userdata);

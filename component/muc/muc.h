@@ -86,7 +86,8 @@ void muc_set_bridge(muc *m, const muc_bridge_hooks *hooks, void *userdata);
  * as nick, or updates its presence when already there; show: NULL
  * (available), "away", "xa" or "dnd"; photo: the SHA-1 (40 hex digits) of
  * its picture, shown as XEP-0153's hash (its image in schema/photos, the
- * occupant's vCard), "" for none, NULL when nothing is known. Nicks follow RFC 8266 as everyone's
+ * occupant's vCard), "" for none, NULL when nothing is known (for an
+ * occupant that showed one: none). Nicks follow RFC 8266 as everyone's
  * (nick.h; names from elsewhere go through nick_clean first). Returns
  * XERR_NONE, or with *why: NOT_ACCEPTABLE (the nick is refused),
  * ITEM_NOT_FOUND (no such group), CONFLICT (nick held by another),

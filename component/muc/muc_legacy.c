@@ -75,6 +75,10 @@ static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
     xmpp_stanza_t *p;
 
     o = room_occ_by_legacy(r, bare);
+    /* XEP-0153 §3.1: an occupant that showed a picture and has none now
+     * shows an empty <photo/>, so clients drop the old one. */
+    if (o && !photo && o->shown.has_vcard)
+        photo = "";
     if (o) {
         /* Already there: a presence update only if the show changed (the
          * bridge calls this on every line a member says: issue 10, no

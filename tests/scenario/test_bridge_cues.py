@@ -7,6 +7,8 @@ the typist does, in batches. Prints TAP.
     /usr/bin/python3 tests/scenario/test_bridge_cues.py /path/to/imgroups
 """
 
+import base64
+import hashlib
 import os
 import sys
 
@@ -98,6 +100,57 @@ def room_types():
     check(sorted(handles) == sorted('m%d' % i for i in range(2, MEMBERS)),
           '%d handles; muted or offline among them: %s'
           % (len(handles), [h for h in handles if h in ('m0', 'm1')]))
+
+
+NS_VUPD = 'vcard-temp:x:update'
+PNG = b'\x89PNG\r\n\x1a\n' + b'a member picture'
+ADMIN = 'admin@localhost/desk'
+
+
+def photo(st):
+    x = child(st, NS_VUPD, 'x')
+    if not x:
+        return None
+    p = [c for c in x[0] if c.tag == '{%s}photo' % NS_VUPD]
+    return (p[0].text or '') if p else None
+
+
+@test("a member's picture is their occupant's XEP-0153 hash, told again "
+      "only when it changes; a stranger's is not kept, one over "
+      "avatar_size is none")
+def member_picture():
+    b, w = lobby()
+    w.said('bob', 'hello')
+    b.barrier()
+    w.send('buddy_icon', (ACCT, 'bob', 'sum', PNG))
+    got = from_bob(b.barrier())
+    check(len(got) == 1 and photo(got[0]) == hashlib.sha1(PNG).hexdigest(),
+          'the room got: %s' % [render(g) for g in got])
+    w.send('buddy_icon', (ACCT, 'bob', 'sum', PNG))
+    w.send('buddy_icon', (ACCT, 'carol', 'sum', PNG))
+    got = b.barrier()
+    check(got == [], 'the same picture again, a stranger\'s: %s'
+          % [render(g) for g in got])
+    w.send('buddy_icon', (ACCT, 'bob', 'big', b'x' * 40000))
+    got = from_bob(b.barrier())
+    check(len(got) == 1 and photo(got[0]) == '',
+          'a picture over avatar_size: %s' % [render(g) for g in got])
+
+
+@test("the room's avatar becomes the bot's picture (set_icon) and its "
+      "removal takes it away")
+def room_avatar():
+    b, w = lobby()
+    b.server.send("<iq type='set' id='v1' from='%s' to='lobby@%s'>"
+                  "<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE>"
+                  "<BINVAL>%s</BINVAL></PHOTO></vCard></iq>"
+                  % (ADMIN, C, base64.b64encode(PNG).decode()))
+    b.barrier()
+    b.server.send("<iq type='set' id='v2' from='%s' to='lobby@%s'>"
+                  "<vCard xmlns='vcard-temp'/></iq>" % (ADMIN, C))
+    b.barrier()
+    icons = [bytes(f[1]) for f in w.frames('set_icon')]
+    check(icons == [PNG, b''], 'set_icon frames: %r' % icons)
 
 
 if __name__ == '__main__':
