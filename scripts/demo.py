@@ -1,7 +1,10 @@
-"""The imgroups demo: a private Prosody and ngircd on 127.0.0.1, demo users,
-and imgroups attached to Prosody with the group 'lobby' bridged to the IRC
-channel #lobby. Data and logs live under ./run/. Ctrl-C or SIGTERM stops
-everything it started. Run by scripts/demo (which installs and builds first):
+"""The imgroups demo: a private Prosody and ngircd on 127.0.0.1, the
+project's stand-ins for an MSN and a Yahoo revival server (tests/real/
+fake_msn.py, fake_ymsg.py: no real one runs here), demo users on each, and
+imgroups attached to Prosody with the group 'lobby' bridged to the IRC
+channel #lobby and served by an IRC, an MSN and a Yahoo bot. Data and logs
+live under ./run/. Ctrl-C or SIGTERM stops everything it started. Run by
+scripts/demo (which installs and builds first):
 
     /usr/bin/python3 scripts/demo.py [--binary PATH] [--run-dir DIR] [--quiet]
 """
@@ -16,10 +19,20 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "real"))
 import servers  # noqa: E402
+from fake_msn import FakeMsnThread  # noqa: E402
+from fake_ymsg import FakeYmsg  # noqa: E402
 
 COMPONENT = "groups.localhost"
 USERS = [("alice", "alice"), ("bob", "bob")]
-DEFAULT_PORTS = {"c2s": 5222, "component": 5347, "irc": 6667}
+DEFAULT_PORTS = {"c2s": 5222, "component": 5347, "irc": 6667,
+                 "msn": 1863, "msn_sb": 1864, "msn_http": 8081,
+                 "ymsg": 5050}
+# The stand-ins' accounts: the group's bot, then people to talk as.
+MSN_BOT = ("lobbybot@example.com", "lobbybot")
+MSN_USERS = [("carol@example.com", "carol"), ("dave@example.com", "dave")]
+Y_BOT = ("lobbybot", "lobbybot")
+Y_USERS = [("yuki", "yuki"), ("yoshi", "yoshi")]
+CHAT = os.path.join(TOP, "tests", "real", "legacy_chat.py")
 
 
 def pick(name):
@@ -62,25 +75,11 @@ def main():
     xmpp = servers.Prosody(run, COMPONENT, secret, c2s_port=pick("c2s"),
                            component_port=pick("component"))
     irc = servers.Ngircd(run, port=pick("irc"))
-    ig = servers.Imgroups(
-        run, args.binary, COMPONENT, "127.0.0.1", xmpp.component_port, secret,
-        admins=["alice@localhost"],
-        accounts=[("lobby-irc", {
-            "protocol": "prpl-irc",
-            "username": "lobbybot@127.0.0.1",
-            "password": "",
-            "group": "lobby",
-            "mode": "chat",
-            "chat": "#lobby",
-            "option.port": str(irc.port),
-        }), ("lobby-dm", {
-            "protocol": "prpl-irc",
-            "username": "groupbot@127.0.0.1",
-            "password": "",
-            "group": "lobby",
-            "mode": "contacts",
-            "option.port": str(irc.port),
-        })])
+    msn = FakeMsnThread(seed=1, ns_port=pick("msn"), sb_port=pick("msn_sb"),
+                        http_port=pick("msn_http"),
+                        trace_file=os.path.join(run, "msn-trace.log"))
+    ymsg = FakeYmsg(dict([Y_BOT] + Y_USERS), port=pick("ymsg"))
+    legacy = []   # the stand-ins, once started
     started = []
     status = 0
     try:
@@ -93,40 +92,40 @@ def main():
         say("demo: starting ngircd (port %d) ..." % irc.port)
         irc.start()
         started.append(irc)
+        say("demo: starting the MSN and Yahoo STAND-INS (tests/real/"
+            "fake_msn.py, fake_ymsg.py):\n"
+            "      small servers of this project that play an MSN and a "
+            "Yahoo revival server\n      here; they are not real ones")
+        msn.start()
+        legacy.append(msn)
+        for email, password in [MSN_BOT] + MSN_USERS:
+            msn.call(msn.server.add_account, email, password,
+                     email.split("@")[0].capitalize())
+        ymsg.start()
+        legacy.append(ymsg)
+        ig = imgroups(args, run, secret, xmpp, irc, msn.server, ymsg)
         say("demo: starting imgroups ...")
         ig.start()
         started.append(ig)
         ig.wait_log(r"\bconnected to", 30)
-        for name in ("lobby-irc", "lobby-dm"):
+        for name in ("lobby-irc", "lobby-dm", "lobby-msn", "lobby-yahoo"):
             ig.wait_log(r"account %s is online" % name, 60)
+        # the guide's first step is #lobby: the bot must be in it by then
+        ig.wait_log(r"account lobby-irc: in the legacy chat", 60)
         users = ", ".join("%s@localhost / %s" % u for u in USERS)
-        say("""
-imgroups is running as %(comp)s, attached to a private Prosody.
-
-XMPP client (Gajim, Dino, Pidgin, profanity, ...):
-  server 127.0.0.1 port %(c2s)d
-  accounts: %(users)s
-  plain-text login without TLS must be allowed in the client
-  join the room lobby@%(comp)s (or create any other room there);
-  the service %(comp)s lists the public groups
-IRC client (irssi -c 127.0.0.1 -p %(irc)d, or any other), two ways in:
-  /join #lobby          the channel is bridged to the group (chat mode):
-                        what is said in either is said in the other
-  /msg groupbot hello   the group's bot (contacts mode): you become a member
-                        and the group reaches you as private messages;
-                        /msg groupbot /help lists the commands
-Admin: alice@localhost runs the ad-hoc commands of %(comp)s (accounts,
-  account-add, ...); in Gajim: Accounts > Execute command on %(comp)s
-
-Data and logs: %(run)s
-  imgroups config %(cfg)s
-  imgroups log    %(log)s
-  Prosody log     %(plog)s
-  ngircd log      %(nlog)s
-Ctrl-C stops everything.
-""" % dict(comp=COMPONENT, c2s=xmpp.c2s_port, users=users, irc=irc.port,
-           run=run, cfg=ig.config_path, log=ig.log_path,
-           plog=xmpp.log_path, nlog=irc.out_path))
+        say(GUIDE % dict(
+            comp=COMPONENT, c2s=xmpp.c2s_port, users=users, irc=irc.port,
+            run=run, cfg=ig.config_path, log=ig.log_path,
+            plog=xmpp.log_path, nlog=irc.out_path,
+            msn_bot=MSN_BOT[0], y_bot=Y_BOT[0],
+            msn_cmd=chat_command("msn", msn.server.ns_port,
+                                 MSN_USERS[0], MSN_BOT[0],
+                                 msn.server.nexus_url()),
+            y_cmd=chat_command("yahoo", ymsg.port, Y_USERS[0], Y_BOT[0]),
+            msn_more=", ".join("%s:%s" % u for u in MSN_USERS[1:]),
+            y_more=", ".join("%s:%s" % u for u in Y_USERS[1:]),
+            msn_port=msn.server.ns_port, y_port=ymsg.port,
+            mtrace=os.path.join(run, "msn-trace.log")))
         if not args.quiet:
             say("imgroups log follows:")
         pos = 0
@@ -154,13 +153,107 @@ Ctrl-C stops everything.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         say("\ndemo: stopping ...")
-        for p in (ig, irc, xmpp):  # imgroups first: it leaves cleanly
+        for p in reversed(started):  # imgroups first: it leaves cleanly
             try:
                 p.stop()
             except Exception as e:
                 say("demo: stopping %s: %s" % (p.name, e))
+        for p in legacy:
+            p.stop()
         say("demo: stopped")
     return status
+
+
+def chat_command(network, port, user, bot, nexus=None):
+    """The command line that talks as user to bot (tests/real/
+    legacy_chat.py)."""
+    cmd = "/usr/bin/python3 %s %s --port %d" % (
+        os.path.relpath(CHAT), network, port)
+    if nexus:
+        cmd += " --nexus %s" % nexus
+    return cmd + " %s:%s --to %s" % (user[0], user[1], bot)
+
+
+def imgroups(args, run, secret, xmpp, irc, msn, ymsg):
+    """imgroups with the group lobby's four bots: IRC in chat mode (#lobby)
+    and in contacts mode, MSN and Yahoo in contacts mode."""
+    return servers.Imgroups(
+        run, args.binary, COMPONENT, "127.0.0.1", xmpp.component_port, secret,
+        admins=["alice@localhost"],
+        accounts=[("lobby-irc", {
+            "protocol": "prpl-irc",
+            "username": "lobbybot@127.0.0.1",
+            "password": "",
+            "group": "lobby",
+            "mode": "chat",
+            "chat": "#lobby",
+            "option.port": str(irc.port),
+        }), ("lobby-dm", {
+            "protocol": "prpl-irc",
+            "username": "groupbot@127.0.0.1",
+            "password": "",
+            "group": "lobby",
+            "mode": "contacts",
+            "option.port": str(irc.port),
+        }), ("lobby-msn", {
+            "protocol": "prpl-imgroups-msn",
+            "username": MSN_BOT[0],
+            "password": MSN_BOT[1],
+            "group": "lobby",
+            "mode": "contacts",
+            "option.server": "127.0.0.1",
+            "option.port": str(msn.ns_port),
+            "option.nexus": msn.nexus_url(),
+        }), ("lobby-yahoo", {
+            "protocol": "prpl-imgroups-yahoo",
+            "username": Y_BOT[0],
+            "password": Y_BOT[1],
+            "group": "lobby",
+            "mode": "contacts",
+            "option.server": "127.0.0.1",
+            "option.port": str(ymsg.port),
+        })])
+
+
+GUIDE = """
+imgroups is running as %(comp)s, attached to a private Prosody.
+The group lobby has people on XMPP, IRC, MSN and Yahoo in one room.
+
+XMPP client (Gajim, Dino, Pidgin, profanity, ...):
+  server 127.0.0.1 port %(c2s)d
+  accounts: %(users)s
+  plain-text login without TLS must be allowed in the client
+  join the room lobby@%(comp)s (or create any other room there);
+  the service %(comp)s lists the public groups
+IRC client (irssi -c 127.0.0.1 -p %(irc)d, or any other), two ways in:
+  /join #lobby          the channel is bridged to the group (chat mode):
+                        what is said in either is said in the other
+  /msg groupbot hello   the group's bot (contacts mode): you become a member
+                        and the group reaches you as private messages;
+                        /msg groupbot /help lists the commands
+MSN and Yahoo: STAND-INS for a revival server (tests/real/fake_msn.py on
+  port %(msn_port)d, fake_ymsg.py on port %(y_port)d), not real networks. Talk as a
+  person there with the bundled test client, in another terminal: it adds
+  the group's bot, sends each line you type to it and prints what arrives.
+  Your first line makes you a member: the bot welcomes you, you appear in
+  the room, and the room's lines reach you as "<nick> text".
+  as carol on MSN (the bot is %(msn_bot)s):
+    %(msn_cmd)s
+  as yuki on Yahoo (the bot is %(y_bot)s):
+    %(y_cmd)s
+  more people: MSN %(msn_more)s; Yahoo %(y_more)s
+  (a real MSN or Yahoo client would do too, pointed at these ports)
+Admin: alice@localhost runs the ad-hoc commands of %(comp)s (accounts,
+  account-add, ...); in Gajim: Accounts > Execute command on %(comp)s
+
+Data and logs: %(run)s
+  imgroups config %(cfg)s
+  imgroups log    %(log)s
+  Prosody log     %(plog)s
+  ngircd log      %(nlog)s
+  MSN stand-in    %(mtrace)s
+Ctrl-C stops everything.
+"""
 
 
 if __name__ == "__main__":
