@@ -41,7 +41,9 @@ static const char *chat_enter(bridge *b, bacct *a, const char *nick)
     if (!bridge_handle_fits(a, nick))
         return NULL;
     jid = bridge_legacy_jid(b->cfg->jid, a->name, 'c', nick);
-    base = naming_base(nick, nick);
+    /* A participant named by an address (MSN, Yahoo) is shown by its
+     * local part only: a legacy handle stays private, as in contacts. */
+    base = naming_base(strchr(nick, '@') ? NULL : nick, nick);
     room_nick = naming_unique_in(b, a, base, jid);
     if (muc_legacy_enter(b->m, b->up, a->group, jid, 'c', a->name, nick,
                          room_nick, NULL, NULL, &why) != XERR_NONE) {

@@ -138,7 +138,10 @@ class Run(BridgeRun):
                         and el.get("from", "").lower().startswith(
                             (LOBBY + "/" + local).lower())),
             "%s as an occupant" % who, 30)
-        return el.get("from").split("/", 1)[1]
+        nick = el.get("from").split("/", 1)[1]
+        if "@" in nick:
+            raise Fail("the room shows %s's address: %s" % (who, nick))
+        return nick
 
     async def carol_online(self):
         self.carol = await self.msn_user(CAROL, "carolpw1")
