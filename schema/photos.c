@@ -101,8 +101,7 @@ int photos_put(MDB_txn *txn, const store *s, const guchar *data, gsize len,
         rc = store_put_variant(
             txn, store_dbi(s, STORE_DB_PHOTOS), hash, strlen(hash),
             record(photos_sniff(data, len),
-                   g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len,
-                                             1),
+                   g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len, 1),
                    0));
     g_free(hash);
     return rc;

@@ -5,7 +5,7 @@
 
 #include "cues.h"
 
-#define S(n) ((gint64)(n) * G_USEC_PER_SEC)
+#define S(n) ((gint64)(n)*G_USEC_PER_SEC)
 
 typedef struct fixture {
     cues_pace p;
@@ -46,8 +46,9 @@ static void nothing_is_sent_while_nobody_types(fixture *f, gconstpointer d)
     g_assert_cmpint(tick(f, S(1), &next), ==, -1);
 }
 
-static void the_first_composing_goes_at_once_the_next_change_waits(
-    fixture *f, gconstpointer d)
+static void
+the_first_composing_goes_at_once_the_next_change_waits(fixture *f,
+                                                       gconstpointer d)
 {
     gint64 next = 0;
 
@@ -59,16 +60,14 @@ static void the_first_composing_goes_at_once_the_next_change_waits(
     g_assert_cmpint(tick(f, next, NULL), ==, CUES_PAUSED);
 }
 
-static void a_busy_typist_costs_one_update_per_pace(fixture *f,
-                                                    gconstpointer d)
+static void a_busy_typist_costs_one_update_per_pace(fixture *f, gconstpointer d)
 {
     guint sent = 0;
 
     /* composing and paused every 100 ms for a minute: 1 200 changes */
     for (gint64 t = 0; t < S(60); t += G_USEC_PER_SEC / 10) {
         cues_pace_note(&f->p, "a@x",
-                       (t / (G_USEC_PER_SEC / 10)) % 2 ? "paused"
-                                                       : "composing",
+                       (t / (G_USEC_PER_SEC / 10)) % 2 ? "paused" : "composing",
                        S(100) + t);
         if (tick(f, S(100) + t, NULL) >= 0)
             sent++;
@@ -78,8 +77,9 @@ static void a_busy_typist_costs_one_update_per_pace(fixture *f,
     g_assert_cmpuint(sent, >=, 1);
 }
 
-static void the_busiest_typist_wins_and_the_last_to_stop_ends_it(
-    fixture *f, gconstpointer d)
+static void
+the_busiest_typist_wins_and_the_last_to_stop_ends_it(fixture *f,
+                                                     gconstpointer d)
 {
     cues_pace_note(&f->p, "a@x", "paused", S(1));
     cues_pace_note(&f->p, "b@x", "composing", S(1));
@@ -90,8 +90,8 @@ static void the_busiest_typist_wins_and_the_last_to_stop_ends_it(
     g_assert_cmpint(tick(f, S(30), NULL), ==, CUES_ACTIVE);
 }
 
-static void composing_is_said_again_each_pace_while_it_lasts(
-    fixture *f, gconstpointer d)
+static void composing_is_said_again_each_pace_while_it_lasts(fixture *f,
+                                                             gconstpointer d)
 {
     gint64 next = 0;
 
@@ -134,7 +134,8 @@ static void unknown_states_are_ignored(fixture *f, gconstpointer d)
     g_assert_cmpstr(cues_state_name(CUES_ACTIVE), ==, "active");
 }
 
-#define T(fn) g_test_add("/bridge_cues/" #fn, fixture, NULL, setup, fn, teardown)
+#define T(fn)                                                                  \
+    g_test_add("/bridge_cues/" #fn, fixture, NULL, setup, fn, teardown)
 
 int main(int argc, char **argv)
 {

@@ -28,14 +28,15 @@ typedef struct step {
 static int step_txn(MDB_txn *txn, const store *s, void *userdata)
 {
     step *a = userdata;
-    member_rec m = {.account = "acct", .handle = (char *)a->handle,
-                    .group = "lobby", .nick = (char *)a->handle};
+    member_rec m = {.account = "acct",
+                    .handle = (char *)a->handle,
+                    .group = "lobby",
+                    .nick = (char *)a->handle};
 
     if (a->remove)
         return a->rc = members_delete(txn, s, "acct", a->handle);
-    if (a->image &&
-        (a->rc = photos_put(txn, s, (const guchar *)a->image, a->len,
-                            a->hash)) != 0)
+    if (a->image && (a->rc = photos_put(txn, s, (const guchar *)a->image,
+                                        a->len, a->hash)) != 0)
         return a->rc;
     m.photo = a->image ? a->hash : NULL;
     return a->rc = members_put(txn, s, &m);
@@ -68,8 +69,9 @@ static int get(fixture *f, const char *hash, avatars_photo **out)
     return rc;
 }
 
-static void a_picture_round_trips_under_its_sha1_with_its_type(
-    fixture *f, gconstpointer data)
+static void
+a_picture_round_trips_under_its_sha1_with_its_type(fixture *f,
+                                                   gconstpointer data)
 {
     step a = {"alice", png, sizeof(png) - 1, FALSE, "", 0};
     char *want = g_compute_checksum_for_data(
@@ -82,15 +84,15 @@ static void a_picture_round_trips_under_its_sha1_with_its_type(
     testutil_store_reopen(f);
     g_assert_cmpint(get(f, want, &p), ==, 0);
     g_assert_cmpstr(p->type, ==, "image/png");
-    g_assert_cmpmem(g_bytes_get_data(p->data, &len), len, png,
-                    sizeof(png) - 1);
+    g_assert_cmpmem(g_bytes_get_data(p->data, &len), len, png, sizeof(png) - 1);
     g_assert_cmpstr(p->hash, ==, want);
     avatars_photo_free(p);
     g_free(want);
 }
 
-static void two_members_share_one_image_dropped_with_the_last(
-    fixture *f, gconstpointer data)
+static void
+two_members_share_one_image_dropped_with_the_last(fixture *f,
+                                                  gconstpointer data)
 {
     step alice = {"alice", png, sizeof(png) - 1, FALSE, "", 0};
     step bob = {"bob", png, sizeof(png) - 1, FALSE, "", 0};
@@ -117,8 +119,8 @@ static void two_members_share_one_image_dropped_with_the_last(
     avatars_photo_free(p);
 }
 
-static void a_member_without_a_picture_any_more_lets_it_go(
-    fixture *f, gconstpointer data)
+static void a_member_without_a_picture_any_more_lets_it_go(fixture *f,
+                                                           gconstpointer data)
 {
     step alice = {"alice", png, sizeof(png) - 1, FALSE, "", 0};
     step none = {"alice", NULL, 0, FALSE, "", 0};
@@ -133,12 +135,13 @@ static int put_only_txn(MDB_txn *txn, const store *s, void *userdata)
 {
     step *a = userdata;
 
-    return a->rc = photos_put(txn, s, (const guchar *)a->image, a->len,
-                              a->hash);
+    return a->rc =
+               photos_put(txn, s, (const guchar *)a->image, a->len, a->hash);
 }
 
-static void empty_and_oversized_images_and_bad_hashes_are_refused(
-    fixture *f, gconstpointer data)
+static void
+empty_and_oversized_images_and_bad_hashes_are_refused(fixture *f,
+                                                      gconstpointer data)
 {
     guchar *big = g_malloc0(PHOTOS_IMAGE_MAX + 1);
     step empty = {"x", "", 0, FALSE, "", 0};
@@ -147,17 +150,16 @@ static void empty_and_oversized_images_and_bad_hashes_are_refused(
 
     g_assert_cmpint(testutil_store_write(f, put_only_txn, &empty, &empty.rc),
                     ==, -EINVAL);
-    g_assert_cmpint(testutil_store_write(f, put_only_txn, &over, &over.rc),
-                    ==, -EINVAL);
+    g_assert_cmpint(testutil_store_write(f, put_only_txn, &over, &over.rc), ==,
+                    -EINVAL);
     g_assert_cmpint(get(f, "../../etc/passwd", &p), ==, -EINVAL);
-    g_assert_cmpint(
-        get(f, "0123456789ABCDEF0123456789ABCDEF01234567", &p), ==, -EINVAL);
+    g_assert_cmpint(get(f, "0123456789ABCDEF0123456789ABCDEF01234567", &p), ==,
+                    -EINVAL);
     g_assert_false(photos_hash_valid(NULL));
     g_free(big);
 }
 
-static void the_type_is_told_by_the_first_bytes(fixture *f,
-                                                gconstpointer data)
+static void the_type_is_told_by_the_first_bytes(fixture *f, gconstpointer data)
 {
     static const struct {
         const char *bytes;
@@ -179,8 +181,9 @@ static void the_type_is_told_by_the_first_bytes(fixture *f,
             cases[i].type);
 }
 
-static void a_record_this_build_cannot_decode_is_not_found_for_counting(
-    fixture *f, gconstpointer data)
+static void
+a_record_this_build_cannot_decode_is_not_found_for_counting(fixture *f,
+                                                            gconstpointer data)
 {
     static const char key[] = "0123456789abcdef0123456789abcdef01234567";
     avatars_photo *p = NULL;

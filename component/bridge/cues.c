@@ -20,8 +20,8 @@ static const struct {
     const char *name;
     int state;
 } states[] = {
-    {"active", CUES_ACTIVE},   {"inactive", CUES_ACTIVE},
-    {"gone", CUES_ACTIVE},     {"paused", CUES_PAUSED},
+    {"active", CUES_ACTIVE},       {"inactive", CUES_ACTIVE},
+    {"gone", CUES_ACTIVE},         {"paused", CUES_PAUSED},
     {"composing", CUES_COMPOSING},
 };
 
@@ -204,8 +204,9 @@ void cues_on_attention(bridge *b, bacct *a, GVariant *body)
     if (bucket_take(k, rate, 1, now))
         muc_legacy_signal(b->m, b->up, a->group, bare, NULL, &why);
     else
-        log_debug(LOG_BRIDGE, "account %s: a second buzz within a minute "
-                              "dropped",
+        log_debug(LOG_BRIDGE,
+                  "account %s: a second buzz within a minute "
+                  "dropped",
                   a->name);
     g_free(bare);
 }
@@ -223,12 +224,12 @@ static void flush(send_args *s)
 {
     if (!s->to->len)
         return;
-    legacy_send(s->b->lg, s->a->name, PROTO_SEND_TYPING,
-                g_variant_new("(s@ass)", s->a->name,
-                              g_variant_new_strv(
-                                  (const char *const *)s->to->pdata,
-                                  (gssize)s->to->len),
-                              s->state));
+    legacy_send(
+        s->b->lg, s->a->name, PROTO_SEND_TYPING,
+        g_variant_new("(s@ass)", s->a->name,
+                      g_variant_new_strv((const char *const *)s->to->pdata,
+                                         (gssize)s->to->len),
+                      s->state));
     g_ptr_array_set_size(s->to, 0);
 }
 
@@ -292,8 +293,8 @@ static void arm(bridge *b, bacct *a)
         c->timer = 0;
     }
     if (next)
-        c->timer = g_timeout_add((guint)MAX((next - now + 999) / 1000, 1),
-                                 pace_cb, a);
+        c->timer =
+            g_timeout_add((guint)MAX((next - now + 999) / 1000, 1), pace_cb, a);
 }
 
 static void note_typing(bridge *b, bacct *a, void *data)

@@ -25,9 +25,9 @@
 /* The group's typing as a bot shows it: the state last sent and when, and
  * who is typing. Zeroed, then cues_pace_init. */
 typedef struct cues_pace {
-    int sent;         /* CUES_ACTIVE, CUES_PAUSED, CUES_COMPOSING */
-    gint64 sent_at;   /* monotonic µs of the last update, 0 never */
-    GHashTable *who;  /* typist's bare JID -> struct typist (owned) */
+    int sent;        /* CUES_ACTIVE, CUES_PAUSED, CUES_COMPOSING */
+    gint64 sent_at;  /* monotonic µs of the last update, 0 never */
+    GHashTable *who; /* typist's bare JID -> struct typist (owned) */
 } cues_pace;
 
 enum { CUES_ACTIVE, CUES_PAUSED, CUES_COMPOSING };

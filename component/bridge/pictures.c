@@ -51,8 +51,9 @@ void pictures_on_icon(bridge *b, bacct *a, GVariant *body)
      * picture is bounded as the room's avatar is ([limits] avatar_size,
      * bytes of base64); a bigger one is not shown, as if they had none. */
     if (ia.len && (ia.len + 2) / 3 * 4 > b->cfg->avatar_size) {
-        log_debug(LOG_BRIDGE, "account %s: a member's picture of %zu bytes "
-                              "is over [limits] avatar_size",
+        log_debug(LOG_BRIDGE,
+                  "account %s: a member's picture of %zu bytes "
+                  "is over [limits] avatar_size",
                   a->name, ia.len);
         ia.len = 0;
     }
@@ -62,8 +63,8 @@ void pictures_on_icon(bridge *b, bacct *a, GVariant *body)
         goto leave; /* the same picture again */
     if (!bridge_write(b, icon_txn, &ia, "member picture"))
         goto leave;
-    log_debug(LOG_BRIDGE, "account %s: a member's picture (%zu bytes)",
-              a->name, ia.len);
+    log_debug(LOG_BRIDGE, "account %s: a member's picture (%zu bytes)", a->name,
+              ia.len);
     /* In the room: their presence again, with the new hash. */
     contacts_enter(b, a, ia.m);
 leave:
@@ -89,19 +90,20 @@ void pictures_set_icon(bridge *b, bacct *a, void *removal)
     rc = avatars_get(txn, b->st, a->group, &p);
     store_read_end(txn);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        log_warning(LOG_BRIDGE, "account %s: the group's avatar cannot be "
-                                "read (%s)",
+        log_warning(LOG_BRIDGE,
+                    "account %s: the group's avatar cannot be "
+                    "read (%s)",
                     a->name, mdb_strerror(rc));
     if (p)
         data = g_bytes_get_data(p->data, &len);
     /* No avatar: said only when one was removed, so that a bot's own
      * picture is not cleared (nor republished) at every sign-on. */
     if (a->up && len <= PROTO_ICON_MAX && (len || removal))
-        legacy_send(b->lg, a->name, PROTO_SET_ICON,
-                    g_variant_new("(s@ay)", a->name,
-                                  g_variant_new_fixed_array(
-                                      G_VARIANT_TYPE_BYTE, data ? data : "",
-                                      len, 1)));
+        legacy_send(
+            b->lg, a->name, PROTO_SET_ICON,
+            g_variant_new("(s@ay)", a->name,
+                          g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
+                                                    data ? data : "", len, 1)));
     avatars_photo_free(p);
 }
 

@@ -34,11 +34,11 @@ static void on_icon_changed(PurpleBuddy *buddy, gpointer data)
     }
     handle = bot_norm(b, purple_buddy_get_name(buddy));
     g_info("picture of %s: %zu bytes", handle, len);
-    bot_send(b, PROTO_BUDDY_ICON,
-             g_variant_new("(sss@ay)", b->name, handle, sum ? sum : "",
-                           g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
-                                                     bytes ? bytes : "", len,
-                                                     1)));
+    bot_send(
+        b, PROTO_BUDDY_ICON,
+        g_variant_new("(sss@ay)", b->name, handle, sum ? sum : "",
+                      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
+                                                bytes ? bytes : "", len, 1)));
     g_free(handle);
 }
 

@@ -63,8 +63,7 @@ static void on_attention(PurpleAccount *acct, const char *who,
     bot *b = data;
     char *handle;
 
-    if (acct != b->acct || b->quitting || !who || !*who ||
-        bot_is_self(b, who))
+    if (acct != b->acct || b->quitting || !who || !*who || bot_is_self(b, who))
         return;
     handle = bot_norm(b, who);
     g_info("attention from %s", handle);
@@ -114,12 +113,11 @@ void typing_init(bot *b)
     void *conv = purple_conversations_get_handle();
 
     if (!said_once)
-        said_once = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                          NULL);
+        said_once =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     purple_signal_connect(conv, "buddy-typing", b, PURPLE_CALLBACK(on_typing),
                           b);
-    purple_signal_connect(conv, "buddy-typed", b, PURPLE_CALLBACK(on_typed),
-                          b);
+    purple_signal_connect(conv, "buddy-typed", b, PURPLE_CALLBACK(on_typed), b);
     purple_signal_connect(conv, "buddy-typing-stopped", b,
                           PURPLE_CALLBACK(on_stopped), b);
     purple_signal_connect(conv, "got-attention", b,
