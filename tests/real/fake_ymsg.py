@@ -231,6 +231,7 @@ class Account:
         self.offline = []     # (from, text, time)
         self.pending_adds = []  # (adder, text) while offline
         self.issued = set()   # (Y value, T value) pairs given in LIST
+        self.last_issued = None  # the pair of the last LIST
         self.picture = None   # bytes, once uploaded
         self.pic_checksum = None  # str, once the client said it
         self.last_live = None  # monotonic time a session of it was live
@@ -509,6 +510,7 @@ class FakeYmsg:
         y = "v=1&n=&l=%s&p=&r=&lg=&intl=&np=" % token[:5]
         t = "z=%s&a=&sk=%s&ks=%s&kt=&ku=&d=%s" % ((token,) * 4)
         a.issued.add((y, t))
+        a.last_issued = (y, t)
         return [("59", "Y\t" + y + tail), ("59", "T\t" + t + tail),
                 ("59", "C\tmg=1")]
 

@@ -27,6 +27,7 @@ interval PINGCONF gives; the bot's worker killed (SIGKILL) comes back
 within 45 s sending the Y and T cookies it was given (kept in
 accounts.xml in the worker's directory, in no log), is let in by a server
 that leaves a cookie-less second login hanging, and relays both ways
+again; the same after imgroups itself is killed (SIGKILL) and started
 again; carol logging off takes her occupant out.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
@@ -95,6 +96,8 @@ class Run(BridgeRun):
         "the bot pings the server at the PINGCONF interval",
         "the bot's worker killed: back within 45 s with its cookies "
         "replayed, relaying both ways",
+        "imgroups killed and started again: the bot back within 45 s with "
+        "its cookies replayed, carol's line in the room",
         "carol logs off -> her occupant leaves",
         "imgroups stops on SIGTERM with status 0"]
 
@@ -161,7 +164,7 @@ class Run(BridgeRun):
                  self.alice_types, self.carol_buzzes, self.carol_picture,
                  self.big_picture, self.outage,
                  self.offline_message, self.pings, self.cookies_replayed,
-                 self.logoff]
+                 self.core_killed, self.logoff]
         for i, fn in enumerate(steps):
             await self.step(self.NAMES[5 + i], fn())
 
@@ -370,16 +373,51 @@ class Run(BridgeRun):
             got[letter.upper()] = html.unescape(m.group(1))
         return got
 
+    async def kept_cookies(self):
+        """The Y and T values in accounts.xml once they are ones the server
+        gave at the bot's last login (libpurple saves the file within 5 s
+        of a change: the state waited on is the file)."""
+        last = self.fake.call(lambda: self.fake.accounts[BOT].last_issued)
+        await self.until(lambda: self.stored_cookies() and (
+            self.stored_cookies()["Y"], self.stored_cookies()["T"]) == last,
+            "the bot's last cookies in accounts.xml", 30)
+        return self.stored_cookies()
+
+    def replayed(self, logins, kept, took):
+        """Fails unless the first login after logins AUTHRESPs sent kept
+        and nothing of the bot's was left hanging, within 45 s."""
+        self.tap.diag("back %.1f s after the kill" % took)
+        resp = self.fake.seen(BOT, ">>>", "AUTHRESP")[logins:]
+        sent = [dict(c for c in (fake_ymsg.parse_cookie(v) for k, v in e[4]
+                                 if k == 59) if c) for e in resp]
+        if not sent or sent[0] != kept:
+            raise Fail("the first login after the kill did not send the "
+                       "stored cookies: %r" % [sorted(x) for x in sent])
+        if took > 45:
+            raise Fail("back only %.1f s after the kill" % took)
+        hung = [u for u in self.fake.unanswered if u[0] == BOT]
+        if hung:
+            raise Fail("%d logins of the bot left hanging" % len(hung))
+
+    def in_no_log(self, kept):
+        """Session credentials: in accounts.xml, in no other file (the
+        logs are at debug level)."""
+        for d, _dirs, files in os.walk(self.tmp):
+            for name in files:
+                if name == "accounts.xml":
+                    continue
+                try:
+                    with open(os.path.join(d, name), "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                for v in kept.values():
+                    if v.encode() in data:
+                        raise Fail("a cookie value is in %s" % name)
+
     async def cookies_replayed(self):
         a, ig = self.x["alice"], self.ig
-        issued = self.fake.call(
-            lambda: set(self.fake.accounts[BOT].issued))
-        # libpurple saves accounts.xml within 5 s of a change: the state
-        # waited on is the file holding cookies the server gave
-        await self.until(lambda: self.stored_cookies() and (
-            self.stored_cookies()["Y"], self.stored_cookies()["T"])
-            in issued, "the bot's cookies in accounts.xml", 30)
-        kept = self.stored_cookies()
+        kept = await self.kept_cookies()
         logins = len(self.fake.seen(BOT, ">>>", "AUTHRESP"))
         mark = ig.log_mark()
         kids = [p for p in children(ig.pid)
@@ -393,19 +431,7 @@ class Run(BridgeRun):
             None, ig.wait_log, r"killed by signal 9", 15, mark)
         await self.loop.run_in_executor(
             None, ig.wait_log, r"account lobby-yahoo is online", 45, mark)
-        took = self.loop.time() - t0
-        self.tap.diag("back %.1f s after the kill" % took)
-        resp = self.fake.seen(BOT, ">>>", "AUTHRESP")[logins:]
-        sent = [dict(c for c in (fake_ymsg.parse_cookie(v) for k, v in e[4]
-                                 if k == 59) if c) for e in resp]
-        if not sent or sent[0] != kept:
-            raise Fail("the first login after the kill did not send the "
-                       "stored cookies: %r" % [sorted(x) for x in sent])
-        if took > 45:
-            raise Fail("back only %.1f s after the kill" % took)
-        hung = [u for u in self.fake.unanswered if u[0] == BOT]
-        if hung:
-            raise Fail("%d logins of the bot left hanging" % len(hung))
+        self.replayed(logins, kept, self.loop.time() - t0)
         await a.wait(presence_from(LOBBY + "/carol"), "carol back", 30)
         self.carol.message(BOT, "after the kill")
         await a.wait(occupant_said(LOBBY, "carol", "after the kill"),
@@ -415,19 +441,36 @@ class Run(BridgeRun):
         await self.carol.wait_message(BOT, lambda s: s == "<alice> welcome "
                                       "back", "alice's line after the kill",
                                       30)
-        # session credentials: in accounts.xml, in no log
-        for d, _dirs, files in os.walk(self.tmp):
-            for name in files:
-                if name == "accounts.xml":
-                    continue
-                try:
-                    with open(os.path.join(d, name), "rb") as f:
-                        data = f.read()
-                except OSError:
-                    continue
-                for v in kept.values():
-                    if v.encode() in data:
-                        raise Fail("a cookie value is in %s" % name)
+        self.in_no_log(kept)
+
+    async def core_killed(self):
+        ig = self.ig
+        kept = await self.kept_cookies()
+        logins = len(self.fake.seen(BOT, ">>>", "AUTHRESP"))
+        t0 = self.loop.time()
+        os.kill(ig.pid, signal.SIGKILL)
+        await self.loop.run_in_executor(None, ig.proc.wait)
+        # the worker notices its core is gone and leaves on its own
+        await self.until(lambda: not self.fake.online(BOT),
+                         "the bot's session closed", 15)
+        ig._finish()
+        mark = ig.log_mark()
+        await self.loop.run_in_executor(None, ig.start)
+        await self.loop.run_in_executor(
+            None, ig.wait_log, r"account lobby-yahoo is online", 45, mark)
+        self.replayed(logins, kept, self.loop.time() - t0)
+        # a restarted imgroups knows no occupant: alice joins again
+        a = self.x["alice"]
+        a.forget()
+        a.send("<presence to='%s/alice'><x xmlns='http://jabber.org/"
+               "protocol/muc'/></presence>" % LOBBY)
+        await a.wait(presence_from(LOBBY + "/alice"), "alice in the room",
+                     30)
+        await a.wait(presence_from(LOBBY + "/carol"), "carol back", 30)
+        self.carol.message(BOT, "after the restart")
+        await a.wait(occupant_said(LOBBY, "carol", "after the restart"),
+                     "carol's line after the restart", 30)
+        self.in_no_log(kept)
 
     async def logoff(self):
         await self.carol.quit()
