@@ -10,7 +10,8 @@ The bot sits in one multi-party switchboard: it calls carol in when she
 comes online and dora when she does (one session, both occupants alice
 sees); carol's line is said in the room and dora has it from the server;
 alice's line reaches both as `<alice> text`, and one over the 1664-byte
-limit arrives whole; carol's typing and nudge reach the plugin; dora
+limit arrives whole; an IRC channel in chat mode on the same group (ngircd)
+has carol's line as `<carol> text`, and dave's line there reaches carol; carol's typing and nudge reach the plugin; dora
 leaving (OUT) is her occupant leaving; the server idling the switchboard
 makes both leave, and alice's next line opens a new one that calls them
 back; carol opening a switchboard of her own to the bot is heard in the
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    from ircclient import IrcClient  # noqa: E402
     from tap import Abort  # noqa: E402
     from xmppclient import Fail, body, kind, presence_from  # noqa: E402
     from xmppclient import occupant_said as groupchat  # noqa: E402
@@ -47,9 +49,11 @@ WATCHDOG = 300
 class Run(BridgeRun):
     SLUG = "msn-chat"
     NAMES = [
-        "prosody starts", "the stand-in MSN server starts",
+        "prosody starts", "ngircd starts, dave opens #lobby",
+        "the stand-in MSN server starts",
         "--check-config accepts an MSN account in chat mode",
-        "imgroups starts, the MSN bot logs in and is in its group chat",
+        "imgroups starts, the MSN bot logs in and is in its group chat, the "
+        "IRC bot in #lobby",
         "alice joins the room",
         "carol comes online: the bot calls her into its switchboard, and "
         "she is an occupant",
@@ -57,6 +61,8 @@ class Run(BridgeRun):
         "carol's line is said in the room, and dora has it",
         "alice's line reaches carol and dora as <alice> text",
         "a line over 1664 bytes arrives whole, in several MSGs",
+        "#lobby on IRC, same group: carol's line there as <carol> text, "
+        "dave's line at carol as <ircdave> text",
         "carol's typing reaches the plugin",
         "carol's nudge reaches the plugin, and libpurple's line for it is "
         "not said in the room",
@@ -71,7 +77,8 @@ class Run(BridgeRun):
         self.tap.diag("temp dir %s" % self.tmp)
         self.check_start(self.NAMES[0],
                          lambda: self.start_prosody(["alice", "admin"]))
-        self.check_start(self.NAMES[1], self.start_fake)
+        self.check_start(self.NAMES[1], self.start_irc)
+        self.check_start(self.NAMES[2], self.start_fake)
         f = self.fake.server
         msn = {"protocol": "prpl-imgroups-msn",
                "option.server": "127.0.0.1",
@@ -80,15 +87,20 @@ class Run(BridgeRun):
                "username": BOT, "password": "botpw1", "group": "lobby",
                "mode": "chat", "chat": CHAT,
                "pace_burst": "50", "pace_rate": "50"}
-        self.ig = self.new_imgroups([("msn", msn)])
+        irc = {"protocol": "prpl-irc", "username": "chanbot@127.0.0.1",
+               "group": "lobby", "mode": "chat", "chat": "#lobby",
+               "option.port": str(self.irc.port), "pace_burst": "50",
+               "pace_rate": "50"}
+        self.ig = self.new_imgroups([("msn", msn), ("lobby-irc", irc)])
         ok, why = self.check_config()
-        self.tap.check(ok, self.NAMES[2], why)
+        self.tap.check(ok, self.NAMES[3], why)
 
         def start():
             self.ig.start()
             self.ig.wait_log(r"connected to", WAIT)
             self.ig.wait_log(r"account msn: in the legacy chat", 60)
-        self.check_start(self.NAMES[3], start)
+            self.ig.wait_log(r"account lobby-irc: in the legacy chat", 60)
+        self.check_start(self.NAMES[4], start)
         self.run(self.flows(), WATCHDOG - 60)
         rc = self.ig.stop()
         self.tap.check(rc == 0, self.NAMES[-1], "exit status %s" % rc)
@@ -102,6 +114,18 @@ class Run(BridgeRun):
         return (r.returncode == 0,
                 "status %d: %s%s" % (r.returncode, r.stdout, r.stderr))
 
+    def start_irc(self):
+        self.start_ngircd()
+        self.dave = IrcClient(self.irc.port, "ircdave")
+        self.irc_users.append(self.dave)
+
+        async def opens():
+            await self.dave.connect()
+            self.dave.send("JOIN #lobby")
+            await self.dave.wait(
+                lambda m: m[1] == "JOIN" and m[0] == "ircdave", "its JOIN")
+        self.run(opens(), 30)
+
     def start_fake(self):
         self.start_fake_msn(((BOT, "botpw1", "Lobby"),
                              (CAROL, "carolpw1", "Carol"),
@@ -111,18 +135,18 @@ class Run(BridgeRun):
 
     # --- the flows -------------------------------------------------------
     async def flows(self):
-        if not await self.step(self.NAMES[4], self.join_room("alice",
+        if not await self.step(self.NAMES[5], self.join_room("alice",
                                                              LOBBY)):
             raise Abort
-        if not await self.step(self.NAMES[5], self.carol_online()):
+        if not await self.step(self.NAMES[6], self.carol_online()):
             raise Abort
-        if not await self.step(self.NAMES[6], self.dora_online()):
+        if not await self.step(self.NAMES[7], self.dora_online()):
             raise Abort
         for i, fn in enumerate([self.carol_says, self.alice_says,
-                                self.long_line, self.typing, self.nudge,
-                                self.dora_leaves, self.idled,
-                                self.own_switchboard]):
-            await self.step(self.NAMES[7 + i], fn())
+                                self.long_line, self.irc_channel,
+                                self.typing, self.nudge, self.dora_leaves,
+                                self.idled, self.own_switchboard]):
+            await self.step(self.NAMES[8 + i], fn())
 
     async def wait_log(self, regex, timeout, since=0):
         return await self.loop.run_in_executor(
@@ -195,6 +219,16 @@ class Run(BridgeRun):
         if len(pieces) < 2 or any(len(p) > 1664 for p in pieces):
             raise Fail("%d pieces of %s bytes" % (len(pieces),
                                                   [len(p) for p in pieces]))
+
+    async def irc_channel(self):
+        await self.carol.say(BOT, "hello irc")
+        await self.dave.wait_privmsg(
+            "chanbot", lambda t: t == "<%s> hello irc" % self.carol_nick,
+            "carol's line in #lobby", 30, to="#lobby")
+        self.dave.privmsg("#lobby", "hi from irc")
+        await self.carol.wait(
+            lambda: "<ircdave> hi from irc" in self.carol.texts_from(BOT),
+            "dave's line at carol")
 
     async def typing(self):
         mark = self.ig.log_mark()
