@@ -266,8 +266,7 @@ int members_put(MDB_txn *txn, const store *s, const member_rec *m)
             goto leave;
     }
     rc = photo_moved(txn, s, old_photo,
-                     m->photo && photos_hash_valid(m->photo) ? m->photo
-                                                             : NULL);
+                     m->photo && photos_hash_valid(m->photo) ? m->photo : NULL);
     if (rc != 0)
         goto leave;
     rc = store_put_variant(txn, primary, pkey.b, pkey.len, members_encode(m));

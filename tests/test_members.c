@@ -191,8 +191,8 @@ static void put_then_get_round_trips_every_field(fixture *f, gconstpointer data)
         {"irc-bot", "bob", "lobby", NULL, NULL, FALSE, FALSE, 0, 0, NULL},
         {"x", "\x01\x7f\xff odd bytes", "café", "Zoë ☕", "", FALSE, TRUE,
          G_MININT64, G_MAXINT64, NULL},
-        {"ü-account", "名前@example", "g", "", "alias only", TRUE, FALSE, -1,
-         1, NULL},
+        {"ü-account", "名前@example", "g", "", "alias only", TRUE, FALSE, -1, 1,
+         NULL},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)

@@ -56,8 +56,8 @@ static void teardown(fixture *f, gconstpointer data)
  * xerr, the payload serialised in *out (g_free; NULL if none). What the
  * handler left for after its reply (the announcement) is dropped. */
 static enum xerr ask_nick(fixture *f, iq_fn fn, const char *type,
-                          const char *from, const char *nick,
-                          const char *inner, char **out)
+                          const char *from, const char *nick, const char *inner,
+                          char **out)
 {
     char *xml = g_strdup_printf("<iq type='%s' id='v'><vCard xmlns='" NS_VCARD
                                 "'>%s</vCard></iq>",
@@ -245,25 +245,25 @@ static void a_legacy_occupant_s_vcard_is_its_picture(fixture *f,
     bob->legacy_kind = 'i';
     ann = room_occ_add(f->r, "ann", "ann@example.org", "ann@example.org/a",
                        AFF_NONE, ROLE_PARTICIPANT, "1");
-    g_assert_cmpint(ask_nick(f, avatar_occupant_get, "get", GUEST, "bob", "",
-                             &out),
-                    ==, XERR_ITEM_NOT_FOUND);
+    g_assert_cmpint(
+        ask_nick(f, avatar_occupant_get, "get", GUEST, "bob", "", &out), ==,
+        XERR_ITEM_NOT_FOUND);
     bob->shown.has_vcard = TRUE;
     bob->shown.photo = g_strdup(hash);
-    g_assert_cmpint(ask_nick(f, avatar_occupant_get, "get", GUEST, "bob", "",
-                             &out),
-                    ==, XERR_NONE);
+    g_assert_cmpint(
+        ask_nick(f, avatar_occupant_get, "get", GUEST, "bob", "", &out), ==,
+        XERR_NONE);
     g_assert_cmpstr(out, ==,
                     "<vCard xmlns=\"vcard-temp\"><PHOTO><TYPE>image/png"
                     "</TYPE><BINVAL>iVBORw0KGgphYmM=</BINVAL></PHOTO>"
                     "</vCard>");
     g_free(out);
-    g_assert_cmpint(ask_nick(f, avatar_occupant_get, "get", GUEST, "ann", "",
-                             &out),
-                    ==, XERR_SERVICE_UNAVAILABLE);
-    g_assert_cmpint(ask_nick(f, avatar_occupant_get, "get", GUEST, "nobody",
-                             "", &out),
-                    ==, XERR_ITEM_NOT_FOUND);
+    g_assert_cmpint(
+        ask_nick(f, avatar_occupant_get, "get", GUEST, "ann", "", &out), ==,
+        XERR_SERVICE_UNAVAILABLE);
+    g_assert_cmpint(
+        ask_nick(f, avatar_occupant_get, "get", GUEST, "nobody", "", &out), ==,
+        XERR_ITEM_NOT_FOUND);
     (void)ann;
 }
 

@@ -167,14 +167,15 @@ static enum xerr enter_photo(fixture *f, const char *photo)
 {
     const char *why = NULL;
 
-    return muc_legacy_enter(f->m, f->up, "g", "bob@legacy.example", 'i',
-                            "acct", "h", "bob", NULL, photo, &why);
+    return muc_legacy_enter(f->m, f->up, "g", "bob@legacy.example", 'i', "acct",
+                            "h", "bob", NULL, photo, &why);
 }
 
 /* XEP-0153 §3.2: the hash in every presence; a new picture is announced,
  * the same one again is not. */
-static void a_member_s_picture_is_in_presence_and_a_new_one_announced(
-    fixture *f, gconstpointer d)
+static void
+a_member_s_picture_is_in_presence_and_a_new_one_announced(fixture *f,
+                                                          gconstpointer d)
 {
     static const char h1[] = "0123456789abcdef0123456789abcdef01234567",
                       h2[] = "76543210fedcba9876543210fedcba9876543210";
@@ -240,9 +241,9 @@ static void typing_and_buzzes_are_relayed_never_archived(fixture *f,
                     ==, XERR_NONE);
     g_assert_cmpuint(uplink_queued(f->up), >, before);
     before = uplink_queued(f->up);
-    g_assert_cmpint(muc_legacy_signal(f->m, f->up, "g", "bob@legacy.example",
-                                      NULL, &why),
-                    ==, XERR_NONE);
+    g_assert_cmpint(
+        muc_legacy_signal(f->m, f->up, "g", "bob@legacy.example", NULL, &why),
+        ==, XERR_NONE);
     g_assert_cmpuint(uplink_queued(f->up), >, before);
     g_assert_cmpuint(archived(f), ==, 0);
 }

@@ -65,19 +65,18 @@ static GVariant *sample(enum proto_type t)
         return g_variant_new("(ss)", "a", "alice");
     case PROTO_SEND_TYPING: {
         const char *const to[] = {"alice", "bob"};
-        return g_variant_new("(s@ass)", "a",
-                             g_variant_new_strv(to, G_N_ELEMENTS(to)),
-                             "paused");
+        return g_variant_new(
+            "(s@ass)", "a", g_variant_new_strv(to, G_N_ELEMENTS(to)), "paused");
     }
     case PROTO_BUDDY_ICON:
-        return g_variant_new("(sss@ay)", "a", "alice",
-                             "0123456789abcdef0123456789abcdef01234567",
-                             g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
-                                                       "\x89PNG", 4, 1));
+        return g_variant_new(
+            "(sss@ay)", "a", "alice",
+            "0123456789abcdef0123456789abcdef01234567",
+            g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, "\x89PNG", 4, 1));
     case PROTO_SET_ICON:
-        return g_variant_new("(s@ay)", "a",
-                             g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
-                                                       "GIF8", 4, 1));
+        return g_variant_new(
+            "(s@ay)", "a",
+            g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, "GIF8", 4, 1));
     default:
         g_assert_not_reached();
     }

@@ -218,18 +218,17 @@ int mydata_export(store *st, const mydata_person *p, guint skip,
             char *since = time_text(mem->since_us);
             char *seen =
                 mem->seen_us ? time_text(mem->seen_us) : g_strdup("never");
-            doc_add(&d, g_strdup_printf(
-                            "Membership: group %s through %s; nick %s; alias "
-                            "%s; member since %s; last seen %s (to within an "
-                            "hour); muted: %s; privacy notice given: %s; "
-                            "display picture: %s.",
-                            mem->group, mem->account,
-                            mem->nick ? mem->nick : "(none yet)",
-                            mem->alias ? mem->alias : "(none)", since, seen,
-                            mem->muted ? "yes" : "no",
-                            mem->welcomed ? "yes" : "no",
-                            mem->photo ? "kept, shown in the group"
-                                       : "none kept"));
+            doc_add(&d,
+                    g_strdup_printf(
+                        "Membership: group %s through %s; nick %s; alias "
+                        "%s; member since %s; last seen %s (to within an "
+                        "hour); muted: %s; privacy notice given: %s; "
+                        "display picture: %s.",
+                        mem->group, mem->account,
+                        mem->nick ? mem->nick : "(none yet)",
+                        mem->alias ? mem->alias : "(none)", since, seen,
+                        mem->muted ? "yes" : "no", mem->welcomed ? "yes" : "no",
+                        mem->photo ? "kept, shown in the group" : "none kept"));
             g_free(since);
             g_free(seen);
         } else if (rc == MDB_NOTFOUND) {

@@ -33,7 +33,7 @@ typedef struct bacct {
     GHashTable *entered;  /* member occupant's bare JID -> handle */
     bucket pace;          /* burst at once, then rate per second */
     guint rejoin_id;
-    struct cues *cues;    /* typing and buzzes (cues.c), owned */
+    struct cues *cues; /* typing and buzzes (cues.c), owned */
 } bacct;
 
 struct bridge {

@@ -270,8 +270,8 @@ enum xerr muc_say_live(muc *m, uplink *up, room *r, occ *o, const char *body,
 
 /* The bridge hears an XMPP occupant's chat state (a body alone says
  * "active": XEP-0085 §5.1, a message is sent when the user is active). */
-static void tell_typing(muc *m, const room *r, const occ *o,
-                        xmpp_stanza_t *st, gboolean body)
+static void tell_typing(muc *m, const room *r, const occ *o, xmpp_stanza_t *st,
+                        gboolean body)
 {
     xmpp_stanza_t *cs = xmpp_stanza_get_child_by_ns(st, NS_CHATSTATES);
     const char *state = cs ? xmpp_stanza_get_name(cs) : body ? "active" : NULL;

@@ -52,8 +52,7 @@ static gboolean same_show(const occ *o, const char *show, const char *photo)
 {
     return g_strcmp0(o->shown.show, show) == 0 &&
            (photo ? o->shown.has_vcard &&
-                        !g_strcmp0(o->shown.photo ? o->shown.photo : "",
-                                   photo)
+                        !g_strcmp0(o->shown.photo ? o->shown.photo : "", photo)
                   : !o->shown.has_vcard);
 }
 
@@ -66,8 +65,8 @@ static enum xerr legacy_nick(const char *in, char **out, const char **why)
 
 static enum xerr enter(muc *m, uplink *up, room *r, const char *bare, char kind,
                        const char *account, const char *handle,
-                       const char *nick, const char *show,
-                       const char *photo, const char **why)
+                       const char *nick, const char *show, const char *photo,
+                       const char **why)
 {
     static const int none[] = {0};
     occ *o, *holder;
