@@ -1167,6 +1167,10 @@ class P2pPeer:
                       (l.partition(":") for l in body.split("\r\n") if l))
         call_id = heads.get("call-id", "")
         branch = heads.get("via", "").partition("branch=")[2]
+        if lines[0].startswith("MSNSLP/1.0 603"):
+            self.c.declines.append(sender)
+            self.c.events.set()
+            return
         if not lines[0].startswith("INVITE"):
             return
         ctx = base64.b64decode(fields.get("context", "")).rstrip(b"\0")
@@ -1202,6 +1206,7 @@ class MsnClient:
         self.msnobjs = {}      # email -> their MSN object (ILN/NLN), text
         self.picture = None    # ours: set_picture()
         self.pictures = {}     # email -> their picture bytes: fetch_picture()
+        self.declines = []     # who answered our picture INVITE with 603
         self.p2p = P2pPeer(self)
         self.nudges = []       # senders of nudges, in order
         self.payloads = []     # (sender, raw payload bytes)
@@ -1372,13 +1377,19 @@ class MsnClient:
         picture of their MSN object; returns its bytes once whole and
         matching its SHA1D."""
         peer = peer.lower()
+        self.ask_picture(peer)
+        return await self.wait(lambda: self.pictures.get(peer),
+                               "the picture of %s" % peer, timeout)
+
+    def ask_picture(self, peer):
+        """Sends the INVITE for peer's picture (fetch_picture() without
+        waiting: a 603 lands in self.declines)."""
+        peer = peer.lower()
         obj = self.msnobjs.get(peer)
         if not obj or "SHA1D" not in obj:
             raise MsnFail("%s: no MSN object of %s" % (self.email, peer))
         self.pictures.pop(peer, None)
         self.p2p.invite(self._sb_of(peer), peer, obj)
-        return await self.wait(lambda: self.pictures.get(peer),
-                               "the picture of %s" % peer, timeout)
 
     async def add(self, email):
         """Adds email to FL and AL (as a real client does)."""

@@ -17,7 +17,8 @@ SHA1D, and alice sees it as carol's occupant's avatar (the XEP-0153 hash in
 her presence, the vCard on the occupant JID); carol going away and back
 with the same object fetches nothing again; the room's avatar, set by the
 admin, becomes the bot's picture (an MSN object in its CHG) which carol
-fetches from the bot; dora's picture over 256 KiB is not fetched.
+fetches from the bot (asking again at once gets 603); dora's picture
+over 256 KiB is not fetched.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir (fake_msn's traffic is in
 msn-trace.log there).
 """
@@ -74,7 +75,7 @@ class Run(BridgeRun):
         "the occupant's vCard holds carol's picture",
         "carol away and back with the same MSN object: nothing fetched again",
         "the room's avatar is the bot's picture: carol fetches it from the "
-        "bot",
+        "bot; asking again at once is declined (603)",
         "dora's picture over 256 KiB is not fetched",
         "imgroups stops on SIGTERM with status 0"]
 
@@ -204,6 +205,9 @@ class Run(BridgeRun):
         got = await c.fetch_picture(BOT)
         if got != ROOM_PIC:
             raise Fail("the bot served %d other bytes" % len(got))
+        # at once again: the bot serves one peer once a minute
+        c.ask_picture(BOT)
+        await c.wait(lambda: BOT in c.declines, "the bot's 603", 15)
 
     async def too_big(self):
         mark = self.ig.log_mark()

@@ -16,6 +16,10 @@
 
 #define SESSION_BODY_TYPE "application/x-msnmsgr-sessionreqbody"
 
+/* Our picture goes to one peer at most once in this many seconds. */
+#define SERVE_SECONDS 60
+#define SERVE_PEERS   1024
+
 /* One fetch of a contact's picture. */
 struct fetch {
     msn_session *s;
@@ -51,6 +55,7 @@ struct picture {
     gsize mine_len;
     char *mine_sha1d;
     char *mine_encoded; /* its MSN object, URL-encoded */
+    GHashTable *served; /* peer → when we last sent them our picture (µs) */
 };
 
 static struct picture *state(msn_session *s)
@@ -60,6 +65,8 @@ static struct picture *state(msn_session *s)
         s->pic->rand = g_rand_new();
         s->pic->next_id = g_rand_int_range(s->pic->rand, 1000, 1 << 30);
         g_queue_init(&s->pic->waiting);
+        s->pic->served =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         s->pic->partial =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     }
@@ -337,6 +344,24 @@ static char *branch_of(const p2p_slp *slp)
     return g_strdup(b ? b + strlen("branch=") : "");
 }
 
+/* Whether peer may have our picture now: once per SERVE_SECONDS each (a
+ * client keeps it by its SHA1D; an INVITE is small, the picture is not).
+ * The table is emptied past SERVE_PEERS entries. */
+static gboolean may_serve(struct picture *p, const char *peer)
+{
+    gint64 now = g_get_monotonic_time();
+    gint64 *last = g_hash_table_lookup(p->served, peer);
+
+    if (last && now - *last < SERVE_SECONDS * G_USEC_PER_SEC)
+        return FALSE;
+    if (g_hash_table_size(p->served) >= SERVE_PEERS)
+        g_hash_table_remove_all(p->served);
+    last = g_new(gint64, 1);
+    *last = now;
+    g_hash_table_replace(p->served, g_strdup(peer), last);
+    return TRUE;
+}
+
 static void serve(msn_session *s, const char *peer, const p2p_slp *slp)
 {
     struct picture *p = state(s);
@@ -362,7 +387,7 @@ static void serve(msn_session *s, const char *peer, const p2p_slp *slp)
     if (!call_id || !euf || g_ascii_strcasecmp(euf, P2P_EUF_PICTURE) != 0 ||
         !sid ||
         !g_ascii_string_to_unsigned(sid, 10, 1, G_MAXUINT32, &session, NULL) ||
-        !ours) {
+        !ours || !may_serve(p, peer)) {
         char *start = g_strdup_printf("MSNSLP/1.0 603 Decline");
 
         purple_debug_info("msn", "%s asked for something we do not serve\n",
@@ -389,6 +414,25 @@ leave:
 }
 
 /* ---- receiving --------------------------------------------------------- */
+
+static void partial_free(gpointer data)
+{
+    struct partial *part = data;
+
+    g_byte_array_free(part->bytes, TRUE);
+    g_free(part);
+}
+
+static void partials_drop(struct picture *p)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, p->partial);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        partial_free(value);
+    g_hash_table_remove_all(p->partial);
+}
 
 static struct fetch *fetch_by_call(msn_session *s, const char *peer,
                                    const char *call_id)
@@ -466,10 +510,12 @@ void picture_p2p_in(msn_session *s, const char *from, const char *dest,
     key = g_strdup_printf("%s %u", from, h.id);
     part = g_hash_table_lookup(p->partial, key);
     if (!part) {
-        if (h.offset != 0 || g_hash_table_size(p->partial) >= PICTURE_FETCHES) {
+        if (h.offset != 0) {
             g_free(key);
             return;
         }
+        if (g_hash_table_size(p->partial) >= PICTURE_FETCHES)
+            partials_drop(p); /* the oldest never ended: start afresh */
         part = g_new0(struct partial, 1);
         part->bytes = g_byte_array_new();
         part->total = h.total;
@@ -518,20 +564,10 @@ const char *picture_mine_encoded(msn_session *s)
     return s->pic ? s->pic->mine_encoded : NULL;
 }
 
-static void partial_free(gpointer data)
-{
-    struct partial *part = data;
-
-    g_byte_array_free(part->bytes, TRUE);
-    g_free(part);
-}
-
 void picture_free(msn_session *s)
 {
     struct picture *p = s->pic;
     struct wanted *w;
-    GHashTableIter it;
-    gpointer value;
 
     if (!p)
         return;
@@ -541,10 +577,9 @@ void picture_free(msn_session *s)
         g_free(w->text);
         g_free(w);
     }
-    g_hash_table_iter_init(&it, p->partial);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        partial_free(value);
+    partials_drop(p);
     g_hash_table_destroy(p->partial);
+    g_hash_table_destroy(p->served);
     g_rand_free(p->rand);
     g_free(p->mine);
     g_free(p->mine_sha1d);
