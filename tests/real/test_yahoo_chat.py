@@ -6,7 +6,10 @@ playing carol and dora, the bot's buddies, and erin, a stranger; the same
 group has an IRC bot in chat mode in #lobby on ngircd, where ircdave is.
 Prints TAP.
 
-    /usr/bin/python3 tests/real/test_yahoo_chat.py /path/to/imgroups /path/to/imgroups-purple
+    /usr/bin/python3 tests/real/test_yahoo_chat.py /path/to/imgroups /path/to/imgroups-purple [prosody|ejabberd]
+
+The group's side (alice, imgroups' component) is on Prosody, or on
+ejabberd.
 
 The bot opens its group's conference at login, inviting carol, who is
 online (0x18 CONFINVITE); she joins (0x19 CONFLOGON) and is an occupant
@@ -25,14 +28,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    import tap  # noqa: E402  (tests/tap.py, on the path bridgebase made)
     import fake_ymsg  # noqa: E402
     from fake_ymsg import FakeYmsg, YmsgClient, get  # noqa: E402
     from tap import Abort  # noqa: E402
     import servers  # noqa: E402
     from ircclient import IrcClient  # noqa: E402
-    from xmppclient import Fail, presence_from  # noqa: E402
+    from xmppclient import Client, Fail, presence_from  # noqa: E402
     from xmppclient import occupant_said as groupchat  # noqa: E402
 except ImportError as e:
     sys.stderr.write("test_yahoo_chat.py: %s (run it with /usr/bin/python3, "
@@ -48,7 +51,8 @@ WATCHDOG = 300
 class Run(BridgeRun):
     SLUG = "yahoo-chat"
     NAMES = [
-        "prosody starts", "the stand-in YMSG server starts, carol online",
+        "the XMPP server starts", "the stand-in YMSG server starts, carol "
+        "online",
         "ngircd starts, ircdave in #lobby",
         "imgroups starts, the Yahoo bot logs in and is in its conference, "
         "the IRC bot in #lobby",
@@ -66,6 +70,31 @@ class Run(BridgeRun):
         "carol logs off: her occupant leaves",
         "imgroups stops on SIGTERM with status 0"]
 
+    def __init__(self, binary, worker, host):
+        super().__init__(binary, worker)
+        self.host = host  # what serves alice and imgroups' component
+        self.ejabberd = None
+
+    def start_xmpp(self):
+        self.start_prosody(["alice"])
+        if self.host == "ejabberd":
+            self.ejabberd = servers.Ejabberd(self.tmp, COMPONENT, self.secret)
+            self.ejabberd.start()
+            self.ejabberd.register("alice", "alice-pw")
+            # imgroups (new_imgroups) links to the host's component port
+            self.prosody.component_port = self.ejabberd.component_port
+
+    async def login(self, *users):
+        server = self.ejabberd or self.prosody
+        for u in users:
+            self.x[u] = Client(self.loop, server.c2s_port, u, "localhost")
+            await self.x[u].login()
+
+    def cleanup(self):
+        super().cleanup()
+        if self.ejabberd:
+            self.ejabberd.stop()
+
     def start_fake(self):
         """The stand-in in self.fake (BridgeRun stops it at cleanup)."""
         self.fake = FakeYmsg(
@@ -82,8 +111,8 @@ class Run(BridgeRun):
         self.loop.run_until_complete(self.carol.login())
 
     def main(self):
-        self.tap.diag("temp dir %s" % self.tmp)
-        self.check_start(self.NAMES[0], lambda: self.start_prosody(["alice"]))
+        self.tap.diag("temp dir %s, the group on %s" % (self.tmp, self.host))
+        self.check_start(self.NAMES[0], self.start_xmpp)
         self.check_start(self.NAMES[1], self.start_fake)
         self.check_start(self.NAMES[2], self.start_irc)
         self.ig = self.new_imgroups([
@@ -242,4 +271,10 @@ class Run(BridgeRun):
 
 
 if __name__ == "__main__":
-    sys.exit(bridgebase.main(sys.argv, Run, WATCHDOG))
+    tap.usage(sys.argv, "/path/to/imgroups /path/to/imgroups-purple "
+              "[prosody|ejabberd]",
+              lambda a: len(a) == 2 or (len(a) == 3 and
+                                        a[2] in ("prosody", "ejabberd")))
+    sys.exit(tap.run(lambda: Run(sys.argv[1], sys.argv[2],
+                                 (sys.argv[3:] or ["prosody"])[0]),
+                     WATCHDOG))
