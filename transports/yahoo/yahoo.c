@@ -45,6 +45,7 @@
 #define PING_MAX_S      3600
 #define PING_MISSES     3
 #define LOGIN_TIMEOUT_S 30
+#define TYPING_REPEAT_S 5
 #define READ_SIZE       8192
 
 /* Our status ids, as libpurple and the bridge see them. */
@@ -1701,7 +1702,9 @@ static unsigned int yahoo_send_typing(PurpleConnection *gc, const char *who,
     ymsg_pkt_add_int(pkt, 13, state == PURPLE_TYPING ? 1 : 0);
     ymsg_pkt_add(pkt, 49, "TYPING");
     send_pkt(y, pkt);
-    return 0;
+    /* Yahoo clients let a typing notice lapse after a few seconds: asked
+     * again while it lasts (serv_send_typing's timeout). */
+    return state == PURPLE_TYPING ? TYPING_REPEAT_S : 0;
 }
 
 /* Buzzes a buddy: "<ding>" as a message, what Yahoo clients send. */
