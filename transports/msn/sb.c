@@ -35,6 +35,9 @@
 #define SETUP_SECONDS 60
 /* Switchboards reopened for messages a closed one still held. */
 #define MAX_RETRIES 2
+/* Switchboards open at once, at most, counting those invitations open. */
+#define SB_MAX 128
+
 /* How long a group chat switchboard we opened holds what it is to say
  * while the people it first called have not all come in (MSN clients
  * accept invitations at once): whoever comes later misses it. */
@@ -870,10 +873,20 @@ gboolean sb_on_xfr_error(msn_session *s, guint trid, int code)
 void sb_on_rng(msn_session *s, const char *sessid, const char *host, int port,
                const char *ticket, const char *caller)
 {
+    struct sb *sb;
+
+    /* Invitations are the server's (its users') to make: past SB_MAX open
+     * switchboards, more are not answered. */
+    if (g_list_length(s->sbs) >= SB_MAX) {
+        purple_debug_warning("msn",
+                             "%u switchboards open: an invitation "
+                             "is not answered\n",
+                             g_list_length(s->sbs));
+        return;
+    }
     /* In the group chat's time, a contact's invitation is to the chat;
      * anyone else's stays an IM (and is told where the chat is). */
-    struct sb *sb = sb_new(s, caller, groupchat_wants(s, caller));
-
+    sb = sb_new(s, caller, groupchat_wants(s, caller));
     purple_debug_info("msn", "%s invites us to a switchboard%s\n", sb->peer,
                       sb->chat ? " (the group chat)" : "");
     sb->answering = TRUE;
