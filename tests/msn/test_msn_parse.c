@@ -397,12 +397,30 @@ static void error_codes_have_texts_and_kinds(void)
     g_assert_cmpint(msnp_error_kind(201), ==, MSNP_ERROR_OTHER);
 }
 
+/* MSNP11's challenge hash with MSN Messenger 7.5's product id and key:
+ * the example every description of it gives (the first), and the vectors
+ * of Eclipse ECF's MSN library (ChallengeTest.java). */
+static const struct {
+    const char *challenge, *answer;
+} msnp11_vectors[] = {
+    {"22210219642164014968", "85ecb0db8f32113df79ce0892b9a102c"},
+    {"36819795137093047918", "e7ad3cb09d3e9e4e7c720175984809e9"},
+    {"21948129323261853323", "59bcf63ed21f44906c3d3e121ddbed65"},
+    {"41525959199453244913", "dcb8ff529e4dd12cc43389851128d2db"},
+    {"31744216663023315951", "d15553d0ea89c9f63bbb98a208fa4235"},
+    {"14494180082586329971", "4e11d4cd56a65bdf04f60aa133db7ebc"},
+};
+
 static void qry_answers_match_the_published_examples(void)
 {
     char out[33];
 
-    msnp_qry_answer(11, "22210219642164014968", out);
-    g_assert_cmpstr(out, ==, "85ecb0db8f32113df79ce0892b9a102c");
+    for (gsize i = 0; i < G_N_ELEMENTS(msnp11_vectors); i++) {
+        msnp_qry_answer(11, msnp11_vectors[i].challenge, out);
+        g_assert_cmpstr(out, ==, msnp11_vectors[i].answer);
+        msnp_qry_answer(12, msnp11_vectors[i].challenge, out);
+        g_assert_cmpstr(out, ==, msnp11_vectors[i].answer);
+    }
     msnp_qry_answer(8, "15570131571988941333", out);
     g_assert_cmpstr(out, ==, "8f2f5a91b72102cd28355e9fc9000d6e");
     g_assert_cmpstr(msnp_qry_product(12), ==, "PROD0090YUAUV{2B");
