@@ -205,6 +205,7 @@ class FakeMsn:
         self.nak_to = {}         # email -> MSGs to NAK: nak()
         self.locked_out = set()  # emails whose logins get 601: lock_out()
         self.issued = []         # every Passport ticket given, for tests
+        self.drop_after = set()  # emails dropped after a push: drop_after_push()
         self.refuse_cal = {}     # email -> CALs to refuse: refuse()
         self.all_conns = set()
 
@@ -269,6 +270,11 @@ class FakeMsn:
     def lock_out(self, email):
         """email's logins fail (601, server unavailable) until let_in()."""
         self.locked_out.add(email.lower())
+
+    def drop_after_push(self, email):
+        """email's NS connection closes right after the next list change
+        pushed to it (an authorization request it cannot answer)."""
+        self.drop_after.add(email.lower())
 
     def let_in(self, email):
         self.locked_out.discard(email.lower())
@@ -629,6 +635,15 @@ class FakeMsn:
         on's dialect."""
         if not on or on.closed:
             return
+        self.send_push(on, verb, lst, acct)
+        if on.email in self.drop_after:
+            self.drop_after.discard(on.email)
+            self.note("drop", on.email)
+            on.close()      # drop_after_push(): gone before any answer
+
+    @staticmethod
+    def send_push(on, verb, lst, acct):
+        """The push line itself, in on's dialect."""
         if on.version >= 10:
             on.send("%s 0 %s N=%s%s" % (
                 verb, lst, acct.email, " F=%s" % urllib.parse.quote(
