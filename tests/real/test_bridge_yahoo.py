@@ -28,7 +28,10 @@ within 45 s sending the Y and T cookies it was given (kept in
 accounts.xml in the worker's directory, in no log), is let in by a server
 that leaves a cookie-less second login hanging, and relays both ways
 again; the same after imgroups itself is killed (SIGKILL) and started
-again; carol logging off takes her occupant out.
+again; cookies the server no longer takes leave the next login
+unanswered, the plugin drops them after its 30 s login timeout and the
+login after, without them, gets in; carol logging off takes her occupant
+out.
 IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
@@ -98,6 +101,8 @@ class Run(BridgeRun):
         "replayed, relaying both ways",
         "imgroups killed and started again: the bot back within 45 s with "
         "its cookies replayed, carol's line in the room",
+        "cookies the server no longer takes: that login left unanswered, "
+        "the next one without them gets in",
         "carol logs off -> her occupant leaves",
         "imgroups stops on SIGTERM with status 0"]
 
@@ -164,7 +169,7 @@ class Run(BridgeRun):
                  self.alice_types, self.carol_buzzes, self.carol_picture,
                  self.big_picture, self.outage,
                  self.offline_message, self.pings, self.cookies_replayed,
-                 self.core_killed, self.logoff]
+                 self.core_killed, self.stale_cookies, self.logoff]
         for i, fn in enumerate(steps):
             await self.step(self.NAMES[5 + i], fn())
 
@@ -471,6 +476,35 @@ class Run(BridgeRun):
         await a.wait(occupant_said(LOBBY, "carol", "after the restart"),
                      "carol's line after the restart", 30)
         self.in_no_log(kept)
+
+    async def stale_cookies(self):
+        ig, a = self.ig, self.x["alice"]
+
+        def forget():
+            # the server lost the cookies it gave (restored from an old
+            # state); a short window, so the test waits 30 s, not 60
+            self.fake.accounts[BOT].issued = {("v=stale", "z=stale")}
+            self.fake.cookie_window = 20
+        self.fake.call(forget)
+        hung = len([u for u in self.fake.unanswered if u[0] == BOT])
+        logins = len(self.fake.seen(BOT, ">>>", "AUTHRESP"))
+        mark = ig.log_mark()
+        self.fake.drop(BOT)
+        await self.loop.run_in_executor(
+            None, ig.wait_log, r"account lobby-yahoo is offline: The server "
+            "did not complete the login", 60, mark)
+        await self.loop.run_in_executor(
+            None, ig.wait_log, r"account lobby-yahoo is online", 60, mark)
+        now = [u for u in self.fake.unanswered if u[0] == BOT]
+        sent = [[k for k, v in e[4] if k == 59]
+                for e in self.fake.seen(BOT, ">>>", "AUTHRESP")[logins:]]
+        if len(now) != hung + 1 or not sent[0] or sent[-1]:
+            raise Fail("%d logins left hanging; key 59 per login: %r"
+                       % (len(now) - hung, sent))
+        await a.wait(presence_from(LOBBY + "/carol"), "carol back", 30)
+        self.carol.message(BOT, "after the stale cookies")
+        await a.wait(occupant_said(LOBBY, "carol", "after the stale cookies"),
+                     "carol's line after", 30)
 
     async def logoff(self):
         await self.carol.quit()
