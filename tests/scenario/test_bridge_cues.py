@@ -80,8 +80,12 @@ def member_buzzes():
       "batches, to the unmuted members only" % MEMBERS)
 def room_types():
     b, w = lobby()
+    # a command makes a member without a line for everyone (O(n), not
+    # O(n^2) deliveries)
     for i in range(MEMBERS):
-        w.said('m%d' % i, 'hi')
+        w.said('m%d' % i, '/help')
+        if i % 50 == 49:
+            b.barrier()  # each barrier waits 5 s at most (slow builds)
     w.said('m0', '/mute')
     w.send('buddy_presence', (ACCT, 'm1', 'm1', 'offline'))
     b.barrier()
