@@ -861,9 +861,12 @@ class FakeMsn:
                 urllib.parse.quote(self.accounts[c.email].name)))
 
     def blocks(self, owner, who):
-        """Whether owner has who on BL."""
+        """Whether owner has who on BL, or on neither AL nor BL with BLP
+        BL ("only the allow list may write")."""
         acct = self.accounts.get(owner)
-        return bool(acct and acct.lists.get(who, 0) & LISTS["BL"])
+        lists = acct.lists.get(who, 0) if acct else 0
+        return bool(acct and (lists & LISTS["BL"] or (
+            acct.blp == "BL" and not lists & LISTS["AL"])))
 
     @staticmethod
     def take(counts, email):

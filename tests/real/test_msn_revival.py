@@ -9,7 +9,9 @@ Issue 13, items 1-3 and the Passport ticket. The bot's address has
 capitals (ClubBot@Example.com, registered so): it logs in; a bot configured
 in another case than registered gets 911, an account error. Its group club
 is members-only. erin adds the bot while it is online: the request is
-refused without putting her on the block list, her message reaches the bot
+refused without putting her on the block list (and the bot, whose privacy
+said "only the allow list may write", has changed it to BLP AL), her
+message reaches the bot
 and she is told to ask an owner; after alice's member-add the bot has her
 on AL and FL and her line is said in club. frank adds the bot while it is
 offline (the server lists him with the pending flag 16): asked and refused
@@ -51,6 +53,7 @@ class Run(BridgeRun):
         "imgroups starts: the bot with a capitalised address logs in",
         "a bot configured in another case than registered: 911, an account "
         "error",
+        "the bot's privacy was BLP BL (only AL may write): it is AL now",
         "alice makes club members-only",
         "erin adds the bot while it is online: refused, not blocked",
         "erin writes: told to ask an owner",
@@ -96,7 +99,9 @@ class Run(BridgeRun):
         f = self.fake.server
 
         def old_block():
-            # gina added the bot long ago and an older plugin blocked her
+            # only its allow list could write to the bot; gina added it
+            # long ago and an older plugin blocked her
+            f.accounts[BOT.lower()].blp = "BL"
             f.accounts[BOT.lower()].lists[GINA] = BL | 8
             f.accounts[GINA].lists[BOT.lower()] = FL | AL
         self.fake.call(old_block)
@@ -150,13 +155,14 @@ class Run(BridgeRun):
     async def flows(self):
         self.people = {}
         await self.step(self.NAMES[3], self.wrong_case())
-        if not await self.step(self.NAMES[4], self.members_only()):
+        await self.step(self.NAMES[4], self.blp_al())
+        if not await self.step(self.NAMES[5], self.members_only()):
             raise Abort
         for i, fn in enumerate([self.erin_adds, self.erin_told,
                                 self.erin_heard, self.frank_adds,
                                 self.frank_told, self.frank_heard,
                                 self.gina_unblocked, self.no_ticket]):
-            await self.step(self.NAMES[5 + i], fn())
+            await self.step(self.NAMES[6 + i], fn())
 
     async def wrong_case(self):
         lines = await self.wait_log(r"account msn-case is offline: ", 60)
@@ -165,6 +171,11 @@ class Run(BridgeRun):
         if not any(w == "usr-case" for w, _ in
                    self.fake.call(lambda: list(self.fake.server.events))):
             raise Fail("the stand-in saw no USR in the wrong case")
+
+    async def blp_al(self):
+        await self.poll(
+            lambda: self.fake.server.accounts[BOT.lower()].blp == "AL",
+            "BLP AL")
 
     async def members_only(self):
         await self.join_room("alice", CLUB)
