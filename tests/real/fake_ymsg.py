@@ -45,8 +45,10 @@ the caller's loop.
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import struct
+import tempfile
 import threading
 import time
 import zlib
@@ -810,15 +812,45 @@ class YmsgFail(Exception):
     pass
 
 
-# Cookies the clients were given, by (host, port, lower-case id): a real
-# client keeps them on disk and sends them back at its next login.
-JAR = {}
+# Cookies the clients were given, by "host port lower-case-id": a real
+# client keeps them on disk and sends them back at its next login, so they
+# are kept in a file too (a second run of tests/real/legacy_chat.py as the
+# same user is let in).
+JAR_PATH = os.path.join(tempfile.gettempdir(),
+                        "fake-ymsg-cookies-%d.json" % os.getuid())
+JAR_MAX = 200
+
+
+def jar_get(host, port, yid):
+    try:
+        with open(JAR_PATH, encoding="utf-8") as f:
+            return json.load(f).get("%s %d %s" % (host, port, yid.lower()),
+                                    {})
+    except (OSError, ValueError):
+        return {}
+
+
+def jar_put(host, port, yid, cookies):
+    try:
+        with open(JAR_PATH, encoding="utf-8") as f:
+            jar = json.load(f)
+    except (OSError, ValueError):
+        jar = {}
+    key = "%s %d %s" % (host, port, yid.lower())
+    jar.pop(key, None)
+    jar[key] = cookies
+    # the newest JAR_MAX: every test run's server has ports of its own
+    jar = dict(list(jar.items())[-JAR_MAX:])
+    tmp = "%s.%d" % (JAR_PATH, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(jar, f)
+    os.replace(tmp, JAR_PATH)
 
 
 class YmsgClient:
     """A Yahoo user in the caller's asyncio loop: logs in, then records
     every packet received as (service, status, pairs). Cookies from LIST
-    are kept (JAR) and sent back at the next login of the same id."""
+    are kept (jar_put) and sent back at the next login of the same id."""
 
     def __init__(self, port, yid, password, host="127.0.0.1"):
         self.port = port
@@ -845,8 +877,7 @@ class YmsgClient:
         self.send(AUTH, 0, [(1, self.id)])
         p = await self.wait(lambda p: p[0] == AUTH, "the challenge", timeout)
         r6, r96 = auth_response(self.id, self.password, get(p[2], 94))
-        jar_key = (self.host, self.port, self.id.lower())
-        kept = JAR.get(jar_key, {})
+        kept = jar_get(self.host, self.port, self.id)
         self.send(AUTHRESP, 0, [(0, self.id), (6, r6), (96, r96),
                                 (2, self.id), (1, self.id),
                                 (135, "5, 5, 0, 1246")]
@@ -864,7 +895,7 @@ class YmsgClient:
                                if p[0] == LIST for k, v in p[2] if k == 59)
                    if c)
         if "Y" in got and "T" in got:
-            JAR[jar_key] = got
+            jar_put(self.host, self.port, self.id, got)
 
     async def pump(self):
         r = Reader()
@@ -973,7 +1004,7 @@ class YmsgClient:
         PICTURE_UPLOAD answer, then PICTURE_CHECKSUM to the buddies.
         Returns the checksum (zlib.crc32, where Yahoo clients hash their
         own way)."""
-        kept = JAR.get((self.host, self.port, self.id.lower()), {})
+        kept = jar_get(self.host, self.port, self.id)
         r, w = await asyncio.open_connection(self.host, http_port)
         w.write(b"POST /upload HTTP/1.0\r\nHost: %s:%d\r\n"
                 b"Cookie: Y=%s; T=%s\r\nContent-Length: %d\r\n\r\n"
