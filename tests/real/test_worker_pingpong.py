@@ -9,9 +9,11 @@ exactly the messages to their target, not the burst. TAP on stdout.
 """
 
 import os
+import re
 import shutil
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -46,6 +48,18 @@ def reports(w, ids, timeout):
     return out
 
 
+def wait_log(w, regex, timeout):
+    """Whether the worker's log gets a line matching regex within timeout
+    s (its log is a file: read again every 20 ms)."""
+    pat = re.compile(regex, re.M)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pat.search(w.log_text()):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 class Run:
     NAMES = [
         "the worker comes up through the counting relay and joins two "
@@ -61,6 +75,8 @@ class Run:
         "what alice got of the mixed burst: her lines once each, in order",
         "a burst after the refusals is delivered whole (no refusal carried "
         "over)",
+        "10 IMs in 10 turns, each handed over before the plugin writes, "
+        "are delivered with one PING for two of them at most",
     ]
     PLAN = len(NAMES)
 
@@ -164,6 +180,20 @@ class Run:
         got = reports(w, ids + [405], 20)
         self.check(got == {i: ("delivered",) for i in ids + [405]},
                    "got %r" % got)
+
+        # 4. the core paces a bot: a busy group's lines come one per turn.
+        # Those handed over before the plugin's next write share its PING.
+        before = self.proxy.pings
+        ids = list(range(500, 510))
+        handed = True
+        for i in ids:
+            w.wire.send("send_im", (i, ACCOUNT, "alice", "paced %d" % i))
+            handed = handed and wait_log(w, r"IM %d to alice sent in" % i, 10)
+        got = reports(w, ids, 20)
+        pings = self.proxy.pings - before
+        self.check(handed and got == {i: ("delivered",) for i in ids}
+                   and pings <= len(ids) // 2,
+                   "%d PINGs; got %r" % (pings, got))
 
     def cleanup(self):
         for c in self.clients:

@@ -14,15 +14,24 @@
  * gone, in between.
  *
  * IRC has no receipts, and libpurple's IRC plugin (2.14) does not even
- * write at once: it queues every line and writes the queue from a timer.
- * Behind the messages of a turn (a burst: what one read from the core
- * brought) the worker queues one "PING :imgroups-N" through the plugin's
- * irc_send(), N the burst's number. A server answers in order, so when
- * its PONG comes back (seen through "irc-receiving-text") the server has
- * taken every line before it, and has already answered any of them it
- * refused: 401 (no such nick), 403 (no such channel) or 404 (cannot send
- * to channel), naming the target. One round trip settles a whole burst,
- * not one per message.
+ * write at once: it queues every line (irc_send()) and writes the queue
+ * from a timer of its own, once a second (g_timeout_add_seconds(1), not
+ * through the UI's timeouts). Behind a burst of messages the worker
+ * queues one "PING :imgroups-N", N the burst's number. A server answers
+ * in order, so when its PONG comes back (seen through
+ * "irc-receiving-text") the server has taken every line before it, and
+ * has already answered any of them it refused: 401 (no such nick), 403
+ * (no such channel) or 404 (cannot send to channel), naming the target.
+ * One round trip settles a whole burst, not one per message.
+ *
+ * A burst is what the plugin writes in one go: the PING is queued when
+ * the plugin starts writing ("irc-sending-text" for its first line), at
+ * the tail of its queue, so it leaves in the same write behind every
+ * message queued since the last one, whatever the turns they came in
+ * (the core paces a bot, so a busy group's lines come one per turn). A
+ * plugin that writes nothing within PING_LATE_MS of a burst's first
+ * message (one that writes at once, as it is handed the lines) gets the
+ * PING then.
  *
  * Which message a refusal is about: everything of the bursts before has
  * been settled by their PONGs, so a refusal is about a line of the oldest
@@ -36,7 +45,8 @@
  * reports it available again. The plugin ignores a PONG whose text has no
  * space, as ours. A queue lost with its connection takes its PINGs along:
  * the core sends those messages again when the account is back. */
-#define IRC_TOKEN "imgroups-"
+#define IRC_TOKEN    "imgroups-"
+#define PING_LATE_MS 1500
 
 typedef int (*irc_send_fn)(void *irc_conn, const char *line);
 
@@ -45,8 +55,9 @@ typedef struct pingpong {
     irc_send_fn send_line; /* the IRC plugin's irc_send() */
     GQueue waits;          /* struct wait, oldest first */
     guint64 burst;         /* the number of the next PING */
+    guint open;            /* messages of the burst without their PING */
     PurpleConnection *gc;  /* where the open burst's lines went */
-    guint flush_id;        /* the idle that PINGs behind the open burst */
+    guint late_id;         /* the PING of a plugin that wrote nothing */
 } pingpong;
 
 struct wait {
@@ -144,6 +155,62 @@ static void on_receiving(PurpleConnection *gc, char **text, gpointer data)
     irc_reply_clear(&r);
 }
 
+/* Queues the open burst's PING behind everything queued so far. */
+static void ping(pingpong *pp)
+{
+    char *line;
+
+    if (pp->late_id)
+        g_source_remove(pp->late_id);
+    pp->late_id = 0;
+    if (!pp->open || !pp->gc || bot_live_gc(pp->b) != pp->gc)
+        return; /* a connection gone took those lines along (on_down) */
+    line = g_strdup_printf("PING :" IRC_TOKEN "%" G_GUINT64_FORMAT "\r\n",
+                           pp->burst);
+    pp->open = 0;
+    pp->burst++;
+    pp->send_line(purple_connection_get_protocol_data(pp->gc), line);
+    g_free(line);
+}
+
+/* The plugin writes a line: the open burst's PING joins this write. */
+static void on_sending(PurpleConnection *gc, char **text, gpointer data)
+{
+    pingpong *pp = data;
+
+    if (pp->open && gc == pp->gc && *text &&
+        !g_str_has_prefix(*text, "PING :" IRC_TOKEN))
+        ping(pp);
+}
+
+static gboolean ping_late(gpointer data)
+{
+    pingpong *pp = data;
+
+    pp->late_id = 0;
+    ping(pp);
+    return G_SOURCE_REMOVE;
+}
+
+/* Joins the open burst (see above). */
+static int pingpong_track(void *st, PurpleConnection *gc, guint64 id,
+                          const char *target, gboolean im)
+{
+    pingpong *pp = st;
+    struct wait *w = g_new0(struct wait, 1);
+
+    w->id = id;
+    w->burst = pp->burst;
+    w->target = g_strdup(target);
+    w->im = im;
+    g_queue_push_tail(&pp->waits, w);
+    pp->open++;
+    pp->gc = gc;
+    if (!pp->late_id)
+        pp->late_id = g_timeout_add(PING_LATE_MS, ping_late, pp);
+    return 0;
+}
+
 /* Hooks the IRC plugin's send queue (see above); without irc_send() in
  * the plugin, the next confirmer (plain) takes its deliveries. */
 static void *pingpong_start(bot *b, PurplePlugin *prpl)
@@ -166,47 +233,9 @@ static void *pingpong_start(bot *b, PurplePlugin *prpl)
     g_queue_init(&pp->waits);
     purple_signal_connect(prpl, "irc-receiving-text", b,
                           PURPLE_CALLBACK(on_receiving), pp);
+    purple_signal_connect(prpl, "irc-sending-text", b,
+                          PURPLE_CALLBACK(on_sending), pp);
     return pp;
-}
-
-/* The turn is over: one PING behind the lines of its messages. The
- * plugin writes its queue in order, so the PING leaves after them. A
- * connection gone in between took those lines along (on_down). */
-static gboolean flush(gpointer data)
-{
-    pingpong *pp = data;
-    char *line;
-
-    pp->flush_id = 0;
-    if (!pp->gc || bot_live_gc(pp->b) != pp->gc)
-        return G_SOURCE_REMOVE;
-    line = g_strdup_printf("PING :" IRC_TOKEN "%" G_GUINT64_FORMAT "\r\n",
-                           pp->burst);
-    pp->send_line(purple_connection_get_protocol_data(pp->gc), line);
-    g_free(line);
-    pp->burst++;
-    return G_SOURCE_REMOVE;
-}
-
-/* Joins the open burst; its PING is queued once the turn is over (an idle
- * of default priority runs after the sources of this turn, before the
- * next read). */
-static int pingpong_track(void *st, PurpleConnection *gc, guint64 id,
-                          const char *target, gboolean im)
-{
-    pingpong *pp = st;
-    struct wait *w = g_new0(struct wait, 1);
-
-    w->id = id;
-    w->burst = pp->burst;
-    w->target = g_strdup(target);
-    w->im = im;
-    g_queue_push_tail(&pp->waits, w);
-    pp->gc = gc;
-    if (!pp->flush_id)
-        pp->flush_id =
-            g_idle_add_full(G_PRIORITY_DEFAULT, flush, pp, NULL);
-    return 0;
 }
 
 /* What waited for a PONG went with the connection; the core sends it
@@ -216,9 +245,10 @@ static void pingpong_on_down(void *st)
     pingpong *pp = st;
 
     g_queue_clear_full(&pp->waits, wait_free);
-    if (pp->flush_id)
-        g_source_remove(pp->flush_id);
-    pp->flush_id = 0;
+    if (pp->late_id)
+        g_source_remove(pp->late_id);
+    pp->late_id = 0;
+    pp->open = 0;
     pp->gc = NULL;
     pp->burst++;
 }
@@ -234,8 +264,8 @@ static void pingpong_stop(void *st)
 {
     pingpong *pp = st;
 
-    if (pp->flush_id)
-        g_source_remove(pp->flush_id);
+    if (pp->late_id)
+        g_source_remove(pp->late_id);
     g_queue_clear_full(&pp->waits, wait_free);
     g_free(pp);
 }

@@ -1,7 +1,7 @@
 /* pingpong: the confirmer for libpurple's IRC plugin: one "PING
- * :imgroups-N" queued behind the lines of each turn's burst of messages,
- * whose PONG settles them all; lines the server refused (401, 403, 404)
- * make exactly their messages fail. */
+ * :imgroups-N" queued behind the lines of each burst of messages (what
+ * the plugin writes in one go), whose PONG settles them all; lines the
+ * server refused (401, 403, 404) make exactly their messages fail. */
 #ifndef IMGROUPS_PINGPONG_H
 #define IMGROUPS_PINGPONG_H
 
