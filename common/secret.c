@@ -25,9 +25,9 @@ static const struct {
     const char *before;
     const char *ends; /* any of these bytes, or the end of the text */
 } masked[] = {
-    {"from-PP='", "'"},       /* Passport 1.4's Authentication-Info */
-    {"TWN S ", " \r\n"},     /* MSN's USR with the ticket */
-    {"pwd=", ",'\" \r\n"},   /* Passport 1.4's Authorization */
+    {"from-PP='", "'"},    /* Passport 1.4's Authentication-Info */
+    {"TWN S ", " \r\n"},   /* MSN's USR with the ticket */
+    {"pwd=", ",'\" \r\n"}, /* Passport 1.4's Authorization */
 };
 
 char *secret_mask(const char *text)
