@@ -39,6 +39,7 @@ class BridgeRun:
         os.chmod(self.tmp, 0o755)
         self.secret = os.urandom(12).hex()
         self.prosody = self.irc = self.ig = None
+        self.ejabberd = None   # start_xmpp("ejabberd", …)
         self.fake = None       # fake_msn's server thread, when started
         self.x = {}
         self.irc_users = []
@@ -52,7 +53,7 @@ class BridgeRun:
                 asyncio.wait_for(self.close_all(), 30))
         except Exception:
             pass
-        for p in (self.ig, self.irc, self.prosody):
+        for p in (self.ig, self.irc, self.prosody, self.ejabberd):
             if p:
                 p.stop()
         if self.fake:
@@ -104,6 +105,18 @@ class BridgeRun:
         for u in users:
             user, _, host = u.partition("@")
             self.prosody.register(user, user + "-pw", host or None)
+
+    def start_xmpp(self, host, users):
+        """The group's XMPP side on host, "prosody" or "ejabberd": users
+        registered there, imgroups' component (new_imgroups) linked to it,
+        login() on it. Prosody starts either way (start_prosody)."""
+        self.start_prosody(users)
+        if host == "ejabberd":
+            self.ejabberd = servers.Ejabberd(self.tmp, COMPONENT, self.secret)
+            self.ejabberd.start()
+            for u in users:
+                self.ejabberd.register(u, u + "-pw")
+            self.prosody.component_port = self.ejabberd.component_port
 
     def start_ngircd(self):
         self.irc = servers.Ngircd(self.tmp)
@@ -162,7 +175,10 @@ class BridgeRun:
     async def login(self, *users):
         for u in users:
             user, _, host = u.partition("@")
-            self.x[user] = Client(self.loop, self.prosody.c2s_port, user,
+            # users on another host of Prosody's (extra_hosts) stay there
+            server = self.ejabberd if self.ejabberd and not host \
+                else self.prosody
+            self.x[user] = Client(self.loop, server.c2s_port, user,
                                   host or "localhost")
             await self.x[user].login()
 

@@ -1,17 +1,24 @@
 """Chat mode on MSN, for real: imgroups with its libpurple worker running
 the project's MSN plugin (prpl-imgroups-msn) in chat mode against
 fake_msn.py, the stand-in for a revival server (no real one can run here),
-a private Prosody, and small MSNP12 clients (fake_msn.MsnClient) playing
-carol and dora, the bot's contacts. Prints TAP.
+a private Prosody or ejabberd, and small MSNP12 clients
+(fake_msn.MsnClient) playing carol and dora, the bot's contacts. Prints
+TAP.
 
-    /usr/bin/python3 tests/real/test_msn_chat.py /path/to/imgroups /path/to/imgroups-purple
+    /usr/bin/python3 tests/real/test_msn_chat.py /path/to/imgroups \
+        /path/to/imgroups-purple [prosody|ejabberd]
+
+The group's side (alice, imgroups' component) is on Prosody (the default)
+or on ejabberd.
 
 The bot sits in one multi-party switchboard: it calls carol in when she
 comes online and dora when she does (one session, both occupants alice
-sees); carol's line is said in the room and dora has it from the server;
-alice's line reaches both as `<alice> text`, and one over the 1664-byte
-limit arrives whole; an IRC channel in chat mode on the same group (ngircd)
-has carol's line as `<carol> text`, and dave's line there reaches carol; carol's typing and nudge reach the plugin; dora
+sees, by their addresses' local parts); carol's line is said in the room
+and dora has it from the server; alice's line reaches both as `<alice>
+text`, and one over the 1664-byte limit arrives whole; an IRC channel in
+chat mode on the same group (ngircd) has carol's line as `<carol> text`,
+and dave's line there reaches carol; carol's typing and nudge reach the
+plugin (libpurple's "has nudged you" line is not said in the room); dora
 leaving (OUT) is her occupant leaving; the server idling the switchboard
 makes both leave, and alice's next line opens a new one that calls them
 back; carol opening a switchboard of her own to the bot is heard in the
@@ -27,8 +34,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    import tap  # noqa: E402  (tests/tap.py, on the path bridgebase made)
     from ircclient import IrcClient  # noqa: E402
     from tap import Abort  # noqa: E402
     from xmppclient import Fail, body, kind, presence_from  # noqa: E402
@@ -49,7 +56,7 @@ WATCHDOG = 300
 class Run(BridgeRun):
     SLUG = "msn-chat"
     NAMES = [
-        "prosody starts", "ngircd starts, dave opens #lobby",
+        "the XMPP server starts", "ngircd starts, dave opens #lobby",
         "the stand-in MSN server starts",
         "--check-config accepts an MSN account in chat mode",
         "imgroups starts, the MSN bot logs in and is in its group chat, the "
@@ -73,10 +80,14 @@ class Run(BridgeRun):
         "she is called into the bot's, which is the bot's only one",
         "imgroups stops on SIGTERM with status 0"]
 
+    def __init__(self, binary, worker, host):
+        super().__init__(binary, worker)
+        self.host = host
+
     def main(self):
-        self.tap.diag("temp dir %s" % self.tmp)
+        self.tap.diag("temp dir %s, the group on %s" % (self.tmp, self.host))
         self.check_start(self.NAMES[0],
-                         lambda: self.start_prosody(["alice", "admin"]))
+                         lambda: self.start_xmpp(self.host, ["alice"]))
         self.check_start(self.NAMES[1], self.start_irc)
         self.check_start(self.NAMES[2], self.start_fake)
         f = self.fake.server
@@ -296,4 +307,10 @@ class Run(BridgeRun):
 
 
 if __name__ == "__main__":
-    sys.exit(bridgebase.main(sys.argv, Run, WATCHDOG))
+    tap.usage(sys.argv, "/path/to/imgroups /path/to/imgroups-purple "
+              "[prosody|ejabberd]",
+              lambda a: len(a) == 2 or (len(a) == 3 and
+                                        a[2] in ("prosody", "ejabberd")))
+    sys.exit(tap.run(lambda: Run(sys.argv[1], sys.argv[2],
+                                 (sys.argv[3:] or ["prosody"])[0]),
+                     WATCHDOG))

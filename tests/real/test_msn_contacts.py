@@ -1,11 +1,14 @@
 """Typing, nudges and display pictures on MSN, for real: imgroups with its
-libpurple worker
-running the project's MSN plugin (prpl-imgroups-msn) in contacts mode
-against fake_msn.py, the stand-in for a revival server (no real one can
-run here), a private Prosody, and small MSNP12 clients (fake_msn.MsnClient)
-playing carol and dora. Prints TAP.
+libpurple worker running the project's MSN plugin (prpl-imgroups-msn) in
+contacts mode against fake_msn.py, the stand-in for a revival server (no
+real one can run here), a private Prosody or ejabberd, and small MSNP12
+clients (fake_msn.MsnClient) playing carol and dora. Prints TAP.
 
-    /usr/bin/python3 tests/real/test_msn_pictures.py /path/to/imgroups /path/to/imgroups-purple
+    /usr/bin/python3 tests/real/test_msn_contacts.py /path/to/imgroups \
+        /path/to/imgroups-purple [prosody|ejabberd]
+
+The group's side (alice, the admin, imgroups' component) is on Prosody (the
+default) or on ejabberd.
 
 carol, a member, types: alice sees `composing` from her occupant, then
 `active` once she stops; alice's `composing` reaches carol as MSN typing;
@@ -30,8 +33,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
+    import tap  # noqa: E402  (tests/tap.py, on the path bridgebase made)
     from tap import Abort  # noqa: E402
     from xmppclient import Fail, body, kind, show  # noqa: E402
 except ImportError as e:
@@ -63,7 +66,7 @@ def photo_of(el):
 class Run(BridgeRun):
     SLUG = "msn-contacts"
     NAMES = [
-        "prosody starts", "the stand-in MSN server starts",
+        "the XMPP server starts", "the stand-in MSN server starts",
         "imgroups starts, the MSN bot logs in",
         "alice and the admin join; carol's first line makes her a member",
         "carol types: composing from her occupant, active once she stops",
@@ -79,10 +82,14 @@ class Run(BridgeRun):
         "dora's picture over 256 KiB is not fetched",
         "imgroups stops on SIGTERM with status 0"]
 
+    def __init__(self, binary, worker, host):
+        super().__init__(binary, worker)
+        self.host = host
+
     def main(self):
-        self.tap.diag("temp dir %s" % self.tmp)
-        self.check_start(self.NAMES[0],
-                         lambda: self.start_prosody(["alice", "admin"]))
+        self.tap.diag("temp dir %s, the group on %s" % (self.tmp, self.host))
+        self.check_start(self.NAMES[0], lambda: self.start_xmpp(
+            self.host, ["alice", "admin"]))
         self.check_start(self.NAMES[1], self.start_fake)
         f = self.fake.server
         self.ig = self.new_imgroups([("msn", {
@@ -218,4 +225,10 @@ class Run(BridgeRun):
 
 
 if __name__ == "__main__":
-    sys.exit(bridgebase.main(sys.argv, Run, WATCHDOG))
+    tap.usage(sys.argv, "/path/to/imgroups /path/to/imgroups-purple "
+              "[prosody|ejabberd]",
+              lambda a: len(a) == 2 or (len(a) == 3 and
+                                        a[2] in ("prosody", "ejabberd")))
+    sys.exit(tap.run(lambda: Run(sys.argv[1], sys.argv[2],
+                                 (sys.argv[3:] or ["prosody"])[0]),
+                     WATCHDOG))
