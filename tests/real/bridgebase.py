@@ -301,3 +301,16 @@ def main(argv, run_class, watchdog):
     tap.usage(argv, "/path/to/imgroups /path/to/imgroups-purple",
               lambda a: len(a) == 2)
     return tap.run(lambda: run_class(argv[1], argv[2]), watchdog)
+
+
+def main_on_host(argv, run_class, watchdog):
+    """argv: [script, /path/to/imgroups, /path/to/imgroups-purple,
+    optionally prosody|ejabberd (prosody when absent)]; run_class takes
+    (binary, worker, host)."""
+    tap.usage(argv, "/path/to/imgroups /path/to/imgroups-purple "
+              "[prosody|ejabberd]",
+              lambda a: len(a) == 2 or (len(a) == 3 and
+                                        a[2] in ("prosody", "ejabberd")))
+    return tap.run(lambda: run_class(argv[1], argv[2],
+                                     (argv[3:] or ["prosody"])[0]),
+                   watchdog)

@@ -33,8 +33,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
+    import bridgebase  # noqa: E402
     from bridgebase import COMPONENT, WAIT, BridgeRun  # noqa: E402
-    import tap  # noqa: E402  (tests/tap.py, on the path bridgebase made)
     from tap import Abort  # noqa: E402
     from xmppclient import Fail, body, kind, show  # noqa: E402
 except ImportError as e:
@@ -225,10 +225,4 @@ class Run(BridgeRun):
 
 
 if __name__ == "__main__":
-    tap.usage(sys.argv, "/path/to/imgroups /path/to/imgroups-purple "
-              "[prosody|ejabberd]",
-              lambda a: len(a) == 2 or (len(a) == 3 and
-                                        a[2] in ("prosody", "ejabberd")))
-    sys.exit(tap.run(lambda: Run(sys.argv[1], sys.argv[2],
-                                 (sys.argv[3:] or ["prosody"])[0]),
-                     WATCHDOG))
+    sys.exit(bridgebase.main_on_host(sys.argv, Run, WATCHDOG))
