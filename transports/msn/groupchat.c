@@ -243,26 +243,25 @@ static void merge(msn_session *s)
     g_list_free(sbs);
 }
 
-void groupchat_on_ready(msn_session *s, struct sb *sb)
+gboolean groupchat_on_ready(msn_session *s, struct sb *sb)
 {
     GList *people;
 
-    if (!s->chat) {
-        sb_leave(sb); /* the chat was left meanwhile */
-        return;
-    }
+    if (!s->chat)
+        return FALSE; /* the chat was left meanwhile */
     if (!s->chat->main) {
         s->chat->main = sb;
         call_everyone(s, sb);
-        return;
+        return TRUE;
     }
     if (sb == s->chat->main)
-        return;
+        return TRUE;
     /* Another's switchboard: its people are called into the chat's. */
     people = sb_members(sb);
     for (GList *p = people; p; p = p->next)
         sb_invite(s->chat->main, p->data);
     g_list_free(people);
+    return TRUE;
 }
 
 void groupchat_adopt(msn_session *s, struct sb *sb)

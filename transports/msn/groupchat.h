@@ -43,8 +43,9 @@ gboolean groupchat_wants(msn_session *s, const char *caller);
 
 /* ---- from sb.c, for chat switchboards ---- */
 /* sb is open for messages: the chat's if it has none, else its people are
- * called into the chat's. */
-void groupchat_on_ready(msn_session *s, struct sb *sb);
+ * called into the chat's. FALSE when there is no chat any more: the caller
+ * leaves sb. */
+gboolean groupchat_on_ready(msn_session *s, struct sb *sb);
 /* A new chat switchboard for what a closed one held: it calls everyone. */
 void groupchat_adopt(msn_session *s, struct sb *sb);
 /* who came in (initial: was there before us) or left. */

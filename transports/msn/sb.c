@@ -337,7 +337,10 @@ static void ready(struct sb *sb)
     sb->setup_h = 0;
     if (sb->chat && !was) {
         call_invited(sb);
-        groupchat_on_ready(sb->s, sb);
+        if (!groupchat_on_ready(sb->s, sb)) {
+            sb_leave(sb); /* sb is gone */
+            return;
+        }
     }
     flush(sb);
 }
