@@ -1,9 +1,9 @@
 """The MSN plugin's paths the other tests leave alone, end to end:
 imgroups with its libpurple worker running prpl-imgroups-msn against
 fake_msn.py (a stand-in for a revival server: no real one can run here),
-a private Prosody, and fake_msn.MsnClient people. Prints TAP.
+a private Prosody or ejabberd, and fake_msn.MsnClient people. Prints TAP.
 
-    /usr/bin/python3 tests/real/test_msn_paths.py /path/to/imgroups /path/to/imgroups-purple
+    /usr/bin/python3 tests/real/test_msn_paths.py /path/to/imgroups /path/to/imgroups-purple [prosody|ejabberd]
 
 Issue 13, item 8. The stand-in sends CHL after every login and checks the
 QRY (MSNP11's challenge hash from MSNP11 on, MD5 before). A NAK for a line
@@ -61,7 +61,7 @@ DROPPED = r"paths: debug: purple: msn: giving up the connection"
 class Run(BridgeRun):
     SLUG = "msn-paths"
     NAMES = [
-        "prosody starts", "the stand-in MSN server starts, HTTPS too",
+        "the XMPP server starts", "the stand-in MSN server starts, HTTPS too",
         "imgroups starts, the bot logs in and answers the CHL",
         "alice joins; carol becomes a member",
         "NAK: the delivery fails, the line waits and reaches carol once",
@@ -77,11 +77,15 @@ class Run(BridgeRun):
         "imgroups stops on SIGTERM with status 0",
         "under AddressSanitizer: no leak report names the MSN plugin"]
 
+    def __init__(self, binary, worker, host):
+        super().__init__(binary, worker)
+        self.host = host
+
     def main(self):
-        self.tap.diag("temp dir %s" % self.tmp)
+        self.tap.diag("temp dir %s, the group on %s" % (self.tmp, self.host))
         self.carol = None
         self.check_start(self.NAMES[0],
-                         lambda: self.start_prosody(["alice"]))
+                         lambda: self.start_xmpp(self.host, ["alice"]))
         self.check_start(self.NAMES[1], self.start_fake)
         self.leak_check = "ASAN_OPTIONS" in os.environ
         if self.leak_check:
@@ -308,4 +312,4 @@ class Run(BridgeRun):
 
 
 if __name__ == "__main__":
-    sys.exit(bridgebase.main(sys.argv, Run, WATCHDOG))
+    sys.exit(bridgebase.main_on_host(sys.argv, Run, WATCHDOG))

@@ -1,9 +1,9 @@
 """What a real MSN revival server does that the first stand-in did not, end
 to end: imgroups with its libpurple worker running the project's MSN plugin
 against fake_msn.py (a stand-in: no real server can run here), a private
-Prosody, and fake_msn.MsnClient people. Prints TAP.
+Prosody or ejabberd, and fake_msn.MsnClient people. Prints TAP.
 
-    /usr/bin/python3 tests/real/test_msn_revival.py /path/to/imgroups /path/to/imgroups-purple
+    /usr/bin/python3 tests/real/test_msn_revival.py /path/to/imgroups /path/to/imgroups-purple [prosody|ejabberd]
 
 Issue 13, items 1-3 and the Passport ticket. The bot's address has
 capitals (ClubBot@Example.com, registered so): it logs in; a bot configured
@@ -49,7 +49,7 @@ WATCHDOG = 300
 class Run(BridgeRun):
     SLUG = "msn-revival"
     NAMES = [
-        "prosody starts", "the stand-in MSN server starts",
+        "the XMPP server starts", "the stand-in MSN server starts",
         "imgroups starts: the bot with a capitalised address logs in",
         "a bot configured in another case than registered: 911, an account "
         "error",
@@ -68,10 +68,14 @@ class Run(BridgeRun):
         "no ticket the server gave",
         "imgroups stops on SIGTERM with status 0"]
 
+    def __init__(self, binary, worker, host):
+        super().__init__(binary, worker)
+        self.host = host
+
     def main(self):
-        self.tap.diag("temp dir %s" % self.tmp)
+        self.tap.diag("temp dir %s, the group on %s" % (self.tmp, self.host))
         self.check_start(self.NAMES[0],
-                         lambda: self.start_prosody(["alice"]))
+                         lambda: self.start_xmpp(self.host, ["alice"]))
         self.check_start(self.NAMES[1], self.start_fake)
         msn = self.msn_options()
         self.ig = self.new_imgroups([
@@ -235,4 +239,4 @@ class Run(BridgeRun):
 
 
 if __name__ == "__main__":
-    sys.exit(bridgebase.main(sys.argv, Run, WATCHDOG))
+    sys.exit(bridgebase.main_on_host(sys.argv, Run, WATCHDOG))
