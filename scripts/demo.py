@@ -217,7 +217,8 @@ def imgroups(args, run, secret, xmpp, irc, msn, ymsg):
 
 GUIDE = """
 imgroups is running as %(comp)s, attached to a private Prosody.
-The group lobby has people on XMPP, IRC, MSN and Yahoo in one room.
+The group lobby is reachable from XMPP, IRC, MSN and Yahoo: people from
+each network meet in one room, as below.
 
 XMPP client (Gajim, Dino, Pidgin, profanity, ...):
   server 127.0.0.1 port %(c2s)d
