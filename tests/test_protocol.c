@@ -77,6 +77,15 @@ static GVariant *sample(enum proto_type t)
         return g_variant_new(
             "(s@ay)", "a",
             g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, "GIF8", 4, 1));
+    case PROTO_CHAT_TYPING:
+        return g_variant_new("(ssss)", "a", "#lobby", "alice", "composing");
+    case PROTO_CHAT_ATTENTION:
+        return g_variant_new("(sss)", "a", "#lobby", "alice");
+    case PROTO_CHAT_USER_ICON:
+        return g_variant_new(
+            "(ssss@ay)", "a", "#lobby", "alice",
+            "0123456789abcdef0123456789abcdef01234567",
+            g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, "\x89PNG", 4, 1));
     default:
         g_assert_not_reached();
     }

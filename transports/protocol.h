@@ -87,7 +87,17 @@
     X(PROTO_BUDDY_ICON, "buddy_icon", "(sssay)")                              \
     /* C>W (account, image): the bot's own picture (the group's avatar; no    \
      * bytes: none), at most PROTO_ICON_MAX bytes */                          \
-    X(PROTO_SET_ICON, "set_icon", "(say)")
+    X(PROTO_SET_ICON, "set_icon", "(say)")                                     \
+    /* W>C (account, chat, nick, state: composing|active): a chat              \
+     * participant's typing (libpurple's chat-buddy-flags, TYPING set or       \
+     * cleared) */                                                             \
+    X(PROTO_CHAT_TYPING, "chat_typing", "(ssss)")                              \
+    /* W>C (account, chat, nick): a chat participant asked for attention       \
+     * (purple_prpl_got_attention_in_chat) */                                  \
+    X(PROTO_CHAT_ATTENTION, "chat_attention", "(sss)")                         \
+    /* W>C (account, chat, nick, checksum, image): a chat participant's        \
+     * picture, as buddy_icon (on joining and on every change) */              \
+    X(PROTO_CHAT_USER_ICON, "chat_user_icon", "(ssssay)")
 
 enum proto_type {
 #define PROTO_ENUM(e, name, type) e,

@@ -242,6 +242,8 @@ static const struct {
     {PROTO_TYPING, cues_on_typing},
     {PROTO_ATTENTION, cues_on_attention},
     {PROTO_BUDDY_ICON, pictures_on_icon},
+    {PROTO_CHAT_TYPING, cues_on_chat_typing},
+    {PROTO_CHAT_ATTENTION, cues_on_chat_attention},
 };
 
 static void ev_turn(void (*fn)(void *), void *data, void *userdata)

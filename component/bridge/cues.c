@@ -1,5 +1,5 @@
-/* cues: typing and buzzes between a contacts-mode bot's members and the
- * room, and the pacing of the bot's typing (cues.h). */
+/* cues: typing and buzzes between a bot's members (or chat participants)
+ * and the room, and the pacing of the bot's typing (cues.h). */
 #include "cues.h"
 
 #include <string.h>
@@ -172,35 +172,42 @@ static char *in_room(bridge *b, bacct *a, const char *handle)
     return NULL;
 }
 
-void cues_on_typing(bridge *b, bacct *a, GVariant *body)
+/* The occupant of a's chat participant nick (chat mode), or NULL;
+ * borrowed from a->in_chat. */
+static const char *in_chat(bacct *a, const char *nick)
 {
-    const char *handle, *state, *why = NULL;
-    char *bare;
-    int s;
-
-    g_variant_get(body, "(&s&s&s)", NULL, &handle, &state);
-    s = state_of(state);
-    if (s < 0 || !(bare = in_room(b, a, handle)))
-        return;
-    muc_legacy_signal(b->m, b->up, a->group, bare, cues_state_name(s), &why);
-    g_free(bare);
+    return a->chat_mode && *nick ? g_hash_table_lookup(a->in_chat, nick)
+                                 : NULL;
 }
 
-void cues_on_attention(bridge *b, bacct *a, GVariant *body)
+/* bare's occupant shows state (a worker's typing state; anything else is
+ * ignored). */
+static void show_typing(bridge *b, bacct *a, const char *bare,
+                        const char *state)
 {
-    const char *handle, *why = NULL;
+    const char *why = NULL;
+    int s = state_of(state);
+
+    if (s >= 0 && bare)
+        muc_legacy_signal(b->m, b->up, a->group, bare, cues_state_name(s),
+                          &why);
+}
+
+/* who's buzz (a member's handle, a chat participant's nick), from bare's
+ * occupant. */
+static void buzz(bridge *b, bacct *a, const char *who, const char *bare)
+{
+    const char *why = NULL;
     const double rate = 1.0 / CUES_BUZZ_SECONDS;
     gint64 now = clock_now();
     bucket *k;
-    char *bare;
 
-    g_variant_get(body, "(&s&s)", NULL, &handle);
-    if (!(bare = in_room(b, a, handle)))
+    if (!bare)
         return;
     /* Issue 13, item 6: never more than one per member per minute. The
      * table is swept of full buckets past its size: bounded by the
      * members who buzzed within a minute. */
-    k = bucket_table_get(a->cues->buzz, handle, rate, 1, 1024, now);
+    k = bucket_table_get(a->cues->buzz, who, rate, 1, 1024, now);
     if (bucket_take(k, rate, 1, now))
         muc_legacy_signal(b->m, b->up, a->group, bare, NULL, &why);
     else
@@ -208,7 +215,44 @@ void cues_on_attention(bridge *b, bacct *a, GVariant *body)
                   "account %s: a second buzz within a minute "
                   "dropped",
                   a->name);
+}
+
+void cues_on_typing(bridge *b, bacct *a, GVariant *body)
+{
+    const char *handle, *state;
+    char *bare;
+
+    g_variant_get(body, "(&s&s&s)", NULL, &handle, &state);
+    bare = in_room(b, a, handle);
+    show_typing(b, a, bare, state);
     g_free(bare);
+}
+
+void cues_on_attention(bridge *b, bacct *a, GVariant *body)
+{
+    const char *handle;
+    char *bare;
+
+    g_variant_get(body, "(&s&s)", NULL, &handle);
+    bare = in_room(b, a, handle);
+    buzz(b, a, handle, bare);
+    g_free(bare);
+}
+
+void cues_on_chat_typing(bridge *b, bacct *a, GVariant *body)
+{
+    const char *nick, *state;
+
+    g_variant_get(body, "(&s&s&s&s)", NULL, NULL, &nick, &state);
+    show_typing(b, a, in_chat(a, nick), state);
+}
+
+void cues_on_chat_attention(bridge *b, bacct *a, GVariant *body)
+{
+    const char *nick;
+
+    g_variant_get(body, "(&s&s&s)", NULL, NULL, &nick);
+    buzz(b, a, nick, in_chat(a, nick));
 }
 
 /* ---- room to legacy ---- */

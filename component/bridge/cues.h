@@ -1,9 +1,11 @@
-/* cues: what is not said but shown, between a contacts-mode bot's members
- * and the room. A member's typing becomes XEP-0085 chat states from their
- * occupant, their buzz (MSN nudge, Yahoo buzz, XEP-0224) an attention
- * (one per member per minute); the XMPP occupants' chat states become the
- * bot's typing to the online, unmuted members, paced: one update per
- * account every CUES_PACE_US at most, whatever the number of typists. */
+/* cues: what is not said but shown, between a bot's members and the room.
+ * A member's typing becomes XEP-0085 chat states from their occupant,
+ * their buzz (MSN nudge, Yahoo buzz, XEP-0224) an attention (one per member
+ * per minute), and so do a chat-mode bot's chat participants'; the XMPP
+ * occupants' chat states become a contacts-mode bot's typing to the online,
+ * unmuted members, paced: one update per account every CUES_PACE_US at
+ * most, whatever the number of typists (libpurple 2 cannot type in a chat:
+ * chat-mode bots show none). */
 #ifndef IMGROUPS_CUES_H
 #define IMGROUPS_CUES_H
 
@@ -58,6 +60,11 @@ void cues_free(struct cues *c);
  * handle). */
 void cues_on_typing(bridge *b, bacct *a, GVariant *body);
 void cues_on_attention(bridge *b, bacct *a, GVariant *body);
+/* The same from a chat-mode bot's chat: chat_typing (account, chat, nick,
+ * state), chat_attention (account, chat, nick); a participant who is not
+ * an occupant is ignored. */
+void cues_on_chat_typing(bridge *b, bacct *a, GVariant *body);
+void cues_on_chat_attention(bridge *b, bacct *a, GVariant *body);
 
 /* The muc hook: an XMPP occupant of group is in state. */
 void cues_room_typing(const char *group, const char *bare, const char *state,

@@ -18,7 +18,8 @@ and dora has it from the server; alice's line reaches both as `<alice>
 text`, and one over the 1664-byte limit arrives whole; an IRC channel in
 chat mode on the same group (ngircd) has carol's line as `<carol> text`,
 and dave's line there reaches carol; carol's typing and nudge reach the
-plugin (libpurple's "has nudged you" line is not said in the room); dora
+plugin and the room as composing and an XEP-0224 attention from her
+occupant (libpurple's "has nudged you" line is not said in the room); dora
 leaving (OUT) is her occupant leaving; the server idling the switchboard
 makes both leave, and alice's next line opens a new one that calls them
 back; carol opening a switchboard of her own to the bot is heard in the
@@ -51,6 +52,8 @@ CAROL = "carol@example.com"
 DORA = "dora@example.com"
 CHAT = "lobby chat"
 WATCHDOG = 300
+NS_CS = "http://jabber.org/protocol/chatstates"
+NS_ATT = "urn:xmpp:attention:0"
 
 
 class Run(BridgeRun):
@@ -70,9 +73,11 @@ class Run(BridgeRun):
         "a line over 1664 bytes arrives whole, in several MSGs",
         "#lobby on IRC, same group: carol's line there as <carol> text, "
         "dave's line at carol as <ircdave> text",
-        "carol's typing reaches the plugin",
-        "carol's nudge reaches the plugin, and libpurple's line for it is "
-        "not said in the room",
+        "carol's typing reaches the plugin, and alice sees composing from "
+        "her occupant",
+        "carol's nudge reaches the plugin: alice sees an attention and "
+        "'* carol buzzed the group' from her occupant, and libpurple's line "
+        "for it is not said in the room",
         "dora leaves the switchboard: her occupant leaves",
         "the server idles the switchboard: carol leaves; alice's next line "
         "opens a new one that calls carol and dora back",
@@ -241,17 +246,31 @@ class Run(BridgeRun):
             lambda: "<ircdave> hi from irc" in self.carol.texts_from(BOT),
             "dave's line at carol")
 
+    def from_carol(self, el):
+        return (kind(el) == "message" and el.get("type") == "groupchat" and
+                el.get("from") == LOBBY + "/" + self.carol_nick)
+
     async def typing(self):
         mark = self.ig.log_mark()
         self.carol.type_to(BOT)
         await self.wait_log(r"%s is typing in the group chat" % CAROL, 30,
                             mark)
+        await self.x["alice"].wait(
+            lambda el: (self.from_carol(el) and body(el) is None and
+                        el.find("{%s}composing" % NS_CS) is not None),
+            "composing from carol's occupant", 30)
 
     async def nudge(self):
         mark = self.ig.log_mark()
         a = self.x["alice"]
         self.carol.nudge(BOT)
         await self.wait_log(r"%s nudged us" % CAROL, 30, mark)
+        el = await a.wait(
+            lambda el: (self.from_carol(el) and
+                        el.find("{%s}attention" % NS_ATT) is not None),
+            "an attention from carol's occupant", 30)
+        if body(el) != "* %s buzzed the group" % self.carol_nick:
+            raise Fail("the attention's body: %r" % body(el))
         # libpurple writes "Carol has nudged you!" in the chat: not a line
         # anyone said (a later line of hers proves it was not passed on)
         await self.carol.say(BOT, "after the nudge")

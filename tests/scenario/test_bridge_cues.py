@@ -106,6 +106,59 @@ def room_types():
           % (len(handles), [h for h in handles if h in ('m0', 'm1')]))
 
 
+CHAT_ACCT = 'chan-fake'
+CHAT = '#chan'
+
+
+def chan():
+    """A chat-mode bot in #chan with dave there; alice in the room."""
+    b = Bridge({CHAT_ACCT: {'group': 'chan', 'mode': 'chat', 'chat': CHAT}})
+    w = b.w[CHAT_ACCT]
+    w.send('chat_joined', (CHAT_ACCT, CHAT))
+    w.send('chat_user_joined', (CHAT_ACCT, CHAT, 'dave', True))
+    b.join('chan', 'alice', A)
+    b.barrier()
+    w.forget()
+    return b, w
+
+
+def from_dave(got):
+    return [g for g in got if g.get('from') == 'chan@%s/dave' % C]
+
+
+@test("a chat participant's typing reaches the room as chat states from "
+      "their occupant; the room's typing is not sent to the chat")
+def participant_types():
+    b, w = chan()
+    for state in ('composing', 'active'):
+        w.send('chat_typing', (CHAT_ACCT, CHAT, 'dave', state))
+        got = from_dave(b.barrier())
+        check(len(got) == 1 and child(got[0], NS_CS, state) and
+              body(got[0]) is None,
+              '%s: %s' % (state, [render(g) for g in got]))
+    w.send('chat_typing', (CHAT_ACCT, CHAT, 'erin', 'composing'))
+    got = b.barrier()
+    check(got == [], 'someone not in the chat typing: %s'
+          % [render(g) for g in got])
+    b.server.send("<message type='groupchat' from='%s' to='chan@%s'>"
+                  "<composing xmlns='%s'/></message>" % (A, C, NS_CS))
+    b.barrier()
+    check(w.frames('send_typing') == [],
+          'send_typing: %r' % w.frames('send_typing'))
+
+
+@test("a chat participant's buzz is one attention with a line; the second "
+      "within a minute is dropped")
+def participant_buzzes():
+    b, w = chan()
+    w.send('chat_attention', (CHAT_ACCT, CHAT, 'dave'))
+    w.send('chat_attention', (CHAT_ACCT, CHAT, 'dave'))
+    got = from_dave(b.barrier())
+    check(len(got) == 1 and child(got[0], NS_ATT, 'attention') and
+          body(got[0]) == '* dave buzzed the group',
+          'the room got: %s' % [render(g) for g in got])
+
+
 NS_VUPD = 'vcard-temp:x:update'
 PNG = b'\x89PNG\r\n\x1a\n' + b'a member picture'
 ADMIN = 'admin@localhost/desk'

@@ -226,6 +226,28 @@ static void on_chat_buddy_left(PurpleConversation *conv, const char *nick,
         g_variant_new("(ssss)", b->name, c->name, nick, reason ? reason : ""));
 }
 
+/* libpurple 2 has no typing signal for chats: prpls show a participant
+ * typing as their PURPLE_CBFLAGS_TYPING flag (conversation.h), and
+ * purple_conv_chat_user_set_flags emits "chat-buddy-flags" (conv, name,
+ * old flags, new flags). Only a change of that one flag is told. */
+static void on_chat_buddy_flags(PurpleConversation *conv, const char *nick,
+                                PurpleConvChatBuddyFlags oldflags,
+                                PurpleConvChatBuddyFlags newflags,
+                                gpointer data)
+{
+    bot *b = data;
+    struct chat *c = chat_of(b, conv);
+    gboolean typing = (newflags & PURPLE_CBFLAGS_TYPING) != 0;
+
+    if (!c || !c->joined || !nick || is_chat_self(b, conv, nick) ||
+        typing == ((oldflags & PURPLE_CBFLAGS_TYPING) != 0))
+        return;
+    g_debug("typing in %s: %s", c->name, typing ? "composing" : "active");
+    bot_send(b, PROTO_CHAT_TYPING,
+             g_variant_new("(ssss)", b->name, c->name, nick,
+                           typing ? "composing" : "active"));
+}
+
 /* libpurple 2 has no signal for renames, only this conversation UI op. */
 static void on_chat_rename_user(PurpleConversation *conv, const char *old,
                                 const char *new_name, const char *new_alias)
@@ -261,6 +283,10 @@ static void on_chat_topic(PurpleConversation *conv, const char *who,
     g_free(text);
 }
 
+/* The flags libpurple gives the line it writes for an attention. */
+#define ATTENTION_FLAGS                                                        \
+    (PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NOTIFY | PURPLE_MESSAGE_RECV)
+
 static void on_received_chat(PurpleAccount *acct, char *sender, char *message,
                              PurpleConversation *conv, PurpleMessageFlags flags,
                              gpointer data)
@@ -271,12 +297,22 @@ static void on_received_chat(PurpleAccount *acct, char *sender, char *message,
     PurplePluginProtocolInfo *info;
     char *body, *real = NULL, *handle;
 
-    /* SYSTEM/NOTIFY: libpurple's own lines ("X has nudged you!"), not
-     * what anyone said. */
-    if (!c || !c->joined || !sender ||
-        (flags & (PURPLE_MESSAGE_SEND | PURPLE_MESSAGE_SYSTEM |
-                  PURPLE_MESSAGE_NOTIFY)) ||
+    if (!c || !c->joined || !sender || (flags & PURPLE_MESSAGE_SEND) ||
         is_chat_self(b, conv, sender))
+        return;
+    /* purple_prpl_got_attention_in_chat emits no signal of its own: it
+     * writes "%s has requested your attention!" (or the prpl's own text)
+     * as SYSTEM|NOTIFY|RECV from the participant (libpurple 2.14's
+     * server.c, got_attention). The line itself is not relayed. */
+    if ((flags & ATTENTION_FLAGS) == ATTENTION_FLAGS) {
+        g_info("attention in %s from %s", c->name, sender);
+        bot_send(b, PROTO_CHAT_ATTENTION,
+                 g_variant_new("(sss)", b->name, c->name, sender));
+        return;
+    }
+    /* Other SYSTEM/NOTIFY lines are libpurple's own, not what anyone
+     * said. */
+    if (flags & (PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NOTIFY))
         return;
     body = text_from_legacy(message);
     if (!*body) {
@@ -399,6 +435,7 @@ void chat_init(bot *b)
         {"chat-buddy-joined", PURPLE_CALLBACK(on_chat_buddy_joined)},
         {"chat-buddy-left", PURPLE_CALLBACK(on_chat_buddy_left)},
         {"chat-topic-changed", PURPLE_CALLBACK(on_chat_topic)},
+        {"chat-buddy-flags", PURPLE_CALLBACK(on_chat_buddy_flags)},
     };
 
     b->chat.chats = g_ptr_array_new_with_free_func(entry_free);
