@@ -19,7 +19,8 @@ from the server and ircdave as `<carol> text` in #lobby; alice's line
 reaches both as `<alice> text`, ircdave's as `<ircdave> text`; dora
 leaving the conference (0x1B CONFLOGOFF) is her occupant leaving; erin's
 invitation to another conference is declined (0x1A); carol's typing and
-buzz reach the worker as typing and attention; carol logging off takes
+buzz reach the worker as typing and attention, and her buzz in the
+conference is an XEP-0224 attention from her occupant; carol logging off takes
 her occupant out. IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
@@ -66,7 +67,9 @@ class Run(BridgeRun):
         "dora leaves the conference: her occupant leaves",
         "erin's invitation to another conference is declined",
         "carol's typing reaches the worker as typing",
-        "carol's buzz reaches the worker as attention, not as a line",
+        "carol's buzz reaches the worker as attention, not as a line; her "
+        "buzz in the conference is an attention and '* carol buzzed the "
+        "group' from her occupant",
         "carol logs off: her occupant leaves",
         "imgroups stops on SIGTERM with status 0"]
 
@@ -262,6 +265,16 @@ class Run(BridgeRun):
         if any("<ding>" in (el.findtext("{jabber:client}body") or "")
                for n, el in a.log):
             raise Fail("the buzz was said in the room as text")
+        # in the conference (Yahoo's buzz is a <ding> line there too)
+        self.carol.conf_message(ROOM, "<ding>")
+        el = await a.wait(
+            lambda el: (el.tag.endswith("message") and
+                        el.get("from") == LOBBY + "/carol" and
+                        el.find("{urn:xmpp:attention:0}attention")
+                        is not None), "an attention from carol", 30)
+        text = el.findtext("{jabber:client}body")
+        if text != "* carol buzzed the group":
+            raise Fail("the attention's body: %r" % text)
 
     async def carol_quits(self):
         await self.carol.quit()
