@@ -6,6 +6,8 @@
 
 #include "photos.h"
 
+#include "members.h"
+
 #define PHOTOS_TYPE G_VARIANT_TYPE("(qa{sv})")
 
 gboolean photos_hash_valid(const char *hash)
@@ -130,23 +132,15 @@ int photos_get(MDB_txn *txn, const store *s, const char *hash,
     return 0;
 }
 
-/* Adds delta to hash's count; at none the record goes. */
-static int count(MDB_txn *txn, const store *s, const char *hash, int delta)
+/* Writes n as the count of hash's record dict (unreffed here); at none
+ * the record goes. */
+static int set_refs(MDB_txn *txn, const store *s, const char *hash,
+                    GVariant *dict, guint32 n)
 {
-    GVariant *dict = NULL, *photo;
+    GVariant *photo;
     char *type;
-    guint32 n;
     int rc;
 
-    if (!photos_hash_valid(hash))
-        return 0;
-    rc = read_dict(txn, s, hash, &dict);
-    if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
-        return 0;
-    if (rc != 0)
-        return rc;
-    n = refs_of(dict);
-    n = delta < 0 ? (n > 0 ? n - 1 : 0) : n + 1;
     if (n == 0) {
         MDB_val k = {strlen(hash), (void *)hash};
         g_variant_unref(dict);
@@ -160,6 +154,25 @@ static int count(MDB_txn *txn, const store *s, const char *hash, int delta)
     g_variant_unref(photo);
     g_variant_unref(dict);
     return rc;
+}
+
+/* Adds delta to hash's count; at none the record goes. */
+static int count(MDB_txn *txn, const store *s, const char *hash, int delta)
+{
+    GVariant *dict = NULL;
+    guint32 n;
+    int rc;
+
+    if (!photos_hash_valid(hash))
+        return 0;
+    rc = read_dict(txn, s, hash, &dict);
+    if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+        return 0;
+    if (rc != 0)
+        return rc;
+    n = refs_of(dict);
+    n = delta < 0 ? (n > 0 ? n - 1 : 0) : n + 1;
+    return set_refs(txn, s, hash, dict, n);
 }
 
 int photos_ref(MDB_txn *txn, const store *s, const char *hash)
@@ -182,4 +195,60 @@ guint32 photos_refs(MDB_txn *txn, const store *s, const char *hash)
     n = refs_of(dict);
     g_variant_unref(dict);
     return n;
+}
+
+/* ---- the count made again from the members ---- */
+
+static int named_by(const member_rec *m, void *userdata)
+{
+    GHashTable *named = userdata;
+
+    if (m->photo && photos_hash_valid(m->photo))
+        g_hash_table_insert(
+            named, g_strdup(m->photo),
+            GUINT_TO_POINTER(
+                GPOINTER_TO_UINT(g_hash_table_lookup(named, m->photo)) + 1));
+    return 0;
+}
+
+typedef struct recount_args {
+    MDB_txn *txn;
+    const store *s;
+    GHashTable *named; /* hash -> members naming it */
+} recount_args;
+
+static int recount_one(const MDB_val *key, const MDB_val *val, void *userdata)
+{
+    recount_args *r = userdata;
+    char hash[AVATARS_HASH_LEN];
+    GVariant *dict = NULL;
+    guint32 n;
+    int rc;
+
+    if (key->mv_size != AVATARS_HASH_LEN - 1)
+        return 0;
+    memcpy(hash, key->mv_data, key->mv_size);
+    hash[key->mv_size] = '\0';
+    if ((rc = read_dict(r->txn, r->s, hash, &dict)) != 0)
+        return rc == MDB_CORRUPTED ? 0 : rc;
+    n = GPOINTER_TO_UINT(g_hash_table_lookup(r->named, hash));
+    if (n == refs_of(dict)) {
+        g_variant_unref(dict);
+        return 0;
+    }
+    return set_refs(r->txn, r->s, hash, dict, n);
+}
+
+int photos_recount(MDB_txn *txn, const store *s)
+{
+    recount_args r = {txn, s,
+                      g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                            NULL)};
+    int rc = members_foreach(txn, s, named_by, r.named);
+
+    if (rc == 0)
+        rc = store_walk(txn, store_dbi(s, STORE_DB_PHOTOS), NULL, 0,
+                        recount_one, &r);
+    g_hash_table_destroy(r.named);
+    return rc;
 }

@@ -37,9 +37,18 @@ int photos_get(MDB_txn *txn, const store *s, const char *hash,
 /* Inside a write transaction: one more member shows hash (ref), one fewer
  * (unref: at none, the image is deleted). A hash not kept is no error.
  * Returns 0 or a negative LMDB code. members_put and members_delete call
- * them: nothing else should. */
+ * them, and the bridge for a chat participant's occupant (pictures.c):
+ * nothing else should. */
 int photos_ref(MDB_txn *txn, const store *s, const char *hash);
 int photos_unref(MDB_txn *txn, const store *s, const char *hash);
+
+/* Inside a write transaction: every image's count made again from the
+ * member records naming it, and the images none names deleted. The
+ * bridge's chat participants count too while they show an image (their
+ * occupants are in memory only): run at start, before any is shown, it
+ * drops what a crash or a stop left counted. Linear in members and
+ * images. Returns 0 or a negative LMDB code. */
+int photos_recount(MDB_txn *txn, const store *s);
 
 /* The number of members counted for hash (0 when not kept); for tests and
  * the dump. */

@@ -194,6 +194,48 @@ a_record_this_build_cannot_decode_is_not_found_for_counting(fixture *f,
     g_assert_cmpuint(refs(f, key), ==, 0);
 }
 
+/* A chat participant's count (pictures.c) and a crash: what the members
+ * name stays, counted once each, and an image nobody names goes. */
+static int stray_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    step *a = userdata;
+    int rc = photos_put(txn, s, (const guchar *)a->image, a->len, a->hash);
+
+    if (rc == 0)
+        rc = photos_ref(txn, s, a->hash);
+    if (rc == 0)
+        rc = photos_ref(txn, s, a->hash);
+    return rc;
+}
+
+static int recount_txn(MDB_txn *txn, const store *s, void *userdata)
+{
+    return photos_recount(txn, s);
+}
+
+static void
+a_recount_keeps_what_members_name_and_drops_the_rest(fixture *f,
+                                                     gconstpointer data)
+{
+    step alice = {"alice", png, sizeof(png) - 1, FALSE, "", 0};
+    step shown = {"dave", png, sizeof(png) - 1, FALSE, "", 0};
+    step stray = {"erin", gif, sizeof(gif) - 1, FALSE, "", 0};
+    avatars_photo *p = NULL;
+    int rc = 0;
+
+    run(f, &alice);
+    /* two chat participants showing each image when the core stopped */
+    g_assert_cmpint(testutil_store_write(f, stray_txn, &shown, &rc), ==, 0);
+    g_assert_cmpint(testutil_store_write(f, stray_txn, &stray, &rc), ==, 0);
+    g_assert_cmpuint(refs(f, alice.hash), ==, 3);
+    g_assert_cmpuint(refs(f, stray.hash), ==, 2);
+    g_assert_cmpint(testutil_store_write(f, recount_txn, NULL, &rc), ==, 0);
+    g_assert_cmpuint(refs(f, alice.hash), ==, 1);
+    g_assert_cmpint(get(f, stray.hash, &p), ==, MDB_NOTFOUND);
+    g_assert_cmpint(get(f, alice.hash, &p), ==, 0);
+    avatars_photo_free(p);
+}
+
 #define T(fn)                                                                  \
     {                                                                          \
         "/photos/" #fn, fn                                                     \
@@ -208,6 +250,7 @@ int main(int argc, char **argv)
         T(empty_and_oversized_images_and_bad_hashes_are_refused),
         T(the_type_is_told_by_the_first_bytes),
         T(a_record_this_build_cannot_decode_is_not_found_for_counting),
+        T(a_recount_keeps_what_members_name_and_drops_the_rest),
     };
 
     g_test_init(&argc, &argv, NULL);
