@@ -6,7 +6,9 @@ is the Passport ticket: it is masked (compared as 20 lower-case hex digits)
 in the HTTP answer, and the ticket the fake gave is what USR TWN S sends.
 Then the behaviours the notes say a client must survive: 913 on XFR before
 CHG, CHG without capabilities ignored, the 1664-byte switchboard limit,
-401 for a wrong password, and the CHL/QRY answer. Prints TAP.
+401 for a wrong password, 911 for an address in another case than
+registered, an add made while the other is offline listed pending (16), and
+the CHL/QRY answer. Prints TAP.
 
     /usr/bin/python3 tests/real/test_fake_msn.py [path/to/msnp12.log]
 """
@@ -181,6 +183,30 @@ async def main_async(tap, steps):
         sw.close()
         await bob.quit()
 
+        # USR TWN I with the address in another case than registered: 911
+        cr, cw = await asyncio.open_connection("127.0.0.1", srv.ns_port)
+        cw.write(b"VER 1 MSNP12 CVR0\r\nUSR 2 TWN I Alice@example.com\r\n")
+        got = [await readline(cr), await readline(cr)]
+        tap.check(got == ["VER 1 MSNP12", "911 2"],
+                  "USR TWN I in another case than registered gets 911",
+                  repr(got))
+        cw.close()
+
+        # an add made while the other is offline: the pending flag 16
+        carol = srv.add_account("carol@example.com", "carolpw1", "Carol")
+        bob = MsnClient("127.0.0.1", srv.ns_port, srv.nexus_url(),
+                        "bob@example.com", "bobpw1")
+        await bob.login()
+        await bob.add("carol@example.com")
+        for _ in range(50):
+            if carol.lists.get("bob@example.com"):
+                break
+            await asyncio.sleep(0.1)
+        tap.check(carol.lists.get("bob@example.com") == 16,
+                  "an add while offline is listed pending (16), not RL (8)",
+                  repr(carol.lists))
+        await bob.quit()
+
         # CHL/QRY: the published MSNP11 and MSNP8 answers
         tap.check(qry_answer(11, "22210219642164014968")
                   == "85ecb0db8f32113df79ce0892b9a102c" and
@@ -200,7 +226,7 @@ def main(argv):
     def run(t):
         t.diag("transcript: %s (%d steps)" % (where, len(steps)))
         asyncio.run(asyncio.wait_for(main_async(t, steps), 60))
-    return tap.run(lambda: tap.FnRun(server_lines + 5, run), 90)
+    return tap.run(lambda: tap.FnRun(server_lines + 7, run), 90)
 
 
 if __name__ == "__main__":
