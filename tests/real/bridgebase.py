@@ -1,17 +1,19 @@
 """What the bridge's real tests share: a Run with TAP checks, a temp dir,
-an asyncio loop, private Prosody / ngircd / fake MSN / imgroups with its
-worker, alice's iqs and the member-add command, and cleanup whatever
-happens; main() runs one under a watchdog."""
+an asyncio loop, private Prosody / ngircd / fake MSN / fake Yahoo /
+imgroups with its worker (killed and started again: kill_core), people on
+each legacy network, alice's iqs and the member-add command, and cleanup
+whatever happens; main() runs one under a watchdog."""
 
 import asyncio
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
 import servers
 from fake_ymsg import YmsgFail
-from ircclient import IrcFail
+from ircclient import IrcClient, IrcFail
 from slixmpp.exceptions import IqError, IqTimeout
 from xmppclient import Client, Fail, iq_error, presence_from, show
 
@@ -41,9 +43,11 @@ class BridgeRun:
         self.prosody = self.irc = self.ig = None
         self.ejabberd = None   # start_xmpp("ejabberd", …)
         self.fake = None       # fake_msn's server thread, when started
+        self.ymsg = None       # fake_ymsg's server: start_fake_ymsg()
         self.x = {}
         self.irc_users = []
         self.msn_users = []
+        self.ymsg_users = []
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
 
@@ -58,6 +62,8 @@ class BridgeRun:
                 p.stop()
         if self.fake:
             self.fake.stop()
+        if self.ymsg:
+            self.ymsg.stop()
         if os.environ.get("IMGROUPS_KEEP_TMP"):
             self.tap.diag("kept %s" % self.tmp)
         else:
@@ -69,7 +75,7 @@ class BridgeRun:
                 await asyncio.wait_for(u.quit(), 5)
             except Exception:
                 pass
-        for u in self.irc_users:
+        for u in self.irc_users + self.ymsg_users:
             await u.quit()
         await asyncio.gather(*(c.close() for c in self.x.values()),
                              return_exceptions=True)
@@ -158,6 +164,54 @@ class BridgeRun:
         self.msn_users.append(c)
         await c.login()
         return c
+
+    async def irc_user(self, nick, channel=None):
+        """A person on self.irc (ircclient.IrcClient) as nick, connected,
+        in channel when one is given; QUIT at cleanup."""
+        c = IrcClient(self.irc.port, nick)
+        self.irc_users.append(c)
+        await c.connect()
+        if channel:
+            c.send("JOIN " + channel)
+            await c.wait(lambda m: m[1] == "JOIN" and m[0] == nick,
+                         "its JOIN of " + channel)
+        return c
+
+    def start_fake_ymsg(self, accounts, buddies=None):
+        """fake_ymsg.py's stand-in Yahoo server in self.ymsg with
+        accounts ({id: password}) and buddies ({id: [ids]}); stopped at
+        cleanup."""
+        from fake_ymsg import FakeYmsg
+        self.ymsg = FakeYmsg(accounts, buddies)
+        self.ymsg.start()
+
+    async def ymsg_user(self, yid, password):
+        """A person on self.ymsg (fake_ymsg.YmsgClient), logged in;
+        logged off at cleanup."""
+        from fake_ymsg import YmsgClient
+        c = YmsgClient(self.ymsg.port, yid, password)
+        self.ymsg_users.append(c)
+        await c.login()
+        return c
+
+    async def kill_core(self):
+        """SIGKILL to imgroups (a crash: nothing flushed); its workers
+        must end by themselves within 10 s (Fail otherwise); then it
+        starts again on the same data and is linked to the XMPP server.
+        Returns the log mark taken before the start."""
+        kids = children(self.ig.pid)
+        os.kill(self.ig.pid, signal.SIGKILL)
+        await self.loop.run_in_executor(None, self.ig.proc.wait)
+        deadline = self.loop.time() + 10
+        while any(alive(p) for p in kids):
+            if self.loop.time() > deadline:
+                raise Fail("a worker outlived its core by 10 s")
+            await asyncio.sleep(0.1)
+        self.ig._finish()
+        mark = self.ig.log_mark()
+        await self.loop.run_in_executor(None, self.ig.start)
+        await self.wait_log(r"connected to", WAIT, mark)
+        return mark
 
     def new_imgroups(self, accounts, limits=None, legacy=None, admins=None):
         """admins: the service admins' bare JIDs (servers.Imgroups' default,
