@@ -683,9 +683,10 @@ class FakeYmsg:
         room = get(pairs, 57)
         conf = self.confs.setdefault(room, {"members": [], "invited": set()})
         conf["invited"].discard(a.id.lower())
-        if a.id in conf["members"]:
-            return
-        conf["members"].append(a.id)
+        # a member answering a new invitation to a conference it is in
+        # (its creator came back) logs on again: relayed all the same
+        if a.id not in conf["members"]:
+            conf["members"].append(a.id)
         self.conf_tell(room, a.id, CONFLOGON,
                        lambda to: [("1", to.id), ("57", room), ("53", a.id)])
 
