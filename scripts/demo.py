@@ -235,9 +235,10 @@ IRC client (irssi -c 127.0.0.1 -p %(irc)d, or any other), two ways in:
 MSN and Yahoo: STAND-INS for a revival server (tests/real/fake_msn.py on
   port %(msn_port)d, fake_ymsg.py on port %(y_port)d), not real networks. Talk as a
   person there with the bundled test client, in another terminal: it adds
-  the group's bot, sends each line you type to it and prints what arrives.
-  Your first line makes you a member: the bot welcomes you, you appear in
-  the room, and the room's lines reach you as "<nick> text".
+  the group's bot, sends each line you type to it and prints what arrives
+  (Ctrl-D leaves). Your first line makes you a member: the bot welcomes
+  you, you appear in the room, and the room's lines reach you as
+  "<nick> text"; /help lists the bot's commands.
   as carol on MSN (the bot is %(msn_bot)s):
     %(msn_cmd)s
   as yuki on Yahoo (the bot is %(y_bot)s):

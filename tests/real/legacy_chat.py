@@ -3,8 +3,9 @@ stand-in servers (fake_msn.py, fake_ymsg.py: stand-ins for a revival
 server, not real ones) and their test clients (MsnClient, YmsgClient).
 Logs in, adds the bot to the contact list, then sends each line read from
 stdin to the bot and prints each message that arrives, as
-"<from> text". An empty line or EOF (Ctrl-D) signs off. scripts/demo
-prints the exact command for its servers:
+"<from> text" (lines starting with / are the bot's commands: /help).
+Ctrl-D or Ctrl-C signs off. scripts/demo prints the exact command for its
+servers:
 
     /usr/bin/python3 tests/real/legacy_chat.py msn --port NS_PORT \\
         --nexus URL carol@example.com:carol --to lobbybot@example.com
@@ -35,9 +36,10 @@ async def lines():
     loop = asyncio.get_running_loop()
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line or not line.strip():
+        if not line:
             return
-        yield line.rstrip("\n")
+        if line.strip():
+            yield line.rstrip("\n")
 
 
 async def msn(args, who, password):
