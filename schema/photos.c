@@ -241,9 +241,8 @@ static int recount_one(const MDB_val *key, const MDB_val *val, void *userdata)
 
 int photos_recount(MDB_txn *txn, const store *s)
 {
-    recount_args r = {txn, s,
-                      g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                            NULL)};
+    recount_args r = {
+        txn, s, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
     int rc = members_foreach(txn, s, named_by, r.named);
 
     if (rc == 0)

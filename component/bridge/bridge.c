@@ -179,6 +179,7 @@ static void bacct_free(gpointer data)
     g_free(a->chat);
     g_hash_table_unref(a->online);
     g_hash_table_unref(a->in_chat);
+    g_hash_table_unref(a->chat_photos);
     g_hash_table_unref(a->entered);
     cues_free(a->cues);
     delivery_clear(a);
@@ -244,6 +245,7 @@ static const struct {
     {PROTO_BUDDY_ICON, pictures_on_icon},
     {PROTO_CHAT_TYPING, cues_on_chat_typing},
     {PROTO_CHAT_ATTENTION, cues_on_chat_attention},
+    {PROTO_CHAT_USER_ICON, pictures_on_chat_icon},
 };
 
 static void ev_turn(void (*fn)(void *), void *data, void *userdata)
@@ -349,6 +351,8 @@ static void reg_start(const account_rec *rec, const char *password,
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         a->in_chat =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        a->chat_photos =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         a->entered =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         delivery_init(a);
@@ -428,6 +432,7 @@ bridge *bridge_new(const config *cfg, store *st, muc *m, registry *reg)
     b->lg = legacy_new(cfg, &ev, b);
     muc_set_bridge(m, &mh, b);
     registry_set_hooks(reg, &rh, b);
+    pictures_start(b);
     return b;
 }
 

@@ -34,6 +34,7 @@ typedef struct bacct {
     bucket pace;          /* burst at once, then rate per second */
     guint rejoin_id;
     struct cues *cues; /* typing and buzzes (cues.c), owned */
+    GHashTable *chat_photos; /* chat occupant's bare JID -> SHA-1 shown */
 } bacct;
 
 struct bridge {

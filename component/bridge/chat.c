@@ -9,6 +9,7 @@
 #include "log.h"
 #include "naming.h"
 #include "outbox.h"
+#include "pictures.h"
 
 #define CHAT_REJOIN_S 30 /* after the bot lost the legacy chat */
 
@@ -80,6 +81,7 @@ void chat_on_left(bridge *b, bacct *a, GVariant *body)
     while (g_hash_table_iter_next(&it, NULL, &v))
         muc_legacy_exit(b->m, b->up, a->group, v, NULL);
     g_hash_table_remove_all(a->in_chat);
+    pictures_chat_gone(b, a, NULL);
     a->chat_in = FALSE;
     /* What was handed out goes again once the bot is back in the chat
      * (the target key is "c" + the chat's name). */
@@ -106,6 +108,7 @@ void chat_on_user_left(bridge *b, bacct *a, GVariant *body)
     if (!bare)
         return;
     muc_legacy_exit(b->m, b->up, a->group, bare, *why ? why : NULL);
+    pictures_chat_gone(b, a, bare);
     g_hash_table_remove(a->in_chat, nick);
 }
 

@@ -176,8 +176,7 @@ static char *in_room(bridge *b, bacct *a, const char *handle)
  * borrowed from a->in_chat. */
 static const char *in_chat(bacct *a, const char *nick)
 {
-    return a->chat_mode && *nick ? g_hash_table_lookup(a->in_chat, nick)
-                                 : NULL;
+    return a->chat_mode && *nick ? g_hash_table_lookup(a->in_chat, nick) : NULL;
 }
 
 /* bare's occupant shows state (a worker's typing state; anything else is

@@ -19,7 +19,8 @@ text`, and one over the 1664-byte limit arrives whole; an IRC channel in
 chat mode on the same group (ngircd) has carol's line as `<carol> text`,
 and dave's line there reaches carol; carol's typing and nudge reach the
 plugin and the room as composing and an XEP-0224 attention from her
-occupant (libpurple's "has nudged you" line is not said in the room); dora
+occupant (libpurple's "has nudged you" line is not said in the room), her
+display picture as her occupant's avatar; dora
 leaving (OUT) is her occupant leaving; the server idling the switchboard
 makes both leave, and alice's next line opens a new one that calls them
 back; carol opening a switchboard of her own to the bot is heard in the
@@ -29,6 +30,7 @@ msn-trace.log there).
 """
 
 import asyncio
+import hashlib
 import os
 import subprocess
 import sys
@@ -54,6 +56,7 @@ CHAT = "lobby chat"
 WATCHDOG = 300
 NS_CS = "http://jabber.org/protocol/chatstates"
 NS_ATT = "urn:xmpp:attention:0"
+CAROL_PIC = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 class Run(BridgeRun):
@@ -78,6 +81,8 @@ class Run(BridgeRun):
         "carol's nudge reaches the plugin: alice sees an attention and "
         "'* carol buzzed the group' from her occupant, and libpurple's line "
         "for it is not said in the room",
+        "carol's display picture (her MSN object, fetched over MSNSLP) is "
+        "her occupant's avatar: its hash in her presence",
         "dora leaves the switchboard: her occupant leaves",
         "the server idles the switchboard: carol leaves; alice's next line "
         "opens a new one that calls carol and dora back",
@@ -160,7 +165,8 @@ class Run(BridgeRun):
             raise Abort
         for i, fn in enumerate([self.carol_says, self.alice_says,
                                 self.long_line, self.irc_channel,
-                                self.typing, self.nudge, self.dora_leaves,
+                                self.typing, self.nudge, self.picture,
+                                self.dora_leaves,
                                 self.idled, self.own_switchboard]):
             await self.step(self.NAMES[8 + i], fn())
 
@@ -281,6 +287,19 @@ class Run(BridgeRun):
         if said:
             raise Fail("libpurple's nudge line was said in the room: %r"
                        % said)
+
+    async def picture(self):
+        want = hashlib.sha1(CAROL_PIC).hexdigest()
+        self.carol.set_picture(CAROL_PIC)
+
+        def shown(el):
+            x = el.find("{vcard-temp:x:update}x")
+            return (kind(el) == "presence" and
+                    el.get("from") == LOBBY + "/" + self.carol_nick and
+                    x is not None and
+                    x.findtext("{vcard-temp:x:update}photo") == want)
+        await self.x["alice"].wait(shown, "carol's presence with her "
+                                   "picture's hash", 30)
 
     async def dora_leaves(self):
         self.dora.leave(BOT)

@@ -194,6 +194,41 @@ def member_picture():
           'a picture over avatar_size: %s' % [render(g) for g in got])
 
 
+@test("a chat participant's picture is their occupant's hash and vCard, "
+      "told again only when it changes; after they leave and come back "
+      "without one, none")
+def participant_picture():
+    b, w = chan()
+    w.send('chat_user_icon', (CHAT_ACCT, CHAT, 'dave', 'sum', PNG))
+    got = from_dave(b.barrier())
+    sha1 = hashlib.sha1(PNG).hexdigest()
+    check(len(got) == 1 and photo(got[0]) == sha1,
+          'the room got: %s' % [render(g) for g in got])
+    w.send('chat_user_icon', (CHAT_ACCT, CHAT, 'dave', 'sum', PNG))
+    w.send('chat_user_icon', (CHAT_ACCT, CHAT, 'erin', 'sum', PNG))
+    got = b.barrier()
+    check(got == [], 'the same picture again, a stranger\'s: %s'
+          % [render(g) for g in got])
+    b.server.send("<iq type='get' id='vc1' from='%s' to='chan@%s/dave'>"
+                  "<vCard xmlns='vcard-temp'/></iq>" % (A, C))
+    got = [g for g in b.barrier() if g.get('id') == 'vc1']
+    binval = [e.text for g in got for e in g.iter()
+              if e.tag == '{vcard-temp}BINVAL']
+    check(len(got) == 1 and got[0].get('type') == 'result' and
+          binval and base64.b64decode(binval[0]) == PNG,
+          'the vCard: %s' % [render(g) for g in got])
+    w.send('chat_user_left', (CHAT_ACCT, CHAT, 'dave', ''))
+    w.send('chat_user_joined', (CHAT_ACCT, CHAT, 'dave', False))
+    got = from_dave(b.barrier())
+    check(got and all(photo(g) in (None, '') for g in got),
+          'dave back: %s' % [render(g) for g in got])
+    b.server.send("<iq type='get' id='vc2' from='%s' to='chan@%s/dave'>"
+                  "<vCard xmlns='vcard-temp'/></iq>" % (A, C))
+    got = [g for g in b.barrier() if g.get('id') == 'vc2']
+    check(len(got) == 1 and got[0].get('type') == 'error',
+          'the vCard without a picture: %s' % [render(g) for g in got])
+
+
 @test("the room's avatar becomes the bot's picture (set_icon) and its "
       "removal takes it away")
 def room_avatar():

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bot.h"
+#include "icons.h"
 #include "text.h"
 
 /* A chat the core asked the bot to sit in; re-joined after reconnects. */
@@ -120,6 +121,22 @@ static void join_now(bot *b, struct chat *c)
     g_hash_table_destroy(comps);
 }
 
+/* nick joined c (initial: was there when the bot came), with their
+ * picture when libpurple has one for that name (a buddy's: MSN and Yahoo
+ * chat participants are buddies; an IRC nick or MUC occupant has none). */
+static void tell_joined(bot *b, struct chat *c, const char *nick,
+                        gboolean initial)
+{
+    PurpleBuddyIcon *icon;
+
+    bot_send(b, PROTO_CHAT_USER_JOINED,
+             g_variant_new("(sssb)", b->name, c->name, nick, initial));
+    if ((icon = purple_buddy_icons_find(b->acct, nick))) {
+        icons_tell_chat(b, c->name, nick, icon);
+        purple_buddy_icon_unref(icon);
+    }
+}
+
 /* chat_joined, then everyone already there as initial. */
 static void report_joined(bot *b, struct chat *c, PurpleConversation *conv)
 {
@@ -129,8 +146,20 @@ static void report_joined(bot *b, struct chat *c, PurpleConversation *conv)
         const char *nick = purple_conv_chat_cb_get_name(u->data);
 
         if (!is_chat_self(b, conv, nick))
-            bot_send(b, PROTO_CHAT_USER_JOINED,
-                     g_variant_new("(sssb)", b->name, c->name, nick, TRUE));
+            tell_joined(b, c, nick, TRUE);
+    }
+}
+
+void chat_icon_changed(bot *b, const char *who, PurpleBuddyIcon *icon)
+{
+    for (guint i = 0; b->chat.chats && i < b->chat.chats->len; i++) {
+        struct chat *c = g_ptr_array_index(b->chat.chats, i);
+        PurpleConversation *conv = conv_of(b, c);
+        PurpleConvChatBuddy *cb =
+            conv ? purple_conv_chat_cb_find(PURPLE_CONV_CHAT(conv), who) : NULL;
+
+        if (cb && !is_chat_self(b, conv, purple_conv_chat_cb_get_name(cb)))
+            icons_tell_chat(b, c->name, purple_conv_chat_cb_get_name(cb), icon);
     }
 }
 
@@ -209,8 +238,7 @@ static void on_chat_buddy_joined(PurpleConversation *conv, const char *nick,
 
     if (!c || !c->joined || is_chat_self(b, conv, nick))
         return;
-    bot_send(b, PROTO_CHAT_USER_JOINED,
-             g_variant_new("(sssb)", b->name, c->name, nick, !new_arrival));
+    tell_joined(b, c, nick, !new_arrival);
 }
 
 static void on_chat_buddy_left(PurpleConversation *conv, const char *nick,

@@ -4,7 +4,7 @@
 #ifndef IMGROUPS_CHAT_H
 #define IMGROUPS_CHAT_H
 
-#include <glib.h>
+#include <purple.h>
 
 typedef struct bot bot;
 
@@ -31,5 +31,9 @@ void chat_on_up(bot *b);
 void chat_on_down(bot *b);
 
 void chat_free(bot *b);
+
+/* who's picture changed (icon, NULL: none): told for every joined chat
+ * they are in, by the chat's nick for them. */
+void chat_icon_changed(bot *b, const char *who, PurpleBuddyIcon *icon);
 
 #endif

@@ -3,26 +3,20 @@
 #include "icons.h"
 
 #include "bot.h"
+#include "chat.h"
 
-/* A buddy's picture changed (blist.h's "buddy-icon-changed", emitted by
- * purple_buddy_set_icon): (account, handle, checksum, image), or "" and no
- * bytes when it has none. A picture over PROTO_ICON_MAX is not passed on:
- * the core is told the buddy has none it can show. */
-static void on_icon_changed(PurpleBuddy *buddy, gpointer data)
+/* icon's image as sent, its checksum in *sum ("" none): no bytes when
+ * there is none. A picture over PROTO_ICON_MAX is not passed on: the core
+ * is told there is none it can show. */
+static GVariant *image_of(PurpleBuddyIcon *icon, const char **sum)
 {
-    bot *b = data;
-    PurpleBuddyIcon *icon;
-    const char *sum = NULL;
     gconstpointer bytes = NULL;
     size_t len = 0;
-    char *handle;
 
-    if (!b->acct || b->quitting || purple_buddy_get_account(buddy) != b->acct)
-        return;
-    icon = purple_buddy_get_icon(buddy);
+    *sum = NULL;
     if (icon) {
         bytes = purple_buddy_icon_get_data(icon, &len);
-        sum = purple_buddy_icon_get_checksum(icon);
+        *sum = purple_buddy_icon_get_checksum(icon);
     }
     if (!bytes || len > PROTO_ICON_MAX) {
         if (bytes)
@@ -30,16 +24,46 @@ static void on_icon_changed(PurpleBuddy *buddy, gpointer data)
                    PROTO_ICON_MAX);
         bytes = NULL;
         len = 0;
-        sum = NULL;
+        *sum = NULL;
     }
+    if (!*sum)
+        *sum = "";
+    g_debug("a picture of %zu bytes", len);
+    return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, bytes ? bytes : "",
+                                     len, 1);
+}
+
+/* A buddy's picture changed (blist.h's "buddy-icon-changed", emitted by
+ * purple_buddy_set_icon): (account, handle, checksum, image), or "" and no
+ * bytes when it has none; and to the chats the buddy is in. */
+static void on_icon_changed(PurpleBuddy *buddy, gpointer data)
+{
+    bot *b = data;
+    PurpleBuddyIcon *icon;
+    const char *sum;
+    GVariant *image;
+    char *handle;
+
+    if (!b->acct || b->quitting || purple_buddy_get_account(buddy) != b->acct)
+        return;
+    icon = purple_buddy_get_icon(buddy);
+    image = image_of(icon, &sum);
     handle = bot_norm(b, purple_buddy_get_name(buddy));
-    g_info("picture of %s: %zu bytes", handle, len);
-    bot_send(
-        b, PROTO_BUDDY_ICON,
-        g_variant_new("(sss@ay)", b->name, handle, sum ? sum : "",
-                      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
-                                                bytes ? bytes : "", len, 1)));
+    g_info("picture of %s changed", handle);
+    bot_send(b, PROTO_BUDDY_ICON,
+             g_variant_new("(sss@ay)", b->name, handle, sum, image));
     g_free(handle);
+    chat_icon_changed(b, purple_buddy_get_name(buddy), icon);
+}
+
+void icons_tell_chat(bot *b, const char *chat, const char *nick,
+                     PurpleBuddyIcon *icon)
+{
+    const char *sum;
+    GVariant *image = image_of(icon, &sum);
+
+    bot_send(b, PROTO_CHAT_USER_ICON,
+             g_variant_new("(ssss@ay)", b->name, chat, nick, sum, image));
 }
 
 void icons_handle_set(bot *b, GVariant *body)
