@@ -77,19 +77,27 @@ uint32_t shard_hash(const char *local, size_t local_len, const char *domain,
     return hash_binary(NULL, 0, hash); /* the resource, <<>> */
 }
 
+/* erlang:phash2(Term, Range) is the 32-bit hash rem Range. */
+static unsigned shard_rem(uint32_t hash, unsigned shards)
+{
+    return shards <= 1 ? 0 : (unsigned)(hash % shards);
+}
+
 unsigned shard_of(const char *bare_jid, unsigned shards)
 {
     size_t len = strcspn(bare_jid, "/");
     const char *at = memchr(bare_jid, '@', len);
-    uint32_t h;
 
-    if (shards <= 1)
-        return 0;
-    if (at)
-        h = shard_hash(bare_jid, (size_t)(at - bare_jid), at + 1,
-                       len - (size_t)(at - bare_jid) - 1);
-    else
-        h = shard_hash("", 0, bare_jid, len);
-    /* erlang:phash2(Term, Range) is the 32-bit hash rem Range. */
-    return (unsigned)(h % shards);
+    if (!at)
+        return shard_rem(shard_hash("", 0, bare_jid, len), shards);
+    return shard_rem(shard_hash(bare_jid, (size_t)(at - bare_jid), at + 1,
+                                len - (size_t)(at - bare_jid) - 1),
+                     shards);
+}
+
+unsigned shard_of_parts(const char *node, const char *domain, unsigned shards)
+{
+    return shard_rem(shard_hash(node ? node : "", node ? strlen(node) : 0,
+                                domain, strlen(domain)),
+                     shards);
 }

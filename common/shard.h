@@ -22,4 +22,8 @@ uint32_t shard_hash(const char *local, size_t local_len, const char *domain,
  * instance, for the same shards. */
 unsigned shard_of(const char *bare_jid, unsigned shards);
 
+/* The same for a JID given as its parts: node (NULL for the domain JID)
+ * and domain, both NUL-terminated and prepared as above. */
+unsigned shard_of_parts(const char *node, const char *domain, unsigned shards);
+
 #endif

@@ -66,6 +66,19 @@ static void a_resource_does_not_change_the_shard(void)
     }
 }
 
+static void the_parts_give_the_same_shard_as_the_jid(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(vectors); i++) {
+        char **parts = g_strsplit(vectors[i].jid, "@", 2);
+        gboolean bare = parts[1] == NULL;
+
+        g_assert_cmpuint(shard_of_parts(bare ? NULL : parts[0],
+                                        bare ? parts[0] : parts[1], 5),
+                         ==, vectors[i].of5);
+        g_strfreev(parts);
+    }
+}
+
 static void one_shard_or_none_owns_everything(void)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(vectors); i++) {
@@ -95,6 +108,8 @@ int main(int argc, char **argv)
                     the_shard_is_the_hash_rem_the_number_of_shards);
     g_test_add_func("/shard/a_resource_does_not_change_the_shard",
                     a_resource_does_not_change_the_shard);
+    g_test_add_func("/shard/the_parts_give_the_same_shard_as_the_jid",
+                    the_parts_give_the_same_shard_as_the_jid);
     g_test_add_func("/shard/one_shard_or_none_owns_everything",
                     one_shard_or_none_owns_everything);
     g_test_add_func("/shard/the_domain_and_an_empty_local_part_count",
