@@ -20,10 +20,13 @@ reaches both as `<alice> text`, ircdave's as `<ircdave> text`; dora
 leaving the conference (0x1B CONFLOGOFF) is her occupant leaving; erin's
 invitation to another conference is declined (0x1A); carol's typing and
 buzz reach the worker as typing and attention, and her buzz in the
-conference is an XEP-0224 attention from her occupant; carol logging off takes
+conference is an XEP-0224 attention from her occupant; her picture is her
+occupant's avatar (presence hash, vCard); carol logging off takes
 her occupant out. IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
+import base64
+import hashlib
 import os
 import sys
 
@@ -70,6 +73,8 @@ class Run(BridgeRun):
         "carol's buzz reaches the worker as attention, not as a line; her "
         "buzz in the conference is an attention and '* carol buzzed the "
         "group' from her occupant",
+        "carol's picture, uploaded the YMSG10 way, is her occupant's "
+        "avatar: its hash in her presence, the image in her vCard",
         "carol logs off: her occupant leaves",
         "imgroups stops on SIGTERM with status 0"]
 
@@ -163,7 +168,7 @@ class Run(BridgeRun):
         for i, fn in enumerate([self.carol_says, self.alice_says,
                                 self.irc_says, self.dora_leaves,
                                 self.other_conference, self.typing,
-                                self.buzz, self.carol_quits]):
+                                self.buzz, self.picture, self.carol_quits]):
             await self.step(self.NAMES[7 + i], fn())
 
     async def wait_log(self, regex, timeout, since=0):
@@ -275,6 +280,25 @@ class Run(BridgeRun):
         text = el.findtext("{jabber:client}body")
         if text != "* carol buzzed the group":
             raise Fail("the attention's body: %r" % text)
+
+    async def picture(self):
+        a = self.x["alice"]
+        image = b"\x89PNG\r\n\x1a\n" + b"carol in the conference" * 20
+        sha1 = hashlib.sha1(image).hexdigest()
+        await self.carol.upload_picture(image, self.fake.http_port)
+        await a.wait(
+            lambda el: (el.tag.endswith("presence") and
+                        el.get("from") == LOBBY + "/carol" and
+                        el.findtext("{vcard-temp:x:update}x/"
+                                    "{vcard-temp:x:update}photo") == sha1),
+            "carol's occupant with her picture's hash", 60)
+        res = await self.iq("get", LOBBY + "/carol",
+                            "<vCard xmlns='vcard-temp'/>")
+        b64 = res.xml.findtext("{vcard-temp}vCard/{vcard-temp}PHOTO/"
+                               "{vcard-temp}BINVAL") or ""
+        if base64.b64decode("".join(b64.split())) != image:
+            raise Fail("not carol's picture in her vCard: %d bytes of base64"
+                       % len(b64))
 
     async def carol_quits(self):
         await self.carol.quit()
