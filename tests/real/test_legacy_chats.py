@@ -18,12 +18,14 @@ lines each, all at once: each line reaches every other person exactly once
 and in its speaker's order (in the room from the speaker's occupant, on
 another network from the bot as `<nick> text`, on the speaker's own network
 from the server only), never the speaker (alice has her reflections once).
-imgroups is killed (SIGKILL) with alice's burst of lines in flight to all
-three bots and started again: the bots come back into their chats, the six
-people are occupants again, and across all seven people every line said
-before the kill arrives exactly once, in order, none lost, none twice. A
-leave on each network (dora's OUT, Yahoo carol's CONFLOGOFF, IRC carol's
-PART) is a leave in the room. IMGROUPS_KEEP_TMP=1 keeps the temp dir.
+imgroups is killed (SIGKILL) with a burst from each side in the room and
+still in flight to the three bots, and started again: the bots come back
+into their chats, the six people are occupants again (whoever is back first
+gets the plain "carol"), and across all seven people every line said before
+the kill arrives exactly once, in order, none lost, none twice; the room's
+history at alice's next join has each once. A leave on each network
+(dora's OUT, Yahoo carol's CONFLOGOFF, IRC carol's PART) is a leave in the
+room. IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
 import asyncio
@@ -51,10 +53,11 @@ IRC_BOT = "lobbybot"
 MSN_BOT, MSN_CHAT = "lobbybot@example.com", "lobby chat"
 Y_BOT, Y_ROOM = "lobbybot", "lobby conference"
 NS_DELAY = "{urn:xmpp:delay}delay"
-# pacing of each bot: 5 lines a second, so alice's burst of 15 is still
-# being delivered when imgroups is killed
+# pacing of each bot: 5 lines a second, so the bursts before the kill are
+# still being delivered when imgroups is killed
 PACE = {"pace_burst": "5", "pace_rate": "5"}
 BURST = 15
+LEGACY_BURST = 5
 BACK_WAIT = 120     # restart, three sign-ons, the chats, the burst paced
 WATCHDOG = 600
 
@@ -419,27 +422,22 @@ class Run(BridgeRun):
 
     # --- the restart ------------------------------------------------------
     async def restart(self):
-        """Each legacy speaker's line in the room, then alice's burst
-        acknowledged (her reflections), and imgroups killed while the bots
-        pace it out."""
-        for s in ("mcarol", "yuki", "ircdave"):
-            await self.speak(s, "k", 1)
+        """The four speak at once, LEGACY_BURST lines from each legacy
+        side and BURST from alice; once the room has them all (alice's
+        reflections acknowledge hers), imgroups is killed while the bots
+        pace them out."""
+        await asyncio.gather(*(self.speak(s, "k", BURST if s == "alice"
+                                          else LEGACY_BURST)
+                               for s in SPEAKERS))
+        n = BURST + 3 * LEGACY_BURST
         await self.until(
             lambda: len([1 for _, t in self.seen("alice")
-                         if t.startswith("t:k:")]) == 3,
-            "the three legacy lines in the room")
-        a = self.x["alice"]
-        await self.speak("alice", "k", BURST)
-        await self.until(
-            lambda: len([1 for _, t in self.seen("alice")
-                         if t.startswith("t:k:alice:")]) == BURST,
-            "alice's burst acknowledged")
-        await self.until(
-            lambda: [1 for _, t in self.seen("ircdave")
-                     if t.startswith("t:k:alice:")], "the burst on IRC")
-        self.tap.diag("before the kill: %s" % ", ".join(
-            "%s %d" % (r, len([1 for _, t in self.seen(r)
-                               if t.startswith("t:k:alice:")]))
+                         if t.startswith("t:k:")]) == n,
+            "the %d lines in the room" % n)
+        self.tap.diag("had before the kill: %s" % ", ".join(
+            "%s %d of %d" % (r, len([1 for _, t in self.seen(r)
+                                     if t.startswith("t:k:")]),
+                             sum(map(len, self.wanted(r, ("k",)).values())))
             for r in PEOPLE if r != "alice"))
         mark = await self.kill_core()
         # a restarted imgroups knows no occupant: alice joins again
