@@ -97,6 +97,8 @@ unsigned shard_of(const char *bare_jid, unsigned shards)
 
 unsigned shard_of_parts(const char *node, const char *domain, unsigned shards)
 {
+    if (shards <= 1)
+        return 0; /* the router asks for every stanza: no hash for one */
     return shard_rem(shard_hash(node ? node : "", node ? strlen(node) : 0,
                                 domain, strlen(domain)),
                      shards);

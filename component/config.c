@@ -173,6 +173,7 @@ static const struct {
     {"archive", {"keep_days"}},
     {"legacy",
      {"worker", "plugin_dir", "digest_after", "crash_limit", "crash_window"}},
+    {"cluster", {"shard", "shards"}},
 };
 
 static const char *const account_keys[] = {
@@ -390,6 +391,26 @@ static void parse_legacy(parse *p)
         cfg->crash_window = (guint)n;
 }
 
+/* shards is ejabberd's domain_balancing component_number (2 to 1000 there;
+ * 1 here: no sharding), shard this instance's slot less one. */
+static void parse_cluster(parse *p)
+{
+    config *cfg = p->cfg;
+    guint64 n;
+
+    cfg->shards = 1;
+    if (get_uint(p, "cluster", "shards", 1, 1000, 1, FALSE, &n) == 0)
+        cfg->shards = (guint)n;
+    if (get_uint(p, "cluster", "shard", 0, 999, 0, FALSE, &n) == 0) {
+        cfg->shard = (guint)n;
+        if (cfg->shard >= cfg->shards)
+            problem(p, "cluster", "shard",
+                    "%u is not below [cluster] shards (%u): shards are "
+                    "numbered from 0",
+                    cfg->shard, cfg->shards);
+    }
+}
+
 static void parse_log(parse *p)
 {
     config *cfg = p->cfg;
@@ -523,6 +544,7 @@ static int validate(parse *p)
                 "imgroups re-sends of a stanza could not fit",
                 cfg->stanza_size, cfg->stanza_limit);
     parse_legacy(p);
+    parse_cluster(p);
     parse_accounts(p);
     return p->problems->len == before ? 0 : -1;
 }

@@ -74,6 +74,9 @@ typedef struct config {
     guint digest_after; /* past this many waiting messages, a digest */
     guint crash_limit;  /* worker crashes of one account within */
     guint crash_window; /* this many seconds quarantine it */
+    /* [cluster] (docs/cluster.md) */
+    guint shard;  /* this instance: 0 .. shards - 1 */
+    guint shards; /* instances the rooms are spread over; 1: one, no rule */
     /* [log] */
     enum log_level log_level;
     enum log_level area_level[LOG_AREA_COUNT];

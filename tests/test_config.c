@@ -120,6 +120,10 @@ static const struct {
     {GOOD "[storage]\nmap_size = 100000T\n", "[storage] map_size"},
     {GOOD "[storage]\nmap_size = G\n", "[storage] map_size"},
     {GOOD "[storage]\nsync = none\n", "[storage] sync"},
+    {GOOD "[cluster]\nshards = 0\n", "[cluster] shards"},
+    {GOOD "[cluster]\nshards = 1001\n", "[cluster] shards"},
+    {GOOD "[cluster]\nshards = 3\nshard = 3\n", "[cluster] shard:"},
+    {GOOD "[cluster]\nshard = 1\n", "[cluster] shard:"},
     {GOOD
      "[account:a]\nprotocol=p\nusername=u\ngroup="
      "ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg"
@@ -241,6 +245,19 @@ static void the_map_size_is_read_with_its_unit_and_defaults_to_the_stores(void)
     }
 }
 
+static void one_shard_is_the_default_and_a_shard_is_read_below_shards(void)
+{
+    config *cfg = load_good(GOOD);
+
+    g_assert_cmpuint(cfg->shards, ==, 1);
+    g_assert_cmpuint(cfg->shard, ==, 0);
+    config_free(cfg);
+    cfg = load_good(GOOD "[cluster]\nshards = 3\nshard = 2\n");
+    g_assert_cmpuint(cfg->shards, ==, 3);
+    g_assert_cmpuint(cfg->shard, ==, 2);
+    config_free(cfg);
+}
+
 static void the_meta_page_is_synced_unless_no_meta_is_asked_for(void)
 {
     static const struct {
@@ -279,6 +296,9 @@ int main(int argc, char **argv)
     g_test_add_func(
         "/config/the_meta_page_is_synced_unless_no_meta_is_asked_for",
         the_meta_page_is_synced_unless_no_meta_is_asked_for);
+    g_test_add_func(
+        "/config/one_shard_is_the_default_and_a_shard_is_read_below_shards",
+        one_shard_is_the_default_and_a_shard_is_read_below_shards);
     g_test_add_func("/config/admins_are_known_by_their_folded_bare_jid",
                     admins_are_known_by_their_folded_bare_jid);
     g_test_add_func("/config/the_secret_never_appears_in_a_problem",

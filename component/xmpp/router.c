@@ -10,6 +10,7 @@
 #include "log.h"
 #include "muc.h"
 #include "service.h"
+#include "shard.h"
 #include "store.h"
 #include "xerr.h"
 
@@ -371,6 +372,16 @@ void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
         g_free(in.to.node);
         in.to.node = folded;
         in.target = in.to.resource ? TARGET_OCCUPANT : TARGET_ROOM;
+        /* ejabberd routes each group to one instance (docs/cluster.md):
+         * one of another shard reaching this one (slots swapped, instances
+         * disagreeing on [cluster] shards) is refused, never served. */
+        if (shard_of_parts(in.to.node, in.r->cfg->jid, in.r->cfg->shards) !=
+            in.r->cfg->shard) {
+            reply_error(&in, XERR_SERVICE_UNAVAILABLE,
+                        "this group is served by another instance of the "
+                        "service");
+            goto leave;
+        }
         /* Groups key the store (schema/store.h), and so do their users'
          * bare JIDs (affiliations): a longer one could never be stored,
          * so it is refused up front rather than by a failing
