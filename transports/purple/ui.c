@@ -215,8 +215,9 @@ static gboolean input_dispatch(GIOChannel *ch, GIOCondition cond, gpointer data)
 }
 
 /* g_timeout_add_seconds rounds to the next whole-second tick; a prpl
- * asking for 0 s (the IRC plugin's send queue with ratelimit-interval 0)
- * means "next turn", not "within a second". */
+ * asking for 0 s means "next turn", not "within a second". (The IRC
+ * plugin's send queue does not come here: 2.14 drains it from a 1 s timer
+ * of its own, whatever ratelimit-interval says; see pingpong.c.) */
 static guint timeout_add_seconds(guint seconds, GSourceFunc fn, gpointer data)
 {
     return seconds ? g_timeout_add_seconds(seconds, fn, data)
