@@ -147,31 +147,19 @@ class Component:
         self.sock.close()
 
 
-class Run:
-    def __init__(self, shard_of):
-        self.shard_of = shard_of
-        self.tmp = tempfile.mkdtemp(prefix="imgroups-shard-")
-        self.server = None
-        self.conns = []
-        self.sender = None
-        self.tap = tap.Tap(PLAN)
-        self.batches = 0
-        self.late = {}  # conn name: stanzas of earlier batches it got
+class BalancedEjabberd(servers.Ejabberd):
+    """servers.Ejabberd whose component listener serves DOMAIN (balanced:
+    domain_balancing type bare_destination, component_number as set; None:
+    no such key) and SENDER, with global_routes false (else every
+    connection would register both hosts and the sender take a slot)."""
 
-    # --- the server ------------------------------------------------------
-    def start_server(self, component_number):
-        """(Re)starts ejabberd with domain_balancing for DOMAIN: type
-        bare_destination, component_number as given (None: no such key)."""
-        self.stop_all()
-        if self.server is None:
-            self.server = servers.Ejabberd(
-                self.tmp, DOMAIN, SECRET, raw_listen=None)
-        srv = self.server
-        balancing = "domain_balancing:\n  %s:\n    type: bare_destination\n" \
-            % DOMAIN
-        if component_number:
-            balancing += "    component_number: %d\n" % component_number
-        srv.raw_listen = """  -
+    component_number = 2
+
+    def __init__(self, tmpdir):
+        super().__init__(tmpdir, DOMAIN, SECRET)
+
+    def _prepare(self):
+        self.raw_listen = """  -
     port: %d
     ip: "%s"
     module: ejabberd_service
@@ -181,17 +169,37 @@ class Run:
         password: "%s"
       %s:
         password: "%s"
-""" % (srv.component_port, servers.LOCAL, DOMAIN, SECRET, SENDER, SECRET)
-        prepare = srv._prepare
+""" % (self.component_port, servers.LOCAL, DOMAIN, SECRET, SENDER, SECRET)
+        super()._prepare()
+        with open(self.config_path, "a") as f:
+            f.write("domain_balancing:\n  %s:\n    type: bare_destination\n"
+                    % DOMAIN)
+            if self.component_number:
+                f.write("    component_number: %d\n" % self.component_number)
 
-        def prepare_balanced():
-            prepare()
-            with open(srv.config_path, "a") as f:
-                f.write(balancing)
-        srv._prepare = prepare_balanced
-        srv.start()
-        srv._prepare = prepare
-        self.sender = Component(srv.component_port, SENDER, "sender")
+
+class Run:
+    def __init__(self, shard_of, plan=None):
+        self.shard_of = shard_of
+        self.tmp = tempfile.mkdtemp(prefix="imgroups-shard-")
+        self.server = None
+        self.conns = []
+        self.sender = None
+        self.tap = tap.Tap(plan or PLAN)
+        self.batches = 0
+        self.late = {}  # conn name: stanzas of earlier batches it got
+
+    # --- the server ------------------------------------------------------
+    def start_server(self, component_number):
+        """(Re)starts ejabberd with domain_balancing for DOMAIN: type
+        bare_destination, component_number as given (None: no such key)."""
+        self.stop_all()
+        if self.server is None:
+            self.server = BalancedEjabberd(self.tmp)
+        self.server.component_number = component_number
+        self.server.start()
+        self.sender = Component(self.server.component_port, SENDER,
+                                "sender")
 
     def connect(self, name):
         c = Component(self.server.component_port, DOMAIN, name)
@@ -217,28 +225,31 @@ class Run:
             else:
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def routes(self):
-        """ejabberd's route table for DOMAIN: [(local_hint, pid or None)]
-        in the order mnesia returns them."""
-        out = self.server.rpc(
-            "begin io:format(\"ROUTES ~w~n\", [[{H, P} || {route, _, _, P, H}"
-            " <- rpc:call(Node, mnesia, dirty_read, [route, <<\"%s\">>])]]),"
-            " ok end" % DOMAIN)
+    def routes(self, server=None):
+        """ejabberd's route table for DOMAIN, as server (by default
+        self.server) sees it: [(local_hint, the node of its connection or
+        None)] in the order mnesia returns them."""
+        out = (server or self.server).rpc(
+            "begin io:format(\"ROUTES ~w~n\", [[{H, case P of undefined -> "
+            "undefined; _ -> node(P) end} || {route, _, _, P, H} <- "
+            "rpc:call(Node, mnesia, dirty_read, [route, <<\"%s\">>])]]), "
+            "ok end" % DOMAIN)
         line = [x for x in out.splitlines() if x.startswith("ROUTES ")][0]
         rows = []
         for part in line[len("ROUTES ["):-1].split("},{"):
             if not part:
                 continue
             hint, pid = part.strip("{}").split(",", 1)
-            rows.append((hint, None if pid == "undefined" else pid))
+            rows.append((hint, None if pid == "undefined"
+                         else pid.strip("'")))
         return rows
 
-    def wait_free(self, n):
+    def wait_free(self, n, server=None):
         """Waits until n slots of DOMAIN's route table have no connection
         (a closed connection's slot is freed by its process's terminate)."""
         deadline = time.monotonic() + WAIT
         while True:
-            rows = self.routes()
+            rows = self.routes(server)
             if sum(1 for _, p in rows if p is None) == n:
                 self.tap.diag("routes: %s" % rows)
                 return rows
@@ -435,11 +446,12 @@ PLAN = [
 ]
 
 
-def main(argv):
+def main(argv, run=None, label="shard_routing"):
+    """Runs run (a Run class; this file's by default) on argv's shard_of."""
     tap.usage(argv, "/path/to/shard_of", lambda a: len(a) == 1
               and os.access(a[0], os.X_OK))
-    return tap.run(lambda: Run(os.path.abspath(argv[1])), WATCHDOG,
-                   "shard_routing")
+    return tap.run(lambda: (run or Run)(os.path.abspath(argv[1])), WATCHDOG,
+                   label)
 
 
 if __name__ == "__main__":
