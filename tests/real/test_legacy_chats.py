@@ -4,28 +4,30 @@ through libpurple's prpl-irc, an MSN switchboard through the project's
 prpl-imgroups-msn against fake_msn.py, a Yahoo conference through
 prpl-imgroups-yahoo against fake_ymsg.py: the stand-ins for a revival
 server, no real one can run here), and alice in the room from a private
-Prosody or ejabberd. Two people on each legacy network: ircdave and carol
-on IRC (tests/real/ircclient.py), yuki and carol on Yahoo (YmsgClient),
-carol@example.com and dora@example.com on MSN (MsnClient). Prints TAP.
+Prosody or ejabberd (bob, a participant, looks in once). Two people on each
+legacy network: ircdave and carol on IRC (tests/real/ircclient.py), yuki
+and carol on Yahoo (YmsgClient), carol@example.com and dora@example.com on
+MSN (MsnClient). Prints TAP.
 
     /usr/bin/python3 tests/real/test_legacy_chats.py /path/to/imgroups \
         /path/to/imgroups-purple [prosody|ejabberd]
 
 Every legacy person is an occupant with a nick of their own (the three
 carols too: the first in is "carol", the others "carol (network)"), no
-address shown. Four speakers (alice, MSN carol, yuki, ircdave) say three
-lines each, all at once: each line reaches every other person exactly once
-and in its speaker's order (in the room from the speaker's occupant, on
-another network from the bot as `<nick> text`, on the speaker's own network
-from the server only), never the speaker (alice has her reflections once).
-imgroups is killed (SIGKILL) with a burst from each side in the room and
-still in flight to the three bots, and started again: the bots come back
-into their chats, the six people are occupants again (whoever is back first
-gets the plain "carol"), and across all seven people every line said before
-the kill arrives exactly once, in order, none lost, none twice; the room's
-history at alice's next join has each once. A leave on each network
-(dora's OUT, Yahoo carol's CONFLOGOFF, IRC carol's PART) is a leave in the
-room. IMGROUPS_KEEP_TMP=1 keeps the temp dir.
+address shown, a legacy handle in no presence bob has. Four speakers
+(alice, MSN carol, yuki, ircdave) say three lines each, all at once: each
+line reaches every other person exactly once and in its speaker's order (in
+the room from the speaker's occupant, on another network from the bot as
+`<nick> text`, on the speaker's own network from the server only), never
+the speaker (alice has her reflections once). imgroups is killed (SIGKILL)
+with a burst from each side in the room and still in flight to the three
+bots, and started again: the bots come back into their chats, the six
+people are occupants again (whoever is back first gets the plain "carol"),
+and across all seven people every line said before the kill arrives exactly
+once, in order, none lost, none twice; the room's history at alice's next
+join has each once. A leave on each network (dora's OUT, Yahoo carol's
+CONFLOGOFF, IRC carol's PART) is a leave in the room. IMGROUPS_KEEP_TMP=1
+keeps the temp dir.
 """
 
 import asyncio
@@ -40,7 +42,8 @@ try:
     import fake_ymsg  # noqa: E402
     from fake_ymsg import get  # noqa: E402
     from tap import Abort  # noqa: E402
-    from xmppclient import Fail, body, kind, presence_from  # noqa: E402
+    from xmppclient import (  # noqa: E402
+        Fail, body, item, kind, presence_from, show)
 except ImportError as e:
     sys.stderr.write("test_legacy_chats.py: %s (run it with "
                      "/usr/bin/python3, which sees Debian's python3-slixmpp)"
@@ -87,7 +90,8 @@ class Run(BridgeRun):
         "MSN carol and dora come online, called into the switchboard: "
         "occupants",
         "the six legacy people are six occupants, each with a nick of their "
-        "own, no address shown",
+        "own, no address shown; bob, a participant, sees no handle of "
+        "theirs",
         "a line from each side reaches the three others once, in order, "
         "never its sender",
         "imgroups killed (SIGKILL) mid-burst and started again: the three "
@@ -107,7 +111,8 @@ class Run(BridgeRun):
     def main(self):
         self.tap.diag("temp dir %s, the group on %s" % (self.tmp, self.host))
         self.check_start(self.NAMES[0],
-                         lambda: self.start_xmpp(self.host, ["alice"]))
+                         lambda: self.start_xmpp(self.host,
+                                                 ["alice", "bob"]))
         self.check_start(self.NAMES[1], self.start_irc)
         self.check_start(self.NAMES[2], self.start_fakes)
         f = self.fake.server
@@ -191,7 +196,7 @@ class Run(BridgeRun):
             nick = frm.split("/", 1)[1]
             if el.get("type") == "unavailable":
                 seen.pop(nick, None)
-            elif el.get("type") is None and nick != "alice":
+            elif el.get("type") is None and nick not in ("alice", "bob"):
                 seen.setdefault(nick, n)
         return seen
 
@@ -286,6 +291,26 @@ class Run(BridgeRun):
                                               "mcarol"))
         if carols != ["carol", "carol (msn)", "carol (yahoo)"]:
             raise Fail("the three carols are %r" % carols)
+        # a participant (not a moderator) has the occupants before its own
+        # presence: no legacy handle in any of them (no item jid)
+        await self.join_room("bob", LOBBY)
+        b = self.x["bob"]
+        handles = [PEOPLE[p][1] for p in legacy if "@" in PEOPLE[p][1]]
+        seen = set()
+        for _, el in b.log:
+            nick = el.get("from", "").partition("/")[2]
+            if kind(el) != "presence" or nick not in nicks:
+                continue
+            seen.add(nick)
+            it = item(el)
+            if (it is not None and it.get("jid")) or any(
+                    h in show(el) for h in handles):
+                raise Fail("bob sees a handle: %s" % show(el))
+        if seen != set(nicks):
+            raise Fail("bob saw %r" % sorted(seen))
+        b.send("<presence to='%s/bob' type='unavailable'/>" % LOBBY)
+        await self.x["alice"].wait(presence_from(LOBBY + "/bob",
+                                                 "unavailable"), "bob leaving")
 
     # --- what each person saw ---------------------------------------------
     def seen(self, person):
