@@ -265,11 +265,12 @@ class Run:
                 for line in out.stdout.splitlines()}
 
     # --- one batch ---------------------------------------------------------
-    def batch(self, jids, live):
-        """Sends a message to each of jids from the sender, then the "end"
+    def batch(self, jids, live, via=None):
+        """Sends a message to each of jids from the sender (or from via, a
+        connection of DOMAIN itself, as probe@DOMAIN), then the "end"
         messages, and waits until every connection of live has received one
         of its ends. Returns ({conn name: [to, ...]}, [errors the sender
-        got]) for this batch."""
+        got; none looked for with via]) for this batch."""
         self.batches += 1
         tag = "b%d" % self.batches
         last = ends(tag)
@@ -277,8 +278,9 @@ class Run:
         for i, to in enumerate(jids + last):
             out.append("<message from='probe@%s' to=%s id='%s-%d' "
                        "type='normal'><body>%d</body></message>"
-                       % (SENDER, quoteattr(to), tag, i, i))
-        self.sender.send("".join(out))
+                       % (via.domain if via else SENDER, quoteattr(to), tag,
+                          i, i))
+        (via or self.sender).send("".join(out))
         got = {}
         deadline = time.monotonic() + WAIT
         for c in live:
@@ -301,6 +303,8 @@ class Run:
                 if to in last:
                     break
                 got[c.name].append(to)
+        if via:
+            return got, []
         # The sender's own domain is routed to it alone: a message to itself
         # after the batch comes back after any error ejabberd sent it.
         self.sender.send("<message from='probe@%s' to='probe@%s' "
@@ -353,6 +357,11 @@ class Run:
                 and sorted(again["b"]) == sorted(got["b"]),
                 "the same JIDs sent again go to the same connections")
         self.wait_free(0)
+        got, _ = self.batch(jids, [a, b], via=b)
+        self.check_slots(got, ["a", "b"], 2, jids,
+                         "what a connection sends to its own domain is "
+                         "balanced alike: b's messages reach a or b itself "
+                         "by slot")
         b.close()
         self.conns.remove(b)
         self.wait_free(1)
@@ -439,7 +448,7 @@ class Run:
 
 
 PLAN = [
-    "N=2 slots", "N=2 stable", "N=2 b down, a own", "N=2 b down, no error",
+    "N=2 slots", "N=2 stable", "N=2 own domain", "N=2 b down, a own", "N=2 b down, no error",
     "N=2 b2 takes slot", "N=2 nothing late", "N=2 extra idle",
     "N=2 extra stays idle", "N=3 slots", "N=3 crash frees", "N=3 reconnect order",
     "N=3 freed order", "no component_number",
