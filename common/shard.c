@@ -2,6 +2,7 @@
  * ownership rule of docs/cluster.md). */
 #include "shard.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Bob Jenkins' mix, as erts/emulator/beam/erl_term_hashing.c's MIX. */
@@ -102,4 +103,22 @@ unsigned shard_of_parts(const char *node, const char *domain, unsigned shards)
     return shard_rem(shard_hash(node ? node : "", node ? strlen(node) : 0,
                                 domain, strlen(domain)),
                      shards);
+}
+
+int shard_probe_node(unsigned shard, unsigned shards, const char *domain,
+                     char *buf, size_t len)
+{
+    unsigned n = shards ? shards : 1;
+
+    if (shard >= n)
+        return -1;
+    for (unsigned long i = 0; i < 64ul * n; i++) {
+        int w = snprintf(buf, len, "shard-probe-%lu", i);
+
+        if (w < 0 || (size_t)w >= len)
+            return -1;
+        if (shard_of_parts(buf, domain, n) == shard)
+            return 0;
+    }
+    return -1;
 }

@@ -26,4 +26,14 @@ unsigned shard_of(const char *bare_jid, unsigned shards);
  * and domain, both NUL-terminated and prepared as above. */
 unsigned shard_of_parts(const char *node, const char *domain, unsigned shards);
 
+/* The node of a probe JID for shard among shards on domain: the first
+ * "shard-probe-<i>" (i = 0, 1, ...) whose shard_of_parts is shard, written
+ * to buf (len bytes, NUL-terminated). ejabberd routes what an instance
+ * sends to that JID back to whichever connection holds the shard's slot
+ * (docs/cluster.md, "Which connection holds which slot"). Returns 0, or -1
+ * if shard is not below shards, buf is too small, or no name was found
+ * among the first 64 * shards (a chance of about e^-64). */
+int shard_probe_node(unsigned shard, unsigned shards, const char *domain,
+                     char *buf, size_t len);
+
 #endif

@@ -79,6 +79,28 @@ static void the_parts_give_the_same_shard_as_the_jid(void)
     }
 }
 
+/* The first "shard-probe-<i>" of each of 3 shards of groups.localhost, as
+ * erl found them here: F = fun(K) -> hd([I || I <- lists:seq(0, 500),
+ * erlang:phash2({list_to_binary("shard-probe-" ++ integer_to_list(I)),
+ * <<"groups.localhost">>, <<>>}, 3) == K]) end, [F(K) || K <- [0, 1, 2]]
+ * gives [1, 3, 0]. */
+static void a_probe_name_is_the_first_that_hashes_to_the_shard(void)
+{
+    static const char *const first[] = {"shard-probe-1", "shard-probe-3",
+                                        "shard-probe-0"};
+    char buf[32];
+
+    for (unsigned k = 0; k < G_N_ELEMENTS(first); k++) {
+        g_assert_cmpint(
+            shard_probe_node(k, 3, "groups.localhost", buf, sizeof buf), ==, 0);
+        g_assert_cmpstr(buf, ==, first[k]);
+    }
+    g_assert_cmpint(shard_probe_node(0, 1, "d", buf, sizeof buf), ==, 0);
+    g_assert_cmpstr(buf, ==, "shard-probe-0");
+    g_assert_cmpint(shard_probe_node(3, 3, "d", buf, sizeof buf), ==, -1);
+    g_assert_cmpint(shard_probe_node(0, 3, "d", buf, 5), ==, -1);
+}
+
 static void one_shard_or_none_owns_everything(void)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(vectors); i++) {
@@ -110,6 +132,8 @@ int main(int argc, char **argv)
                     a_resource_does_not_change_the_shard);
     g_test_add_func("/shard/the_parts_give_the_same_shard_as_the_jid",
                     the_parts_give_the_same_shard_as_the_jid);
+    g_test_add_func("/shard/a_probe_name_is_the_first_that_hashes_to_the_shard",
+                    a_probe_name_is_the_first_that_hashes_to_the_shard);
     g_test_add_func("/shard/one_shard_or_none_owns_everything",
                     one_shard_or_none_owns_everything);
     g_test_add_func("/shard/the_domain_and_an_empty_local_part_count",
