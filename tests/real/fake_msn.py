@@ -757,11 +757,18 @@ class FakeMsn:
         finally:
             self.sb_leave(c)
 
+    def as_registered(self, given, email):
+        """The switchboard, like USR TWN I, takes the address only as
+        registered, case and all."""
+        acct = self.accounts.get(email)
+        return acct is not None and given == acct.registered
+
     def sb_enter(self, c, w):
         now = time.monotonic()
         if w[0] == "USR" and len(w) >= 4:
             entry = self.sb_tickets.pop(w[3], None)
-            if not entry or entry[0] != w[2].lower() or entry[1] < now:
+            if (not entry or not self.as_registered(w[2], entry[0])
+                    or entry[1] < now):
                 c.send("911 %s" % w[1])
                 c.close()
                 return False
@@ -776,8 +783,8 @@ class FakeMsn:
         if w[0] == "ANS" and len(w) >= 5:
             entry = self.sb_tickets.pop(w[3], None)
             sess = self.sb_sessions.get(w[4])
-            if (not entry or entry[0] != w[2].lower() or entry[1] < now
-                    or not sess or entry[2] is not sess):
+            if (not entry or not self.as_registered(w[2], entry[0])
+                    or entry[1] < now or not sess or entry[2] is not sess):
                 c.send("911 %s" % w[1])
                 c.close()
                 return False

@@ -606,10 +606,10 @@ static void on_event(conn *c, const char *why, void *owner)
     sb->state = SB_AUTH;
     if (sb->answering) {
         args =
-            g_strdup_printf("%s %s %s", sb->s->email, sb->ticket, sb->sessid);
+            g_strdup_printf("%s %s %s", sb->s->login, sb->ticket, sb->sessid);
         conn_send(sb->c, "ANS", args);
     } else {
-        args = g_strdup_printf("%s %s", sb->s->email, sb->ticket);
+        args = g_strdup_printf("%s %s", sb->s->login, sb->ticket);
         conn_send(sb->c, "USR", args);
     }
     secret_free(args); /* it holds the ticket */
@@ -762,7 +762,7 @@ void sb_send_typing(msn_session *s, const char *who)
 
     if (!sb || !peer_in(sb))
         return;
-    payload = g_strdup_printf(TYPING_HEADERS, s->email);
+    payload = g_strdup_printf(TYPING_HEADERS, s->login);
     conn_send_payload(sb->c, "MSG", "U", payload, strlen(payload));
     g_free(payload);
 }
