@@ -30,6 +30,15 @@ int directory_count(MDB_txn *txn, const store *s, guint *out);
 int directory_page(MDB_txn *txn, const store *s, const char *after,
                    const char *before, guint max, GPtrArray **out);
 
+/* directory_page for a cursor another shard may own (issue 14, the service
+ * as one): after and before need not be listed. The page holds the listed
+ * localparts that sort after `after` (before `before`; "": the last page),
+ * at most max, in key order. Returns 0; -EINVAL when after or before (not
+ * "") is longer than STORE_GROUP_MAX bytes or empty; or a negative LMDB or
+ * errno code. *out is NULL unless 0 is returned. */
+int directory_page_near(MDB_txn *txn, const store *s, const char *after,
+                        const char *before, guint max, GPtrArray **out);
+
 /* Inside a write transaction: the list built again from the groups
  * records (the migration from schema 4, which had none). Returns 0 or a
  * negative LMDB or errno code. */

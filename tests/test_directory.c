@@ -2,6 +2,7 @@
  * step by groups_put and groups_delete, counted, paged forward and backward
  * as XEP-0059 asks, and built again from the groups by the schema 5
  * migration. */
+#include <errno.h>
 #include <string.h>
 
 #include <glib.h>
@@ -77,8 +78,12 @@ static guint count(fixture *f)
     return n;
 }
 
-/* The page as "a b c", or "ERR<rc>". */
-static char *page(fixture *f, const char *after, const char *before, guint max)
+typedef int (*page_fn)(MDB_txn *txn, const store *s, const char *after,
+                       const char *before, guint max, GPtrArray **out);
+
+/* The page as "a b c", or "ERR<rc>", as fn reads it. */
+static char *page_by(fixture *f, page_fn fn, const char *after,
+                     const char *before, guint max)
 {
     GPtrArray *p = NULL;
     MDB_txn *txn;
@@ -86,7 +91,7 @@ static char *page(fixture *f, const char *after, const char *before, guint max)
     int rc;
 
     g_assert_cmpint(store_read_begin(f->s, &txn, NULL), ==, 0);
-    rc = directory_page(txn, f->s, after, before, max, &p);
+    rc = fn(txn, f->s, after, before, max, &p);
     store_read_end(txn);
     if (rc != 0) {
         g_assert_null(p);
@@ -98,6 +103,11 @@ static char *page(fixture *f, const char *after, const char *before, guint max)
                                (char *)g_ptr_array_index(p, i));
     g_ptr_array_unref(p);
     return g_string_free(out, FALSE);
+}
+
+static char *page(fixture *f, const char *after, const char *before, guint max)
+{
+    return page_by(f, directory_page, after, before, max);
 }
 
 static void check_page(fixture *f, const char *after, const char *before,
@@ -198,6 +208,41 @@ hiding_deleting_and_publishing_keep_the_list_in_step(fixture *f,
     check_page(f, NULL, NULL, 3, "h00 p02 p03");
 }
 
+static void check_near(fixture *f, const char *after, const char *before,
+                       guint max, const char *want)
+{
+    char *got = page_by(f, directory_page_near, after, before, max);
+
+    g_assert_cmpstr(got, ==, want);
+    g_free(got);
+}
+
+/* Another shard's cursor (issue 14): what sorts after or before it. */
+static void a_page_near_an_unlisted_cursor_starts_where_the_cursor_would_sort(
+    fixture *f, gconstpointer data)
+{
+    char *big = g_strnfill(STORE_GROUP_MAX + 1, 'p');
+    char *einval = g_strdup_printf("ERR%d", -EINVAL);
+
+    check_near(f, "p05", NULL, 3, "");
+    check_near(f, NULL, "p05", 3, "");
+    fill(f);
+    check_near(f, "p04", NULL, 3, "p05 p06 p07");  /* listed: as before */
+    check_near(f, "p05x", NULL, 3, "p06 p07 p08"); /* hidden here */
+    check_near(f, "a", NULL, 2, "p00 p01");        /* before the first */
+    check_near(f, "q", NULL, 2, "");               /* past the last */
+    check_near(f, NULL, "p05x", 3, "p03 p04 p05");
+    check_near(f, NULL, "p05", 3, "p02 p03 p04");
+    check_near(f, NULL, "q", 2, "p28 p29");
+    check_near(f, NULL, "a", 2, "");
+    check_near(f, NULL, "", 2, "p28 p29");
+    check_near(f, NULL, NULL, 2, "p00 p01");
+    check_near(f, big, NULL, 3, einval);
+    check_near(f, NULL, big, 3, einval);
+    g_free(einval);
+    g_free(big);
+}
+
 /* Makes the store look like one of schema version 4: no directory. */
 static int downgrade_txn(MDB_txn *txn, const store *s, void *userdata)
 {
@@ -239,6 +284,7 @@ int main(int argc, char **argv)
         T(the_end_of_the_list_and_max_zero_give_empty_pages),
         T(an_unlisted_after_or_before_is_not_found),
         T(hiding_deleting_and_publishing_keep_the_list_in_step),
+        T(a_page_near_an_unlisted_cursor_starts_where_the_cursor_would_sort),
         T(a_store_of_schema_version_4_gets_its_directory_when_opened),
     };
 
