@@ -557,6 +557,222 @@ modules:
                  % (u, h, p, u, h, p))
 
 
+class BalancedEjabberd(Ejabberd):
+    """servers.Ejabberd for a sharded imgroups (issue 14, docs/cluster.md):
+    its component listener serves `component_jid` balanced over `shards`
+    connections (domain_balancing type bare_destination, component_number
+    `shards`; set component_number to None for no such key), the shard bus
+    hosts shard<K>.<component_jid> for K < shards (with `bus` true), and
+    `extra_hosts` ({host: password}), all with global_routes false (else
+    every connection registers every host of the listener and a second
+    component takes a balanced slot). With `epmd_port` the node registers
+    with that private epmd (Epmd) instead of listening on a port of its
+    own, so that nodes of one Cluster find each other; `cookie` is then the
+    cluster's."""
+
+    def __init__(self, tmpdir, component_jid, secret, shards, extra_hosts=None,
+                 bus=True, epmd_port=None, cookie=None, **kw):
+        super().__init__(tmpdir, component_jid, secret, **kw)
+        self.shards = shards
+        self.component_number = shards
+        self.extra_hosts = dict(extra_hosts or {})
+        self.bus = bus
+        self.epmd_port = epmd_port
+        if cookie:
+            self.cookie = cookie
+
+    def bus_jid(self, k):
+        """Shard k's bus component JID."""
+        return "shard%d.%s" % (k, self.component_jid)
+
+    def _prepare(self):
+        hosts = {self.component_jid: self.secret}
+        if self.bus:
+            hosts.update((self.bus_jid(k), self.secret)
+                         for k in range(self.shards))
+        hosts.update(self.extra_hosts)
+        self.raw_listen = f"""  -
+    port: {self.component_port}
+    ip: "{LOCAL}"
+    module: ejabberd_service
+    global_routes: false
+    hosts:
+""" + "".join(f"""      {_yaml_str(h)}:
+        password: {_yaml_str(pw)}
+""" for h, pw in hosts.items())
+        super()._prepare()
+        with open(self.config_path, "a") as f:
+            f.write("domain_balancing:\n  %s:\n    type: bare_destination\n"
+                    % _yaml_str(self.component_jid))
+            if self.component_number:
+                f.write("    component_number: %d\n" % self.component_number)
+
+    def _erl_common(self):
+        if self.epmd_port is None:
+            return super()._erl_common()
+        return ["-setcookie", self.cookie, "-start_epmd", "false",
+                "-kernel", "inet_dist_use_interface", "{127,0,0,1}"]
+
+    def _env(self):
+        env = super()._env()
+        if self.epmd_port is not None:
+            env["ERL_EPMD_PORT"] = str(self.epmd_port)
+        return env
+
+    def _ready(self):
+        if self.epmd_port is None:
+            return super()._ready()
+        return self._ports_accept(self.c2s_port, self.component_port)
+
+    def routes(self):
+        """ejabberd's route table for component_jid as this node sees it:
+        [(slot, the node of its connection or None)], slot a string, in
+        the order mnesia returns them."""
+        out = self.rpc(
+            "begin io:format(\"ROUTES ~w~n\", [[{H, case P of undefined -> "
+            "undefined; _ -> node(P) end} || {route, _, _, P, H} <- "
+            "rpc:call(Node, mnesia, dirty_read, [route, %s])]]), ok end"
+            % _erl_bin(self.component_jid))
+        line = [x for x in out.splitlines() if x.startswith("ROUTES ")][0]
+        rows = []
+        for part in line[len("ROUTES ["):-1].split("},{"):
+            if not part:
+                continue
+            hint, pid = part.strip("{}").split(",", 1)
+            rows.append((hint, None if pid == "undefined"
+                         else pid.strip("'")))
+        return rows
+
+    def wait_routes(self, done, timeout=30.0):
+        """Waits until done(routes()) is true; returns those rows. Raises
+        ServerError with the last table on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.routes()
+            if done(rows):
+                return rows
+            if time.monotonic() > deadline:
+                raise ServerError("%s: route table %s after %.0f s"
+                                  % (self.name, rows, timeout))
+            time.sleep(0.2)
+
+
+class Epmd(Process):
+    """A private Erlang port mapper on 127.0.0.1:`port`, in the foreground:
+    how the nodes of a Cluster find each other (Ejabberd's epmd-less nodes
+    each listen on a port of their own, which every node would have to
+    share)."""
+
+    def __init__(self, tmpdir, port=None):
+        super().__init__(tmpdir, "epmd")
+        self.port = port or free_port()
+
+    def _command(self):
+        return ["epmd", "-address", LOCAL, "-port", str(self.port)]
+
+    def _ready(self):
+        return port_accepts(self.port)
+
+
+class Cluster:
+    """A private ejabberd cluster on 127.0.0.1: an Epmd and `nodes`
+    BalancedEjabberd nodes (under tmpdir/n1, n2, ...) with one cookie, the
+    same hosts and domain_balancing, each its own c2s and component
+    listener; start() joins every node after the first to it
+    (ejabberd_admin:join_cluster, which restarts ejabberd on the joining
+    node), so mnesia (users, the route table) is one on all of them.
+
+        c = Cluster(tmp, "groups.localhost", secret, shards=2)
+        c.start(); c.register("alice", "alice-pw")
+        c.nodes[1].kill(); c.nodes[1].start()   # back in the cluster
+        c.stop()
+    """
+
+    def __init__(self, tmpdir, component_jid, secret, shards, nodes=2,
+                 **kw):
+        self.root = os.path.abspath(tmpdir)
+        self.component_jid = component_jid
+        self.epmd = Epmd(self.root)
+        self.nodes = []
+        for i in range(nodes):
+            n = BalancedEjabberd(
+                os.path.join(self.root, "n%d" % (i + 1)), component_jid,
+                secret, shards, epmd_port=self.epmd.port,
+                cookie=self.nodes[0].cookie if self.nodes else None, **kw)
+            self.nodes.append(n)
+
+    def start(self):
+        """Starts the epmd and every node, then joins the others to the
+        first. Raises ServerError if a node does not come back after
+        joining."""
+        self.epmd.start()
+        for n in self.nodes:
+            n.start()
+        first = self.nodes[0]
+        for n in self.nodes[1:]:
+            n.rpc("case rpc:call(Node, ejabberd_admin, join_cluster, "
+                  "[%s], 120000) of {ok, _} -> ok; X -> X end"
+                  % _erl_bin(first.node), timeout=150)
+            # join_cluster restarts ejabberd on the joining node.
+            deadline = time.monotonic() + n.start_timeout
+            while not n._ready():
+                if time.monotonic() > deadline:
+                    raise ServerError("%s: listeners not back after joining"
+                                      "\n%s" % (n.node, n.log_tails()))
+                time.sleep(0.1)
+        return self
+
+    def db_nodes(self, i=0):
+        """The nodes mnesia runs on, as node i sees them (sorted names)."""
+        out = self.nodes[i].rpc(
+            "begin io:format(\"DB ~w~n\", [lists:sort(rpc:call(Node, "
+            "mnesia, system_info, [running_db_nodes]))]), ok end")
+        line = [x for x in out.splitlines() if x.startswith("DB ")][0]
+        return [x.strip("'") for x in line[len("DB ["):-1].split(",") if x]
+
+    def register(self, user, password):
+        """user@localhost on every node (mnesia replicates the account)."""
+        self.nodes[0].register(user, password)
+
+    def stop(self):
+        for p in reversed([self.epmd] + self.nodes):
+            p.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def start_shards(tmpdir, binary, component_jid, secret, servers, shards,
+                 proven=None, **kw):
+    """Starts `shards` imgroups instances ([cluster] shard = K, shards =
+    N) one after the other in order 0, 1, ..., instance K connected to
+    servers[K % len(servers)] (BalancedEjabberd nodes: one server, or a
+    Cluster's nodes), and returns them. Instance K is started only once
+    K's connection holds slot K + 1 in ejabberd's route table (fresh start,
+    in order: docs/cluster.md "Which connection holds which slot"), and,
+    with `proven` (a regex), once its log shows it. kw goes to Imgroups
+    (sections are added to the [cluster] one)."""
+    sections = list(kw.pop("sections", ()))
+    out = []
+    for k in range(shards):
+        srv = servers[k % len(servers)]
+        ig = Imgroups(tmpdir, binary, component_jid, LOCAL,
+                      srv.component_port, secret, name="imgroups%d" % k,
+                      sections=[("cluster", {"shard": k, "shards": shards})]
+                      + sections, **kw)
+        out.append(ig)
+        ig.start()
+        ig.wait_log(r"connected to", 15)
+        if proven:
+            ig.wait_log(proven, 30)
+        srv.wait_routes(lambda rows: sum(1 for _, p in rows if p)
+                        == k + 1)
+    return out
+
+
 class Ngircd(Process):
     """A private ngircd on 127.0.0.1:`port` with no flood penalties and no
     connection limits."""

@@ -4,14 +4,12 @@ shared by the nodes (docs/cluster.md). Prints TAP.
 
     /usr/bin/python3 tests/real/test_shard_cluster.py /path/to/shard_of
 
-Starts a private epmd on a free port (so that two private nodes find each
-other, which servers.py's epmd-less nodes cannot), two ejabberd nodes
-with the same cookie and the same balanced configuration (each with its
-own listeners), joins the second to the first with
-ejabberd_admin:join_cluster, then drives both with
-test_shard_routing.py's components and batches: where each of 200 room
-JIDs lands, sent through either node, and what a killed node does to its
-slot. Every process is stopped by its PID at the end.
+Starts servers.Cluster (a private epmd, two ejabberd nodes with one
+cookie and the same balanced configuration, each with its own listeners,
+the second joined to the first with ejabberd_admin:join_cluster), then
+drives both with test_shard_routing.py's components and batches: where
+each of 200 room JIDs lands, sent through either node, and what a killed
+node does to its slot. Every process is stopped by its PID at the end.
 """
 
 import os
@@ -21,59 +19,21 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 import test_shard_routing as routing  # noqa: E402
-from test_shard_routing import (DOMAIN, SENDER, Component,  # noqa: E402
-                                rooms, tap)
-
-class Epmd(servers.Process):
-    """A private Erlang port mapper on 127.0.0.1:port, in the foreground."""
-
-    def __init__(self, tmpdir, port):
-        super().__init__(tmpdir, "epmd")
-        self.port = port
-
-    def _command(self):
-        return ["epmd", "-address", servers.LOCAL, "-port", str(self.port)]
-
-    def _ready(self):
-        return servers.port_accepts(self.port)
-
-
-class Node(routing.BalancedEjabberd):
-    """A node that registers with the private epmd (servers.Ejabberd's
-    nodes have none: each listens on a port of its own that every node
-    would have to share)."""
-
-    def __init__(self, tmpdir, epmd_port, cookie=None):
-        super().__init__(tmpdir)
-        self.epmd_port = epmd_port
-        if cookie:
-            self.cookie = cookie
-
-    def _erl_common(self):
-        return ["-setcookie", self.cookie, "-start_epmd", "false",
-                "-kernel", "inet_dist_use_interface", "{127,0,0,1}"]
-
-    def _env(self):
-        env = super()._env()
-        env["ERL_EPMD_PORT"] = str(self.epmd_port)
-        return env
-
-    def _ready(self):
-        return self._ports_accept(self.c2s_port, self.component_port)
+from test_shard_routing import (DOMAIN, SECRET, SENDER,  # noqa: E402
+                                Component, rooms, tap)
 
 
 class Run(routing.Run):
     def __init__(self, shard_of):
         super().__init__(shard_of, PLAN)
-        self.epmd = None
-        self.nodes = []
+        self.cluster = None
         self.senders = []
 
     def cleanup(self):
         for c in self.conns + self.senders:
             c.close()
-        for p in reversed(self.nodes + ([self.epmd] if self.epmd else [])):
-            p.stop()
+        if self.cluster:
+            self.cluster.stop()
         self.conns = []
         self.senders = []
         self.sender = None
@@ -95,27 +55,15 @@ class Run(routing.Run):
     def main(self):
         t = self.tap
         jids = rooms()
-        self.epmd = Epmd(self.tmp, servers.free_port())
-        self.epmd.start()
-        n1 = Node(os.path.join(self.tmp, "n1"), self.epmd.port)
-        n2 = Node(os.path.join(self.tmp, "n2"), self.epmd.port,
-                  cookie=n1.cookie)
-        self.nodes = [n1, n2]
-        n1.start()
-        n2.start()
+        self.cluster = servers.Cluster(self.tmp, DOMAIN, SECRET, 2,
+                                       extra_hosts={SENDER: SECRET},
+                                       bus=False)
+        n1, n2 = self.cluster.nodes
         self.server = n1
-        n2.rpc("case rpc:call(Node, ejabberd_admin, join_cluster, [<<\"%s\">>],"
-               " 120000) of {ok, _} -> ok; X -> X end" % n1.node,
-               timeout=150)
-        out = n1.rpc("begin io:format(\"DB ~w~n\", [lists:sort(rpc:call("
-                     "Node, mnesia, system_info, [running_db_nodes]))]), ok "
-                     "end")
-        t.check(n1.node in out and n2.node in out,
-                "the second node joins the first: mnesia runs on both", out)
-        # join_cluster restarts ejabberd on the second node: its listeners
-        # are back once its ports accept again.
-        if not n2._ready():
-            raise tap.Abort("the second node's listeners did not come back")
+        self.cluster.start()
+        db = self.cluster.db_nodes()
+        t.check(sorted(db) == sorted([n1.node, n2.node]),
+                "the second node joins the first: mnesia runs on both", db)
 
         s1 = self.sender_on(n1, "sender1")
         s2 = self.sender_on(n2, "sender2")

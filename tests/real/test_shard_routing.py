@@ -147,35 +147,13 @@ class Component:
         self.sock.close()
 
 
-class BalancedEjabberd(servers.Ejabberd):
-    """servers.Ejabberd whose component listener serves DOMAIN (balanced:
-    domain_balancing type bare_destination, component_number as set; None:
-    no such key) and SENDER, with global_routes false (else every
-    connection would register both hosts and the sender take a slot)."""
-
-    component_number = 2
+class BalancedEjabberd(servers.BalancedEjabberd):
+    """servers.BalancedEjabberd whose listener serves DOMAIN (balanced:
+    component_number as set; None: no such key) and SENDER."""
 
     def __init__(self, tmpdir):
-        super().__init__(tmpdir, DOMAIN, SECRET)
-
-    def _prepare(self):
-        self.raw_listen = """  -
-    port: %d
-    ip: "%s"
-    module: ejabberd_service
-    global_routes: false
-    hosts:
-      %s:
-        password: "%s"
-      %s:
-        password: "%s"
-""" % (self.component_port, servers.LOCAL, DOMAIN, SECRET, SENDER, SECRET)
-        super()._prepare()
-        with open(self.config_path, "a") as f:
-            f.write("domain_balancing:\n  %s:\n    type: bare_destination\n"
-                    % DOMAIN)
-            if self.component_number:
-                f.write("    component_number: %d\n" % self.component_number)
+        super().__init__(tmpdir, DOMAIN, SECRET, 2,
+                         extra_hosts={SENDER: SECRET}, bus=False)
 
 
 class Run:
@@ -229,20 +207,7 @@ class Run:
         """ejabberd's route table for DOMAIN, as server (by default
         self.server) sees it: [(local_hint, the node of its connection or
         None)] in the order mnesia returns them."""
-        out = (server or self.server).rpc(
-            "begin io:format(\"ROUTES ~w~n\", [[{H, case P of undefined -> "
-            "undefined; _ -> node(P) end} || {route, _, _, P, H} <- "
-            "rpc:call(Node, mnesia, dirty_read, [route, <<\"%s\">>])]]), "
-            "ok end" % DOMAIN)
-        line = [x for x in out.splitlines() if x.startswith("ROUTES ")][0]
-        rows = []
-        for part in line[len("ROUTES ["):-1].split("},{"):
-            if not part:
-                continue
-            hint, pid = part.strip("{}").split(",", 1)
-            rows.append((hint, None if pid == "undefined"
-                         else pid.strip("'")))
-        return rows
+        return (server or self.server).routes()
 
     def wait_free(self, n, server=None):
         """Waits until n slots of DOMAIN's route table have no connection
