@@ -195,6 +195,36 @@ static void a_request_without_a_sender_gets_no_error_and_res_is_freed(void)
     xmpp_stanza_release(st);
 }
 
+static void a_deferred_request_is_answered_later_from_its_own_copy(void)
+{
+    xmpp_stanza_t *st = parse(request_xml), *r;
+    jid to = {NULL, "groups.localhost", NULL};
+    iq_req q = request_of(st, NULL);
+    iq_res res = {0}, later = {0};
+    const iq_req *kept;
+    iq_later *l;
+
+    q.to = &to;
+    l = iq_defer(&q, &res);
+    g_assert_true(res.later);
+    /* what the router then does: nothing is sent */
+    iq_answer(&q, XERR_NONE, &res);
+    g_assert_false(res.later);
+    xmpp_stanza_release(st);
+    kept = iq_later_req(l);
+    g_assert_cmpstr(kept->type, ==, "set");
+    g_assert_cmpstr(kept->from, ==, "a@b/c");
+    g_assert_cmpstr(kept->to->domain, ==, "groups.localhost");
+    g_assert_cmpstr(xmpp_stanza_get_name(kept->child), ==, "query");
+    r = iq_reply(kept, XERR_NONE, &later);
+    g_assert_cmpstr(xmpp_stanza_get_id(r), ==, "q1");
+    g_assert_cmpstr(xmpp_stanza_get_to(r), ==, "a@b/c");
+    xmpp_stanza_release(r);
+    /* without a sender the error has nobody to go to: l is only freed */
+    xmpp_stanza_del_attribute(kept->st, "from");
+    iq_later_answer(l, XERR_BAD_REQUEST, &later);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -217,6 +247,9 @@ int main(int argc, char **argv)
     g_test_add_func(
         "/iq/a_request_without_a_sender_gets_no_error_and_res_is_freed",
         a_request_without_a_sender_gets_no_error_and_res_is_freed);
+    g_test_add_func(
+        "/iq/a_deferred_request_is_answered_later_from_its_own_copy",
+        a_deferred_request_is_answered_later_from_its_own_copy);
     rc = g_test_run();
     xmpp_ctx_free(ctx);
     xmpp_shutdown();

@@ -52,7 +52,14 @@ void iq_answer(const iq_req *q, enum xerr e, iq_res *res)
 {
     void (*after)(void *data) = res->after;
     void *after_data = res->after_data;
-    xmpp_stanza_t *reply = iq_reply(q, e, res);
+    xmpp_stanza_t *reply;
+
+    if (res->later) {
+        /* the handler kept the request (iq_defer) and answers it itself */
+        iq_res_clear(res);
+        return;
+    }
+    reply = iq_reply(q, e, res);
 
     if (reply) {
         uplink_send(q->up, reply);
@@ -86,4 +93,46 @@ xmpp_stanza_t *iq_reply(const iq_req *q, enum xerr e, iq_res *res)
     }
     iq_res_clear(res);
     return reply;
+}
+
+struct iq_later {
+    iq_req q;
+    jid to;
+    char *from;
+};
+
+iq_later *iq_defer(const iq_req *q, iq_res *res)
+{
+    iq_later *l = g_new0(iq_later, 1);
+    xmpp_stanza_t *c;
+
+    l->q = *q;
+    l->q.st = xmpp_stanza_copy(q->st);
+    l->q.child = NULL;
+    for (c = xmpp_stanza_get_children(l->q.st); c && !l->q.child;
+         c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_tag(c))
+            l->q.child = c;
+    l->q.type = xmpp_stanza_get_type(l->q.st);
+    l->from = g_strdup(q->from);
+    l->q.from = l->from;
+    l->to = (jid){g_strdup(q->to->node), g_strdup(q->to->domain),
+                  g_strdup(q->to->resource)};
+    l->q.to = &l->to;
+    res->later = TRUE;
+    return l;
+}
+
+const iq_req *iq_later_req(const iq_later *l)
+{
+    return &l->q;
+}
+
+void iq_later_answer(iq_later *l, enum xerr e, iq_res *res)
+{
+    iq_answer(&l->q, e, res);
+    xmpp_stanza_release(l->q.st);
+    jid_clear(&l->to);
+    g_free(l->from);
+    g_free(l);
 }

@@ -60,6 +60,8 @@ typedef struct iq_res {
     /* Run right after the reply, whatever it was (may be NULL). */
     void (*after)(void *data);
     void *after_data;
+    /* Set by iq_defer: the handler answers later; nothing is sent now. */
+    gboolean later;
 } iq_res;
 
 typedef enum xerr (*iq_fn)(const iq_req *q, iq_res *res);
@@ -95,6 +97,22 @@ xmpp_stanza_t *iq_reply(const iq_req *q, enum xerr e, iq_res *res);
 /* Sends the one reply to q on q->up (iq_reply), then runs res->after. The
  * router's and a self-contained dispatcher's last step. */
 void iq_answer(const iq_req *q, enum xerr e, iq_res *res);
+
+/* A request whose one reply is sent later (a service handler waiting for
+ * the other shards, issue 14): a copy of what the reply needs. */
+typedef struct iq_later iq_later;
+
+/* Instead of answering now: sets res->later, so that iq_answer sends
+ * nothing, and returns a copy of q that the handler owns until it calls
+ * iq_later_answer, exactly once. q->up must outlive it. */
+iq_later *iq_defer(const iq_req *q, iq_res *res);
+
+/* The kept request (its st and child a copy; data as the handler's q
+ * had it); borrowed until iq_later_answer. */
+const iq_req *iq_later_req(const iq_later *l);
+
+/* The one reply, as iq_answer sends it; frees l. */
+void iq_later_answer(iq_later *l, enum xerr e, iq_res *res);
 
 /* Frees what res owns and zeroes it (after is not run). */
 void iq_res_clear(iq_res *res);
