@@ -690,6 +690,7 @@ class Cluster:
 
     def __init__(self, tmpdir, component_jid, secret, shards, nodes=2,
                  **kw):
+        self.name = "cluster"
         self.root = os.path.abspath(tmpdir)
         self.component_jid = component_jid
         self.epmd = Epmd(self.root)
