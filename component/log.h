@@ -27,7 +27,8 @@ enum log_level {
     X(LOG_STORE, "store")                                                      \
     X(LOG_GLIB, "glib")                                                        \
     X(LOG_LEGACY, "legacy")                                                    \
-    X(LOG_BRIDGE, "bridge")
+    X(LOG_BRIDGE, "bridge")                                                    \
+    X(LOG_CLUSTER, "cluster")
 
 enum log_area {
 #define LOG_AREA_ENUM(e, name) e,

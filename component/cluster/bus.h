@@ -32,19 +32,19 @@
 #include "iq.h"
 #include "xerr.h"
 
-#define BUS_TIMEOUT_MS 3000
+#define BUS_TIMEOUT_MS     3000
 #define BUS_TIMEOUT_MAX_MS 30000
-#define BUS_PENDING_MAX 64
+#define BUS_PENDING_MAX    64
 
 typedef struct bus bus;
 
 /* One shard's answer. payload and text are borrowed until the callback
  * returns (copy what you keep). */
 typedef struct bus_answer {
-    guint shard;           /* 0-based, never this instance's own */
-    enum xerr err;         /* XERR_NONE: a result */
+    guint shard;            /* 0-based, never this instance's own */
+    enum xerr err;          /* XERR_NONE: a result */
     xmpp_stanza_t *payload; /* the result's child element, or NULL */
-    const char *text;      /* an error's <text/>, or NULL */
+    const char *text;       /* an error's <text/>, or NULL */
 } bus_answer;
 
 /* What one ask gathered, both lists in increasing shard order. n_answers +

@@ -933,6 +933,14 @@ void uplink_stop(uplink *up, void (*done)(void *), void *userdata)
         done(userdata);
 }
 
+void uplink_reconnect(uplink *up, const char *why)
+{
+    if (up->state != UPLINK_UP || up->cut_reason)
+        return;
+    push_frame(up, "</stream:stream>");
+    up->cut_reason = why;
+}
+
 void uplink_free(uplink *up)
 {
     if (!up)

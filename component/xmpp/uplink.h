@@ -104,6 +104,12 @@ guint uplink_queued(const uplink *up);
  * link is closed (at most a few seconds later). */
 void uplink_stop(uplink *up, void (*done)(void *), void *userdata);
 
+/* Closes the stream of a link that is up (what is queued first, then
+ * </stream:stream>) and reconnects with the backoff, as after a lost link;
+ * why (a constant string) is what the log says. Otherwise nothing. For the
+ * slot probe (cluster/probe.c): a connection on the wrong slot lets go. */
+void uplink_reconnect(uplink *up, const char *why);
+
 void uplink_free(uplink *up);
 
 #endif
