@@ -56,8 +56,13 @@ static int ensure_groups_txn(MDB_txn *txn, const store *st, void *userdata)
     for (guint i = 0; i < cfg->accounts->len; i++) {
         const config_account *a = g_ptr_array_index(cfg->accounts, i);
         gboolean created = FALSE;
-        char *name = jid_node_fold(a->group); /* as rooms are looked up */
-        int rc = name ? groups_ensure(txn, st, name, &created) : -EINVAL;
+        char *name;
+        int rc;
+
+        if (registry_group_shard(cfg, a->group) != cfg->shard)
+            continue; /* another shard's group: made there, never here */
+        name = jid_node_fold(a->group); /* as rooms are looked up */
+        rc = name ? groups_ensure(txn, st, name, &created) : -EINVAL;
         g_free(name);
         if (rc != 0)
             return rc;
@@ -65,7 +70,8 @@ static int ensure_groups_txn(MDB_txn *txn, const store *st, void *userdata)
     return 0;
 }
 
-/* Every [account:NAME] names its group; the group is created if missing. */
+/* Every [account:NAME] names its group; the group is created if missing,
+ * by the shard that owns it ([cluster], docs/cluster.md). */
 static int ensure_groups(app *a, const config *cfg)
 {
     GError *err = NULL;
@@ -78,8 +84,17 @@ static int ensure_groups(app *a, const config *cfg)
     }
     for (guint i = 0; i < cfg->accounts->len; i++) {
         const config_account *acct = g_ptr_array_index(cfg->accounts, i);
-        log_info(LOG_MAIN, "account %s (%s) serves group %s@%s", acct->name,
-                 acct->protocol, acct->group, cfg->jid);
+        guint k = registry_group_shard(cfg, acct->group);
+        if (cfg->shards > 1)
+            log_info(LOG_MAIN,
+                     "account %s (%s) serves group %s@%s: shard %u of %u "
+                     "runs it%s",
+                     acct->name, acct->protocol, acct->group, cfg->jid, k,
+                     cfg->shards,
+                     k == cfg->shard ? " (this one)" : ", not this one");
+        else
+            log_info(LOG_MAIN, "account %s (%s) serves group %s@%s",
+                     acct->name, acct->protocol, acct->group, cfg->jid);
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "accounts.h"
 #include "config.h"
+#include "groups.h"
 #include "registry.h"
 #include "store.h"
 #include "testutil.h"
@@ -407,6 +408,185 @@ static void member_add_goes_through_the_hook(fixture *f, gconstpointer d)
     registry_free(r);
 }
 
+/* ---- shards: every instance reads the same file (docs/cluster.md) ---- */
+
+/* Among 2 shards of groups.localhost, lobby is shard 0's and chan shard
+ * 1's (shard_of, as ejabberd routes them). */
+#define CLUSTER(k) "[cluster]\nshards = 2\nshard = " #k "\n"
+#define TWO_BOTS                                                               \
+    "[account:lobbybot]\nprotocol = prpl-irc\nusername = lb@127.0.0.1\n"      \
+    "password = lobbypw\ngroup = Lobby\n"                                      \
+    "[account:chanbot]\nprotocol = prpl-irc\nusername = cb@127.0.0.1\n"       \
+    "password = chanpw\ngroup = chan\nmode = chat\nchat = #chan\n"
+
+static gboolean group_stored(testutil_store *ts, const char *group)
+{
+    MDB_txn *txn;
+    group_cfg *g = NULL;
+    int rc;
+
+    g_assert_cmpint(store_read_begin(ts->s, &txn, NULL), ==, 0);
+    rc = groups_get(txn, ts->s, group, &g);
+    store_read_end(txn);
+    group_cfg_free(g);
+    return rc == 0;
+}
+
+static void each_shard_starts_only_the_accounts_of_its_own_groups(
+    fixture *f, gconstpointer d)
+{
+    testutil_store other;
+    registry *r = open_registry(f, BASE CLUSTER(0) TWO_BOTS), *r1;
+    registry_account *away;
+    config *cfg;
+    GError *err = NULL;
+    char *text;
+
+    registry_start_all(r);
+    g_assert_cmpstr(f->calls->str, ==, "start lobbybot lobbypw;");
+    away = registry_get(r, "chanbot");
+    g_assert_nonnull(away); /* known, listed */
+    g_assert_cmpint(away->state, ==, REGISTRY_ELSEWHERE);
+    g_assert_cmpuint(away->shard, ==, 1);
+    text = registry_state_text(away);
+    g_assert_cmpstr(text, ==, "elsewhere (shard 1)");
+    g_free(text);
+    g_assert_cmpuint(registry_get(r, "lobbybot")->shard, ==, 0);
+    /* neither its record, its password nor its group is in shard 0's store */
+    g_assert_false(stored(f, "chanbot"));
+    g_assert_false(group_stored(&f->ts, "chan"));
+    g_assert_true(group_stored(&f->ts, "lobby"));
+    /* a late report from the legacy side changes nothing */
+    registry_set_state(r, "chanbot", REGISTRY_ONLINE, "x");
+    g_assert_cmpint(away->state, ==, REGISTRY_ELSEWHERE);
+    registry_free(r);
+
+    /* shard 1, on its own store, with the same file: the other way round */
+    testutil_store_setup(&other, NULL);
+    cfg = load(BASE CLUSTER(1) TWO_BOTS);
+    g_assert_cmpint(registry_new(cfg, other.s, &r1, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpuint(registry_group_shard(cfg, "Lobby"), ==, 0);
+    g_assert_cmpuint(registry_group_shard(cfg, "chan"), ==, 1);
+    config_free(cfg);
+    g_string_truncate(f->calls, 0);
+    registry_set_hooks(r1, &hooks, f);
+    registry_start_all(r1);
+    g_assert_cmpstr(f->calls->str, ==, "start chanbot chanpw;");
+    g_assert_cmpint(registry_get(r1, "lobbybot")->state, ==,
+                    REGISTRY_ELSEWHERE);
+    g_assert_true(group_stored(&other, "chan"));
+    g_assert_false(group_stored(&other, "lobby"));
+    registry_free(r1);
+    testutil_store_teardown(&other, NULL);
+}
+
+static void another_shards_account_is_refused_naming_that_shard(
+    fixture *f, gconstpointer d)
+{
+    registry *r = open_registry(f, BASE CLUSTER(0) TWO_BOTS);
+    account_rec *a = make("newbot");
+    char *why = NULL;
+
+    registry_start_all(r);
+    g_string_truncate(f->calls, 0);
+    /* an add for a group of shard 1 */
+    set_field(a, "group", "Chan");
+    g_assert_cmpint(registry_add(r, a, "pw", &why), ==, -1);
+    g_assert_cmpstr(why, ==,
+                    "group chan is served by shard 1 of 2 and its bot account "
+                    "runs there, not on this instance (shard 0); accounts for "
+                    "it are named in the configuration file every instance "
+                    "reads");
+    g_clear_pointer(&why, g_free);
+    g_assert_null(registry_get(r, "newbot"));
+    g_assert_false(stored(f, "newbot"));
+    /* a change that would move an account of this shard there */
+    set_field(a, "group", "team");
+    g_assert_cmpint(registry_add(r, a, "pw", &why), ==, 0);
+    g_string_truncate(f->calls, 0);
+    set_field(a, "group", "chan");
+    g_assert_cmpint(registry_change(r, a, NULL, &why), ==, -1);
+    g_assert_nonnull(strstr(why, "served by shard 1 of 2"));
+    g_clear_pointer(&why, g_free);
+    g_assert_cmpstr(registry_get(r, "newbot")->rec->group, ==, "team");
+    /* enable, disable: shard 1 keeps chanbot's flag */
+    g_assert_cmpint(registry_enable(r, "chanbot", FALSE, &why), ==, -1);
+    g_assert_nonnull(strstr(why, "served by shard 1 of 2"));
+    g_clear_pointer(&why, g_free);
+    g_assert_cmpint(registry_enable(r, "chanbot", TRUE, &why), ==, -1);
+    g_clear_pointer(&why, g_free);
+    /* remove: it is the file's */
+    g_assert_cmpint(registry_remove(r, "chanbot", &why), ==, -1);
+    g_assert_nonnull(strstr(why, "edit the file"));
+    g_clear_pointer(&why, g_free);
+    g_assert_cmpstr(f->calls->str, ==, "");
+    account_rec_free(a);
+    registry_free(r);
+}
+
+static void a_reload_that_moves_a_group_to_another_shard_stops_its_bot(
+    fixture *f, gconstpointer d)
+{
+    registry *r = open_registry(f, BASE CLUSTER(0) TWO_BOTS);
+    config *fresh;
+
+    registry_start_all(r);
+    g_string_truncate(f->calls, 0);
+    /* lobbybot now serves alpha (shard 1); chanbot serves team (shard 0) */
+    fresh = load(BASE CLUSTER(0)
+                 "[account:lobbybot]\nprotocol = prpl-irc\n"
+                 "username = lb@127.0.0.1\npassword = lobbypw\n"
+                 "group = alpha\n"
+                 "[account:chanbot]\nprotocol = prpl-irc\n"
+                 "username = cb@127.0.0.1\npassword = chanpw\n"
+                 "group = team\nmode = chat\nchat = #chan\n");
+    g_assert_cmpint(registry_reload(r, fresh), ==, 0);
+    config_free(fresh);
+    g_assert_cmpstr(f->calls->str, ==, "start chanbot chanpw;stop lobbybot;");
+    g_assert_cmpint(registry_get(r, "lobbybot")->state, ==,
+                    REGISTRY_ELSEWHERE);
+    g_assert_cmpstr(registry_get(r, "lobbybot")->rec->group, ==, "alpha");
+    g_assert_cmpint(registry_get(r, "chanbot")->state, ==, REGISTRY_STARTING);
+    g_assert_false(group_stored(&f->ts, "alpha"));
+    /* a section of another shard's gone from the file: no longer listed */
+    g_string_truncate(f->calls, 0);
+    fresh = load(BASE CLUSTER(0)
+                 "[account:chanbot]\nprotocol = prpl-irc\n"
+                 "username = cb@127.0.0.1\npassword = chanpw\n"
+                 "group = team\nmode = chat\nchat = #chan\n");
+    g_assert_cmpint(registry_reload(r, fresh), ==, 0);
+    config_free(fresh);
+    g_assert_null(registry_get(r, "lobbybot"));
+    g_assert_cmpstr(f->calls->str, ==, "");
+    registry_free(r);
+}
+
+static void a_stored_account_of_another_shards_group_is_kept_not_started(
+    fixture *f, gconstpointer d)
+{
+    registry *r = open_registry(f, BASE);
+    account_rec *a = make("oldbot");
+    char *why = NULL;
+
+    /* added before the service was sharded */
+    set_field(a, "group", "chan");
+    g_assert_cmpint(registry_add(r, a, "pw", &why), ==, 0);
+    registry_free(r);
+    g_string_truncate(f->calls, 0);
+    r = open_registry(f, BASE CLUSTER(0));
+    registry_start_all(r);
+    g_assert_cmpstr(f->calls->str, ==, "");
+    g_assert_cmpint(registry_get(r, "oldbot")->state, ==, REGISTRY_ELSEWHERE);
+    g_assert_true(stored(f, "oldbot"));
+    g_assert_cmpint(registry_remove(r, "oldbot", &why), ==, -1);
+    g_assert_nonnull(strstr(why, "served by shard 1 of 2"));
+    g_free(why);
+    g_assert_true(stored(f, "oldbot"));
+    account_rec_free(a);
+    registry_free(r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -422,6 +602,10 @@ int main(int argc, char **argv)
     T(removing_deletes_the_record_and_the_password);
     T(a_reload_starts_restarts_and_stops_only_what_changed);
     T(member_add_goes_through_the_hook);
+    T(each_shard_starts_only_the_accounts_of_its_own_groups);
+    T(another_shards_account_is_refused_naming_that_shard);
+    T(a_reload_that_moves_a_group_to_another_shard_stops_its_bot);
+    T(a_stored_account_of_another_shards_group_is_kept_not_started);
 #undef T
     return g_test_run();
 }

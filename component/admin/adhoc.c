@@ -144,11 +144,12 @@ static void add_account_options(request *rq, xmpp_stanza_t *f)
     for (guint i = 0; i < names->len; i++) {
         registry_account *ra =
             registry_get(rq->ad->reg, g_ptr_array_index(names, i));
-        char *label =
-            g_strdup_printf("%s (%s, %s)", ra->rec->name, ra->rec->group,
-                            registry_state_name(ra->state));
+        char *state = registry_state_text(ra);
+        char *label = g_strdup_printf("%s (%s, %s)", ra->rec->name,
+                                      ra->rec->group, state);
         form_add_option(rq->ctx, f, label, ra->rec->name);
         g_free(label);
+        g_free(state);
     }
     g_ptr_array_unref(names);
 }
@@ -424,19 +425,21 @@ static void list_one(registry_account *ra, void *ud)
 {
     list_args *la = ud;
     xmpp_stanza_t *item = stanza_elem(la->ctx, "item", NULL);
+    char *state = registry_state_text(ra);
     const char *values[G_N_ELEMENTS(columns)] = {
         ra->rec->name,
         ra->rec->protocol,
         ra->rec->username,
         ra->rec->group,
         ra->rec->mode,
-        registry_state_name(ra->state),
+        state,
         ra->last_error ? ra->last_error : "",
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(columns); i++)
         form_field(la->ctx, item, columns[i].var, NULL, NULL, values[i], FALSE);
     stanza_add(la->x, item);
+    g_free(state);
 }
 
 /* accounts: one stage, a XEP-0004 table (<reported/> then one <item/> per
@@ -672,7 +675,8 @@ static void collect_serving(registry_account *ra, void *ud)
     /* Only a contacts-mode bot has members of its own; in chat mode the
      * legacy chat decides who is in. */
     if (!strcmp(ra->rec->group, sa->group) &&
-        !strcmp(ra->rec->mode, "contacts") && ra->rec->enabled)
+        !strcmp(ra->rec->mode, "contacts") && ra->rec->enabled &&
+        ra->state != REGISTRY_ELSEWHERE)
         g_ptr_array_add(sa->names, ra->rec->name);
 }
 

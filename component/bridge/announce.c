@@ -42,7 +42,8 @@ static void collect_enabled(registry_account *ra, void *ud)
 {
     account_ref *a;
 
-    if (ra->state == REGISTRY_DISABLED)
+    /* another shard's account: its members are in that shard's store */
+    if (ra->state == REGISTRY_DISABLED || ra->state == REGISTRY_ELSEWHERE)
         return;
     a = g_new0(account_ref, 1);
     a->name = g_strdup(ra->rec->name);

@@ -11,6 +11,7 @@
 #include "jid.h"
 #include "log.h"
 #include "secret.h"
+#include "shard.h"
 
 #define NAME_MAX_LEN  64
 #define TEXT_MAX_LEN  1024
@@ -21,17 +22,57 @@ struct registry {
     GTree *accounts;      /* name -> registry_account *, both owned */
     registry_hooks hooks; /* all NULL when none are set */
     void *hook_data;
+    /* [cluster] as read at start (a change needs a restart) */
+    guint shard, shards;
+    char *domain; /* [component] jid */
 };
 
 static const char *const state_names[] = {
     [REGISTRY_DISABLED] = "disabled",       [REGISTRY_STARTING] = "starting",
     [REGISTRY_ONLINE] = "online",           [REGISTRY_OFFLINE] = "offline",
-    [REGISTRY_QUARANTINED] = "quarantined",
+    [REGISTRY_QUARANTINED] = "quarantined", [REGISTRY_ELSEWHERE] = "elsewhere",
 };
 
 const char *registry_state_name(enum registry_state s)
 {
     return (size_t)s < G_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
+}
+
+static guint group_shard(const char *domain, guint shards, const char *group)
+{
+    char *folded = jid_node_fold(group);
+    guint k = shard_of_parts(folded ? folded : group, domain, shards);
+
+    g_free(folded);
+    return k;
+}
+
+guint registry_group_shard(const config *cfg, const char *group)
+{
+    return group_shard(cfg->jid, cfg->shards, group);
+}
+
+char *registry_state_text(const registry_account *ra)
+{
+    if (ra->state == REGISTRY_ELSEWHERE)
+        return g_strdup_printf("elsewhere (shard %u)", ra->shard);
+    return g_strdup(registry_state_name(ra->state));
+}
+
+static gboolean is_here(const registry *r, const char *group)
+{
+    return group_shard(r->domain, r->shards, group) == r->shard;
+}
+
+/* The reason an admin operation on an account of group (or one that would
+ * put it there) is refused on this shard. */
+static char *elsewhere_refusal(const registry *r, const char *group)
+{
+    return g_strdup_printf(
+        "group %s is served by shard %u of %u and its bot account runs "
+        "there, not on this instance (shard %u); accounts for it are named "
+        "in the configuration file every instance reads",
+        group, group_shard(r->domain, r->shards, group), r->shards, r->shard);
 }
 
 static void account_free(gpointer p)
@@ -62,7 +103,10 @@ static registry_account *put_account(registry *r, account_rec *rec)
 
     ra->rec = rec;
     ra->from_config = rec->from_config;
-    ra->state = rec->enabled ? REGISTRY_OFFLINE : REGISTRY_DISABLED;
+    ra->shard = group_shard(r->domain, r->shards, rec->group);
+    ra->state = ra->shard != r->shard ? REGISTRY_ELSEWHERE
+                : rec->enabled        ? REGISTRY_OFFLINE
+                                      : REGISTRY_DISABLED;
     ra->state_since_us = clock_real();
     g_tree_replace(r->accounts, g_strdup(rec->name), ra);
     return ra;
@@ -78,6 +122,8 @@ static void start_account(registry *r, registry_account *ra)
     char *password = NULL;
     int rc;
 
+    if (ra->state == REGISTRY_ELSEWHERE)
+        return; /* another shard runs it */
     set_state(ra, REGISTRY_STARTING);
     if (!r->hooks.start)
         return;
@@ -173,20 +219,29 @@ static gboolean same_settings(const account_rec *a, const account_rec *b)
 typedef struct sync_args {
     GPtrArray *recs;      /* account_rec * of the file (enabled set here) */
     GPtrArray *passwords; /* char *, same index; "" when none */
+    GPtrArray *away;      /* account_rec * of the file another shard runs:
+                             never written here */
     /* out */
     GPtrArray *changed; /* char * names written (new or different) */
     GPtrArray *removed; /* char * names whose section is gone */
     GPtrArray *all;     /* account_rec * of every account after the sync */
 } sync_args;
 
-static gboolean in_file(const sync_args *sa, const char *name)
+static gboolean listed_rec(GPtrArray *recs, const char *name)
 {
-    for (guint i = 0; i < sa->recs->len; i++) {
-        const account_rec *a = g_ptr_array_index(sa->recs, i);
+    for (guint i = 0; i < recs->len; i++) {
+        const account_rec *a = g_ptr_array_index(recs, i);
         if (!strcmp(a->name, name))
             return TRUE;
     }
     return FALSE;
+}
+
+/* A record of the file's kept in this store while another shard runs the
+ * account (a store from before sharding) is not "gone": it stays. */
+static gboolean in_file(const sync_args *sa, const char *name)
+{
+    return listed_rec(sa->recs, name) || listed_rec(sa->away, name);
 }
 
 static int collect_gone(const account_rec *a, void *userdata)
@@ -258,16 +313,23 @@ static int sync_txn(MDB_txn *txn, const store *st, void *userdata)
     return rc;
 }
 
-static void sync_init(sync_args *sa, const config *cfg)
+/* The file's accounts: this shard's into recs, the others' into away. */
+static void sync_init(sync_args *sa, const registry *r, const config *cfg)
 {
     sa->recs = g_ptr_array_new_with_free_func((GDestroyNotify)account_rec_free);
     sa->passwords = g_ptr_array_new_with_free_func((GDestroyNotify)secret_free);
+    sa->away = g_ptr_array_new_with_free_func((GDestroyNotify)account_rec_free);
     sa->changed = g_ptr_array_new_with_free_func(g_free);
     sa->removed = g_ptr_array_new_with_free_func(g_free);
     sa->all = g_ptr_array_new_with_free_func((GDestroyNotify)account_rec_free);
     for (guint i = 0; cfg->accounts && i < cfg->accounts->len; i++) {
         const config_account *ca = g_ptr_array_index(cfg->accounts, i);
-        g_ptr_array_add(sa->recs, rec_from_config(ca));
+        account_rec *a = rec_from_config(ca);
+        if (!is_here(r, a->group)) {
+            g_ptr_array_add(sa->away, a);
+            continue;
+        }
+        g_ptr_array_add(sa->recs, a);
         g_ptr_array_add(sa->passwords,
                         g_strdup(ca->password ? ca->password : ""));
     }
@@ -277,6 +339,7 @@ static void sync_clear(sync_args *sa)
 {
     g_ptr_array_unref(sa->recs);
     g_ptr_array_unref(sa->passwords);
+    g_ptr_array_unref(sa->away);
     g_ptr_array_unref(sa->changed);
     g_ptr_array_unref(sa->removed);
     g_ptr_array_unref(sa->all);
@@ -290,6 +353,14 @@ static gboolean name_listed(GPtrArray *names, const char *name)
     return FALSE;
 }
 
+/* The file's accounts another shard runs, listed as it writes them (a
+ * record of the same name in this store is shadowed, not changed). */
+static void put_away(registry *r, sync_args *sa)
+{
+    for (guint i = 0; i < sa->away->len; i++)
+        put_account(r, account_rec_copy(g_ptr_array_index(sa->away, i)));
+}
+
 int registry_new(const config *cfg, store *st, registry **out, GError **err)
 {
     registry *r = g_new0(registry, 1);
@@ -300,7 +371,10 @@ int registry_new(const config *cfg, store *st, registry **out, GError **err)
     r->st = st;
     r->config_path = g_strdup(cfg->path);
     r->accounts = g_tree_new_full(name_cmp, NULL, g_free, account_free);
-    sync_init(&sa, cfg);
+    r->shard = cfg->shard;
+    r->shards = MAX(cfg->shards, 1);
+    r->domain = g_strdup(cfg->jid);
+    sync_init(&sa, r, cfg);
     if (store_write(st, sync_txn, &sa, err) < 0)
         goto leave;
     for (guint i = 0; i < sa.removed->len; i++)
@@ -309,13 +383,21 @@ int registry_new(const config *cfg, store *st, registry **out, GError **err)
     for (guint i = 0; i < sa.all->len; i++) {
         account_rec *a = g_ptr_array_index(sa.all, i);
         g_ptr_array_index(sa.all, i) = NULL;
-        put_account(r, a);
+        if (put_account(r, a)->state == REGISTRY_ELSEWHERE &&
+            !in_file(&sa, a->name)) {
+            log_warning(LOG_CONFIG,
+                        "account %s serves group %s, which shard %u runs: "
+                        "not started here (imgroups --reshard moves it)",
+                        a->name, a->group, registry_get(r, a->name)->shard);
+            continue;
+        }
         /* main.c already names the file's accounts at info */
         log_msg(LOG_CONFIG, a->from_config ? LOG_DEBUG : LOG_INFO,
                 "account %s (%s%s) serves group %s%s", a->name, a->protocol,
                 a->from_config ? ", from the file" : "", a->group,
                 a->enabled ? "" : "; disabled");
     }
+    put_away(r, &sa);
     *out = r;
     r = NULL;
     rc = 0;
@@ -341,6 +423,7 @@ void registry_free(registry *r)
         return;
     g_tree_destroy(r->accounts);
     g_free(r->config_path);
+    g_free(r->domain);
     g_free(r);
 }
 
@@ -358,13 +441,52 @@ void registry_start_all(registry *r)
     g_tree_foreach(r->accounts, start_enabled, r);
 }
 
+static gboolean collect_stale(gpointer key, gpointer value, gpointer data)
+{
+    registry_account *ra = value;
+    void **args = data; /* sync_args *, GPtrArray * of names */
+
+    if (ra->from_config && ra->state == REGISTRY_ELSEWHERE &&
+        !in_file(args[0], key))
+        g_ptr_array_add(args[1], g_strdup(key));
+    return FALSE;
+}
+
+/* After a reload's write: the file's accounts another shard runs are
+ * listed as the file has them now, one whose group moved there stops
+ * here, and one whose section is gone is no longer listed. */
+static void reload_away(registry *r, sync_args *sa)
+{
+    GPtrArray *stale = g_ptr_array_new_with_free_func(g_free);
+    void *args[2] = {sa, stale};
+
+    for (guint i = 0; i < sa->away->len; i++) {
+        const account_rec *a = g_ptr_array_index(sa->away, i);
+        registry_account *ra = registry_get(r, a->name);
+        if (ra && ra->state != REGISTRY_ELSEWHERE) {
+            log_info(LOG_CONFIG,
+                     "account %s: its group %s is now shard %u's; stopped "
+                     "here",
+                     a->name, a->group,
+                     group_shard(r->domain, r->shards, a->group));
+            if (ra->rec->enabled)
+                stop_account(r, a->name);
+        }
+    }
+    put_away(r, sa);
+    g_tree_foreach(r->accounts, collect_stale, args);
+    for (guint i = 0; i < stale->len; i++)
+        g_tree_remove(r->accounts, g_ptr_array_index(stale, i));
+    g_ptr_array_unref(stale);
+}
+
 int registry_reload(registry *r, const config *fresh)
 {
     GError *err = NULL;
     sync_args sa;
     int rc = -1;
 
-    sync_init(&sa, fresh);
+    sync_init(&sa, r, fresh);
     if (store_write(r->st, sync_txn, &sa, &err) < 0) {
         log_error(LOG_CONFIG, "reload: the accounts cannot be saved: %s",
                   err ? err->message : "?");
@@ -375,11 +497,13 @@ int registry_reload(registry *r, const config *fresh)
     r->config_path = g_strdup(fresh->path);
     for (guint i = 0; i < sa.removed->len; i++) {
         const char *name = g_ptr_array_index(sa.removed, i);
+        registry_account *ra = registry_get(r, name);
         log_info(LOG_CONFIG,
                  "account %s: its section is gone; stopped and "
                  "removed",
                  name);
-        stop_account(r, name);
+        if (!ra || ra->state != REGISTRY_ELSEWHERE)
+            stop_account(r, name);
         g_tree_remove(r->accounts, name);
     }
     /* sa.all holds every account: take the changed ones from it. */
@@ -389,14 +513,17 @@ int registry_reload(registry *r, const config *fresh)
         gboolean known;
         if (!name_listed(sa.changed, a->name))
             continue;
-        known = registry_get(r, a->name) != NULL;
+        ra = registry_get(r, a->name);
+        known = ra && ra->state != REGISTRY_ELSEWHERE;
         g_ptr_array_index(sa.all, i) = NULL;
-        ra = put_account(r, a);
         log_info(LOG_CONFIG, "account %s: %s in %s", a->name,
-                 known ? "changed" : "new", fresh->path);
+                 known ? "changed" : ra ? "now this shard's" : "new",
+                 fresh->path);
+        ra = put_account(r, a);
         if (a->enabled)
             start_account(r, ra);
     }
+    reload_away(r, &sa);
     rc = 0;
 leave:
     sync_clear(&sa);
@@ -434,7 +561,8 @@ void registry_set_state(registry *r, const char *name, enum registry_state s,
 {
     registry_account *ra = registry_get(r, name);
 
-    if (!ra || (!ra->rec->enabled && s != REGISTRY_DISABLED))
+    if (!ra || ra->state == REGISTRY_ELSEWHERE ||
+        (!ra->rec->enabled && s != REGISTRY_DISABLED))
         return;
     if (ra->state != s)
         log_for_account(LOG_CONFIG, LOG_INFO, name, "account %s: %s%s%s", name,
@@ -588,6 +716,11 @@ int registry_add(registry *r, const account_rec *a, const char *password,
     }
     rec = prepare(a);
     rec->from_config = FALSE;
+    if (!is_here(r, rec->group)) {
+        *why = elsewhere_refusal(r, rec->group);
+        account_rec_free(rec);
+        return -1;
+    }
     if (save(r, rec, password ? password : "", TRUE, why) < 0) {
         account_rec_free(rec);
         return -1;
@@ -615,11 +748,20 @@ int registry_change(registry *r, const account_rec *a, const char *password,
         *why = file_refusal(r, a->name);
         return -1;
     }
+    if (ra->state == REGISTRY_ELSEWHERE) {
+        *why = elsewhere_refusal(r, ra->rec->group);
+        return -1;
+    }
     if (registry_validate(a, FALSE, why) < 0)
         return -1;
     rec = prepare(a);
     rec->from_config = FALSE;
     rec->enabled = ra->rec->enabled;
+    if (!is_here(r, rec->group)) {
+        *why = elsewhere_refusal(r, rec->group);
+        account_rec_free(rec);
+        return -1;
+    }
     if (save(r, rec, password, TRUE, why) < 0) {
         account_rec_free(rec);
         return -1;
@@ -641,6 +783,10 @@ int registry_enable(registry *r, const char *name, gboolean on, char **why)
     *why = NULL;
     if (!ra) {
         *why = g_strdup_printf("there is no account named %s", name);
+        return -1;
+    }
+    if (ra->state == REGISTRY_ELSEWHERE) {
+        *why = elsewhere_refusal(r, ra->rec->group);
         return -1;
     }
     if (on && ra->rec->enabled && ra->state != REGISTRY_QUARANTINED)
@@ -687,6 +833,10 @@ int registry_remove(registry *r, const char *name, char **why)
     }
     if (ra->from_config) {
         *why = file_refusal(r, name);
+        return -1;
+    }
+    if (ra->state == REGISTRY_ELSEWHERE) {
+        *why = elsewhere_refusal(r, ra->rec->group);
         return -1;
     }
     key = g_strdup(name); /* name may be the tree's own key */

@@ -21,7 +21,17 @@
  * States: an enabled account is "offline" until registry_start_all (or an
  * add, a change, an enable) makes it "starting"; the legacy side then
  * reports "online", "offline" or "quarantined" through registry_set_state.
- * With no hooks set (no legacy bridge), accounts stay "starting". */
+ * With no hooks set (no legacy bridge), accounts stay "starting".
+ *
+ * Shards ([cluster] shards > 1, docs/cluster.md): an account runs on the
+ * shard that owns its group (registry_group_shard). Every instance reads the
+ * same file; each writes, creates the group of, and starts only the
+ * accounts of its own shard. The others are known but "elsewhere": listed,
+ * never written into this store, never started, and every admin operation
+ * on them (or an add or change that would put one there) is refused with a
+ * reason naming the shard that runs it. A record in this store whose group
+ * another shard owns (a store from before sharding, not moved by
+ * imgroups --reshard) is kept as it is, elsewhere too. */
 #ifndef IMGROUPS_REGISTRY_H
 #define IMGROUPS_REGISTRY_H
 
@@ -41,9 +51,11 @@ enum registry_state {
     REGISTRY_ONLINE,
     REGISTRY_OFFLINE,
     REGISTRY_QUARANTINED,
+    REGISTRY_ELSEWHERE, /* its group is another shard's: it runs there */
 };
 
-/* "disabled", "starting", "online", "offline", "quarantined"; static. */
+/* "disabled", "starting", "online", "offline", "quarantined", "elsewhere";
+ * static. */
 const char *registry_state_name(enum registry_state s);
 
 typedef struct registry_account {
@@ -52,7 +64,17 @@ typedef struct registry_account {
     enum registry_state state;
     char *last_error;      /* NULL or the last reason it went down */
     gint64 state_since_us; /* real time */
+    guint shard;           /* the shard that owns its group (0 unsharded) */
 } registry_account;
+
+/* The shard that runs an account serving group (as configured or typed:
+ * folded here as rooms are, jid_node_fold): the one that owns the room
+ * group@[component] jid among [cluster] shards. 0 with one shard. */
+guint registry_group_shard(const config *cfg, const char *group);
+
+/* What the admins' listing says of ra's state: its state's name, or
+ * "elsewhere (shard K)". Caller g_frees. */
+char *registry_state_text(const registry_account *ra);
 
 typedef struct registry_hooks {
     /* Run this account (new, changed, enabled, reloaded with changes, or
@@ -94,7 +116,8 @@ void registry_set_hooks(registry *r, const registry_hooks *hooks,
 /* Frees r (NULL is allowed); stops nothing. */
 void registry_free(registry *r);
 
-/* Calls start for every enabled account (state "starting"). */
+/* Calls start for every enabled account of this shard (state
+ * "starting"). */
 void registry_start_all(registry *r);
 
 /* SIGHUP: fresh is a newly read configuration (borrowed for the call).
