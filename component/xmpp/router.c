@@ -34,7 +34,7 @@ int router_new(const config *cfg, store *st, router **out, GError **err)
     *out = NULL;
     r->cfg = cfg;
     r->st = st;
-    r->service = (service_env){cfg, st};
+    r->service = (service_env){cfg, st, NULL};
     if (muc_new(cfg, st, &r->muc, err) < 0) {
         g_free(r);
         return -1;
@@ -135,6 +135,12 @@ static int count_elements(xmpp_stanza_t *st, xmpp_stanza_t **first)
 static void *service_of(router *r)
 {
     return &r->service;
+}
+
+int router_set_bus(router *r, bus *b)
+{
+    r->service.bus = b;
+    return service_serve_bus(&r->service);
 }
 
 static void *adhoc_of(router *r)

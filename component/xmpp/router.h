@@ -6,6 +6,7 @@
 
 #include <strophe.h>
 
+#include "bus.h"
 #include "config.h"
 #include "groups.h"
 #include "muc.h"
@@ -24,6 +25,11 @@ void router_free(router *r);
  * reg is borrowed and must outlive the router. Until then command requests
  * are answered as before (service-unavailable, item-not-found). */
 void router_set_registry(router *r, registry *reg);
+
+/* The service JID answers for every shard over b from now on (service.c
+ * asks the others and serves their requests); b is borrowed and must
+ * outlive the router. Returns 0 or negative (bus_serve). */
+int router_set_bus(router *r, bus *b);
 
 /* The MUC engine (for the legacy bridge); owned by the router. */
 muc *router_muc(router *r);

@@ -52,7 +52,9 @@ static const char *const lists[] = {"public", "all"};
 
 xmpp_stanza_t *svc_merge_ask_elem(xmpp_ctx_t *ctx, const svc_merge_ask *a)
 {
-    xmpp_stanza_t *el = stanza_elem(ctx, "page", SVC_MERGE_NS);
+    xmpp_stanza_t *el =
+        stanza_elem(ctx, "page",
+                    strcmp(a->list, "all") ? SVC_MERGE_NS : SVC_MERGE_NS_ADMIN);
     char max[16];
 
     g_snprintf(max, sizeof(max), "%u", a->max);

@@ -10,8 +10,12 @@
 #include <glib.h>
 #include <strophe.h>
 
-/* The bus namespace of the service's requests between shards. */
+/* The bus namespaces of the service's requests between shards: the public
+ * groups' pages (service.c), and the admins' commands (component/admin/:
+ * the listing of all groups, the figures, announce, a group's commands).
+ * Every answer element is in SVC_MERGE_NS. */
 #define SVC_MERGE_NS "urn:imgroups:shard:service:0"
+#define SVC_MERGE_NS_ADMIN "urn:imgroups:shard:admin:0"
 /* Values of one row at most; a key is at most this many bytes (the store's
  * group key, STORE_GROUP_MAX). */
 #define SVC_MERGE_VALUES_MAX 8
@@ -48,8 +52,8 @@ typedef struct svc_merge_ask {
     guint max;
 } svc_merge_ask;
 
-/* <page xmlns=SVC_MERGE_NS list='' max='' [after=''] [before='']/>; caller
- * owns it. */
+/* <page list='' max='' [after=''] [before='']/>, in SVC_MERGE_NS for the
+ * list "public", SVC_MERGE_NS_ADMIN for "all"; caller owns it. */
 xmpp_stanza_t *svc_merge_ask_elem(xmpp_ctx_t *ctx, const svc_merge_ask *a);
 /* Reads such an element into *a (after and before owned: g_free; list
  * points at a static string). Bounded where it enters: max at most
