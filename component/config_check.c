@@ -12,6 +12,7 @@
 
 #include "legacy.h"
 #include "optval.h"
+#include "registry.h"
 
 /* Prosody's default component port (mod_component's default_port). */
 #define PROSODY_COMPONENT_PORT 5347
@@ -367,12 +368,32 @@ static void hint_server(const config *cfg, GPtrArray *hints)
                                         SECRET_MIN));
 }
 
+/* ---- shards (docs/cluster.md) ---------------------------------------- */
+
+void config_check_shards(const config *cfg, GPtrArray *lines)
+{
+    if (cfg->shards < 2)
+        return;
+    for (guint i = 0; i < cfg->accounts->len; i++) {
+        const config_account *a = g_ptr_array_index(cfg->accounts, i);
+        guint k = registry_group_shard(cfg, a->group);
+        g_ptr_array_add(lines,
+                        g_strdup_printf("account %s serves group %s@%s: "
+                                        "shard %u of %u runs it%s",
+                                        a->name, a->group, cfg->jid, k,
+                                        cfg->shards,
+                                        k == cfg->shard ? " (this instance)"
+                                                        : ""));
+    }
+}
+
 int config_check(const config *cfg, GPtrArray *problems, GPtrArray *hints)
 {
     guint before = problems->len;
 
     check_storage(cfg, problems, hints);
     check_accounts(cfg, problems);
+    config_check_shards(cfg, hints);
     hint_server(cfg, hints);
     return problems->len == before ? 0 : -1;
 }

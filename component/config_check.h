@@ -18,6 +18,13 @@
  * line only. Returns 0 if no problem was found, else -1. */
 int config_check(const config *cfg, GPtrArray *problems, GPtrArray *hints);
 
+/* With [cluster] shards > 1, which shard runs each account (the one that
+ * owns its group, registry_group_shard): one owned line per account,
+ * "account NAME serves group G@JID: shard K of N runs it" and " (this
+ * instance)" for cfg's own shard, appended to lines. Nothing with one
+ * shard. config_check adds them to its hints. */
+void config_check_shards(const config *cfg, GPtrArray *lines);
+
 /* The name of a network filesystem LMDB cannot lock on, from statfs's
  * f_type (NFS, SMB, CIFS, SMB2…); NULL for any other. */
 const char *config_check_network_fs(unsigned long f_type);

@@ -56,6 +56,49 @@ static void a_store_in_a_directory_that_cannot_be_written_is_refused(void)
     g_free(text);
 }
 
+/* Among 2 shards of groups.localhost, lobby is shard 0's, chan shard 1's
+ * (as ejabberd's domain_balancing routes them, test_shard.c). */
+static void each_account_is_told_the_shard_that_runs_it(void)
+{
+    static const char text[] =
+        "[component]\njid = groups.localhost\nhost = 127.0.0.1\n"
+        "port = 5347\nsecret = s\n[storage]\npath = /tmp/unused\n"
+        "[cluster]\nshards = 2\nshard = 1\n"
+        "[account:lobbybot]\nprotocol = prpl-irc\nusername = l\n"
+        "group = Lobby\n"
+        "[account:chanbot]\nprotocol = prpl-irc\nusername = c\n"
+        "group = chan\n";
+    GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+    config *cfg = NULL;
+
+    g_assert_cmpint(config_load_data("t.ini", text, strlen(text), &cfg,
+                                     problems),
+                    ==, 0);
+    config_check_shards(cfg, lines);
+    g_assert_cmpuint(lines->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(lines, 0), ==,
+                    "account lobbybot serves group Lobby@groups.localhost: "
+                    "shard 0 of 2 runs it");
+    g_assert_cmpstr(g_ptr_array_index(lines, 1), ==,
+                    "account chanbot serves group chan@groups.localhost: "
+                    "shard 1 of 2 runs it (this instance)");
+    config_free(cfg);
+    /* one shard: nothing to say */
+    cfg = NULL;
+    g_ptr_array_set_size(lines, 0);
+    g_assert_cmpint(config_load_data("t.ini", text, strlen(text), &cfg,
+                                     problems),
+                    ==, 0);
+    cfg->shards = 1;
+    cfg->shard = 0;
+    config_check_shards(cfg, lines);
+    g_assert_cmpuint(lines->len, ==, 0);
+    config_free(cfg);
+    g_ptr_array_unref(lines);
+    g_ptr_array_unref(problems);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -65,5 +108,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config_check/"
                     "a_store_in_a_directory_that_cannot_be_written_is_refused",
                     a_store_in_a_directory_that_cannot_be_written_is_refused);
+    g_test_add_func("/config_check/each_account_is_told_the_shard_that_runs_it",
+                    each_account_is_told_the_shard_that_runs_it);
     return g_test_run();
 }
