@@ -262,7 +262,7 @@ static void figures_add_up_figure_by_figure(void)
 
 static void the_partial_note_names_who_did_not_answer(void)
 {
-    guint one[] = {2}, two[] = {0, 2};
+    guint one[] = {2}, two[] = {2, 0};
     char *n1 = svc_merge_note(one, 1, 3, "figures");
     char *n2 = svc_merge_note(two, 2, 4, "the list");
 

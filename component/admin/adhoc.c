@@ -18,6 +18,7 @@
 #include "stanza.h"
 #include "svc_announce.h"
 #include "svc_groups.h"
+#include "svc_merge.h"
 #include "svc_stats.h"
 #include "xerr.h"
 
@@ -1113,6 +1114,7 @@ static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
         .ad = ad,
         .ctx = q->ctx,
         .q = q,
+        .res = res,
         .s = s,
         /* §3.5.1: "Responders SHOULD consider any <x type='cancel'/> to be
          * <x type='submit'/>"; the type is not looked at. */
@@ -1121,7 +1123,9 @@ static enum xerr execute(adhoc *ad, const iq_req *q, iq_res *res,
         .bare = bare,
     };
     e = cmd->step(&rq, &rp);
-    if (e != XERR_NONE) {
+    if (e == XERR_NONE && res->later) {
+        /* the stage is answered later (adhoc_resume) */
+    } else if (e != XERR_NONE) {
         if (rp.x)
             xmpp_stanza_release(rp.x);
         g_hash_table_remove(ad->sessions, s->id);
@@ -1161,6 +1165,66 @@ enum xerr adhoc_iq(const iq_req *q, iq_res *res)
         strcmp(node, NS_COMMANDS) ? find_command(node, scope) : NULL,
         allowed || (find_command(node, scope) &&
                     find_command(node, scope)->scope == SCOPE_USER));
+}
+
+struct adhoc_later {
+    adhoc *ad;
+    iq_later *later;
+    char *sid;
+};
+
+adhoc_later *adhoc_defer(request *rq)
+{
+    adhoc_later *l = g_new0(adhoc_later, 1);
+
+    l->ad = rq->ad;
+    l->sid = g_strdup(rq->s->id);
+    l->later = iq_defer(rq->q, rq->res);
+    return l;
+}
+
+void adhoc_resume(adhoc_later *l, response *rp)
+{
+    session *s = g_hash_table_lookup(l->ad->sessions, l->sid);
+    iq_res res = {0};
+    enum xerr e;
+
+    if (s) {
+        e = respond(l->ad, iq_later_req(l->later), &res, s, rp);
+    } else {
+        if (rp->x)
+            xmpp_stanza_release(rp->x);
+        e = fail(iq_later_req(l->later), &res, XERR_NOT_ALLOWED, "cancel",
+                 "session-expired", "the session expired; start again");
+    }
+    rp->x = NULL;
+    g_clear_pointer(&rp->note, g_free);
+    iq_later_answer(l->later, e, &res);
+    g_free(l->sid);
+    g_free(l);
+}
+
+xmpp_ctx_t *adhoc_later_ctx(const adhoc_later *l)
+{
+    return iq_later_req(l->later)->ctx;
+}
+
+/* The other shards' requests for this shard's part of a service command. */
+static const iq_route bus_routes[] = {
+    {"get", "figures", SVC_MERGE_NS_ADMIN, svc_stats_serve},
+    {"set", "announce", SVC_MERGE_NS_ADMIN, svc_announce_serve},
+};
+
+static enum xerr serve_bus(const iq_req *q, iq_res *res)
+{
+    return iq_dispatch(bus_routes, G_N_ELEMENTS(bus_routes), q, res);
+}
+
+int adhoc_set_bus(adhoc *ad, bus *b, uplink *up)
+{
+    ad->bus = b;
+    ad->up = up;
+    return b ? bus_serve(b, SVC_MERGE_NS_ADMIN, serve_bus, ad) : 0;
 }
 
 adhoc *adhoc_new(const config *cfg, store *st, registry *reg, muc *m)

@@ -9,6 +9,7 @@
 
 #include <strophe.h>
 
+#include "bus.h"
 #include "config.h"
 #include "iq.h"
 #include "jid.h"
@@ -29,6 +30,13 @@ typedef struct adhoc adhoc;
  * returned object, which the caller owns (adhoc_free). */
 adhoc *adhoc_new(const config *cfg, store *st, registry *reg, muc *m);
 void adhoc_free(adhoc *ad);
+
+/* The service commands answer for every shard over b from now on, and
+ * serve the other shards' part of them (SVC_MERGE_NS_ADMIN), sending what
+ * they ask on up (the main link: the bus link may not send from the
+ * service's domain); b and up are borrowed and must outlive ad. Returns 0 or
+ * negative (bus_serve). */
+int adhoc_set_bus(adhoc *ad, bus *b, uplink *up);
 
 /* Is this iq for adhoc_iq? q is addressed to the component or a room JID
  * (not an occupant). Claimed: a <command xmlns=NS_COMMANDS/>; a

@@ -17,6 +17,8 @@ struct adhoc {
     store *st;
     registry *reg;
     muc *muc;             /* who owns a room (muc_group_affiliation) */
+    bus *bus;             /* the shard bus (adhoc_set_bus), or NULL */
+    uplink *up;           /* the main link, for what a bus request sends */
     GHashTable *sessions; /* sessionid -> session *, both owned */
     gint64 started_us;    /* monotonic, when the service started */
 };
@@ -43,6 +45,7 @@ typedef struct request {
     adhoc *ad;
     xmpp_ctx_t *ctx;
     const iq_req *q; /* the iq (its uplink, its full from) */
+    iq_res *res;     /* its answer (adhoc_defer) */
     session *s;
     xmpp_stanza_t *form; /* the submitted <x xmlns='jabber:x:data'/> or NULL */
     const char *room;    /* folded localpart, NULL on the component */
@@ -77,6 +80,18 @@ void adhoc_again(request *rq, response *rp, xmpp_stanza_t *x, char *why);
  * may be NULL). XEP-0050 §3.6: a failed completion carries a note of type
  * error. */
 void adhoc_finish(response *rp, const char *type, char *note);
+
+/* A stage answered later (a service command waiting for the other shards,
+ * issue 14): the step calls adhoc_defer and returns XERR_NONE leaving rp
+ * empty; the session stays. The returned handle is the step's until it
+ * calls adhoc_resume exactly once. */
+typedef struct adhoc_later adhoc_later;
+adhoc_later *adhoc_defer(request *rq);
+/* The deferred stage's reply, rp as a step would have filled it (what it
+ * owns is taken); a session gone meanwhile gets session-expired. Frees l. */
+void adhoc_resume(adhoc_later *l, response *rp);
+/* The context the deferred stage's reply is built in. */
+xmpp_ctx_t *adhoc_later_ctx(const adhoc_later *l);
 
 /* A result table: <x type='result'/> with title and the <reported/>
  * columns (vars[i] labelled labels[i]); borrowed strings. */

@@ -10,4 +10,9 @@
 
 enum xerr svc_announce_send(request *rq, response *rp);
 
+/* The bus side (issue 14): another shard's admin announced
+ * (<announce xmlns=SVC_MERGE_NS_ADMIN><body/></announce>); sent here to
+ * this shard's occupants and legacy members. q->data is the adhoc. */
+enum xerr svc_announce_serve(const iq_req *q, iq_res *res);
+
 #endif

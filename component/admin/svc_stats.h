@@ -8,4 +8,8 @@
 
 enum xerr svc_stats_show(request *rq, response *rp);
 
+/* The bus side (issue 14): another shard asks for this shard's figures
+ * (<figures xmlns=SVC_MERGE_NS_ADMIN/>); q->data is the adhoc. */
+enum xerr svc_stats_serve(const iq_req *q, iq_res *res);
+
 #endif

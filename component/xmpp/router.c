@@ -20,6 +20,7 @@ struct router {
     muc *muc;
     adhoc *adhoc; /* NULL until router_set_registry */
     service_env service;
+    uplink *up; /* the main link (router_set_bus), or NULL */
 };
 
 muc *router_muc(router *r)
@@ -56,6 +57,8 @@ void router_set_registry(router *r, registry *reg)
 {
     adhoc_free(r->adhoc);
     r->adhoc = reg ? adhoc_new(r->cfg, r->st, reg, r->muc) : NULL;
+    if (r->adhoc && r->service.bus)
+        adhoc_set_bus(r->adhoc, r->service.bus, r->up);
 }
 
 void router_shutdown(router *r, uplink *up)
@@ -137,9 +140,12 @@ static void *service_of(router *r)
     return &r->service;
 }
 
-int router_set_bus(router *r, bus *b)
+int router_set_bus(router *r, bus *b, uplink *up)
 {
     r->service.bus = b;
+    r->up = up;
+    if (r->adhoc && adhoc_set_bus(r->adhoc, b, up) < 0)
+        return -1;
     return service_serve_bus(&r->service);
 }
 

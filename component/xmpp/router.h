@@ -27,9 +27,10 @@ void router_free(router *r);
 void router_set_registry(router *r, registry *reg);
 
 /* The service JID answers for every shard over b from now on (service.c
- * asks the others and serves their requests); b is borrowed and must
- * outlive the router. Returns 0 or negative (bus_serve). */
-int router_set_bus(router *r, bus *b);
+ * and the service commands ask the others and serve their requests,
+ * sending what those ask for on up, the main link); b and up are borrowed
+ * and must outlive the router. Returns 0 or negative (bus_serve). */
+int router_set_bus(router *r, bus *b, uplink *up);
 
 /* The MUC engine (for the legacy bridge); owned by the router. */
 muc *router_muc(router *r);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stanza.h"
@@ -305,14 +306,23 @@ static void append_shards(GString *out, const guint *list, guint n)
         g_string_append_printf(out, "%s%u", i ? ", " : "", list[i]);
 }
 
-char *svc_merge_note(const guint *down, guint n_down, guint shards,
+static gint compare_shards(gconstpointer a, gconstpointer b)
+{
+    guint x = *(const guint *)a, y = *(const guint *)b;
+
+    return (x > y) - (x < y);
+}
+
+char *svc_merge_note(const guint *down_in, guint n_down, guint shards,
                      const char *what)
 {
     GString *out;
-    guint *up, n_up = 0, d = 0;
+    guint *up, *down, n_up = 0, d = 0;
 
     if (!n_down)
         return NULL;
+    down = g_memdup2(down_in, n_down * sizeof(guint));
+    qsort(down, n_down, sizeof(guint), compare_shards);
     up = g_new(guint, shards ? shards : 1);
     for (guint s = 0; s < shards; s++) {
         while (d < n_down && down[d] < s)
@@ -327,6 +337,7 @@ char *svc_merge_note(const guint *down, guint n_down, guint shards,
                            n_up == 1 ? "" : "s");
     append_shards(out, up, n_up);
     g_string_append_c(out, '.');
+    g_free(down);
     g_free(up);
     return g_string_free(out, FALSE);
 }

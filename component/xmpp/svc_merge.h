@@ -96,7 +96,7 @@ void svc_merge_figures_add(svc_merge_figures *sum, const svc_merge_figures *f);
 
 /* The note of a partial answer: "shard 2 did not answer: figures are for
  * shards 0, 1." (what: "figures", "the list", ...), for down[0..n_down)
- * of shards shards (increasing); NULL when n_down is 0. g_free. */
+ * (any order) of shards shards; NULL when n_down is 0. g_free. */
 char *svc_merge_note(const guint *down, guint n_down, guint shards,
                      const char *what);
 
