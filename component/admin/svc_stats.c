@@ -20,6 +20,9 @@ static void count_online(registry_account *ra, void *ud)
 {
     online_args *o = ud;
 
+    /* another shard's account: that shard counts it (summed over the bus) */
+    if (ra->state == REGISTRY_ELSEWHERE)
+        return;
     o->total++;
     o->online += ra->state == REGISTRY_ONLINE;
 }
