@@ -81,6 +81,7 @@ class Run(BridgeRun):
         "the service's accounts command lists the other shard's bot as "
         "elsewhere (shard K)",
         "account-add for a group of the other shard is refused naming it",
+        "stats counts each bot once: accounts online N of N",
         "both instances stop with status 0"]
 
     def __init__(self, binary, worker):
@@ -148,7 +149,7 @@ class Run(BridgeRun):
     async def flows(self):
         steps = [self.workers_on_owners, self.stores, self.join,
                  self.lines_reach_rooms, self.accounts_listing,
-                 self.add_refused]
+                 self.add_refused, self.stats_count_each_once]
         for i, fn in enumerate(steps):
             await self.step(self.NAMES[3 + i], fn())
 
@@ -240,6 +241,21 @@ class Run(BridgeRun):
                 want not in (note.text or ""):
             raise Fail("the answer is not an error note with %r: %s"
                        % (want, show(res.xml)))
+
+    async def stats_count_each_once(self):
+        # every shard lists both bots; only the one running a bot counts it
+        # (the service JID's owner sums the shards' figures over the bus)
+        res = await self.iq("set", COMPONENT,
+                            "<command xmlns='%s' node='stats' "
+                            "action='execute'/>" % NS_CMD, user="admin")
+        value = None
+        for f in res.xml.iter("{%s}field" % NS_DATA):
+            if f.get("var") == "accounts_online":
+                value = f.findtext("{%s}value" % NS_DATA)
+        m = re.fullmatch(r"(\d+) of (\d+)", value or "")
+        if not m or m.group(1) != m.group(2) or m.group(1) == "0":
+            raise Fail("accounts online: %r (each bot once, both online)"
+                       % value)
 
 
 if __name__ == "__main__":
