@@ -8,6 +8,7 @@
 
 #include "backup.h"
 #include "bridge.h"
+#include "bus.h"
 #include "config.h"
 #include "config_check.h"
 #include "groups.h"
@@ -33,6 +34,7 @@ typedef struct app {
     registry *reg;
     bridge *br;
     uplink *up;
+    bus *bus; /* the shard bus ([cluster] shards > 1: a link of its own) */
     retention *rt;
     backup_hold *hold; /* the store's lock a restore must not break */
     gboolean stopping;
@@ -352,6 +354,13 @@ int main(int argc, char **argv)
     };
     if (uplink_new(&params, router_on_stanza, on_link_state, a.r, &a.up) < 0)
         goto leave;
+    /* [cluster] shards > 1: the bus to the other instances; the service
+     * JID answers for every shard over it (no-op with one shard). */
+    if (bus_new(a.cfg, uplink_ctx(a.up), &a.bus) < 0 ||
+        router_set_bus(a.r, a.bus, a.up) < 0) {
+        log_error(LOG_MAIN, "cannot set up the shard bus");
+        goto leave;
+    }
     bridge_start(a.br, a.up);
     a.rt = retention_start(a.st, a.cfg->keep_days);
     a.loop = g_main_loop_new(NULL, FALSE);
@@ -373,6 +382,7 @@ leave:
     retention_stop(a.rt);
     bridge_free(a.br); /* its workers get SIGTERM */
     router_free(a.r);  /* occupants hold stanzas of the link's context */
+    bus_free(a.bus);
     if (a.up)
         uplink_free(a.up);
     registry_free(a.reg);
