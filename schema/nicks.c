@@ -367,3 +367,11 @@ int nicks_foreach_jid(MDB_txn *txn, const store *s, const char *bare,
     g_string_free(prefix, TRUE);
     return rc;
 }
+
+void nicks_key_group(const MDB_val *key, MDB_val *group)
+{
+    /* A registration's group is never empty: only index keys start \0. */
+    gboolean index = key->mv_size && !*(const char *)key->mv_data;
+
+    store_key_part(key, index, group);
+}

@@ -74,4 +74,9 @@ typedef int (*nicks_jid_fn)(const char *group, const char *nick,
 int nicks_foreach_jid(MDB_txn *txn, const store *s, const char *bare,
                       nicks_jid_fn fn, void *userdata);
 
+/* The group a key of this database belongs to: the first part of a
+ * registration (group \0 nick), the last of an index entry (\0 bare \0
+ * group). *group borrows key's bytes. */
+void nicks_key_group(const MDB_val *key, MDB_val *group);
+
 #endif

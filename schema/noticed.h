@@ -25,4 +25,12 @@ int noticed_put(MDB_txn *txn, const store *s, const char *bare, gint64 when);
  * Returns 0 or a negative code. */
 int noticed_forget(MDB_txn *txn, const store *s, const char *bare);
 
+/* Inside a write transaction: the record key = val of another store
+ * merged into this one (imgroups --reshard): written unless this store
+ * already says bare was given the notice at that time or earlier. A val
+ * that cannot be read is MDB_CORRUPTED, nothing written. Returns 0 or a
+ * negative code. */
+int noticed_merge(MDB_txn *txn, const store *s, const MDB_val *key,
+                  const MDB_val *val);
+
 #endif

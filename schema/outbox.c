@@ -787,3 +787,51 @@ int outbox_migrate_cursors(MDB_txn *txn, store *s)
 
     return members_foreach(txn, s, migrate_member, &ma);
 }
+
+gboolean outbox_key_is_mark(const MDB_val *key)
+{
+    return (key->mv_size == sizeof mark_key &&
+            !memcmp(key->mv_data, mark_key, sizeof mark_key)) ||
+           (key->mv_size == sizeof slots_key &&
+            !memcmp(key->mv_data, slots_key, sizeof slots_key));
+}
+
+/* The number a mark holds ("(qt)" for ids, "(qu)" for slots). */
+static int mark_value(const MDB_val *val, gboolean slots, guint64 *out)
+{
+    GVariant *v = NULL, *x;
+    int rc = store_decode_variant(val, slots ? SLOTS_TYPE : MARK_TYPE, &v);
+
+    if (rc != 0)
+        return rc;
+    x = g_variant_get_child_value(v, 1);
+    *out = slots ? g_variant_get_uint32(x) : g_variant_get_uint64(x);
+    g_variant_unref(x);
+    g_variant_unref(v);
+    return 0;
+}
+
+int outbox_mark_merge(MDB_txn *txn, const store *s, const MDB_val *key,
+                      const MDB_val *val)
+{
+    MDB_dbi dbi = store_dbi(s, STORE_DB_OUTBOX);
+    gboolean slots = key->mv_size == sizeof slots_key;
+    MDB_val k = *key, here;
+    guint64 theirs, ours = 0;
+    int rc;
+
+    if (!outbox_key_is_mark(key))
+        return -EINVAL;
+    rc = mark_value(val, slots, &theirs);
+    if (rc != 0)
+        return rc;
+    rc = mdb_get(txn, dbi, &k, &here);
+    if (rc == 0)
+        rc = mark_value(&here, slots, &ours);
+    else if (rc == MDB_NOTFOUND)
+        rc = 0;
+    if (rc != 0 || (ours >= theirs && ours))
+        return store_rc(rc);
+    here = *val;
+    return store_rc(mdb_put(txn, dbi, &k, &here, 0));
+}

@@ -198,4 +198,18 @@ int outbox_cursor_foreach(MDB_txn *txn, const store *s, const char *account,
  * error code. */
 int outbox_migrate_cursors(MDB_txn *txn, store *s);
 
+/* ---- one store's outbox into another (imgroups --reshard) ---- */
+
+/* Whether key is one of the store-wide records (the id high-water mark,
+ * the last slot) rather than an account's cursor or entry. */
+gboolean outbox_key_is_mark(const MDB_val *key);
+
+/* Inside a write transaction: the store-wide record key = val of another
+ * store merged into this one's: the higher of the two is kept, so that no
+ * id or slot of either store is handed out again. A val that cannot be
+ * read is MDB_CORRUPTED, nothing written. Returns 0, -EINVAL for a key
+ * that is no mark, or a negative LMDB code. */
+int outbox_mark_merge(MDB_txn *txn, const store *s, const MDB_val *key,
+                      const MDB_val *val);
+
 #endif

@@ -440,6 +440,24 @@ int store_walk(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t len,
     return rc == MDB_NOTFOUND ? 0 : store_rc(rc);
 }
 
+void store_key_part(const MDB_val *key, gboolean last, MDB_val *part)
+{
+    const unsigned char *k = key->mv_data;
+    const unsigned char *nul = NULL;
+
+    for (size_t i = 0; i < key->mv_size && (last || !nul); i++)
+        if (!k[i])
+            nul = k + i;
+
+    if (!nul)
+        *part = *key;
+    else if (last)
+        *part = (MDB_val){.mv_size = key->mv_size - (size_t)(nul + 1 - k),
+                          .mv_data = (void *)(nul + 1)};
+    else
+        *part = (MDB_val){.mv_size = (size_t)(nul - k), .mv_data = (void *)k};
+}
+
 int store_put_variant(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
                       GVariant *v)
 {

@@ -212,6 +212,11 @@ typedef int (*store_walk_fn)(const MDB_val *key, const MDB_val *val,
 int store_walk(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t len,
                store_walk_fn fn, void *userdata);
 
+/* The first (last FALSE) or the last (last TRUE) part of a composite key,
+ * whose parts are joined by one \0 (schema/README.md, "Keys"): a key
+ * without \0 is its own only part. *part borrows key's bytes. */
+void store_key_part(const MDB_val *key, gboolean last, MDB_val *part);
+
 /* The string under key in an a{sv} record, owned by the caller; NULL when
  * missing or of another type. */
 char *store_dict_string(GVariant *dict, const char *key);

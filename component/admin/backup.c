@@ -443,6 +443,16 @@ leave:
     return rc;
 }
 
+int backup_copy_folder(const char *src, const char *dst, const char *rel,
+                       GError **err)
+{
+    GPtrArray *entries = g_ptr_array_new_with_free_func(entry_free);
+    int rc = copy_tree(src, dst, rel, 0, entries, err);
+
+    g_ptr_array_unref(entries);
+    return rc;
+}
+
 /* ---- the manifest ------------------------------------------------------ */
 
 /* BACKUP_MAGIC, then "key value" lines, then "file SIZE SHA256 PATH" lines
@@ -712,6 +722,11 @@ static void remove_tree(const char *path)
         g_dir_close(d);
     }
     g_remove(path);
+}
+
+void backup_remove_tree(const char *path)
+{
+    remove_tree(path);
 }
 
 /* Copies every file of the manifest into stage, checking each again. */

@@ -85,4 +85,13 @@ int backup_restore(const char *dir, const char *store_path, char **aside,
 int backup_run(const config *cfg, const char *backup_dir,
                const char *restore_dir, gboolean dump);
 
+/* Copies the folder rel below src into dst (made as needed, mode 0700),
+ * regular files and folders only, as a backup copies purple/ (a missing
+ * folder copies nothing). Returns 0, or negative with *err set. */
+int backup_copy_folder(const char *src, const char *dst, const char *rel,
+                       GError **err);
+
+/* Removes path and everything below it (nothing when it is missing). */
+void backup_remove_tree(const char *path);
+
 #endif
