@@ -16,6 +16,7 @@
 #include "log.h"
 #include "registry.h"
 #include "reload.h"
+#include "reshard.h"
 #include "retention.h"
 #include "router.h"
 #include "sdnotify.h"
@@ -201,6 +202,8 @@ int main(int argc, char **argv)
     gboolean config_keys = FALSE;
     gboolean check_only = FALSE, show_version = FALSE, dump = FALSE;
     char *backup_dir = NULL, *restore_dir = NULL;
+    gboolean reshard = FALSE;
+    gint reshard_to = 0;
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
          "Configuration file (INI; default " IMGROUPS_CONFIG_FILE ")", "FILE"},
@@ -214,6 +217,12 @@ int main(int argc, char **argv)
          "DIR"},
         {"dump", 0, 0, G_OPTION_ARG_NONE, &dump,
          "Print every record of the store, passwords masked", NULL},
+        {"reshard", 0, 0, G_OPTION_ARG_NONE, &reshard,
+         "Move the groups from the stores OLD... of [cluster] shards "
+         "instances into N new stores NEW... (every instance stopped)",
+         NULL},
+        {"to", 0, 0, G_OPTION_ARG_INT, &reshard_to,
+         "With --reshard: the new number of shards", "N"},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &show_version,
          "Print the version and exit", NULL},
         {"config-keys", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
@@ -240,7 +249,7 @@ int main(int argc, char **argv)
         g_error_free(err);
         goto leave;
     }
-    if (argc > 1) {
+    if (argc > 1 && !reshard) {
         fprintf(stderr,
                 "imgroups: unexpected argument '%s' (the file goes "
                 "after --config; try --help)\n",
@@ -289,6 +298,11 @@ int main(int argc, char **argv)
         rc = backup_run(a.cfg, backup_dir, restore_dir, dump) == 0
                  ? 0
                  : EXIT_CANNOT_START;
+        goto leave;
+    }
+    if (reshard) {
+        int r = reshard_cli(a.cfg, reshard_to, argv + 1, argc - 1);
+        rc = r == 0 ? 0 : r == -EINVAL ? EXIT_BAD_CONFIG : EXIT_CANNOT_START;
         goto leave;
     }
     config_apply_log(a.cfg);
