@@ -425,6 +425,7 @@ class Ejabberd(XmppServer):
     and mod_muc on conference.localhost with mod_mam."""
 
     start_timeout = 60.0
+    c2s_backlog = None  # the c2s listener's backlog; None: ejabberd's
 
     def __init__(self, tmpdir, component_jid, secret, c2s_port=None,
                  component_port=None, log_level="info", raw_listen=None):
@@ -449,6 +450,11 @@ class Ejabberd(XmppServer):
         os.makedirs(self.spool_dir, exist_ok=True)
         os.makedirs(self.log_dir, exist_ok=True)
         listen = self.raw_listen
+        # With ejabberd's own backlog, 300 clients connecting at once were
+        # accepted a few at a time between SYN retries (seconds apart) and
+        # most timed out: the benchmarks raise it.
+        backlog = ("    backlog: %d\n" % self.c2s_backlog
+                   if self.c2s_backlog else "")
         if listen is None:
             listen = f"""  -
     port: {self.component_port}
@@ -472,7 +478,7 @@ listen:
     module: ejabberd_c2s
     starttls: false
     max_stanza_size: 524288
-{listen}
+{backlog}{listen}
 acl:
   local:
     user_regexp: ""
