@@ -173,7 +173,7 @@ static const struct {
     {"archive", {"keep_days"}},
     {"legacy",
      {"worker", "plugin_dir", "digest_after", "crash_limit", "crash_window"}},
-    {"cluster", {"shard", "shards"}},
+    {"cluster", {"shard", "shards", "bus_host", "bus_port"}},
 };
 
 static const char *const account_keys[] = {
@@ -409,6 +409,15 @@ static void parse_cluster(parse *p)
                     "numbered from 0",
                     cfg->shard, cfg->shards);
     }
+    /* The shard bus (cluster/bus.h): by default the same component port
+     * as the main link, as shard<K>.<jid>. */
+    cfg->bus_host = get_string(p, "cluster", "bus_host", FALSE);
+    if (!cfg->bus_host)
+        cfg->bus_host = g_strdup(cfg->host);
+    cfg->bus_port = cfg->port;
+    if (get_uint(p, "cluster", "bus_port", 1, 65535, 0, FALSE, &n) == 0 &&
+        n)
+        cfg->bus_port = (guint16)n;
 }
 
 static void parse_log(parse *p)
@@ -613,6 +622,7 @@ void config_free(config *cfg)
     g_free(cfg->path);
     g_free(cfg->jid);
     g_free(cfg->host);
+    g_free(cfg->bus_host);
     secret_free(cfg->secret);
     g_free(cfg->name);
     g_free(cfg->storage_path);

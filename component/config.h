@@ -77,6 +77,8 @@ typedef struct config {
     /* [cluster] (docs/cluster.md) */
     guint shard;  /* this instance: 0 .. shards - 1 */
     guint shards; /* instances the rooms are spread over; 1: one, no rule */
+    char *bus_host; /* where the shard bus connects; default [component] host */
+    guint16 bus_port; /* its port; default [component] port */
     /* [log] */
     enum log_level log_level;
     enum log_level area_level[LOG_AREA_COUNT];

@@ -9,11 +9,13 @@
 #include "backup.h"
 #include "bridge.h"
 #include "bus.h"
+#include "bus.h"
 #include "config.h"
 #include "config_check.h"
 #include "groups.h"
 #include "jid.h"
 #include "log.h"
+#include "probe.h"
 #include "registry.h"
 #include "reload.h"
 #include "reshard.h"
@@ -35,6 +37,8 @@ typedef struct app {
     registry *reg;
     bridge *br;
     uplink *up;
+    bus *bus;     /* the shard bus ([cluster] shards > 1: a link of its own) */
+    probe *probe; /* proves the main link's slot before rooms are served */
     bus *bus; /* the shard bus ([cluster] shards > 1: a link of its own) */
     retention *rt;
     backup_hold *hold; /* the store's lock a restore must not break */
@@ -162,9 +166,14 @@ static gboolean on_stop_signal(gpointer userdata)
     return G_SOURCE_CONTINUE;
 }
 
-/* systemctl status shows the link's state. */
+/* systemctl status shows the link's state; a link that comes up proves
+ * its slot first (cluster/probe.h). */
 static void on_link_state(uplink *up, gboolean connected, void *userdata)
 {
+    probe *p = router_probe(userdata);
+
+    if (p)
+        probe_link_state(p, up, connected);
     sdnotify_status(connected ? "link up" : "link down, reconnecting");
 }
 
@@ -368,6 +377,14 @@ int main(int argc, char **argv)
     };
     if (uplink_new(&params, router_on_stanza, on_link_state, a.r, &a.up) < 0)
         goto leave;
+    /* [cluster] shards > 1: the bus to the other instances, and the probe
+     * that must prove this link's slot before any room is served. */
+    if (bus_new(a.cfg, uplink_ctx(a.up), &a.bus) < 0 ||
+        probe_new(a.cfg, a.bus, &a.probe) < 0) {
+        log_error(LOG_MAIN, "cannot set up the shard bus");
+        goto leave;
+    }
+    router_set_probe(a.r, a.probe);
     /* [cluster] shards > 1: the bus to the other instances; the service
      * JID answers for every shard over it (no-op with one shard). */
     if (bus_new(a.cfg, uplink_ctx(a.up), &a.bus) < 0 ||
@@ -396,6 +413,8 @@ leave:
     retention_stop(a.rt);
     bridge_free(a.br); /* its workers get SIGTERM */
     router_free(a.r);  /* occupants hold stanzas of the link's context */
+    probe_free(a.probe);
+    bus_free(a.bus);
     bus_free(a.bus);
     if (a.up)
         uplink_free(a.up);

@@ -445,8 +445,8 @@ int bus_new(const config *cfg, xmpp_ctx_t *ctx, bus **out)
     if (cfg->shards > 1) {
         params = (uplink_params){
             .jid = b->peers[cfg->shard],
-            .host = cfg->host,
-            .port = cfg->port,
+            .host = cfg->bus_host,
+            .port = cfg->bus_port,
             .secret = cfg->secret,
             .queue_max = 0, /* an ask while down is answered "down" */
             .stanza_limit = cfg->stanza_limit,

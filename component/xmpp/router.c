@@ -9,6 +9,7 @@
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
+#include "probe.h"
 #include "service.h"
 #include "shard.h"
 #include "store.h"
@@ -19,6 +20,7 @@ struct router {
     store *st;
     muc *muc;
     adhoc *adhoc; /* NULL until router_set_registry */
+    probe *probe; /* NULL until router_set_probe: always serving */
     service_env service;
     uplink *up; /* the main link (router_set_bus), or NULL */
 };
@@ -59,6 +61,16 @@ void router_set_registry(router *r, registry *reg)
     r->adhoc = reg ? adhoc_new(r->cfg, r->st, reg, r->muc) : NULL;
     if (r->adhoc && r->service.bus)
         adhoc_set_bus(r->adhoc, r->service.bus, r->up);
+}
+
+void router_set_probe(router *r, probe *p)
+{
+    r->probe = p;
+}
+
+probe *router_probe(router *r)
+{
+    return r->probe;
 }
 
 void router_shutdown(router *r, uplink *up)
@@ -355,6 +367,10 @@ void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
                  name ? name : "?");
         return;
     }
+    /* The slot probe (docs/cluster.md) is the cluster's, not a room's:
+     * it may name another shard's probe JID, and no room code sees it. */
+    if (in.r->probe && probe_take(in.r->probe, up, st))
+        return;
     in.kind = name;
     in.type = xmpp_stanza_get_type(st);
     /* XEP-0114 servers stamp every stanza with its sender; one without a
@@ -386,9 +402,11 @@ void router_on_stanza(uplink *up, xmpp_stanza_t *st, void *userdata)
         in.target = in.to.resource ? TARGET_OCCUPANT : TARGET_ROOM;
         /* ejabberd routes each group to one instance (docs/cluster.md):
          * one of another shard reaching this one (slots swapped, instances
-         * disagreeing on [cluster] shards) is refused, never served. */
+         * disagreeing on [cluster] shards) is refused, never served, and so
+         * is every one before this instance has proven its slot. */
         if (shard_of_parts(in.to.node, in.r->cfg->jid, in.r->cfg->shards) !=
-            in.r->cfg->shard) {
+                in.r->cfg->shard ||
+            (in.r->probe && !probe_proven(in.r->probe))) {
             reply_error(&in, XERR_SERVICE_UNAVAILABLE,
                         "this group is served by another instance of the "
                         "service");

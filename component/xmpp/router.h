@@ -10,6 +10,7 @@
 #include "config.h"
 #include "groups.h"
 #include "muc.h"
+#include "probe.h"
 #include "registry.h"
 #include "store.h"
 #include "uplink.h"
@@ -25,6 +26,12 @@ void router_free(router *r);
  * reg is borrowed and must outlive the router. Until then command requests
  * are answered as before (service-unavailable, item-not-found). */
 void router_set_registry(router *r, registry *reg);
+
+/* From now on rooms are served only once p (borrowed, must outlive the
+ * router) has proven this instance's slot, and probes go to p before any
+ * room code (cluster/probe.h). Without a probe the router always serves. */
+void router_set_probe(router *r, probe *p);
+probe *router_probe(router *r);
 
 /* The service JID answers for every shard over b from now on (service.c
  * and the service commands ask the others and serve their requests,

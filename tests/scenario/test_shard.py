@@ -13,8 +13,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FakeServer, Imgroups, SUITE, base_config,  # noqa: E402
-                     test, tmpdir)
+from harness import (ANY, FakeServer, Imgroups, SUITE,  # noqa: E402
+                     base_config, render, test, tmpdir)
 from muclib import A, C, ERR, create, join  # noqa: E402
 
 ELSEWHERE = ("<text %s xml:lang='en'>this group is served by another "
@@ -27,14 +27,35 @@ def refused_join(s, room, nick, to):
              "</presence>" % (room, C, nick, to, ERR, ELSEWHERE))
 
 
-def start(cluster=None):
+PROBE_NS = 'urn:imgroups:shard-probe:0'
+
+
+def the_probe(s, shard=ANY):
+    """The slot probe (cluster/probe.h) the instance sends after its
+    handshake, from the component's own domain."""
+    return s.expect("<message type='normal' from='%s' to='%s' id='%s'>"
+                    "<probe xmlns='%s' shard='%s' nonce='%s'/></message>"
+                    % (C, ANY, ANY, PROBE_NS, shard, ANY), timeout=10)
+
+
+def prove_slot(s):
+    """Plays ejabberd routing the probe back to the connection that sent
+    it: the instance then serves its groups."""
+    s.send(render(the_probe(s)))
+
+
+def start(cluster=None, prove=True):
     server = FakeServer()
     d = tmpdir()
     cfg = base_config(server.port, os.path.join(d, 'store'))
     if cluster:
+        # The shard bus goes nowhere here: a port nobody listens on.
+        cluster = dict(cluster, bus_port=str(FakeServer(listen=False).port))
         cfg['cluster'] = cluster
     proc = Imgroups(cfg, workdir=d)
     server.wait_for_connection(10)
+    if prove and cluster and cluster.get('shards', '1') != '1':
+        prove_slot(server)
     return server, proc
 
 
@@ -92,6 +113,50 @@ def the_other_shard_is_the_mirror():
     create(s, 'room-1')
     join(s, 'room-0', 'alice', A)
     refused_join(s, 'room-0', 'alice', A)
+
+
+@test('before its probe comes back, shard 0 refuses a join to its own group '
+      'and keeps nothing of it')
+def unproven_shard_refuses_its_own_groups():
+    s, _ = start(cluster={'shards': '2', 'shard': '0'}, prove=False)
+    probe = the_probe(s, shard='0')
+    join(s, 'room-0', 'alice', A)
+    refused_join(s, 'room-0', 'alice', A)
+    s.send(render(probe))
+    create(s, 'room-0')  # a fresh group: the refused join made none
+
+
+@test('a probe of another shard reaching this connection makes shard 0 let '
+      'go of the slot and come back')
+def wrong_slot_is_let_go():
+    s, _ = start(cluster={'shards': '2', 'shard': '0'}, prove=False)
+    the_probe(s, shard='0')
+    s.send("<message type='normal' from='%s' to='shard-probe-x@%s'>"
+           "<probe xmlns='%s' shard='1' nonce='%s'/></message>"
+           % (C, C, PROBE_NS, '5a' * 16))
+    s.expect_stream_close()
+    s.wait_for_connection(10)
+    prove_slot(s)
+    create(s, 'room-0')
+
+
+@test('a probe from anyone but the component\'s own domain is dropped')
+def forged_probe_is_dropped():
+    s, _ = start(cluster={'shards': '2', 'shard': '0'})
+    s.send("<message type='normal' from='%s' to='room-0@%s'>"
+           "<probe xmlns='%s' shard='1' nonce='%s'/></message>"
+           % (A, C, PROBE_NS, '5a' * 16))
+    create(s, 'room-0')  # still connected, still serving
+
+
+@test('a probe that does not come back makes shard 1 let go of the slot')
+def lost_probe_is_let_go():
+    s, _ = start(cluster={'shards': '2', 'shard': '1'}, prove=False)
+    the_probe(s, shard='1')
+    s.expect_stream_close(timeout=10)
+    s.wait_for_connection(10)
+    prove_slot(s)
+    create(s, 'room-1')
 
 
 @test('one shard, the default, serves every group')
