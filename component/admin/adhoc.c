@@ -16,6 +16,7 @@
 #include "owner_cmds.h"
 #include "secret.h"
 #include "stanza.h"
+#include "svc_accounts.h"
 #include "svc_announce.h"
 #include "svc_groups.h"
 #include "svc_merge.h"
@@ -404,64 +405,6 @@ char *adhoc_group_field(request *rq, const char *var, char **why)
 
 /* ---- the admin commands ---- */
 
-typedef struct list_args {
-    xmpp_ctx_t *ctx;
-    xmpp_stanza_t *x;
-} list_args;
-
-/* The columns of the accounts table, in order (XEP-0004 §3.4 <reported/>). */
-static const struct {
-    const char *var, *label;
-} columns[] = {
-    {"name", "Name"},
-    {"protocol", "Protocol"},
-    {"username", "Username"},
-    {"group", "Group"},
-    {"mode", "Mode"},
-    {"state", "State"},
-    {"last_error", "Last error"},
-};
-
-static void list_one(registry_account *ra, void *ud)
-{
-    list_args *la = ud;
-    xmpp_stanza_t *item = stanza_elem(la->ctx, "item", NULL);
-    char *state = registry_state_text(ra);
-    const char *values[G_N_ELEMENTS(columns)] = {
-        ra->rec->name,
-        ra->rec->protocol,
-        ra->rec->username,
-        ra->rec->group,
-        ra->rec->mode,
-        state,
-        ra->last_error ? ra->last_error : "",
-    };
-
-    for (size_t i = 0; i < G_N_ELEMENTS(columns); i++)
-        form_field(la->ctx, item, columns[i].var, NULL, NULL, values[i], FALSE);
-    stanza_add(la->x, item);
-    g_free(state);
-}
-
-/* accounts: one stage, a XEP-0004 table (<reported/> then one <item/> per
- * account). Passwords are not in the registry, so never in the table. */
-static enum xerr cmd_accounts(request *rq, response *rp)
-{
-    xmpp_ctx_t *ctx = rq->ctx;
-    xmpp_stanza_t *x = form_new(ctx, "result", "Bot accounts", NULL);
-    xmpp_stanza_t *rep = stanza_elem(ctx, "reported", NULL);
-    list_args la = {ctx, x};
-
-    for (size_t i = 0; i < G_N_ELEMENTS(columns); i++)
-        form_field(ctx, rep, columns[i].var, NULL, columns[i].label, NULL,
-                   FALSE);
-    stanza_add(x, rep);
-    registry_foreach(rq->ad->reg, list_one, &la);
-    rp->x = x;
-    adhoc_finish(rp, NULL, NULL);
-    return XERR_NONE;
-}
-
 static enum xerr cmd_add(request *rq, response *rp)
 {
     account_rec *a;
@@ -788,7 +731,7 @@ static enum xerr cmd_data_erase(request *rq, response *rp)
 
 /* Dispatch table: node, disco name, who, stages. */
 static const command commands[] = {
-    {"accounts", "List bot accounts", SCOPE_SERVICE, cmd_accounts},
+    {"accounts", "List bot accounts", SCOPE_SERVICE, svc_accounts_show},
     {"account-add", "Add a bot account", SCOPE_SERVICE, cmd_add},
     {"account-change", "Change a bot account", SCOPE_SERVICE, cmd_change},
     {"account-enable", "Enable bot accounts", SCOPE_SERVICE, cmd_enable},
@@ -1224,6 +1167,8 @@ int adhoc_set_bus(adhoc *ad, bus *b, uplink *up)
 {
     ad->bus = b;
     ad->up = up;
+    if (b && svc_accounts_serve(b, ad) < 0)
+        return -1;
     return b ? bus_serve(b, SVC_MERGE_NS_ADMIN, serve_bus, ad) : 0;
 }
 

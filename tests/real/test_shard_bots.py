@@ -50,6 +50,15 @@ def submit(fields):
         "<field var='%s'><value>%s</value></field>" % f for f in fields)))
 
 
+def shard_of(binary, jid, shards):
+    """tests/shard_of (built beside imgroups) for one bare JID."""
+    tool = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(binary))), "tests", "shard_of")
+    out = subprocess.run([tool, str(shards)], input=jid + "\n",
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[-1])
+
+
 def group_in_dump(text, group):
     """Does imgroups --dump's text have group in its [groups] database?"""
     section = text.split("\n[groups] ", 1)[-1].split("\n[", 1)[0]
@@ -78,11 +87,13 @@ class Run(BridgeRun):
         "each instance's store holds only its own group",
         "alice joins both rooms through ejabberd",
         "a line from #lobby reaches lobby and one from #chan reaches chan",
-        "the service's accounts command lists the other shard's bot as "
-        "elsewhere (shard K)",
+        "the service's accounts command lists both bots online, each as its "
+        "own shard says (over the shard bus)",
         "account-add for a group of the other shard is refused naming it",
         "stats counts each bot once: accounts online N of N",
-        "both instances stop with status 0"]
+        "the other shard stopped: accounts shows its bot as elsewhere "
+        "(shard K), with a note naming it",
+        "the instances stop with status 0"]
 
     def __init__(self, binary, worker):
         super().__init__(binary, worker)
@@ -149,7 +160,8 @@ class Run(BridgeRun):
     async def flows(self):
         steps = [self.workers_on_owners, self.stores, self.join,
                  self.lines_reach_rooms, self.accounts_listing,
-                 self.add_refused, self.stats_count_each_once]
+                 self.add_refused, self.stats_count_each_once,
+                 self.other_shard_down]
         for i, fn in enumerate(steps):
             await self.step(self.NAMES[3 + i], fn())
 
@@ -200,26 +212,29 @@ class Run(BridgeRun):
                 groupchat("%s@%s" % (group, COMPONENT), person.nick, text),
                 "%s's line in %s" % (person.nick, group), 30)
 
-    async def accounts_listing(self):
-        await self.login("admin")
+    async def accounts_table(self):
+        """The service's accounts command: ({name: row}, its note)."""
         res = await self.iq("set", COMPONENT,
                             "<command xmlns='%s' node='accounts' "
                             "action='execute'/>" % NS_CMD, user="admin")
-        form = res.xml.find("{%s}command/{%s}x" % (NS_CMD, NS_DATA))
+        cmd = res.xml.find("{%s}command" % NS_CMD)
+        form = cmd.find("{%s}x" % NS_DATA) if cmd is not None else None
         if form is None:
             raise Fail("no table: %s" % show(res.xml))
-        table = {r["name"]: r for r in rows(form)}
-        states = sorted(r["state"] for r in table.values())
-        elsewhere = [r for r in table.values()
-                     if r["state"].startswith("elsewhere")]
-        if len(table) != 2 or len(elsewhere) != 1 or "online" not in states:
+        return ({r["name"]: r for r in rows(form)},
+                cmd.find("{%s}note" % NS_CMD))
+
+    async def accounts_listing(self):
+        await self.login("admin")
+        table, _ = await self.accounts_table()
+        want = {acct: "online" for acct, _, _ in BOTS.values()}
+        got = {n: r["state"] for n, r in table.items()}
+        if got != want:
             raise Fail("the accounts table says %s" % table)
-        r = elsewhere[0]
-        k = BOTS[r["group"]][2]
-        if r["state"] != "elsewhere (shard %d)" % k:
-            raise Fail("%s's state is %r (its group is shard %d's)"
-                       % (r["name"], r["state"], k))
-        self.away_group, self.away_shard = r["group"], k
+        # the group of the shard that does not own the service JID
+        self.service_shard = shard_of(self.binary, COMPONENT, SHARDS)
+        self.away_group, (self.away_acct, _, self.away_shard) = [
+            (g, b) for g, b in BOTS.items() if b[2] != self.service_shard][0]
 
     async def add_refused(self):
         first = await self.iq("set", COMPONENT,
@@ -256,6 +271,23 @@ class Run(BridgeRun):
         if not m or m.group(1) != m.group(2) or m.group(1) == "0":
             raise Fail("accounts online: %r (each bot once, both online)"
                        % value)
+
+    async def other_shard_down(self):
+        ig = self.igs[self.away_shard]
+        code = await self.loop.run_in_executor(None, ig.stop)
+        if code != 0:
+            raise Fail("shard %d stopped with status %s"
+                       % (self.away_shard, code))
+        table, note = await self.accounts_table()
+        state = table.get(self.away_acct, {}).get("state")
+        if state != "elsewhere (shard %d)" % self.away_shard:
+            raise Fail("%s is %r with its shard down" % (self.away_acct,
+                                                         state))
+        want = "shard %d did not answer" % self.away_shard
+        if note is None or note.get("type") != "warn" or \
+                want not in (note.text or ""):
+            raise Fail("the note is not a warning with %r: %s"
+                       % (want, show(note) if note is not None else None))
 
 
 if __name__ == "__main__":
