@@ -737,6 +737,19 @@ class Cluster:
         line = [x for x in out.splitlines() if x.startswith("DB ")][0]
         return [x.strip("'") for x in line[len("DB ["):-1].split(",") if x]
 
+    def reconfigure(self, shards):
+        """Stops every node (the last joined first), gives each `shards`
+        slots (component_number and the bus hosts) and starts them again
+        in order: the first went down last, so mnesia loads its tables at
+        once, and the others rejoin it (the cluster's schema is on disk).
+        Client sessions and component connections do not survive this."""
+        for n in reversed(self.nodes):
+            n.stop()
+        for n in self.nodes:
+            n.shards = n.component_number = shards
+            n.start()
+        return self
+
     def register(self, user, password):
         """user@localhost on every node (mnesia replicates the account)."""
         self.nodes[0].register(user, password)
@@ -753,21 +766,22 @@ class Cluster:
 
 
 def start_shards(tmpdir, binary, component_jid, secret, servers, shards,
-                 proven=None, **kw):
+                 proven=None, prefix="imgroups", **kw):
     """Starts `shards` imgroups instances ([cluster] shard = K, shards =
     N) one after the other in order 0, 1, ..., instance K connected to
     servers[K % len(servers)] (BalancedEjabberd nodes: one server, or a
     Cluster's nodes), and returns them. Instance K is started only once
     K's connection holds slot K + 1 in ejabberd's route table (fresh start,
     in order: docs/cluster.md "Which connection holds which slot"), and,
-    with `proven` (a regex), once its log shows it. kw goes to Imgroups
-    (sections are added to the [cluster] one)."""
+    with `proven` (a regex), once its log shows it. Instance K is named
+    (and kept under) <prefix>K. kw goes to Imgroups (sections are added to
+    the [cluster] one)."""
     sections = list(kw.pop("sections", ()))
     out = []
     for k in range(shards):
         srv = servers[k % len(servers)]
         ig = Imgroups(tmpdir, binary, component_jid, LOCAL,
-                      srv.component_port, secret, name="imgroups%d" % k,
+                      srv.component_port, secret, name="%s%d" % (prefix, k),
                       sections=[("cluster", {"shard": k, "shards": shards})]
                       + sections, **kw)
         out.append(ig)

@@ -42,14 +42,17 @@ except ImportError:
 
 COMPONENT = "groups.localhost"
 SHARDS = 2
-USERS = ("alice", "bob")
+USERS = ("alice", "bob", "admin")   # admin@localhost: the service admin
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MAM = "urn:xmpp:mam:2"
 NS_RSM = "http://jabber.org/protocol/rsm"
 NS_FWD = "urn:xmpp:forward:0"
+NS_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_CMD = "http://jabber.org/protocol/commands"
+NS_DATA = "jabber:x:data"
 CLIENT = "{jabber:client}"
 WAIT = 10        # seconds for any one expected stanza or answer
-WATCHDOG = 420   # the whole run, whatever hangs
+WATCHDOG = 540   # the whole run, whatever hangs
 ROUNDS_UP = 40   # load rounds before the kill and after the return
 ROUND_GAP = 0.02  # the load's pace (its rate, not a wait for anything)
 MAM_MAX = 100
@@ -67,15 +70,22 @@ def say_xml(room, text):
             "</message>" % (room, text, text))
 
 
-def dump_groups(binary, ig):
-    """The groups the store of instance `ig` holds, from `imgroups --dump`
-    beside the running instance (the groups database's keys)."""
-    out = subprocess.run([binary, "--config", ig.config_path, "--dump"],
+def dump_store(binary, config_path, store=None):
+    """The groups a store holds, from `imgroups --dump` (beside a running
+    instance is fine): the groups database's keys. store: another store
+    than the config's (a config naming it is written beside it)."""
+    if store is not None:
+        with open(config_path) as f:
+            text = f.read()
+        config_path = os.path.join(os.path.dirname(store), "dump.conf")
+        with open(config_path, "w") as f:
+            f.write(re.sub(r"(?m)^path = .*$", "path = %s" % store, text, 1))
+    out = subprocess.run([binary, "--config", config_path, "--dump"],
                          stdin=subprocess.DEVNULL, capture_output=True,
                          text=True, timeout=30)
     if out.returncode != 0:
-        raise Fail("--dump of %s failed (%d): %s" % (ig.name, out.returncode,
-                                                     out.stderr[-2000:]))
+        raise Fail("--dump of %s failed (%d): %s" % (
+            store or config_path, out.returncode, out.stderr[-2000:]))
     names, cur = set(), None
     for line in out.stdout.splitlines():
         m = re.match(r"^\[(\w+)\] ", line)
@@ -91,15 +101,19 @@ def dump_groups(binary, ig):
 class Run(ClientRun):
     NAMES = [
         "a two-node ejabberd cluster starts: mnesia runs on both",
-        "alice and bob registered (once, for the whole cluster)",
+        "alice, bob and admin registered (once, for the whole cluster)",
         "shard 0 connects to node 1 and holds slot 1, shard 1 to node 2 "
         "and slot 2",
-        "alice logs in to node 1, bob to node 2",
+        "alice and admin log in to node 1, bob to node 2",
         "alice creates a room of each shard through node 1 and bob one of "
         "each through node 2: each answered with 201 by its owner",
         "each room is in its owner's store and not in the other's",
         "in each of the four rooms, alice (node 1) and bob (node 2) get "
         "each other's messages",
+        "disco#items of the service, asked through node 2, lists the four "
+        "rooms of both shards, each once",
+        "an admin's stats through node 1 add up over both shards: 4 groups, "
+        "8 occupants",
         "with alice sending to a room of each shard, shard 1 killed "
         "(SIGKILL): its slot is freed on both nodes",
         "while shard 1 is down, every message to shard 0's room is "
@@ -110,6 +124,11 @@ class Run(ClientRun):
         "from bob on node 2) has every message whose reflection alice got, "
         "once, in order",
         "both shards stop on SIGTERM with status 0",
+        "imgroups --reshard --to 3 moves the rooms from the two stores to "
+        "three: each room is in the store of shard_of(room, 3) only",
+        "the cluster restarted with component_number 3 and three shards "
+        "(in order, each on its slot): every room answers a join without "
+        "201 and its archive (MAM) is what it was before the move",
     ]
 
     def __init__(self, binary, shard_of):
@@ -122,23 +141,31 @@ class Run(ClientRun):
         self.loader = None  # the load's task
 
     # --- setup -----------------------------------------------------------
-    def owners(self, names):
+    def owners(self, names, shards=SHARDS):
         out = subprocess.run(
-            [self.shard_of, str(SHARDS)], check=True, capture_output=True,
+            [self.shard_of, str(shards)], check=True, capture_output=True,
             text=True, timeout=30,
             input="".join("%s@%s\n" % (n, COMPONENT) for n in names))
         return {line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1])
                 for line in out.stdout.splitlines()}
 
     def pick_rooms(self):
-        """Two room JIDs of each shard."""
-        owner = self.owners(["team-%d" % i for i in range(40)])
-        for jid, k in sorted(owner.items(),
-                             key=lambda kv: int(kv[0].split("-")[1]
-                                                .split("@")[0])):
-            if len(self.rooms.setdefault(k, [])) < 2:
-                self.rooms[k].append(jid)
-        if any(len(self.rooms.get(k, [])) < 2 for k in range(SHARDS)):
+        """Two room JIDs of each shard, together owned by each of the three
+        shards after the move to 3 (so that every new store gets some)."""
+        names = ["team-%d" % i for i in range(60)]
+        two, three = self.owners(names), self.owners(names, SHARDS + 1)
+        jids = sorted(two, key=lambda j: int(j.split("-")[1].split("@")[0]))
+        covered = set()
+        for new_first in (True, False):
+            for jid in jids:
+                k = two[jid]
+                picked = self.rooms.setdefault(k, [])
+                if len(picked) < 2 and jid not in picked and (
+                        not new_first or three[jid] not in covered):
+                    picked.append(jid)
+                    covered.add(three[jid])
+        if (any(len(self.rooms.get(k, [])) < 2 for k in range(SHARDS))
+                or len(covered) < SHARDS + 1):
             raise tap.Abort("tests/shard_of gives too few rooms per shard: "
                             "%s" % self.rooms)
 
@@ -187,7 +214,9 @@ class Run(ClientRun):
                 return_exceptions=True), 30)
 
     async def log_in_cluster(self):
-        for u, node in zip(USERS, self.cluster.nodes):
+        """alice and admin on node 1, bob on node 2 (new sessions)."""
+        nodes = self.cluster.nodes
+        for u, node in zip(USERS, (nodes[0], nodes[1], nodes[0])):
             self.clients[u] = Client(self.loop, node.c2s_port, u)
         await asyncio.gather(*(c.login() for c in self.clients.values()))
 
@@ -202,12 +231,22 @@ class Run(ClientRun):
         await self.step(self.NAMES[5], self.in_stores())
         if not await self.step(self.NAMES[6], self.both_ways(a, b)):
             raise tap.Abort
+        await self.step(self.NAMES[7], self.listed(b))
+        await self.step(self.NAMES[8], self.stats(self.clients["admin"]))
         await self.failover(a, b)
-        await self.step(self.NAMES[10], self.archives(b))
+        await self.step(self.NAMES[12], self.archives(b))
+        before = {}
+        for k in range(SHARDS):
+            for room in self.rooms[k]:
+                before[room] = await self.mam(b, room)
         rcs = []
         for ig in self.igs:
             rcs.append(await self.in_thread(ig.stop))
-        t.check(rcs == [0] * SHARDS, self.NAMES[11], rcs)
+        if not t.check(rcs == [0] * SHARDS, self.NAMES[13], rcs):
+            raise tap.Abort
+        if not await self.step(self.NAMES[14], self.reshard()):
+            raise tap.Abort
+        await self.step(self.NAMES[15], self.after_reshard(before))
 
     async def create(self, a, b):
         problems = []
@@ -226,7 +265,8 @@ class Run(ClientRun):
     async def in_stores(self):
         held = []
         for ig in self.igs:
-            held.append(await self.in_thread(dump_groups, self.binary, ig))
+            held.append(await self.in_thread(dump_store, self.binary,
+                                             ig.config_path))
         problems = []
         for k in range(SHARDS):
             for room in self.rooms[k]:
@@ -253,6 +293,101 @@ class Run(ClientRun):
                     await other.wait(groupchat_from("%s/%s" % (room, cl.user),
                                                     text),
                                      "%s's message in %s" % (cl.user, room))
+
+    # --- the service as one (sv) -------------------------------------------
+    async def listed(self, b):
+        res = await b.iq("get", COMPONENT, "<query xmlns='%s'/>" % NS_ITEMS)
+        q = res.xml.find("{%s}query" % NS_ITEMS)
+        got = [i.get("jid") for i in q.findall("{%s}item" % NS_ITEMS)]
+        want = sorted(r for k in range(SHARDS) for r in self.rooms[k])
+        if sorted(got) != want:
+            raise Fail("items %s, want %s" % (got, want))
+
+    async def stats(self, adm):
+        res = await adm.iq("set", COMPONENT,
+                           "<command xmlns='%s' node='stats' "
+                           "action='execute'/>" % NS_CMD, timeout=WAIT)
+        c = res.xml.find("{%s}command" % NS_CMD)
+        form = {}
+        for f in c.iter("{%s}field" % NS_DATA):
+            form[f.get("var")] = [v.text or "" for v in
+                                  f.findall("{%s}value" % NS_DATA)]
+        note = c.find("{%s}note" % NS_CMD)
+        groups = form.get("groups", ["?"])[0]
+        occ = form.get("occupants", ["?"])[0]
+        if (c.get("status") != "completed" or groups != "4"
+                or not occ.startswith("8 ")
+                or (note is not None and note.get("type") != "info")):
+            raise Fail("status %s, groups %s, occupants %s, note %s"
+                       % (c.get("status"), groups, occ,
+                          None if note is None else show(note)))
+
+    # --- resharding (rs) -------------------------------------------------
+    async def reshard(self):
+        """--reshard from the two stores to three new ones, where the three
+        new instances will keep them."""
+        self.new_stores = [os.path.join(self.tmp, "three%d" % k, "store")
+                           for k in range(SHARDS + 1)]
+        for d in self.new_stores:
+            os.makedirs(os.path.dirname(d), exist_ok=True)
+        r = await self.in_thread(lambda: subprocess.run(
+            [self.binary, "--config", self.igs[0].config_path, "--reshard",
+             "--to", str(SHARDS + 1)] + [ig.storage for ig in self.igs]
+            + self.new_stores, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=120))
+        self.tap.diag("--reshard said:\n" + r.stdout.strip())
+        if r.returncode != 0:
+            raise Fail("--reshard exited %d: %s" % (r.returncode,
+                                                    r.stderr[-2000:]))
+        names = [room for k in range(SHARDS) for room in self.rooms[k]]
+        owner = self.owners([n.split("@")[0] for n in names],
+                            SHARDS + 1)
+        held = []
+        for d in self.new_stores:
+            held.append(await self.in_thread(dump_store, self.binary,
+                                             self.igs[0].config_path, d))
+        problems = []
+        for room in names:
+            name = room.split("@")[0]
+            where = [k for k in range(SHARDS + 1) if name in held[k]]
+            if where != [owner[room]]:
+                problems.append("%s (shard %d of 3) is in the new stores %s"
+                                % (name, owner[room], where))
+        if problems:
+            raise Fail("\n".join(problems + ["stores: %s" % held]))
+
+    async def after_reshard(self, before):
+        await self.close_clients()
+        n = SHARDS + 1
+        await self.in_thread(self.cluster.reconfigure, n)
+        igs = await self.in_thread(lambda: servers.start_shards(
+            self.tmp, self.binary, COMPONENT, self.secret,
+            self.cluster.nodes, n, prefix="three", log_level="debug",
+            sections=[("limits", LOAD_LIMITS)]))
+        self.igs = igs
+        await self.log_in_cluster()
+        b = self.clients["bob"]
+        problems = []
+        for room, bodies in before.items():
+            b.send(join_xml(room, "bob"))
+            pres = await b.wait(presence_from(room + "/bob"),
+                                "the self-presence of %s" % room)
+            if 201 in codes(pres) or 110 not in codes(pres):
+                problems.append("%s: joined with %s" % (room,
+                                                        sorted(codes(pres))))
+            now = await self.mam(b, room)
+            if now != bodies:
+                problems.append("%s: %d archived before, %d after; first "
+                                "difference %s" % (
+                                    room, len(bodies), len(now),
+                                    next(((x, y) for x, y in zip(bodies, now)
+                                          if x != y), None)))
+        if problems:
+            raise Fail("\n".join(problems))
+
+    async def close_clients(self):
+        await asyncio.gather(*(c.close() for c in self.clients.values()),
+                             return_exceptions=True)
 
     # --- the failover under load ---------------------------------------
     async def load(self, a, b, rooms, stop, phase):
@@ -357,12 +492,12 @@ class Run(ClientRun):
             await b.wait(groupchat_from(r1 + "/alice", text),
                          "alice's message in %s after the restart" % r1)
 
-        await self.step(self.NAMES[7], killed())
-        ok = await self.step(self.NAMES[8], down())
+        await self.step(self.NAMES[9], killed())
+        ok = await self.step(self.NAMES[10], down())
         if ok:
-            await self.step(self.NAMES[9], back())
+            await self.step(self.NAMES[11], back())
         else:
-            t.check(False, self.NAMES[9], "the load stopped")
+            t.check(False, self.NAMES[11], "the load stopped")
         stop.set()
         try:
             n = await asyncio.wait_for(loader, WAIT * 2)
