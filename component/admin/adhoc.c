@@ -15,6 +15,7 @@
 #include "mydata.h"
 #include "owner_cmds.h"
 #include "secret.h"
+#include "shard.h"
 #include "stanza.h"
 #include "svc_accounts.h"
 #include "svc_announce.h"
@@ -392,7 +393,11 @@ char *adhoc_group_field(request *rq, const char *var, char **why)
                 *at = '\0';
         }
     }
-    if (name)
+    if (name && rq->ad->bus && bus_shards(rq->ad->bus) > 1 &&
+        shard_of_parts(name, rq->ad->cfg->jid, bus_shards(rq->ad->bus)) !=
+            bus_shard(rq->ad->bus))
+        exists = TRUE; /* another shard's (issue 14): it says if it exists */
+    else if (name)
         muc_group_affiliation(rq->ad->muc, name, "", &exists);
     if (!exists) {
         *why = g_strdup_printf("%s: no such group here", var);
@@ -1156,6 +1161,7 @@ xmpp_ctx_t *adhoc_later_ctx(const adhoc_later *l)
 static const iq_route bus_routes[] = {
     {"get", "figures", SVC_MERGE_NS_ADMIN, svc_stats_serve},
     {"set", "announce", SVC_MERGE_NS_ADMIN, svc_announce_serve},
+    {"set", "group", SVC_MERGE_NS_ADMIN, svc_groups_serve},
 };
 
 static enum xerr serve_bus(const iq_req *q, iq_res *res)

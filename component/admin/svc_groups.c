@@ -10,7 +10,9 @@
 #include "log.h"
 #include "members.h"
 #include "outbox.h"
+#include "shard.h"
 #include "stanza.h"
+#include "svc_merge.h"
 
 #define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
 
@@ -288,11 +290,85 @@ static xmpp_stanza_t *create_form(request *rq)
     return x;
 }
 
+/* ---- another shard's group (issue 14) ---- */
+
+/* The shard that owns group, or -1 when this one does (or it is alone). */
+static int other_owner(adhoc *ad, const char *group)
+{
+    guint n = ad->bus ? bus_shards(ad->bus) : 1, k;
+
+    if (n < 2)
+        return -1;
+    k = shard_of_parts(group, ad->cfg->jid, n);
+    return k == bus_shard(ad->bus) ? -1 : (int)k;
+}
+
+/* A group command waiting for the shard that owns the group. */
+typedef struct group_wait {
+    adhoc_later *later;
+    char *what; /* "Group x@y created" and the like, said on success */
+} group_wait;
+
+/* The owner's answer: its <done/> text, or its error; no answer in time
+ * is said as such (ejabberd drops what reaches a shard that is down, so
+ * nothing was done there unless the answer alone was lost). */
+static void group_done(const bus_result *br, void *userdata)
+{
+    group_wait *w = userdata;
+    response rp = {0};
+
+    if (br->n_down)
+        adhoc_finish(&rp, "error",
+                     g_strdup_printf("Shard %u, which serves the group, did "
+                                     "not answer: try again.",
+                                     br->down[0]));
+    else if (br->n_answers && br->answers[0].err == XERR_NONE)
+        adhoc_finish(&rp, "info", g_strdup_printf("%s.", w->what));
+    else
+        adhoc_finish(&rp, "error",
+                     g_strdup_printf("Not done by shard %u: %s.",
+                                     br->n_answers ? br->answers[0].shard : 0,
+                                     br->n_answers && br->answers[0].text
+                                         ? br->answers[0].text
+                                         : "refused"));
+    adhoc_resume(w->later, &rp);
+    g_free(w->what);
+    g_free(w);
+}
+
+/* Asks shard k to run op on group (el, taken); the stage is answered when
+ * it has (group_done). what: the success's text (taken). */
+static void forward(request *rq, response *rp, int k, xmpp_stanza_t *el,
+                    char *what)
+{
+    group_wait *w = g_new0(group_wait, 1);
+
+    w->what = what;
+    w->later = adhoc_defer(rq);
+    xmpp_stanza_set_attribute(el, "by", rq->q->from);
+    if (bus_ask(rq->ad->bus, (guint)k, "set", el, 0, group_done, w) < 0) {
+        bus_result busy = {NULL, 0, (guint[]){(guint)k}, 1};
+        group_done(&busy, w);
+    }
+    xmpp_stanza_release(el);
+    (void)rp;
+}
+
+static xmpp_stanza_t *group_op(request *rq, const char *op, const char *group)
+{
+    xmpp_stanza_t *el = stanza_elem(rq->ctx, "group", SVC_MERGE_NS_ADMIN);
+
+    xmpp_stanza_set_attribute(el, "op", op);
+    xmpp_stanza_set_attribute(el, "name", group);
+    return el;
+}
+
 enum xerr svc_groups_create(request *rq, response *rp)
 {
     char *name = NULL, *owner_in = NULL, *owner = NULL, *folded = NULL;
     const char *why = NULL;
     enum xerr e;
+    int k;
 
     if (rq->s->stage == 0) {
         adhoc_wait(rq, rp, create_form(rq), "complete");
@@ -315,6 +391,15 @@ enum xerr svc_groups_create(request *rq, response *rp)
     if (!owner) {
         adhoc_again(rq, rp, create_form(rq),
                     g_strdup("owner: not a valid JID"));
+        goto leave;
+    }
+    if ((k = other_owner(rq->ad, folded)) >= 0) {
+        /* issue 14: made by the shard that owns its JID, never here */
+        xmpp_stanza_t *el = group_op(rq, "create", folded);
+        xmpp_stanza_set_attribute(el, "owner", owner);
+        forward(rq, rp, k, el,
+                g_strdup_printf("Group %s@%s created on shard %d, owned by %s",
+                                folded, rq->ad->cfg->jid, k, owner));
         goto leave;
     }
     e = muc_group_new(rq->ad->muc, folded, owner, &why);
@@ -437,7 +522,17 @@ enum xerr svc_groups_configure(request *rq, response *rp)
                         why);
             return XERR_NONE;
         }
-        if (!(x = room_form(rq, group, &why)))
+        if (other_owner(rq->ad, group) >= 0)
+            /* its form is the other shard's; the admins own every group
+             * (muc.c), so its own muc#owner form is theirs to submit */
+            adhoc_finish(
+                rp, "error",
+                g_strdup_printf("Group %s is served by shard %d: configure it "
+                                "at %s@%s (its room configuration), where the "
+                                "service admins are owners.",
+                                group, other_owner(rq->ad, group), group,
+                                rq->ad->cfg->jid));
+        else if (!(x = room_form(rq, group, &why)))
             adhoc_finish(rp, "error", why);
         else {
             g_free(rq->s->target);
@@ -486,6 +581,7 @@ enum xerr svc_groups_destroy(request *rq, response *rp)
     xmpp_stanza_t *query, *d, *payload = NULL;
     const char *title = "Destroy a group";
     enum xerr e;
+    int k;
 
     if (rq->s->stage == 0) {
         adhoc_wait(rq, rp, pick_group_form(rq, title, TRUE), "complete");
@@ -499,6 +595,16 @@ enum xerr svc_groups_destroy(request *rq, response *rp)
         0) {
         adhoc_again(rq, rp, pick_group_form(rq, title, TRUE),
                     g_strdup("reason: at most 1024 bytes of UTF-8"));
+        g_free(group);
+        return XERR_NONE;
+    }
+    if ((k = other_owner(rq->ad, group)) >= 0) {
+        xmpp_stanza_t *el = group_op(rq, "destroy", group);
+        if (reason && *reason)
+            xmpp_stanza_set_attribute(el, "reason", reason);
+        forward(rq, rp, k, el,
+                g_strdup_printf("Group %s destroyed (shard %d)", group, k));
+        g_free(reason);
         g_free(group);
         return XERR_NONE;
     }
@@ -522,4 +628,92 @@ enum xerr svc_groups_destroy(request *rq, response *rp)
     g_free(reason);
     g_free(group);
     return XERR_NONE;
+}
+
+/* ---- the bus side: a group command another shard forwarded ---- */
+
+static enum xerr serve_create(request *rq, xmpp_stanza_t *el, const char *group,
+                              iq_res *res)
+{
+    const char *owner = xmpp_stanza_get_attribute(el, "owner");
+    const char *why = NULL;
+    char *folded = owner ? jid_bare_fold(owner) : NULL;
+    enum xerr e;
+
+    if (!folded || strlen(owner) > ADHOC_FIELD_MAX)
+        e = iq_fail(res, XERR_BAD_REQUEST, "owner: not a valid JID");
+    else if ((e = muc_group_new(rq->ad->muc, group, folded, &why)) != XERR_NONE)
+        iq_fail(res, e, why);
+    g_free(folded);
+    return e;
+}
+
+static enum xerr serve_destroy(request *rq, xmpp_stanza_t *el,
+                               const char *group, iq_res *res)
+{
+    const char *reason = xmpp_stanza_get_attribute(el, "reason");
+    xmpp_stanza_t *query = stanza_elem(rq->ctx, "query", NS_MUC_OWNER);
+    xmpp_stanza_t *d = stanza_elem(rq->ctx, "destroy", NULL), *payload = NULL;
+    char *text = NULL;
+    enum xerr e;
+
+    if (reason && strlen(reason) <= ADHOC_FIELD_MAX && *reason)
+        stanza_add_text(rq->ctx, d, "reason", reason);
+    stanza_add(query, d);
+    e = svc_groups_owner_iq(rq, group, "set", query, &payload, &text);
+    if (payload)
+        xmpp_stanza_release(payload);
+    if (e != XERR_NONE)
+        iq_fail(res, e, text);
+    g_free(text);
+    return e;
+}
+
+static const struct {
+    const char *op;
+    enum xerr (*fn)(request *rq, xmpp_stanza_t *el, const char *group,
+                    iq_res *res);
+} group_ops[] = {
+    {"create", serve_create},
+    {"destroy", serve_destroy},
+};
+
+enum xerr svc_groups_serve(const iq_req *q, iq_res *res)
+{
+    adhoc *ad = q->data;
+    const char *op = xmpp_stanza_get_attribute(q->child, "op");
+    const char *name = xmpp_stanza_get_attribute(q->child, "name");
+    const char *by = xmpp_stanza_get_attribute(q->child, "by");
+    char *group =
+        name && strlen(name) <= ADHOC_FIELD_MAX ? jid_node_fold(name) : NULL;
+    char *bare = by && strlen(by) <= 3071 ? jid_bare_fold(by) : NULL;
+    enum xerr e = XERR_BAD_REQUEST;
+    iq_req sub = *q;
+    request rq;
+
+    if (!group || !bare || !op || !ad->up || other_owner(ad, group) >= 0) {
+        e = iq_fail(res, XERR_BAD_REQUEST, "not a group command for here");
+        goto leave;
+    }
+    /* what a room sees: the admin who ran the command, on the main link */
+    sub.from = by;
+    sub.up = ad->up;
+    rq = (request){.ad = ad, .ctx = q->ctx, .q = &sub, .bare = bare};
+    e = iq_fail(res, XERR_BAD_REQUEST, "no such group command");
+    for (gsize i = 0; i < G_N_ELEMENTS(group_ops); i++)
+        if (!strcmp(group_ops[i].op, op)) {
+            g_clear_pointer(&res->text, g_free);
+            e = group_ops[i].fn(&rq, q->child, group, res);
+            if (e == XERR_NONE)
+                log_info(LOG_SERVICE,
+                         "%s: %s group %s (asked by another "
+                         "shard)",
+                         rq.bare, op, group);
+        }
+    if (rq.after)
+        rq.after(rq.after_data);
+leave:
+    g_free(group);
+    g_free(bare);
+    return e;
 }

@@ -12,6 +12,12 @@ enum xerr svc_groups_create(request *rq, response *rp);
 enum xerr svc_groups_configure(request *rq, response *rp);
 enum xerr svc_groups_destroy(request *rq, response *rp);
 
+/* The bus side (issue 14): another shard's admin created or destroyed a
+ * group this shard owns (<group xmlns=SVC_MERGE_NS_ADMIN op='create|
+ * destroy' name='' by='admin JID' [owner=''] [reason='']/>), done here as
+ * if the admin had run the command here. q->data is the adhoc. */
+enum xerr svc_groups_serve(const iq_req *q, iq_res *res);
+
 /* The room messages waiting past the delivery cursors of group's legacy
  * targets (group NULL: of every group), an upper bound: some of them are
  * not for that target (its own, or nothing to say in words). Read in

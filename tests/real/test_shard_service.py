@@ -69,6 +69,8 @@ class Run(ClientRun):
         "stats: groups and occupants add up over both shards",
         "announce: alice (in rooms of both shards) and bob (in a room of "
         "one) get the headline from the service; the note sums the shards'",
+        "group-create of a group the other shard owns is made there: it is "
+        "listed; group-destroy done there too: it is not",
         "the shard not owning the service killed: stats answers within "
         "the bus timeout with a warn note naming it",
         "with it down, disco#items lists the living shard's rooms",
@@ -196,8 +198,9 @@ class Run(ClientRun):
         await self.step(self.NAMES[7], self.not_listed(adm))
         await self.step(self.NAMES[8], self.stats(adm))
         await self.step(self.NAMES[9], self.announce(a, b, adm))
-        await self.step(self.NAMES[10], self.partial(adm))
-        await self.step(self.NAMES[11], self.living(adm))
+        await self.step(self.NAMES[10], self.made_elsewhere(adm))
+        await self.step(self.NAMES[11], self.partial(adm))
+        await self.step(self.NAMES[12], self.living(adm))
 
     async def log_in_all(self):
         await asyncio.gather(*(c.login() for c in self.clients.values()))
@@ -285,6 +288,30 @@ class Run(ClientRun):
                 "%s's announcement" % cl.user)
             if got.get("from") != COMPONENT:
                 raise Fail("from %s" % got.get("from"))
+
+    async def made_elsewhere(self, adm):
+        other = 1 - self.service_shard
+        owner = self.owners(["made%02d@%s" % (i, COMPONENT)
+                             for i in range(40)])
+        name = sorted(j for j, k in owner.items() if k == other)[0]
+        c, form, note = await self.command(adm, "group-create")
+        c, form, note = await self.command(
+            adm, "group-create", c.get("sessionid"),
+            {"group": [name.split("@")[0]]})
+        if note[0] != "info" or "shard %d" % other not in note[1]:
+            raise Fail("create: %s" % (note,))
+        got, s = await self.items(adm)
+        if name not in got:
+            raise Fail("not listed after create: %s" % got)
+        c, form, note = await self.command(adm, "group-destroy")
+        c, form, note = await self.command(
+            adm, "group-destroy", c.get("sessionid"),
+            {"group": [name.split("@")[0]]})
+        if note[0] != "info":
+            raise Fail("destroy: %s" % (note,))
+        got, s = await self.items(adm)
+        if name in got or got != self.all_rooms():
+            raise Fail("listed after destroy: %s" % got)
 
     async def partial(self, adm):
         other = 1 - self.service_shard
