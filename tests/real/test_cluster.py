@@ -7,7 +7,7 @@ and no message whose reflection came back (acknowledged) is missing from
 its room's archive afterwards. Prints TAP.
 
     /usr/bin/python3 tests/real/test_cluster.py /path/to/imgroups \
-        /path/to/tests/shard_of
+        /path/to/tests/shard_of /path/to/imgroups-purple
 
 Starts servers.Cluster (a private epmd, two ejabberd 23.01 nodes joined,
 domain_balancing bare_destination with component_number 2, the shard bus
@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import tap  # noqa: E402  (tests/tap.py)
 
 try:
+    from bridgebase import workers_of  # noqa: E402
     from xmppclient import (  # noqa: E402
         Client, ClientRun, Fail, body, codes, groupchat_from, kind,
         presence_from, show, stanza_error)
@@ -102,8 +103,8 @@ class Run(ClientRun):
     NAMES = [
         "a two-node ejabberd cluster starts: mnesia runs on both",
         "alice, bob and admin registered (once, for the whole cluster)",
-        "shard 0 connects to node 1 and holds slot 1, shard 1 to node 2 "
-        "and slot 2",
+        "ngircd starts; shard 0 connects to node 1 and holds slot 1, "
+        "shard 1 to node 2 and slot 2",
         "alice and admin log in to node 1, bob to node 2",
         "alice creates a room of each shard through node 1 and bob one of "
         "each through node 2: each answered with 201 by its owner",
@@ -111,9 +112,12 @@ class Run(ClientRun):
         "in each of the four rooms, alice (node 1) and bob (node 2) get "
         "each other's messages",
         "disco#items of the service, asked through node 2, lists the four "
-        "rooms of both shards, each once",
-        "an admin's stats through node 1 add up over both shards: 4 groups, "
-        "8 occupants",
+        "rooms and the two bots' groups of both shards, each once",
+        "an admin's stats through node 1 add up over both shards: 6 groups "
+        "(the four rooms, the bots' two), 8 occupants, no shard missing",
+        "each IRC bot account (the same config on both shards) runs only "
+        "on the shard owning its group: its worker under that instance "
+        "alone, online in that log alone",
         "with alice sending to a room of each shard, shard 1 killed "
         "(SIGKILL): its slot is freed on both nodes",
         "while shard 1 is down, every message to shard 0's room is "
@@ -131,9 +135,12 @@ class Run(ClientRun):
         "201 and its archive (MAM) is what it was before the move",
     ]
 
-    def __init__(self, binary, shard_of):
+    def __init__(self, binary, shard_of, worker):
         super().__init__("ejabberd", binary, "cluster")
         self.shard_of = shard_of
+        self.worker = worker
+        self.irc = None
+        self.bot_accounts, self.bot_shard = [], {}
         self.cluster = None
         self.igs = []
         self.rooms = {}     # shard -> [room JIDs]
@@ -193,10 +200,13 @@ class Run(ClientRun):
         if not t.check(ok, self.NAMES[1], why):
             raise tap.Abort
         try:
+            self.irc = servers.Ngircd(self.tmp)
+            self.irc.start()
+            self.bot_accounts, self.bot_shard = self.accounts()
             self.igs = servers.start_shards(
                 self.tmp, self.binary, COMPONENT, self.secret,
                 self.cluster.nodes, SHARDS, log_level="debug",
-                sections=[("limits", LOAD_LIMITS)])
+                **self.shard_kw())
             rows = self.cluster.nodes[1].routes()
             n1, n2 = (n.node for n in self.cluster.nodes)
             ok = sorted(rows) == [("1", n1), ("2", n2)]
@@ -212,6 +222,13 @@ class Run(ClientRun):
             self.run_async(asyncio.gather(
                 *(c.close() for c in self.clients.values()),
                 return_exceptions=True), 30)
+
+    def shard_kw(self):
+        """What every instance's config has besides [cluster]: the same
+        bot accounts, the worker, the load's [limits]."""
+        return {"accounts": self.bot_accounts,
+                "sections": [("limits", LOAD_LIMITS),
+                             ("legacy", {"worker": self.worker})]}
 
     async def log_in_cluster(self):
         """alice and admin on node 1, bob on node 2 (new sessions)."""
@@ -233,8 +250,9 @@ class Run(ClientRun):
             raise tap.Abort
         await self.step(self.NAMES[7], self.listed(b))
         await self.step(self.NAMES[8], self.stats(self.clients["admin"]))
+        await self.step(self.NAMES[9], self.bots())
         await self.failover(a, b)
-        await self.step(self.NAMES[12], self.archives(b))
+        await self.step(self.NAMES[13], self.archives(b))
         before = {}
         for k in range(SHARDS):
             for room in self.rooms[k]:
@@ -242,11 +260,11 @@ class Run(ClientRun):
         rcs = []
         for ig in self.igs:
             rcs.append(await self.in_thread(ig.stop))
-        if not t.check(rcs == [0] * SHARDS, self.NAMES[13], rcs):
+        if not t.check(rcs == [0] * SHARDS, self.NAMES[14], rcs):
             raise tap.Abort
-        if not await self.step(self.NAMES[14], self.reshard()):
+        if not await self.step(self.NAMES[15], self.reshard()):
             raise tap.Abort
-        await self.step(self.NAMES[15], self.after_reshard(before))
+        await self.step(self.NAMES[16], self.after_reshard(before))
 
     async def create(self, a, b):
         problems = []
@@ -299,7 +317,9 @@ class Run(ClientRun):
         res = await b.iq("get", COMPONENT, "<query xmlns='%s'/>" % NS_ITEMS)
         q = res.xml.find("{%s}query" % NS_ITEMS)
         got = [i.get("jid") for i in q.findall("{%s}item" % NS_ITEMS)]
-        want = sorted(r for k in range(SHARDS) for r in self.rooms[k])
+        want = sorted([r for k in range(SHARDS) for r in self.rooms[k]]
+                      + ["%s@%s" % (keys["group"], COMPONENT)
+                         for _, keys in self.bot_accounts])
         if sorted(got) != want:
             raise Fail("items %s, want %s" % (got, want))
 
@@ -315,12 +335,53 @@ class Run(ClientRun):
         note = c.find("{%s}note" % NS_CMD)
         groups = form.get("groups", ["?"])[0]
         occ = form.get("occupants", ["?"])[0]
-        if (c.get("status") != "completed" or groups != "4"
+        if (c.get("status") != "completed" or groups != "6"
                 or not occ.startswith("8 ")
                 or (note is not None and note.get("type") != "info")):
             raise Fail("status %s, groups %s, occupants %s, note %s"
                        % (c.get("status"), groups, occ,
                           None if note is None else show(note)))
+
+    # --- bots on their owner (bt) -----------------------------------------
+    def accounts(self):
+        """One chat-mode IRC bot per shard, group irc-<i> of that shard:
+        (section name, keys) for servers.Imgroups, and {account: shard}."""
+        names = ["irc-%d" % i for i in range(40)]
+        owner = self.owners(names)
+        out, where = [], {}
+        for jid in sorted(owner, key=lambda j: int(j.split("-")[1]
+                                                   .split("@")[0])):
+            k = owner[jid]
+            if k in where.values():
+                continue
+            group = jid.split("@")[0]
+            acct = "bot-%s" % group
+            where[acct] = k
+            out.append((acct, {"protocol": "prpl-irc",
+                               "username": "%s@127.0.0.1" % group.replace(
+                                   "-", ""),
+                               "group": group, "chat": "#" + group,
+                               "mode": "chat",
+                               "option.port": str(self.irc.port)}))
+        return out, where
+
+    async def bots(self):
+        problems = []
+        for acct, k in self.bot_shard.items():
+            await self.in_thread(self.igs[k].wait_log,
+                                 r"account %s is online" % acct, 60)
+            for j, ig in enumerate(self.igs):
+                n = len(workers_of(ig.pid, acct))
+                online = re.search(r"account %s is online" % re.escape(acct),
+                                   ig.log_text())
+                if (n, bool(online)) != ((1, True) if j == k else (0, False)):
+                    problems.append("shard %d runs %d worker(s) of %s (its "
+                                    "group is shard %d's), online in its "
+                                    "log: %s" % (j, n, acct, k, bool(online)))
+        if len(self.bot_shard) != SHARDS:
+            problems.append("bots for shards %s only" % self.bot_shard)
+        if problems:
+            raise Fail("\n".join(problems))
 
     # --- resharding (rs) -------------------------------------------------
     async def reshard(self):
@@ -363,7 +424,7 @@ class Run(ClientRun):
         igs = await self.in_thread(lambda: servers.start_shards(
             self.tmp, self.binary, COMPONENT, self.secret,
             self.cluster.nodes, n, prefix="three", log_level="debug",
-            sections=[("limits", LOAD_LIMITS)]))
+            **self.shard_kw()))
         self.igs = igs
         await self.log_in_cluster()
         b = self.clients["bob"]
@@ -492,12 +553,12 @@ class Run(ClientRun):
             await b.wait(groupchat_from(r1 + "/alice", text),
                          "alice's message in %s after the restart" % r1)
 
-        await self.step(self.NAMES[9], killed())
-        ok = await self.step(self.NAMES[10], down())
+        await self.step(self.NAMES[10], killed())
+        ok = await self.step(self.NAMES[11], down())
         if ok:
-            await self.step(self.NAMES[11], back())
+            await self.step(self.NAMES[12], back())
         else:
-            t.check(False, self.NAMES[11], "the load stopped")
+            t.check(False, self.NAMES[12], "the load stopped")
         stop.set()
         try:
             n = await asyncio.wait_for(loader, WAIT * 2)
@@ -578,7 +639,7 @@ class Run(ClientRun):
 
     # --- the end -----------------------------------------------------------
     def cleanup(self):
-        procs = list(self.igs)
+        procs = list(self.igs) + [self.irc]
         if self.cluster:
             procs += [self.cluster]
         self.finish([p for p in procs], self.report)
@@ -590,11 +651,12 @@ class Run(ClientRun):
 
 
 def main(argv):
-    tap.usage(argv, "/path/to/imgroups /path/to/shard_of",
-              lambda a: len(a) == 2 and all(os.access(x, os.X_OK)
+    tap.usage(argv, "/path/to/imgroups /path/to/shard_of "
+              "/path/to/imgroups-purple",
+              lambda a: len(a) == 3 and all(os.access(x, os.X_OK)
                                             for x in a))
-    return tap.run(lambda: Run(os.path.abspath(argv[1]),
-                               os.path.abspath(argv[2])), WATCHDOG, "cluster")
+    return tap.run(lambda: Run(*(os.path.abspath(x) for x in argv[1:4])),
+                   WATCHDOG, "cluster")
 
 
 if __name__ == "__main__":
