@@ -1,6 +1,7 @@
 /* test_svc_accounts: a shard answers another's <accounts/> over the bus
  * with the bot accounts it runs, never the ones it only knows from the
- * shared file (component/admin/svc_accounts.c). */
+ * shared file, and enables or disables one of its own for another shard's
+ * admin (component/admin/svc_accounts.c). */
 #include <string.h>
 
 #include <glib.h>
@@ -74,12 +75,14 @@ static void teardown(fixture *f, gconstpointer d)
     testutil_store_teardown(&f->ts, d);
 }
 
-static xmpp_stanza_t *ask(fixture *f, const char *type)
+/* Shard 0 asks: an iq of type with body (in SVC_ACCOUNTS_NS); the one
+ * reply. */
+static xmpp_stanza_t *ask_with(fixture *f, const char *type, const char *body)
 {
     char *xml = g_strdup_printf(
         "<iq type='%s' id='q1' from='shard0.groups.localhost' "
-        "to='shard1.groups.localhost'><accounts xmlns='%s'/></iq>",
-        type, SVC_ACCOUNTS_NS);
+        "to='shard1.groups.localhost'>%s</iq>",
+        type, body);
     xmpp_stanza_t *st = xmpp_stanza_new_from_string(ctx, xml);
 
     g_assert_nonnull(st);
@@ -88,6 +91,12 @@ static xmpp_stanza_t *ask(fixture *f, const char *type)
     g_free(xml);
     g_assert_cmpuint(f->sent->len, ==, 1);
     return g_ptr_array_index(f->sent, 0);
+}
+
+static xmpp_stanza_t *ask(fixture *f, const char *type)
+{
+    return ask_with(f, type,
+                    "<accounts xmlns='" SVC_ACCOUNTS_NS "'/>");
 }
 
 static void a_shard_answers_with_the_accounts_it_runs_only(fixture *f,
@@ -113,13 +122,49 @@ static void a_shard_answers_with_the_accounts_it_runs_only(fixture *f,
     g_assert_null(xmpp_stanza_get_attribute(acct, "password"));
 }
 
-static void a_set_is_a_bad_request(fixture *f, gconstpointer d)
+static void a_set_of_the_list_is_refused(fixture *f, gconstpointer d)
 {
     xmpp_stanza_t *reply = ask(f, "set");
 
     g_assert_cmpstr(xmpp_stanza_get_type(reply), ==, "error");
-    g_assert_nonnull(xmpp_stanza_get_child_by_name(
-        xmpp_stanza_get_child_by_name(reply, "error"), "bad-request"));
+}
+
+/* Shard 0 asks this one to disable name. */
+static xmpp_stanza_t *ask_disable(fixture *f, const char *name)
+{
+    char *body = g_strdup_printf("<enable xmlns='%s' name='%s' on='0'/>",
+                                 SVC_ACCOUNTS_NS, name);
+    xmpp_stanza_t *reply = ask_with(f, "set", body);
+
+    g_free(body);
+    return reply;
+}
+
+static void another_shard_disables_an_account_this_one_runs(fixture *f,
+                                                            gconstpointer d)
+{
+    xmpp_stanza_t *reply = ask_disable(f, "chanbot");
+
+    g_assert_cmpstr(xmpp_stanza_get_type(reply), ==, "result");
+    g_assert_cmpint(registry_get(f->reg, "chanbot")->state, ==,
+                    REGISTRY_DISABLED);
+    g_assert_false(registry_get(f->reg, "chanbot")->rec->enabled);
+}
+
+static void an_enable_of_an_account_run_elsewhere_is_refused(fixture *f,
+                                                            gconstpointer d)
+{
+    xmpp_stanza_t *reply = ask_disable(f, "lobbybot");
+    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(reply, "error");
+    char *text;
+
+    g_assert_cmpstr(xmpp_stanza_get_type(reply), ==, "error");
+    g_assert_nonnull(xmpp_stanza_get_child_by_name(err, "not-acceptable"));
+    text = xmpp_stanza_get_text(xmpp_stanza_get_child_by_name(err, "text"));
+    g_assert_nonnull(strstr(text, "served by shard 0 of 2"));
+    xmpp_free(ctx, text);
+    g_assert_cmpint(registry_get(f->reg, "lobbybot")->state, ==,
+                    REGISTRY_ELSEWHERE);
 }
 
 int main(int argc, char **argv)
@@ -132,7 +177,9 @@ int main(int argc, char **argv)
 #define T(name)                                                                \
     g_test_add("/svc_accounts/" #name, fixture, NULL, setup, name, teardown)
     T(a_shard_answers_with_the_accounts_it_runs_only);
-    T(a_set_is_a_bad_request);
+    T(a_set_of_the_list_is_refused);
+    T(another_shard_disables_an_account_this_one_runs);
+    T(an_enable_of_an_account_run_elsewhere_is_refused);
 #undef T
     rc = g_test_run();
     xmpp_ctx_free(ctx);

@@ -535,6 +535,12 @@ static enum xerr enable_or_disable(request *rq, response *rp, gboolean on)
         if (!registry_get(rq->ad->reg, g_ptr_array_index(picked, i)))
             why = g_strdup_printf("account: there is no account named %s",
                                   (char *)g_ptr_array_index(picked, i));
+    if (!why && rq->ad->bus && bus_shards(rq->ad->bus) > 1) {
+        /* each on the shard that runs it (issue 14) */
+        enum xerr e = svc_accounts_enable(rq, rp, picked, on);
+        g_ptr_array_unref(picked);
+        return e;
+    }
     done = g_string_new(NULL);
     for (guint i = 0; !why && i < picked->len; i++) {
         const char *name = g_ptr_array_index(picked, i);

@@ -193,18 +193,13 @@ static gboolean add_account_elem(gpointer key, gpointer value, gpointer data)
 }
 
 /* Another shard asks for the accounts this one runs. */
-static enum xerr serve(const iq_req *q, iq_res *res)
+static enum xerr serve_list(const iq_req *q, iq_res *res)
 {
     adhoc *ad = q->data;
     GTree *rows = rows_new();
     rows_args own = {rows, FALSE};
     void *args[2] = {q->ctx, NULL};
 
-    if (!stanza_is(q->child, "accounts", SVC_ACCOUNTS_NS) ||
-        strcmp(q->type, "get")) {
-        g_tree_destroy(rows);
-        return XERR_BAD_REQUEST;
-    }
     registry_foreach(ad->reg, add_row, &own);
     args[1] = res->payload = stanza_elem(q->ctx, "accounts", SVC_ACCOUNTS_NS);
     g_tree_foreach(rows, add_account_elem, args);
@@ -212,7 +207,154 @@ static enum xerr serve(const iq_req *q, iq_res *res)
     return XERR_NONE;
 }
 
+/* Another shard's admin enables or disables an account this one runs:
+ * <enable name='' on='1|0'/>. The registry refuses what is not this
+ * shard's. */
+static enum xerr serve_enable(const iq_req *q, iq_res *res)
+{
+    adhoc *ad = q->data;
+    const char *name = xmpp_stanza_get_attribute(q->child, "name");
+    const char *on = xmpp_stanza_get_attribute(q->child, "on");
+    char *why = NULL;
+    enum xerr e;
+
+    if (!name || !on || (strcmp(on, "1") && strcmp(on, "0")))
+        return iq_fail(res, XERR_BAD_REQUEST, "name and on (1 or 0)");
+    if (registry_enable(ad->reg, name, !strcmp(on, "1"), &why) == 0)
+        return XERR_NONE;
+    e = iq_fail(res, XERR_NOT_ACCEPTABLE, why);
+    g_free(why);
+    return e;
+}
+
+static const iq_route routes[] = {
+    {"get", "accounts", SVC_ACCOUNTS_NS, serve_list},
+    {"set", "enable", SVC_ACCOUNTS_NS, serve_enable},
+};
+
+static enum xerr serve(const iq_req *q, iq_res *res)
+{
+    return iq_dispatch(routes, G_N_ELEMENTS(routes), q, res);
+}
+
 int svc_accounts_serve(bus *b, adhoc *ad)
 {
     return bus_serve(b, SVC_ACCOUNTS_NS, serve, ad);
+}
+
+/* ---- enable and disable on the shard that runs the account ---- */
+
+/* A stage waiting for the other shards' enables. */
+typedef struct enable_wait {
+    adhoc_later *later;
+    gboolean on;
+    guint pending; /* asks not answered yet */
+    GString *done; /* "a, b" */
+    GString *why;  /* "c: reason; d: reason" */
+} enable_wait;
+
+static void enable_note(GString *done, GString *why, gboolean on,
+                        response *rp)
+{
+    const char *verb = on ? "Enabled" : "Disabled";
+
+    if (why->len)
+        /* XEP-0050 §3.6: "If a command completes but fails, the responder
+         * MUST include at least one <note type='error'/>". */
+        adhoc_finish(rp, "error",
+                     g_strdup_printf("%s: %s; %s", verb,
+                                     done->len ? done->str : "none",
+                                     why->str));
+    else
+        adhoc_finish(rp, "info", g_strdup_printf("%s: %s.", verb, done->str));
+}
+
+static void enable_answered(const bus_result *br, void *userdata)
+{
+    void **args = userdata; /* enable_wait *, the account's name (owned) */
+    enable_wait *w = args[0];
+    char *name = args[1];
+    response rp = {0};
+
+    if (br->n_answers && br->answers[0].err == XERR_NONE) {
+        g_string_append_printf(w->done, "%s%s", w->done->len ? ", " : "",
+                               name);
+    } else {
+        const char *text = br->n_answers ? br->answers[0].text : NULL;
+        g_string_append_printf(w->why, "%s%s: %s", w->why->len ? "; " : "",
+                               name,
+                               br->n_answers ? (text ? text : "refused")
+                                             : "its shard did not answer");
+    }
+    g_free(name);
+    g_free(args);
+    if (--w->pending)
+        return;
+    enable_note(w->done, w->why, w->on, &rp);
+    adhoc_resume(w->later, &rp);
+    g_string_free(w->done, TRUE);
+    g_string_free(w->why, TRUE);
+    g_free(w);
+}
+
+enum xerr svc_accounts_enable(request *rq, response *rp, GPtrArray *names,
+                              gboolean on)
+{
+    adhoc *ad = rq->ad;
+    enable_wait *w = g_new0(enable_wait, 1);
+    gboolean asked = FALSE;
+
+    w->on = on;
+    w->done = g_string_new(NULL);
+    w->why = g_string_new(NULL);
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        registry_account *ra = registry_get(ad->reg, name);
+        char *why = NULL;
+        xmpp_stanza_t *el;
+        void **args;
+        log_info(LOG_SERVICE, "%s %s %s", rq->bare,
+                 on ? "enables" : "disables", name);
+        if (ra && ra->state == REGISTRY_ELSEWHERE && ad->bus &&
+            bus_shards(ad->bus) > 1) {
+            if (!asked)
+                w->later = adhoc_defer(rq);
+            asked = TRUE;
+            el = stanza_elem(rq->ctx, "enable", SVC_ACCOUNTS_NS);
+            xmpp_stanza_set_attribute(el, "name", name);
+            xmpp_stanza_set_attribute(el, "on", on ? "1" : "0");
+            args = g_new0(void *, 2);
+            args[0] = w;
+            args[1] = g_strdup(name);
+            w->pending++;
+            if (bus_ask(ad->bus, ra->shard, "set", el, 0, enable_answered,
+                        args) < 0) {
+                bus_result none = {NULL, 0, NULL, 0};
+                w->pending++; /* not the last: the loop goes on */
+                enable_answered(&none, args);
+                w->pending--;
+            }
+            xmpp_stanza_release(el);
+        } else if (registry_enable(ad->reg, name, on, &why) == 0) {
+            g_string_append_printf(w->done, "%s%s", w->done->len ? ", " : "",
+                                   name);
+        } else {
+            g_string_append_printf(w->why, "%s%s", w->why->len ? "; " : "",
+                                   why);
+            g_free(why);
+        }
+    }
+    if (asked && w->pending)
+        return XERR_NONE; /* the last answer finishes it */
+    if (asked) { /* every ask failed at once */
+        response later = {0};
+        enable_note(w->done, w->why, on, &later);
+        adhoc_resume(w->later, &later);
+    } else {
+        enable_note(w->done, w->why, on, rp);
+    }
+    g_string_free(w->done, TRUE);
+    g_string_free(w->why, TRUE);
+    g_free(w);
+    return XERR_NONE;
 }

@@ -20,7 +20,15 @@
  * no bus), else deferred until the other shards answered or timed out. */
 enum xerr svc_accounts_show(request *rq, response *rp);
 
-/* Serves the other shards' <accounts/> requests on b for ad (borrowed,
+/* account-enable / account-disable's last stage for names (borrowed, each
+ * an account of the registry): this shard's accounts enabled here, another
+ * shard's (elsewhere) asked of that shard over the bus (<enable/>), the
+ * stage answered when all are done: "Enabled: a, b." or an error note
+ * with what failed and why ("its shard did not answer"). */
+enum xerr svc_accounts_enable(request *rq, response *rp, GPtrArray *names,
+                              gboolean on);
+
+/* Serves the other shards' <accounts/> and <enable/> requests on b for ad (borrowed,
  * must outlive b). Returns 0 or negative (bus_serve). */
 int svc_accounts_serve(bus *b, adhoc *ad);
 

@@ -18,6 +18,7 @@ lines, stanzas, IRC lines), never for time. IMGROUPS_KEEP_TMP=1 keeps the
 temp dir.
 """
 
+import asyncio
 import os
 import re
 import subprocess
@@ -90,6 +91,9 @@ class Run(BridgeRun):
         "the service's accounts command lists both bots online, each as its "
         "own shard says (over the shard bus)",
         "account-add for a group of the other shard is refused naming it",
+        "account-disable and account-enable of the other shard's bot "
+        "through the service JID: its worker stops and starts again on its "
+        "owner",
         "stats counts each bot once: accounts online N of N",
         "the other shard stopped: accounts shows its bot as elsewhere "
         "(shard K), with a note naming it",
@@ -160,7 +164,8 @@ class Run(BridgeRun):
     async def flows(self):
         steps = [self.workers_on_owners, self.stores, self.join,
                  self.lines_reach_rooms, self.accounts_listing,
-                 self.add_refused, self.stats_count_each_once,
+                 self.add_refused, self.disable_enable_away,
+                 self.stats_count_each_once,
                  self.other_shard_down]
         for i, fn in enumerate(steps):
             await self.step(self.NAMES[3 + i], fn())
@@ -271,6 +276,54 @@ class Run(BridgeRun):
         if not m or m.group(1) != m.group(2) or m.group(1) == "0":
             raise Fail("accounts online: %r (each bot once, both online)"
                        % value)
+
+    async def pick_and_complete(self, node):
+        """node (account-enable or -disable) at the service JID with the
+        other shard's bot picked; the final <command/>'s note."""
+        first = await self.iq("set", COMPONENT,
+                              "<command xmlns='%s' node='%s' "
+                              "action='execute'/>" % (NS_CMD, node),
+                              user="admin")
+        sid = first.xml.find("{%s}command" % NS_CMD).get("sessionid")
+        res = await self.iq(
+            "set", COMPONENT,
+            "<command xmlns='%s' node='%s' sessionid='%s'>%s</command>"
+            % (NS_CMD, node, sid, submit([("account", self.away_acct)])),
+            user="admin")
+        cmd = res.xml.find("{%s}command" % NS_CMD)
+        note = cmd.find("{%s}note" % NS_CMD) if cmd is not None else None
+        if cmd is None or cmd.get("status") != "completed" or note is None \
+                or note.get("type") != "info":
+            raise Fail("%s did not complete: %s" % (node, show(res.xml)))
+        return note.text
+
+    async def disable_enable_away(self):
+        ig = self.igs[self.away_shard]
+        acct = self.away_acct
+        mark = ig.log_mark()
+        text = await self.pick_and_complete("account-disable")
+        if text != "Disabled: %s." % acct:
+            raise Fail("the note says %r" % text)
+        await self.loop.run_in_executor(
+            None, lambda: ig.wait_log(r"account %s disabled" % acct, WAIT,
+                                      mark))
+        deadline = self.loop.time() + WAIT
+        while workers_of(ig.pid, acct):
+            if self.loop.time() > deadline:
+                raise Fail("%s's worker still runs under shard %d"
+                           % (acct, self.away_shard))
+            await asyncio.sleep(0.1)
+        mark = ig.log_mark()
+        text = await self.pick_and_complete("account-enable")
+        if text != "Enabled: %s." % acct:
+            raise Fail("the note says %r" % text)
+        await self.loop.run_in_executor(
+            None, lambda: ig.wait_log(r"account %s is online" % acct, 60,
+                                      mark))
+        if len(workers_of(ig.pid, acct)) != 1:
+            raise Fail("%s runs %d workers under shard %d after the enable"
+                       % (acct, len(workers_of(ig.pid, acct)),
+                          self.away_shard))
 
     async def other_shard_down(self):
         ig = self.igs[self.away_shard]
