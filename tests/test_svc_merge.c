@@ -53,7 +53,7 @@ static char *merged(const char *after, const char *before, guint max,
 
     for (guint s = 0; s < 3; s++)
         pages[s] = down1 && s == 1 ? NULL : shard_page(s, after, before, max);
-    m = svc_merge_pages(pages, 3, before != NULL, max);
+    m = svc_merge_pages(pages, 3, before != NULL, max, NULL);
     for (guint i = 0; i < m->rows->len; i++) {
         const svc_merge_row *r = g_ptr_array_index(m->rows, i);
         g_assert_cmpstr(r->values[0], ==, r->key);
@@ -142,12 +142,36 @@ static void a_shard_down_leaves_its_groups_and_its_count_out(void)
 
 static void max_zero_and_no_shards_give_an_empty_page(void)
 {
-    svc_merge_page *m = svc_merge_pages(NULL, 0, FALSE, 10);
+    svc_merge_page *m = svc_merge_pages(NULL, 0, FALSE, 10, NULL);
 
     g_assert_cmpuint(m->rows->len, ==, 0);
     g_assert_cmpuint(m->count, ==, 0);
     svc_merge_page_free(m);
     check(NULL, NULL, 0, FALSE, "", 15);
+}
+
+static void a_page_cut_short_bounds_the_merge_at_its_last_row(void)
+{
+    svc_merge_page *p[2] = {shard_page(0, NULL, NULL, 2),
+                            shard_page(1, NULL, NULL, 6)},
+                   *m;
+    gboolean more = FALSE;
+
+    /* shard 0 stopped at delta (its byte budget): golf may come before
+     * hotel, so the merged page ends at delta */
+    p[0]->more = TRUE;
+    m = svc_merge_pages(p, 2, FALSE, 6, &more);
+    g_assert_cmpuint(m->rows->len, ==, 3); /* alpha bravo delta */
+    g_assert_cmpstr(((svc_merge_row *)m->rows->pdata[2])->key, ==, "delta");
+    g_assert_true(more);
+    svc_merge_page_free(m);
+    p[0]->more = FALSE;
+    m = svc_merge_pages(p, 2, FALSE, 10, &more);
+    g_assert_cmpuint(m->rows->len, ==, 6);
+    g_assert_false(more);
+    svc_merge_page_free(m);
+    svc_merge_page_free(p[0]);
+    svc_merge_page_free(p[1]);
 }
 
 static xmpp_stanza_t *parse(const char *xml)
@@ -294,6 +318,9 @@ int main(int argc, char **argv)
         a_shard_down_leaves_its_groups_and_its_count_out);
     g_test_add_func("/svc_merge/max_zero_and_no_shards_give_an_empty_page",
                     max_zero_and_no_shards_give_an_empty_page);
+    g_test_add_func(
+        "/svc_merge/a_page_cut_short_bounds_the_merge_at_its_last_row",
+        a_page_cut_short_bounds_the_merge_at_its_last_row);
     g_test_add_func("/svc_merge/a_page_crosses_the_bus_as_it_was",
                     a_page_crosses_the_bus_as_it_was);
     g_test_add_func("/svc_merge/a_hostile_page_is_refused",

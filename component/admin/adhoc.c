@@ -1168,6 +1168,7 @@ static const iq_route bus_routes[] = {
     {"get", "figures", SVC_MERGE_NS_ADMIN, svc_stats_serve},
     {"set", "announce", SVC_MERGE_NS_ADMIN, svc_announce_serve},
     {"set", "group", SVC_MERGE_NS_ADMIN, svc_groups_serve},
+    {"get", "page", SVC_MERGE_NS_ADMIN, svc_groups_serve_page},
 };
 
 static enum xerr serve_bus(const iq_req *q, iq_res *res)

@@ -2,6 +2,7 @@
  * service admins. */
 #include "svc_groups.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "bridge.h"
@@ -191,40 +192,214 @@ static guint64 outbox_depth(adhoc *ad, MDB_txn *txn, const char *group)
     return p.n + svc_groups_lag(ad, txn, group);
 }
 
-static gsize list_row(request *rq, xmpp_stanza_t *x, MDB_txn *txn,
-                      const group_cfg *g, gint64 now_real)
+/* The texts of a row's columns: values[i] for list_vars[i], borrowed from g
+ * and t until either goes. */
+typedef struct row_texts {
+    char occ[48], day[24], depth[24];
+    char *members; /* owned (g_free) */
+} row_texts;
+
+static void row_values(adhoc *ad, MDB_txn *txn, const group_cfg *g,
+                       gint64 now_real, row_texts *t, const char **values)
 {
-    adhoc *ad = rq->ad;
     day_args day = {now_real - (gint64)24 * 3600 * G_USEC_PER_SEC, 0};
     guint legacy = 0,
           occupants = muc_group_occupants(ad->muc, g->localpart, &legacy);
-    char *members = members_per_network(ad, txn, g->localpart);
-    char occ_text[48], day_text[24], depth_text[24];
-    const char *values[G_N_ELEMENTS(list_vars)];
-    gsize size;
 
+    t->members = members_per_network(ad, txn, g->localpart);
     archive_foreach_back(txn, ad->st, g->localpart, DAY_COUNT_MAX, count_day,
                          &day);
-    g_snprintf(occ_text, sizeof(occ_text), "%u (%u legacy)", occupants, legacy);
-    g_snprintf(day_text, sizeof(day_text), "%u%s", day.n,
+    g_snprintf(t->occ, sizeof(t->occ), "%u (%u legacy)", occupants, legacy);
+    g_snprintf(t->day, sizeof(t->day), "%u%s", day.n,
                day.n >= DAY_COUNT_MAX ? "+" : "");
-    g_snprintf(depth_text, sizeof(depth_text), "%" G_GUINT64_FORMAT,
+    g_snprintf(t->depth, sizeof(t->depth), "%" G_GUINT64_FORMAT,
                outbox_depth(ad, txn, g->localpart));
     values[0] = g->localpart;
     values[1] = g->name;
     values[2] = g->is_public ? "public" : "hidden";
-    values[3] = occ_text;
-    values[4] = members;
-    values[5] = day_text;
-    values[6] = depth_text;
+    values[3] = t->occ;
+    values[4] = t->members;
+    values[5] = t->day;
+    values[6] = t->depth;
+}
+
+static gsize list_row(request *rq, xmpp_stanza_t *x, MDB_txn *txn,
+                      const group_cfg *g, gint64 now_real)
+{
+    const char *values[G_N_ELEMENTS(list_vars)];
+    row_texts t;
+    gsize size;
+
+    row_values(rq->ad, txn, g, now_real, &t, values);
     size = adhoc_row(rq->ctx, x, list_vars, values, G_N_ELEMENTS(list_vars));
-    g_free(members);
+    g_free(t.members);
     return size;
 }
 
 /* groups: every group, hidden ones too, a page (adhoc_page_full) in name
  * order; "next" shows the next page (the session keeps the last name
  * shown). */
+/* This shard's rows of the listing after `after` (NULL: from the first):
+ * a page as adhoc_page_full bounds one, with the count of its groups and
+ * whether more follow. Returns 0 with *out (caller owns), or negative. */
+static int local_rows(adhoc *ad, const char *after, svc_merge_page **out)
+{
+    MDB_txn *txn = NULL;
+    GError *err = NULL;
+    GPtrArray *all = NULL;
+    gint64 now_real = clock_real();
+    gsize used = 0;
+    guint i = 0;
+
+    *out = NULL;
+    if (store_read_begin(ad->st, &txn, &err) < 0) {
+        log_error(LOG_STORE, "%s", err->message);
+        g_error_free(err);
+        return -EIO;
+    }
+    if (groups_list_all(txn, ad->st, &all) != 0) {
+        store_read_end(txn);
+        return -EIO;
+    }
+    *out = svc_merge_page_new(all->len);
+    while (after && i < all->len &&
+           strcmp(((group_cfg *)g_ptr_array_index(all, i))->localpart, after) <=
+               0)
+        i++;
+    for (; i < all->len && !adhoc_page_full(ad, (*out)->rows->len, used); i++) {
+        const char *values[G_N_ELEMENTS(list_vars)];
+        row_texts t;
+        row_values(ad, txn, g_ptr_array_index(all, i), now_real, &t, values);
+        for (gsize v = 0; v < G_N_ELEMENTS(values); v++)
+            used += stanza_escaped_len(values[v]) + sizeof("<v></v>");
+        svc_merge_page_add(*out, values[0], values + 1,
+                           G_N_ELEMENTS(values) - 1);
+        g_free(t.members);
+    }
+    (*out)->more = i < all->len;
+    store_read_end(txn);
+    g_ptr_array_unref(all);
+    return 0;
+}
+
+/* A listing waiting for the other shards' rows. */
+typedef struct list_wait {
+    adhoc *ad;
+    adhoc_later *later;
+    char *sid;
+    svc_merge_page *mine;
+} list_wait;
+
+/* Every shard's rows after the session's cursor merged by name: a page,
+ * the cursor moved to its last row; a shard that did not answer named in
+ * the note (its groups are missing from the page). */
+static void list_merged(const bus_result *br, void *userdata)
+{
+    list_wait *w = userdata;
+    adhoc *ad = w->ad;
+    guint n = bus_shards(ad->bus);
+    svc_merge_page **pages = g_new0(svc_merge_page *, n), *m;
+    GArray *down = g_array_new(FALSE, FALSE, sizeof(guint));
+    session *s = g_hash_table_lookup(ad->sessions, w->sid);
+    xmpp_ctx_t *ctx = adhoc_later_ctx(w->later);
+    request rq = {.ad = ad, .ctx = ctx, .s = s};
+    response rp = {0};
+    gboolean more = FALSE;
+    guint shown = 0;
+    gsize used = 0;
+    xmpp_stanza_t *x;
+    char *partial, *note;
+
+    pages[bus_shard(ad->bus)] = w->mine;
+    g_array_append_vals(down, br->down, br->n_down);
+    for (guint i = 0; i < br->n_answers; i++) {
+        const bus_answer *a = &br->answers[i];
+        if (a->err != XERR_NONE || !a->payload ||
+            svc_merge_page_read(a->payload, ADHOC_PAGE_ROWS, &pages[a->shard]) <
+                0)
+            g_array_append_val(down, a->shard);
+    }
+    m = svc_merge_pages(pages, n, FALSE, ADHOC_PAGE_ROWS, &more);
+    x = adhoc_table(ctx, "Groups", list_vars, list_labels,
+                    G_N_ELEMENTS(list_vars));
+    for (; shown < m->rows->len && !adhoc_page_full(ad, shown, used); shown++) {
+        const svc_merge_row *r = g_ptr_array_index(m->rows, shown);
+        const char *values[G_N_ELEMENTS(list_vars)] = {r->key};
+        for (gsize v = 1; v < G_N_ELEMENTS(values); v++)
+            values[v] = r->values[v - 1] ? r->values[v - 1] : "";
+        used += adhoc_row(ctx, x, list_vars, values, G_N_ELEMENTS(values));
+        if (s) {
+            g_free(s->cursor);
+            s->cursor = g_strdup(r->key);
+        }
+    }
+    more = more || shown < m->rows->len;
+    partial = svc_merge_note((guint *)down->data, down->len, n, "the list");
+    note = g_strdup_printf(
+        "%s%s%u group%s in all%s", partial ? partial : "", partial ? " " : "",
+        m->count, m->count == 1 ? "" : "s", more ? "; next for more." : ".");
+    if (more && s) {
+        adhoc_page(&rq, &rp, x, note);
+        if (partial)
+            rp.note_type = "warn";
+    } else {
+        rp.x = x;
+        adhoc_finish(&rp, partial ? "warn" : "info", note);
+    }
+    adhoc_resume(w->later, &rp);
+    svc_merge_page_free(m);
+    for (guint i = 0; i < n; i++)
+        svc_merge_page_free(pages[i]);
+    g_free(pages);
+    g_array_unref(down);
+    g_free(partial);
+    g_free(w->sid);
+    g_free(w);
+}
+
+/* groups with other shards (issue 14): this shard's rows and theirs. */
+static enum xerr list_all_shards(request *rq)
+{
+    list_wait *w = g_new0(list_wait, 1);
+    svc_merge_ask a = {"all", rq->s->cursor, NULL, ADHOC_PAGE_ROWS};
+    xmpp_stanza_t *ask;
+
+    if (local_rows(rq->ad, rq->s->cursor, &w->mine) < 0) {
+        g_free(w);
+        return XERR_INTERNAL_SERVER_ERROR;
+    }
+    w->ad = rq->ad;
+    w->sid = g_strdup(rq->s->id);
+    w->later = adhoc_defer(rq);
+    ask = svc_merge_ask_elem(rq->ctx, &a);
+    if (bus_ask_all(rq->ad->bus, "get", ask, 0, list_merged, w) < 0) {
+        bus_result none = {NULL, 0, NULL, 0};
+        list_merged(&none, w);
+    }
+    xmpp_stanza_release(ask);
+    return XERR_NONE;
+}
+
+enum xerr svc_groups_serve_page(const iq_req *q, iq_res *res)
+{
+    svc_merge_ask a;
+    svc_merge_page *p = NULL;
+
+    if (svc_merge_ask_read(q->child, ADHOC_PAGE_ROWS, &a) < 0 ||
+        strcmp(a.list, "all") || a.before) {
+        svc_merge_ask_clear(&a);
+        return iq_fail(res, XERR_BAD_REQUEST, "not a listing request");
+    }
+    if (local_rows(q->data, a.after, &p) < 0) {
+        svc_merge_ask_clear(&a);
+        return XERR_INTERNAL_SERVER_ERROR;
+    }
+    svc_merge_ask_clear(&a);
+    res->payload = svc_merge_page_elem(q->ctx, p);
+    svc_merge_page_free(p);
+    return XERR_NONE;
+}
+
 enum xerr svc_groups_list(request *rq, response *rp)
 {
     adhoc *ad = rq->ad;
@@ -238,6 +413,8 @@ enum xerr svc_groups_list(request *rq, response *rp)
 
     if (rq->s->stage == 0)
         g_clear_pointer(&rq->s->cursor, g_free);
+    if (ad->bus && bus_shards(ad->bus) > 1)
+        return list_all_shards(rq);
     if (store_read_begin(ad->st, &txn, &err) < 0) {
         log_error(LOG_STORE, "%s", err->message);
         g_error_free(err);

@@ -18,6 +18,10 @@ enum xerr svc_groups_destroy(request *rq, response *rp);
  * if the admin had run the command here. q->data is the adhoc. */
 enum xerr svc_groups_serve(const iq_req *q, iq_res *res);
 
+/* The bus side of the listing: this shard's rows after a cursor
+ * (<page list='all' xmlns=SVC_MERGE_NS_ADMIN/>). q->data is the adhoc. */
+enum xerr svc_groups_serve_page(const iq_req *q, iq_res *res);
+
 /* The room messages waiting past the delivery cursors of group's legacy
  * targets (group NULL: of every group), an upper bound: some of them are
  * not for that target (its own, or nothing to say in words). Read in

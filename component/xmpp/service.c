@@ -270,7 +270,7 @@ static void items_merged(const bus_result *br, void *userdata)
     if ((note = svc_merge_note((guint *)down->data, down->len, n, "the list")))
         log_warning(LOG_SERVICE, "disco#items: %s", note);
     if (e == XERR_NONE) {
-        merged = svc_merge_pages(pages, n, w->r.before != NULL, w->r.max);
+        merged = svc_merge_pages(pages, n, w->r.before != NULL, w->r.max, NULL);
         res.payload = items_query(q->ctx, w->env, merged, &w->r);
         svc_merge_page_free(merged);
     } else {

@@ -119,6 +119,8 @@ xmpp_stanza_t *svc_merge_page_elem(xmpp_ctx_t *ctx, const svc_merge_page *p)
 
     g_snprintf(count, sizeof(count), "%u", p->count);
     xmpp_stanza_set_attribute(el, "count", count);
+    if (p->more)
+        xmpp_stanza_set_attribute(el, "more", "1");
     for (guint i = 0; i < p->rows->len; i++) {
         const svc_merge_row *r = g_ptr_array_index(p->rows, i);
         xmpp_stanza_t *row = stanza_elem(ctx, "row", NULL);
@@ -160,6 +162,7 @@ int svc_merge_page_read(xmpp_stanza_t *el, guint max, svc_merge_page **out)
         number(xmpp_stanza_get_attribute(el, "count"), G_MAXUINT, &count) < 0)
         return -EINVAL;
     p = svc_merge_page_new((guint)count);
+    p->more = !g_strcmp0(xmpp_stanza_get_attribute(el, "more"), "1");
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(el); c;
          c = xmpp_stanza_get_next(c)) {
         const char *key = xmpp_stanza_get_attribute(c, "key");
@@ -196,10 +199,11 @@ static svc_merge_row *row_at(svc_merge_page *const *pages, guint i, guint at)
 }
 
 svc_merge_page *svc_merge_pages(svc_merge_page *const *pages, guint n,
-                                gboolean backward, guint max)
+                                gboolean backward, guint max, gboolean *more)
 {
     svc_merge_page *out = svc_merge_page_new(0);
-    guint *next = g_new0(guint, n ? n : 1);
+    guint *next = g_new0(guint, n ? n : 1), left = 0;
+    const char *bound = NULL; /* forward: nothing past it */
 
     for (guint i = 0; i < n; i++)
         if (pages[i]) {
@@ -208,6 +212,14 @@ svc_merge_page *svc_merge_pages(svc_merge_page *const *pages, guint n,
                              : out->count + pages[i]->count;
             /* backward: each page is read from its end */
             next[i] = backward ? pages[i]->rows->len : 0;
+            if (!backward && pages[i]->more && pages[i]->rows->len) {
+                const char *last =
+                    row_at(pages, i, pages[i]->rows->len - 1)->key;
+                if (!bound || strcmp(last, bound) < 0)
+                    bound = last;
+            }
+            if (pages[i]->more)
+                out->more = TRUE;
         }
     /* A k-way merge: the next row is the smallest (largest, backward) of
      * the pages' heads; n is the number of shards, a handful. */
@@ -226,12 +238,17 @@ svc_merge_page *svc_merge_pages(svc_merge_page *const *pages, guint n,
                 from = i;
             }
         }
-        if (!best)
+        if (!best || (bound && strcmp(best->key, bound) > 0))
             break;
         next[from] += backward ? -1 : 1;
         svc_merge_page_add(out, best->key, (const char *const *)best->values,
                            g_strv_length(best->values));
     }
+    for (guint i = 0; i < n; i++)
+        if (pages[i])
+            left += backward ? next[i] : pages[i]->rows->len - next[i];
+    if (more)
+        *more = out->more || left > 0;
     if (backward)
         for (guint i = 0; i < out->rows->len / 2; i++) {
             gpointer t = out->rows->pdata[i];

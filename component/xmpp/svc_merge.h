@@ -14,7 +14,7 @@
  * groups' pages (service.c), and the admins' commands (component/admin/:
  * the listing of all groups, the figures, announce, a group's commands).
  * Every answer element is in SVC_MERGE_NS. */
-#define SVC_MERGE_NS "urn:imgroups:shard:service:0"
+#define SVC_MERGE_NS       "urn:imgroups:shard:service:0"
 #define SVC_MERGE_NS_ADMIN "urn:imgroups:shard:admin:0"
 /* Values of one row at most; a key is at most this many bytes (the store's
  * group key, STORE_GROUP_MAX). */
@@ -34,6 +34,10 @@ typedef struct svc_merge_row {
 typedef struct svc_merge_page {
     GPtrArray *rows; /* svc_merge_row *, owned */
     guint count;
+    /* Going forward: rows past the last one exist but were left out of
+     * the page (a byte budget cut it before max); the merge then ends at
+     * this page's last row. */
+    gboolean more;
 } svc_merge_page;
 
 /* A new empty page of a list of count rows; caller owns it
@@ -62,8 +66,8 @@ xmpp_stanza_t *svc_merge_ask_elem(xmpp_ctx_t *ctx, const svc_merge_ask *a);
 int svc_merge_ask_read(xmpp_stanza_t *el, guint max_cap, svc_merge_ask *a);
 void svc_merge_ask_clear(svc_merge_ask *a);
 
-/* <page xmlns=SVC_MERGE_NS count=''><row key=''><v>..</v>..</row>..</page>;
- * caller owns it. */
+/* <page xmlns=SVC_MERGE_NS count='' [more='1']><row key=''><v>..</v>..</row>
+ * ..</page>; caller owns it. */
 xmpp_stanza_t *svc_merge_page_elem(xmpp_ctx_t *ctx, const svc_merge_page *p);
 /* Reads a shard's answer, checked as hostile: at most max rows, keys
  * non-empty, at most SVC_MERGE_KEY_MAX bytes and strictly increasing, at
@@ -75,10 +79,13 @@ int svc_merge_page_read(xmpp_stanza_t *el, guint max, svc_merge_page **out);
  * answer, are skipped): going forward, the max smallest keys; backward,
  * the max largest; in key order either way; count is the sum. Each page
  * must hold the rows of its shard after (before) the same cursor, at most
- * max: then the merged page is the page of the merged list. Rows are
+ * max: then the merged page is the page of the merged list. Going
+ * forward, it ends at the smallest last row of the pages with more set
+ * (what sorts after it may not have been seen). *more is set when a page
+ * had more or the merge left rows out (may be NULL). Rows are
  * copied; caller owns the result. */
 svc_merge_page *svc_merge_pages(svc_merge_page *const *pages, guint n,
-                                gboolean backward, guint max);
+                                gboolean backward, guint max, gboolean *more);
 
 /* The service's figures, one shard's or summed. */
 typedef struct svc_merge_figures {

@@ -67,6 +67,8 @@ class Run(ClientRun):
         "backward (before) too" % PAGE,
         "an after naming no group is item-not-found",
         "stats: groups and occupants add up over both shards",
+        "groups (the admins' listing) has the groups of both shards in name "
+        "order",
         "announce: alice (in rooms of both shards) and bob (in a room of "
         "one) get the headline from the service; the note sums the shards'",
         "group-create of a group the other shard owns is made there: it is "
@@ -197,10 +199,11 @@ class Run(ClientRun):
         await self.step(self.NAMES[6], self.paged(adm))
         await self.step(self.NAMES[7], self.not_listed(adm))
         await self.step(self.NAMES[8], self.stats(adm))
-        await self.step(self.NAMES[9], self.announce(a, b, adm))
-        await self.step(self.NAMES[10], self.made_elsewhere(adm))
-        await self.step(self.NAMES[11], self.partial(adm))
-        await self.step(self.NAMES[12], self.living(adm))
+        await self.step(self.NAMES[9], self.listing(adm))
+        await self.step(self.NAMES[10], self.announce(a, b, adm))
+        await self.step(self.NAMES[11], self.made_elsewhere(adm))
+        await self.step(self.NAMES[12], self.partial(adm))
+        await self.step(self.NAMES[13], self.living(adm))
 
     async def log_in_all(self):
         await asyncio.gather(*(c.login() for c in self.clients.values()))
@@ -262,6 +265,25 @@ class Run(ClientRun):
                 or not occ.startswith("%d " % want) or note[0] != "info"):
             raise Fail("status %s, groups %s, occupants %s (want %d), note %s"
                        % (c.get("status"), groups, occ, want, note))
+
+    async def listing(self, adm):
+        res = await adm.iq("set", COMPONENT,
+                           "<command xmlns='%s' node='groups' "
+                           "action='execute'/>" % NS_CMD,
+                           timeout=BUS_TIMEOUT + 7)
+        c = res.xml.find("{%s}command" % NS_CMD)
+        xf = c.find("{%s}x" % NS_DATA)
+        names = [f.findtext("{%s}value" % NS_DATA)
+                 for it in xf.findall("{%s}item" % NS_DATA)
+                 for f in it.findall("{%s}field" % NS_DATA)
+                 if f.get("var") == "group"]
+        want = [j.split("@")[0] for j in self.all_rooms()]
+        note = c.find("{%s}note" % NS_CMD)
+        text = note.text if note is not None else None
+        if names != want or c.get("status") != "completed" or \
+                text != "%d groups in all." % len(want):
+            raise Fail("groups %s (want %s), status %s, note %r"
+                       % (names, want, c.get("status"), text))
 
     async def announce(self, a, b, adm):
         # bob joins one room of the shard alice's first room is not on
