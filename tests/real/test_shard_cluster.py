@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 import test_shard_routing as routing  # noqa: E402
 from test_shard_routing import (DOMAIN, SECRET, SENDER,  # noqa: E402
-                                Component, rooms, tap)
+                                Component, rooms)
 
 
 class Run(routing.Run):
