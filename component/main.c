@@ -9,7 +9,6 @@
 #include "backup.h"
 #include "bridge.h"
 #include "bus.h"
-#include "bus.h"
 #include "config.h"
 #include "config_check.h"
 #include "groups.h"
@@ -39,7 +38,6 @@ typedef struct app {
     uplink *up;
     bus *bus;     /* the shard bus ([cluster] shards > 1: a link of its own) */
     probe *probe; /* proves the main link's slot before rooms are served */
-    bus *bus; /* the shard bus ([cluster] shards > 1: a link of its own) */
     retention *rt;
     backup_hold *hold; /* the store's lock a restore must not break */
     gboolean stopping;
@@ -385,11 +383,10 @@ int main(int argc, char **argv)
         goto leave;
     }
     router_set_probe(a.r, a.probe);
-    /* [cluster] shards > 1: the bus to the other instances; the service
-     * JID answers for every shard over it (no-op with one shard). */
-    if (bus_new(a.cfg, uplink_ctx(a.up), &a.bus) < 0 ||
-        router_set_bus(a.r, a.bus, a.up) < 0) {
-        log_error(LOG_MAIN, "cannot set up the shard bus");
+    /* The service JID answers for every shard (service.c, the service
+     * commands): no-op with one shard. */
+    if (router_set_bus(a.r, a.bus, a.up) < 0) {
+        log_error(LOG_MAIN, "cannot serve the shard bus");
         goto leave;
     }
     bridge_start(a.br, a.up);
@@ -414,7 +411,6 @@ leave:
     bridge_free(a.br); /* its workers get SIGTERM */
     router_free(a.r);  /* occupants hold stanzas of the link's context */
     probe_free(a.probe);
-    bus_free(a.bus);
     bus_free(a.bus);
     if (a.up)
         uplink_free(a.up);
