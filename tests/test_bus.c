@@ -201,7 +201,7 @@ static void an_unreachable_shard_is_down_without_waiting(void)
     fixture_init(&f, 0, 3);
     ask_all(&f, 0);
     reply_from(&f, 1, "error",
-               "<error type='cancel'><remote-server-not-found "
+               "<error type='cancel'><service-unavailable "
                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>");
     reply_from(&f, 2, "error",
                "<error type='cancel'><item-not-found "

@@ -45,8 +45,13 @@ struct bus {
 };
 
 /* The conditions by which the server says nobody holds a bus JID: the
- * shard is down, not wrong. */
+ * shard is down, not wrong. ejabberd 23.01 answers forbidden for a bus JID
+ * whose component is not connected (test_shard_probe shows it);
+ * service-unavailable is also what a shard of another version that serves
+ * no such namespace says: no answer either. */
 static const enum xerr unreachable[] = {
+    XERR_FORBIDDEN,
+    XERR_SERVICE_UNAVAILABLE,
     XERR_REMOTE_SERVER_NOT_FOUND,
     XERR_REMOTE_SERVER_TIMEOUT,
     XERR_RECIPIENT_UNAVAILABLE,
@@ -304,6 +309,8 @@ static void on_reply(bus *b, xmpp_stanza_t *st, const char *type)
         char *text;
         a.err = error_of(st, &text);
         a.text = text;
+        log_debug(LOG_CLUSTER, "bus: shard %u answered %s", shard,
+                  xerr_condition(a.err));
         if (is_unreachable(a.err)) {
             g_free(text);
             op_mark(op, shard, PEER_DOWN);

@@ -49,10 +49,12 @@ typedef struct bus_answer {
 
 /* What one ask gathered, both lists in increasing shard order. n_answers +
  * n_down is the number of shards asked. A shard is down when it did not
- * answer before the timeout, when the server said it was unreachable
- * (remote-server-not-found, remote-server-timeout, recipient-unavailable:
- * no connection for its bus JID), or when this instance's bus link itself
- * is down (then every shard asked is down, at once). */
+ * answer before the timeout, when the answer was forbidden (what ejabberd
+ * 23.01 says for a bus JID with no connection), service-unavailable,
+ * remote-server-not-found, remote-server-timeout or recipient-unavailable
+ * (no connection for its bus JID, or a shard that serves no such
+ * namespace), or when this instance's bus link itself is down (then every
+ * shard asked is down, at once). */
 typedef struct bus_result {
     const bus_answer *answers;
     guint n_answers;

@@ -7,11 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "shard.h"
 #include "stanza.h"
 
 #define PROBE_NONCE_BYTES 16
+/* The let-go schedule: short, since a freed slot waits for its owner. */
+#define PROBE_RETRY_FIRST_MS 250
+#define PROBE_RETRY_MAX_MS   30000
+/* What the holder of another's slot waits on top, so that the owner, told
+ * over the bus a moment later, reconnects first and takes the slot freed
+ * first: its own (ejabberd hands out the slot freed earliest). */
+#define PROBE_YIELD_MS 2000
 
 struct probe {
     const config *cfg;
@@ -21,6 +30,7 @@ struct probe {
     char nonce[2 * PROBE_NONCE_BYTES + 1]; /* "" while none is out */
     gboolean proven;
     guint timer;
+    backoff retry; /* between let-goes; reset once proven */
 };
 
 static void fresh_nonce(probe *p)
@@ -40,15 +50,17 @@ static void stop_timer(probe *p)
 
 /* This connection holds a slot that is not K + 1: free it for its owner
  * and come back with the backoff. */
-static void let_go(probe *p, const char *why)
+static void let_go(probe *p, const char *why, guint yield_ms)
 {
+    guint ms = backoff_next(&p->retry, clock_now(), FALSE) + yield_ms;
+
     stop_timer(p);
     p->nonce[0] = '\0';
     p->proven = FALSE;
     log_info(LOG_CLUSTER, "shard %u of %u: %s; reconnecting", p->cfg->shard + 1,
              p->cfg->shards, why);
     if (p->up)
-        uplink_reconnect(p->up, why);
+        uplink_reconnect(p->up, why, ms);
 }
 
 static gboolean timeout_cb(gpointer data)
@@ -57,7 +69,7 @@ static gboolean timeout_cb(gpointer data)
 
     p->timer = 0;
     if (!p->proven)
-        let_go(p, "the slot probe did not come back");
+        let_go(p, "the slot probe did not come back", 0);
     return G_SOURCE_REMOVE;
 }
 
@@ -151,6 +163,7 @@ gboolean probe_take(probe *p, uplink *up, xmpp_stanza_t *st)
             !p->proven) {
             p->proven = TRUE;
             stop_timer(p);
+            backoff_reset(&p->retry);
             log_info(LOG_CLUSTER, "shard %u of %u: slot proven",
                      p->cfg->shard + 1, p->cfg->shards);
         }
@@ -161,7 +174,7 @@ gboolean probe_take(probe *p, uplink *up, xmpp_stanza_t *st)
         tell(p, (guint)k, nonce);
     g_snprintf(why, sizeof(why), "this link holds slot %lu, shard %lu's", k + 1,
                k + 1);
-    let_go(p, g_intern_string(why));
+    let_go(p, g_intern_string(why), PROBE_YIELD_MS);
     return TRUE;
 }
 
@@ -177,7 +190,7 @@ static enum xerr on_landed(const iq_req *q, iq_res *res)
         strcmp(xmpp_stanza_get_name(q->child), "landed") != 0)
         return XERR_BAD_REQUEST;
     if (nonce && p->nonce[0] && strcmp(nonce, p->nonce) == 0 && !p->proven)
-        let_go(p, "the slot probe reached another instance");
+        let_go(p, "the slot probe reached another instance", 0);
     return XERR_NONE;
 }
 
@@ -188,6 +201,7 @@ int probe_new(const config *cfg, bus *b, probe **out)
     *out = NULL;
     p->cfg = cfg;
     p->b = b;
+    backoff_init(&p->retry, PROBE_RETRY_FIRST_MS, PROBE_RETRY_MAX_MS, 0);
     if (cfg->shards > 1 && shard_probe_node(cfg->shard, cfg->shards, cfg->jid,
                                             p->node, sizeof(p->node)) < 0) {
         g_free(p);

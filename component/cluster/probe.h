@@ -9,9 +9,13 @@
  * shard bus (so K learns at once that it holds a slot that is not its
  * own) and both let go of their slots (uplink_reconnect); with nobody on
  * slot K + 1 the probe is dropped and K lets go after PROBE_TIMEOUT_MS.
- * Every let-go reconnects with the link's backoff, and a freed slot goes
- * to the first connection after the slots freed before it, so the
- * instances settle each on its own. Until proven, the router refuses every
+ * ejabberd gives the slot freed earliest to the next connection, and J
+ * frees K's slot before K, told, frees its own: so K reconnects first
+ * (after the probe's own backoff, from 250 ms) and takes slot K + 1, and
+ * J waits 2 s more before taking what K freed. Two probes crossing in a
+ * swap both wait the same and may need another round; the backoff grows
+ * to 30 s for a setup that never settles (two instances with one shard).
+ * Until proven, the router refuses every
  * room stanza (service-unavailable) and keeps no state. With shards = 1
  * nothing is probed and the instance is always proven. */
 #ifndef IMGROUPS_PROBE_H

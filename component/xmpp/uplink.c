@@ -102,6 +102,7 @@ struct uplink {
     char *stream_error;   /* condition the server sent, if any */
     char *stream_text;
     const char *cut_reason; /* set: close once the output is written */
+    guint reconnect_ms; /* set: the next retry's delay (uplink_reconnect) */
     char *cut_detail;
 
     outq *out;       /* what waits to be written */
@@ -510,7 +511,8 @@ static gboolean retry_cb(gpointer data)
 static void schedule_retry(uplink *up, enum uplink_fail kind, const char *what)
 {
     /* A link that was up for STABLE_AFTER_US starts again from 1 s. */
-    guint ms = backoff_next(&up->retry, clock_now(), FALSE);
+    guint ms = up->reconnect_ms ? up->reconnect_ms
+                                : backoff_next(&up->retry, clock_now(), FALSE);
     enum log_level lvl = kind == up->last_fail ? LOG_DEBUG : LOG_WARNING;
     const char *retry = kind == FAIL_LOST ? "reconnecting" : "retrying";
 
@@ -518,6 +520,7 @@ static void schedule_retry(uplink *up, enum uplink_fail kind, const char *what)
      * to debug, so a long outage is one line, not one per attempt. */
     log_msg(LOG_LINK, lvl, "%s; %s in %.1f s", what, retry, ms / 1000.0);
     up->last_fail = kind;
+    up->reconnect_ms = 0;
     up->state = UPLINK_DOWN;
     up->retry_id = g_timeout_add(ms, retry_cb, up);
 }
@@ -933,12 +936,13 @@ void uplink_stop(uplink *up, void (*done)(void *), void *userdata)
         done(userdata);
 }
 
-void uplink_reconnect(uplink *up, const char *why)
+void uplink_reconnect(uplink *up, const char *why, guint delay_ms)
 {
     if (up->state != UPLINK_UP || up->cut_reason)
         return;
     push_frame(up, "</stream:stream>");
     up->cut_reason = why;
+    up->reconnect_ms = MAX(delay_ms, 1);
 }
 
 void uplink_free(uplink *up)

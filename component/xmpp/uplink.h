@@ -105,10 +105,11 @@ guint uplink_queued(const uplink *up);
 void uplink_stop(uplink *up, void (*done)(void *), void *userdata);
 
 /* Closes the stream of a link that is up (what is queued first, then
- * </stream:stream>) and reconnects with the backoff, as after a lost link;
- * why (a constant string) is what the log says. Otherwise nothing. For the
- * slot probe (cluster/probe.c): a connection on the wrong slot lets go. */
-void uplink_reconnect(uplink *up, const char *why);
+ * </stream:stream>) and reconnects delay_ms after it is closed (the
+ * caller's schedule, instead of the link's backoff); why (a constant
+ * string) is what the log says. Otherwise nothing. For the slot probe
+ * (cluster/probe.c): a connection on the wrong slot lets go. */
+void uplink_reconnect(uplink *up, const char *why, guint delay_ms);
 
 void uplink_free(uplink *up);
 
