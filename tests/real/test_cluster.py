@@ -71,6 +71,15 @@ def say_xml(room, text):
             "</message>" % (room, text, text))
 
 
+def proof_of(binary):
+    """The log line that says an instance proved its slot (the slot probe,
+    docs/cluster.md "Which connection holds which slot"), or None for a
+    binary without the probe, which serves as soon as it is connected."""
+    with open(binary, "rb") as f:
+        return r"shard \d+ of \d+: slot proven" if b"slot proven" in \
+            f.read() else None
+
+
 def dump_store(binary, config_path, store=None):
     """The groups a store holds, from `imgroups --dump` (beside a running
     instance is fine): the groups database's keys. store: another store
@@ -139,6 +148,7 @@ class Run(ClientRun):
         super().__init__("ejabberd", binary, "cluster")
         self.shard_of = shard_of
         self.worker = worker
+        self.proven = proof_of(binary)
         self.irc = None
         self.bot_accounts, self.bot_shard = [], {}
         self.cluster = None
@@ -178,7 +188,9 @@ class Run(ClientRun):
 
     def main(self):
         t = self.tap
-        t.diag("temp dir %s" % self.tmp)
+        t.diag("temp dir %s; the binary %s" % (
+            self.tmp, "proves its slot" if self.proven else
+            "has no slot probe"))
         self.pick_rooms()
         self.cluster = servers.Cluster(self.tmp, COMPONENT, self.secret,
                                        SHARDS)
@@ -226,7 +238,7 @@ class Run(ClientRun):
     def shard_kw(self):
         """What every instance's config has besides [cluster]: the same
         bot accounts, the worker, the load's [limits]."""
-        return {"accounts": self.bot_accounts,
+        return {"accounts": self.bot_accounts, "proven": self.proven,
                 "sections": [("limits", LOAD_LIMITS),
                              ("legacy", {"worker": self.worker})]}
 
@@ -538,7 +550,8 @@ class Run(ClientRun):
             phase[0] = "restarting"
             mark = ig1.log_mark()
             await self.in_thread(ig1.start)
-            await self.in_thread(ig1.wait_log, r"connected to", 15, mark)
+            await self.in_thread(ig1.wait_log, self.proven or r"connected to",
+                                 30, mark)
             await self.in_thread(nodes[0].wait_routes, lambda rows: all(
                 p for _, p in rows))
             for cl in (a, b):
