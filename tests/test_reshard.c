@@ -61,8 +61,8 @@ static int seed_txn(MDB_txn *txn, const store *s, void *userdata)
     if (rc == 0)
         rc = affiliations_set(txn, s, g, "alice@localhost", AFF_OWNER, NULL);
     for (int m = 0; m <= d->i && rc == 0; m++) {
-        archive_msg msg = {.nick = "alice", .body = "hello",
-                           .sender_jid = "alice@localhost"};
+        archive_msg msg = {
+            .nick = "alice", .body = "hello", .sender_jid = "alice@localhost"};
         rc = archive_append(txn, s, g, &msg);
         g_free(msg.stanza_id);
     }
@@ -78,11 +78,14 @@ static int seed_txn(MDB_txn *txn, const store *s, void *userdata)
             rc = noticed_put(txn, s, "alice@localhost", 1000 + d->i);
     }
     if (rc == 0 && d->i % 3 == 0) {
-        account_rec a = {.name = acct, .protocol = "prpl-irc",
-                         .username = acct, .group = g, .mode = "contacts",
+        account_rec a = {.name = acct,
+                         .protocol = "prpl-irc",
+                         .username = acct,
+                         .group = g,
+                         .mode = "contacts",
                          .enabled = TRUE};
-        member_rec m = {.account = acct, .handle = "bob", .group = g,
-                        .nick = "bob"};
+        member_rec m = {
+            .account = acct, .handle = "bob", .group = g, .nick = "bob"};
         a.options = g_hash_table_new(g_str_hash, g_str_equal);
         rc = accounts_put(txn, s, &a, "secret");
         g_hash_table_unref(a.options);
@@ -128,8 +131,7 @@ static void setup(fixture *f, gconstpointer data)
         d.path = f->old[o];
         g_assert_cmpint(store_write(st[o], seed_txn, &d, &err), ==, 0);
         if (i == 1)
-            g_assert_cmpint(
-                store_write(st[1 - o], stray_txn, g, &err), ==, 0);
+            g_assert_cmpint(store_write(st[1 - o], stray_txn, g, &err), ==, 0);
         if (i % 3 == 0) {
             char *folder = g_strdup_printf("%s/purple/bot%02d", f->old[o], i);
             char *file = g_build_filename(folder, "accounts.xml", NULL);
@@ -199,12 +201,13 @@ static char *records(const char *path, enum store_db db, const char *prefix,
     return g_string_free(s, FALSE);
 }
 
-static void each_group_is_in_exactly_its_new_owner_byte_for_byte(
-    fixture *f, gconstpointer data)
+static void
+each_group_is_in_exactly_its_new_owner_byte_for_byte(fixture *f,
+                                                     gconstpointer data)
 {
     static const enum store_db by_group[] = {
-        STORE_DB_GROUPS, STORE_DB_AFFILIATIONS, STORE_DB_ARCHIVE,
-        STORE_DB_NICKS, STORE_DB_AVATARS, STORE_DB_DIRECTORY,
+        STORE_DB_GROUPS,      STORE_DB_AFFILIATIONS, STORE_DB_ARCHIVE,
+        STORE_DB_NICKS,       STORE_DB_AVATARS,      STORE_DB_DIRECTORY,
         STORE_DB_MEMBER_INDEX};
     GError *err = NULL;
 
@@ -269,8 +272,8 @@ static void archive_of(const char *path, const char *g, counted *c)
     store_close(s);
 }
 
-static void every_archive_keeps_its_messages_and_stanza_ids(
-    fixture *f, gconstpointer data)
+static void every_archive_keeps_its_messages_and_stanza_ids(fixture *f,
+                                                            gconstpointer data)
 {
     GError *err = NULL;
 
@@ -292,8 +295,9 @@ static void every_archive_keeps_its_messages_and_stanza_ids(
     }
 }
 
-static void bots_move_with_their_group_members_photos_and_folders(
-    fixture *f, gconstpointer data)
+static void
+bots_move_with_their_group_members_photos_and_folders(fixture *f,
+                                                      gconstpointer data)
 {
     GError *err = NULL;
 
@@ -313,8 +317,8 @@ static void bots_move_with_their_group_members_photos_and_folders(
             member_rec *m = NULL;
             outbox_cursor *c = NULL;
             char *pw = NULL;
-            char *file = g_strdup_printf("%s/purple/%s/accounts.xml",
-                                         f->new[t], acct);
+            char *file =
+                g_strdup_printf("%s/purple/%s/accounts.xml", f->new[t], acct);
 
             g_assert_cmpint(store_open(f->new[t], 0, &s, &err), ==, 0);
             g_assert_cmpint(store_read_begin(s, &txn, &err), ==, 0);
@@ -348,8 +352,7 @@ static void bots_move_with_their_group_members_photos_and_folders(
     }
 }
 
-static void every_new_store_has_who_was_noticed(fixture *f,
-                                                gconstpointer data)
+static void every_new_store_has_who_was_noticed(fixture *f, gconstpointer data)
 {
     GError *err = NULL;
 
@@ -369,8 +372,9 @@ static void every_new_store_has_who_was_noticed(fixture *f,
     }
 }
 
-static void a_running_store_is_refused_and_nothing_is_written(
-    fixture *f, gconstpointer data)
+static void
+a_running_store_is_refused_and_nothing_is_written(fixture *f,
+                                                  gconstpointer data)
 {
     backup_hold *hold = NULL;
     GError *err = NULL;
@@ -442,7 +446,6 @@ int main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
-        g_test_add(cases[i].name, fixture, NULL, setup, cases[i].fn,
-                   teardown);
+        g_test_add(cases[i].name, fixture, NULL, setup, cases[i].fn, teardown);
     return g_test_run();
 }

@@ -93,19 +93,19 @@ static const struct route {
     route_fn part;
     gboolean by_account;
 } routes[] = {
-    {STORE_DB_GROUPS, whole_key, FALSE},       /* group */
-    {STORE_DB_DIRECTORY, whole_key, FALSE},    /* group */
-    {STORE_DB_AVATARS, whole_key, FALSE},      /* group */
+    {STORE_DB_GROUPS, whole_key, FALSE},        /* group */
+    {STORE_DB_DIRECTORY, whole_key, FALSE},     /* group */
+    {STORE_DB_AVATARS, whole_key, FALSE},       /* group */
     {STORE_DB_AFFILIATIONS, first_part, FALSE}, /* group \0 jid */
-    {STORE_DB_OWNED, last_part, FALSE},        /* jid \0 group */
-    {STORE_DB_ARCHIVE, first_part, FALSE},     /* group \0 [seq] */
+    {STORE_DB_OWNED, last_part, FALSE},         /* jid \0 group */
+    {STORE_DB_ARCHIVE, first_part, FALSE},      /* group \0 [seq] */
     {STORE_DB_ARCHIVE_GAPS, first_part, FALSE}, /* group \0 start */
-    {STORE_DB_NICKS, nicks_part, FALSE},       /* group \0 nick; \0 jid \0 group */
+    {STORE_DB_NICKS, nicks_part, FALSE}, /* group \0 nick; \0 jid \0 group */
     {STORE_DB_MEMBER_INDEX, first_part, FALSE}, /* group \0 account \0 handle */
-    {STORE_DB_ACCOUNTS, whole_key, TRUE},      /* account */
-    {STORE_DB_SECRETS, whole_key, TRUE},       /* account */
-    {STORE_DB_MEMBERS, first_part, TRUE},      /* account \0 handle */
-    {STORE_DB_OUTBOX, outbox_part, TRUE},      /* account \0 ...; marks */
+    {STORE_DB_ACCOUNTS, whole_key, TRUE},       /* account */
+    {STORE_DB_SECRETS, whole_key, TRUE},        /* account */
+    {STORE_DB_MEMBERS, first_part, TRUE},       /* account \0 handle */
+    {STORE_DB_OUTBOX, outbox_part, TRUE},       /* account \0 ...; marks */
 };
 
 /* The string under name in a "(qa{sv})" record (accounts, members and
@@ -415,8 +415,7 @@ static int meta_one(const MDB_val *key, const MDB_val *val, void *userdata)
 
     if (is_own_meta(key))
         return 0;
-    return store_rc(
-        mdb_put(f->txn, store_dbi(f->s, STORE_DB_META), &k, &v, 0));
+    return store_rc(mdb_put(f->txn, store_dbi(f->s, STORE_DB_META), &k, &v, 0));
 }
 
 /* The images the new store's members name, from whichever old store has
@@ -436,8 +435,8 @@ static int fill_photos(fill *f)
             if (!sd->has[STORE_DB_PHOTOS] ||
                 mdb_get(sd->txn, sd->dbi[STORE_DB_PHOTOS], &k, &v) != 0)
                 continue;
-            rc = store_rc(mdb_put(f->txn, store_dbi(f->s, STORE_DB_PHOTOS), &k,
-                                  &v, 0));
+            rc = store_rc(
+                mdb_put(f->txn, store_dbi(f->s, STORE_DB_PHOTOS), &k, &v, 0));
             break;
         }
     }
@@ -596,8 +595,8 @@ static int check_all(reshard *rs, GError **err)
                         "shard owns",
                         ns->path);
         if (rc == 0)
-            rc = walk_side(rs, &ns->sd, G_MAXUINT, tally_one, NULL, after,
-                           NULL);
+            rc =
+                walk_side(rs, &ns->sd, G_MAXUINT, tally_one, NULL, after, NULL);
         store_read_end(ns->sd.txn);
         ns->sd.txn = NULL;
     }
@@ -652,20 +651,20 @@ static void report(const reshard *rs, FILE *out)
     fprintf(out, "reshard %s: %u shards -> %u\n", p->domain, p->from, p->to);
     for (guint k = 0; k < p->from; k++) {
         const old_store *os = &rs->old[k];
-        fprintf(out,
-                "  before: shard %u  %s  %u groups (%u its own), %" G_GUINT64_FORMAT
-                " archive records, %" G_GUINT64_FORMAT " accounts\n",
-                k, os->path, os->groups, os->own_groups,
-                old_count(os, STORE_DB_ARCHIVE),
-                old_count(os, STORE_DB_ACCOUNTS));
+        fprintf(
+            out,
+            "  before: shard %u  %s  %u groups (%u its own), %" G_GUINT64_FORMAT
+            " archive records, %" G_GUINT64_FORMAT " accounts\n",
+            k, os->path, os->groups, os->own_groups,
+            old_count(os, STORE_DB_ARCHIVE), old_count(os, STORE_DB_ACCOUNTS));
     }
     for (guint t = 0; t < p->to; t++) {
         const new_store *ns = &rs->new[t];
         fprintf(out,
                 "  after:  shard %u  %s  %" G_GUINT64_FORMAT
                 " groups (%u from another shard), %" G_GUINT64_FORMAT
-                " archive records, %" G_GUINT64_FORMAT " accounts, %" G_GUINT64_FORMAT
-                " members\n",
+                " archive records, %" G_GUINT64_FORMAT
+                " accounts, %" G_GUINT64_FORMAT " members\n",
                 t, ns->path, ns->moved[STORE_DB_GROUPS], ns->came,
                 ns->moved[STORE_DB_ARCHIVE], ns->moved[STORE_DB_ACCOUNTS],
                 ns->moved[STORE_DB_MEMBERS]);
@@ -719,7 +718,7 @@ static void warn_meta(const reshard *rs, FILE *out)
 
 static void cleanup(reshard *rs, gboolean keep_tmp)
 {
-    for (guint t = 0; rs->new && t < rs->plan->to; t++) {
+    for (guint t = 0; rs->new &&t < rs->plan->to; t++) {
         new_store *ns = &rs->new[t];
         store_close(ns->s);
         side_clear(&ns->sd);
@@ -839,8 +838,7 @@ int reshard_cli(const config *cfg, int to, char *const *paths, int npaths)
     GError *err = NULL;
     int rc;
 
-    if (to < 1 || to > RESHARD_SHARDS_MAX ||
-        npaths != (int)cfg->shards + to) {
+    if (to < 1 || to > RESHARD_SHARDS_MAX || npaths != (int)cfg->shards + to) {
         g_printerr("imgroups: --reshard --to N OLD... NEW...: the %u old "
                    "stores ([cluster] shards of %s), in shard order, then N "
                    "new ones (N from 1 to %d); %d paths given\n",
