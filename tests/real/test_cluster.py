@@ -1,22 +1,28 @@
 """Issue 14's cluster test: two imgroups shards behind a two-node ejabberd
-cluster on 127.0.0.1 (docs/cluster.md). Rooms created through either node
-land in their owner's store only and work from clients on both nodes; one
-shard killed (SIGKILL) and restarted while a client keeps sending to rooms
-of both shards: the other shard's room reflects every message throughout,
-and no message whose reflection came back (acknowledged) is missing from
-its room's archive afterwards. Prints TAP.
+cluster on 127.0.0.1 (docs/cluster.md, "The whole thing on two nodes").
+Rooms created through either node land in their owner's store only and
+work from clients on both nodes; disco#items of the service lists both
+shards' rooms; an admin's stats add up; an IRC bot account runs only on
+the shard owning its group; one shard killed (SIGKILL) and restarted while
+a client keeps sending to rooms of both shards: the other shard's room
+reflects every message throughout, and no message whose reflection came
+back (acknowledged) is missing from its room's archive afterwards;
+`imgroups --reshard` from 2 shards to 3 and the cluster restarted with
+component_number 3: every room's archive intact. Prints TAP.
 
     /usr/bin/python3 tests/real/test_cluster.py /path/to/imgroups \
         /path/to/tests/shard_of /path/to/imgroups-purple
 
 Starts servers.Cluster (a private epmd, two ejabberd 23.01 nodes joined,
 domain_balancing bare_destination with component_number 2, the shard bus
-hosts on each node's listener, global_routes false) and, with
-servers.start_shards, instance 0 on node 1 then instance 1 on node 2, each
-on its own slot. alice logs in to node 1, bob to node 2. Which shard owns
-a room is what tests/shard_of (the second argument) says for it; which store holds it is what `imgroups --dump` of each instance's
-store shows. Every wait is bounded; every process is stopped by its PID
-at the end. IMGROUPS_KEEP_TMP=1 keeps the temp dir.
+hosts on each node's listener, global_routes false), a private ngircd,
+and, with servers.start_shards, instance 0 on node 1 then instance 1 on
+node 2, each on its own slot (proven, with a binary that has the slot
+probe). alice and admin log in to node 1, bob to node 2. Which shard owns
+a room is what tests/shard_of (the second argument) says for it; which
+store holds it is what `imgroups --dump` of each store shows. Every wait
+is bounded; every process is stopped by its PID at the end.
+IMGROUPS_KEEP_TMP=1 keeps the temp dir.
 """
 
 import asyncio
