@@ -285,8 +285,10 @@ static int send_next(bridge *b, bacct *a, const char *key)
         p.txn = txn;
         p.st = b->st;
         p.c = c;
-        /* DESIGN: past a limit, a member who was away gets a digest. */
-        p.all = fresh && b->cfg->digest_after > 0;
+        /* DESIGN: past a limit, a member who was away gets a digest. A
+         * chat's people were not away (the bot was: out of the chat, or
+         * imgroups restarting): its lines go one by one, none dropped. */
+        p.all = fresh && key[0] == OUTBOX_KIND_IM && b->cfg->digest_after > 0;
         p.keep = b->cfg->digest_after;
         rc = archive_foreach_after(txn, b->st, c->group, pos->seq, pick_room,
                                    &p);

@@ -86,6 +86,22 @@ def room_line_waits_for_chat():
           'sent after the join: %r' % w.sent)
 
 
+@test("more lines than digest_after waiting for the chat go to it one by one, "
+      "never as a digest: its people were not away, the bot was")
+def chat_never_gets_a_digest():
+    b = Bridge({ACCT: {'group': 'chan', 'mode': 'chat', 'chat': CHAT}},
+               legacy={'digest_after': '3'})
+    w = b.w[ACCT]
+    b.join('chan', 'alice', A)
+    for i in range(7):
+        b.say('chan', A, 'line %d' % i, 'd%d' % i)
+    w.send('chat_joined', (ACCT, CHAT))
+    b.barrier()
+    want = ['<alice> line %d' % i for i in range(7)]
+    check(w.sends('send_chat', CHAT) == want,
+          'sent after the join: %r' % w.sent)
+
+
 @test("a line handed to the chat but not confirmed when the bot is kicked "
       "out of it is said again once the bot is back in")
 def unconfirmed_line_again_after_rejoin():
