@@ -149,6 +149,11 @@ class Run(BridgeRun):
                                       os.path.abspath(self.worker)})])
             for group, (acct, _, k) in BOTS.items():
                 self.igs[k].wait_log(r"account %s is online" % acct, 60)
+                # online is not yet in the channel: a line said before the
+                # bot's JOIN went out (libpurple's IRC queue drains once a
+                # second) is never heard
+                self.igs[k].wait_log(r"account %s: in the legacy chat" % acct,
+                                     60)
         self.check_start(self.NAMES[2], start)
         self.run(self.flows(), WATCHDOG - 120)
         codes = [ig.stop() for ig in self.igs]
