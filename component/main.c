@@ -15,6 +15,7 @@
 #include "jid.h"
 #include "log.h"
 #include "probe.h"
+#include "standby.h"
 #include "registry.h"
 #include "reload.h"
 #include "reshard.h"
@@ -38,6 +39,7 @@ typedef struct app {
     uplink *up;
     bus *bus;     /* the shard bus ([cluster] shards > 1: a link of its own) */
     probe *probe; /* proves the main link's slot before rooms are served */
+    standby *standby; /* answers for dead shards' slots */
     retention *rt;
     backup_hold *hold; /* the store's lock a restore must not break */
     gboolean stopping;
@@ -383,6 +385,12 @@ int main(int argc, char **argv)
         goto leave;
     }
     router_set_probe(a.r, a.probe);
+    /* The lowest live instance answers for dead shards' slots. */
+    if (standby_new(&params, uplink_ctx(a.up), a.cfg, a.bus, a.probe,
+                    &a.standby) < 0) {
+        log_error(LOG_MAIN, "cannot set up the standby connections");
+        goto leave;
+    }
     /* The service JID answers for every shard (service.c, the service
      * commands): no-op with one shard. */
     if (router_set_bus(a.r, a.bus, a.up) < 0) {
@@ -410,6 +418,7 @@ leave:
     retention_stop(a.rt);
     bridge_free(a.br); /* its workers get SIGTERM */
     router_free(a.r);  /* occupants hold stanzas of the link's context */
+    standby_free(a.standby);
     probe_free(a.probe);
     bus_free(a.bus);
     if (a.up)
