@@ -57,11 +57,21 @@ class ServerError(Exception):
     carries the tail of its logs."""
 
 
+_handed_out = set()
+
+
 def free_port():
-    """Returns a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOCAL, 0))
-        return s.getsockname()[1]
+    """Returns a TCP port on 127.0.0.1 that nothing listens on right now
+    and that this process has not handed out before (the kernel may give
+    a port back while the server it was meant for has not bound it yet:
+    two listeners of one ejabberd once got the same one)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((LOCAL, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def port_is_free(port):
